@@ -1,0 +1,59 @@
+# Forecast Workbench — set-up, tests and the dashboard.
+# Every target creates .venv if missing and installs what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# torch: a CPU wheel of this exact version is on local disk here; pick a CUDA build with
+#   make install TORCH_SPEC="torch==2.13.0" TORCH_INDEX="--index-url https://download.pytorch.org/whl/cu128"
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?=
+FIND_LINKS  := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: install install-bench browser dashboard test test-fast lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q $(FIND_LINKS) $(TORCH_INDEX) "$(TORCH_SPEC)"
+	$(PIP) install -q $(FIND_LINKS) -e ".[dev]" "$(TORCH_SPEC)"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-bench: install
+	$(PIP) install -q $(FIND_LINKS) -e ".[dev,bench]" "$(TORCH_SPEC)"
+
+# Debian's Chromium and chromedriver for the browser tests (no browser downloads).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+	  echo "chromium and chromedriver present"; \
+	else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver; \
+	fi
+
+dashboard: install
+	$(VENV)/bin/forecast dashboard --host $(HOST) --port $(PORT)
+
+test: install browser
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install-bench
+	$(PY) benchmarks/m3.py
+
+clean:
+	rm -rf $(VENV) .forecast .pytest_cache .ruff_cache test-output

@@ -1,0 +1,67 @@
+"""Helpers shared by the CLI commands: error exits, JSON output, reading a CSV from options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+from forecast.errors import ForecastError
+
+__all__ = ["EXIT_BAD_INPUT", "fail", "load_frame", "print_json", "run_app"]
+
+#: Exit status for bad input or a bad spec.
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with status 2."""
+    text = " ".join(str(message).split())
+    typer.echo(f"error: {text}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object on stdout (NaN written as null)."""
+    typer.echo(json.dumps(_clean(obj), default=str))
+
+
+def _clean(obj: Any) -> Any:
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_clean(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def load_frame(path: str, time_col=None, value_col=None, id_col=None, fill="none", freq=None):
+    """Read a CSV for a command, turning every :class:`DataError` into a clean exit 2."""
+    from forecast.io import read_csv
+
+    try:
+        return read_csv(
+            path, time_col=time_col, value_cols=value_col, id_col=id_col, fill=fill, freq=freq
+        )
+    except ForecastError as exc:
+        fail(str(exc))
+
+
+def run_app(app: typer.Typer) -> None:
+    """Run the typer app; our own errors exit 2 with one line, usage errors keep click's exit 2."""
+    try:
+        app(standalone_mode=True)
+    except ForecastError as exc:  # pragma: no cover - commands catch their own
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)

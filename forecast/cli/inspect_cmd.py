@@ -1,0 +1,75 @@
+"""``forecast inspect FILE``: what :func:`forecast.io.read_csv` inferred and repaired."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from forecast.cli.common import load_frame, print_json
+
+TimeCol = Annotated[Optional[str], typer.Option("--time-col", help="Time column (detected).")]
+ValueCol = Annotated[
+    Optional[str], typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
+]
+IdCol = Annotated[Optional[str], typer.Option("--id-col", help="Series id column of a long file.")]
+Fill = Annotated[
+    str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def inspect(
+    file: Annotated[str, typer.Argument(help="CSV file.")],
+    time_col: TimeCol = None,
+    value_col: ValueCol = None,
+    id_col: IdCol = None,
+    fill: Fill = "none",
+    as_json: AsJson = False,
+) -> None:
+    """Show what was inferred from FILE: columns, frequency, series, gaps and repairs."""
+    from forecast.io import series_summary
+
+    df, report = load_frame(file, time_col, value_col, id_col, fill)
+    series = series_summary(df, report)
+    payload = {
+        "series": series,
+        "report": {
+            "delimiter": report.delimiter,
+            "encoding": report.encoding,
+            "time_col": report.time_col,
+            "value_cols": report.value_cols,
+            "id_col": report.id_col,
+            "decimal": report.decimal,
+            "thousands": report.thousands,
+            "freq": report.freq,
+            "fill": report.fill,
+            "dropped_rows": report.dropped_rows,
+            "repairs": report.repairs,
+        },
+    }
+    if as_json:
+        print_json(payload)
+        return
+    console = Console()
+    delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[report.delimiter]
+    console.print(
+        f"[bold]{file}[/]: {delim}-separated, {report.encoding}, decimal '{report.decimal}', "
+        f"time column '{report.time_col}', frequency {report.freq}"
+    )
+    table = Table("series", "n_obs", "freq", "start", "end", "gaps", "filled")
+    for s in series:
+        table.add_row(
+            s["unique_id"], str(s["n_obs"]), s["freq"], s["start"][:19], s["end"][:19],
+            str(s["gaps"]), str(s["missing_filled"]),
+        )
+    console.print(table)
+    for line in report.repairs:
+        console.print(f"- {line}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("inspect")(inspect)
