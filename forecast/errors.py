@@ -6,7 +6,7 @@ jobs) catch these and show the message; anything else is a bug in Forecast Workb
 
 from __future__ import annotations
 
-__all__ = ["DataError", "ForecastError", "SpecError"]
+__all__ = ["Cancelled", "DataError", "ForecastError", "SpecError"]
 
 
 class ForecastError(Exception):
@@ -19,3 +19,10 @@ class DataError(ForecastError, ValueError):
 
 class SpecError(ForecastError, ValueError):
     """A setting is invalid (horizon, window length, model name, job spec...)."""
+
+
+class Cancelled(Exception):
+    """Raised inside long work when its ``should_stop()`` callable returned True.
+
+    Not a user error: jobs catch it and mark the job ``cancelled``.
+    """

@@ -1,0 +1,11 @@
+"""Plotly figures shared by every front end. Each function takes data and returns a Figure.
+
+Split by subject: :mod:`forecast.plots.series` (series, ACF/PACF, lag scatter, STL),
+:mod:`forecast.plots.forecasts` (fan charts, residual panels, leaderboard) and
+:mod:`forecast.plots.memory` (effective memory of recurrent models). All are re-exported here.
+"""
+
+from forecast.plots.colors import MODEL_COLORS, model_color
+from forecast.plots.forecasts import *  # noqa: F403
+from forecast.plots.memory import *  # noqa: F403
+from forecast.plots.series import *  # noqa: F403

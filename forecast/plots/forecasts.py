@@ -1,0 +1,3 @@
+"""Figures: forecasts (being built)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Figures: memory (being built)."""
+
+__all__: list[str] = []

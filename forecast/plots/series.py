@@ -1,0 +1,3 @@
+"""Figures: series (being built)."""
+
+__all__: list[str] = []
