@@ -67,7 +67,7 @@ def _statsforecast(model_factory):
         df = pd.concat(frames, ignore_index=True)
         sf = StatsForecast(models=[model_factory(m)], freq=1, n_jobs=threads)
         fc = sf.forecast(df=df, h=h)
-        col = [c for c in fc.columns if c not in ("unique_id", "ds")][0]
+        col = next(c for c in fc.columns if c not in ("unique_id", "ds"))
         fc["unique_id"] = fc["unique_id"].astype(int)
         return fc.sort_values(["unique_id", "ds"])[col].to_numpy().reshape(len(train), h)
 
@@ -122,8 +122,11 @@ def main(argv: list[str] | None = None) -> None:
         yhat = np.asarray(runners[name](train, h, m, args.seed, args.threads), dtype=float)
         seconds = time.perf_counter() - start
         rows.append((name, smape(y, yhat), mase(train, y, yhat, m), seconds))
-        print(f"  {name:<16} sMAPE {rows[-1][1]:7.2f}  MASE {rows[-1][2]:6.3f}  {seconds:8.1f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {name:<16} sMAPE {rows[-1][1]:7.2f}  MASE {rows[-1][2]:6.3f}  {seconds:8.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"\nM3 {args.subset}: {len(train)} series, h={h}, m={m}, threads={args.threads}\n")
     print(f"| {'model':<16} | {'sMAPE':>7} | {'MASE':>6} | {'seconds':>8} |")
     print(f"|{'-' * 18}|{'-' * 9}|{'-' * 8}|{'-' * 10}|")

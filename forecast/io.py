@@ -54,7 +54,9 @@ _TIME_NAME = re.compile(
     r"fecha|datum|data|jahr|date_time|obs|observation_date|index)$|date|time",
     re.IGNORECASE,
 )
-_ID_NAME = re.compile(r"^(unique_id|id|series|series_id|item|item_id|sku|store|name|key|group)$", re.I)
+_ID_NAME = re.compile(
+    r"^(unique_id|id|series|series_id|item|item_id|sku|store|name|key|group)$", re.I
+)
 
 
 @dataclass
@@ -211,7 +213,7 @@ def _choose_columns(
     for name in others:
         _, missing, bad = parse_numbers(table[name], fmt)
         present = ~missing
-        if present.sum() and (bad[present].mean() <= 0.1):
+        if present.sum() and (bad[present].mean() < 0.5):
             numeric.append(name)
     if id_col is None:
         text_cols = [c for c in others if c not in numeric and c not in (value_cols or [])]
@@ -225,10 +227,7 @@ def _choose_columns(
             if ints:
                 id_col = ints[0]
                 numeric.remove(id_col)
-    if value_cols:
-        chosen = list(value_cols)
-    else:
-        chosen = [c for c in numeric if c != id_col]
+    chosen = list(value_cols) if value_cols else [c for c in numeric if c != id_col]
     if not chosen:
         raise DataError(
             f"No column holds numbers: besides the time column '{time_name}', the columns "
@@ -241,7 +240,10 @@ def _choose_columns(
 
 
 def _to_long(
-    table: pd.DataFrame, times: pd.DatetimeIndex, values: list[str], id_col: str | None,
+    table: pd.DataFrame,
+    times: pd.DatetimeIndex,
+    values: list[str],
+    id_col: str | None,
     report: CsvReport,
 ) -> pd.DataFrame:
     from forecast.parsing import NumberFormat
@@ -253,7 +255,7 @@ def _to_long(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"Column '{name}', row {row + 2} (line {row + 2} of the file): "
+                f"Column '{name}', line {table.index[row]} of the file: "
                 f"'{table[name].iloc[row]}' is not a number ({int(bad.sum())} such cells). "
                 "Fix the value, or leave the cell empty to mark it missing."
             )
@@ -274,7 +276,7 @@ def _to_long(
     if id_col is not None and (long["unique_id"] == "").any():
         row = int(np.flatnonzero(table[id_col].astype(str).str.strip() == "")[0])
         raise DataError(
-            f"Column '{id_col}' (series id) is empty at row {row + 2}; fill in the series id."
+            f"Column '{id_col}' (series id) is empty on line {table.index[row]}; fill in the series id."
         )
     return long
 
@@ -289,7 +291,11 @@ def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     if conflicting.any():
         uid, ds = conflicting[conflicting].index[0]
         vals = long.loc[(long["unique_id"] == uid) & (long["ds"] == ds), "y"].tolist()
-        where = "" if uid == long["unique_id"].iloc[0] and long["unique_id"].nunique() == 1 else f" in series '{uid}'"
+        where = (
+            ""
+            if uid == long["unique_id"].iloc[0] and long["unique_id"].nunique() == 1
+            else f" in series '{uid}'"
+        )
         raise DataError(
             f"Duplicate timestamp {ds}{where} with different values {vals} "
             f"({int(conflicting.sum())} such timestamps). Keep one row per timestamp, or "
@@ -307,7 +313,8 @@ def _regularise(
 ) -> pd.DataFrame:
     if freq is None:
         freqs = {
-            uid: infer_freq(g["ds"]) for uid, g in long.groupby("unique_id", sort=False)
+            uid: infer_freq(g["ds"])
+            for uid, g in long.groupby("unique_id", sort=False)
             if g["ds"].nunique() >= 2
         }
         distinct = sorted(set(freqs.values()))
@@ -366,8 +373,11 @@ def _regularise(
             filled = n_gaps - int(y.isna().sum())
         report.missing_filled[str(uid)] = filled
         if n_gaps:
-            action = {"none": "left as NaN (fill='none')", "interpolate": "filled by linear "
-                      "interpolation", "ffill": "filled with the previous value"}[fill]
+            action = {
+                "none": "left as NaN (fill='none')",
+                "interpolate": "filled by linear interpolation",
+                "ffill": "filled with the previous value",
+            }[fill]
             report.repairs.append(f"Series '{uid}': {n_gaps} gaps on the {freq} grid, {action}.")
         pieces.append(pd.DataFrame({"unique_id": str(uid), "ds": grid, "y": y.to_numpy()}))
     return pd.concat(pieces, ignore_index=True)
@@ -477,11 +487,11 @@ def read_csv(
         row = int(np.flatnonzero(no_time)[0])
         report.repairs.append(
             f"Dropped {int(no_time.sum())} rows whose '{time_name}' is not a date "
-            f"(first: row {row + 2}, '{table[time_name].iloc[row]}')."
+            f"(first: line {table.index[row]}, '{table[time_name].iloc[row]}')."
         )
         report.dropped_rows += int(no_time.sum())
     keep = ~np.asarray(no_time)
-    table = table.loc[keep].reset_index(drop=True)
+    table = table.loc[keep]
     times = pd.DatetimeIndex(parsed.values[keep])
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
@@ -530,7 +540,7 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
         out.append(
             {
                 "unique_id": str(uid),
-                "n_obs": int(len(g)),
+                "n_obs": len(g),
                 "freq": report.freq,
                 "start": g["ds"].iloc[0].isoformat(),
                 "end": g["ds"].iloc[-1].isoformat(),

@@ -65,13 +65,12 @@ def decode(raw: bytes) -> tuple[str, str]:
             "The file is not text (it contains NUL bytes): is it an Excel workbook, a zip or an "
             "image? Export the sheet as CSV and try again."
         )
-    if sample.startswith(b"\xef\xbb\xbf"):
-        text, encoding = raw.decode("utf-8-sig", errors="strict"), "utf-8-sig"
-    else:
-        try:
-            text, encoding = raw.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            text, encoding = raw.decode("latin-1"), "latin-1"
+    bom = sample.startswith(b"\xef\xbb\xbf")
+    try:
+        text = raw.decode("utf-8-sig" if bom else "utf-8")
+        encoding = "utf-8-sig" if bom else "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = raw[3 if bom else 0 :].decode("latin-1"), "latin-1"
     control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n\f")
     if control > max(8, 0.01 * min(len(text), 65536)):
         raise DataError(
@@ -359,18 +358,26 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame of str
-        Header row taken as column names; short rows padded with ``""``.
+        Header row taken as column names; short rows padded with ``""``; the index holds each
+        row's line number in the file (1-based), for error messages.
 
     Raises
     ------
     DataError
         If the text cannot be split into fields consistently.
     """
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows, line_numbers = [], []
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                line_numbers.append(reader.line_num)
     except csv.Error as exc:
-        raise DataError(f"The CSV text cannot be split into fields: {exc}. Check the quoting.") from exc
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+        raise DataError(
+            f"Line {reader.line_num}: the CSV text cannot be split into fields ({exc}). "
+            "Check the quoting."
+        ) from exc
     if not rows:
         raise DataError("The file is empty: it has no rows. Upload a CSV with a header and data.")
     width = max(len(r) for r in rows)
@@ -384,4 +391,6 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
             k += 1
             candidate = f"{base}.{k}"
         names.append(candidate)
-    return pd.DataFrame(body, columns=names, dtype=object).astype(str)
+    table = pd.DataFrame(body, columns=names, dtype=object).astype(str)
+    table.index = pd.Index(line_numbers[1:], name="line")
+    return table

@@ -38,7 +38,11 @@ def make_frame(
         y = 50 + 10 * k + trend * t + 10 * np.sin(2 * np.pi * t / season) + rng.normal(0, noise, n)
         frames.append(
             pd.DataFrame(
-                {"unique_id": f"s{k}", "ds": pd.date_range("2000-01-01", periods=n, freq=freq), "y": y}
+                {
+                    "unique_id": f"s{k}",
+                    "ds": pd.date_range("2000-01-01", periods=n, freq=freq),
+                    "y": y,
+                }
             )
         )
     df = pd.concat(frames, ignore_index=True)

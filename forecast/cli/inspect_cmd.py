@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -10,14 +10,12 @@ from rich.table import Table
 
 from forecast.cli.common import load_frame, print_json
 
-TimeCol = Annotated[Optional[str], typer.Option("--time-col", help="Time column (detected).")]
+TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column (detected).")]
 ValueCol = Annotated[
-    Optional[str], typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
+    str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
 ]
-IdCol = Annotated[Optional[str], typer.Option("--id-col", help="Series id column of a long file.")]
-Fill = Annotated[
-    str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")
-]
+IdCol = Annotated[str | None, typer.Option("--id-col", help="Series id column of a long file.")]
+Fill = Annotated[str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
@@ -62,8 +60,13 @@ def inspect(
     table = Table("series", "n_obs", "freq", "start", "end", "gaps", "filled")
     for s in series:
         table.add_row(
-            s["unique_id"], str(s["n_obs"]), s["freq"], s["start"][:19], s["end"][:19],
-            str(s["gaps"]), str(s["missing_filled"]),
+            s["unique_id"],
+            str(s["n_obs"]),
+            s["freq"],
+            s["start"][:19],
+            s["end"][:19],
+            str(s["gaps"]),
+            str(s["missing_filled"]),
         )
     console.print(table)
     for line in report.repairs:

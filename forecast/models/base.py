@@ -130,7 +130,7 @@ def forecast_frame(
         Columns ``FORECAST_COLUMNS``, ``h`` rows per series.
     """
     yhat = np.asarray(yhat, dtype=float)
-    n, h = yhat.shape
+    h = yhat.shape[1]
     lo = np.full_like(yhat, np.nan) if lo is None else np.asarray(lo, dtype=float)
     hi = np.full_like(yhat, np.nan) if hi is None else np.asarray(hi, dtype=float)
     ids = list(last_ds)

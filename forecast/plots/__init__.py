@@ -5,7 +5,8 @@ Split by subject: :mod:`forecast.plots.series` (series, ACF/PACF, lag scatter, S
 :mod:`forecast.plots.memory` (effective memory of recurrent models). All are re-exported here.
 """
 
-from forecast.plots.colors import MODEL_COLORS, model_color
+from forecast.plots.colors import MODEL_COLORS as MODEL_COLORS
+from forecast.plots.colors import model_color as model_color
 from forecast.plots.forecasts import *  # noqa: F403
 from forecast.plots.memory import *  # noqa: F403
 from forecast.plots.series import *  # noqa: F403
