@@ -1,0 +1,320 @@
+"""Execute one claimed job: read its dataset, run the pipeline, store the result.
+
+:func:`execute_job` is the body of a job's child process (started by
+:class:`forecast.jobs.runner.LocalRunner`). It runs :func:`forecast.pipeline.run_forecast` — the
+pipeline of ``forecast run`` — with
+
+- ``progress`` writing the fraction done and the message (model, epoch, backtest window) into the
+  store, throttled to a few writes per second;
+- ``should_stop`` polling the store for a cancel request (and for a lost claim or a dead parent
+  runner), so a cancel is honoured at the pipeline's next step or epoch;
+- ``executor`` from :func:`open_executor`: none (per-series models run in this process), a local
+  process pool, or a Dask ``distributed.Client`` executor that fans per-series work out over a
+  cluster.
+
+User errors (:class:`forecast.errors.DataError`, :class:`forecast.errors.SpecError`) end the job
+``failed`` with their message; :class:`forecast.errors.Cancelled` ends it ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from forecast.errors import Cancelled, DataError, ForecastError
+from forecast.jobs.spec import JobSpec
+from forecast.jobs.store import JobResult, JobStore
+
+__all__ = ["ProgressReporter", "execute_job", "open_executor", "run_spec"]
+
+
+@contextmanager
+def open_executor(
+    dask_address: str | None = None, pool_workers: int = 0
+) -> Iterator[Executor | None]:
+    """The executor a job hands to the pipeline for per-series work.
+
+    Parameters
+    ----------
+    dask_address : str, optional
+        Scheduler address (``tcp://host:8786``) of a running Dask cluster: yields
+        ``distributed.Client(address).get_executor()``.
+    pool_workers : int
+        Without Dask: 0 yields None (work stays in the calling process); N > 0 a
+        ``ProcessPoolExecutor`` of N spawned processes.
+
+    Yields
+    ------
+    concurrent.futures.Executor or None
+
+    Raises
+    ------
+    SpecError
+        The Dask scheduler cannot be reached.
+    """
+    if dask_address:
+        from distributed import Client
+
+        from forecast.errors import SpecError
+
+        try:
+            client = Client(dask_address, set_as_default=False, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise SpecError(
+                f"Cannot reach the Dask scheduler at {dask_address} ({exc}); start one with "
+                "`dask scheduler` or fix --dask."
+            ) from None
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+    elif pool_workers > 0:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            pool_workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            yield pool
+    else:
+        yield None
+
+
+class ProgressReporter:
+    """``progress`` and ``should_stop`` callables of one claimed job, backed by the store.
+
+    Parameters
+    ----------
+    store : JobStore
+    job_id, token : str
+        The job and its claim token.
+    min_interval : float
+        Seconds between two progress writes (the last step is always written), and between two
+        cancel polls.
+    """
+
+    def __init__(self, store: JobStore, job_id: str, token: str, min_interval: float = 0.3) -> None:
+        self.store, self.job_id, self.token = store, job_id, token
+        self.min_interval = min_interval
+        self._last_write = 0.0
+        self._last_step: int | None = None
+        self._last_poll = 0.0
+        self._stop = False
+        self._ppid = os.getppid()
+
+    def progress(self, step: int, total: int, message: str) -> None:
+        """Record ``step`` of ``total`` with a message.
+
+        Every new step is written; repeated messages within a step (epochs) at most every
+        ``min_interval`` seconds.
+        """
+        now = time.monotonic()
+        new_step = step != self._last_step
+        if not new_step and step < total and now - self._last_write < self.min_interval:
+            return
+        self._last_write, self._last_step = now, step
+        fraction = step / total if total else 0.0
+        if not self.store.report_progress(self.job_id, self.token, fraction, str(message)):
+            self._stop = True
+
+    def should_stop(self) -> bool:
+        """True once a cancel was requested, the claim was lost or the runner died."""
+        if self._stop:
+            return True
+        now = time.monotonic()
+        if now - self._last_poll >= self.min_interval:
+            self._last_poll = now
+            if os.getppid() != self._ppid or self.store.cancel_requested(self.job_id, self.token):
+                self._stop = True
+        return self._stop
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` when :meth:`should_stop` says so."""
+        if self.should_stop():
+            raise Cancelled(f"job {self.job_id} cancelled")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _artifacts(folder: Path, result: Any) -> dict[str, str]:
+    """Write CSV downloads and model files; return name -> path."""
+    out: dict[str, str] = {}
+    for name in ("leaderboard", "forecasts"):
+        frame = getattr(result, name, None)
+        if frame is not None:
+            path = folder / f"{name}.csv"
+            frame.to_csv(path, index=False)
+            out[f"{name}.csv"] = str(path)
+    for name, model in (getattr(result, "fitted", None) or {}).items():
+        if not hasattr(model, "save"):
+            continue
+        target = folder / f"model-{name}"
+        try:
+            saved = model.save(target)
+        except Exception:  # a model that cannot be saved must not cost the result
+            continue
+        out[f"model:{name}"] = str(saved or target)
+    return out
+
+
+def run_spec(
+    spec: JobSpec,
+    *,
+    progress=None,
+    should_stop=None,
+    executor: Executor | None = None,
+):
+    """Read a spec's dataset and run the pipeline on it.
+
+    Parameters
+    ----------
+    spec : JobSpec
+    progress, should_stop : callable, optional
+        Passed to :func:`forecast.pipeline.run_forecast`.
+    executor : Executor, optional
+        Per-series fan-out (see :func:`open_executor`).
+
+    Returns
+    -------
+    forecast.pipeline.RunResult
+
+    Raises
+    ------
+    DataError
+        The stored dataset is missing, changed since submission, or fails validation.
+    SpecError
+        A setting the pipeline rejects.
+    Cancelled
+        ``should_stop()`` returned True.
+    """
+    from forecast.io import read_csv
+    from forecast.pipeline import run_forecast
+
+    path = Path(spec.dataset_path)
+    if not path.exists():
+        raise DataError(
+            f"The dataset {spec.filename or path.name} is no longer stored at {path}; "
+            "upload it again and submit a new job."
+        )
+    if _sha256(path) != spec.dataset_hash:
+        raise DataError(
+            f"The stored dataset {path} changed since the job was submitted (content hash "
+            "differs); upload it again and submit a new job."
+        )
+    if progress is not None:
+        progress(0, 1, f"reading {spec.filename or path.name}")
+    df, _ = read_csv(path, **spec.read_kwargs())
+    return run_forecast(
+        df, **spec.run_kwargs(), progress=progress, should_stop=should_stop, executor=executor
+    )
+
+
+def _all_failed(result: Any) -> str | None:
+    """Message when every model of a run failed, else None."""
+    board = getattr(result, "leaderboard", None)
+    if board is None or board.empty or "error" not in board.columns:
+        return None
+    errors = board["error"]
+    failed = errors.notna() & (errors.astype(str).str.len() > 0)
+    if not failed.all():
+        return None
+    return "every model failed: " + "; ".join(
+        f"{m}: {e}" for m, e in zip(board["model"], errors, strict=False)
+    )
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no orphaned jobs)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent-pid poll still applies
+        pass
+
+
+def execute_job(
+    url: str,
+    job_id: str,
+    token: str,
+    dask_address: str | None = None,
+    pool_workers: int = 0,
+    home: str | None = None,
+) -> None:
+    """Body of a job's child process: run the claimed job and store its outcome.
+
+    Parameters
+    ----------
+    url : str
+        Store URL.
+    job_id, token : str
+        The claimed job and its claim token.
+    dask_address : str, optional
+        Dask scheduler to fan per-series work out to.
+    pool_workers : int
+        Local process pool size when no Dask address is given (0: none).
+    home : str, optional
+        FORECAST_HOME of the runner (artifacts are written under it).
+    """
+    _die_with_parent()
+    if home:
+        os.environ["FORECAST_HOME"] = home
+    store = JobStore(url)
+    reporter = ProgressReporter(store, job_id, token)
+    try:
+        spec = JobSpec.validate(store.get(job_id).spec.model_dump())
+        with open_executor(dask_address, pool_workers) as executor:
+            result = run_spec(
+                spec,
+                progress=reporter.progress,
+                should_stop=reporter.should_stop,
+                executor=executor,
+            )
+        reporter.check()
+        failure = _all_failed(result)
+        if failure:
+            store.finish(job_id, token, "failed", failure)
+            return
+        artifacts = _artifacts(store.artifact_dir(job_id), result)
+        store.complete(
+            job_id,
+            token,
+            JobResult(
+                leaderboard=result.leaderboard,
+                forecasts=result.forecasts,
+                actuals=result.actuals,
+                history=result.history,
+                residual_checks=result.residual_checks,
+                artifacts=artifacts,
+                level=float(getattr(result, "level", spec.level)),
+            ),
+        )
+    except Cancelled:
+        store.finish(job_id, token, "cancelled")
+    except ForecastError as exc:
+        store.finish(job_id, token, "failed", str(exc))
+    except Exception as exc:
+        detail = traceback.format_exc(limit=8)
+        store.finish(
+            job_id,
+            token,
+            "failed",
+            f"internal error ({type(exc).__name__}: {exc}); this is a bug, please report it.\n{detail}",
+        )
+    finally:
+        store.close()

@@ -1,0 +1,280 @@
+"""What a forecasting job is asked to do: :class:`JobSpec`, stored as JSON so any job re-runs exactly.
+
+A spec names its dataset by content (the SHA-256 of the uploaded bytes) and by the stored copy
+(``$FORECAST_HOME/datasets/<sha256>.csv``), records how to read it (column mapping, gap policy,
+frequency) and every setting of :func:`forecast.pipeline.run_forecast`. Building one checks every
+field; a bad value raises :class:`forecast.errors.SpecError` naming the field and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from forecast.errors import SpecError
+
+__all__ = ["FILL_POLICIES", "JobSpec"]
+
+#: Gap policies accepted by :func:`forecast.io.read_csv`.
+FILL_POLICIES = ("none", "interpolate", "ffill")
+
+
+def _model_names() -> tuple[str, ...]:
+    from forecast.models import MODEL_NAMES
+
+    return MODEL_NAMES
+
+
+def _readable(exc: ValidationError) -> str:
+    """One sentence per pydantic error: ``field: what is wrong``."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "spec"
+        msg = str(err.get("msg", "invalid value"))
+        msg = msg.removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    return "Invalid job spec — " + "; ".join(parts)
+
+
+class JobSpec(BaseModel):
+    """Everything needed to run (and re-run) one forecasting job.
+
+    Attributes
+    ----------
+    dataset_hash : str
+        SHA-256 hex digest (64 characters) of the dataset file's bytes.
+    dataset_path : str
+        Path of the stored copy (see :meth:`forecast.jobs.JobStore.save_dataset`).
+    filename : str
+        Original file name, for display.
+    time_col, id_col : str or None
+        Column mapping passed to :func:`forecast.io.read_csv` (None: detected).
+    value_cols : list of str or None
+        Value columns (None: every numeric column). A comma-separated string is accepted.
+    fill : {"none", "interpolate", "ffill"}
+        Gap policy.
+    freq : str or None
+        Offset alias (None: inferred).
+    horizon : int
+        Forecast horizon in steps, >= 1.
+    models : list of str
+        Model short names (see :data:`forecast.models.MODEL_NAMES`), at least one, no repeats.
+    holdout : int
+        Trailing steps per series held out and scored, >= 0.
+    backtest_windows : int
+        Rolling-origin windows, >= 0.
+    epochs : int or None
+        Training epochs of the neural models (None: their defaults).
+    seed : int
+        Random seed, >= 0.
+    level : float
+        Prediction-interval level in percent, 0 < level < 100.
+    model_params : dict of str to dict
+        Per-model hyperparameters; every key must be one of ``models``.
+
+    Raises
+    ------
+    SpecError
+        On construction, when any field is invalid.
+
+    Examples
+    --------
+    >>> spec = JobSpec(dataset_hash="0" * 64, dataset_path="x.csv", horizon=12, models=["snaive"])
+    >>> JobSpec.from_json(spec.to_json()) == spec
+    True
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    dataset_hash: str
+    dataset_path: str
+    filename: str = ""
+    time_col: str | None = None
+    value_cols: list[str] | None = None
+    id_col: str | None = None
+    fill: str = "none"
+    freq: str | None = None
+    horizon: int
+    models: list[str] = ["snaive", "arima"]
+    holdout: int = 0
+    backtest_windows: int = 0
+    epochs: int | None = None
+    seed: int = 0
+    level: float = 80.0
+    model_params: dict[str, dict[str, Any]] = {}
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise SpecError(_readable(exc)) from None
+
+    @field_validator("dataset_hash")
+    @classmethod
+    def _check_hash(cls, v: str) -> str:
+        v = v.strip().lower()
+        if len(v) != 64 or any(c not in "0123456789abcdef" for c in v):
+            raise ValueError(
+                "must be the 64-character SHA-256 hex digest of the dataset; store the file "
+                "with JobStore.save_dataset to get it"
+            )
+        return v
+
+    @field_validator("dataset_path")
+    @classmethod
+    def _check_path(cls, v: str) -> str:
+        if not str(v).strip():
+            raise ValueError("is empty; give the path of the stored dataset copy")
+        return str(v)
+
+    @field_validator("value_cols", mode="before")
+    @classmethod
+    def _split_values(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [c.strip() for c in v.split(",") if c.strip()]
+            return v or None
+        return v
+
+    @field_validator("fill")
+    @classmethod
+    def _check_fill(cls, v: str) -> str:
+        if v not in FILL_POLICIES:
+            raise ValueError(f"'{v}' is not a gap policy; use one of {', '.join(FILL_POLICIES)}")
+        return v
+
+    @field_validator("freq")
+    @classmethod
+    def _check_freq(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        import pandas as pd
+
+        try:
+            pd.tseries.frequencies.to_offset(v)
+        except ValueError:
+            raise ValueError(
+                f"'{v}' is not a pandas offset alias (try MS, QS, YS, W-SUN, D, h)"
+            ) from None
+        return v
+
+    @field_validator("horizon")
+    @classmethod
+    def _check_horizon(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError(f"must be a positive number of steps, got {v}")
+        return v
+
+    @field_validator("holdout", "backtest_windows", "seed")
+    @classmethod
+    def _check_non_negative(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError(f"must be 0 or more, got {v}")
+        return v
+
+    @field_validator("epochs")
+    @classmethod
+    def _check_epochs(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError(f"must be at least 1 (or left empty for the defaults), got {v}")
+        return v
+
+    @field_validator("level")
+    @classmethod
+    def _check_level(cls, v: float) -> float:
+        if not 0 < v < 100:
+            raise ValueError(f"is a percentage between 0 and 100, got {v}")
+        return float(v)
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _check_models(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [m for m in v.split(",")]
+        if not isinstance(v, (list, tuple)):
+            return v
+        names = [str(m).strip().lower() for m in v if str(m).strip()]
+        if not names:
+            raise ValueError("is empty; name at least one model")
+        known = _model_names()
+        unknown = [m for m in names if m not in known]
+        if unknown:
+            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(known)}")
+        repeated = sorted({m for m in names if names.count(m) > 1})
+        if repeated:
+            raise ValueError(f"model(s) {repeated} are listed twice; list each once")
+        return names
+
+    @model_validator(mode="after")
+    def _check_params(self) -> JobSpec:
+        extra = sorted(set(self.model_params) - set(self.models))
+        if extra:
+            raise ValueError(
+                f"model_params names {extra}, which are not in models {self.models}; "
+                "add them to models or drop their parameters"
+            )
+        return self
+
+    @classmethod
+    def validate(cls, data: dict[str, Any] | str | JobSpec) -> JobSpec:  # type: ignore[override]
+        """Build a spec from a dict, a JSON string or a spec, raising :class:`SpecError`.
+
+        Parameters
+        ----------
+        data : dict, str or JobSpec
+            Field values, or their JSON text.
+
+        Returns
+        -------
+        JobSpec
+
+        Raises
+        ------
+        SpecError
+            Invalid JSON or an invalid field.
+        """
+        if isinstance(data, JobSpec):
+            return cls(**data.model_dump())
+        if isinstance(data, (str, bytes)):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as exc:
+                raise SpecError(f"Invalid job spec — not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise SpecError(
+                f"Invalid job spec — expected an object of fields, got {type(data).__name__}."
+            )
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> JobSpec:
+        """Parse the JSON text written by :meth:`to_json` (raises :class:`SpecError`)."""
+        return cls.validate(text)
+
+    def to_json(self) -> str:
+        """JSON text of every field (what the store keeps)."""
+        return self.model_dump_json()
+
+    def run_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`forecast.pipeline.run_forecast` (without the frame)."""
+        return {
+            "horizon": self.horizon,
+            "models": tuple(self.models),
+            "holdout": self.holdout,
+            "backtest_windows": self.backtest_windows,
+            "epochs": self.epochs,
+            "seed": self.seed,
+            "level": self.level,
+            "model_params": {k: dict(v) for k, v in self.model_params.items()} or None,
+        }
+
+    def read_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`forecast.io.read_csv` (without the source)."""
+        return {
+            "time_col": self.time_col,
+            "value_cols": self.value_cols,
+            "id_col": self.id_col,
+            "freq": self.freq,
+            "fill": self.fill,
+        }
