@@ -1,0 +1,361 @@
+"""Recurrent forecasters: RNN, LSTM, GRU and a bidirectional LSTM encoder, trained globally.
+
+One ``nn.Module`` (:class:`RecurrentNet`) covers every variant: a recurrent encoder (``cell`` in
+``rnn``/``lstm``/``gru``, ``num_layers``, ``hidden_size``, ``dropout``, ``bidirectional`` — valid
+because the whole input window lies in the past) read out by a linear head that emits the whole
+horizon at once (``head="direct"``, the default) or one step that is fed back (``"recursive"``).
+An optional linear ``skip`` from the input window to the output adds an autoregressive path.
+
+The estimators share :class:`~forecast.models.windowed.WindowedForecaster`: one model over all
+series of a frame, per-window normalisation, log for positive data, optional STL
+deseasonalisation, early stopping on a validation tail, ``n_seeds`` median ensembles,
+split-conformal intervals and safetensors persistence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from forecast.errors import SpecError
+from forecast.models.windowed import WindowedForecaster
+from forecast.training import TrainConfig, pick_device, predict_module, torch_session, train_module
+from forecast.windows import make_windows, normalize_windows, split_windows
+
+__all__ = ["GRU", "LSTM", "RNN", "BiLSTM", "RecurrentForecaster", "RecurrentNet"]
+
+_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class RecurrentNet(nn.Module):
+    """Recurrent encoder over an input window plus a linear head.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}
+    input_size : int
+        Window length ``L`` (used by the skip path).
+    hidden_size : int
+    num_layers : int
+    dropout : float
+        Between stacked layers and before the head.
+    bidirectional : bool
+        Read the window in both directions and concatenate the final states.
+    outputs : int
+        Steps emitted per call (``H`` for a direct head, 1 for a recursive one).
+    skip : bool
+        Add a linear map from the window to the outputs.
+
+    Notes
+    -----
+    ``forward(x)`` takes ``x`` of shape (B, L) and returns (B, outputs).
+    """
+
+    def __init__(
+        self,
+        cell: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        bidirectional: bool,
+        outputs: int,
+        skip: bool = False,
+    ) -> None:
+        super().__init__()
+        if cell not in _CELLS:
+            raise SpecError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}.")
+        self.cell = cell
+        self.rnn = _CELLS[cell](
+            1,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+            bidirectional=bidirectional,
+        )
+        self.dirs = 2 if bidirectional else 1
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size * self.dirs, outputs)
+        self.skip = nn.Linear(input_size, outputs) if skip else None
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Final hidden state(s) of the top layer, shape (B, hidden * directions)."""
+        _, state = self.rnn(x.unsqueeze(-1))
+        h = state[0] if self.cell == "lstm" else state
+        return torch.cat(list(h[-self.dirs :]), dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.head(self.drop(self.encode(x)))
+        if self.skip is not None:
+            out = out + self.skip(x)
+        return out
+
+
+class RecurrentForecaster(WindowedForecaster):
+    """Global recurrent forecaster (base of :class:`RNN`, :class:`LSTM`, :class:`GRU`,
+    :class:`BiLSTM`).
+
+    Parameters
+    ----------
+    horizon : int or None
+        Steps the direct head is trained for; None: the first ``predict(h)`` decides.
+    input_size : int or None
+        Look-back window ``L``; None: ``forecast.diagnostics.suggested_window`` for a few
+        series, else ``ceil(1.25 * max(season, horizon))``, capped by the shortest series.
+    hidden_size, num_layers, dropout : int, int, float
+        Encoder size.
+    head : {"direct", "recursive"}
+    skip : bool
+        Linear autoregressive path from the window to the outputs.
+    epochs, batch_size, lr, weight_decay, patience, clip, loss, max_windows :
+        Training settings (see :class:`forecast.training.TrainConfig`).
+    seed : int
+        Seed of the first member; member ``k`` uses ``seed + k``.
+    n_seeds : int
+        Members trained with different seeds; forecasts are their median.
+    season_length : int or None
+        Seasonal period; None: from the frequency.
+    log : bool or "auto"
+        Log-transform positive data ("auto": when every value is positive).
+    normalize : {"last", "mean", "none"}
+        Per-window level removed from inputs and targets.
+    deseasonalize : bool
+        Remove an STL seasonal component before windowing.
+    val_windows : int or None
+        Validation windows per series (time-ordered tail); None: about 64 in total, 1 per
+        series for large frames.
+    threads : int or None
+        ``torch.set_num_threads`` during training and prediction.
+    device : str or None
+        Torch device; None: CUDA when available.
+    """
+
+    name = "recurrent"
+    cell = "lstm"
+    bidirectional = False
+
+    def __init__(
+        self,
+        *,
+        horizon: int | None = None,
+        input_size: int | None = None,
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        head: str = "direct",
+        skip: bool = False,
+        epochs: int = 20,
+        batch_size: int = 512,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+        patience: int = 5,
+        clip: float | None = 1.0,
+        loss: str = "mae",
+        max_windows: int | None = None,
+        seed: int = 0,
+        n_seeds: int = 1,
+        season_length: int | None = None,
+        log: bool | str = "auto",
+        normalize: str = "last",
+        deseasonalize: bool = False,
+        val_windows: int | None = None,
+        threads: int | None = None,
+        device: str | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.head = head
+        self.skip = skip
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.clip = clip
+        self.loss = loss
+        self.max_windows = max_windows
+        self.seed = seed
+        self.n_seeds = n_seeds
+        self.season_length = season_length
+        self.log = log
+        self.normalize = normalize
+        self.deseasonalize = deseasonalize
+        self.val_windows = val_windows
+        self.threads = threads
+        self.device = device
+
+    @property
+    def _recursive(self) -> bool:  # type: ignore[override]
+        return self.head == "recursive"
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.head not in {"direct", "recursive"}:
+            raise SpecError(
+                f"{self.name}: head must be 'direct' or 'recursive', got {self.head!r}."
+            )
+        for key in ("hidden_size", "num_layers", "epochs", "batch_size"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise SpecError(f"{self.name}: {key} must be a positive integer, got {value!r}.")
+        if not 0 <= float(self.dropout) < 1:
+            raise SpecError(f"{self.name}: dropout must be in [0, 1), got {self.dropout!r}.")
+
+    def _network(self) -> RecurrentNet:
+        return RecurrentNet(
+            self.cell,
+            self.input_size_,
+            int(self.hidden_size),
+            int(self.num_layers),
+            float(self.dropout),
+            self.bidirectional,
+            1 if self._recursive else self.horizon_,
+            bool(self.skip),
+        )
+
+    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop):
+        config = TrainConfig(
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            weight_decay=float(self.weight_decay),
+            patience=int(self.patience),
+            clip=self.clip,
+            loss=self.loss,
+            max_windows=self.max_windows,
+        )
+        with torch_session(seed, self.threads):
+            net = self._network()
+            self.train_result_ = train_module(
+                net,
+                X,
+                Y,
+                X_val,
+                Y_val,
+                config=config,
+                seed=seed,
+                device=pick_device(self.device),
+                progress=progress,
+                should_stop=should_stop,
+            )
+        return net.cpu().eval()
+
+    def _predict_member(self, member: RecurrentNet, X: np.ndarray) -> np.ndarray:
+        with torch_session(0, self.threads):
+            return predict_module(member, X)
+
+    def _member_arrays(self, member: RecurrentNet) -> dict[str, np.ndarray]:
+        return {k: v.detach().cpu().numpy() for k, v in member.state_dict().items()}
+
+    def _member_from_arrays(self, arrays: dict[str, np.ndarray]) -> RecurrentNet:
+        net = self._network()
+        net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in arrays.items()})
+        return net.eval()
+
+    # ------------------------------------------------------------------ effective memory
+    def effective_memory(
+        self, df: pd.DataFrame | None = None, *, max_windows: int = 2000
+    ) -> pd.DataFrame:
+        """How far back the network looks: mean |∂ŷ/∂x_{t−k}| by lag ``k``.
+
+        The gradient of the normalised forecasts (averaged over horizon steps and members) with
+        respect to each normalised input, in absolute value, averaged over validation windows
+        (the last windows of each series).
+
+        Parameters
+        ----------
+        df : DataFrame, optional
+            Long frame to take windows from; default the training frame. Series must be at
+            least ``input_size + horizon`` long.
+        max_windows : int
+            At most this many windows (the most recent per series first).
+
+        Returns
+        -------
+        DataFrame
+            ``lag`` (1 = the last input value, up to ``input_size``), ``importance`` (mean
+            absolute gradient, unitless) and ``share`` (importance / sum, sums to 1).
+        """
+        self._ensure_trained()
+        if df is None:
+            z = self.transform_.forward(self.values_)
+        else:
+            from forecast.windows import SeriesTransform, frame_to_arrays
+
+            ids, values, _ = frame_to_arrays(df)
+            tr = SeriesTransform.fit(
+                values,
+                log=self.transform_.log,
+                period=self.transform_.period,
+                deseasonalize=bool(self.deseasonalize),
+                ids=ids,
+            )
+            z = tr.forward(values)
+        lengths = np.array([len(v) for v in z])
+        windows = make_windows(z, self.input_size_, self.horizon_)
+        if len(windows) == 0:
+            raise SpecError(
+                f"{self.name}: effective memory needs series of at least "
+                f"{self.input_size_ + self.horizon_} points."
+            )
+        k = max(1, self.n_val_windows_ // max(len(self.ids_), 1))
+        _, val = split_windows(windows, lengths, self.horizon_, k)
+        index = val if len(val) else np.arange(len(windows))
+        index = index[-max_windows:]
+        Xn, _, _, _ = normalize_windows(
+            windows.X[index], method=self.normalize, scale=not self.transform_.log
+        )
+        grads = np.zeros(self.input_size_)
+        with torch_session(0, self.threads):
+            for net in self.members_:
+                net.eval()
+                x = torch.as_tensor(Xn, dtype=torch.float32).requires_grad_(True)
+                with torch.backends.cudnn.flags(enabled=False):
+                    out = net(x)
+                out.mean(dim=1).sum().backward()
+                grads += x.grad.abs().mean(dim=0).double().numpy()
+        grads /= len(self.members_)
+        importance = grads[::-1].copy()
+        total = importance.sum()
+        return pd.DataFrame(
+            {
+                "lag": np.arange(1, self.input_size_ + 1),
+                "importance": importance,
+                "share": importance / total if total > 0 else importance,
+            }
+        )
+
+
+class RNN(RecurrentForecaster):
+    """Elman RNN (tanh) encoder; see :class:`RecurrentForecaster` for the parameters."""
+
+    name = "rnn"
+    cell = "rnn"
+
+
+class LSTM(RecurrentForecaster):
+    """LSTM encoder; see :class:`RecurrentForecaster` for the parameters."""
+
+    name = "lstm"
+    cell = "lstm"
+
+
+class GRU(RecurrentForecaster):
+    """GRU encoder; see :class:`RecurrentForecaster` for the parameters."""
+
+    name = "gru"
+    cell = "gru"
+
+
+class BiLSTM(RecurrentForecaster):
+    """Bidirectional LSTM encoder over the input window; see :class:`RecurrentForecaster`."""
+
+    name = "bilstm"
+    cell = "lstm"
+    bidirectional = True

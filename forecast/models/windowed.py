@@ -1,0 +1,453 @@
+"""The shared estimator of every windowed, global forecaster (recurrent nets and the ESN).
+
+:class:`WindowedForecaster` turns a long frame into windows (:mod:`forecast.windows`), lets a
+subclass fit one *member* per seed on the normalised windows, and does everything else the
+model contract asks for: the median over ``n_seeds`` members, direct or recursive multi-step
+forecasts (a horizon longer than the trained one is reached by feeding forecasts back),
+split-conformal prediction intervals from the validation-tail residuals of each horizon step,
+in-sample one-step residuals, and save/load through safetensors + JSON.
+
+Subclasses implement ``_fit_member``, ``_predict_member``, ``_member_arrays`` and
+``_member_from_arrays``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import SpecError
+from forecast.frequency import season_length as freq_season_length
+from forecast.models.base import (
+    RESIDUAL_COLUMNS,
+    check_fitted,
+    check_frame,
+    check_horizon,
+    check_level,
+    forecast_frame,
+)
+from forecast.models.persistence import read_model_files, write_model_files
+from forecast.windows import (
+    SeriesTransform,
+    check_window,
+    frame_to_arrays,
+    last_windows,
+    make_windows,
+    max_input_size,
+    normalize_windows,
+    split_windows,
+)
+
+__all__ = ["WindowedForecaster"]
+
+Progress = Callable[[int, int, str], None]
+ShouldStop = Callable[[], bool]
+
+
+class WindowedForecaster:
+    """Base of the global window-based forecasters; see the module docstring.
+
+    Subclasses define ``name`` and an ``__init__`` whose parameters include at least
+    ``horizon, input_size, epochs, seed, n_seeds, season_length, log, normalize,
+    deseasonalize, val_windows``.
+    """
+
+    name = "windowed"
+    #: Output steps of one member call: "horizon" (direct head) or 1 (recursive).
+    _recursive = False
+
+    # ------------------------------------------------------------------ parameters
+    def get_params(self) -> dict:
+        """Hyperparameters as given to ``__init__`` (JSON-ready)."""
+        sig = inspect.signature(type(self).__init__)
+        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_params(self) -> None:
+        for key in ("n_seeds",):
+            value = getattr(self, key)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise SpecError(f"{self.name}: {key} must be a positive integer, got {value!r}.")
+        if self.horizon is not None:
+            check_horizon(self.horizon)
+        if self.normalize not in {"last", "mean", "none"}:
+            raise SpecError(
+                f"{self.name}: normalize must be 'last', 'mean' or 'none', got {self.normalize!r}."
+            )
+        if self.log not in (True, False, "auto"):
+            raise SpecError(f"{self.name}: log must be True, False or 'auto', got {self.log!r}.")
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        df: pd.DataFrame,
+        *,
+        progress: Progress | None = None,
+        should_stop: ShouldStop | None = None,
+    ):
+        """Fit one global model over every series of ``df``.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Long frame ``unique_id, ds, y`` without NaN.
+        progress : callable, optional
+            ``progress(step, total, message)`` after every epoch of every seed.
+        should_stop : callable, optional
+            Checked between epochs; :class:`~forecast.errors.Cancelled` is raised when True.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DataError
+            Missing values or columns, a series too short for any window.
+        SpecError
+            Bad hyperparameters, or a window that does not fit the shortest series.
+
+        Notes
+        -----
+        With ``horizon=None`` the data are checked and kept, and training happens at the first
+        ``predict(h)`` (the direct head is trained for ``h``).
+        """
+        self._check_params()
+        freq = check_frame(df, min_length=3, model=self.name)
+        ids, values, last_ds = frame_to_arrays(df)
+        ordered = df.sort_values(["unique_id", "ds"], kind="stable")
+        ds = {str(k): g["ds"].to_numpy() for k, g in ordered.groupby("unique_id", sort=False)}
+        self.freq_ = freq
+        self.ids_ = ids
+        self.values_ = values
+        self.ds_ = [ds[u] for u in ids]
+        self.season_length_ = int(self.season_length or freq_season_length(freq))
+        self.n_params_ = {u: 0 for u in ids}
+        self._residuals = None
+        self._pending = (progress, should_stop)
+        for attr in ("horizon_", "members_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        if self.horizon is not None:
+            self._train(int(self.horizon), progress, should_stop)
+        self.last_ds_ = last_ds
+        return self
+
+    def _default_input_size(self, horizon: int) -> int:
+        m = self.season_length_
+        size = None
+        if len(self.values_) <= 10:
+            try:
+                from forecast.diagnostics import suggested_window
+            except ImportError:
+                suggested_window = None
+            if suggested_window is not None:
+                longest = int(np.argmax([len(v) for v in self.values_]))
+                try:
+                    size = int(suggested_window(self.values_[longest], self.freq_, horizon)[0])
+                except Exception:  # a diagnostics failure must not stop a fit
+                    size = None
+        if not size or size < 2:
+            size = math.ceil(1.25 * max(m, horizon, 4))
+        largest = max_input_size([len(v) for v in self.values_], horizon)
+        return max(1, min(size, largest))
+
+    def _val_windows(self, lengths: np.ndarray, input_size: int, horizon: int) -> int:
+        if self.val_windows is not None:
+            return int(self.val_windows)
+        per_series = lengths - input_size - horizon + 1
+        k = max(1, math.ceil(64 / len(lengths)))
+        k = min(k, int(max(per_series.max() - (horizon - 1), 0)) // 3)
+        return max(k, 0)
+
+    def _train(
+        self, horizon: int, progress: Progress | None, should_stop: ShouldStop | None
+    ) -> None:
+        lengths = np.array([len(v) for v in self.values_])
+        size = self.input_size if self.input_size is not None else self._default_input_size(horizon)
+        check_window(lengths, self.ids_, size, horizon)
+        transform = SeriesTransform.fit(
+            self.values_,
+            log=self.log,
+            period=self.season_length_,
+            deseasonalize=bool(self.deseasonalize),
+            ids=self.ids_,
+        )
+        z = transform.forward(self.values_)
+        windows = make_windows(z, int(size), horizon)
+        k = self._val_windows(lengths, int(size), horizon)
+        train, val = split_windows(windows, lengths, horizon, k)
+        if len(train) == 0:
+            train, val = np.arange(len(windows)), np.zeros(0, dtype=np.int64)
+        self.transform_ = transform
+        self.input_size_ = int(size)
+        self.horizon_ = horizon
+        Xn, Yn, _, _ = normalize_windows(
+            windows.X, windows.Y, method=self.normalize, scale=not transform.log
+        )
+        targets = Yn[:, :1] if self._recursive else Yn
+        members = []
+        for s in range(self.n_seeds):
+            sub = None
+            if progress is not None:
+
+                def sub(step, total, message, s=s):
+                    progress(
+                        s * total + step,
+                        self.n_seeds * total,
+                        f"seed {s + 1}/{self.n_seeds}: {message}",
+                    )
+
+            members.append(
+                self._fit_member(
+                    Xn[train],
+                    targets[train],
+                    Xn[val],
+                    targets[val],
+                    seed=int(self.seed) + s,
+                    progress=sub,
+                    should_stop=should_stop,
+                )
+            )
+        self.members_ = members
+        cal = val if len(val) else train
+        pred = self._forecast_z(windows.X[cal], horizon)
+        _, pred_n, level, scl = normalize_windows(
+            windows.X[cal], pred, method=self.normalize, scale=not transform.log
+        )
+        self.calibration_ = np.abs(Yn[cal] - pred_n)
+        self.n_train_windows_ = len(train)
+        self.n_val_windows_ = len(val)
+
+    def _ensure_trained(self, horizon: int | None = None) -> None:
+        check_fitted(self, "values_")
+        if not hasattr(self, "members_"):
+            progress, should_stop = self._pending
+            default = self.season_length_ if self.season_length_ > 1 else 8
+            self._train(int(horizon or default), progress, should_stop)
+
+    # ------------------------------------------------------------------ members
+    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop):
+        raise NotImplementedError
+
+    def _predict_member(self, member, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _member_arrays(self, member) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _member_from_arrays(self, arrays: dict[str, np.ndarray]):
+        raise NotImplementedError
+
+    def _predict_normalized(self, Xn: np.ndarray) -> np.ndarray:
+        """Median over members of the normalised outputs, shape (n, K)."""
+        outs = [self._predict_member(m, Xn) for m in self.members_]
+        return outs[0] if len(outs) == 1 else np.median(np.stack(outs), axis=0)
+
+    def _forecast_z(self, Z: np.ndarray, steps: int) -> np.ndarray:
+        """Forecast ``steps`` values after each window of transformed values ``Z`` (n, L).
+
+        Outputs longer than one member call are reached by appending the forecasts to the window
+        and normalising again (recursive heads, or ``steps`` beyond the trained horizon).
+        """
+        out, cur, done = [], np.asarray(Z, dtype=float), 0
+        scale = not self.transform_.log
+        while done < steps:
+            Xn, _, level, scl = normalize_windows(cur, method=self.normalize, scale=scale)
+            part = self._predict_normalized(Xn) * scl + level
+            out.append(part)
+            done += part.shape[1]
+            cur = np.concatenate([cur, part], axis=1)[:, -self.input_size_ :]
+        return np.concatenate(out, axis=1)[:, :steps]
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+        """Forecast ``h`` steps after the end of every series.
+
+        Parameters
+        ----------
+        h : int
+            Horizon in steps (with ``horizon=None`` the first call trains for it).
+        level : float
+            Interval level in percent (split-conformal, per horizon step).
+
+        Returns
+        -------
+        DataFrame
+            ``unique_id, ds, model, yhat, lo, hi`` with ``h`` rows per series.
+        """
+        h = check_horizon(h)
+        level = check_level(level)
+        check_fitted(self, "last_ds_")
+        self._ensure_trained(h)
+        z = self.transform_.forward(self.values_)
+        Z = last_windows(z, self.input_size_)
+        zhat = self._forecast_z(Z, h)
+        Xn, zhat_n, lev, scl = normalize_windows(
+            Z, zhat, method=self.normalize, scale=not self.transform_.log
+        )
+        q = self._conformal_width(h, level)
+        seas = self.transform_.future_seasonal(h)
+        yhat = self.transform_.inverse(zhat, seas)
+        lo = self.transform_.inverse((zhat_n - q) * scl + lev, seas)
+        hi = self.transform_.inverse((zhat_n + q) * scl + lev, seas)
+        return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
+
+    def _conformal_width(self, h: int, level: float) -> np.ndarray:
+        """Half-width per step in normalised space, shape (h,); beyond the trained horizon the
+        last width grows with the square root of the step."""
+        cal = self.calibration_
+        n = len(cal)
+        prob = min(1.0, math.ceil((n + 1) * level / 100) / n)
+        q = np.quantile(cal, prob, axis=0, method="higher")
+        H = len(q)
+        if h <= H:
+            return q[:h]
+        extra = q[-1] * np.sqrt(np.arange(H + 1, h + 1) / H)
+        return np.concatenate([q, extra])
+
+    # ------------------------------------------------------------------ residuals
+    @property
+    def residuals_(self) -> pd.DataFrame:
+        """In-sample one-step-ahead residuals ``unique_id, ds, resid`` (NaN for the first
+        ``input_size`` points of each series, which have no full input window)."""
+        check_fitted(self, "values_")
+        self._ensure_trained()
+        if self._residuals is None:
+            self._residuals = self._compute_residuals()
+        return self._residuals
+
+    def _compute_residuals(self) -> pd.DataFrame:
+        z = self.transform_.forward(self.values_)
+        L = self.input_size_
+        windows = make_windows(z, L, 1)
+        zhat = self._forecast_z(windows.X, 1)[:, 0]
+        frames = []
+        for i, uid in enumerate(self.ids_):
+            y = self.values_[i]
+            resid = np.full(len(y), np.nan)
+            sel = windows.series == i
+            ends = windows.ends[sel]
+            fitted = self.transform_.inverse(zhat[sel], self.transform_.seasonal[i][ends])
+            resid[ends] = y[ends] - fitted
+            frames.append(pd.DataFrame({"unique_id": uid, "ds": self.ds_[i], "resid": resid}))
+        return pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Save to a folder (``config.json`` + ``weights.safetensors``); never pickles.
+
+        Parameters
+        ----------
+        path : str or Path
+            Folder to write.
+        """
+        check_fitted(self, "last_ds_")
+        self._ensure_trained()
+        lengths = np.array([len(v) for v in self.values_], dtype=np.int64)
+        arrays = {
+            "values": np.concatenate(self.values_).astype(np.float64),
+            "lengths": lengths,
+            "ds": np.concatenate(
+                [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in self.ds_]
+            ),
+            "seasonal": np.concatenate(self.transform_.seasonal).astype(np.float64),
+            "calibration": self.calibration_.astype(np.float64),
+        }
+        for k, member in enumerate(self.members_):
+            for key, arr in self._member_arrays(member).items():
+                arrays[f"member{k}.{key}"] = arr
+        config = {
+            "model": self.name,
+            "params": self.get_params(),
+            "fitted": {
+                "freq": self.freq_,
+                "ids": self.ids_,
+                "last_ds": [self.last_ds_[u].isoformat() for u in self.ids_],
+                "season_length": self.season_length_,
+                "horizon": self.horizon_,
+                "input_size": self.input_size_,
+                "log": self.transform_.log,
+                "period": self.transform_.period,
+                "n_members": len(self.members_),
+                "n_train_windows": self.n_train_windows_,
+                "n_val_windows": self.n_val_windows_,
+            },
+        }
+        config["fitted"].update(self._extra_config())
+        write_model_files(path, config, arrays)
+
+    def _extra_config(self) -> dict:
+        return {}
+
+    def _restore_extra(self, fitted: dict) -> None:
+        return None
+
+    @classmethod
+    def load(cls, path):
+        """Load a model saved by :meth:`save`; it predicts exactly what the saved one did.
+
+        Parameters
+        ----------
+        path : str or Path
+            Folder written by :meth:`save`.
+
+        Returns
+        -------
+        WindowedForecaster
+            An instance of the saved model's class.
+
+        Raises
+        ------
+        DataError
+            The folder is not a saved model, or holds a different model.
+        """
+        from forecast.errors import DataError
+        from forecast.models import make_model
+
+        config, arrays = read_model_files(path)
+        model = make_model(config["model"], **config["params"])
+        if not isinstance(model, cls):
+            raise DataError(f"'{path}' holds a '{config['model']}' model, not {cls.__name__}.")
+        fitted = config["fitted"]
+        lengths = arrays["lengths"]
+        cuts = np.cumsum(lengths)[:-1]
+        model.freq_ = fitted["freq"]
+        model.ids_ = list(fitted["ids"])
+        model.values_ = np.split(arrays["values"], cuts)
+        model.ds_ = [d.astype("datetime64[ns]") for d in np.split(arrays["ds"], cuts)]
+        model.last_ds_ = {
+            u: pd.Timestamp(t) for u, t in zip(model.ids_, fitted["last_ds"], strict=True)
+        }
+        model.season_length_ = int(fitted["season_length"])
+        model.horizon_ = int(fitted["horizon"])
+        model.input_size_ = int(fitted["input_size"])
+        model.n_train_windows_ = int(fitted["n_train_windows"])
+        model.n_val_windows_ = int(fitted["n_val_windows"])
+        model.n_params_ = {u: 0 for u in model.ids_}
+        model.transform_ = SeriesTransform(
+            log=bool(fitted["log"]),
+            period=int(fitted["period"]),
+            seasonal=list(np.split(arrays["seasonal"], cuts)),
+        )
+        model.calibration_ = arrays["calibration"]
+        model._restore_extra(fitted)
+        members = []
+        for k in range(int(fitted["n_members"])):
+            prefix = f"member{k}."
+            members.append(
+                model._member_from_arrays(
+                    {key[len(prefix) :]: v for key, v in arrays.items() if key.startswith(prefix)}
+                )
+            )
+        model.members_ = members
+        model._residuals = None
+        model._pending = (None, None)
+        return model
