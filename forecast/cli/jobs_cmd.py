@@ -1,9 +1,339 @@
-"""``forecast jobs``: not built yet (see the issue for its contract)."""
+"""``forecast jobs submit|list|show|cancel|rerun`` and ``forecast worker``: persistent jobs.
+
+Every command takes ``--db URL`` (default ``$FORECAST_DB``, else SQLite at
+``$FORECAST_HOME/jobs.db``). ``--json`` prints exactly one JSON object on stdout; bad input exits
+2 with one ``error: …`` line on stderr.
+"""
 
 from __future__ import annotations
 
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from forecast.cli.common import fail, print_json
+from forecast.errors import ForecastError
+
+jobs_app = typer.Typer(
+    name="jobs",
+    help="Submit, watch, cancel and re-run forecasting jobs (run by `forecast worker`).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy URL of the job store (default: $FORECAST_DB or SQLite "
+        "under $FORECAST_HOME).",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+JobId = Annotated[str, typer.Argument(help="Job id (see `forecast jobs list`).")]
+
+
+def _store(db: str | None):
+    from forecast.jobs import JobStore
+
+    try:
+        return JobStore(db)
+    except ForecastError as exc:
+        fail(str(exc))
+
+
+def _summary(job) -> dict:
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "message": job.message,
+        "error": job.error,
+        "filename": job.spec.filename,
+        "models": list(job.spec.models),
+        "horizon": job.spec.horizon,
+        "attempts": job.attempts,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+@jobs_app.command("submit")
+def submit(
+    file: Annotated[str, typer.Argument(help="CSV file (a copy is stored with the job).")],
+    horizon: Annotated[int, typer.Option(help="Steps to forecast.")] = 12,
+    models: Annotated[str, typer.Option(help="Comma-separated model names.")] = "snaive,arima",
+    holdout: Annotated[
+        int, typer.Option(help="Trailing points per series held out and scored.")
+    ] = 0,
+    backtest_windows: Annotated[
+        int, typer.Option("--backtest-windows", help="Rolling-origin backtest windows.")
+    ] = 0,
+    epochs: Annotated[int | None, typer.Option(help="Epochs of neural models.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    level: Annotated[float, typer.Option(help="Interval level in percent.")] = 80.0,
+    time_col: Annotated[str | None, typer.Option("--time-col", help="Time column.")] = None,
+    value_col: Annotated[
+        str | None, typer.Option("--value-col", help="Value column(s), comma-separated.")
+    ] = None,
+    id_col: Annotated[str | None, typer.Option("--id-col", help="Series id column.")] = None,
+    fill: Annotated[str, typer.Option(help="Gap policy: none, interpolate or ffill.")] = "none",
+    freq: Annotated[str | None, typer.Option(help="Frequency alias (inferred).")] = None,
+    model_params: Annotated[
+        str | None,
+        typer.Option(
+            "--model-params",
+            help='JSON of per-model parameters, e.g. \'{"gru": {"hidden_size": 16}}\'.',
+        ),
+    ] = None,
+    db: Db = None,
+    as_json: AsJson = False,
+) -> None:
+    """Queue a job on FILE; prints its id. A worker (`forecast worker`) runs it."""
+    from forecast.jobs import JobSpec
+
+    path = Path(file)
+    if not path.is_file():
+        fail(f"File not found: {file}. Check the path.")
+    params = {}
+    if model_params:
+        try:
+            params = json.loads(model_params)
+        except json.JSONDecodeError as exc:
+            fail(
+                f'--model-params is not valid JSON ({exc}); write e.g. \'{{"gru": {{"epochs": 5}}}}\'.'
+            )
+    store = _store(db)
+    try:
+        digest, stored = store.save_dataset(path.read_bytes(), path.name)
+        spec = JobSpec(
+            dataset_hash=digest,
+            dataset_path=stored,
+            filename=path.name,
+            time_col=time_col,
+            value_cols=value_col,
+            id_col=id_col,
+            fill=fill,
+            freq=freq,
+            horizon=horizon,
+            models=models,
+            holdout=holdout,
+            backtest_windows=backtest_windows,
+            epochs=epochs,
+            seed=seed,
+            level=level,
+            model_params=params,
+        )
+        job_id = store.submit(spec)
+    except ForecastError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"id": job_id, "status": "queued"})
+    else:
+        typer.echo(job_id)
+
+
+@jobs_app.command("list")
+def list_jobs(
+    limit: Annotated[int, typer.Option(help="Newest jobs to show.")] = 20,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    db: Db = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the newest jobs with their status and progress."""
+    from forecast.jobs import STATUSES
+
+    if status is not None and status not in STATUSES:
+        fail(f"--status {status} is not a job status; use one of {', '.join(STATUSES)}.")
+    if limit < 1:
+        fail(f"--limit must be at least 1, got {limit}.")
+    jobs = _store(db).list_jobs(limit=limit, status=status)
+    if as_json:
+        print_json({"jobs": [_summary(j) for j in jobs]})
+        return
+    table = Table("status", "progress", "models", "file", "created (UTC)", "message")
+    table.add_column("id", no_wrap=True)
+    for j in jobs:
+        table.add_row(
+            j.status,
+            f"{100 * j.progress:.0f}%",
+            ",".join(j.spec.models),
+            j.spec.filename,
+            j.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            (j.error or j.message)[:60],
+            j.id,
+        )
+    Console().print(table)
+
+
+@jobs_app.command("show")
+def show(job_id: JobId, db: Db = None, as_json: AsJson = False) -> None:
+    """Status, progress, history and (when done) the leaderboard of one job."""
+    store = _store(db)
+    try:
+        job = store.get(job_id)
+        events = store.events(job_id)
+        result = store.result(job_id)
+    except ForecastError as exc:
+        fail(str(exc))
+    board = None
+    if result is not None:
+        board = json.loads(result.leaderboard.to_json(orient="records", date_format="iso"))
+    if as_json:
+        print_json(
+            {
+                "job": _summary(job)
+                | {
+                    "spec": job.spec.model_dump(),
+                    "retries": job.retries,
+                    "worker": job.worker,
+                    "parent_id": job.parent_id,
+                },
+                "events": events,
+                "leaderboard": board,
+                "artifacts": None if result is None else result.artifacts,
+            }
+        )
+        return
+    console = Console()
+    console.print(
+        f"[bold]{job.id}[/] {job.status} {100 * job.progress:.0f}% — {job.message}  "
+        f"({job.spec.filename}, models {','.join(job.spec.models)}, horizon {job.spec.horizon}, "
+        f"attempts {job.attempts})"
+    )
+    if job.error:
+        console.print(f"[red]error:[/] {job.error}")
+    for ev in events[-15:]:
+        console.print(f"  {ev['at'][11:19]}  {ev['kind']:<8} {ev['message']}")
+    if board:
+        cols = [
+            c
+            for c in (
+                "rank",
+                "model",
+                "mae",
+                "rmse",
+                "smape",
+                "mase",
+                "coverage",
+                "ljung_box_pvalue",
+                "residuals_white",
+                "error",
+            )
+            if c in board[0]
+        ]
+        table = Table(*cols)
+        for row in board:
+            table.add_row(*[_cell(row.get(c)) for c in cols])
+        console.print(table)
+    if result is not None:
+        for name, path in result.artifacts.items():
+            console.print(f"  {name}: {path}")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@jobs_app.command("cancel")
+def cancel(job_id: JobId, db: Db = None, as_json: AsJson = False) -> None:
+    """Cancel a job: a queued job at once, a running one at its next step or epoch."""
+    try:
+        status = _store(db).cancel(job_id)
+    except ForecastError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"id": job_id, "status": status, "cancel_requested": status == "running"})
+    elif status == "running":
+        typer.echo(f"{job_id}: cancel requested; it stops at its next step")
+    else:
+        typer.echo(f"{job_id}: {status}")
+
+
+@jobs_app.command("rerun")
+def rerun(job_id: JobId, db: Db = None, as_json: AsJson = False) -> None:
+    """Queue a new job with the same spec and dataset; prints the new id."""
+    try:
+        new_id = _store(db).rerun(job_id)
+    except ForecastError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"id": new_id, "parent_id": job_id, "status": "queued"})
+    else:
+        typer.echo(new_id)
+
+
+def worker(
+    db: Db = None,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once.")] = 1,
+    once: Annotated[
+        bool, typer.Option("--once", help="Exit when no job is queued or running.")
+    ] = False,
+    max_retries: Annotated[
+        int, typer.Option("--max-retries", help="Re-queues of a job interrupted by a dead worker.")
+    ] = 1,
+    pool_workers: Annotated[
+        int, typer.Option("--pool-workers", help="Local processes per job for per-series models.")
+    ] = 0,
+    stale_after: Annotated[
+        float,
+        typer.Option("--stale-after", help="Seconds without heartbeat before a job is orphaned."),
+    ] = 30.0,
+) -> None:
+    """Run queued jobs (recovering those left running by a dead worker) until stopped."""
+    from forecast.jobs import LocalRunner
+
+    if dask:
+        try:
+            from distributed import Client
+
+            Client(dask, timeout="10s", set_as_default=False).close()
+        except (OSError, TimeoutError) as exc:
+            fail(f"Cannot reach the Dask scheduler at {dask} ({exc}); check --dask.")
+    store = _store(db)
+    try:
+        runner = LocalRunner(
+            store,
+            concurrency=concurrency,
+            dask_address=dask,
+            pool_workers=pool_workers,
+            max_retries=max_retries,
+            stale_after=stale_after,
+        )
+    except ForecastError as exc:
+        fail(str(exc))
+    signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
+    print(
+        f"worker {runner.name} serving {store.url}" + (f" via {dask}" if dask else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        if once:
+            done = runner.run_until_idle()
+            print(f"worker {runner.name}: ran {len(done)} job(s)", file=sys.stderr)
+        else:
+            runner.run_forever()
+    except KeyboardInterrupt:
+        runner.request_stop()
 
 
 def register(app: typer.Typer) -> None:
-    """Add the command to the app (nothing yet)."""
+    """Add the ``jobs`` sub-app and the ``worker`` command."""
+    app.add_typer(jobs_app, name="jobs")
+    app.command("worker")(worker)

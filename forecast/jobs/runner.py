@@ -143,6 +143,10 @@ class LocalRunner:
             self._thread = None
         self._shutdown("the runner was stopped")
 
+    def request_stop(self) -> None:
+        """Ask the loop to end after its current round (safe from a signal handler)."""
+        self._stopping.set()
+
     @property
     def running(self) -> bool:
         """Whether the background loop is alive."""
