@@ -1,0 +1,145 @@
+"""Hyndman–Khandakar stepwise ARIMA order search over statsmodels' SARIMAX.
+
+The alternative engine of :class:`forecast.models.arima.AutoARIMA` (``engine="statsmodels"``),
+kept so the engine choice is a measurement (``benchmarks/arima_vs_statsforecast.py``):
+
+1. ``d`` by repeated KPSS tests (level stationarity, 5%), at most 2;
+2. ``D`` (0 or 1) by the seasonal strength of an STL decomposition (``F_s > 0.64``, R's
+   ``nsdiffs(test="seas")``), when the series has at least two full seasons;
+3. start from (2,d,2)(1,D,1), (0,d,0)(0,D,0), (1,d,0)(1,D,0), (0,d,1)(0,D,1), then move to the
+   neighbour (±1 on p, q, P, Q, on p and q together, on P and Q together, constant on/off) with
+   the lowest AICc until none improves, with ``p, q <= 5``, ``P, Q <= 2``, ``p+q+P+Q <= 5``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["ndiffs", "nsdiffs", "stepwise_search"]
+
+
+def ndiffs(y: np.ndarray, alpha: float = 0.05, max_d: int = 2) -> int:
+    """Number of first differences that make ``y`` level-stationary by KPSS (0..max_d)."""
+    from statsmodels.tsa.stattools import kpss
+
+    x = np.asarray(y, dtype=float)
+    for d in range(max_d + 1):
+        if len(x) < 8 or np.allclose(x, x[0]):
+            return d
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pvalue = kpss(x, regression="c", nlags="auto")[1]
+        if pvalue >= alpha:
+            return d
+        x = np.diff(x)
+    return max_d
+
+
+def nsdiffs(y: np.ndarray, m: int, threshold: float = 0.64) -> int:
+    """Seasonal differences (0 or 1) by STL seasonal strength ``1 - var(R) / var(S + R)``."""
+    from statsmodels.tsa.seasonal import STL
+
+    x = np.asarray(y, dtype=float)
+    if m <= 1 or len(x) < 2 * m + 2:
+        return 0
+    res = STL(x, period=m, robust=True).fit()
+    denom = np.var(res.seasonal + res.resid)
+    strength = 0.0 if denom <= 0 else max(0.0, 1 - np.var(res.resid) / denom)
+    return int(strength > threshold)
+
+
+def stepwise_search(y: np.ndarray, m: int = 1, *, max_models: int = 60):
+    """Search ARIMA orders stepwise by AICc and return the best fit.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,)
+        One series.
+    m : int
+        Seasonal period (1: non-seasonal).
+    max_models : int
+        Most SARIMAX fits tried.
+
+    Returns
+    -------
+    forecast.models.arima._SarimaxFit
+        The selected model (``.label``, ``.forecast``, ``.resid``, ``.n_params``).
+
+    Raises
+    ------
+    ValueError
+        When no candidate could be fitted.
+    """
+    from forecast.models.arima import _SarimaxFit
+
+    y = np.asarray(y, dtype=float)
+    d = ndiffs(y)
+    big_d = nsdiffs(y, m) if m > 1 else 0
+    if d + big_d > 2:
+        d = 2 - big_d
+    seasonal = m > 1
+    cache: dict[tuple, tuple[float, object]] = {}
+
+    def score(p, q, big_p, big_q, const):
+        key = (p, q, big_p, big_q, const)
+        if key in cache:
+            return cache[key][0]
+        if len(cache) >= max_models:
+            return np.inf
+        try:
+            fit = _SarimaxFit(y, (p, d, q), (big_p, big_d, big_q), m if seasonal else 1, const)
+            aicc = float(fit.res.aicc)
+            if not np.isfinite(aicc):
+                aicc = np.inf
+        except Exception:  # a candidate that does not fit just loses
+            fit, aicc = None, np.inf
+        cache[key] = (aicc, fit)
+        return aicc
+
+    const0 = d + big_d <= 1
+    starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
+    if not seasonal:
+        starts = [(p, q, 0, 0) for p, q, _, _ in starts]
+    best = min(((s, const0) for s in starts), key=lambda s: score(*s[0], s[1]))
+    best_aicc = score(*best[0], best[1])
+    improved = True
+    while improved and len(cache) < max_models:
+        improved = False
+        (p, q, big_p, big_q), const = best
+        moves = [
+            (1, 0, 0, 0),
+            (-1, 0, 0, 0),
+            (0, 1, 0, 0),
+            (0, -1, 0, 0),
+            (1, 1, 0, 0),
+            (-1, -1, 0, 0),
+        ]
+        if seasonal:
+            moves += [
+                (0, 0, 1, 0),
+                (0, 0, -1, 0),
+                (0, 0, 0, 1),
+                (0, 0, 0, -1),
+                (0, 0, 1, 1),
+                (0, 0, -1, -1),
+            ]
+        candidates = []
+        for dp, dq, dbp, dbq in moves:
+            cand = (p + dp, q + dq, big_p + dbp, big_q + dbq)
+            if min(cand) < 0 or cand[0] > 5 or cand[1] > 5 or cand[2] > 2 or cand[3] > 2:
+                continue
+            if sum(cand) > 5:
+                continue
+            candidates.append((cand, const))
+        if d + big_d <= 1:
+            candidates.append(((p, q, big_p, big_q), not const))
+        for cand in candidates:
+            value = score(*cand[0], cand[1])
+            if value < best_aicc - 1e-9:
+                best, best_aicc, improved = cand, value, True
+    fit = cache[(*best[0], best[1])][1]
+    if fit is None:
+        raise ValueError("no ARIMA candidate could be fitted")
+    return fit
