@@ -136,7 +136,7 @@ class _StatsforecastFit:
             warnings.simplefilter("ignore")
             self.model = SFAutoARIMA(season_length=m, **kwargs).fit(y)
         info = self.model.model_
-        p, q, big_p, big_q, mm, d, big_d = (int(v) for v in info["arma"])
+        p, q, big_p, big_q, _m, d, big_d = (int(v) for v in info["arma"])
         self.order, self.seasonal_order = (p, d, q), (big_p, big_d, big_q)
         self.label = " ".join(arima_string(info).split())
         self.n_params = p + q + big_p + big_q
