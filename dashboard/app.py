@@ -1,20 +1,147 @@
-"""Create and serve the Dash app."""
+"""Create and serve the Dash app: navigation, the stores shared by the pages, page registration.
+
+Pages are registered explicitly with Dash Pages (``use_pages=True``, ``pages_folder=""``) and
+their callbacks are attached to the app by each page's ``register(app)``, so the app can be built
+more than once in one process (tests, the WSGI entry point).
+"""
 
 from __future__ import annotations
 
+import logging
+
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import state
+from dashboard.pages import PAGES
+
+__all__ = ["create_app", "default_dataset", "serve"]
+
+log = logging.getLogger("dashboard")
+
+#: The sample selected when a browser opens the app for the first time.
+DEFAULT_SAMPLE = "air_passengers.csv"
+
+
+def default_dataset() -> dict | None:
+    """Dataset store content for a first visit: the bundled air passengers sample, if present."""
+    from dashboard.datasets import list_samples, save_sample
+
+    if DEFAULT_SAMPLE not in list_samples():
+        return None
+    try:
+        return {"hash": save_sample(DEFAULT_SAMPLE), "filename": DEFAULT_SAMPLE, "overrides": {}}
+    except Exception:  # pragma: no cover - a read-only data directory
+        log.exception("could not save the default sample")
+        return None
+
+
+def _navbar() -> dbc.Navbar:
+    links = [
+        dbc.NavItem(dbc.NavLink(page.TITLE, href=page.PATH, active="exact", id=f"nav-{page.KEY}"))
+        for page in PAGES
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("Forecast Workbench", href="/"),
+                dbc.Nav(links, navbar=True, className="ms-auto"),
+                html.Span(id="nav-dataset", className="navbar-text ms-3 small text-light"),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def _layout() -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="dataset", storage_type="session", data=default_dataset()),
+            dcc.Store(id="job-id", storage_type="session"),
+            _navbar(),
+            dbc.Container(dash.page_container, fluid=True, className="pb-5"),
+        ]
+    )
 
 
 def create_app(db: str | None = None) -> dash.Dash:
-    """Build the Dash app (minimal page until the dashboard issue lands)."""
-    app = dash.Dash(__name__, title="Forecast Workbench")
-    app.layout = html.Div(
-        [html.H1("Forecast Workbench"), html.P("Upload a CSV or pick a sample.")]
+    """Build the Dash app.
+
+    Parameters
+    ----------
+    db : str, optional
+        SQLAlchemy URL of the job store (None: SQLite under ``FORECAST_HOME``).
+
+    Returns
+    -------
+    dash.Dash
+        The app; ``app.server`` is its Flask server (the WSGI application).
+    """
+    state.set_db(db)
+    app = dash.Dash(
+        __name__,
+        title="Forecast Workbench",
+        use_pages=True,
+        pages_folder="",
+        # Bootstrap 5.3.8 is vendored in assets/ (MIT): the app must work with no internet.
+        suppress_callback_exceptions=True,
+        assets_folder=str(state.Path(__file__).parent / "assets"),
     )
+    for order, page in enumerate(PAGES):
+        dash.register_page(
+            page.__name__,
+            path=page.PATH,
+            name=page.TITLE,
+            title=f"{page.TITLE} · Forecast Workbench",
+            order=order,
+            layout=page.layout,
+        )
+        page.register(app)
+    app.layout = _layout
+
+    @app.callback(dash.Output("nav-dataset", "children"), dash.Input("dataset", "data"))
+    def _show_dataset(data):
+        return f"· {data['filename']}" if data and data.get("filename") else ""
+
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, db: str | None = None, debug: bool = False):
-    """Run the app with Dash's server on HOST:PORT."""
-    create_app(db).run(host=host, port=port, debug=debug)
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    db: str | None = None,
+    debug: bool = False,
+    runner: bool = True,
+) -> None:
+    """Run the app with Dash's server on HOST:PORT, with the embedded job runner.
+
+    Parameters
+    ----------
+    host, port : str, int
+        Interface and TCP port (localhost by default).
+    db : str, optional
+        SQLAlchemy URL of the job store.
+    debug : bool
+        Dash debug mode (never in production).
+    runner : bool
+        Start a :class:`forecast.jobs.LocalRunner` in this process.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(db)
+    local = None
+    if runner and state.jobs_available():
+        from forecast.jobs import LocalRunner
+
+        local = LocalRunner(state.get_store())
+        local.start()
+    elif runner:
+        log.warning("forecast.jobs is not available: jobs cannot run")
+    try:
+        app.run(host=host, port=port, debug=debug, use_reloader=False)
+    finally:
+        if local is not None:
+            local.stop()

@@ -1,0 +1,166 @@
+"""Layout pieces shared by the pages: cards, empty states, alerts, tables and error guards."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dash_table, dcc, html
+from dash.exceptions import PreventUpdate
+
+from forecast.errors import ForecastError
+
+__all__ = [
+    "FRIENDLY_ERROR",
+    "card",
+    "data_table",
+    "empty_figure",
+    "empty_state",
+    "error_alert",
+    "figure",
+    "guard",
+    "user_message",
+]
+
+log = logging.getLogger("dashboard")
+
+#: What a user sees when something unexpected fails (details go to the server log).
+FRIENDLY_ERROR = (
+    "Something went wrong on our side while preparing this view; the details are in the "
+    "server log. Try again, or pick another file."
+)
+
+
+def user_message(exc: BaseException) -> str:
+    """The message to show for an exception: ours verbatim, anything else a friendly line."""
+    if isinstance(exc, ForecastError):
+        return str(exc)
+    return FRIENDLY_ERROR
+
+
+def error_alert(message: str, *, color: str = "danger", id: str | None = None) -> dbc.Alert:
+    """A dismissable alert holding one message (never a traceback)."""
+    kwargs = {"id": id} if id else {}
+    return dbc.Alert(message, color=color, dismissable=True, className="mb-2", **kwargs)
+
+
+def guard(*fallback: Callable[[str], object]) -> Callable:
+    """Decorate a callback so that no exception ever reaches the browser.
+
+    Parameters
+    ----------
+    *fallback : callable
+        One function per output: given the message, returns that output's value. A
+        ``ForecastError``'s message is shown as is; anything else is logged with its traceback
+        and replaced by :data:`FRIENDLY_ERROR`.
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except PreventUpdate:
+                raise
+            except ForecastError as exc:
+                message = str(exc)
+            except Exception:
+                log.exception("callback %s failed", fn.__name__)
+                message = FRIENDLY_ERROR
+            values = tuple(f(message) for f in fallback)
+            return values[0] if len(values) == 1 else values
+
+        return inner
+
+    return wrap
+
+
+def card(title: str, body, *, footer=None, class_name: str = "mb-3") -> dbc.Card:
+    """A titled card."""
+    parts = [dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)]
+    if footer is not None:
+        parts.append(dbc.CardFooter(footer))
+    return dbc.Card(parts, className=class_name)
+
+
+def empty_state(message: str, *, link: tuple[str, str] | None = None) -> html.Div:
+    """A muted placeholder saying what to do next (e.g. "upload a CSV or pick a sample")."""
+    children: list = [html.P(message, className="mb-1")]
+    if link is not None:
+        children.append(dcc.Link(link[0], href=link[1]))
+    return html.Div(children, className="empty-state text-muted p-4 text-center")
+
+
+def empty_figure(message: str = "") -> go.Figure:
+    """A blank figure with a centred note (for figures that cannot be drawn yet)."""
+    fig = go.Figure()
+    fig.update_layout(
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        template="plotly_white",
+        height=260,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        annotations=[
+            {"text": message, "showarrow": False, "font": {"size": 14, "color": "#6c757d"}}
+        ]
+        if message
+        else [],
+    )
+    return fig
+
+
+def figure(id, fig: go.Figure | None = None, *, height: int | None = None) -> dcc.Loading:
+    """A graph wrapped in a loading indicator."""
+    style = {"height": f"{height}px"} if height else None
+    graph = dcc.Graph(
+        id=id,
+        figure=fig if fig is not None else empty_figure(),
+        config={"displaylogo": False, "responsive": True},
+        style=style,
+    )
+    return dcc.Loading(graph, type="default", delay_show=200)
+
+
+def _cell(value):
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return float(f"{value:.4g}")
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()[:19]
+    return value
+
+
+def table_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows of a frame as JSON-ready records (floats to 4 significant digits, NaN as empty)."""
+    return [{k: _cell(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def data_table(
+    id, frame: pd.DataFrame | None = None, *, sortable: bool = False, page_size=10, **kwargs
+) -> dash_table.DataTable:
+    """A compact DataTable showing ``frame`` (columns from the frame)."""
+    frame = frame if frame is not None else pd.DataFrame()
+    return dash_table.DataTable(
+        id=id,
+        columns=[{"name": str(c), "id": str(c)} for c in frame.columns],
+        data=table_records(frame),
+        sort_action="native" if sortable else "none",
+        page_size=page_size,
+        style_table={"overflowX": "auto"},
+        style_cell={
+            "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+            "fontSize": "0.85rem",
+            "padding": "4px 8px",
+            "textAlign": "left",
+            "maxWidth": "28rem",
+            "whiteSpace": "normal",
+        },
+        style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
+        **kwargs,
+    )

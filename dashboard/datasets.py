@@ -1,0 +1,269 @@
+"""Datasets of the dashboard: uploads saved under their content hash, samples, cached reading.
+
+Only the hash (and the file name, for display) travels to the browser. The file itself is saved
+server-side by :meth:`forecast.jobs.JobStore.save_dataset` (so jobs can read it), or, when the job
+package is absent, under ``FORECAST_HOME/datasets/<sha256>.csv``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard import state
+from forecast.errors import DataError
+
+__all__ = [
+    "ALLOWED_EXTENSIONS",
+    "MAX_UPLOAD_BYTES",
+    "Overrides",
+    "decode_upload",
+    "list_samples",
+    "load_frame",
+    "preview_table",
+    "resolve_path",
+    "save_dataset",
+    "save_sample",
+]
+
+#: Largest accepted upload, in bytes (50 MB).
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+#: File name endings accepted by the upload.
+ALLOWED_EXTENSIONS = (".csv", ".tsv", ".txt")
+
+_PATHS: dict[str, Path] = {}
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the user set on the Data page instead of what was inferred (None: infer).
+
+    Attributes
+    ----------
+    time_col, id_col, freq : str or None
+        Time column, series id column (long files) and pandas offset alias.
+    value_cols : tuple of str
+        Value columns (empty: every numeric column).
+    fill : str
+        Gap policy: ``"none"``, ``"interpolate"`` or ``"ffill"``.
+    """
+
+    time_col: str | None = None
+    value_cols: tuple[str, ...] = field(default_factory=tuple)
+    id_col: str | None = None
+    freq: str | None = None
+    fill: str = "none"
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Overrides:
+        """Build from the JSON kept in the dataset store (unknown keys ignored)."""
+        data = data or {}
+        values = data.get("value_cols") or ()
+        if isinstance(values, str):
+            values = (values,)
+        return cls(
+            time_col=data.get("time_col") or None,
+            value_cols=tuple(values),
+            id_col=data.get("id_col") or None,
+            freq=(data.get("freq") or "").strip() or None,
+            fill=data.get("fill") or "none",
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (for ``dcc.Store`` and the job spec)."""
+        return {
+            "time_col": self.time_col,
+            "value_cols": list(self.value_cols),
+            "id_col": self.id_col,
+            "freq": self.freq,
+            "fill": self.fill,
+        }
+
+
+def decode_upload(contents: str, filename: str | None) -> bytes:
+    """Check an upload's name and size and return its bytes.
+
+    Parameters
+    ----------
+    contents : str
+        ``dcc.Upload.contents``: ``data:<mime>;base64,<payload>``.
+    filename : str or None
+        Name of the uploaded file.
+
+    Returns
+    -------
+    bytes
+        The file.
+
+    Raises
+    ------
+    DataError
+        Wrong extension, file over :data:`MAX_UPLOAD_BYTES`, or a payload that is not base64.
+    """
+    name = filename or "upload"
+    if not name.lower().endswith(ALLOWED_EXTENSIONS):
+        raise DataError(
+            f"{name} is not a CSV file; upload a .csv (or .tsv/.txt) file with a time column "
+            "and value columns."
+        )
+    _, _, payload = (contents or "").partition(",")
+    if len(payload) * 3 // 4 > MAX_UPLOAD_BYTES:
+        raise DataError(
+            f"{name} is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit; use "
+            "`forecast jobs submit` for larger files, or upload a subset."
+        )
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DataError(f"{name} could not be read from the upload; try again.") from exc
+
+
+def save_dataset(data: bytes, filename: str) -> str:
+    """Save file bytes server-side under their content hash and return the hash.
+
+    Parameters
+    ----------
+    data : bytes
+        The file.
+    filename : str
+        Original name (kept for display only).
+
+    Returns
+    -------
+    str
+        sha256 hex digest of ``data``.
+    """
+    if state.jobs_available():
+        try:
+            digest, path = state.get_store().save_dataset(data, filename)
+            _PATHS[digest] = Path(path)
+            return digest
+        except (AttributeError, NotImplementedError):  # pragma: no cover - older job store
+            pass
+    digest = hashlib.sha256(data).hexdigest()
+    folder = state.forecast_home() / "datasets"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    _PATHS[digest] = path
+    return digest
+
+
+def resolve_path(digest: str) -> Path:
+    """Server-side path of a saved dataset.
+
+    Raises
+    ------
+    DataError
+        The hash is unknown (e.g. the server's data directory was wiped).
+    """
+    path = _PATHS.get(digest)
+    if path is not None and path.exists():
+        return path
+    folder = state.forecast_home() / "datasets"
+    for candidate in sorted(folder.glob(f"{digest}*")) if folder.exists() else []:
+        if candidate.is_file():
+            _PATHS[digest] = candidate
+            return candidate
+    for candidate in sorted(state.forecast_home().rglob(f"*{digest}*")):
+        if candidate.is_file() and not candidate.name.endswith(".part"):
+            _PATHS[digest] = candidate
+            return candidate
+    raise DataError(
+        "This dataset is no longer on the server; upload the CSV again or pick a sample."
+    )
+
+
+def list_samples() -> list[str]:
+    """File names of the bundled sample CSVs (``data/*.csv``), sorted."""
+    if not state.DATA_DIR.is_dir():
+        return []
+    return sorted(p.name for p in state.DATA_DIR.glob("*.csv"))
+
+
+def save_sample(name: str) -> str:
+    """Save a bundled sample like an upload and return its hash.
+
+    Raises
+    ------
+    DataError
+        Unknown sample name.
+    """
+    if name not in list_samples():
+        raise DataError(f"No sample named {name!r}; pick one of {', '.join(list_samples())}.")
+    return save_dataset((state.DATA_DIR / name).read_bytes(), name)
+
+
+@lru_cache(maxsize=16)
+def _load(digest: str, overrides: Overrides):
+    from forecast.io import read_csv
+
+    return read_csv(
+        resolve_path(digest),
+        time_col=overrides.time_col,
+        value_cols=list(overrides.value_cols) or None,
+        id_col=overrides.id_col,
+        freq=overrides.freq,
+        fill=overrides.fill,
+    )
+
+
+def load_frame(digest: str, overrides: Overrides | dict | None = None):
+    """Read a saved dataset into the long frame (cached per hash and overrides).
+
+    Parameters
+    ----------
+    digest : str
+        Content hash from :func:`save_dataset`.
+    overrides : Overrides or dict, optional
+        Column mapping, frequency and fill policy chosen by the user.
+
+    Returns
+    -------
+    df : DataFrame
+        Long frame ``unique_id, ds, y`` (a copy: callers may change it).
+    report : forecast.io.CsvReport
+        What was inferred and repaired.
+
+    Raises
+    ------
+    DataError
+        The file cannot be used as given (the message says what to fix).
+    """
+    if not isinstance(overrides, Overrides):
+        overrides = Overrides.from_dict(overrides)
+    df, report = _load(digest, overrides)
+    out = df.copy()
+    out.attrs["freq"] = df.attrs.get("freq")
+    return out, report
+
+
+def preview_table(digest: str, rows: int = 10) -> pd.DataFrame:
+    """The first ``rows`` data rows of a saved file, as text cells (header from the file).
+
+    Reads only the beginning of the file, so it is instant on large uploads.
+
+    Raises
+    ------
+    DataError
+        The file is not text or cannot be split into fields.
+    """
+    from forecast.parsing import decode, read_table, sniff_delimiter
+
+    with open(resolve_path(digest), "rb") as fh:
+        head = fh.read(256 * 1024)
+    text, _ = decode(head)
+    lines = [line for line in text.splitlines() if line.strip()][: rows + 1]
+    if not lines:
+        raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
+    table = read_table("\n".join(lines) + "\n", sniff_delimiter(lines))
+    return table.head(rows).reset_index(drop=True)

@@ -1,0 +1,365 @@
+"""Data page: upload a CSV or pick a sample, see what was inferred, override it."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import datasets
+from dashboard.components import (
+    FRIENDLY_ERROR,
+    card,
+    data_table,
+    empty_state,
+    error_alert,
+    log,
+    user_message,
+)
+from forecast.errors import ForecastError
+from forecast.frequency import season_length
+
+KEY = "data"
+PATH = "/"
+TITLE = "Data"
+
+_FILL_OPTIONS = [
+    {"label": "leave gaps", "value": "none"},
+    {"label": "interpolate", "value": "interpolate"},
+    {"label": "carry forward", "value": "ffill"},
+]
+
+
+def layout(**_query):
+    """The page's layout."""
+    samples = [{"label": name, "value": name} for name in datasets.list_samples()]
+    upload = dcc.Upload(
+        id="upload",
+        children=html.Div(
+            ["Drag and drop a CSV here, or ", html.A("choose a file", href="#", tabIndex=0)]
+        ),
+        className="upload-box",
+        multiple=False,
+    )
+    source = card(
+        "1 · Choose data",
+        [
+            upload,
+            html.Small(
+                f".csv, .tsv or .txt, up to {datasets.MAX_UPLOAD_BYTES // 2**20} MB. "
+                "Wide (time + value columns) or long (time, id, value).",
+                className="text-muted d-block mb-2",
+            ),
+            html.Div(id="upload-alert", role="alert"),
+            dbc.Label("…or pick a bundled sample", html_for="sample"),
+            dcc.Dropdown(
+                id="sample", options=samples, placeholder="Pick a sample", clearable=False
+            ),
+        ],
+    )
+    overrides = card(
+        "2 · Check what was inferred",
+        [
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Time column", html_for="ov-time"),
+                            dcc.Dropdown(id="ov-time", clearable=True),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Series id column (long files)", html_for="ov-id"),
+                            dcc.Dropdown(id="ov-id", clearable=True),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
+            dbc.Label("Value columns", html_for="ov-values"),
+            dcc.Dropdown(id="ov-values", multi=True, className="mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Frequency (pandas alias)", html_for="ov-freq"),
+                            dbc.Input(id="ov-freq", type="text", debounce=True),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Gaps", html_for="ov-fill"),
+                            dbc.RadioItems(
+                                id="ov-fill", options=_FILL_OPTIONS, value="none", inline=True
+                            ),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
+            dbc.Button("Apply", id="ov-apply", color="secondary", size="sm", className="me-2"),
+            dbc.Button("Reset to inferred", id="ov-reset", color="link", size="sm"),
+        ],
+    )
+    return html.Div(
+        [
+            dcc.Store(id="data-page-init", data=0),
+            html.H1("Data", className="h4"),
+            dbc.Row(
+                [
+                    dbc.Col([source, overrides], lg=4),
+                    dbc.Col(
+                        [
+                            dcc.Loading(html.Div(id="data-summary"), delay_show=200),
+                            card("Preview (first rows of the file)", html.Div(id="data-preview")),
+                        ],
+                        lg=8,
+                    ),
+                ]
+            ),
+        ]
+    )
+
+
+def choose_dataset(
+    trigger: str | None,
+    contents: str | None,
+    filename: str | None,
+    sample: str | None,
+    overrides: dict,
+    current: dict | None,
+) -> dict:
+    """New content of the dataset store after an upload, a sample pick or an override.
+
+    Parameters
+    ----------
+    trigger : str
+        Id of the component that fired: ``upload``, ``sample``, ``ov-apply`` or ``ov-reset``.
+    contents, filename : str
+        The upload (``dcc.Upload`` props).
+    sample : str
+        Picked sample name.
+    overrides : dict
+        Override form values (``time_col``, ``value_cols``, ``id_col``, ``freq``, ``fill``).
+    current : dict or None
+        Current store content.
+
+    Returns
+    -------
+    dict
+        ``{"hash", "filename", "overrides"}``.
+
+    Raises
+    ------
+    DataError
+        Bad upload (extension, size) or unknown sample.
+    PreventUpdate
+        Nothing to change.
+    """
+    if trigger == "upload" and contents:
+        data = datasets.decode_upload(contents, filename)
+        return {
+            "hash": datasets.save_dataset(data, filename),
+            "filename": filename,
+            "overrides": {},
+        }
+    if trigger == "sample" and sample:
+        return {"hash": datasets.save_sample(sample), "filename": sample, "overrides": {}}
+    if trigger in {"ov-apply", "ov-reset"} and current:
+        chosen = {} if trigger == "ov-reset" else datasets.Overrides.from_dict(overrides).to_dict()
+        return {**current, "overrides": chosen}
+    raise PreventUpdate
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
+    from forecast.io import series_summary
+
+    series = pd.DataFrame(series_summary(df, report))
+    series["start"] = series["start"].str[:10]
+    series["end"] = series["end"].str[:10]
+    m = season_length(report.freq)
+    delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
+        report.delimiter, report.delimiter
+    )
+    facts = [
+        ("File", filename),
+        ("Time column", report.time_col),
+        ("Value columns", ", ".join(report.value_cols)),
+        ("Series id column", report.id_col or "— (wide file)"),
+        ("Frequency", f"{report.freq} (season length {m})"),
+        ("Series", f"{len(series)} · {int(series['n_obs'].sum())} observations"),
+        ("Gaps", f"{int(series['gaps'].sum())} ({report.fill})"),
+        ("Format", f"{delim}-separated, {report.encoding}, decimal '{report.decimal}'"),
+    ]
+    items = [
+        html.Div(
+            [html.Dt(k, className="col-sm-4"), html.Dd(v, className="col-sm-8 mb-1")],
+            className="row",
+        )
+        for k, v in facts
+    ]
+    repairs = [html.Li(r) for r in report.repairs]
+    body = [
+        html.Dl(items, id="inferred-summary", className="mb-2"),
+        html.Details(
+            [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)]
+        )
+        if repairs
+        else None,
+        data_table("series-table", series, page_size=8),
+        dcc.Link(
+            dbc.Button("Next: diagnostics →", color="primary", className="mt-3"),
+            href="/diagnostics",
+        ),
+    ]
+    return card("What was inferred", body)
+
+
+def render(data: dict | None):
+    """Outputs of the page for a dataset store content (see :func:`register`).
+
+    Returns
+    -------
+    tuple
+        alert, summary, preview, then options and values of the five override controls.
+    """
+    blank = (
+        None,
+        empty_state("Upload a CSV or pick a sample to begin."),
+        empty_state("No file yet."),
+        [],
+        None,
+        [],
+        None,
+        [],
+        None,
+        "",
+        "none",
+    )
+    if not data or not data.get("hash"):
+        return blank
+    overrides = datasets.Overrides.from_dict(data.get("overrides"))
+    alert, summary, preview_view = None, None, None
+    columns: list[str] = []
+    try:
+        preview = datasets.preview_table(data["hash"])
+        columns = [str(c) for c in preview.columns]
+        preview_view = data_table("preview-table", preview, page_size=10)
+    except ForecastError as exc:
+        return (error_alert(str(exc)), *blank[1:])
+    try:
+        df, report = datasets.load_frame(data["hash"], overrides)
+        summary = _summary(df, report, data.get("filename") or "upload")
+        time_col, id_col = report.time_col, report.id_col
+        value_cols, freq, fill = report.value_cols, report.freq, report.fill
+    except Exception as exc:  # ForecastError shown as is, anything else logged
+        if not isinstance(exc, ForecastError):
+            log.exception("reading dataset %s failed", data["hash"])
+        name = data.get("filename") or "the file"
+        alert = error_alert(f"{name}: {user_message(exc)}")
+        summary = card(
+            "What was inferred",
+            empty_state(
+                "This file cannot be used as it is. Fix it, or set the columns and frequency "
+                "under “Check what was inferred” and press Apply."
+            ),
+        )
+        time_col, id_col = overrides.time_col, overrides.id_col
+        value_cols, freq, fill = list(overrides.value_cols), overrides.freq or "", overrides.fill
+    options = [{"label": c, "value": c} for c in columns]
+    return (
+        alert,
+        summary,
+        preview_view,
+        options,
+        time_col,
+        options,
+        value_cols,
+        options,
+        id_col,
+        freq,
+        fill,
+    )
+
+
+def register(app) -> None:
+    """Attach the page's callbacks to ``app``."""
+
+    @app.callback(
+        Output("dataset", "data"),
+        Output("upload-alert", "children", allow_duplicate=True),
+        Input("upload", "contents"),
+        Input("sample", "value"),
+        Input("ov-apply", "n_clicks"),
+        Input("ov-reset", "n_clicks"),
+        State("upload", "filename"),
+        State("ov-time", "value"),
+        State("ov-values", "value"),
+        State("ov-id", "value"),
+        State("ov-freq", "value"),
+        State("ov-fill", "value"),
+        State("dataset", "data"),
+        prevent_initial_call=True,
+    )
+    def _choose(
+        contents,
+        sample,
+        _apply,
+        _reset,
+        filename,
+        time_col,
+        value_cols,
+        id_col,
+        freq,
+        fill,
+        current,
+    ):
+        overrides = {
+            "time_col": time_col,
+            "value_cols": value_cols,
+            "id_col": id_col,
+            "freq": freq,
+            "fill": fill,
+        }
+        try:
+            data = choose_dataset(ctx.triggered_id, contents, filename, sample, overrides, current)
+        except PreventUpdate:
+            raise
+        except ForecastError as exc:
+            return no_update, error_alert(str(exc))
+        except Exception:
+            log.exception("choosing a dataset failed")
+            return no_update, error_alert(FRIENDLY_ERROR)
+        return data, None
+
+    @app.callback(
+        Output("upload-alert", "children"),
+        Output("data-summary", "children"),
+        Output("data-preview", "children"),
+        Output("ov-time", "options"),
+        Output("ov-time", "value"),
+        Output("ov-values", "options"),
+        Output("ov-values", "value"),
+        Output("ov-id", "options"),
+        Output("ov-id", "value"),
+        Output("ov-freq", "value"),
+        Output("ov-fill", "value"),
+        Input("dataset", "data"),
+        Input("data-page-init", "data"),
+    )
+    def _render(data, _init):
+        try:
+            return render(data)
+        except Exception:
+            log.exception("rendering the data page failed")
+            return (error_alert(FRIENDLY_ERROR), *([no_update] * 10))
