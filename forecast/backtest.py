@@ -201,8 +201,8 @@ def conformal_quantiles(bt: pd.DataFrame, scales: Mapping[str, float], level: fl
     Returns
     -------
     ndarray of shape (h,)
-        The ``ceil((n + 1) level) / n`` empirical quantile of ``|y - ŷ| / scale`` at each step
-        (the largest error when there are too few to reach the level).
+        The ``k``-th smallest of the ``n`` scores ``|y - ŷ| / scale`` at each step, with
+        ``k = ceil((n + 1) level / 100)`` (the largest when ``k > n``: too few errors).
     """
     bt = bt.dropna(subset=["y", "yhat"]).copy()
     bt["step"] = bt.groupby(["window", "unique_id"]).cumcount()
@@ -212,6 +212,6 @@ def conformal_quantiles(bt: pd.DataFrame, scales: Mapping[str, float], level: fl
     for _, part in bt.groupby("step", sort=True):
         s = np.sort(part["score"].to_numpy())
         n = len(s)
-        q = min(1.0, np.ceil((n + 1) * level / 100) / n)
-        out.append(float(np.quantile(s, q, method="higher")))
+        k = int(np.ceil((n + 1) * level / 100))  # the k-th smallest score
+        out.append(float(s[min(k, n) - 1]))
     return np.asarray(out)

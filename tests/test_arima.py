@@ -1,0 +1,119 @@
+"""AutoARIMA: order recovery on simulated processes, fixed orders, fallbacks, intervals.
+
+Measured order-recovery rate (statsforecast engine, n = 150, 20 draws per process, seed 0):
+AR(1) φ=0.7 50%, MA(1) θ=0.7 80%, random walk 70%, ARIMA(0,1,1) θ=0.6 70% — 68% overall
+(misses are neighbouring orders such as (2,0,0) or (1,0,1) for the AR(1)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_frame
+
+from forecast.errors import SpecError
+from forecast.models import arima as arima_module
+from forecast.models import make_model
+from forecast.models.arima import AutoARIMA, arima_label
+
+
+def _simulate(kind: str, n: int, rng) -> np.ndarray:
+    e = rng.normal(size=n + 50)
+    x = np.zeros(n + 50)
+    for t in range(1, n + 50):
+        if kind == "ar1":
+            x[t] = 0.7 * x[t - 1] + e[t]
+        elif kind == "ma1":
+            x[t] = e[t] + 0.7 * e[t - 1]
+        elif kind == "rw":
+            x[t] = x[t - 1] + e[t]
+        else:  # ARIMA(0,1,1)
+            x[t] = x[t - 1] + e[t] + 0.6 * e[t - 1]
+    return x[50:] + 10
+
+
+def _frame(y, freq="YS"):
+    df = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("1900-01-01", periods=len(y), freq=freq), "y": y}
+    )
+    df.attrs["freq"] = freq
+    return df
+
+
+@pytest.mark.slow
+def test_recovers_the_order_of_simulated_processes_often_enough():
+    target = {"ar1": (1, 0, 0), "ma1": (0, 0, 1), "rw": (0, 1, 0), "ima": (0, 1, 1)}
+    rng = np.random.default_rng(0)
+    hits = {kind: 0 for kind in target}
+    draws = 8
+    for kind, order in target.items():
+        for _ in range(draws):
+            model = AutoARIMA().fit(_frame(_simulate(kind, 150, rng)))
+            hits[kind] += model.fits_["a"].order == order
+    rate = sum(hits.values()) / (draws * len(target))
+    assert rate >= 0.5, hits
+    assert all(count >= 2 for count in hits.values()), hits
+
+
+def test_seasonal_fit_string_residuals_and_intervals():
+    df = make_frame(72, series=2)
+    model = make_model("arima").fit(df)
+    assert model.name == "arima"
+    for uid, label in model.model_strings_.items():
+        assert label.startswith("ARIMA(") and "[12]" in label
+        order, seasonal = model.fits_[uid].order, model.fits_[uid].seasonal_order
+        assert model.n_params_[uid] == order[0] + order[2] + seasonal[0] + seasonal[2]
+    assert len(model.residuals_) == len(df)
+    fc80 = model.predict(6, level=80)
+    fc95 = model.predict(6, level=95)
+    assert (fc80["lo"] < fc80["yhat"]).all() and (fc80["yhat"] < fc80["hi"]).all()
+    assert ((fc95["hi"] - fc95["lo"]) > (fc80["hi"] - fc80["lo"])).all()
+    # a clean seasonal sine: the forecast follows next year's shape
+    truth = make_frame(78, series=2, noise=0.0)
+    future = truth.groupby("unique_id").tail(6)["y"].to_numpy()
+    assert np.mean(np.abs(fc80["yhat"].to_numpy() - future)) < 3.0
+
+
+def test_fixed_order_uses_statsmodels_and_labels_it():
+    model = AutoARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1)).fit(make_frame(60))
+    assert model.model_strings_["s0"] == "ARIMA(0,1,1)(0,1,1)[12]"
+    assert model.n_params_["s0"] == 2
+    resid = model.residuals_["resid"].to_numpy()
+    assert np.isnan(resid[:13]).all() and np.isfinite(resid[13:]).all()
+    assert arima_label((1, 0, 0), constant=True) == "ARIMA(1,0,0) with mean"
+    assert arima_label((0, 1, 1), constant=True) == "ARIMA(0,1,1) with drift"
+
+
+def test_engine_failure_falls_back_to_a_simpler_order_and_says_so(monkeypatch):
+    def broken(self, y, m, **kwargs):
+        raise RuntimeError("no convergence")
+
+    monkeypatch.setattr(arima_module._StatsforecastFit, "__init__", broken)
+    model = AutoARIMA().fit(make_frame(60))
+    assert model.model_strings_["s0"] == "ARIMA(0,1,1)(0,1,1)[12]"
+    assert "fell back" in model.notes_["s0"] and "no convergence" in model.notes_["s0"]
+    assert "fell back" in model.detail_
+    assert len(model.predict(3)) == 3
+
+
+def test_short_series_fit_without_season_and_statsmodels_engine():
+    short = AutoARIMA().fit(make_frame(16))
+    assert "[12]" not in short.model_strings_["s0"]
+    y = _simulate("ar1", 80, np.random.default_rng(1))
+    sm = AutoARIMA(engine="statsmodels").fit(_frame(y))
+    assert sm.fits_["a"].order[1] == 0  # KPSS: stationary
+    assert sm.model_strings_["a"].startswith("ARIMA(")
+    assert len(sm.predict(4)) == 4
+
+
+def test_bad_parameters_are_spec_errors():
+    df = make_frame(30)
+    with pytest.raises(SpecError):
+        AutoARIMA(engine="R").fit(df)
+    with pytest.raises(SpecError):
+        AutoARIMA(order=(1, 1)).fit(df)
+    with pytest.raises(SpecError):
+        AutoARIMA(seasonal_order=(0, 1, 1)).fit(df)
+    with pytest.raises(SpecError):
+        AutoARIMA().predict(3)
