@@ -24,6 +24,8 @@ __all__ = [
     "error_alert",
     "figure",
     "guard",
+    "plot",
+    "table_records",
     "user_message",
 ]
 
@@ -164,3 +166,21 @@ def data_table(
         style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
         **kwargs,
     )
+
+
+def plot(name: str, *args, **kwargs) -> go.Figure:
+    """Call the figure function ``forecast.plots.<name>``; a note if it is not available yet.
+
+    Parameters
+    ----------
+    name : str
+        Function name in :mod:`forecast.plots` (e.g. ``"acf_figure"``).
+    *args, **kwargs
+        Passed through.
+    """
+    import forecast.plots as plots
+
+    fn = getattr(plots, name, None)
+    if fn is None:
+        return empty_figure(f"This figure ({name}) is not available in this version.")
+    return fn(*args, **kwargs)

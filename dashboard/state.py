@@ -18,12 +18,12 @@ log = logging.getLogger("dashboard")
 #: Bundled sample CSVs (``data/`` at the repository root).
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
-_DB: dict[str, Any] = {"url": None, "store": None}
+_DB: dict[str, Any] = {"url": None, "store": None, "home": None}
 
 
 def forecast_home() -> Path:
     """The data directory: ``$FORECAST_HOME`` or ``./.forecast`` (created on first use)."""
-    home = Path(os.environ.get("FORECAST_HOME") or ".forecast")
+    home = Path(os.environ.get("FORECAST_HOME") or ".forecast").resolve()
     home.mkdir(parents=True, exist_ok=True)
     return home
 
@@ -51,10 +51,11 @@ def get_store():
     RuntimeError
         When :mod:`forecast.jobs` is not installed.
     """
-    if _DB["store"] is None:
+    home = os.environ.get("FORECAST_HOME")
+    if _DB["store"] is None or _DB["home"] != home:
         try:
             from forecast.jobs import JobStore
         except ImportError as exc:  # pragma: no cover - depends on the jobs package
             raise RuntimeError("The job store (forecast.jobs) is not available.") from exc
-        _DB["store"] = JobStore(_DB["url"])
+        _DB["store"], _DB["home"] = JobStore(_DB["url"]), home
     return _DB["store"]

@@ -1,10 +1,27 @@
-"""Diagnostics page (being built)."""
+"""Diagnostics page: the series, its ACF/PACF, Ljung-Box, stationarity, seasonality, STL, lags."""
 
 from __future__ import annotations
 
-from dash import html
+from functools import lru_cache
 
-from dashboard.components import empty_state
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, dcc, html, no_update
+
+from dashboard import datasets
+from dashboard.components import (
+    FRIENDLY_ERROR,
+    card,
+    data_table,
+    empty_figure,
+    empty_state,
+    error_alert,
+    figure,
+    log,
+    plot,
+    user_message,
+)
+from forecast.errors import ForecastError
 
 KEY = "diagnostics"
 PATH = "/diagnostics"
@@ -13,8 +30,308 @@ TITLE = "Diagnostics"
 
 def layout(**_query):
     """The page's layout."""
-    return html.Div([html.H1(TITLE, className="h4"), empty_state("Coming soon.")])
+    controls = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("Series", html_for="diag-series"),
+                    dcc.Dropdown(id="diag-series", clearable=False),
+                ],
+                md=4,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("ACF/PACF lags shown", html_for="diag-lags"),
+                    dcc.Slider(
+                        id="diag-lags",
+                        min=1,
+                        max=36,
+                        step=1,
+                        value=None,
+                        marks=None,
+                        tooltip={"placement": "bottom", "always_visible": False},
+                    ),
+                ],
+                md=8,
+            ),
+        ],
+        className="mb-2",
+    )
+    return html.Div(
+        [
+            dcc.Store(id="diag-page-init", data=0),
+            html.H1("Diagnostics", className="h4"),
+            html.Div(id="diag-alert"),
+            controls,
+            dbc.Row(
+                [
+                    dbc.Col(card("Series", figure("diag-series-fig")), lg=8),
+                    dbc.Col(card("Readings", dcc.Loading(html.Div(id="diag-readings"))), lg=4),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(card("Autocorrelation (ACF)", figure("diag-acf")), lg=6),
+                    dbc.Col(card("Partial autocorrelation (PACF)", figure("diag-pacf")), lg=6),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(card("Ljung-Box test", html.Div(id="diag-ljungbox")), lg=4),
+                    dbc.Col(card("Stationarity", html.Div(id="diag-stationarity")), lg=4),
+                    dbc.Col(card("Seasonality and suggestions", html.Div(id="diag-season")), lg=4),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(card("STL decomposition", figure("diag-stl")), lg=7),
+                    dbc.Col(card("Lag scatter", figure("diag-lagscatter")), lg=5),
+                ]
+            ),
+            dcc.Link(dbc.Button("Next: run models →", color="primary"), href="/run"),
+        ]
+    )
+
+
+@lru_cache(maxsize=32)
+def _diagnose(digest: str, overrides: datasets.Overrides, uid: str):
+    from forecast.diagnostics import diagnose_series
+
+    df, report = datasets.load_frame(digest, overrides)
+    y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
+    if y.empty:
+        raise ForecastError(f"Series '{uid}' is not in this file; pick another series.")
+    return diagnose_series(y, freq=report.freq, unique_id=uid)
+
+
+def diagnosis(data: dict, uid: str):
+    """The (cached) :class:`forecast.diagnostics.SeriesDiagnosis` of one series of a dataset."""
+    return _diagnose(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
+
+
+def series_options(data: dict | None) -> tuple[list[dict], str | None]:
+    """Series picker options and the first series for a dataset store content.
+
+    Raises
+    ------
+    DataError
+        The dataset cannot be read.
+    """
+    if not data or not data.get("hash"):
+        return [], None
+    df, _ = datasets.load_frame(data["hash"], data.get("overrides"))
+    uids = sorted(df["unique_id"].unique())
+    return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
+
+
+def _fmt(x, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def _facts(rows: list[tuple[str, str]]) -> html.Dl:
+    return html.Dl(
+        [
+            html.Div(
+                [html.Dt(k, className="col-6"), html.Dd(v, className="col-6 mb-1")], className="row"
+            )
+            for k, v in rows
+        ],
+        className="mb-0",
+    )
+
+
+def summary_views(d: dict):
+    """Readings, Ljung-Box table, stationarity and seasonality views from ``diagnosis.to_dict()``.
+
+    Parameters
+    ----------
+    d : dict
+        Keys of the ``forecast diagnose --json`` contract.
+    """
+    readings = html.Ul(
+        [html.Li(r) for r in d.get("readings") or []],
+        className="readings mb-0",
+        id="diag-readings-list",
+    )
+    lb = pd.DataFrame(d.get("ljung_box") or [])
+    if not lb.empty:
+        lb = lb[[c for c in ("lag", "stat", "pvalue") if c in lb.columns]]
+        lb = lb.rename(columns={"stat": "Q statistic", "pvalue": "p-value"})
+    lb_view = (
+        data_table("diag-ljungbox-table", lb, page_size=8)
+        if not lb.empty
+        else empty_state("Too short for a Ljung-Box test.")
+    )
+    adf, kpss = d.get("adf") or {}, d.get("kpss") or {}
+    stationarity = _facts(
+        [
+            ("ADF statistic", _fmt(adf.get("stat"))),
+            ("ADF p-value (H0: unit root)", _fmt(adf.get("pvalue"))),
+            ("KPSS statistic", _fmt(kpss.get("stat"))),
+            ("KPSS p-value (H0: stationary)", _fmt(kpss.get("pvalue"))),
+            ("Regular differences (ndiffs)", _fmt(d.get("ndiffs"))),
+            ("Seasonal differences (nsdiffs)", _fmt(d.get("nsdiffs"))),
+        ]
+    )
+    window = d.get("suggested_window")
+    if isinstance(window, (list, tuple)):
+        window = window[0]
+    order = d.get("suggested_arima_order") or {}
+    arima = "—"
+    if order.get("order"):
+        p, dd, q = order["order"]
+        arima = f"ARIMA({p},{dd},{q})"
+        if order.get("seasonal_order") and order["seasonal_order"][-1] not in (0, 1, None):
+            sp, sd, sq, m = order["seasonal_order"]
+            arima += f"({sp},{sd},{sq})[{m}]"
+    season = _facts(
+        [
+            (
+                "Seasonal period",
+                _fmt(d.get("seasonal_period")) if d.get("seasonal_period") else "none found",
+            ),
+            ("Trend strength F_T", _fmt(d.get("trend_strength"), 2)),
+            ("Seasonal strength F_S", _fmt(d.get("seasonal_strength"), 2)),
+            (
+                "Significant ACF lags",
+                ", ".join(map(str, (d.get("significant_lags") or [])[:12])) or "none",
+            ),
+            ("Suggested window (look-back)", _fmt(window)),
+            ("Suggested ARIMA start", arima),
+        ]
+    )
+    return readings, lb_view, stationarity, season
+
+
+def main_views(data: dict | None, uid: str | None):
+    """Everything on the page except the ACF/PACF (see :func:`register`)."""
+    if not data or not data.get("hash") or not uid:
+        note = "Upload a CSV or pick a sample on the Data page."
+        blank = empty_figure(note)
+        return (
+            None,
+            blank,
+            empty_state(note, link=("Go to Data", "/")),
+            None,
+            None,
+            None,
+            blank,
+            blank,
+            36,
+            None,
+        )
+    diag = diagnosis(data, uid)
+    d = diag.to_dict()
+    df, _ = datasets.load_frame(data["hash"], data.get("overrides"))
+    y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
+    period = d.get("seasonal_period") or 1
+    readings, lb_view, stationarity, season = summary_views(d)
+    series_fig = plot("series_figure", df, unique_id=uid)
+    if period and period > 1:
+        stl_fig = plot("stl_figure", diag, period)
+    else:
+        stl_fig = empty_figure("No seasonal period found: STL needs one.")
+    lags = (1, period) if period > 1 else (1, 2)
+    lag_fig = plot("lag_scatter_figure", y, lags=lags)
+    max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
+    return (
+        None,
+        series_fig,
+        readings,
+        lb_view,
+        stationarity,
+        season,
+        stl_fig,
+        lag_fig,
+        max_lag,
+        max_lag,
+    )
+
+
+def acf_views(data: dict | None, uid: str | None, max_lag: int | None):
+    """ACF and PACF figures of one series, up to ``max_lag``."""
+    if not data or not data.get("hash") or not uid:
+        blank = empty_figure("Upload a CSV or pick a sample on the Data page.")
+        return blank, blank
+    diag = diagnosis(data, uid)
+    return (
+        plot("acf_figure", diag, kind="acf", max_lag=max_lag),
+        plot("acf_figure", diag, kind="pacf", max_lag=max_lag),
+    )
 
 
 def register(app) -> None:
-    """Attach the page's callbacks to app."""
+    """Attach the page's callbacks to ``app``."""
+
+    @app.callback(
+        Output("diag-series", "options"),
+        Output("diag-series", "value"),
+        Output("diag-alert", "children", allow_duplicate=True),
+        Input("dataset", "data"),
+        Input("diag-page-init", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def _series(data, _init):
+        try:
+            options, first = series_options(data)
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("listing series failed")
+            return [], None, error_alert(user_message(exc))
+        return options, first, None
+
+    @app.callback(
+        Output("diag-alert", "children"),
+        Output("diag-series-fig", "figure"),
+        Output("diag-readings", "children"),
+        Output("diag-ljungbox", "children"),
+        Output("diag-stationarity", "children"),
+        Output("diag-season", "children"),
+        Output("diag-stl", "figure"),
+        Output("diag-lagscatter", "figure"),
+        Output("diag-lags", "max"),
+        Output("diag-lags", "value"),
+        Input("diag-series", "value"),
+        Input("dataset", "data"),
+    )
+    def _main(uid, data):
+        try:
+            return main_views(data, uid)
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("diagnostics failed")
+            blank = empty_figure("")
+            return (
+                error_alert(user_message(exc)),
+                blank,
+                None,
+                None,
+                None,
+                None,
+                blank,
+                blank,
+                no_update,
+                no_update,
+            )
+
+    @app.callback(
+        Output("diag-acf", "figure"),
+        Output("diag-pacf", "figure"),
+        Input("diag-series", "value"),
+        Input("diag-lags", "value"),
+        Input("dataset", "data"),
+    )
+    def _acf(uid, max_lag, data):
+        try:
+            return acf_views(data, uid, max_lag)
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("ACF figures failed")
+            blank = empty_figure(
+                user_message(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
+            )
+            return blank, blank

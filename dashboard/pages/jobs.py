@@ -1,20 +1,205 @@
-"""Jobs page (being built)."""
+"""Jobs page: every job with live progress, cancel and re-run; survives reloads and restarts."""
 
 from __future__ import annotations
 
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
-from dashboard.components import empty_state
+from dashboard import state
+from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
+from forecast.errors import ForecastError
 
 KEY = "jobs"
 PATH = "/jobs"
 TITLE = "Jobs"
 
+#: Bootstrap colour of each status.
+STATUS_COLORS = {
+    "queued": "secondary",
+    "running": "primary",
+    "done": "success",
+    "failed": "danger",
+    "cancelled": "warning",
+    "interrupted": "warning",
+}
+#: Refresh period of the list, in milliseconds.
+REFRESH_MS = 1000
+
 
 def layout(**_query):
     """The page's layout."""
-    return html.Div([html.H1(TITLE, className="h4"), empty_state("Coming soon.")])
+    return html.Div(
+        [
+            dcc.Interval(id="jobs-tick", interval=REFRESH_MS, n_intervals=0),
+            html.H1("Jobs", className="h4"),
+            html.Div(id="jobs-alert"),
+            card("All jobs (newest first)", html.Div(id="jobs-table")),
+        ]
+    )
+
+
+def _when(record) -> str:
+    return record.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _elapsed(record) -> str:
+    seconds = record.elapsed_seconds
+    if seconds is None:
+        return "—"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def job_row(record) -> html.Tr:
+    """One table row for a :class:`forecast.jobs.JobRecord`."""
+    status = record.status
+    pct = round(100 * float(record.progress or 0))
+    bar = dbc.Progress(
+        value=pct if status != "done" else 100,
+        label=f"{pct}%" if pct >= 10 else "",
+        striped=status == "running",
+        animated=status == "running",
+        color=STATUS_COLORS.get(status, "secondary"),
+        style={"height": "1.1rem"},
+    )
+    message = (
+        record.error if status in {"failed", "interrupted"} and record.error else record.message
+    )
+    actions = []
+    if status in {"queued", "running"}:
+        actions.append(
+            dbc.Button(
+                "Cancel",
+                id={"type": "job-cancel", "index": record.id},
+                size="sm",
+                color="outline-danger",
+                className="me-1",
+                disabled=bool(record.cancel_requested),
+            )
+        )
+    else:
+        actions.append(
+            dbc.Button(
+                "Re-run",
+                id={"type": "job-rerun", "index": record.id},
+                size="sm",
+                color="outline-secondary",
+                className="me-1",
+            )
+        )
+    if status == "done":
+        actions.append(
+            dcc.Link(
+                "Results",
+                href=f"/results?job={record.id}",
+                className="btn btn-sm btn-outline-primary",
+            )
+        )
+    spec = record.spec
+    return html.Tr(
+        [
+            html.Td(html.Code(record.id)),
+            html.Td(spec.filename or spec.dataset_hash[:10]),
+            html.Td(", ".join(spec.models), className="small"),
+            html.Td(
+                dbc.Badge(
+                    status, color=STATUS_COLORS.get(status, "secondary"), className="job-status"
+                )
+            ),
+            html.Td(
+                [bar, html.Div(message or "", className="small text-muted job-message")],
+                style={"minWidth": "14rem"},
+            ),
+            html.Td(_when(record), className="small"),
+            html.Td(_elapsed(record), className="small"),
+            html.Td(actions, className="text-nowrap"),
+        ],
+        className="job-row",
+        id={"type": "job-row", "index": record.id},
+    )
+
+
+def jobs_table(limit: int = 50):
+    """The jobs table (or an empty state) from the store."""
+    if not state.jobs_available():
+        return empty_state("The job runner is not installed in this deployment.")
+    records = state.get_store().list_jobs(limit=limit)
+    if not records:
+        return empty_state(
+            "No jobs yet. Choose data, then submit one on the Run page.", link=("Go to Run", "/run")
+        )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in ("Job", "Data", "Models", "Status", "Progress", "Created", "Elapsed", "")
+            ]
+        )
+    )
+    return dbc.Table(
+        [head, html.Tbody([job_row(r) for r in records])],
+        hover=True,
+        responsive=True,
+        size="sm",
+        className="mb-0",
+        id="jobs-list",
+    )
+
+
+def act(action: str, job_id: str) -> tuple[str, str, str | None]:
+    """Cancel (``job-cancel``) or re-run (``job-rerun``) a job.
+
+    Returns
+    -------
+    message, colour : str
+        For the alert.
+    new_id : str or None
+        Id of the new job of a re-run.
+    """
+    store = state.get_store()
+    if action == "job-cancel":
+        status = store.cancel(job_id)
+        if status == "running":
+            return (
+                f"Cancel requested for job {job_id}; it stops after its current step.",
+                "info",
+                None,
+            )
+        return f"Job {job_id} is {status}.", "info", None
+    new_id = store.rerun(job_id)
+    return f"Job {job_id} re-queued as {new_id}.", "success", new_id
 
 
 def register(app) -> None:
-    """Attach the page's callbacks to app."""
+    """Attach the page's callbacks to ``app``."""
+
+    @app.callback(Output("jobs-table", "children"), Input("jobs-tick", "n_intervals"))
+    def _refresh(_n):
+        try:
+            return jobs_table()
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("listing jobs failed")
+            return error_alert(str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR)
+
+    @app.callback(
+        Output("jobs-alert", "children"),
+        Output("job-id", "data", allow_duplicate=True),
+        Input({"type": "job-cancel", "index": ALL}, "n_clicks"),
+        Input({"type": "job-rerun", "index": ALL}, "n_clicks"),
+        State("job-id", "data"),
+        prevent_initial_call=True,
+    )
+    def _act(_cancels, _reruns, current):
+        trigger = ctx.triggered_id
+        if not trigger or not any(t.get("value") for t in ctx.triggered):
+            raise PreventUpdate
+        try:
+            message, color, new_id = act(trigger["type"], trigger["index"])
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("job action failed")
+            return error_alert(
+                str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
+            ), no_update
+        return error_alert(message, color=color), new_id or current

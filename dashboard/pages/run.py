@@ -1,20 +1,341 @@
-"""Run page (being built)."""
+"""Run page: a form pre-filled from the data and its diagnostics that submits a forecasting job."""
 
 from __future__ import annotations
 
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
 
-from dashboard.components import empty_state
+from dashboard import datasets, state
+from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
+from forecast.errors import ForecastError, SpecError
+from forecast.frequency import season_length
 
 KEY = "run"
 PATH = "/run"
 TITLE = "Run"
 
+#: Models offered, in display order, with labels.
+MODEL_LABELS = {
+    "snaive": "Seasonal naive",
+    "naive": "Naive",
+    "drift": "Drift",
+    "arima": "ARIMA (automatic)",
+    "rnn": "RNN",
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "bilstm": "BiLSTM",
+    "esn": "Echo State Network",
+    "hybrid": "Hybrid ARIMA + LSTM",
+}
+#: Models ticked by default.
+DEFAULT_MODELS = ["snaive", "arima", "rnn", "lstm", "gru", "bilstm", "esn"]
+#: Models that take a look-back window (``input_size``).
+NEURAL = {"rnn", "lstm", "gru", "bilstm", "esn", "hybrid"}
+
+
+def default_horizon(freq: str | None, n_min: int) -> int:
+    """Horizon offered for a frequency: two seasons (8 steps without seasonality), ≤ n/5.
+
+    Parameters
+    ----------
+    freq : str or None
+        Offset alias of the data.
+    n_min : int
+        Length of the shortest series.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> default_horizon("MS", 144), default_horizon("QS-OCT", 203), default_horizon("YS", 30)
+    (24, 8, 6)
+    """
+    m = season_length(freq)
+    h = 2 * m if m > 1 else 8
+    return max(1, min(h, n_min // 5))
+
+
+def defaults(data: dict | None) -> dict:
+    """Pre-filled values of the form for a dataset store content.
+
+    Returns
+    -------
+    dict
+        ``horizon, holdout, window, window_reason, freq, n_series, n_min, gaps``.
+
+    Raises
+    ------
+    DataError
+        The dataset cannot be read.
+    """
+    df, report = datasets.load_frame(data["hash"], data.get("overrides"))
+    sizes = df.groupby("unique_id")["y"].size()
+    n_min = int(sizes.min())
+    horizon = default_horizon(report.freq, n_min)
+    window, reason = None, "each model derives its own window from the data"
+    try:
+        from forecast.diagnostics import suggested_window
+
+        shortest = df.loc[df["unique_id"] == sizes.idxmin()].set_index("ds")["y"]
+        window, reason = suggested_window(
+            shortest.interpolate(limit_direction="both"), report.freq, horizon
+        )
+        window = int(window)
+    except ImportError:
+        pass
+    except ForecastError as exc:
+        reason = str(exc)
+    return {
+        "horizon": horizon,
+        "holdout": horizon,
+        "window": window,
+        "window_reason": reason,
+        "freq": report.freq,
+        "n_series": len(sizes),
+        "n_min": n_min,
+        "gaps": int(df["y"].isna().sum()),
+    }
+
+
+def _int_or_none(value, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SpecError(f"{name} must be a whole number, got {value!r}.") from None
+    if not number.is_integer():
+        raise SpecError(f"{name} must be a whole number, got {value!r}.")
+    return int(number)
+
+
+def build_spec(data: dict | None, form: dict):
+    """The :class:`forecast.jobs.JobSpec` for a dataset and the form's values.
+
+    Parameters
+    ----------
+    data : dict
+        Dataset store content (``hash``, ``filename``, ``overrides``).
+    form : dict
+        ``horizon, holdout, backtest_windows, window, epochs, level, seed, models``.
+
+    Raises
+    ------
+    SpecError
+        No dataset, or a bad value (the message names the field).
+    """
+    from forecast.jobs import JobSpec
+
+    if not data or not data.get("hash"):
+        raise SpecError("No data chosen: upload a CSV or pick a sample on the Data page first.")
+    models = [m for m in MODEL_LABELS if m in (form.get("models") or [])]
+    if not models:
+        raise SpecError("Tick at least one model.")
+    horizon = _int_or_none(form.get("horizon"), "Horizon")
+    if horizon is None:
+        raise SpecError("Horizon is empty: give the number of steps to forecast.")
+    window = _int_or_none(form.get("window"), "Window")
+    if window is not None and window < 1:
+        raise SpecError(f"Window must be at least 1 step, got {window}.")
+    params = {m: {"input_size": window} for m in models if m in NEURAL and window}
+    level = form.get("level")
+    overrides = datasets.Overrides.from_dict(data.get("overrides"))
+    return JobSpec(
+        dataset_hash=data["hash"],
+        dataset_path=str(datasets.resolve_path(data["hash"])),
+        filename=data.get("filename") or "",
+        time_col=overrides.time_col,
+        value_cols=list(overrides.value_cols) or None,
+        id_col=overrides.id_col,
+        fill=overrides.fill,
+        freq=overrides.freq,
+        horizon=horizon,
+        models=models,
+        holdout=_int_or_none(form.get("holdout"), "Holdout") or 0,
+        backtest_windows=_int_or_none(form.get("backtest_windows"), "Backtest windows") or 0,
+        epochs=_int_or_none(form.get("epochs"), "Epochs"),
+        seed=_int_or_none(form.get("seed"), "Seed") or 0,
+        level=80.0 if level in (None, "") else float(level),
+        model_params=params,
+    )
+
+
+def submit(data: dict | None, form: dict) -> str:
+    """Validate the form and queue the job; returns its id (raises SpecError/DataError)."""
+    return state.get_store().submit(build_spec(data, form))
+
+
+def _number(id: str, label: str, help: str, **kwargs) -> dbc.Col:
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=id),
+            dbc.Input(id=id, type="number", **kwargs),
+            dbc.FormText(help),
+        ],
+        md=4,
+        className="mb-3",
+    )
+
 
 def layout(**_query):
     """The page's layout."""
-    return html.Div([html.H1(TITLE, className="h4"), empty_state("Coming soon.")])
+    form = [
+        dbc.Row(
+            [
+                _number(
+                    "run-horizon", "Horizon (steps)", "How far ahead to forecast.", min=1, step=1
+                ),
+                _number(
+                    "run-holdout",
+                    "Holdout (steps)",
+                    "Last steps held out and scored (0: forecast the future).",
+                    min=0,
+                    step=1,
+                ),
+                _number(
+                    "run-backtest",
+                    "Backtest windows",
+                    "Rolling-origin refits scoring each model (0: none).",
+                    min=0,
+                    step=1,
+                    value=0,
+                ),
+            ]
+        ),
+        dbc.Row(
+            [
+                _number("run-window", "Window (look-back, steps)", "", min=1, step=1),
+                _number("run-epochs", "Epochs", "Empty: each network's default.", min=1, step=1),
+                _number(
+                    "run-level",
+                    "Interval level (%)",
+                    "Prediction interval coverage.",
+                    min=1,
+                    max=99,
+                    step=1,
+                    value=80,
+                ),
+            ]
+        ),
+        dbc.Row(
+            [_number("run-seed", "Seed", "Same seed, same forecasts.", min=0, step=1, value=0)]
+        ),
+        dbc.Label("Models", html_for="run-models"),
+        dbc.Checklist(
+            id="run-models",
+            options=[{"label": label, "value": key} for key, label in MODEL_LABELS.items()],
+            value=list(DEFAULT_MODELS),
+            inline=True,
+            className="mb-3",
+        ),
+        dbc.Button("Submit job", id="run-submit", color="primary", className="me-2"),
+        html.Div(id="run-feedback", className="mt-3", role="status"),
+    ]
+    return html.Div(
+        [
+            dcc.Store(id="run-page-init", data=0),
+            html.H1("Run", className="h4"),
+            dbc.Row(
+                [
+                    dbc.Col(card("Forecasting job", form), lg=8),
+                    dbc.Col(card("About this data", dcc.Loading(html.Div(id="run-about"))), lg=4),
+                ]
+            ),
+        ]
+    )
+
+
+def _about(d: dict, filename: str) -> list:
+    items = [
+        html.Li(
+            f"{filename}: {d['n_series']} series, shortest {d['n_min']} steps, "
+            f"frequency {d['freq']}."
+        ),
+        html.Li(f"Window {d['window'] if d['window'] else '(automatic)'}: {d['window_reason']}."),
+    ]
+    if d["gaps"]:
+        items.append(
+            html.Li(
+                f"{d['gaps']} gaps are left open: choose a gap policy on the Data page, or the "
+                "models will refuse the data.",
+                className="text-danger",
+            )
+        )
+    return [html.Ul(items, className="mb-0")]
 
 
 def register(app) -> None:
-    """Attach the page's callbacks to app."""
+    """Attach the page's callbacks to ``app``."""
+
+    @app.callback(
+        Output("run-horizon", "value"),
+        Output("run-holdout", "value"),
+        Output("run-window", "value"),
+        Output("run-about", "children"),
+        Input("dataset", "data"),
+        Input("run-page-init", "data"),
+    )
+    def _prefill(data, _init):
+        if not data or not data.get("hash"):
+            return (
+                None,
+                None,
+                None,
+                empty_state("Upload a CSV or pick a sample first.", link=("Go to Data", "/")),
+            )
+        try:
+            d = defaults(data)
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("pre-filling the run form failed")
+            message = str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
+            return None, None, None, error_alert(message)
+        return d["horizon"], d["holdout"], d["window"], _about(d, data.get("filename") or "")
+
+    @app.callback(
+        Output("run-feedback", "children"),
+        Output("job-id", "data"),
+        Input("run-submit", "n_clicks"),
+        State("dataset", "data"),
+        State("run-horizon", "value"),
+        State("run-holdout", "value"),
+        State("run-backtest", "value"),
+        State("run-window", "value"),
+        State("run-epochs", "value"),
+        State("run-level", "value"),
+        State("run-seed", "value"),
+        State("run-models", "value"),
+        State("job-id", "data"),
+        prevent_initial_call=True,
+    )
+    def _submit(_n, data, horizon, holdout, backtest, window, epochs, level, seed, models, current):
+        form = {
+            "horizon": horizon,
+            "holdout": holdout,
+            "backtest_windows": backtest,
+            "window": window,
+            "epochs": epochs,
+            "level": level,
+            "seed": seed,
+            "models": models,
+        }
+        try:
+            job_id = submit(data, form)
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("submitting a job failed")
+            message = str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
+            return error_alert(message), current
+        done = dbc.Alert(
+            [
+                "Job ",
+                html.Code(job_id, id="run-job-id"),
+                " queued. ",
+                dcc.Link("Watch it on the Jobs page →", href="/jobs"),
+            ],
+            color="success",
+        )
+        return done, job_id
