@@ -97,13 +97,23 @@ class ProgressReporter:
     job_id, token : str
         The job and its claim token.
     min_interval : float
-        Seconds between two progress writes (the last step is always written), and between two
-        cancel polls.
+        Seconds between two progress writes within one pipeline step (epochs).
+    poll_interval : float
+        Seconds between two cancel polls (0: every call; it is one indexed read, so a cancel
+        lands before the next epoch).
     """
 
-    def __init__(self, store: JobStore, job_id: str, token: str, min_interval: float = 0.3) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        job_id: str,
+        token: str,
+        min_interval: float = 0.3,
+        poll_interval: float = 0.0,
+    ) -> None:
         self.store, self.job_id, self.token = store, job_id, token
         self.min_interval = min_interval
+        self.poll_interval = poll_interval
         self._last_write = 0.0
         self._last_step: int | None = None
         self._last_poll = 0.0
@@ -130,7 +140,7 @@ class ProgressReporter:
         if self._stop:
             return True
         now = time.monotonic()
-        if now - self._last_poll >= self.min_interval:
+        if now - self._last_poll >= self.poll_interval:
             self._last_poll = now
             if os.getppid() != self._ppid or self.store.cancel_requested(self.job_id, self.token):
                 self._stop = True

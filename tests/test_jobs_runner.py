@@ -1,0 +1,186 @@
+"""LocalRunner end to end: real SQLite file, real child processes, real models, a real LocalCluster."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from forecast.errors import Cancelled
+from forecast.io import read_csv
+from forecast.jobs import JobSpec, JobStore, LocalRunner
+from forecast.jobs.executors import ProgressReporter
+from forecast.models import make_model
+from forecast.pipeline import run_forecast
+
+torch.set_num_threads(1)
+AIR = "air_passengers.csv"
+
+
+@pytest.fixture
+def store(tmp_path) -> JobStore:
+    return JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+
+
+def _submit(store: JobStore, raw: bytes, name: str = AIR, **fields) -> str:
+    digest, path = store.save_dataset(raw, name)
+    base = {
+        "dataset_hash": digest,
+        "dataset_path": path,
+        "filename": name,
+        "horizon": 12,
+        "models": ["snaive", "naive"],
+        "holdout": 12,
+    }
+    return store.submit(JobSpec(**(base | fields)))
+
+
+def _wait(store: JobStore, job_id: str, until, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = store.get(job_id)
+        if until(job):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} stuck: {store.get(job_id)}")
+
+
+def test_job_runs_end_to_end_like_the_pipeline(store, data_dir):
+    job_id = _submit(store, (data_dir / AIR).read_bytes())
+    ran = LocalRunner(store, concurrency=1).run_until_idle(timeout=60)
+    assert ran == [job_id]
+    job = store.get(job_id)
+    assert job.status == "done", job.error
+    assert (job.progress, job.attempts, job.error) == (1.0, 1, None)
+    res = store.result(job_id)
+    df, _ = read_csv(data_dir / AIR)
+    direct = run_forecast(df, horizon=12, models=["snaive", "naive"], holdout=12)
+    pd.testing.assert_frame_equal(res.forecasts, direct.forecasts, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        res.leaderboard[["model", "mae", "rmse"]], direct.leaderboard[["model", "mae", "rmse"]]
+    )
+    pd.testing.assert_frame_equal(res.actuals, direct.actuals, check_dtype=False)
+    assert set(res.residual_checks) == {"snaive", "naive"}
+    assert len(res.history) == 144 - 12
+    saved = pd.read_csv(res.artifacts["forecasts.csv"])
+    assert np.allclose(saved["yhat"], direct.forecasts["yhat"])
+    messages = [e["message"] for e in store.events(job_id)]
+    assert messages[0] == "queued"
+    assert messages[1].startswith("running on ")
+    assert "reading air_passengers.csv" in messages
+    assert any("snaive" in m for m in messages)
+    assert messages[-1] == "done"
+
+
+def test_failures_end_failed_with_readable_messages(store, data_dir):
+    bad_csv = _submit(
+        store,
+        b"month,sales\n2020-01,1\n2020-02,abc\n2020-03,3\n2020-04,4\n",
+        "sales.csv",
+        holdout=0,
+    )
+    bad_spec = _submit(store, (data_dir / AIR).read_bytes(), holdout=500)
+    gone = _submit(store, (data_dir / "sunspots_yearly.csv").read_bytes(), "sun.csv", holdout=0)
+    Path(store.get(gone).spec.dataset_path).unlink()
+    LocalRunner(store, concurrency=2).run_until_idle(timeout=60)
+    jobs = {k: store.get(v) for k, v in {"csv": bad_csv, "spec": bad_spec, "gone": gone}.items()}
+    assert {j.status for j in jobs.values()} == {"failed"}
+    assert "Column 'sales'" in jobs["csv"].error and "'abc' is not a number" in jobs["csv"].error
+    assert "holdout 500" in jobs["spec"].error
+    assert "no longer stored" in jobs["gone"].error
+    for j in jobs.values():
+        assert store.result(j.id) is None
+        assert "Traceback" not in j.error
+        assert store.events(j.id)[-1]["message"] == f"failed: {j.error}"
+
+
+def test_reporter_stops_training_within_one_epoch(store, data_dir):
+    """A cancel written to the store by someone else stops training before the next epoch."""
+    job_id = _submit(store, (data_dir / AIR).read_bytes())
+    _, token = store.claim("test:1")
+    reporter = ProgressReporter(store, job_id, token)
+    df, _ = read_csv(data_dir / AIR)
+    epochs_seen: list[int] = []
+
+    def progress(step, total, message):
+        epochs_seen.append(step)
+        reporter.progress(step, total, message)
+        if step == 3:
+            JobStore(store.url).cancel(job_id)  # another connection, as the CLI would
+
+    model = make_model("gru", horizon=12, epochs=50, patience=0, hidden_size=8)
+    with pytest.raises(Cancelled, match="before epoch 4"):
+        model.fit(df, progress=progress, should_stop=reporter.should_stop)
+    assert epochs_seen == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_cancel_stops_a_running_neural_job_and_it_never_turns_done(store, data_dir):
+    job_id = _submit(
+        store,
+        (data_dir / AIR).read_bytes(),
+        models=["gru"],
+        holdout=0,
+        epochs=400,
+        model_params={"gru": {"patience": 0, "batch_size": 4}},
+    )
+    runner = LocalRunner(store, concurrency=1, poll_interval=0.05).start()
+    try:
+        _wait(store, job_id, lambda j: "epoch" in j.message)
+        epoch_at_cancel = int(store.get(job_id).message.split("epoch ")[1].split("/")[0])
+        assert store.cancel(job_id) == "running"
+        requested = time.monotonic()
+        job = _wait(store, job_id, lambda j: j.status != "running", timeout=30)
+        latency = time.monotonic() - requested
+    finally:
+        runner.stop()
+    assert job.status == "cancelled"
+    assert latency < 5.0
+    epochs = [
+        int(e["message"].split("epoch ")[1].split("/")[0])
+        for e in store.events(job_id)
+        if "epoch" in e["message"]
+    ]
+    assert max(epochs) < 400 and epoch_at_cancel < 400
+    time.sleep(0.5)
+    assert store.get(job_id).status == "cancelled"
+    assert store.result(job_id) is None
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_result(store):
+    from distributed import LocalCluster
+
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    lines = ["month,id,value"]
+    for k in range(6):
+        y = 100 + 10 * k + 0.5 * t + 8 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 60)
+        ds = pd.date_range("2015-01-01", periods=60, freq="MS").strftime("%Y-%m")
+        lines += [f"{d},s{k},{v:.4f}" for d, v in zip(ds, y, strict=True)]
+    raw = ("\n".join(lines) + "\n").encode()
+    fields = {"models": ["snaive", "arima"], "holdout": 6, "horizon": 6}
+    local_id = _submit(store, raw, "panel.csv", **fields)
+    LocalRunner(store).run_until_idle(timeout=120)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        dask_id = _submit(store, raw, "panel.csv", **fields)
+        LocalRunner(store, dask_address=cluster.scheduler_address).run_until_idle(timeout=120)
+        n_workers = len(cluster.scheduler_info["workers"])
+    assert n_workers == 2
+    local, dist = store.result(local_id), store.result(dask_id)
+    assert store.get(dask_id).status == "done", store.get(dask_id).error
+    assert local.leaderboard["error"].isna().all()
+    assert len(dist.forecasts) == 6 * 6 * 2
+    pd.testing.assert_frame_equal(
+        local.forecasts.sort_values(["model", "unique_id", "ds"], ignore_index=True),
+        dist.forecasts.sort_values(["model", "unique_id", "ds"], ignore_index=True),
+    )
+    # "detail" (ARIMA's chosen orders) is per chunk on Dask; every score must match
+    scores = ["model", "mae", "rmse", "smape", "mase", "coverage", "ljung_box_pvalue", "rank"]
+    pd.testing.assert_frame_equal(local.leaderboard[scores], dist.leaderboard[scores])
