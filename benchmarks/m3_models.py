@@ -6,4 +6,65 @@ Statistical runners (naive, snaive, arima) are added by the baselines work; neur
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 RUNNERS: dict = {}
+
+
+# ----------------------------------------------------------------------------- neural (issue 4)
+#: Settings of the recurrent runners on M3 (tuned on M3 monthly only).
+NEURAL_PARAMS: dict = {"epochs": 20, "hidden_size": 32, "batch_size": 512}
+
+
+def _long_frame(train: list[np.ndarray]) -> pd.DataFrame:
+    """M3 training parts as one long frame (monthly dates; only the order matters)."""
+    frames = [
+        pd.DataFrame(
+            {
+                "unique_id": f"{i:05d}",
+                "ds": pd.date_range("2000-01-01", periods=len(x), freq="MS"),
+                "y": x,
+            }
+        )
+        for i, x in enumerate(train)
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df.attrs["freq"] = "MS"
+    return df
+
+
+def _neural(name: str, **overrides):
+    """Runner for one global neural model of ours, trained on every series at once."""
+
+    def run(train, h, m, seed, threads):
+        from forecast.models import make_model
+
+        params = {**NEURAL_PARAMS, **overrides} if name != "esn" else dict(overrides)
+        model = make_model(name, horizon=h, season_length=m, seed=seed, threads=threads, **params)
+        fc = model.fit(_long_frame(train)).predict(h)
+        return fc["yhat"].to_numpy().reshape(len(train), h)
+
+    return run
+
+
+def _ensemble(*names: str):
+    """Median of several of our neural runners (each a global model)."""
+
+    def run(train, h, m, seed, threads):
+        preds = [_neural(n)(train, h, m, seed, threads) for n in names]
+        return np.median(np.stack(preds), axis=0)
+
+    return run
+
+
+RUNNERS.update(
+    {
+        "rnn": _neural("rnn"),
+        "lstm": _neural("lstm"),
+        "gru": _neural("gru"),
+        "bilstm": _neural("bilstm"),
+        "esn": _neural("esn"),
+        "ensemble": _ensemble("lstm", "gru", "bilstm"),
+    }
+)

@@ -406,9 +406,10 @@ class SeriesTransform:
 
 
 def _stl_seasonal(y: np.ndarray, period: int) -> np.ndarray:
-    """Seasonal component of one series by robust STL, zeros when the series is too short."""
+    """Seasonal component of one series by STL (LOESS, non-robust: fast on thousands of
+    series), zeros when the series is too short."""
     if period < 2 or len(y) < 2 * period + 1:
         return np.zeros(len(y))
     from statsmodels.tsa.seasonal import STL
 
-    return np.asarray(STL(y, period=period, robust=True).fit().seasonal, dtype=float)
+    return np.asarray(STL(y, period=period).fit().seasonal, dtype=float)

@@ -219,7 +219,7 @@ class WindowedForecaster:
         self.members_ = members
         cal = val if len(val) else train
         pred = self._forecast_z(windows.X[cal], horizon)
-        _, pred_n, level, scl = normalize_windows(
+        _, pred_n, _, _ = normalize_windows(
             windows.X[cal], pred, method=self.normalize, scale=not transform.log
         )
         self.calibration_ = np.abs(Yn[cal] - pred_n)
@@ -290,7 +290,7 @@ class WindowedForecaster:
         z = self.transform_.forward(self.values_)
         Z = last_windows(z, self.input_size_)
         zhat = self._forecast_z(Z, h)
-        Xn, zhat_n, lev, scl = normalize_windows(
+        _, zhat_n, lev, scl = normalize_windows(
             Z, zhat, method=self.normalize, scale=not self.transform_.log
         )
         q = self._conformal_width(h, level)
