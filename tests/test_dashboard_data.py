@@ -1,0 +1,139 @@
+"""Data page and dataset helpers of the dashboard, called directly (no browser)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from dashboard import datasets
+from dashboard.app import create_app, default_dataset
+from dashboard.pages import data as data_page
+from forecast.errors import DataError
+
+
+def upload_contents(raw: bytes) -> str:
+    return "data:text/csv;base64," + base64.b64encode(raw).decode()
+
+
+def test_decode_upload_checks_extension_size_and_encoding(monkeypatch):
+    raw = b"month,y\n2020-01,1\n2020-02,2\n2020-03,3\n"
+    assert datasets.decode_upload(upload_contents(raw), "a.csv") == raw
+    with pytest.raises(DataError, match=r"book\.xlsx is not a CSV file"):
+        datasets.decode_upload(upload_contents(raw), "book.xlsx")
+    monkeypatch.setattr(datasets, "MAX_UPLOAD_BYTES", 10)
+    with pytest.raises(DataError, match="upload limit"):
+        datasets.decode_upload(upload_contents(raw), "a.csv")
+    monkeypatch.setattr(datasets, "MAX_UPLOAD_BYTES", 10**6)
+    with pytest.raises(DataError, match="could not be read"):
+        datasets.decode_upload("data:text/csv;base64,@@not-base64@@", "a.csv")
+
+
+def test_save_dataset_stores_under_content_hash(tmp_path, monkeypatch):
+    raw = b"month,y\n2020-01,1\n2020-02,2\n2020-03,3\n"
+    digest = datasets.save_dataset(raw, "y.csv")
+    assert digest == hashlib.sha256(raw).hexdigest()
+    path = datasets.resolve_path(digest)
+    assert path.read_bytes() == raw
+    assert path.name.startswith(digest)
+    assert datasets.save_dataset(raw, "again.csv") == digest  # same content, same id
+    with pytest.raises(DataError, match="no longer on the server"):
+        datasets.resolve_path("0" * 64)
+
+
+def test_choose_dataset_upload_sample_overrides_and_noop():
+    raw = (datasets.state.DATA_DIR / "air_passengers.csv").read_bytes()
+    store = data_page.choose_dataset("upload", upload_contents(raw), "air.csv", None, {}, None)
+    assert store == {
+        "hash": hashlib.sha256(raw).hexdigest(),
+        "filename": "air.csv",
+        "overrides": {},
+    }
+    sample = data_page.choose_dataset("sample", None, None, "sunspots_yearly.csv", {}, store)
+    assert sample["filename"] == "sunspots_yearly.csv" and sample["hash"] != store["hash"]
+    applied = data_page.choose_dataset(
+        "ov-apply",
+        None,
+        None,
+        None,
+        {"value_cols": ["Passengers"], "freq": " MS ", "fill": "ffill"},
+        store,
+    )
+    assert applied["hash"] == store["hash"]
+    assert applied["overrides"]["freq"] == "MS" and applied["overrides"]["fill"] == "ffill"
+    assert data_page.choose_dataset("ov-reset", None, None, None, {}, applied)["overrides"] == {}
+    with pytest.raises(PreventUpdate):
+        data_page.choose_dataset("upload", None, None, None, {}, store)
+    with pytest.raises(DataError, match="No sample named"):
+        data_page.choose_dataset("sample", None, None, "nope.csv", {}, store)
+
+
+def _text(component) -> str:
+    """All text inside a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(_text(c) for c in component)
+    children = getattr(component, "children", None)
+    out = _text(children)
+    data = getattr(component, "data", None)
+    if isinstance(data, list):
+        out += " " + " ".join(str(v) for row in data for v in row.values())
+    return out
+
+
+def test_render_default_sample_shows_inference():
+    store = default_dataset()
+    assert store["filename"] == "air_passengers.csv"
+    alert, summary, preview, time_opts, time_col, _, values, _, id_col, freq, fill = (
+        data_page.render(store)
+    )
+    assert alert is None
+    text = _text(summary)
+    assert "Month" in text and "MS (season length 12)" in text and "1 · 144 observations" in text
+    assert [o["value"] for o in time_opts] == ["Month", "Passengers"]
+    assert (time_col, values, id_col, freq, fill) == ("Month", ["Passengers"], None, "MS", "none")
+    assert len(preview.data) == 10 and preview.data[0] == {"Month": "1949-01", "Passengers": "112"}
+
+
+def test_render_override_value_columns_of_a_wide_file():
+    digest = datasets.save_sample("us_macro_quarterly.csv")
+    full = data_page.render({"hash": digest, "filename": "m.csv", "overrides": {}})
+    assert "5 · " in _text(full[1])
+    one = data_page.render(
+        {"hash": digest, "filename": "m.csv", "overrides": {"value_cols": ["cpi", "unemp"]}}
+    )
+    assert "2 · " in _text(one[1]) and one[6] == ["cpi", "unemp"]
+
+
+def test_render_bad_csv_shows_the_data_error_not_a_traceback():
+    digest = datasets.save_dataset(b"when,value\nyesterday,1\ntoday,2\ntomorrow,3\n", "bad.csv")
+    out = data_page.render({"hash": digest, "filename": "bad.csv", "overrides": {}})
+    message = _text(out[0])
+    assert message.startswith("bad.csv: No column holds dates")
+    assert "Traceback" not in message
+    assert [o["value"] for o in out[3]] == ["when", "value"]  # the overrides can fix it
+    fixed = data_page.render(
+        {"hash": digest, "filename": "bad.csv", "overrides": {"time_col": "value"}}
+    )
+    assert "Column 'value' does not hold dates" in _text(fixed[0])
+
+
+def test_render_empty_state_without_data():
+    out = data_page.render(None)
+    assert "Upload a CSV or pick a sample" in _text(out[1])
+
+
+def test_app_serves_every_page():
+    app = create_app()
+    client = app.server.test_client()
+    for path in ("/", "/diagnostics", "/run", "/jobs", "/results"):
+        assert client.get(path).status_code == 200, path
+    layout = client.get("/_dash-layout").get_json()
+    assert "air_passengers.csv" in str(layout)  # the sample is pre-selected
+    create_app()  # building a second app in one process works (tests, WSGI)
+    assert client.get("/assets/00-bootstrap-5.3.8.min.css").status_code == 200

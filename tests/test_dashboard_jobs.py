@@ -1,0 +1,135 @@
+"""Run, Jobs and Results pages of the dashboard against a real SQLite job store and runner."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+
+from dashboard import state
+from dashboard.app import default_dataset
+from dashboard.pages import jobs as jobs_page
+from dashboard.pages import results as results_page
+from dashboard.pages import run as run_page
+from forecast.errors import SpecError
+
+FORM = {
+    "horizon": 12,
+    "holdout": 12,
+    "backtest_windows": 0,
+    "window": None,
+    "epochs": None,
+    "level": 80,
+    "seed": 0,
+    "models": ["snaive"],
+}
+
+
+@pytest.mark.parametrize(
+    ("freq", "n", "expected"),
+    [
+        ("MS", 144, 24),
+        ("QS-OCT", 203, 8),
+        ("W-SAT", 2000, 104),
+        ("YS", 300, 8),
+        ("MS", 40, 8),
+        ("D", 3, 1),
+    ],
+)
+def test_default_horizon_two_seasons_capped_by_length(freq, n, expected):
+    assert run_page.default_horizon(freq, n) == expected
+
+
+def test_defaults_of_the_airline_data():
+    d = run_page.defaults(default_dataset())
+    assert (d["horizon"], d["holdout"], d["freq"], d["n_series"], d["n_min"], d["gaps"]) == (
+        24,
+        24,
+        "MS",
+        1,
+        144,
+        0,
+    )
+    assert d["window"] is None or 12 <= d["window"] <= 72
+    assert d["window_reason"]
+
+
+def test_build_spec_maps_the_form_and_rejects_bad_values():
+    data = default_dataset()
+    spec = run_page.build_spec(
+        data, {**FORM, "models": ["lstm", "snaive"], "window": 18, "epochs": 3, "level": 90}
+    )
+    assert spec.models == ["snaive", "lstm"]  # display order
+    assert spec.model_params == {"lstm": {"input_size": 18}}
+    assert (spec.horizon, spec.holdout, spec.epochs, spec.level) == (12, 12, 3, 90.0)
+    assert spec.dataset_hash == data["hash"] and spec.filename == "air_passengers.csv"
+    with pytest.raises(SpecError, match="Tick at least one model"):
+        run_page.build_spec(data, {**FORM, "models": []})
+    with pytest.raises(SpecError, match="Horizon is empty"):
+        run_page.build_spec(data, {**FORM, "horizon": None})
+    with pytest.raises(SpecError, match="whole number"):
+        run_page.build_spec(data, {**FORM, "holdout": 2.5})
+    with pytest.raises(SpecError, match="No data chosen"):
+        run_page.build_spec(None, FORM)
+    with pytest.raises(SpecError, match="horizon"):
+        run_page.build_spec(data, {**FORM, "horizon": 0})
+
+
+def _texts(component) -> str:
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(_texts(c) for c in component)
+    return _texts(getattr(component, "children", None))
+
+
+def test_jobs_table_cancel_and_rerun():
+    empty = jobs_page.jobs_table()
+    assert "No jobs yet" in _texts(empty)
+    job_id = run_page.submit(default_dataset(), FORM)
+    table = _texts(jobs_page.jobs_table())
+    assert job_id in table and "queued" in table and "snaive" in table
+    message, _, new_id = jobs_page.act("job-cancel", job_id)
+    assert "cancelled" in message and new_id is None
+    assert state.get_store().get(job_id).status == "cancelled"
+    message, _, new_id = jobs_page.act("job-rerun", job_id)
+    assert new_id and new_id != job_id and new_id in message
+    rerun = state.get_store().get(new_id)
+    assert rerun.status == "queued" and rerun.spec == state.get_store().get(job_id).spec
+
+
+@pytest.mark.slow
+def test_results_of_a_finished_job(tmp_path):
+    from forecast.jobs import LocalRunner
+
+    job_id = run_page.submit(default_dataset(), {**FORM, "models": ["snaive", "esn"], "epochs": 2})
+    LocalRunner(state.get_store()).run_until_idle(timeout=240)
+    assert state.get_store().get(job_id).status == "done"
+    options = results_page.job_options()
+    assert results_page.pick_job(options, None, None) == job_id
+    assert results_page.pick_job(options, "unknown", job_id) == job_id
+    alert, summary, series, uid, models, ticked, board, resid, first = results_page.job_views(
+        job_id
+    )
+    assert alert is None and "horizon 12" in summary and uid == "Passengers"
+    assert set(ticked) == {"snaive", "esn"}
+    ranks = [row["rank"] for row in board.data]
+    assert ranks == sorted(ranks) and "residual_verdict" in board.data[0]
+    assert board.sort_action == "native"
+    verdict, _, memory = results_page.residual_views(job_id, first)
+    assert first in _texts(verdict)
+    payload = results_page.download_forecasts(job_id)
+    frame = pd.read_csv(io.StringIO(payload["content"]))
+    assert list(frame.columns) == ["unique_id", "ds", "model", "yhat", "lo", "hi"]
+    assert len(frame) == 2 * 12
+    board_csv = pd.read_csv(io.StringIO(results_page.download_leaderboard(job_id)["content"]))
+    assert set(board_csv["model"]) == {"snaive", "esn"}
+    models_zip = results_page.download_models(job_id)
+    import base64
+
+    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(models_zip["content"]))).namelist()
+    assert names and all(n.startswith("esn/") for n in names)
