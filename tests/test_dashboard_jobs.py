@@ -112,7 +112,7 @@ def test_results_of_a_finished_job(tmp_path):
     options = results_page.job_options()
     assert results_page.pick_job(options, None, None) == job_id
     assert results_page.pick_job(options, "unknown", job_id) == job_id
-    alert, summary, series, uid, models, ticked, board, resid, first = results_page.job_views(
+    alert, summary, _series, uid, _models, ticked, board, _resid, first = results_page.job_views(
         job_id
     )
     assert alert is None and "horizon 12" in summary and uid == "Passengers"
@@ -120,7 +120,7 @@ def test_results_of_a_finished_job(tmp_path):
     ranks = [row["rank"] for row in board.data]
     assert ranks == sorted(ranks) and "residual_verdict" in board.data[0]
     assert board.sort_action == "native"
-    verdict, _, memory = results_page.residual_views(job_id, first)
+    verdict, _, _memory = results_page.residual_views(job_id, first)
     assert first in _texts(verdict)
     payload = results_page.download_forecasts(job_id)
     frame = pd.read_csv(io.StringIO(payload["content"]))
