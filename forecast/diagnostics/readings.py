@@ -1,0 +1,158 @@
+"""Plain-sentence readings of a :class:`~forecast.diagnostics.diagnosis.SeriesDiagnosis`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from forecast.diagnostics.diagnosis import SeriesDiagnosis
+
+__all__ = ["lags_text", "ljung_box_reading", "write_readings"]
+
+
+def lags_text(lags: list[int], limit: int = 8) -> str:
+    """``"1, 2, 3"`` or ``"1, 2, … (14 lags)"`` for a list of lags."""
+    if len(lags) <= limit:
+        return ", ".join(str(k) for k in lags)
+    return ", ".join(str(k) for k in lags[:limit]) + f", … ({len(lags)} lags)"
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def ljung_box_reading(rows: list[dict], alpha: float = 0.05) -> str:
+    """One sentence on the Ljung-Box tests.
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``lag, stat, pvalue`` rows.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    str
+    """
+    if not rows:
+        return "Ljung-Box was not run: the series is too short for any lag."
+    rejected = [r for r in rows if r["pvalue"] is not None and r["pvalue"] < alpha]
+    lags = [r["lag"] for r in rows]
+    if len(rejected) == len(rows):
+        last = rows[-1]
+        return (
+            f"Ljung-Box: strong serial dependence up to lag {last['lag']} "
+            f"({_p(last['pvalue'])}); the series is far from white noise, so past values help "
+            "to forecast it."
+        )
+    if not rejected:
+        low = min(r["pvalue"] for r in rows)
+        return (
+            f"Ljung-Box: no evidence of autocorrelation at lags {lags_text(lags)} "
+            f"(smallest p = {low:.3f}); past values carry little information for forecasting."
+        )
+    return (
+        f"Ljung-Box: serial dependence at lags {lags_text([r['lag'] for r in rejected])} "
+        f"but not at {lags_text([r['lag'] for r in rows if r not in rejected])}."
+    )
+
+
+def _strength_word(v: float) -> str:
+    return "strong" if v > 0.64 else "moderate" if v > 0.3 else "weak"
+
+
+def _season(d: SeriesDiagnosis) -> list[str]:
+    ev = d.period_evidence
+    out = []
+    rows = ev.get("candidates", [])
+    if d.seasonal_period:
+        row = next(r for r in rows if r["period"] == d.seasonal_period)
+        prior = " (the calendar prior)" if d.seasonal_period == ev.get("prior") else ""
+        out.append(
+            f"Seasonal period {d.seasonal_period}{prior}: after removing the trend, the ACF at "
+            f"lag {d.seasonal_period} is {row['acf']:.2f}, above its band of {row['band']:.2f}."
+        )
+    elif rows:
+        checked = [r for r in rows if r["acf"] is not None]
+        if checked:
+            parts = [
+                f"lag {r['period']} ACF {r['acf']:.2f} vs band {r['band']:.2f}" for r in checked
+            ]
+            out.append("No seasonality at the calendar periods (" + "; ".join(parts) + ").")
+        else:
+            out.append(f"No seasonal period could be checked: {rows[0]['note']}.")
+    else:
+        out.append("No calendar season applies at this frequency, so none is looked for.")
+    if ev.get("cycle"):
+        out.append(
+            f"The periodogram peaks at a period of about {ev['periodogram_period']:.1f} "
+            "observations with significant autocorrelation there: a cycle, not a calendar "
+            "season; a model needs that much memory to use it."
+        )
+    return out
+
+
+def _acf(d: SeriesDiagnosis) -> list[str]:
+    if d.nlags < 1:
+        return [f"With {d.n_obs} points the series is too short to estimate autocorrelations."]
+    sig, psig = d.significant_lags, d.significant_pacf_lags
+    out = []
+    if not sig:
+        out.append(f"No autocorrelation is significant up to lag {d.nlags}.")
+    elif len(sig) >= 0.8 * d.nlags and d.acf[1] > 0.8:
+        out.append(
+            f"The ACF decays slowly (lag 1: {d.acf[1]:.2f}, significant at {len(sig)} of "
+            f"{d.nlags} lags): strong persistence, typical of a trend or a unit root."
+        )
+    else:
+        out.append(f"The ACF is significant at lags {lags_text(sig)} (of {d.nlags} shown).")
+    if psig:
+        out.append(
+            f"The PACF is significant at lags {lags_text(psig)}: the direct dependence reaches "
+            f"back {max(psig)} steps."
+        )
+    return out
+
+
+def write_readings(d: SeriesDiagnosis) -> list[str]:
+    """All readings of a diagnosis, in the order a person reads them.
+
+    Parameters
+    ----------
+    d : SeriesDiagnosis
+
+    Returns
+    -------
+    list of str
+    """
+    from forecast.diagnostics.stationarity import stationarity_reading
+
+    out = _season(d) + _acf(d)
+    out.append(ljung_box_reading(d.ljung_box, d.alpha))
+    out.append(stationarity_reading(d.adf_detail, d.kpss_detail, alpha=d.alpha))
+    tail = d.adf_detail.get("tail")
+    if tail is not None and tail < d.n_obs:
+        out.append(f"ADF was run on the most recent {tail} points (bounded for speed).")
+    diffs = f"KPSS suggests {d.ndiffs} regular difference{'s' if d.ndiffs != 1 else ''}"
+    if d.seasonal_period:
+        diffs += (
+            f" and the seasonal strength {d.nsdiffs} seasonal difference"
+            f"{'s' if d.nsdiffs != 1 else ''} ({d.nsdiffs_method})"
+        )
+    out.append(diffs + ".")
+    if d.trend_strength is not None:
+        text = f"Trend strength {d.trend_strength:.2f} ({_strength_word(d.trend_strength)})"
+        if d.seasonal_strength is not None:
+            text += (
+                f", seasonal strength {d.seasonal_strength:.2f} "
+                f"({_strength_word(d.seasonal_strength)})"
+            )
+        out.append(f"{text}, from {d.strength_detail.get('method')}.")
+    out.append(f"Suggested look-back window: {d.suggested_window} steps; it {d.window_reason}.")
+    o, s = d.suggested_arima_order["order"], d.suggested_arima_order["seasonal_order"]
+    text = f"Suggested starting ARIMA order: ({o[0]},{o[1]},{o[2]})"
+    if s[3]:
+        text += f"({s[0]},{s[1]},{s[2]})[{s[3]}]"
+    out.append(f"{text} — {d.order_reason}.")
+    return out

@@ -1,0 +1,224 @@
+"""What the autocorrelation structure suggests: a look-back window and a starting ARIMA order.
+
+Window (:func:`suggested_window`)
+    The PACF is that of the series differenced ``ndiffs`` times (a trending level series has
+    spurious partial autocorrelations at high lags).
+    ``L = max(last significant PACF lag, ceil(1.25 m), ceil(1.25 h))``, at least
+    :data:`MIN_WINDOW`, at most a third of the points left after the horizon. The 1.25 × max(h, m)
+    part is the input-window rule of Hewamalage, Bergmeir & Bandara (2021, "Recurrent neural
+    networks for time series forecasting: current status and future directions").
+Order (:func:`suggested_arima_order`)
+    ``D`` from :func:`~forecast.diagnostics.seasonality.nsdiffs`, ``d`` from
+    :func:`~forecast.diagnostics.stationarity.ndiffs` on the seasonally differenced series
+    (``d + D <= 2``). On the differenced series, with *runs* of significant lags counted from lag
+    1 (lags below ``m``) and from lag ``m`` (lags m, 2m, 3m): a PACF run shorter than the ACF run
+    means AR (the PACF cuts off), the reverse means MA, equal runs pick AR when the first
+    autocorrelation is positive and MA when it is negative (Nau's identification rules).
+    Non-seasonal orders are capped at 3, seasonal ones at 1: a start for a stepwise search.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from forecast.diagnostics.autocorr import autocorrelation, default_nlags, pacf_yw, significant
+from forecast.diagnostics.prepare import is_constant, prepare_values
+from forecast.diagnostics.seasonality import nsdiffs, seasonal_period
+from forecast.diagnostics.stationarity import ndiffs
+
+__all__ = [
+    "MIN_WINDOW",
+    "suggested_arima_order",
+    "suggested_window",
+    "window_from",
+    "window_pacf_lags",
+]
+
+#: Smallest window suggested.
+MIN_WINDOW = 3
+
+
+def window_from(
+    n: int,
+    period: int | None,
+    significant_pacf: list[int],
+    horizon: int | None = None,
+    differences: int = 0,
+) -> tuple[int, str]:
+    """Window length from already computed evidence (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    n : int
+        Number of observations.
+    period : int or None
+        Seasonal period.
+    significant_pacf : list of int
+        Significant PACF lags.
+    horizon : int, optional
+        Forecast horizon in steps.
+    differences : int
+        Differences taken before the PACF (only for the wording).
+
+    Returns
+    -------
+    length : int
+        Suggested look-back, in observations.
+    reason : str
+        The rule that set it, in words.
+    """
+    parts: list[tuple[int, str]] = []
+    if significant_pacf:
+        last = int(max(significant_pacf))
+        of = " of the differenced series" if differences else ""
+        parts.append((last, f"covers the last significant PACF lag{of} ({last})"))
+    else:
+        parts.append((0, "no partial autocorrelation is significant"))
+    if period and period > 1:
+        parts.append((math.ceil(1.25 * period), f"spans 1.25 seasonal periods of {period}"))
+    if horizon:
+        parts.append((math.ceil(1.25 * horizon), f"spans 1.25 horizons of {horizon}"))
+    wanted = max(MIN_WINDOW, *(v for v, _ in parts))
+    upper = max(1, (n - (horizon or 0)) // 3)
+    reason = "; ".join(text for _, text in parts)
+    if wanted > upper:
+        return upper, (
+            f"{wanted} would be needed ({reason}), but it is capped at {upper}, a third of the "
+            "points available for training windows"
+        )
+    if wanted == MIN_WINDOW and all(v < MIN_WINDOW for v, _ in parts):
+        return wanted, f"{reason}; the minimum window of {MIN_WINDOW} is used"
+    return wanted, reason
+
+
+def window_pacf_lags(x: np.ndarray, d: int, period: int | None, alpha: float = 0.05) -> list[int]:
+    """Significant PACF lags of the series differenced ``d`` times (the window evidence).
+
+    Parameters
+    ----------
+    x : ndarray of float, shape (n,)
+        Finite values.
+    d : int
+        Regular differences to take first.
+    period : int or None
+        Seasonal period (sets how many lags are looked at).
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    list of int
+    """
+    w = np.diff(x, n=d) if d else x
+    nlags = default_nlags(len(w), period)
+    if nlags < 1 or is_constant(w):
+        return []
+    return significant(*pacf_yw(w, nlags, alpha=alpha))
+
+
+def suggested_window(y, freq: str | None = None, horizon: int | None = None) -> tuple[int, str]:
+    """Look-back length a recurrent model should use, from the autocorrelation structure.
+
+    Parameters
+    ----------
+    y : array-like of float, shape (n,)
+        Values of one series in time order (NaN gaps are interpolated for the analysis).
+    freq : str, optional
+        Offset alias; sets the calendar prior of the seasonal period.
+    horizon : int, optional
+        Forecast horizon in steps.
+
+    Returns
+    -------
+    length : int
+        Window length in observations, between 1 and about n/3.
+    reason : str
+        Why, in words.
+
+    Examples
+    --------
+    >>> t = np.arange(144)
+    >>> suggested_window(np.sin(2 * np.pi * t / 12) + 0.05 * t, "MS")[0] >= 15
+    True
+    """
+    prep = prepare_values(y)
+    x = prep.values
+    if prep.constant:
+        return window_from(len(x), None, [], horizon)
+    period, _ = seasonal_period(x, freq)
+    d = ndiffs(x)
+    return window_from(len(x), period, window_pacf_lags(x, d, period), horizon, d)
+
+
+def _run(sig: set[int], lags: list[int]) -> int:
+    count = 0
+    for k in lags:
+        if k not in sig:
+            break
+        count += 1
+    return count
+
+
+def _pick(ar_run: int, ma_run: int, first: float, cap: int) -> tuple[int, int]:
+    if ar_run == 0 and ma_run == 0:
+        return 0, 0
+    if ar_run < ma_run or (ar_run == ma_run and first >= 0):
+        return min(max(ar_run, 1), cap), 0
+    return 0, min(max(ma_run, 1), cap)
+
+
+def suggested_arima_order(
+    y, period: int | None = None, *, alpha: float = 0.05, seasonal_diffs: int | None = None
+) -> dict:
+    """Starting orders (p, d, q)(P, D, Q, m) for a seasonal ARIMA from ACF/PACF evidence.
+
+    Parameters
+    ----------
+    y : array-like of float, shape (n,)
+        Values in time order.
+    period : int, optional
+        Seasonal period m (None: non-seasonal, and ``m`` is reported as 0).
+    alpha : float
+        Significance level of the ACF/PACF bands.
+    seasonal_diffs : int, optional
+        ``D`` when already known (skips the STL of :func:`nsdiffs`).
+
+    Returns
+    -------
+    dict
+        ``order`` [p, d, q], ``seasonal_order`` [P, D, Q, m] (statsmodels convention: all zeros
+        when there is no seasonal period) and ``reason`` (str).
+    """
+    x = prepare_values(y).values
+    m = int(period) if period and period > 1 else 0
+    if is_constant(x):
+        return {
+            "order": [0, 0, 0],
+            "seasonal_order": [0, 0, 0, 0],
+            "reason": "a constant series needs no model beyond its mean",
+        }
+    big_d = nsdiffs(x, m or None)[0] if seasonal_diffs is None else int(bool(seasonal_diffs and m))
+    w = x[m:] - x[:-m] if big_d else x
+    d = ndiffs(w, alpha=alpha, max_d=2 - big_d)
+    if d:
+        w = np.diff(w, n=d)
+    nlags = default_nlags(len(w), m or None)
+    p = q = big_p = big_q = 0
+    if nlags >= 1 and not is_constant(w):
+        ac = autocorrelation(w, nlags, alpha=alpha)
+        sig_a, sig_p = set(ac.significant_acf), set(ac.significant_pacf)
+        short = list(range(1, (m if m else nlags + 1)))[:nlags]
+        p, q = _pick(_run(sig_p, short), _run(sig_a, short), float(ac.acf[1]), cap=3)
+        if m and m <= nlags:
+            seasonal = [k for k in (m, 2 * m, 3 * m) if k <= nlags]
+            big_p, big_q = _pick(
+                _run(sig_p, seasonal), _run(sig_a, seasonal), float(ac.acf[m]), cap=1
+            )
+    reason = (
+        f"D={big_d} from seasonal strength, d={d} from KPSS; p={p}, q={q} from the cut-offs of "
+        f"the PACF and ACF of the differenced series"
+        + (f"; P={big_p}, Q={big_q} from lags {m}, {2 * m}" if m else "")
+    )
+    return {"order": [p, d, q], "seasonal_order": [big_p, big_d, big_q, m], "reason": reason}
