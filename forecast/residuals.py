@@ -103,12 +103,27 @@ def ljung_box_lags(n: int, m: int, fitted_params: int = 0) -> list[int]:
     return [lag for lag in lags if lag > fitted_params and lag < n]
 
 
-def _verdict_tail(lags: list[int], m: int) -> str:
-    if m > 1 and any(lag % m == 0 for lag in lags):
-        return "the model missed the seasonal pattern"
-    if any(lag <= 3 for lag in lags):
-        return "the model missed short-term dependence (an AR or MA term)"
-    return "correlation at these lags is unexplained"
+def _verdict_tail(significant: list[int], acf_values, m: int) -> str:
+    """What the pattern of significant lags suggests the model missed, in words."""
+    reasons = []
+    run = 0
+    while run + 1 in significant:
+        run += 1
+    seasonal = (
+        m > 1
+        and (m in significant or 2 * m in significant)
+        and len(acf_values) >= m
+        and abs(acf_values[m - 1]) >= abs(acf_values[m - 2])
+    )
+    if run >= 5:
+        reasons.append("a trend or slowly moving level (try differencing or drift)")
+    elif run >= 1:
+        reasons.append("short-term dependence (an AR or MA term)")
+    if seasonal:
+        reasons.append("the seasonal pattern")
+    if not reasons:
+        return "correlation at these lags is unexplained"
+    return "the model missed " + " and ".join(reasons)
 
 
 def residual_check(
@@ -208,7 +223,7 @@ def residual_check(
         ]
         shown = sorted(shown)
         base.verdict = (
-            f"structure left at lags {', '.join(map(str, shown))} — {_verdict_tail(shown, m)} "
+            f"structure left at lags {', '.join(map(str, shown))} — {_verdict_tail(base.significant_lags, values, m)} "
             f"(Ljung-Box p = {base.pvalue:.3g})"
         )
     if base.mean_zero is False:

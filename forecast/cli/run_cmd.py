@@ -1,9 +1,195 @@
-"""``forecast run``: not built yet (see the issue for its contract)."""
+"""``forecast run FILE --horizon H``: fit, forecast, score and check models; write the CSVs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from forecast.cli.common import fail, load_frame, print_json
+from forecast.errors import ForecastError
+
+#: Leaderboard keys of the ``--json`` output, in order.
+JSON_KEYS = [
+    "model",
+    "mae",
+    "rmse",
+    "smape",
+    "mase",
+    "coverage",
+    "ljung_box_pvalue",
+    "residuals_white",
+    "fit_seconds",
+    "rank",
+    "residual_verdict",
+    "error",
+    "detail",
+]
+
+
+def run(
+    file: Annotated[str, typer.Argument(help="CSV file (wide or long).")],
+    horizon: Annotated[int, typer.Option("--horizon", help="Steps to forecast.")],
+    models: Annotated[
+        str,
+        typer.Option(
+            "--models",
+            help="Comma-separated: naive,snaive,drift,arima,rnn,lstm,gru,bilstm,esn,hybrid.",
+        ),
+    ] = "snaive,arima",
+    holdout: Annotated[
+        int, typer.Option("--holdout", help="Hold out and score the last N points of every series.")
+    ] = 0,
+    backtest_windows: Annotated[
+        int,
+        typer.Option(
+            "--backtest-windows", help="Rolling-origin backtest windows (step = horizon)."
+        ),
+    ] = 0,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Training epochs of neural models.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of neural models.")] = 0,
+    level: Annotated[float, typer.Option("--level", help="Prediction-interval level, %.")] = 80,
+    out: Annotated[str, typer.Option("--out", help="Output folder.")] = "forecast-run",
+    time_col: Annotated[
+        str | None, typer.Option("--time-col", help="Time column (detected).")
+    ] = None,
+    value_col: Annotated[
+        str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
+    ] = None,
+    id_col: Annotated[
+        str | None, typer.Option("--id-col", help="Series id column of a long file.")
+    ] = None,
+    fill: Annotated[
+        str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")
+    ] = "none",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Forecast FILE with several models, score them and check their residuals.
+
+    Writes OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi) and OUT/leaderboard.csv.
+    """
+    from forecast.pipeline import run_forecast
+
+    df, _report = load_frame(file, time_col, value_col, id_col, fill)
+    console = Console(stderr=True)
+    progress_bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task = progress_bar.add_task("forecasting", total=None)
+
+    def progress(step: int, total: int, message: str) -> None:
+        progress_bar.update(task, completed=step, total=total, description=message[:60])
+
+    try:
+        with progress_bar:
+            result = run_forecast(
+                df,
+                horizon=horizon,
+                models=models,
+                holdout=holdout,
+                backtest_windows=backtest_windows,
+                epochs=epochs,
+                seed=seed,
+                level=level,
+                progress=progress,
+            )
+    except ForecastError as exc:
+        fail(str(exc))
+    folder = Path(out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        forecasts_path = folder / "forecasts.csv"
+        leaderboard_path = folder / "leaderboard.csv"
+        result.forecasts.to_csv(forecasts_path, index=False)
+        result.leaderboard.to_csv(leaderboard_path, index=False)
+    except OSError as exc:
+        fail(f"cannot write to {folder}: {exc.strerror or exc}; pass a writable --out folder.")
+    board = result.leaderboard
+    if as_json:
+        print_json(
+            {
+                "leaderboard": [
+                    {key: row.get(key) for key in JSON_KEYS} for row in board.to_dict("records")
+                ],
+                "forecasts": str(forecasts_path),
+                "leaderboard_csv": str(leaderboard_path),
+                "level": result.level,
+                "horizon": result.horizon,
+                "holdout": result.holdout,
+                "evaluation": board["evaluation"].dropna().iloc[0]
+                if board["evaluation"].notna().any()
+                else "none",
+            }
+        )
+        return
+    _print_table(board, result.level)
+    typer.echo(f"wrote {forecasts_path} and {leaderboard_path}")
+
+
+def _fmt(value, spec: str = ".4g") -> str:
+    """A table cell: '-' for missing, yes/no for booleans, numbers by ``spec``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        return format(float(value), spec)
+    return str(value)
+
+
+def _print_table(board, level: float) -> None:
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)
+    table = Table(
+        "rank",
+        "model",
+        "MAE",
+        "RMSE",
+        "sMAPE",
+        "MASE",
+        f"cover {level:g}%",
+        "LB p",
+        "white",
+        "fit s",
+        title="leaderboard",
+    )
+    for row in board.to_dict("records"):
+        table.add_row(
+            _fmt(row["rank"], ".0f"),
+            row["model"],
+            _fmt(row["mae"]),
+            _fmt(row["rmse"]),
+            _fmt(row["smape"], ".2f"),
+            _fmt(row["mase"], ".3f"),
+            _fmt(row["coverage"], ".2f"),
+            _fmt(row["ljung_box_pvalue"], ".2g"),
+            _fmt(row["residuals_white"]),
+            _fmt(row["fit_seconds"], ".2f"),
+        )
+    console.print(table)
+    for row in board.to_dict("records"):
+        if isinstance(row.get("error"), str) and row["error"]:
+            console.print(f"[red]{row['model']} failed[/]: {row['error']}")
+        else:
+            text = row.get("residual_verdict") or ""
+            if isinstance(row.get("detail"), str) and row["detail"]:
+                text += f"  [dim]({row['detail']})[/]"
+            console.print(f"[bold]{row['model']}[/]: {text}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add the command to the app (nothing yet)."""
+    """Add the command to the app."""
+    app.command("run")(run)
