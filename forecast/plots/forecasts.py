@@ -1,3 +1,310 @@
-"""Figures: forecasts (being built)."""
+"""Figures of a forecasting run: fan chart against actuals, residual diagnostics, leaderboard.
 
-__all__: list[str] = []
+Inputs are the frames and dicts of :class:`forecast.pipeline.RunResult` (``history``,
+``forecasts``, ``actuals``, ``residuals[model]``, ``residual_checks[model]``, ``leaderboard``),
+so every front end draws the same pictures. Colours come from :mod:`forecast.plots.colors`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from forecast.plots.colors import model_color
+
+__all__ = ["forecast_figure", "leaderboard_figure", "residual_figure"]
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _pick(frame: pd.DataFrame | None, unique_id: str | None) -> str | None:
+    if unique_id is not None:
+        return str(unique_id)
+    if frame is None or frame.empty:
+        return None
+    return str(frame["unique_id"].iloc[0])
+
+
+def forecast_figure(
+    history: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    actuals: pd.DataFrame | None = None,
+    *,
+    unique_id: str | None = None,
+    models: list[str] | None = None,
+    level: float = 80,
+    tail: int | None = None,
+) -> go.Figure:
+    """Fan chart of one series: history, held-out actuals and every model's forecast band.
+
+    Each model's line and interval band share a legend group, so clicking the model in the
+    legend shows or hides both.
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``unique_id, ds, y`` the models were fitted on.
+    forecasts : DataFrame
+        ``unique_id, ds, model, yhat, lo, hi``.
+    actuals : DataFrame, optional
+        ``unique_id, ds, y`` of the held-out part.
+    unique_id : str, optional
+        Series to draw (default: the first of ``history``).
+    models : list of str, optional
+        Models to draw, in this order (default: all in ``forecasts``).
+    level : float
+        Interval level in percent (legend text only).
+    tail : int, optional
+        Show only the last ``tail`` history points.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces: ``history``, ``actual`` (if any), then per model a band and a line.
+    """
+    uid = _pick(history, unique_id)
+    fig = go.Figure()
+    hist = history[history["unique_id"].astype(str) == uid] if uid is not None else history
+    if tail:
+        hist = hist.tail(int(tail))
+    fig.add_trace(
+        go.Scatter(
+            x=hist["ds"],
+            y=hist["y"],
+            name="history",
+            mode="lines",
+            line={"color": model_color("actual"), "width": 1.5},
+        )
+    )
+    if actuals is not None and not actuals.empty:
+        act = actuals[actuals["unique_id"].astype(str) == uid]
+        fig.add_trace(
+            go.Scatter(
+                x=act["ds"],
+                y=act["y"],
+                name="actual",
+                mode="lines+markers",
+                line={"color": model_color("actual"), "width": 1.5, "dash": "dot"},
+                marker={"size": 5},
+            )
+        )
+    fc = forecasts[forecasts["unique_id"].astype(str) == uid]
+    names = models if models is not None else list(pd.unique(fc["model"]))
+    for name in names:
+        part = fc[fc["model"] == name].sort_values("ds")
+        if part.empty:
+            continue
+        color = model_color(name)
+        if part["lo"].notna().all() and part["hi"].notna().all():
+            fig.add_trace(
+                go.Scatter(
+                    x=list(part["ds"]) + list(part["ds"][::-1]),
+                    y=list(part["hi"]) + list(part["lo"][::-1]),
+                    fill="toself",
+                    fillcolor=_rgba(color, 0.15),
+                    line={"width": 0},
+                    name=f"{name} {level:g}%",
+                    legendgroup=name,
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=part["ds"],
+                y=part["yhat"],
+                name=name,
+                legendgroup=name,
+                mode="lines",
+                line={"color": color, "width": 2},
+                customdata=np.stack([part["lo"], part["hi"]], axis=-1),
+                hovertemplate=(
+                    f"{name}<br>%{{x}}<br>ŷ %{{y:.4g}}<br>{level:g}%: "
+                    "[%{customdata[0]:.4g}, %{customdata[1]:.4g}]<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        title=f"Forecast of {uid} with {level:g}% intervals" if uid else "Forecast",
+        xaxis_title="time",
+        yaxis_title="value",
+        hovermode="x unified",
+        legend={"title": "click to show/hide"},
+        template="plotly_white",
+    )
+    return fig
+
+
+def residual_figure(
+    residuals: pd.DataFrame,
+    check: dict,
+    *,
+    unique_id: str | None = None,
+    model: str = "",
+) -> go.Figure:
+    """Residual diagnostics panel of one model and series (R's ``checkresiduals``).
+
+    Four panels: residuals over time, their histogram, the residual ACF with the white-noise
+    band, and the Ljung-Box p-values per tested lag against the 5% line. The verdict is the
+    title.
+
+    Parameters
+    ----------
+    residuals : DataFrame
+        ``unique_id, ds, resid`` (a model's ``residuals_``).
+    check : dict
+        The model's entry of ``RunResult.residual_checks`` (or one ``ResidualCheck.to_dict()``).
+    unique_id : str, optional
+        Series to draw (default: the worst series of ``check``, else the first).
+    model : str
+        Model name, for the title and colour.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    uid = unique_id if unique_id is not None else check.get("unique_id") or _pick(residuals, None)
+    series_check = check.get("series", {}).get(str(uid), check)
+    part = residuals[residuals["unique_id"].astype(str) == str(uid)]
+    r = part["resid"].to_numpy(dtype=float)
+    color = model_color(model or "actual")
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        subplot_titles=("residuals over time", "histogram", "residual ACF", "Ljung-Box p-values"),
+        vertical_spacing=0.18,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=part["ds"],
+            y=r,
+            mode="lines+markers",
+            marker={"size": 3},
+            line={"color": color, "width": 1},
+            name="residual",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_hline(y=0, line={"color": "#888", "dash": "dash"}, row=1, col=1)
+    fig.add_trace(
+        go.Histogram(x=r[np.isfinite(r)], marker={"color": color}, name="histogram", nbinsx=30),
+        row=1,
+        col=2,
+    )
+    lags, acf = series_check.get("lags", []), series_check.get("acf", [])
+    band = series_check.get("band")
+    if lags:
+        fig.add_trace(
+            go.Bar(x=lags, y=acf, marker={"color": color}, name="ACF", width=0.3), row=2, col=1
+        )
+        if band is not None and math.isfinite(band):
+            for sign in (1, -1):
+                fig.add_hline(
+                    y=sign * band, line={"color": "#d62728", "dash": "dash"}, row=2, col=1
+                )
+    table = series_check.get("ljung_box", [])
+    alpha = series_check.get("alpha", 0.05)
+    if table:
+        fig.add_trace(
+            go.Bar(
+                x=[str(row["lag"]) for row in table],
+                y=[row["pvalue"] for row in table],
+                marker={
+                    "color": ["#2ca02c" if row["pvalue"] >= alpha else "#d62728" for row in table]
+                },
+                name="Ljung-Box p",
+                text=[f"{row['pvalue']:.3g}" for row in table],
+            ),
+            row=2,
+            col=2,
+        )
+        fig.add_hline(y=alpha, line={"color": "#888", "dash": "dash"}, row=2, col=2)
+        fig.update_yaxes(range=[0, 1], row=2, col=2)
+    fig.update_xaxes(title_text="lag", row=2, col=1)
+    fig.update_xaxes(title_text="lag", row=2, col=2)
+    verdict = series_check.get("verdict", "")
+    fig.update_layout(
+        title=f"{model} residuals of {uid}: {verdict}" if model else f"{uid}: {verdict}",
+        showlegend=False,
+        template="plotly_white",
+        title_font={"size": 13},
+    )
+    return fig
+
+
+_BOARD_COLUMNS = [
+    ("rank", "rank", "{:.0f}"),
+    ("model", "model", "{}"),
+    ("mae", "MAE", "{:.4g}"),
+    ("rmse", "RMSE", "{:.4g}"),
+    ("smape", "sMAPE", "{:.2f}"),
+    ("mase", "MASE", "{:.3f}"),
+    ("coverage", "coverage", "{:.0%}"),
+    ("ljung_box_pvalue", "Ljung-Box p", "{:.2g}"),
+    ("residual_verdict", "residuals", "{}"),
+    ("fit_seconds", "fit s", "{:.2f}"),
+    ("error", "error", "{}"),
+]
+
+
+def _cell(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def leaderboard_figure(board: pd.DataFrame) -> go.Figure:
+    """Leaderboard as a table figure, best model first, white residuals in green.
+
+    Parameters
+    ----------
+    board : DataFrame
+        ``RunResult.leaderboard``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Table`` trace.
+    """
+    cols = [(key, label, fmt) for key, label, fmt in _BOARD_COLUMNS if key in board.columns]
+    if "error" in board.columns and board["error"].isna().all():
+        cols = [c for c in cols if c[0] != "error"]
+    values = [[_cell(v, fmt) for v in board[key]] for key, _, fmt in cols]
+    white = (
+        board["residuals_white"] if "residuals_white" in board else pd.Series([None] * len(board))
+    )
+    shade = [
+        "white"
+        if w is None or (isinstance(w, float) and math.isnan(w))
+        else "#e8f5e9"
+        if bool(w)
+        else "#fdecea"
+        for w in white
+    ]
+    fill = [shade if key == "residual_verdict" else ["white"] * len(board) for key, _, _ in cols]
+    fig = go.Figure(
+        go.Table(
+            header={
+                "values": [label for _, label, _ in cols],
+                "fill_color": "#f0f0f0",
+                "align": "left",
+            },
+            cells={"values": values, "fill_color": fill, "align": "left"},
+        )
+    )
+    fig.update_layout(
+        title="Leaderboard (rank by MASE)", margin={"l": 10, "r": 10, "t": 40, "b": 10}
+    )
+    return fig

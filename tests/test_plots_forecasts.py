@@ -1,0 +1,65 @@
+"""Run figures: fan chart with legend-grouped bands, residual panel, leaderboard table."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from conftest import make_frame
+
+from forecast.pipeline import run_forecast
+from forecast.plots import forecast_figure, leaderboard_figure, model_color, residual_figure
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run_forecast(make_frame(60, series=2), horizon=6, models="naive,snaive", holdout=6)
+
+
+def test_fan_chart_draws_history_actuals_bands_and_lines(result):
+    fig = forecast_figure(
+        result.history, result.forecasts, result.actuals, unique_id="s1", level=80
+    )
+    assert isinstance(fig, go.Figure)
+    names = [t.name for t in fig.data]
+    assert names[:2] == ["history", "actual"]
+    lines = {t.name: t for t in fig.data if t.name in ("naive", "snaive")}
+    assert set(lines) == {"naive", "snaive"}
+    assert lines["snaive"].line.color == model_color("snaive")
+    # each band is in its model's legend group, so the legend toggles both
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert {b.legendgroup for b in bands} == {"naive", "snaive"}
+    fc = result.forecasts.query("unique_id == 's1' and model == 'snaive'")
+    band = next(b for b in bands if b.legendgroup == "snaive")
+    np.testing.assert_allclose(band.y[:6], fc["hi"])
+    np.testing.assert_allclose(lines["snaive"].y, fc["yhat"])
+    assert len(fig.data[0].x) == 54  # the history of s1
+    only = forecast_figure(result.history, result.forecasts, models=["naive"], tail=12)
+    assert [t.name for t in only.data if t.mode == "lines"][1:] == ["naive"]
+    assert len(only.data[0].x) == 12
+
+
+def test_residual_panel_has_the_four_views_and_the_verdict(result):
+    check = result.residual_checks["naive"]
+    fig = residual_figure(result.residuals["naive"], check, model="naive")
+    kinds = [type(t).__name__ for t in fig.data]
+    assert kinds == ["Scatter", "Histogram", "Bar", "Bar"]
+    worst = check["series"][check["unique_id"]]
+    np.testing.assert_allclose(fig.data[2].y, worst["acf"])
+    assert list(fig.data[3].x) == [str(row["lag"]) for row in worst["ljung_box"]]
+    assert worst["verdict"] in fig.layout.title.text
+    # band lines at ± the white-noise band
+    ys = sorted(shape.y0 for shape in fig.layout.shapes if shape.y0 == shape.y1)
+    assert any(np.isclose(y, worst["band"]) for y in ys)
+    assert any(np.isclose(y, -worst["band"]) for y in ys)
+
+
+def test_leaderboard_table_lists_models_in_rank_order(result):
+    fig = leaderboard_figure(result.leaderboard)
+    table = fig.data[0]
+    header = list(table.header.values)
+    assert header[:2] == ["rank", "model"] and "error" not in header
+    assert list(table.cells.values[1]) == list(result.leaderboard["model"])
+    assert (
+        table.cells.values[header.index("MASE")][0] == f"{result.leaderboard['mase'].iloc[0]:.3f}"
+    )
