@@ -1,9 +1,110 @@
-"""``forecast diagnose``: not built yet (see the issue for its contract)."""
+"""``forecast diagnose FILE``: autocorrelation, stationarity and seasonality of every series."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from forecast.cli.common import fail, load_frame, print_json
+
+TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column (detected).")]
+ValueCol = Annotated[
+    str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
+]
+IdCol = Annotated[str | None, typer.Option("--id-col", help="Series id column of a long file.")]
+NLags = Annotated[
+    int | None,
+    typer.Option("--nlags", help="ACF/PACF lags (default: 3 seasonal periods, at least 20)."),
+]
+Fill = Annotated[
+    str,
+    typer.Option(
+        "--fill",
+        help="Gap policy when reading: none, interpolate or ffill (gaps left by 'none' are "
+        "interpolated for the analysis only).",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _order(o: dict) -> str:
+    p, d, q = o["order"]
+    text = f"({p},{d},{q})"
+    big_p, big_d, big_q, m = o["seasonal_order"]
+    return text + (f"({big_p},{big_d},{big_q})[{m}]" if m else "")
+
+
+def diagnose(
+    file: Annotated[str, typer.Argument(help="CSV file.")],
+    time_col: TimeCol = None,
+    value_col: ValueCol = None,
+    id_col: IdCol = None,
+    nlags: NLags = None,
+    fill: Fill = "none",
+    as_json: AsJson = False,
+) -> None:
+    """Diagnose every series of FILE: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, window."""
+    from forecast.diagnostics import diagnose as run_diagnosis
+    from forecast.errors import ForecastError
+
+    if nlags is not None and nlags < 1:
+        fail(f"--nlags {nlags} is not a positive number of lags; pass e.g. --nlags 24.")
+    df, _report = load_frame(file, time_col, value_col, id_col, fill)
+    try:
+        results = run_diagnosis(df, nlags=nlags)
+    except ForecastError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"series": [d.to_dict() for d in results]})
+        return
+    _print_tables(file, results)
+
+
+def _print_tables(file: str, results: list) -> None:
+    """One column per series, one row per figure (fits a narrow terminal), then the readings."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"Diagnosis of {file}")
+    table.add_column("")
+    for d in results:
+        table.add_column(d.unique_id, overflow="fold")
+    rows = {
+        "points": lambda d: str(d.n_obs),
+        "frequency": lambda d: d.freq or "-",
+        "seasonal period": lambda d: _fmt(d.seasonal_period),
+        "ACF at lag 1": lambda d: _fmt(d.acf[1] if len(d.acf) > 1 else None, 2),
+        "significant ACF lags": lambda d: f"{len(d.significant_lags)} of {d.nlags}",
+        "Ljung-Box p (last lag)": lambda d: _fmt(
+            d.ljung_box[-1]["pvalue"] if d.ljung_box else None
+        ),
+        "ADF p": lambda d: _fmt(d.adf["pvalue"]),
+        "KPSS p": lambda d: _fmt(d.kpss["pvalue"]),
+        "ndiffs / nsdiffs": lambda d: f"{d.ndiffs} / {d.nsdiffs}",
+        "trend strength": lambda d: _fmt(d.trend_strength, 2),
+        "seasonal strength": lambda d: _fmt(d.seasonal_strength, 2),
+        "suggested window": lambda d: str(d.suggested_window),
+        "ARIMA start": lambda d: _order(d.suggested_arima_order),
+    }
+    for name, get in rows.items():
+        table.add_row(name, *(get(d) for d in results))
+    console.print(table)
+    for d in results:
+        console.print(f"\n[bold]{d.unique_id}[/]")
+        for line in d.readings:
+            console.print(f"- {line}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the command to the app (nothing yet)."""
+    """Add the command to the app."""
+    app.command("diagnose")(diagnose)

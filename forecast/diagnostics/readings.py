@@ -11,10 +11,12 @@ __all__ = ["lags_text", "ljung_box_reading", "write_readings"]
 
 
 def lags_text(lags: list[int], limit: int = 8) -> str:
-    """``"1, 2, 3"`` or ``"1, 2, … (14 lags)"`` for a list of lags."""
+    """``"lag 1"``, ``"lags 1, 2, 3"`` or ``"lags 1, 2, … (14 lags)"`` for a list of lags."""
+    if len(lags) == 1:
+        return f"lag {lags[0]}"
     if len(lags) <= limit:
-        return ", ".join(str(k) for k in lags)
-    return ", ".join(str(k) for k in lags[:limit]) + f", … ({len(lags)} lags)"
+        return "lags " + ", ".join(str(k) for k in lags)
+    return "lags " + ", ".join(str(k) for k in lags[:limit]) + f", … ({len(lags)} lags)"
 
 
 def _p(p: float) -> str:
@@ -49,11 +51,11 @@ def ljung_box_reading(rows: list[dict], alpha: float = 0.05) -> str:
     if not rejected:
         low = min(r["pvalue"] for r in rows)
         return (
-            f"Ljung-Box: no evidence of autocorrelation at lags {lags_text(lags)} "
+            f"Ljung-Box: no evidence of autocorrelation at {lags_text(lags)} "
             f"(smallest p = {low:.3f}); past values carry little information for forecasting."
         )
     return (
-        f"Ljung-Box: serial dependence at lags {lags_text([r['lag'] for r in rejected])} "
+        f"Ljung-Box: serial dependence at {lags_text([r['lag'] for r in rejected])} "
         f"but not at {lags_text([r['lag'] for r in rows if r not in rejected])}."
     )
 
@@ -106,11 +108,11 @@ def _acf(d: SeriesDiagnosis) -> list[str]:
             f"{d.nlags} lags): strong persistence, typical of a trend or a unit root."
         )
     else:
-        out.append(f"The ACF is significant at lags {lags_text(sig)} (of {d.nlags} shown).")
+        out.append(f"The ACF is significant at {lags_text(sig)} (of {d.nlags} shown).")
     if psig:
         out.append(
-            f"The PACF is significant at lags {lags_text(psig)}: the direct dependence reaches "
-            f"back {max(psig)} steps."
+            f"The PACF is significant at {lags_text(psig)}: the direct dependence reaches "
+            f"back {max(psig)} step{'s' if max(psig) > 1 else ''}."
         )
     return out
 
@@ -134,11 +136,14 @@ def write_readings(d: SeriesDiagnosis) -> list[str]:
     tail = d.adf_detail.get("tail")
     if tail is not None and tail < d.n_obs:
         out.append(f"ADF was run on the most recent {tail} points (bounded for speed).")
-    diffs = f"KPSS suggests {d.ndiffs} regular difference{'s' if d.ndiffs != 1 else ''}"
-    if d.seasonal_period:
+    diffs = (
+        f"KPSS suggests {d.ndiffs} regular difference{'s' if d.ndiffs != 1 else ''} "
+        "(the forecast::ndiffs rule)"
+    )
+    if d.seasonal_period and d.seasonal_strength is not None:
         diffs += (
-            f" and the seasonal strength {d.nsdiffs} seasonal difference"
-            f"{'s' if d.nsdiffs != 1 else ''} ({d.nsdiffs_method})"
+            f"; the seasonal strength {d.seasonal_strength:.2f} suggests {d.nsdiffs} seasonal "
+            f"difference{'s' if d.nsdiffs != 1 else ''} (one when above 0.64, as in feasts)"
         )
     out.append(diffs + ".")
     if d.trend_strength is not None:

@@ -1,3 +1,295 @@
-"""Figures: series (being built)."""
+"""Figures of one or many series and of their autocorrelation structure.
 
-__all__: list[str] = []
+- :func:`series_figure`: the series themselves (gaps shown as breaks).
+- :func:`acf_figure`: ACF or PACF as stems with the shaded confidence band, like statsmodels'
+  ``plot_acf``/``plot_pacf`` but interactive (hover: lag, value, significant yes/no).
+- :func:`lag_scatter_figure`: y_t against y_{t-k} for chosen lags, with the correlation.
+- :func:`stl_figure`: STL components (observed, trend, seasonal, remainder).
+
+Every function takes data (a frame, an array, a :class:`~forecast.diagnostics.SeriesDiagnosis`
+or its ``to_dict()``) and returns a ``plotly.graph_objects.Figure``; front ends only place them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from forecast.errors import DataError, SpecError
+
+__all__ = ["acf_figure", "lag_scatter_figure", "series_figure", "stl_figure"]
+
+_LINE = "#1f77b4"
+_SIG = "#d62728"
+_PLAIN = "#1f77b4"
+_BAND = "rgba(31, 119, 180, 0.18)"
+_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 60, "b": 50}}
+
+
+def series_figure(df: pd.DataFrame, unique_id: str | None = None) -> go.Figure:
+    """Line chart of the series of a long frame.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame ``unique_id, ds, y``.
+    unique_id : str, optional
+        Only this series (default: every series, one line each).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One trace per series; missing values show as breaks in the line.
+
+    Raises
+    ------
+    DataError
+        If the frame lacks the columns or ``unique_id`` is not one of its series.
+    """
+    missing = {"unique_id", "ds", "y"} - set(df.columns)
+    if missing:
+        raise DataError(f"The frame lacks columns {sorted(missing)}; pass a long frame.")
+    ids = sorted(df["unique_id"].astype(str).unique())
+    if unique_id is not None:
+        if str(unique_id) not in ids:
+            raise DataError(f"Series '{unique_id}' is not in the frame; its series are {ids[:10]}.")
+        ids = [str(unique_id)]
+    fig = go.Figure()
+    for uid in ids:
+        g = df[df["unique_id"].astype(str) == uid].sort_values("ds")
+        fig.add_trace(
+            go.Scatter(
+                x=g["ds"],
+                y=g["y"],
+                mode="lines",
+                name=uid,
+                connectgaps=False,
+                hovertemplate="%{x|%Y-%m-%d %H:%M}<br>y = %{y:.4g}<extra>" + uid + "</extra>",
+            )
+        )
+    title = f"Series {ids[0]}" if len(ids) == 1 else f"{len(ids)} series"
+    fig.update_layout(
+        title=title, xaxis_title="date", yaxis_title="value", showlegend=len(ids) > 1, **_LAYOUT
+    )
+    return fig
+
+
+def _get(diag, key: str):
+    return diag[key] if isinstance(diag, dict) else getattr(diag, key)
+
+
+def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure:
+    """ACF or PACF as stems with the shaded confidence band around zero.
+
+    Parameters
+    ----------
+    diag : SeriesDiagnosis or dict
+        A diagnosis (or its ``to_dict()``) holding ``acf``/``pacf`` and their ``*_confint``.
+    kind : {"acf", "pacf"}
+        Which function to draw.
+    max_lag : int, optional
+        Last lag drawn (default: every lag computed). Lag 0 (always 1) is left out.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Stems and markers (red where significant), the band as a shaded area, dotted lines at
+        multiples of the seasonal period; hover shows lag, value and significance. A constant
+        series gives an empty figure with a note.
+
+    Raises
+    ------
+    SpecError
+        If ``kind`` is not "acf" or "pacf".
+    """
+    if kind not in ("acf", "pacf"):
+        raise SpecError(f"kind='{kind}' is not a correlogram; use 'acf' or 'pacf'.")
+    values = np.asarray(_get(diag, kind), dtype=float)
+    confint = np.asarray(_get(diag, f"{kind}_confint"), dtype=float).reshape(-1, 2)
+    uid = _get(diag, "unique_id")
+    label = "ACF" if kind == "acf" else "PACF"
+    fig = go.Figure()
+    fig.update_layout(title=f"{label} of {uid}", xaxis_title="lag", yaxis_title=label, **_LAYOUT)
+    if len(values) < 2:
+        fig.add_annotation(
+            text="No autocorrelation: the series is constant or too short.",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+        )
+        return fig
+    last = len(values) - 1 if max_lag is None else max(1, min(int(max_lag), len(values) - 1))
+    lags = np.arange(1, last + 1)
+    vals = values[1 : last + 1]
+    lo = confint[1 : last + 1, 0] - vals
+    hi = confint[1 : last + 1, 1] - vals
+    sig = (confint[1 : last + 1, 0] > 0) | (confint[1 : last + 1, 1] < 0)
+    fig.add_trace(
+        go.Scatter(
+            x=np.r_[lags, lags[::-1]],
+            y=np.r_[hi, lo[::-1]],
+            fill="toself",
+            fillcolor=_BAND,
+            line={"width": 0},
+            hoverinfo="skip",
+            name="band",
+            showlegend=False,
+        )
+    )
+    stem_x = np.column_stack([lags, lags, np.full(len(lags), np.nan)]).ravel()
+    stem_y = np.column_stack([np.zeros(len(vals)), vals, np.full(len(vals), np.nan)]).ravel()
+    fig.add_trace(
+        go.Scatter(
+            x=stem_x,
+            y=stem_y,
+            mode="lines",
+            line={"color": "#888", "width": 1},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=lags,
+            y=vals,
+            mode="markers",
+            showlegend=False,
+            name=label,
+            marker={"color": np.where(sig, _SIG, _PLAIN), "size": 7},
+            customdata=np.column_stack([np.where(sig, "yes", "no"), lo, hi]),
+            hovertemplate="lag %{x}<br>" + label + " = %{y:.3f}<br>significant: %{customdata[0]}"
+            "<br>band [%{customdata[1]:.3f}, %{customdata[2]:.3f}]<extra></extra>",
+        )
+    )
+    period = _get(diag, "seasonal_period")
+    if period:
+        for k in range(int(period), last + 1, int(period)):
+            fig.add_vline(x=k, line={"dash": "dot", "color": "#999", "width": 1})
+    fig.add_hline(y=0, line={"color": "#444", "width": 1})
+    return fig
+
+
+def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
+    """Scatter of y_t against y_{t-k}, one panel per lag, with the correlation in each title.
+
+    Parameters
+    ----------
+    y : array-like of float, shape (n,)
+        Values in time order (NaN pairs are dropped).
+    lags : sequence of int, optional
+        Lags to show, e.g. ``(1, 12)`` for monthly data (default ``(1,)``).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Raises
+    ------
+    SpecError
+        If a lag is not a positive integer smaller than the series length.
+    """
+    x = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=float).ravel()
+    lags = list(lags) if lags is not None else [1]
+    for k in lags:
+        if int(k) != k or k < 1 or k >= len(x) - 1:
+            raise SpecError(
+                f"Lag {k} cannot be shown for a series of {len(x)} points; use "
+                f"whole lags between 1 and {len(x) - 2}."
+            )
+    titles = []
+    pairs = []
+    for k in lags:
+        a, b = x[:-k], x[k:]
+        ok = np.isfinite(a) & np.isfinite(b)
+        a, b = a[ok], b[ok]
+        r = float(np.corrcoef(a, b)[0, 1]) if len(a) > 2 and a.std() > 0 and b.std() > 0 else None
+        titles.append(f"lag {k}: r = {r:.2f}" if r is not None else f"lag {k}")
+        pairs.append((a, b))
+    fig = make_subplots(rows=1, cols=len(lags), subplot_titles=titles)
+    for i, (k, (a, b)) in enumerate(zip(lags, pairs, strict=True), start=1):
+        fig.add_trace(
+            go.Scatter(
+                x=a,
+                y=b,
+                mode="markers",
+                marker={"size": 5, "color": _LINE, "opacity": 0.6},
+                showlegend=False,
+                hovertemplate=f"y(t-{k}) = %{{x:.4g}}<br>y(t) = %{{y:.4g}}<extra></extra>",
+            ),
+            row=1,
+            col=i,
+        )
+        fig.update_xaxes(title_text=f"y(t-{k})", row=1, col=i)
+        fig.update_yaxes(title_text="y(t)" if i == 1 else None, row=1, col=i)
+    fig.update_layout(title="Lag scatter", **_LAYOUT)
+    return fig
+
+
+def stl_figure(data, period: int | None = None) -> go.Figure:
+    """STL components stacked: observed, trend, seasonal and remainder.
+
+    Parameters
+    ----------
+    data : SeriesDiagnosis or array-like of float
+        A diagnosis (its analysed values, timestamps and seasonal period are used) or the values.
+    period : int, optional
+        Seasonal period; required for raw values, taken from the diagnosis otherwise.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Four rows sharing the x axis (dates when known, else positions).
+
+    Raises
+    ------
+    SpecError
+        If no seasonal period is given or found (STL needs one).
+    """
+    from forecast.diagnostics import stl_decompose
+
+    ds = None
+    if hasattr(data, "values") and hasattr(data, "seasonal_period"):
+        values, ds = data.values, data.ds
+        period = period or data.seasonal_period
+        name = data.unique_id
+    else:
+        values = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data, dtype=float)
+        if isinstance(data, pd.Series) and isinstance(data.index, pd.DatetimeIndex):
+            ds = data.index
+        name = getattr(data, "name", None) or "series"
+    if not period or period < 2:
+        raise SpecError(
+            "STL needs a seasonal period of at least 2; this series has none (pass period=...)."
+        )
+    comp = stl_decompose(values, int(period))
+    x = ds[comp.index] if ds is not None else comp.index
+    fig = make_subplots(
+        rows=4,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=("observed", "trend", "seasonal", "remainder"),
+    )
+    for row, col in enumerate(("observed", "trend", "seasonal", "resid"), start=1):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=comp[col],
+                mode="lines",
+                name=col,
+                showlegend=False,
+                line={"color": _LINE if col != "resid" else "#7f7f7f", "width": 1.2},
+                hovertemplate=f"{col} = %{{y:.4g}}<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
+    fig.update_xaxes(title_text="date" if ds is not None else "position", row=4, col=1)
+    fig.update_layout(title=f"STL decomposition of {name} (period {period})", height=700, **_LAYOUT)
+    return fig
