@@ -389,6 +389,9 @@ def run_forecast(
             }
             summary = combine_checks(per_series)
             checks[name] = _jsonable(summary)
+            if name == "arima" and summary["white"] is False and "hybrid" not in names:
+                tip = "residual structure left: try the hybrid model (ARIMA + recurrent net)"
+                row["detail"] = "; ".join(filter(None, [row.get("detail"), tip]))
             row.update(
                 ljung_box_pvalue=summary["pvalue"],
                 residuals_white=summary["white"],

@@ -112,7 +112,6 @@ def test_executor_fan_out_matches_the_in_process_run():
     assert fanned.fitted["arima"].n_params_ == plain.fitted["arima"].n_params_
 
 
-@pytest.mark.slow
 def test_neural_models_get_split_conformal_intervals_from_the_backtest():
     import torch
 
@@ -129,3 +128,14 @@ def test_neural_models_get_split_conformal_intervals_from_the_backtest():
     half = (fc["hi"] - fc["yhat"]).to_numpy()
     assert np.allclose(half, (fc["yhat"] - fc["lo"]).to_numpy())  # symmetric
     assert (half > 0).all()
+
+
+def test_arima_row_offers_the_hybrid_when_structure_is_left():
+    # a seasonal series with a fixed non-seasonal ARIMA leaves the seasonal pattern behind
+    df = make_frame(72)
+    result = run_forecast(
+        df, horizon=3, models="arima", model_params={"arima": {"order": (1, 1, 0)}}
+    )
+    row = result.leaderboard.iloc[0]
+    assert row["residuals_white"] == False  # noqa: E712
+    assert "hybrid" in row["detail"] and "ARIMA(1,1,0)" in row["detail"]
