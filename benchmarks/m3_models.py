@@ -68,3 +68,9 @@ RUNNERS.update(
         "ensemble": _ensemble("lstm", "gru", "bilstm"),
     }
 )
+
+
+# ----------------------------------------------------------------------------- statistical (issue 5)
+from baseline_runners import STAT_RUNNERS  # noqa: E402  (naive, snaive, drift, arima runners)
+
+RUNNERS.update(STAT_RUNNERS)
