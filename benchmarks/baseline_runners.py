@@ -6,6 +6,7 @@ ARIMA fits are spread over ``threads`` worker processes in chunks of series, the
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -53,7 +54,7 @@ def stat_runner(name: str, **params):
         with ProcessPoolExecutor(max_workers=threads) as pool:
             futures = [
                 pool.submit(_fit_chunk, name, params, train[a:b], h, m, int(a))
-                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+                for a, b in itertools.pairwise(bounds)
                 if b > a
             ]
             return np.concatenate([f.result() for f in futures])
