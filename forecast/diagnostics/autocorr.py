@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Series longer than this get Ljung-Box from the FFT ACF (statsmodels' direct ACF is O(n²)).
-LJUNG_BOX_DIRECT_MAX = 20_000
+LJUNG_BOX_DIRECT_MAX = 5_000
 #: PACF estimator (statsmodels' default): Yule-Walker with the adjusted autocovariance.
 PACF_METHOD = "ywadjusted"
 

@@ -7,6 +7,7 @@ are plain sentences a person can act on.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +21,7 @@ from forecast.diagnostics.autocorr import (
 )
 from forecast.diagnostics.prepare import prepare_values
 from forecast.diagnostics.seasonality import (
-    NSDIFFS_METHOD,
-    SEASONAL_STRENGTH_THRESHOLD,
+    nsdiffs,
     seasonal_period,
     strengths,
 )
@@ -222,6 +222,20 @@ def diagnose_series(
     """
     if not 0 < alpha < 1:
         raise SpecError(f"alpha={alpha} is not a significance level; pass a number like 0.05.")
+    with _one_blas_thread():
+        return _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon)
+
+
+def _one_blas_thread():
+    """Limit BLAS to one thread: the matrices here are small, and threads only contend."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon) -> SeriesDiagnosis:
     if ds is None and isinstance(y, pd.Series) and isinstance(y.index, pd.DatetimeIndex):
         ds = y.index
     ds = pd.DatetimeIndex(ds) if ds is not None else None
@@ -257,7 +271,7 @@ def diagnose_series(
     d = ndiffs(x, alpha=alpha)
     strength = strengths(x, period)
     fs = strength["seasonal_strength"]
-    big_d = int(fs is not None and fs > SEASONAL_STRENGTH_THRESHOLD)
+    big_d, nsdiffs_method = nsdiffs(x, period, seasonal_strength=fs)
     window, window_reason = window_from(
         n, period, window_pacf_lags(x, d, period, alpha), horizon, d
     )
@@ -279,7 +293,7 @@ def diagnose_series(
         kpss_detail=kp,
         ndiffs=d,
         nsdiffs=big_d,
-        nsdiffs_method=NSDIFFS_METHOD if period else "no seasonal period",
+        nsdiffs_method=nsdiffs_method,
         trend_strength=strength["trend_strength"],
         seasonal_strength=fs,
         strength_detail=strength,

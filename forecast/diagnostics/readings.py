@@ -143,7 +143,7 @@ def write_readings(d: SeriesDiagnosis) -> list[str]:
     if d.seasonal_period and d.seasonal_strength is not None:
         diffs += (
             f"; the seasonal strength {d.seasonal_strength:.2f} suggests {d.nsdiffs} seasonal "
-            f"difference{'s' if d.nsdiffs != 1 else ''} (one when above 0.64, as in feasts)"
+            f"difference{'s' if d.nsdiffs != 1 else ''} ({d.nsdiffs_method})"
         )
     out.append(diffs + ".")
     if d.trend_strength is not None:

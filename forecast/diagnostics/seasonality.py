@@ -14,7 +14,12 @@ STL
     ``F_S = max(0, 1 - Var(R)/Var(S+R))``. Without a period the trend is a LOWESS smooth
     (statsmodels, span 10 % of the points) and only ``F_T`` is defined.
 nsdiffs
-    One seasonal difference when ``F_S > 0.64``, the rule of R's ``feasts::unitroot_nsdiffs``.
+    One seasonal difference when ``F_S > 0.64`` (the rule of R's ``feasts::unitroot_nsdiffs``)
+    *and* the seasonal autocorrelation persists: the ACF of the moving-average-detrended series
+    at lag ``2m`` is at least :data:`SEASONAL_PERSISTENCE` (0.5). A seasonal unit root keeps it
+    near 1, while a stationary seasonal AR(1) with coefficient Φ has Φ² there (0.36 for
+    Φ = 0.6), which F_S alone would over-difference. When lag 2m cannot be computed (series
+    shorter than 6m + 3), F_S decides alone.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ from forecast.frequency import season_length
 
 __all__ = [
     "NSDIFFS_METHOD",
+    "SEASONAL_PERSISTENCE",
     "SEASONAL_STRENGTH_THRESHOLD",
     "STL_MAX_OBS",
     "calendar_periods",
     "nsdiffs",
     "seasonal_period",
+    "seasonal_persistence",
     "stl_decompose",
     "strengths",
 ]
@@ -46,7 +53,12 @@ STL_MAX_OBS = 10_000
 SEASON_MAX_OBS = 200_000
 #: Seasonal strength above which one seasonal difference is suggested (feasts).
 SEASONAL_STRENGTH_THRESHOLD = 0.64
-NSDIFFS_METHOD = "STL seasonal strength F_S > 0.64 (feasts::unitroot_nsdiffs rule)"
+#: ACF at lag 2m (after detrending) needed, besides F_S, for a seasonal difference.
+SEASONAL_PERSISTENCE = 0.5
+NSDIFFS_METHOD = (
+    "STL seasonal strength F_S > 0.64 (feasts::unitroot_nsdiffs) and detrended ACF at lag 2m "
+    ">= 0.5 (seasonal persistence)"
+)
 
 
 def calendar_periods(freq: str | None) -> list[int]:
@@ -245,8 +257,33 @@ def strengths(y, period: int | None) -> dict:
     return out
 
 
-def nsdiffs(y, period: int | None) -> tuple[int, str]:
-    """Seasonal differences needed: 1 when the STL seasonal strength exceeds 0.64, else 0.
+def seasonal_persistence(y, period: int) -> float | None:
+    """ACF at lag ``2 m`` of the series after centred moving-average detrending.
+
+    Parameters
+    ----------
+    y : array-like of float, shape (n,)
+        Values in time order.
+    period : int
+        Seasonal period m >= 2.
+
+    Returns
+    -------
+    float or None
+        None when the series is shorter than ``6 m + 3`` or nothing is left after detrending.
+    """
+    x = prepare_values(y).values[-SEASON_MAX_OBS:]
+    m = int(period)
+    if len(x) < 6 * m + 3:
+        return None
+    z = _ma_detrend(x, m)
+    if is_constant(z):
+        return None
+    return float(acf(z, nlags=2 * m, fft=True)[2 * m])
+
+
+def nsdiffs(y, period: int | None, *, seasonal_strength: float | None = None) -> tuple[int, str]:
+    """Seasonal differences needed (0 or 1): strong *and* persistent seasonality.
 
     Parameters
     ----------
@@ -254,17 +291,32 @@ def nsdiffs(y, period: int | None) -> tuple[int, str]:
         Values in time order.
     period : int or None
         Seasonal period.
+    seasonal_strength : float, optional
+        F_S when already computed (skips the STL).
 
     Returns
     -------
     D : int
-        0 or 1.
+        1 when ``F_S > 0.64`` and the detrended ACF at lag 2m is at least 0.5 (or cannot be
+        computed), else 0.
     method : str
         How it was decided.
     """
     if not period or period < 2:
         return 0, "no seasonal period"
-    fs = strengths(y, period)["seasonal_strength"]
+    fs = (
+        seasonal_strength
+        if seasonal_strength is not None
+        else strengths(y, period)["seasonal_strength"]
+    )
     if fs is None:
         return 0, "series too short or constant for STL"
-    return int(fs > SEASONAL_STRENGTH_THRESHOLD), NSDIFFS_METHOD
+    if fs <= SEASONAL_STRENGTH_THRESHOLD:
+        return 0, NSDIFFS_METHOD
+    persistence = seasonal_persistence(y, period)
+    if persistence is None:
+        return (
+            1,
+            "STL seasonal strength F_S > 0.64 (feasts::unitroot_nsdiffs); too short for lag 2m",
+        )
+    return int(persistence >= SEASONAL_PERSISTENCE), NSDIFFS_METHOD
