@@ -6,7 +6,8 @@ kept so the engine choice is a measurement (``benchmarks/arima_vs_statsforecast.
 1. ``d`` by repeated KPSS tests (level stationarity, 5%), at most 2;
 2. ``D`` (0 or 1) by the seasonal strength of an STL decomposition (``F_s > 0.64``, R's
    ``nsdiffs(test="seas")``), when the series has at least two full seasons;
-3. start from (2,d,2)(1,D,1), (0,d,0)(0,D,0), (1,d,0)(1,D,0), (0,d,1)(0,D,1), then move to the
+3. start from (2,d,2)(1,D,1), (0,d,0)(0,D,0), (1,d,0)(1,D,0), (0,d,1)(0,D,1) and the orders
+   that :func:`forecast.diagnostics.suggested_arima_order` reads off the ACF/PACF, then move to the
    neighbour (±1 on p, q, P, Q, on p and q together, on P and Q together, constant on/off) with
    the lowest AICc until none improves, with ``p, q <= 5``, ``P, Q <= 2``, ``p+q+P+Q <= 5``.
 """
@@ -48,6 +49,20 @@ def nsdiffs(y: np.ndarray, m: int, threshold: float = 0.64) -> int:
     denom = np.var(res.seasonal + res.resid)
     strength = 0.0 if denom <= 0 else max(0.0, 1 - np.var(res.resid) / denom)
     return int(strength > threshold)
+
+
+def _diagnostics_start(y: np.ndarray, m: int) -> tuple[int, int, int, int] | None:
+    """Starting (p, q, P, Q) read off the ACF/PACF by :mod:`forecast.diagnostics`, if any."""
+    try:
+        from forecast.diagnostics import suggested_arima_order
+
+        out = suggested_arima_order(y, m if m > 1 else None)
+    except Exception:  # diagnostics unavailable or failing: the fixed starts suffice
+        return None
+    p, _, q = (int(v) for v in out["order"])
+    big_p, _, big_q = (int(v) for v in out["seasonal_order"][:3])
+    cand = (min(p, 5), min(q, 5), min(big_p, 2), min(big_q, 2))
+    return cand if sum(cand) <= 5 else None
 
 
 def stepwise_search(y: np.ndarray, m: int = 1, *, max_models: int = 60):
@@ -100,8 +115,11 @@ def stepwise_search(y: np.ndarray, m: int = 1, *, max_models: int = 60):
 
     const0 = d + big_d <= 1
     starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
+    seeded = _diagnostics_start(y, m)
+    if seeded is not None and seeded not in starts:
+        starts.append(seeded)
     if not seasonal:
-        starts = [(p, q, 0, 0) for p, q, _, _ in starts]
+        starts = list(dict.fromkeys((p, q, 0, 0) for p, q, _, _ in starts))
     best = min(((s, const0) for s in starts), key=lambda s: score(*s[0], s[1]))
     best_aicc = score(*best[0], best[1])
     improved = True
