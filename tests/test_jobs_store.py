@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ def test_save_dataset_is_content_addressed(store, data_dir, tmp_path):
     digest, path = store.save_dataset(raw, AIR)
     assert digest == hashlib.sha256(raw).hexdigest()
     assert path == str(tmp_path / "forecast-home" / "datasets" / f"{digest}.csv")
-    assert open(path, "rb").read() == raw
+    assert Path(path).read_bytes() == raw
     assert store.save_dataset(raw, "other-name.csv") == (digest, path)
     assert store.save_dataset(raw + b"\n1961-01,400\n", AIR)[0] != digest
 

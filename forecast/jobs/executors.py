@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -118,7 +119,6 @@ class ProgressReporter:
         self._last_step: int | None = None
         self._last_poll = 0.0
         self._stop = False
-        self._ppid = os.getppid()
 
     def progress(self, step: int, total: int, message: str) -> None:
         """Record ``step`` of ``total`` with a message.
@@ -142,7 +142,7 @@ class ProgressReporter:
         now = time.monotonic()
         if now - self._last_poll >= self.poll_interval:
             self._last_poll = now
-            if os.getppid() != self._ppid or self.store.cancel_requested(self.job_id, self.token):
+            if self.store.cancel_requested(self.job_id, self.token):
                 self._stop = True
         return self._stop
 
@@ -160,9 +160,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _artifacts(folder: Path, result: Any) -> dict[str, str]:
-    """Write CSV downloads and model files; return name -> path."""
+def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
+    """Write CSV downloads and model files; return name -> path, and the problems met."""
     out: dict[str, str] = {}
+    problems: list[str] = []
     for name in ("leaderboard", "forecasts"):
         frame = getattr(result, name, None)
         if frame is not None:
@@ -175,10 +176,11 @@ def _artifacts(folder: Path, result: Any) -> dict[str, str]:
         target = folder / f"model-{name}"
         try:
             saved = model.save(target)
-        except Exception:  # a model that cannot be saved must not cost the result
+        except Exception as exc:  # a model that cannot be saved must not cost the result
+            problems.append(f"model file of {name} not saved ({type(exc).__name__}: {exc})")
             continue
         out[f"model:{name}"] = str(saved or target)
-    return out
+    return out, problems
 
 
 def run_spec(
@@ -247,15 +249,41 @@ def _all_failed(result: Any) -> str | None:
     )
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (no orphaned jobs)."""
-    try:
+def _die_with_runner(runner: tuple[int, float] | None, interval: float = 0.25) -> None:
+    """Kill this process as soon as the runner that launched it is gone (no orphaned jobs).
+
+    Parameters
+    ----------
+    runner : (pid, create_time) or None
+        The runner process; its creation time guards against pid reuse.
+    interval : float
+        Seconds between two checks, on a daemon thread.
+    """
+    try:  # Linux: SIGKILL when our parent (the runner or its forkserver) exits
         import ctypes
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the parent-pid poll still applies
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
         pass
+    if runner is None:
+        return
+    import psutil
+
+    pid, created = runner
+
+    def alive() -> bool:
+        try:
+            proc = psutil.Process(pid)
+            return proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def watch() -> None:
+        while alive():
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGKILL)  # die before writing anything more
+
+    threading.Thread(target=watch, name="runner-watchdog", daemon=True).start()
 
 
 def execute_job(
@@ -265,6 +293,7 @@ def execute_job(
     dask_address: str | None = None,
     pool_workers: int = 0,
     home: str | None = None,
+    runner: tuple[int, float] | None = None,
 ) -> None:
     """Body of a job's child process: run the claimed job and store its outcome.
 
@@ -280,8 +309,10 @@ def execute_job(
         Local process pool size when no Dask address is given (0: none).
     home : str, optional
         FORECAST_HOME of the runner (artifacts are written under it).
+    runner : (pid, create_time), optional
+        The supervising runner process; this process kills itself when it is gone.
     """
-    _die_with_parent()
+    _die_with_runner(runner)
     if home:
         os.environ["FORECAST_HOME"] = home
     store = JobStore(url)
@@ -300,7 +331,9 @@ def execute_job(
         if failure:
             store.finish(job_id, token, "failed", failure)
             return
-        artifacts = _artifacts(store.artifact_dir(job_id), result)
+        artifacts, problems = _artifacts(store.artifact_dir(job_id), result)
+        for problem in problems:
+            store.add_event(job_id, "warning", problem)
         store.complete(
             job_id,
             token,

@@ -7,8 +7,9 @@ Several runners, in several processes or on several machines sharing one store, 
 - a claim is atomic (:meth:`JobStore.claim`), so no job runs twice and none is lost;
 - each job runs in its own child process (``forkserver``: fast start, nothing inherited but the
   preloaded modules), so a crash, an out-of-memory kill or a cancel that does not come in time is
-  contained; the child dies with its runner (Linux ``PR_SET_PDEATHSIG``) and every write it makes
-  names its claim token, so a runner declared dead can never overwrite a re-run;
+  contained; the child kills itself within a quarter second when its runner is gone (a watchdog
+  thread, plus Linux ``PR_SET_PDEATHSIG``) and every write it makes names its claim token, so a
+  runner declared dead can never overwrite a re-run;
 - the runner heartbeats its jobs; on start and then periodically it marks jobs left ``running``
   by a dead runner (same host: its pid is gone; any host: no heartbeat for ``stale_after``
   seconds) as ``interrupted`` and re-queues each at most ``max_retries`` times (events record it);
@@ -114,6 +115,8 @@ class LocalRunner:
         self.max_retries = max_retries
         self.cancel_grace = cancel_grace
         self.name = worker_name()
+        me = psutil.Process()
+        self._identity = (me.pid, me.create_time())
         self._ctx = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             self._ctx.set_forkserver_preload(_PRELOAD)
@@ -251,6 +254,7 @@ class LocalRunner:
                 self.dask_address,
                 self.pool_workers,
                 str(self.store.home),
+                self._identity,
             ),
             name=f"forecast-job-{job_id}",
             daemon=False,

@@ -759,6 +759,11 @@ class JobStore:
             self._event(conn, job_id, "status", f"not re-queued: {max_retries} retries used")
             return "interrupted"
 
+    def add_event(self, job_id: str, kind: str, message: str) -> None:
+        """Append an event (``kind`` e.g. ``warning``) to a job's history."""
+        with self._write() as conn:
+            self._event(conn, job_id, kind, message)
+
     def running_jobs(self) -> list[JobRecord]:
         """Every job now ``running`` (for recovery)."""
         return self.list_jobs(limit=1_000_000, status="running")
