@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -149,6 +150,19 @@ class ChunkedModel:
         self.parts = parts
         self.residuals_ = pd.concat([p.residuals_ for p in parts], ignore_index=True)
         self.n_params_ = {k: v for p in parts for k, v in p.n_params_.items()}
+        self.model_strings_ = {
+            k: v for p in parts for k, v in getattr(p, "model_strings_", {}).items()
+        }
+        self.notes_ = {k: v for p in parts for k, v in getattr(p, "notes_", {}).items()}
+        if len(parts) == 1:
+            self.detail_ = getattr(parts[0], "detail_", None)
+        elif self.model_strings_:
+            label, count = Counter(self.model_strings_.values()).most_common(1)[0]
+            self.detail_ = f"{len(self.model_strings_)} series; most common {label} ({count})"
+            if self.notes_:
+                self.detail_ += f"; {len(self.notes_)} fell back to a simpler order"
+        else:
+            self.detail_ = None
 
     def predict(self, h: int, level: float = 80) -> pd.DataFrame:
         """Concatenated forecasts of every chunk (see the model's own ``predict``)."""

@@ -110,6 +110,8 @@ def test_executor_fan_out_matches_the_in_process_run():
         plain.forecasts.reset_index(drop=True), fanned.forecasts.reset_index(drop=True)
     )
     assert fanned.fitted["arima"].n_params_ == plain.fitted["arima"].n_params_
+    assert fanned.fitted["arima"].model_strings_ == plain.fitted["arima"].model_strings_
+    assert "most common ARIMA(" in fanned.leaderboard.set_index("model").loc["arima", "detail"]
 
 
 def test_neural_models_get_split_conformal_intervals_from_the_backtest():
