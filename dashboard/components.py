@@ -118,12 +118,12 @@ def empty_figure(message: str = "") -> go.Figure:
 
 def figure(id, fig: go.Figure | None = None, *, height: int | None = None) -> dcc.Loading:
     """A graph wrapped in a loading indicator."""
-    style = {"height": f"{height}px"} if height else None
+    extra = {"style": {"height": f"{height}px"}} if height else {}
     graph = dcc.Graph(
         id=id,
         figure=fig if fig is not None else empty_figure(),
         config={"displaylogo": False, "responsive": True},
-        style=style,
+        **extra,
     )
     return dcc.Loading(graph, type="default", delay_show=200)
 

@@ -258,8 +258,29 @@ def fan_figure(job_id: str | None, uid: str | None, models: list[str] | None):
     fc = result.forecasts
     fc = fc[(fc["unique_id"] == uid) & fc["model"].isin(models or [])]
     history = result.history
-    actuals = result.actuals
-    return plot("forecast_figure", history, fc, actuals=actuals, unique_id=uid, level=result.level)
+    n = int((history["unique_id"] == uid).sum()) if history is not None else 0
+    tail = max(60, 5 * int(fc["ds"].nunique() or 1)) if n > 300 else None
+    return plot(
+        "forecast_figure",
+        history,
+        fc,
+        result.actuals,
+        unique_id=uid,
+        models=models,
+        level=result.level or 80,
+        tail=tail,
+    )
+
+
+@lru_cache(maxsize=8)
+def residual_frame(job_id: str) -> pd.DataFrame:
+    """In-sample residuals ``model, unique_id, ds, resid`` of a job (empty if not stored)."""
+    path = load_result(job_id).artifacts.get("residuals.csv")
+    if path and Path(path).exists():
+        frame = pd.read_csv(path, parse_dates=["ds"])
+        frame["unique_id"] = frame["unique_id"].astype(str)
+        return frame
+    return pd.DataFrame({"model": [], "unique_id": [], "ds": pd.to_datetime([]), "resid": []})
 
 
 @lru_cache(maxsize=16)
@@ -275,8 +296,8 @@ def effective_memory(job_id: str, model: str) -> pd.DataFrame | None:
     return loaded.effective_memory(result.history)
 
 
-def residual_views(job_id: str | None, model: str | None):
-    """Verdict, residual panel and effective-memory figure for one model of a job."""
+def residual_views(job_id: str | None, model: str | None, uid: str | None = None):
+    """Verdict, residual panel and effective-memory figure for one model (and series) of a job."""
     if not job_id or not model:
         return None, empty_figure("Pick a model."), empty_figure("")
     result = load_result(job_id)
@@ -290,7 +311,9 @@ def residual_views(job_id: str | None, model: str | None):
         className="mb-0 py-2",
         id="results-verdict-text",
     )
-    resid_fig = plot("residual_figure", check, model=model)
+    resid = residual_frame(job_id)
+    resid = resid[resid["model"] == model] if "model" in resid.columns else resid
+    resid_fig = plot("residual_figure", resid, check, unique_id=uid, model=model)
     if model in RECURRENT:
         try:
             memory = effective_memory(job_id, model)
@@ -405,10 +428,11 @@ def register(app) -> None:
         Output("results-memory", "figure"),
         Input("results-job", "value"),
         Input("results-resid-model", "value"),
+        Input("results-series", "value"),
     )
-    def _resid(job_id, model):
+    def _resid(job_id, model, uid):
         try:
-            return residual_views(job_id, model)
+            return residual_views(job_id, model, uid)
         except Exception as exc:
             return _error(exc), empty_figure(""), empty_figure("")
 

@@ -40,12 +40,19 @@ def upload(driver, path: Path) -> None:
     driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(path))
 
 
+def fresh(driver, url: str) -> None:
+    """Open the app as a first visit: the session's stores are cleared."""
+    driver.get(url + "/")
+    driver.execute_script("window.sessionStorage.clear();")
+    driver.get(url + "/")
+
+
 def no_traceback(driver) -> None:
     assert "Traceback" not in driver.page_source
 
 
 def test_data_page_upload_and_bad_csv(driver, app_url, shot, tmp_path):
-    driver.get(app_url + "/")
+    fresh(driver, app_url)
     # the bundled sample is pre-selected on a first visit
     wait_for(
         driver,
@@ -68,3 +75,112 @@ def test_data_page_upload_and_bad_csv(driver, app_url, shot, tmp_path):
     assert "bad.csv" in alert and "No column holds dates" in alert
     no_traceback(driver)
     shot("02-data-bad-csv")
+
+
+def set_number(driver, element_id: str, value) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element(By.ID, element_id)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(str(value))
+
+
+def tick_only(driver, container_id: str, labels: set[str]) -> None:
+    """Leave exactly the checkboxes whose label text is in ``labels`` ticked."""
+    from selenium.webdriver.common.by import By
+
+    for item in driver.find_elements(By.CSS_SELECTOR, f"#{container_id} .form-check"):
+        box = item.find_element(By.CSS_SELECTOR, "input")
+        label = item.find_element(By.CSS_SELECTOR, "label")
+        if box.is_selected() != (label.text in labels):
+            label.click()
+
+
+def nav(driver, name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, f"nav-{name}").click()
+
+
+def test_diagnostics_page_shows_acf(driver, app_url, shot):
+    from selenium.webdriver.common.by import By
+
+    fresh(driver, app_url)
+    wait_for(
+        driver,
+        lambda d: "air_passengers.csv" in text_of(d, "#inferred-summary"),
+        what="the data summary",
+    )
+    nav(driver, "diagnostics")
+    wait_for(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#diag-acf .js-plotly-plot"),
+        what="the ACF figure",
+    )
+    readings = wait_for(driver, lambda d: text_of(d, "#diag-readings-list"), what="the readings")
+    assert "12" in readings  # the airline data's seasonal period is named
+    wait_for(
+        driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#diag-acf g.trace"), what="ACF traces"
+    )
+    no_traceback(driver)
+    shot("03-diagnostics")
+
+
+def test_run_job_to_done_then_results_and_download(driver, app_url, shot, download_dir):
+    from selenium.webdriver.common.by import By
+
+    fresh(driver, app_url)
+    wait_for(
+        driver,
+        lambda d: "air_passengers.csv" in text_of(d, "#inferred-summary"),
+        what="the data summary",
+    )
+    nav(driver, "run")
+    wait_for(
+        driver,
+        lambda d: d.find_element(By.ID, "run-horizon").get_attribute("value"),
+        what="the pre-filled horizon",
+    )
+    assert driver.find_element(By.ID, "run-horizon").get_attribute("value") == "24"
+    shot("04-run-form")
+    set_number(driver, "run-horizon", 12)
+    set_number(driver, "run-holdout", 12)
+    set_number(driver, "run-epochs", 2)
+    tick_only(driver, "run-models", {"Seasonal naive", "LSTM", "Echo State Network"})
+    driver.find_element(By.ID, "run-submit").click()
+    job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
+    driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →").click()
+    wait_for(driver, lambda d: job_id in text_of(d, "#jobs-list"), what="the job in the list")
+    shot("05-jobs-running")
+    wait_for(
+        driver,
+        lambda d: "done" in text_of(d, "#jobs-list .job-status"),
+        timeout=120,
+        what="the job to reach done",
+    )
+    no_traceback(driver)
+    shot("06-jobs-done")
+    driver.find_element(By.LINK_TEXT, "Results").click()
+    board = wait_for(driver, lambda d: text_of(d, "#leaderboard-table"), what="the leaderboard")
+    for model in ("snaive", "lstm", "esn"):
+        assert model in board
+    wait_for(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#results-fan g.trace"),
+        what="the forecast figure",
+    )
+    shot("07-results")
+    driver.find_element(By.ID, "dl-forecasts-btn").click()
+    path = wait_for(
+        driver,
+        lambda d: next(iter(p for p in download_dir.glob("forecasts-*.csv")), None),
+        what="the downloaded forecasts CSV",
+    )
+    time.sleep(0.5)
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    assert list(frame.columns) == ["unique_id", "ds", "model", "yhat", "lo", "hi"]
+    assert set(frame["model"]) == {"snaive", "lstm", "esn"} and len(frame) == 36
