@@ -104,7 +104,7 @@ class ESN(WindowedForecaster):
         season_length: int | None = None,
         log: bool | str = "auto",
         normalize: str = "last",
-        deseasonalize: bool = False,
+        deseasonalize: bool | str = "auto",
         val_windows: int | None = None,
         threads: int | None = None,
         device: str | None = None,

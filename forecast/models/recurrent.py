@@ -122,8 +122,9 @@ class RecurrentForecaster(WindowedForecaster):
         Log-transform positive data ("auto": when every value is positive).
     normalize : {"last", "mean", "none"}
         Per-window level removed from inputs and targets.
-    deseasonalize : bool
-        Remove an STL seasonal component before windowing.
+    deseasonalize : bool or "auto"
+        Remove an STL seasonal component before windowing; "auto": only for frames with fewer
+        than 5,000 windows (too few for the network to learn the seasonal shape).
     val_windows : int or None
         Validation windows per series (time-ordered tail); None: about 64 in total, 1 per
         series for large frames.
@@ -160,7 +161,7 @@ class RecurrentForecaster(WindowedForecaster):
         season_length: int | None = None,
         log: bool | str = "auto",
         normalize: str = "last",
-        deseasonalize: bool = False,
+        deseasonalize: bool | str = "auto",
         val_windows: int | None = None,
         threads: int | None = None,
         device: str | None = None,
@@ -293,7 +294,7 @@ class RecurrentForecaster(WindowedForecaster):
                 values,
                 log=self.transform_.log,
                 period=self.transform_.period,
-                deseasonalize=bool(self.deseasonalize),
+                deseasonalize=self.deseasonalized_,
                 ids=ids,
             )
             z = tr.forward(values)
