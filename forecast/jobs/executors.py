@@ -170,6 +170,13 @@ def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
             path = folder / f"{name}.csv"
             frame.to_csv(path, index=False)
             out[f"{name}.csv"] = str(path)
+    resid = {m: r for m, r in (getattr(result, "residuals", None) or {}).items() if r is not None}
+    if resid:  # in-sample residuals per model, for the dashboard's residual panels
+        import pandas as pd
+
+        path = folder / "residuals.csv"
+        pd.concat(resid, names=["model", None]).reset_index(0).to_csv(path, index=False)
+        out["residuals.csv"] = str(path)
     for name, model in (getattr(result, "fitted", None) or {}).items():
         if not hasattr(model, "save"):
             continue
