@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
@@ -312,6 +313,8 @@ def register(app) -> None:
         prevent_initial_call=True,
     )
     def _submit(_n, data, horizon, holdout, backtest, window, epochs, level, seed, models, current):
+        if not _n:
+            raise PreventUpdate  # Dash may fire it when the page mounts
         form = {
             "horizon": horizon,
             "holdout": holdout,
