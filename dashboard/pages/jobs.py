@@ -32,6 +32,7 @@ def layout(**_query):
     return html.Div(
         [
             dcc.Interval(id="jobs-tick", interval=REFRESH_MS, n_intervals=0),
+            dcc.Store(id="jobs-signature"),
             html.H1("Jobs", className="h4"),
             html.Div(id="jobs-alert"),
             card("All jobs (newest first)", html.Div(id="jobs-table")),
@@ -119,11 +120,20 @@ def job_row(record) -> html.Tr:
     )
 
 
-def jobs_table(limit: int = 50):
+def signature(records) -> str:
+    """What the table shows of the jobs, minus the clock (to skip re-rendering unchanged tables,
+    which would steal keyboard focus from the buttons every second)."""
+    return "|".join(
+        f"{r.id}:{r.status}:{r.progress:.3f}:{r.message}:{r.cancel_requested}" for r in records
+    )
+
+
+def jobs_table(limit: int = 50, records=None):
     """The jobs table (or an empty state) from the store."""
     if not state.jobs_available():
         return empty_state("The job runner is not installed in this deployment.")
-    records = state.get_store().list_jobs(limit=limit)
+    if records is None:
+        records = state.get_store().list_jobs(limit=limit)
     if not records:
         return empty_state(
             "No jobs yet. Choose data, then submit one on the Run page.", link=("Go to Run", "/run")
@@ -173,14 +183,28 @@ def act(action: str, job_id: str) -> tuple[str, str, str | None]:
 def register(app) -> None:
     """Attach the page's callbacks to ``app``."""
 
-    @app.callback(Output("jobs-table", "children"), Input("jobs-tick", "n_intervals"))
-    def _refresh(_n):
+    @app.callback(
+        Output("jobs-table", "children"),
+        Output("jobs-signature", "data"),
+        Input("jobs-tick", "n_intervals"),
+        State("jobs-signature", "data"),
+    )
+    def _refresh(n, previous):
         try:
-            return jobs_table()
+            records = state.get_store().list_jobs(limit=50) if state.jobs_available() else []
+            sig = signature(records)
+            running = any(r.status == "running" for r in records)
+            # unchanged: keep the table (and the focus); refresh the clock every 5 s only
+            if n and sig == previous and not (running and n % 5 == 0):
+                raise PreventUpdate
+            return jobs_table(records=records), sig
+        except PreventUpdate:
+            raise
         except Exception as exc:
             if not isinstance(exc, ForecastError):
                 log.exception("listing jobs failed")
-            return error_alert(str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR)
+            message = str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
+            return error_alert(message), None
 
     @app.callback(
         Output("jobs-alert", "children"),

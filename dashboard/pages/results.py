@@ -33,6 +33,19 @@ TITLE = "Results"
 #: Models whose effective memory can be measured (recurrent networks).
 RECURRENT = {"rnn", "lstm", "gru", "bilstm"}
 #: Leaderboard columns shown, in order.
+LEADERBOARD_LABELS = {
+    "rank": "rank",
+    "model": "model",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "smape": "sMAPE",
+    "mase": "MASE",
+    "coverage": "coverage",
+    "ljung_box_pvalue": "Ljung-Box p",
+    "residual_verdict": "residual verdict",
+    "fit_seconds": "fit s",
+    "error": "error",
+}
 LEADERBOARD_COLUMNS = [
     "rank",
     "model",
@@ -139,8 +152,8 @@ def layout(job: str | None = None, **_query):
                     ),
                     dbc.Row(
                         [
-                            dbc.Col(figure("results-resid"), lg=7),
-                            dbc.Col(figure("results-memory"), lg=5),
+                            dbc.Col(figure("results-resid", height=520), lg=7),
+                            dbc.Col(figure("results-memory", height=520), lg=5),
                         ]
                     ),
                 ],
@@ -193,7 +206,7 @@ def leaderboard_view(board: pd.DataFrame):
     frame = board[cols].sort_values("rank") if "rank" in cols else board[cols]
     if "error" in frame.columns and frame["error"].isna().all():
         frame = frame.drop(columns="error")
-    return data_table(
+    table = data_table(
         "leaderboard-table",
         frame,
         sortable=True,
@@ -206,6 +219,8 @@ def leaderboard_view(board: pd.DataFrame):
             },
         ],
     )
+    table.columns = [{"name": LEADERBOARD_LABELS.get(c, c), "id": c} for c in frame.columns]
+    return table
 
 
 def job_views(job_id: str | None):

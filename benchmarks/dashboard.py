@@ -1,0 +1,253 @@
+"""Dashboard benchmark: upload of a 100k-row CSV to diagnostics rendered, and submit -> done.
+
+Two figures, printed as a table:
+
+1. **upload -> diagnostics**: a 100,000-row hourly CSV goes through what the dashboard does with
+   an upload — decode and save it under its hash, read and summarise it (Data page), diagnose the
+   series and build every Diagnostics figure (series, ACF, PACF, STL, lag scatter). Timed at the
+   server (the callbacks, called directly) and, with ``--browser``, end to end in headless
+   Chromium (file chosen in the upload box -> ACF traces drawn on the Diagnostics page).
+   Goal: under 2 s.
+2. **submit -> done**: the airline data with the seven default models (snaive, arima, rnn, lstm,
+   gru, bilstm, esn) at the Run page's default settings (horizon and holdout 24, window from
+   ``suggested_window``, default epochs), submitted to the job store and run by the embedded
+   ``LocalRunner``. Goal: under 60 s on 2 cores.
+
+Usage::
+
+    .venv/bin/python benchmarks/dashboard.py [--rows 100000] [--repeat 3] [--browser] [--skip-job]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_csv(rows: int, seed: int) -> bytes:
+    """An hourly series with daily and weekly cycles, trend and noise, as CSV bytes."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(rows)
+    y = (
+        100
+        + 0.001 * t
+        + 10 * np.sin(2 * np.pi * t / 24)
+        + 5 * np.sin(2 * np.pi * t / 168)
+        + rng.normal(0, 2, rows)
+    )
+    ds = pd.date_range("2010-01-01", periods=rows, freq="h")
+    return (
+        pd.DataFrame({"time": ds.strftime("%Y-%m-%d %H:%M:%S"), "load": y.round(3)})
+        .to_csv(index=False)
+        .encode()
+    )
+
+
+def upload_to_diagnostics(raw: bytes, name: str) -> dict[str, float]:
+    """Run the Data and Diagnostics callbacks on an upload; seconds per stage."""
+    from dashboard.pages import data as data_page
+    from dashboard.pages import diagnostics as diag_page
+
+    contents = "data:text/csv;base64," + base64.b64encode(raw).decode()
+    t0 = time.perf_counter()
+    store = data_page.choose_dataset("upload", contents, name, None, {}, None)
+    t1 = time.perf_counter()
+    out = data_page.render(store)
+    assert out[0] is None, out[0]
+    t2 = time.perf_counter()
+    _, uid = diag_page.series_options(store)
+    main = diag_page.main_views(store, uid)
+    assert main[0] is None
+    diag_page.acf_views(store, uid, main[-1])
+    t3 = time.perf_counter()
+    return {"save": t1 - t0, "data page": t2 - t1, "diagnostics": t3 - t2, "total": t3 - t0}
+
+
+def browser_upload(url: str, path: Path) -> float:
+    """Seconds from choosing ``path`` in the upload box to ACF traces on the Diagnostics page."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    from conftest import FLAGS
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        driver.get(url + "/")
+        driver.execute_script("window.sessionStorage.clear();")
+        driver.get(url + "/")
+        _wait(driver, lambda d: "air_passengers" in d.find_element(By.ID, "nav-dataset").text)
+        t0 = time.perf_counter()
+        driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(path))
+        _wait(driver, lambda d: path.name in d.find_element(By.ID, "nav-dataset").text)
+        driver.find_element(By.ID, "nav-diagnostics").click()
+        _wait(
+            driver,
+            lambda d: (
+                d.find_elements(By.CSS_SELECTOR, "#diag-acf g.trace")
+                and d.find_elements(By.CSS_SELECTOR, "#diag-stl g.trace")
+            ),
+        )
+        return time.perf_counter() - t0
+    finally:
+        driver.quit()
+
+
+def _wait(driver, fn, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if fn(driver):
+                return
+        except Exception:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError("the page did not render in time")
+
+
+def submit_to_done() -> tuple[float, pd.DataFrame, str]:
+    """Submit the airline job with the Run page defaults; seconds to done, leaderboard, status."""
+    from dashboard import state
+    from dashboard.app import default_dataset
+    from dashboard.pages import run as run_page
+    from forecast.jobs import LocalRunner
+
+    data = default_dataset()
+    d = run_page.defaults(data)
+    form = {
+        "horizon": d["horizon"],
+        "holdout": d["holdout"],
+        "backtest_windows": 0,
+        "window": d["window"],
+        "epochs": None,
+        "level": 80,
+        "seed": 0,
+        "models": list(run_page.DEFAULT_MODELS),
+    }
+    store = state.get_store()
+    runner = LocalRunner(store).start()
+    try:
+        t0 = time.perf_counter()
+        job_id = run_page.submit(data, form)
+        while True:
+            record = store.get(job_id)
+            if record.status in ("done", "failed", "cancelled"):
+                break
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - t0
+    finally:
+        runner.stop()
+    result = store.result(job_id)
+    board = result.leaderboard if result is not None else pd.DataFrame()
+    return elapsed, board, record.status + (f" ({record.error})" if record.error else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--browser", action="store_true", help="also time it in Chromium")
+    parser.add_argument("--skip-job", action="store_true", help="skip submit -> done")
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="dashboard-bench-")
+    os.environ["FORECAST_HOME"] = home
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    rows = []
+    stages = [
+        upload_to_diagnostics(make_csv(args.rows, seed), f"load{seed}.csv")
+        for seed in range(args.repeat)
+    ]
+    for key in ("save", "data page", "diagnostics", "total"):
+        values = [s[key] for s in stages]
+        rows.append(
+            (
+                f"upload {args.rows:,} rows -> {key} (server)",
+                statistics.median(values),
+                min(values),
+                "< 2 s" if key == "total" else "",
+            )
+        )
+    if args.browser:
+        rows.append(_browser_rows(args, home))
+    if not args.skip_job:
+        seconds, board, status = submit_to_done()
+        rows.append(
+            ("submit -> done, airline, 7 models (" + status + ")", seconds, seconds, "< 60 s")
+        )
+    print(f"\nDashboard benchmark ({os.cpu_count()} CPUs, median and best of {args.repeat})")
+    print(f"{'measure':<62} {'median s':>9} {'best s':>8}  goal")
+    for name, med, best, goal in rows:
+        print(f"{name:<62} {med:>9.2f} {best:>8.2f}  {goal}")
+    if not args.skip_job and not board.empty:
+        cols = [c for c in ("model", "smape", "mase", "fit_seconds", "rank") if c in board]
+        print("\nmodels of the submit -> done job (holdout 24):")
+        print(board[cols].sort_values("rank").to_string(index=False, float_format="%.3f"))
+
+
+def _browser_rows(args, home: str):
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "FORECAST_HOME": home}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from forecast.cli import main; main()",
+            "dashboard",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(url + "/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        times = []
+        for seed in range(args.repeat):
+            path = Path(home) / f"browser{seed}.csv"
+            path.write_bytes(make_csv(args.rows, 100 + seed))
+            times.append(browser_upload(url, path))
+        return (
+            f"upload {args.rows:,} rows -> ACF + STL drawn (Chromium)",
+            statistics.median(times),
+            min(times),
+            "< 2 s",
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
