@@ -28,6 +28,12 @@ from forecast.diagnostics.stationarity import ADF_MAX_OBS, kpss_lags
 from forecast.errors import DataError, SpecError
 from forecast.io import read_csv
 
+# the statsmodels reference calls use the tuple API that 0.15 deprecates
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore:The test statistic is outside"),
+]
+
 
 @pytest.fixture(scope="module")
 def air():

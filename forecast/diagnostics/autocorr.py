@@ -28,6 +28,7 @@ __all__ = [
     "LJUNG_BOX_DIRECT_MAX",
     "PACF_METHOD",
     "Autocorrelation",
+    "acf_bands",
     "autocorrelation",
     "default_nlags",
     "ljung_box",
@@ -132,9 +133,8 @@ def autocorrelation(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> Autoco
     Autocorrelation
     """
     nlags = int(nlags)
-    a = acf(x, nlags=nlags, fft=True, alpha=alpha, result_object=True)
+    av, aci = acf_bands(x, nlags, alpha=alpha)
     pv, pci = pacf_yw(x, nlags, alpha=alpha)
-    av, aci = np.asarray(a.acf), np.asarray(a.confint)
     return Autocorrelation(
         nlags=nlags,
         acf=av,
@@ -145,6 +145,32 @@ def autocorrelation(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> Autoco
         significant_pacf=significant(pv, pci),
         alpha=alpha,
     )
+
+
+def acf_bands(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """statsmodels' ``acf(x, nlags, fft=True, alpha)``: values and Bartlett intervals.
+
+    Parameters
+    ----------
+    x : ndarray of float, shape (n,)
+        Finite, non-constant values.
+    nlags : int
+        Largest lag.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    acf : ndarray, shape (nlags + 1,)
+    confint : ndarray, shape (nlags + 1, 2)
+        Centred on the estimates.
+    """
+    try:  # statsmodels >= 0.15: ask for the result object (the tuple form is deprecated)
+        res = acf(x, nlags=nlags, fft=True, alpha=alpha, result_object=True)
+        return np.asarray(res.acf), np.asarray(res.confint)
+    except TypeError:  # statsmodels 0.14
+        values, confint = acf(x, nlags=nlags, fft=True, alpha=alpha)
+        return np.asarray(values), np.asarray(confint)
 
 
 def pacf_yw(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

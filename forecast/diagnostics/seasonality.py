@@ -31,6 +31,7 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.stattools import acf
 
+from forecast.diagnostics.autocorr import acf_bands
 from forecast.diagnostics.prepare import is_constant, prepare_values
 from forecast.frequency import season_length
 
@@ -77,10 +78,11 @@ def calendar_periods(freq: str | None) -> list[int]:
     """
     prior = season_length(freq)
     out = [prior] if prior > 1 else []
-    if freq:
-        name = type(pd.tseries.frequencies.to_offset(freq)).__name__
-        extra = {"Day": [365], "Hour": [168], "Minute": [1440], "BusinessDay": [260]}.get(name, [])
-        out += [p for p in extra if p not in out and prior > 1]
+    if freq and prior > 1:
+        offset = pd.tseries.frequencies.to_offset(freq)
+        extra = {"Day": [365], "Hour": [168], "Minute": [1440], "BusinessDay": [260]}
+        if offset.n == 1:
+            out += [p for p in extra.get(type(offset).__name__, []) if p not in out]
     return out
 
 
@@ -116,8 +118,7 @@ def _check_period(x: np.ndarray, m: int, alpha: float) -> dict:
     if is_constant(z):
         row["note"] = "nothing left after removing the trend"
         return row
-    res = acf(z, nlags=m + 1, fft=True, alpha=alpha, result_object=True)
-    r, ci = np.asarray(res.acf), np.asarray(res.confint)
+    r, ci = acf_bands(z, m + 1, alpha=alpha)
     band = float(ci[m, 1] - r[m])
     row.update(acf=float(r[m]), band=band)
     row["significant"] = bool(r[m] > band)
