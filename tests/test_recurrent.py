@@ -203,3 +203,20 @@ def test_network_shapes_for_every_cell():
             assert net.encode(x).shape == (5, 6 * (2 if bidirectional else 1))
     with pytest.raises(SpecError, match="cell"):
         RecurrentNet("transformer", 10, 6, 1, 0.0, False, 4)
+
+
+def test_effective_memory_figure_beside_the_acf():
+    from forecast.errors import DataError as _DataError
+    from forecast.plots import effective_memory_figure
+
+    mem = pd.DataFrame({"lag": [1, 2, 3, 4], "importance": [0.4, 0.2, 0.1, 0.05]})
+    acf = np.array([1.0, 0.8, -0.5, 0.3, 0.1, 0.0])
+    fig = effective_memory_figure(mem, acf, model="lstm")
+    bars, line = fig.data
+    assert list(bars.y) == [1.0, 0.5, 0.25, 0.125]
+    assert list(line.x) == [1, 2, 3, 4] and list(line.y) == [0.8, 0.5, 0.3, 0.1]
+    assert "lstm" in fig.layout.title.text
+    assert len(effective_memory_figure(mem, {"acf": acf}).data) == 2
+    assert len(effective_memory_figure(mem).data) == 1
+    with pytest.raises(_DataError, match="importance"):
+        effective_memory_figure(pd.DataFrame({"lag": [1]}))
