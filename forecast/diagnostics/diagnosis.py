@@ -273,7 +273,7 @@ def _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon) -> SeriesDia
     fs = strength["seasonal_strength"]
     big_d, nsdiffs_method = nsdiffs(x, period, seasonal_strength=fs)
     window, window_reason = window_from(
-        n, period, window_pacf_lags(x, d, period, alpha), horizon, d
+        n, period, window_pacf_lags(x, d, period, alpha), horizon, d, evidence.get("cycle")
     )
     order = suggested_arima_order(x, period, alpha=alpha, seasonal_diffs=big_d)
     diag = SeriesDiagnosis(

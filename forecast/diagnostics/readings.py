@@ -154,7 +154,7 @@ def write_readings(d: SeriesDiagnosis) -> list[str]:
                 f"({_strength_word(d.seasonal_strength)})"
             )
         out.append(f"{text}, from {d.strength_detail.get('method')}.")
-    out.append(f"Suggested look-back window: {d.suggested_window} steps; it {d.window_reason}.")
+    out.append(f"Suggested look-back window: {d.suggested_window} steps: {d.window_reason}.")
     o, s = d.suggested_arima_order["order"], d.suggested_arima_order["seasonal_order"]
     text = f"Suggested starting ARIMA order: ({o[0]},{o[1]},{o[2]})"
     if s[3]:

@@ -50,6 +50,8 @@ __all__ = [
 
 #: STL runs on at most this many of the most recent points.
 STL_MAX_OBS = 10_000
+#: Fewest points for a trend strength without a seasonal period.
+MIN_TREND_OBS = 10
 #: Seasonal-period detection looks at most at this many of the most recent points.
 SEASON_MAX_OBS = 200_000
 #: Seasonal strength above which one seasonal difference is suggested (feasts).
@@ -250,6 +252,9 @@ def strengths(y, period: int | None) -> dict:
         out["trend_strength"] = _strength(resid, comp["trend"].to_numpy())
         out["seasonal_strength"] = _strength(resid, comp["seasonal"].to_numpy())
         out["method"] = f"STL (period {period}, robust=False)"
+        return out
+    if len(x) < MIN_TREND_OBS:
+        out["method"] = f"undefined for fewer than {MIN_TREND_OBS} points"
         return out
     t = np.arange(len(x), dtype=float)
     trend = lowess(x, t, frac=0.1, it=0, delta=0.01 * len(x), return_sorted=False)

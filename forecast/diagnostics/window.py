@@ -2,8 +2,10 @@
 
 Window (:func:`suggested_window`)
     The PACF is that of the series differenced ``ndiffs`` times (a trending level series has
-    spurious partial autocorrelations at high lags).
-    ``L = max(last significant PACF lag, ceil(1.25 m), ceil(1.25 h))``, at least
+    spurious partial autocorrelations at high lags); an isolated significant lag counts only at
+    a seasonal lag or beyond a Bonferroni band (see :func:`window_pacf_lags`).
+    ``L = max(last significant PACF lag, ceil(1.25 m), ceil(1.25 h))`` (a detected non-calendar
+    cycle c, like the sunspot cycle, counts as ``ceil(1.25 c)`` when there is no season), at least
     :data:`MIN_WINDOW`, at most a third of the points left after the horizon. The 1.25 × max(h, m)
     part is the input-window rule of Hewamalage, Bergmeir & Bandara (2021, "Recurrent neural
     networks for time series forecasting: current status and future directions").
@@ -22,6 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 
 from forecast.diagnostics.autocorr import autocorrelation, default_nlags, pacf_yw, significant
 from forecast.diagnostics.prepare import is_constant, prepare_values
@@ -46,6 +49,7 @@ def window_from(
     significant_pacf: list[int],
     horizon: int | None = None,
     differences: int = 0,
+    cycle: int | None = None,
 ) -> tuple[int, str]:
     """Window length from already computed evidence (see the module docstring for the rule).
 
@@ -61,6 +65,8 @@ def window_from(
         Forecast horizon in steps.
     differences : int
         Differences taken before the PACF (only for the wording).
+    cycle : int, optional
+        A non-calendar cycle length (e.g. the sunspot cycle); the window spans 1.25 of it too.
 
     Returns
     -------
@@ -78,6 +84,8 @@ def window_from(
         parts.append((0, "no partial autocorrelation is significant"))
     if period and period > 1:
         parts.append((math.ceil(1.25 * period), f"spans 1.25 seasonal periods of {period}"))
+    if cycle and cycle > 1 and not (period and period > 1):
+        parts.append((math.ceil(1.25 * cycle), f"spans 1.25 cycles of about {cycle}"))
     if horizon:
         parts.append((math.ceil(1.25 * horizon), f"spans 1.25 horizons of {horizon}"))
     wanted = max(MIN_WINDOW, *(v for v, _ in parts))
@@ -85,8 +93,8 @@ def window_from(
     reason = "; ".join(text for _, text in parts)
     if wanted > upper:
         return upper, (
-            f"{wanted} would be needed ({reason}), but it is capped at {upper}, a third of the "
-            "points available for training windows"
+            f"capped at {upper}, a third of the points available for training windows "
+            f"({wanted} would be needed: {reason})"
         )
     if wanted == MIN_WINDOW and all(v < MIN_WINDOW for v, _ in parts):
         return wanted, f"{reason}; the minimum window of {MIN_WINDOW} is used"
@@ -94,7 +102,12 @@ def window_from(
 
 
 def window_pacf_lags(x: np.ndarray, d: int, period: int | None, alpha: float = 0.05) -> list[int]:
-    """Significant PACF lags of the series differenced ``d`` times (the window evidence).
+    """PACF lags that count as evidence for the window, on the series differenced ``d`` times.
+
+    A lag counts when it is significant and either in the leading run (lags 1, 2, … all
+    significant), or at a seasonal lag (k m - 1, k m, k m + 1), or beyond a Bonferroni band
+    ``z_{1 - alpha / (2 K)} / √n`` over the K lags shown. Isolated chance hits (about one in 20
+    lags of white noise) therefore do not stretch the window.
 
     Parameters
     ----------
@@ -103,19 +116,27 @@ def window_pacf_lags(x: np.ndarray, d: int, period: int | None, alpha: float = 0
     d : int
         Regular differences to take first.
     period : int or None
-        Seasonal period (sets how many lags are looked at).
+        Seasonal period (sets how many lags are looked at, and which are seasonal).
     alpha : float
         Significance level.
 
     Returns
     -------
     list of int
+        Sorted lags.
     """
     w = np.diff(x, n=d) if d else x
     nlags = default_nlags(len(w), period)
     if nlags < 1 or is_constant(w):
         return []
-    return significant(*pacf_yw(w, nlags, alpha=alpha))
+    values, confint = pacf_yw(w, nlags, alpha=alpha)
+    sig = significant(values, confint)
+    run = _run(set(sig), list(range(1, nlags + 1)))
+    strict = stats.norm.ppf(1 - alpha / (2 * nlags)) / np.sqrt(len(w))
+    m = int(period) if period and period > 1 else 0
+    return [
+        k for k in sig if k <= run or (m and min(k % m, m - k % m) <= 1) or abs(values[k]) > strict
+    ]
 
 
 def suggested_window(y, freq: str | None = None, horizon: int | None = None) -> tuple[int, str]:
@@ -147,9 +168,11 @@ def suggested_window(y, freq: str | None = None, horizon: int | None = None) -> 
     x = prep.values
     if prep.constant:
         return window_from(len(x), None, [], horizon)
-    period, _ = seasonal_period(x, freq)
+    period, evidence = seasonal_period(x, freq)
     d = ndiffs(x)
-    return window_from(len(x), period, window_pacf_lags(x, d, period), horizon, d)
+    return window_from(
+        len(x), period, window_pacf_lags(x, d, period), horizon, d, evidence.get("cycle")
+    )
 
 
 def _run(sig: set[int], lags: list[int]) -> int:
@@ -217,8 +240,9 @@ def suggested_arima_order(
                 _run(sig_p, seasonal), _run(sig_a, seasonal), float(ac.acf[m]), cap=1
             )
     reason = (
-        f"D={big_d} from seasonal strength, d={d} from KPSS; p={p}, q={q} from the cut-offs of "
-        f"the PACF and ACF of the differenced series"
+        (f"D={big_d} from seasonal strength and persistence, " if m else "")
+        + f"d={d} from KPSS; p={p}, q={q} from the cut-offs of the PACF and ACF of the "
+        + ("differenced series" if d or big_d else "series")
         + (f"; P={big_p}, Q={big_q} from lags {m}, {2 * m}" if m else "")
     )
     return {"order": [p, d, q], "seasonal_order": [big_p, big_d, big_q, m], "reason": reason}
