@@ -184,3 +184,51 @@ def test_dask_local_cluster_gives_the_same_result(store):
     # "detail" (ARIMA's chosen orders) is per chunk on Dask; every score must match
     scores = ["model", "mae", "rmse", "smape", "mase", "coverage", "ljung_box_pvalue", "rank"]
     pd.testing.assert_frame_equal(local.leaderboard[scores], dist.leaderboard[scores])
+
+
+def test_recover_uses_dead_pid_or_stale_heartbeat(store, data_dir):
+    ids = [_submit(store, (data_dir / AIR).read_bytes()) for _ in range(3)]
+    for worker in ("elsewhere:1", "elsewhere:2", f"{__import__('socket').gethostname()}:999999"):
+        store.claim(worker)
+    with store._write() as conn:  # worker elsewhere:1 last beat a minute ago
+        conn.exec_driver_sql(
+            "UPDATE jobs SET heartbeat_at = heartbeat_at - 60 WHERE worker = 'elsewhere:1'"
+        )
+    recovered = LocalRunner(store, stale_after=30).recover()
+    assert sorted(recovered) == sorted([ids[0], ids[2]])
+    assert [store.get(i).status for i in ids] == ["queued", "running", "queued"]
+    assert "no heartbeat from worker elsewhere:1" in store.get(ids[0]).error
+    assert store.get(ids[2]).error.endswith(":999999 is gone")
+
+
+@pytest.mark.slow
+def test_a_crashed_job_process_fails_the_job_not_the_runner(store, data_dir):
+    import psutil
+
+    crash = _submit(
+        store,
+        (data_dir / AIR).read_bytes(),
+        models=["gru"],
+        holdout=0,
+        epochs=300,
+        model_params={"gru": {"patience": 0, "batch_size": 4}},
+    )
+    after = _submit(store, (data_dir / AIR).read_bytes())
+    runner = LocalRunner(store, concurrency=1, poll_interval=0.05).start()
+    try:
+        _wait(store, crash, lambda j: "epoch" in j.message)
+        jobs = [
+            p
+            for p in psutil.Process().children(recursive=True)
+            if p.name().startswith("python") and p.status() != psutil.STATUS_ZOMBIE
+        ]
+        victim = max(jobs, key=lambda p: p.create_time())  # the newest: the job's process
+        victim.kill()
+        failed = _wait(store, crash, lambda j: j.status != "running")
+        done = _wait(store, after, lambda j: j.status == "done")
+    finally:
+        runner.stop()
+    assert failed.status == "failed"
+    assert "killed by signal 9" in failed.error
+    assert store.result(crash) is None
+    assert done.attempts == 1
