@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import Input, Output, dcc, html, no_update
 
@@ -22,6 +23,10 @@ from dashboard.components import (
     user_message,
 )
 from forecast.errors import ForecastError
+
+#: Points drawn in the series, STL and lag-scatter figures; longer series are thinned for display
+#: (the statistics always use every point).
+DISPLAY_POINTS = 5000
 
 KEY = "diagnostics"
 PATH = "/diagnostics"
@@ -122,6 +127,40 @@ def series_options(data: dict | None) -> tuple[list[dict], str | None]:
     df, _ = datasets.load_frame(data["hash"], data.get("overrides"))
     uids = sorted(df["unique_id"].unique())
     return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
+
+
+def display_frame(df: pd.DataFrame, uid: str, max_points: int = DISPLAY_POINTS) -> pd.DataFrame:
+    """One series of a long frame thinned for drawing: min and max of equal buckets.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame ``unique_id, ds, y``.
+    uid : str
+        Series to keep.
+    max_points : int
+        Most rows returned (keeps every row of shorter series).
+
+    Returns
+    -------
+    DataFrame
+        Rows of ``uid`` in time order; at most ``max_points`` of them, each bucket of
+        ``2 n / max_points`` rows represented by its lowest and highest value (the envelope
+        of the series survives).
+    """
+    part = df.loc[df["unique_id"] == uid]
+    n = len(part)
+    if n <= max_points:
+        return part
+    buckets = np.arange(n) * (max_points // 2) // n
+    y = part["y"].to_numpy()
+    frame = pd.DataFrame({"b": buckets, "y": np.nan_to_num(y, nan=np.nanmean(y))})
+    keep = np.union1d(
+        frame.groupby("b")["y"].idxmin().to_numpy(), frame.groupby("b")["y"].idxmax().to_numpy()
+    )
+    out = part.iloc[keep]
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def _fmt(x, digits: int = 3) -> str:
@@ -230,13 +269,19 @@ def main_views(data: dict | None, uid: str | None):
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     period = d.get("seasonal_period") or 1
     readings, lb_view, stationarity, season = summary_views(d)
-    series_fig = plot("series_figure", df, unique_id=uid)
+    series_fig = plot("series_figure", display_frame(df, uid), unique_id=uid)
+    recent = y.iloc[-max(DISPLAY_POINTS, 4 * period) :]
+    if len(y) > DISPLAY_POINTS:
+        note = (
+            f" (drawn: min/max of {DISPLAY_POINTS:,} buckets; STL and lags: last {len(recent):,})"
+        )
+        series_fig.update_layout(title_text=f"{uid}: {len(y):,} points{note}")
     if period and period > 1:
-        stl_fig = plot("stl_figure", diag, period)
+        stl_fig = plot("stl_figure", recent if len(y) > len(recent) else diag, period)
     else:
         stl_fig = empty_figure("No seasonal period found: STL needs one.")
     lags = (1, period) if period > 1 else (1, 2)
-    lag_fig = plot("lag_scatter_figure", y, lags=lags)
+    lag_fig = plot("lag_scatter_figure", recent, lags=lags)
     max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
     return (
         None,

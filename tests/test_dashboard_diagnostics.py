@@ -1,0 +1,82 @@
+"""Diagnostics page of the dashboard: callbacks called directly on real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from conftest import make_frame
+
+from dashboard import datasets
+from dashboard.app import default_dataset
+from dashboard.pages import diagnostics as page
+
+
+def _text(component) -> str:
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(_text(c) for c in component)
+    out = _text(getattr(component, "children", None))
+    data = getattr(component, "data", None)
+    if isinstance(data, list):
+        out += " " + " ".join(str(v) for row in data for v in row.values())
+    return out
+
+
+def test_airline_diagnostics_views():
+    data = default_dataset()
+    options, first = page.series_options(data)
+    assert options == [{"label": "Passengers", "value": "Passengers"}] and first == "Passengers"
+    alert, series, readings, ljung_box, stationarity, season, stl, lag, max_lag, value = (
+        page.main_views(data, first)
+    )
+    assert alert is None
+    assert all(isinstance(f, go.Figure) and f.data for f in (series, stl, lag))
+    assert max_lag == value == 36  # three seasonal periods
+    assert "Seasonal period 12" in _text(readings)
+    lb = ljung_box.data
+    assert [row["lag"] for row in lb] == sorted(row["lag"] for row in lb)
+    assert all(row["p-value"] < 0.001 for row in lb)  # the airline data is far from white
+    assert "Seasonal period 12" in _text(season) and "ARIMA(" in _text(season)
+    assert "ADF p-value" in _text(stationarity)
+    acf, pacf = page.acf_views(data, first, 10)
+    assert isinstance(acf, go.Figure) and isinstance(pacf, go.Figure)
+    xs = [x for trace in acf.data for x in (trace.x if trace.x is not None else [])]
+    assert max(float(x) for x in xs if x is not None) <= 10.5  # the lag slider limits the lags
+
+
+def test_empty_state_without_data():
+    out = page.main_views(None, None)
+    assert "Upload a CSV or pick a sample" in _text(out[2])
+    assert page.series_options(None) == ([], None)
+
+
+def test_display_frame_thins_long_series_and_keeps_the_envelope():
+    df = make_frame(n=30_000, freq="h", season=24, noise=5.0)
+    thin = page.display_frame(df, "s0", max_points=1000)
+    assert len(thin) <= 1000 and thin["ds"].is_monotonic_increasing
+    assert thin["y"].max() == df["y"].max() and thin["y"].min() == df["y"].min()
+    short = page.display_frame(df.head(500), "s0", max_points=1000)
+    assert len(short) == 500
+
+
+def test_long_series_figures_are_thinned():
+    rng = np.random.default_rng(0)
+    n = 12_000
+    t = np.arange(n)
+    frame = pd.DataFrame(
+        {
+            "ds": pd.date_range("2020-01-01", periods=n, freq="h"),
+            "v": 10 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, n),
+        }
+    )
+    digest = datasets.save_dataset(frame.to_csv(index=False).encode(), "long.csv")
+    data = {"hash": digest, "filename": "long.csv", "overrides": {}}
+    out = page.main_views(data, "v")
+    series, stl = out[1], out[6]
+    assert sum(len(tr.x) for tr in series.data) <= page.DISPLAY_POINTS
+    assert "12,000 points" in series.layout.title.text
+    assert max(len(tr.x) for tr in stl.data) <= page.DISPLAY_POINTS
