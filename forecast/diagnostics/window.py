@@ -17,6 +17,7 @@ Order (:func:`suggested_arima_order`)
     means AR (the PACF cuts off), the reverse means MA, equal runs pick AR when the first
     autocorrelation is positive and MA when it is negative (Nau's identification rules).
     Non-seasonal orders are capped at 3, seasonal ones at 1: a start for a stepwise search.
+    Orders are read off the most recent :data:`ORDER_MAX_OBS` points.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from forecast.diagnostics.stationarity import ndiffs
 
 __all__ = [
     "MIN_WINDOW",
+    "ORDER_MAX_OBS",
     "suggested_arima_order",
     "suggested_window",
     "window_from",
@@ -41,6 +43,8 @@ __all__ = [
 
 #: Smallest window suggested.
 MIN_WINDOW = 3
+#: The ARIMA starting order is read off at most this many of the most recent points.
+ORDER_MAX_OBS = 100_000
 
 
 def window_from(
@@ -214,7 +218,7 @@ def suggested_arima_order(
         ``order`` [p, d, q], ``seasonal_order`` [P, D, Q, m] (statsmodels convention: all zeros
         when there is no seasonal period) and ``reason`` (str).
     """
-    x = prepare_values(y).values
+    x = prepare_values(y).values[-ORDER_MAX_OBS:]
     m = int(period) if period and period > 1 else 0
     if is_constant(x):
         return {
