@@ -311,6 +311,27 @@ def effective_memory(job_id: str, model: str) -> pd.DataFrame | None:
     return loaded.effective_memory(result.history)
 
 
+@lru_cache(maxsize=16)
+def history_acf(job_id: str, uid: str | None) -> list[float] | None:
+    """ACF (lag 0 first) of one series of a job's training data, or None."""
+    from forecast.diagnostics import diagnose_series
+    from forecast.frequency import frame_freq
+
+    history = load_result(job_id).history
+    if history is None or history.empty:
+        return None
+    uid = uid if uid is not None else str(history["unique_id"].iloc[0])
+    part = history.loc[history["unique_id"].astype(str) == str(uid)]
+    if part.empty:
+        return None
+    y = part.set_index("ds")["y"]
+    try:
+        return list(diagnose_series(y, freq=frame_freq(part), unique_id=str(uid)).to_dict()["acf"])
+    except Exception:  # a series the diagnostics refuse still gets its memory plot
+        log.exception("ACF of %s in job %s failed", uid, job_id)
+        return None
+
+
 def residual_views(job_id: str | None, model: str | None, uid: str | None = None):
     """Verdict, residual panel and effective-memory figure for one model (and series) of a job."""
     if not job_id or not model:
@@ -335,11 +356,10 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
         except Exception:
             log.exception("effective memory of %s failed", model)
             memory = None
-        mem_fig = (
-            plot("memory_figure", memory, model=model, acf=check)
-            if memory is not None
-            else empty_figure("The model file is not available.")
-        )
+        if memory is None:
+            mem_fig = empty_figure("The model file is not available.")
+        else:
+            mem_fig = plot("effective_memory_figure", memory, history_acf(job_id, uid), model=model)
     else:
         mem_fig = empty_figure("Effective memory is measured for recurrent models only.")
     return verdict_view, resid_fig, mem_fig
