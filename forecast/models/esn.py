@@ -79,7 +79,7 @@ class ESN(WindowedForecaster):
         Accepted for a uniform interface and ignored (nothing is trained iteratively).
     seed, n_seeds : int
         Reservoirs ``seed .. seed + n_seeds - 1``; forecasts are their median.
-    season_length, log, normalize, deseasonalize, val_windows, threads, device :
+    season_length, log, normalize, deseasonalize, val_windows, refit, threads, device :
         As for :class:`~forecast.models.recurrent.RecurrentForecaster` (``device`` is ignored:
         the reservoir runs on CPU).
     """
@@ -106,6 +106,7 @@ class ESN(WindowedForecaster):
         normalize: str = "last",
         deseasonalize: bool | str = "auto",
         val_windows: int | None = None,
+        refit: bool = False,
         threads: int | None = None,
         device: str | None = None,
     ) -> None:
@@ -126,6 +127,7 @@ class ESN(WindowedForecaster):
         self.normalize = normalize
         self.deseasonalize = deseasonalize
         self.val_windows = val_windows
+        self.refit = refit
         self.threads = threads
         self.device = device
 
@@ -181,7 +183,7 @@ class ESN(WindowedForecaster):
         states = np.concatenate(out) if out else np.zeros((0, 2 * len(res.bias)))
         return np.concatenate([states, X], axis=1)
 
-    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop):
+    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None):
         from sklearn.linear_model import Ridge
 
         if should_stop is not None and should_stop():
@@ -190,6 +192,8 @@ class ESN(WindowedForecaster):
         res = Reservoir(w_in, w, bias, np.zeros((Y.shape[1], 0)), np.zeros(Y.shape[1]))
         F = self._features(res, X)
         alphas = _ALPHAS if self.alpha == "auto" else (float(self.alpha),)
+        if epochs is not None and self.alpha == "auto" and hasattr(self, "alpha_"):
+            alphas = (self.alpha_,)  # the refit keeps the penalty chosen on the validation tail
         best, best_err = None, np.inf
         if len(alphas) > 1 and len(X_val):
             F_val = self._features(res, X_val)
@@ -201,6 +205,7 @@ class ESN(WindowedForecaster):
         else:
             best = Ridge(alpha=alphas[len(alphas) // 2]).fit(F, Y)
         self.alpha_ = float(best.alpha)
+        self._best_epochs = 1
         res.coef = np.asarray(best.coef_, dtype=np.float64).reshape(Y.shape[1], -1)
         res.intercept = np.asarray(best.intercept_, dtype=np.float64).reshape(Y.shape[1])
         if progress is not None:

@@ -128,6 +128,10 @@ class RecurrentForecaster(WindowedForecaster):
     val_windows : int or None
         Validation windows per series (time-ordered tail); None: about 64 in total, 1 per
         series for large frames.
+    refit : bool
+        After early stopping, train again (same seed) on every window, validation tail
+        included, for the number of epochs early stopping kept; intervals stay calibrated by
+        the first fit, which never saw the tail.
     threads : int or None
         ``torch.set_num_threads`` during training and prediction.
     device : str or None
@@ -163,6 +167,7 @@ class RecurrentForecaster(WindowedForecaster):
         normalize: str = "last",
         deseasonalize: bool | str = "auto",
         val_windows: int | None = None,
+        refit: bool = False,
         threads: int | None = None,
         device: str | None = None,
     ) -> None:
@@ -188,6 +193,7 @@ class RecurrentForecaster(WindowedForecaster):
         self.normalize = normalize
         self.deseasonalize = deseasonalize
         self.val_windows = val_windows
+        self.refit = refit
         self.threads = threads
         self.device = device
 
@@ -220,9 +226,9 @@ class RecurrentForecaster(WindowedForecaster):
             bool(self.skip),
         )
 
-    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop):
+    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None):
         config = TrainConfig(
-            epochs=int(self.epochs),
+            epochs=int(epochs or self.epochs),
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             weight_decay=float(self.weight_decay),
@@ -245,6 +251,7 @@ class RecurrentForecaster(WindowedForecaster):
                 progress=progress,
                 should_stop=should_stop,
             )
+        self._best_epochs = self.train_result_.best_epoch
         return net.cpu().eval()
 
     def _predict_member(self, member: RecurrentNet, X: np.ndarray) -> np.ndarray:

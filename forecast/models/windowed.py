@@ -211,29 +211,37 @@ class WindowedForecaster:
             windows.X, windows.Y, method=self.normalize, scale=not transform.log
         )
         targets = Yn[:, :1] if self._recursive else Yn
-        members = []
+        refit = bool(getattr(self, "refit", False)) and len(val) > 0
+        phases = 2 if refit else 1
+        members, final = [], []
         for s in range(self.n_seeds):
-            sub = None
-            if progress is not None:
-
-                def sub(step, total, message, s=s):
-                    progress(
-                        s * total + step,
-                        self.n_seeds * total,
-                        f"seed {s + 1}/{self.n_seeds}: {message}",
-                    )
-
+            seed = int(self.seed) + s
             members.append(
                 self._fit_member(
                     Xn[train],
                     targets[train],
                     Xn[val],
                     targets[val],
-                    seed=int(self.seed) + s,
-                    progress=sub,
+                    seed=seed,
+                    progress=self._sub_progress(progress, s * phases, phases, "fit"),
                     should_stop=should_stop,
                 )
             )
+            if refit:
+                # same seed, every window, for as many epochs as early stopping chose
+                final.append(
+                    self._fit_member(
+                        Xn,
+                        targets,
+                        Xn[:0],
+                        targets[:0],
+                        seed=seed,
+                        progress=self._sub_progress(progress, s * phases + 1, phases, "refit"),
+                        should_stop=should_stop,
+                        epochs=self._best_epochs,
+                    )
+                )
+        # split-conformal calibration on the validation tail, by the members that never saw it
         self.members_ = members
         cal = val if len(val) else train
         pred = self._forecast_z(windows.X[cal], horizon)
@@ -241,8 +249,23 @@ class WindowedForecaster:
             windows.X[cal], pred, method=self.normalize, scale=not transform.log
         )
         self.calibration_ = np.abs(Yn[cal] - pred_n)
+        if refit:
+            self.members_ = final
         self.n_train_windows_ = len(train)
         self.n_val_windows_ = len(val)
+
+    def _sub_progress(self, progress: Progress | None, index: int, phases: int, label: str):
+        """Map a member's ``progress(epoch, epochs, msg)`` onto the whole fit."""
+        if progress is None:
+            return None
+        runs = self.n_seeds * phases
+
+        def sub(step: int, total: int, message: str) -> None:
+            seed = index // phases + 1
+            tag = f"seed {seed}/{self.n_seeds}" + (f" {label}" if phases > 1 else "")
+            progress(index * total + step, runs * total, f"{tag}: {message}")
+
+        return sub
 
     def _ensure_trained(self, horizon: int | None = None) -> None:
         check_fitted(self, "values_")
@@ -252,7 +275,12 @@ class WindowedForecaster:
             self._train(int(horizon or default), progress, should_stop)
 
     # ------------------------------------------------------------------ members
-    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop):
+    #: Epochs the last ``_fit_member`` kept (early stopping), used by ``refit``.
+    _best_epochs: int | None = None
+
+    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None):
+        """Fit one member on normalised windows; ``epochs`` overrides the configured number
+        (the refit on all windows). Sets ``self._best_epochs``."""
         raise NotImplementedError
 
     def _predict_member(self, member, X: np.ndarray) -> np.ndarray:
