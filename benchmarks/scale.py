@@ -72,7 +72,18 @@ def panel(n_series: int, length: int = 60, seed: int = 0) -> pd.DataFrame:
 
 
 def _maxrss_mb() -> tuple[int, float]:
-    """(pid, peak resident memory in MB) of the calling process."""
+    """(pid, peak resident memory in MB) of the calling process.
+
+    Linux ``VmHWM`` (reset by ``exec``, unlike ``ru_maxrss``, which a spawned process inherits
+    from its parent); ``ru_maxrss`` elsewhere.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return os.getpid(), int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -212,6 +223,8 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
     for _, r in table.iterrows():
         kind = r["config"].rstrip("0123456789")
         one = {"pool": "inproc", "dask": "dask1"}.get(kind)  # one worker of the same kind
+        if r["model"] not in PER_SERIES_MODELS:  # global models never fan out
+            one = None
         base = seconds.get((r["series"], r["model"], one))
         speedups.append(round(base / r["seconds"], 2) if base and r["seconds"] else np.nan)
     table["speedup_vs_1"] = speedups
