@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import DATA
+from conftest import DATA, make_frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from statsmodels.tsa.arima_process import ArmaProcess
@@ -60,6 +60,16 @@ def test_sunspot_cycle_is_a_cycle_not_a_season():
     df, report = read_csv(DATA / "sunspots_yearly.csv")
     period, ev = seasonal_period(df["y"], report.freq)
     assert period is None and ev["cycle"] in (10, 11, 12)
+
+
+@pytest.mark.parametrize("n", [48, 60])
+def test_short_strongly_seasonal_series_gets_its_period(n):
+    y = make_frame(n=n)["y"].to_numpy()  # 4-5 years of a clear monthly pattern
+    period, ev = seasonal_period(y, "MS")
+    (row,) = ev["candidates"]
+    assert period == 12
+    assert row["acf"] < row["band"]  # Bartlett's band alone would miss it ...
+    assert row["seasonal_strength"] > 0.64  # ... the strength rule does not
 
 
 def test_daily_data_finds_the_weekly_period():

@@ -28,6 +28,10 @@ Fill = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
+#: Up to this many series the table has one column per series, beyond it one row per series.
+WIDE_MAX_SERIES = 5
+
+
 def _fmt(value, digits: int = 3) -> str:
     if value is None:
         return "-"
@@ -70,15 +74,12 @@ def diagnose(
 
 
 def _print_tables(file: str, results: list) -> None:
-    """One column per series, one row per figure (fits a narrow terminal), then the readings."""
+    """The summary table (series as columns when few, as rows when many), then the readings."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     table = Table(title=f"Diagnosis of {file}")
-    table.add_column("")
-    for d in results:
-        table.add_column(d.unique_id, overflow="fold")
     rows = {
         "points": lambda d: str(d.n_obs),
         "frequency": lambda d: d.freq or "-",
@@ -96,8 +97,18 @@ def _print_tables(file: str, results: list) -> None:
         "suggested window": lambda d: str(d.suggested_window),
         "ARIMA start": lambda d: _order(d.suggested_arima_order),
     }
-    for name, get in rows.items():
-        table.add_row(name, *(get(d) for d in results))
+    if len(results) <= WIDE_MAX_SERIES:  # one column per series
+        table.add_column("")
+        for d in results:
+            table.add_column(d.unique_id, overflow="fold")
+        for name, get in rows.items():
+            table.add_row(name, *(get(d) for d in results))
+    else:  # one row per series
+        table.add_column("series")
+        for name in rows:
+            table.add_column(name, overflow="fold")
+        for d in results:
+            table.add_row(d.unique_id, *(get(d) for get in rows.values()))
     console.print(table)
     for d in results:
         console.print(f"\n[bold]{d.unique_id}[/]")

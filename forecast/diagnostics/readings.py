@@ -71,9 +71,16 @@ def _season(d: SeriesDiagnosis) -> list[str]:
     if d.seasonal_period:
         row = next(r for r in rows if r["period"] == d.seasonal_period)
         prior = " (the calendar prior)" if d.seasonal_period == ev.get("prior") else ""
+        if row["seasonal_strength"] is None:
+            why = f"above its band of {row['band']:.2f}"
+        else:
+            why = (
+                f"a peak above the white-noise band, with seasonal strength "
+                f"{row['seasonal_strength']:.2f}"
+            )
         out.append(
             f"Seasonal period {d.seasonal_period}{prior}: after removing the trend, the ACF at "
-            f"lag {d.seasonal_period} is {row['acf']:.2f}, above its band of {row['band']:.2f}."
+            f"lag {d.seasonal_period} is {row['acf']:.2f}, {why}."
         )
     elif rows:
         checked = [r for r in rows if r["acf"] is not None]
