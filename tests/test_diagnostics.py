@@ -151,6 +151,7 @@ def test_short_series_works_and_says_why_little_is_computed():
     assert d.nlags == 1 and len(d.acf) == 2
     d = diagnose_series(np.array([1.0, 3.0, 2.0]))
     assert d.nlags == 0 and d.ljung_box == []
+    assert len(d.acf) == len(d.acf_confint) == len(d.pacf_confint) == 1
     assert any("too short" in r for r in d.readings)
     json.dumps(d.to_dict(), allow_nan=False)
 

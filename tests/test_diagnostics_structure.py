@@ -19,12 +19,17 @@ from forecast.diagnostics import (
     suggested_window,
 )
 from forecast.diagnostics.window import MIN_WINDOW, window_from
+from forecast.errors import SpecError
 from forecast.io import read_csv
 
 
 def _arma(ar, ma, n, seed):
     rng = np.random.default_rng(seed)
     return ArmaProcess(ar, ma).generate_sample(n, distrvs=rng.standard_normal, burnin=200)
+
+
+def e_noise(n=100, seed=0):
+    return np.random.default_rng(seed).normal(size=n)
 
 
 def _sar(phi, n, seed, m=12):
@@ -135,6 +140,8 @@ def test_suggested_window_rules():
     assert capped == 8 and "capped" in why  # (30 - 6) // 3
     assert window_from(500, 12, [1, 2, 27], None)[0] == 27
     assert window_from(500, 12, [1], 20)[0] == 25
+    with pytest.raises(SpecError, match="horizon"):
+        suggested_window(e_noise(), horizon=0)
 
 
 def test_suggested_order_for_a_constant_and_a_random_walk():

@@ -264,7 +264,7 @@ def _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon) -> SeriesDia
         return _constant(base, x, nlags, horizon, readings)
     period, evidence = seasonal_period(x, freq, alpha=alpha)
     k = _check_nlags(nlags, n, period, readings)
-    empty = np.zeros((0, 2))
+    lag0 = np.ones((1, 2))  # lag 0 only, when the series is too short for lag 1
     ac = autocorrelation(x, k, alpha=alpha) if k >= 1 else None
     lb = ljung_box(x, ljung_box_lags(n, k, period), acf_values=ac.acf if ac else None)
     adf, kp = adf_test(x), kpss_test(x)
@@ -280,9 +280,9 @@ def _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon) -> SeriesDia
         **base,
         seasonal_period=period,
         acf=(ac.acf if ac else np.ones(1)).tolist(),
-        acf_confint=(ac.acf_confint if ac else empty).tolist(),
+        acf_confint=(ac.acf_confint if ac else lag0).tolist(),
         pacf=(ac.pacf if ac else np.ones(1)).tolist(),
-        pacf_confint=(ac.pacf_confint if ac else empty).tolist(),
+        pacf_confint=(ac.pacf_confint if ac else lag0).tolist(),
         significant_lags=ac.significant_acf if ac else [],
         significant_pacf_lags=ac.significant_pacf if ac else [],
         nlags=k,

@@ -31,6 +31,7 @@ from forecast.diagnostics.autocorr import autocorrelation, default_nlags, pacf_y
 from forecast.diagnostics.prepare import is_constant, prepare_values
 from forecast.diagnostics.seasonality import nsdiffs, seasonal_period
 from forecast.diagnostics.stationarity import ndiffs
+from forecast.errors import SpecError
 
 __all__ = [
     "MIN_WINDOW",
@@ -78,7 +79,16 @@ def window_from(
         Suggested look-back, in observations.
     reason : str
         The rule that set it, in words.
+
+    Raises
+    ------
+    SpecError
+        If ``horizon`` is not a positive integer.
     """
+    if horizon is not None and (
+        isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1
+    ):
+        raise SpecError(f"horizon={horizon!r} is not a positive whole number of steps.")
     parts: list[tuple[int, str]] = []
     if significant_pacf:
         last = int(max(significant_pacf))
@@ -162,12 +172,20 @@ def suggested_window(y, freq: str | None = None, horizon: int | None = None) -> 
     reason : str
         Why, in words.
 
+    Raises
+    ------
+    DataError
+        Fewer than 3 observed values, non-numeric or infinite values.
+    SpecError
+        ``horizon`` not a positive integer.
+
     Examples
     --------
     >>> t = np.arange(144)
     >>> suggested_window(np.sin(2 * np.pi * t / 12) + 0.05 * t, "MS")[0] >= 15
     True
     """
+    window_from(10, None, [], horizon)  # validates horizon before any work
     prep = prepare_values(y)
     x = prep.values
     if prep.constant:
