@@ -105,7 +105,6 @@ def empty_figure(message: str = "") -> go.Figure:
         xaxis={"visible": False},
         yaxis={"visible": False},
         template="plotly_white",
-        height=260,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         annotations=[
             {"text": message, "showarrow": False, "font": {"size": 14, "color": "#6c757d"}}
@@ -116,14 +115,13 @@ def empty_figure(message: str = "") -> go.Figure:
     return fig
 
 
-def figure(id, fig: go.Figure | None = None, *, height: int | None = None) -> dcc.Loading:
-    """A graph wrapped in a loading indicator."""
-    extra = {"style": {"height": f"{height}px"}} if height else {}
+def figure(id, fig: go.Figure | None = None, *, height: int = 420) -> dcc.Loading:
+    """A graph of a fixed height (pixels) and the container's width, with a loading indicator."""
     graph = dcc.Graph(
         id=id,
         figure=fig if fig is not None else empty_figure(),
         config={"displaylogo": False, "responsive": True},
-        **extra,
+        style={"height": f"{height}px"},
     )
     return dcc.Loading(graph, type="default", delay_show=200)
 

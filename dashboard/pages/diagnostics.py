@@ -70,14 +70,17 @@ def layout(**_query):
             controls,
             dbc.Row(
                 [
-                    dbc.Col(card("Series", figure("diag-series-fig")), lg=8),
+                    dbc.Col(card("Series", figure("diag-series-fig", height=380)), lg=8),
                     dbc.Col(card("Readings", dcc.Loading(html.Div(id="diag-readings"))), lg=4),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(card("Autocorrelation (ACF)", figure("diag-acf")), lg=6),
-                    dbc.Col(card("Partial autocorrelation (PACF)", figure("diag-pacf")), lg=6),
+                    dbc.Col(card("Autocorrelation (ACF)", figure("diag-acf", height=380)), lg=6),
+                    dbc.Col(
+                        card("Partial autocorrelation (PACF)", figure("diag-pacf", height=380)),
+                        lg=6,
+                    ),
                 ]
             ),
             dbc.Row(
@@ -89,8 +92,8 @@ def layout(**_query):
             ),
             dbc.Row(
                 [
-                    dbc.Col(card("STL decomposition", figure("diag-stl")), lg=7),
-                    dbc.Col(card("Lag scatter", figure("diag-lagscatter")), lg=5),
+                    dbc.Col(card("STL decomposition", figure("diag-stl", height=640)), lg=7),
+                    dbc.Col(card("Lag scatter", figure("diag-lagscatter", height=400)), lg=5),
                 ]
             ),
             dcc.Link(dbc.Button("Next: run models →", color="primary"), href="/run"),

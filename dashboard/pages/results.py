@@ -127,7 +127,7 @@ def layout(job: str | None = None, **_query):
                 "Forecasts against held-out actuals",
                 [
                     dbc.Checklist(id="results-models", inline=True, className="mb-1"),
-                    figure("results-fan"),
+                    figure("results-fan", height=480),
                 ],
             ),
             card(
