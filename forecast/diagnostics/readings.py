@@ -106,6 +106,7 @@ def _acf(d: SeriesDiagnosis) -> list[str]:
     if d.nlags < 1:
         return [f"With {d.n_obs} points the series is too short to estimate autocorrelations."]
     sig, psig = d.significant_lags, d.significant_pacf_lags
+    chance = max(1, round(d.alpha * d.nlags))
     out = []
     if not sig:
         out.append(f"No autocorrelation is significant up to lag {d.nlags}.")
@@ -115,11 +116,22 @@ def _acf(d: SeriesDiagnosis) -> list[str]:
             f"{d.nlags} lags): strong persistence, typical of a trend or a unit root."
         )
     else:
-        out.append(f"The ACF is significant at {lags_text(sig)} (of {d.nlags} shown).")
-    if psig:
+        shown = ", ".join(str(k) for k in sig[:8])
+        shown += f" and {len(sig) - 8} more" if len(sig) > 8 else ""
+        out.append(f"The ACF is significant at {len(sig)} of {d.nlags} lags: {shown}.")
+    run = 0
+    while run < len(psig) and psig[run] == run + 1:
+        run += 1
+    if psig and run == len(psig):
         out.append(
-            f"The PACF is significant at {lags_text(psig)}: the direct dependence reaches "
-            f"back {max(psig)} step{'s' if max(psig) > 1 else ''}."
+            f"The PACF cuts off after lag {run}: the direct dependence reaches back {run} "
+            f"step{'s' if run > 1 else ''}."
+        )
+    elif psig:
+        lead = f"; the leading run ends at lag {run}" if run else ""
+        out.append(
+            f"The PACF is significant at {lags_text(psig)}{lead} (about {chance} of "
+            f"{d.nlags} lags would be by chance alone)."
         )
     return out
 
@@ -149,8 +161,8 @@ def write_readings(d: SeriesDiagnosis) -> list[str]:
     )
     if d.seasonal_period and d.seasonal_strength is not None:
         diffs += (
-            f"; the seasonal strength {d.seasonal_strength:.2f} suggests {d.nsdiffs} seasonal "
-            f"difference{'s' if d.nsdiffs != 1 else ''} ({d.nsdiffs_method})"
+            f"; the seasonal strength {d.seasonal_strength:.2f} gives {d.nsdiffs} seasonal "
+            f"difference{'s' if d.nsdiffs != 1 else ''} by the rule {d.nsdiffs_method}"
         )
     out.append(diffs + ".")
     if d.trend_strength is not None:

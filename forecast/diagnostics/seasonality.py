@@ -62,10 +62,7 @@ SEASON_MAX_OBS = 200_000
 SEASONAL_STRENGTH_THRESHOLD = 0.64
 #: ACF at lag 2m (after detrending) needed, besides F_S, for a seasonal difference.
 SEASONAL_PERSISTENCE = 0.5
-NSDIFFS_METHOD = (
-    "STL seasonal strength F_S > 0.64 (feasts::unitroot_nsdiffs) and detrended ACF at lag 2m "
-    ">= 0.5 (seasonal persistence)"
-)
+NSDIFFS_METHOD = "F_S > 0.64 (feasts::unitroot_nsdiffs) and detrended ACF at lag 2m >= 0.5"
 
 
 def calendar_periods(freq: str | None) -> list[int]:
@@ -344,6 +341,6 @@ def nsdiffs(y, period: int | None, *, seasonal_strength: float | None = None) ->
     if persistence is None:
         return (
             1,
-            "STL seasonal strength F_S > 0.64 (feasts::unitroot_nsdiffs); too short for lag 2m",
+            "F_S > 0.64 (feasts::unitroot_nsdiffs); the series is too short to check lag 2m",
         )
     return int(persistence >= SEASONAL_PERSISTENCE), NSDIFFS_METHOD
