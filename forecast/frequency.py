@@ -13,6 +13,7 @@ import pandas as pd
 from forecast.errors import DataError
 
 __all__ = [
+    "canonical_alias",
     "frame_freq",
     "future_dates",
     "infer_freq",
@@ -24,8 +25,26 @@ _WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
 
-def _canonical(alias: str) -> str:
-    """Return pandas' canonical spelling of an alias, shortened for the common anchors."""
+def canonical_alias(alias: str) -> str:
+    """Return pandas' canonical spelling of an offset alias, shortened for the common anchors.
+
+    Parameters
+    ----------
+    alias : str
+        Any offset alias pandas accepts (``"M"`` is read as month start ``"MS"``).
+
+    Returns
+    -------
+    str
+        E.g. ``"QS-OCT"`` for ``"QS"``, ``"YS"`` for ``"YS-JAN"``.
+
+    Raises
+    ------
+    ValueError
+        If pandas does not know the alias.
+    """
+    if alias in {"M", "m"}:
+        alias = "MS"
     text = pd.tseries.frequencies.to_offset(alias).freqstr
     return {"YS-JAN": "YS", "YE-DEC": "YE"}.get(text, text)
 
@@ -65,7 +84,7 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex | np.ndarray) -> str:
     step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
     days = step / pd.Timedelta(days=1)
     if days < 1:
-        return _canonical(pd.tseries.frequencies.to_offset(step).freqstr)
+        return canonical_alias(pd.tseries.frequencies.to_offset(step).freqstr)
     if days == 1:
         weekend = (idx.dayofweek >= 5).any()
         three_day = (diffs == 3 * 86_400 * 10**9).any()
@@ -86,10 +105,10 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex | np.ndarray) -> str:
                 anchor_month = int(pd.Series(idx.month).mode().iloc[0])
             if months == 1:
                 return alias
-            return _canonical(f"{alias}-{_MONTHS[anchor_month - 1]}")
+            return canonical_alias(f"{alias}-{_MONTHS[anchor_month - 1]}")
     if float(days).is_integer():
         return f"{int(days)}D"
-    return _canonical(pd.tseries.frequencies.to_offset(step).freqstr)
+    return canonical_alias(pd.tseries.frequencies.to_offset(step).freqstr)
 
 
 def _month_steps(idx: pd.DatetimeIndex) -> int | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Literal
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
+from forecast.frequency import canonical_alias as _canonical_alias
 from forecast.frequency import infer_freq, on_grid
 from forecast.parsing import (
     decode,
@@ -321,14 +323,16 @@ def _regularise(
         if len(distinct) > 1:
             raise DataError(
                 f"The series have different frequencies {distinct}; load series of one "
-                "frequency together (or pass freq to resample-free reading on one grid)."
+                "frequency together, or pass freq to read them all on one grid."
             )
         freq = distinct[0] if distinct else None
         if freq is None:
             raise DataError("Every series has a single timestamp: a frequency cannot be inferred.")
     else:
         try:
-            pd.tseries.frequencies.to_offset(freq)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                freq = _canonical_alias(freq)
         except ValueError as exc:
             raise DataError(
                 f"freq='{freq}' is not a pandas offset alias (try MS, QS, YS, W-SUN, D, h)."
