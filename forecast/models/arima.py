@@ -4,7 +4,7 @@ Engines (chosen by measurement, see ``benchmarks/arima_vs_statsforecast.py`` and
 
 - ``"statsforecast"`` (default): statsforecast's ``AutoARIMA``, a C++/numba port of R's
   ``auto.arima`` — Hyndman–Khandakar stepwise search, KPSS for ``d``, a seasonal-strength test
-  for ``D``, AICc, drift/mean handled. It is ~20–50× faster than the same search over
+  for ``D``, AICc, drift/mean handled. It is ~60× faster than the same search over
   statsmodels' SARIMAX with the same accuracy.
 - ``"statsmodels"``: our own stepwise Hyndman–Khandakar search over statsmodels' ``SARIMAX``
   (:mod:`forecast.models.arima_search`); kept for the measurement and as the fallback engine.
