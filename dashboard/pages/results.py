@@ -350,6 +350,8 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     resid = residual_frame(job_id)
     resid = resid[resid["model"] == model] if "model" in resid.columns else resid
     resid_fig = plot("residual_figure", resid, check, unique_id=uid, model=model)
+    if resid_fig.layout.title.text:  # the verdict is in the alert above; keep the title short
+        resid_fig.update_layout(title_text=f"{model} residuals of {uid}" if uid else model)
     if model in RECURRENT:
         try:
             memory = effective_memory(job_id, model)

@@ -10,6 +10,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 DATA = Path(__file__).resolve().parents[2] / "data"
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
 def wait_for(driver, fn, timeout: float = 30.0, what: str = "condition"):
@@ -24,6 +25,8 @@ def wait_for(driver, fn, timeout: float = 30.0, what: str = "condition"):
         except Exception as exc:  # stale elements while Dash re-renders
             last_exc = exc
         time.sleep(0.2)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / f"FAILED-{what.replace(' ', '-').replace('/', '-')}.png"))
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_exc})")
 
 
@@ -96,6 +99,24 @@ def tick_only(driver, container_id: str, labels: set[str]) -> None:
         label = item.find_element(By.CSS_SELECTOR, "label")
         if box.is_selected() != (label.text in labels):
             label.click()
+
+
+def choose(driver, dropdown_id: str, value: str) -> None:
+    """Pick ``value`` in a Dash 4 ``dcc.Dropdown``: open it, click the option."""
+    box = driver.find_element("id", dropdown_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    time.sleep(0.3)
+    box.click()
+    option = wait_for(
+        driver,
+        lambda d: [
+            o
+            for o in d.find_elements("css selector", "[role=listbox] [role=option]")
+            if o.find_element("css selector", "input").get_attribute("value") == value
+        ],
+        what=f"option {value} of {dropdown_id}",
+    )
+    driver.execute_script("arguments[0].click();", option[0])
 
 
 def nav(driver, name: str) -> None:
@@ -172,7 +193,18 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
         what="the forecast figure",
     )
     shot("07-results")
-    driver.find_element(By.ID, "dl-forecasts-btn").click()
+    choose(driver, "results-resid-model", "lstm")
+    wait_for(driver, lambda d: "lstm" in text_of(d, "#results-verdict"), what="lstm's verdict")
+    wait_for(
+        driver,
+        lambda d: "Effective memory" in text_of(d, "#results-memory"),
+        what="the effective-memory figure",
+    )
+    shot("08-results-lstm-memory")
+    button = driver.find_element(By.ID, "dl-forecasts-btn")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    time.sleep(0.3)
+    button.click()
     path = wait_for(
         driver,
         lambda d: next(iter(p for p in download_dir.glob("forecasts-*.csv")), None),
