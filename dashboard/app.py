@@ -110,6 +110,16 @@ def create_app(db: str | None = None) -> dash.Dash:
     return app
 
 
+def _check_port(host: str, port: int) -> None:
+    """Raise OSError now if HOST:PORT cannot be listened on (before the runner starts)."""
+    import socket
+
+    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(info[0], socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(info[4])
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8050,
@@ -129,7 +139,15 @@ def serve(
         Dash debug mode (never in production).
     runner : bool
         Start a :class:`forecast.jobs.LocalRunner` in this process.
+
+    Raises
+    ------
+    OSError
+        The address is in use or not available.
+    SpecError
+        The job store URL cannot be opened.
     """
+    _check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(db)
     local = None

@@ -6,19 +6,30 @@ from typing import Annotated
 
 import typer
 
+from forecast.cli.common import fail
+from forecast.errors import ForecastError
+
 
 def dashboard(
     host: Annotated[
         str, typer.Option(help="Interface to bind (localhost by default).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8050,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8050,
     db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the job store.")] = None,
+    runner: Annotated[
+        bool, typer.Option(help="Run jobs in this process (off: leave them to `forecast worker`).")
+    ] = True,
     debug: Annotated[bool, typer.Option(help="Dash debug mode (never in production).")] = False,
 ) -> None:
-    """Start the dashboard on http://HOST:PORT."""
+    """Start the dashboard on http://HOST:PORT, with an embedded job runner."""
     from dashboard.app import serve
 
-    serve(host=host, port=port, db=db, debug=debug)
+    try:
+        serve(host=host, port=port, db=db, debug=debug, runner=runner)
+    except ForecastError as exc:
+        fail(str(exc))
+    except OSError as exc:  # port in use, address not available
+        fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}; pick another --port.")
 
 
 def register(app: typer.Typer) -> None:
