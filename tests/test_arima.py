@@ -117,3 +117,24 @@ def test_bad_parameters_are_spec_errors():
         AutoARIMA(seasonal_order=(0, 1, 1)).fit(df)
     with pytest.raises(SpecError):
         AutoARIMA().predict(3)
+
+
+@pytest.mark.parametrize("params", [{}, {"order": (1, 1, 0), "seasonal_order": (0, 1, 1)}])
+def test_save_and_load_forecast_exactly_the_same(tmp_path, params):
+    model = AutoARIMA(**params).fit(make_frame(60, series=2))
+    model.save(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "config.json",
+        "weights.safetensors",
+    ]
+    loaded = AutoARIMA.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(model.predict(7, level=90), loaded.predict(7, level=90))
+    pd.testing.assert_frame_equal(model.residuals_, loaded.residuals_)
+    assert loaded.model_strings_ == model.model_strings_ and loaded.n_params_ == model.n_params_
+
+
+def test_load_rejects_other_folders(tmp_path):
+    from forecast.errors import DataError
+
+    with pytest.raises(DataError, match="not a saved model"):
+        AutoARIMA.load(tmp_path)

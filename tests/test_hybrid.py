@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import make_frame
@@ -13,7 +14,7 @@ from forecast.models.base import FORECAST_COLUMNS
 
 
 @pytest.mark.slow
-def test_hybrid_adds_the_residual_forecast_to_arima():
+def test_hybrid_adds_the_residual_forecast_to_arima(tmp_path):
     torch.set_num_threads(1)
     df = make_frame(72, series=2)
     model = make_model("hybrid", horizon=4, epochs=3, nn="gru", nn_params={"hidden_size": 8})
@@ -35,6 +36,10 @@ def test_hybrid_adds_the_residual_forecast_to_arima():
     memory = model.effective_memory()
     assert {"lag", "importance"} <= set(memory.columns)
     assert "gru on its residuals" in model.detail_
+    model.save(tmp_path / "hybrid")
+    loaded = type(model).load(tmp_path / "hybrid")
+    pd.testing.assert_frame_equal(loaded.predict(4, level=80), fc)
+    pd.testing.assert_frame_equal(loaded.residuals_, resid)
 
 
 def test_hybrid_rejects_an_unknown_net():

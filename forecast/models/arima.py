@@ -328,3 +328,106 @@ class AutoARIMA:
         for i, uid in enumerate(self.last_ds_):
             yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
         return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
+
+    # ------------------------------------------------------------------ persistence
+    def _state(self, prefix: str = "arima") -> tuple[dict, dict]:
+        """Config and arrays of the fitted state (shared with the hybrid's model file)."""
+        from forecast.models.arima_io import fits_to_state
+
+        check_fitted(self)
+        fits_config, arrays = fits_to_state(self.fits_, prefix)
+        ds = [
+            self.residuals_.loc[self.residuals_["unique_id"] == uid, "ds"].to_numpy()
+            for uid in self.last_ds_
+        ]
+        arrays[f"{prefix}.lengths"] = np.array([len(d) for d in ds], dtype=np.int64)
+        arrays[f"{prefix}.ds"] = np.concatenate(
+            [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in ds]
+        )
+        config = {
+            "model": self.name,
+            "params": {
+                "season_length": self.season_length,
+                "order": None if self.order is None else list(self.order),
+                "seasonal_order": None
+                if self.seasonal_order is None
+                else list(self.seasonal_order),
+                "engine": self.engine,
+                "stepwise": self.stepwise,
+            },
+            "fitted": {
+                "freq": self.freq_,
+                "m": self.m_,
+                "ids": list(self.last_ds_),
+                "last_ds": [self.last_ds_[u].isoformat() for u in self.last_ds_],
+                "notes": self.notes_,
+                "fits": fits_config,
+            },
+        }
+        return config, arrays
+
+    @classmethod
+    def _from_state(cls, config: dict, arrays: dict, prefix: str = "arima") -> AutoARIMA:
+        from forecast.models.arima_io import fits_from_state
+
+        params = dict(config["params"])
+        for key in ("order", "seasonal_order"):
+            if params.get(key) is not None:
+                params[key] = tuple(params[key])
+        model = cls(**params)
+        fitted = config["fitted"]
+        model.freq_ = fitted["freq"]
+        model.m_ = fitted["m"]
+        model.fits_ = fits_from_state(fitted["fits"], arrays, prefix)
+        ids = fitted["ids"]
+        model.last_ds_ = {u: pd.Timestamp(t) for u, t in zip(ids, fitted["last_ds"], strict=True)}
+        model.model_strings_ = {u: model.fits_[u].label for u in ids}
+        model.n_params_ = {u: int(model.fits_[u].n_params) for u in ids}
+        model.notes_ = dict(fitted["notes"])
+        ds = arrays[f"{prefix}.ds"].astype("datetime64[ns]")
+        bounds = np.concatenate([[0], np.cumsum(arrays[f"{prefix}.lengths"])])
+        model.residuals_ = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "unique_id": u,
+                        "ds": ds[bounds[i] : bounds[i + 1]],
+                        "resid": model.fits_[u].resid,
+                    }
+                )
+                for i, u in enumerate(ids)
+            ],
+            ignore_index=True,
+        )[RESIDUAL_COLUMNS]
+        model.detail_ = model._summary()
+        return model
+
+    def save(self, path) -> None:
+        """Save to a folder (``config.json`` + ``weights.safetensors``); never pickles.
+
+        Parameters
+        ----------
+        path : str or Path
+            Folder to write.
+        """
+        from forecast.models.persistence import write_model_files
+
+        config, arrays = self._state()
+        write_model_files(path, config, arrays)
+
+    @classmethod
+    def load(cls, path) -> AutoARIMA:
+        """Load a model saved by :meth:`save`; it forecasts exactly what the saved one did.
+
+        Raises
+        ------
+        DataError
+            The folder is not a saved ARIMA model.
+        """
+        from forecast.errors import DataError
+        from forecast.models.persistence import read_model_files
+
+        config, arrays = read_model_files(path)
+        if config.get("model") != cls.name:
+            raise DataError(f"'{path}' holds a '{config.get('model')}' model, not arima.")
+        return cls._from_state(config, arrays)

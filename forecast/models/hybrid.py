@@ -172,3 +172,63 @@ class Hybrid:
         if not hasattr(self.nn_, "effective_memory"):
             raise SpecError(f"hybrid: the residual model '{self.nn}' has no effective memory.")
         return self.nn_.effective_memory(None, **kwargs)  # the net saw residuals, not df
+
+    # ------------------------------------------------------------------ persistence
+    def get_params(self) -> dict:
+        """Hyperparameters as given to ``__init__`` (JSON-ready)."""
+        return {
+            "horizon": self.horizon,
+            "input_size": self.input_size,
+            "epochs": self.epochs,
+            "seed": self.seed,
+            "n_seeds": self.n_seeds,
+            "season_length": self.season_length,
+            "nn": self.nn,
+            "arima_params": self.arima_params,
+            "nn_params": self.nn_params,
+        }
+
+    def save(self, path) -> None:
+        """Save to a folder: ARIMA state in ``config.json`` + ``weights.safetensors``, the net
+        in the sub-folder ``residual_net`` (its own safetensors + JSON); never pickles."""
+        from pathlib import Path
+
+        from forecast.models.persistence import write_model_files
+
+        check_fitted(self, "nn_")
+        arima_config, arrays = self.arima_._state("arima")
+        params = self.get_params()
+        if params["arima_params"]:
+            params["arima_params"] = {
+                k: list(v) if isinstance(v, tuple) else v for k, v in params["arima_params"].items()
+            }
+        config = {"model": self.name, "params": params, "arima": arima_config}
+        write_model_files(path, config, arrays)
+        self.nn_.save(Path(path) / "residual_net")
+
+    @classmethod
+    def load(cls, path) -> Hybrid:
+        """Load a hybrid saved by :meth:`save`; it forecasts exactly what the saved one did.
+
+        Raises
+        ------
+        DataError
+            The folder is not a saved hybrid model.
+        """
+        from pathlib import Path
+
+        from forecast.errors import DataError
+        from forecast.models import make_model
+        from forecast.models.persistence import read_model_files
+
+        config, arrays = read_model_files(path)
+        if config.get("model") != cls.name:
+            raise DataError(f"'{path}' holds a '{config.get('model')}' model, not hybrid.")
+        model = cls(**config["params"])
+        model.arima_ = AutoARIMA._from_state(config["arima"], arrays, "arima")
+        model.nn_ = type(make_model(model.nn)).load(Path(path) / "residual_net")
+        model.n_params_ = dict(model.arima_.n_params_)
+        model.last_ds_ = dict(model.arima_.last_ds_)
+        model.freq_ = model.arima_.freq_
+        model.detail_ = f"{model.arima_.detail_} + {model.nn} on its residuals"
+        return model
