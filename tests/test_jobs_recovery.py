@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import psutil
 import pytest
 
@@ -76,7 +77,7 @@ def test_sigkilled_worker_job_is_interrupted_then_rerun_to_done(tmp_path, data_d
         data_dir,
         models=["gru"],
         holdout=0,
-        epochs=60,
+        epochs=40,
         model_params={"gru": {"patience": 0, "batch_size": 8, "hidden_size": 16}},
     )
     worker = _worker(url, "--concurrency", "1")
@@ -114,6 +115,11 @@ def test_sigkilled_worker_job_is_interrupted_then_rerun_to_done(tmp_path, data_d
     assert messages[-1] == "done"
     result = store.result(slow)
     assert len(result.forecasts) == 12 and result.forecasts["yhat"].notna().all()
+    # the model file is an artifact that reloads to the same forecasts
+    from forecast.models.recurrent import GRU
+
+    reloaded = GRU.load(result.artifacts["model:gru"]).predict(12)
+    assert np.allclose(reloaded["yhat"], result.forecasts["yhat"])
     # the finished job is untouched
     after = store.get(quick)
     assert (after.status, after.finished_at, after.attempts) == ("done", before.finished_at, 1)
