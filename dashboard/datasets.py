@@ -11,12 +11,12 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from dashboard import state
+from dashboard.cache import memo
 from forecast.errors import DataError
 
 __all__ = [
@@ -203,7 +203,7 @@ def save_sample(name: str) -> str:
     return save_dataset((state.DATA_DIR / name).read_bytes(), name)
 
 
-@lru_cache(maxsize=16)
+@memo(maxsize=8)
 def _load(digest: str, overrides: Overrides):
     from forecast.io import read_csv
 

@@ -80,3 +80,28 @@ def test_long_series_figures_are_thinned():
     assert sum(len(tr.x) for tr in series.data) <= page.DISPLAY_POINTS
     assert "12,000 points" in series.layout.title.text
     assert max(len(tr.x) for tr in stl.data) <= page.DISPLAY_POINTS
+
+
+def test_memo_computes_once_for_concurrent_callers():
+    import threading
+    import time
+
+    from dashboard.cache import memo
+
+    calls = []
+
+    @memo(maxsize=2)
+    def slow(x):
+        calls.append(x)
+        time.sleep(0.2)
+        return x * 2
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(slow(3))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [6, 6, 6, 6] and calls == [3]
+    slow(1), slow(2), slow(3)  # 3 was evicted (maxsize 2) and is computed again
+    assert calls == [3, 1, 2, 3]

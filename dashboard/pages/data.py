@@ -260,6 +260,9 @@ def render(data: dict | None):
     try:
         df, report = datasets.load_frame(data["hash"], overrides)
         summary = _summary(df, report, data.get("filename") or "upload")
+        from dashboard.pages.diagnostics import prefetch_first
+
+        prefetch_first(data)
         time_col, id_col = report.time_col, report.id_col
         value_cols, freq, fill = report.value_cols, report.freq, report.fill
     except Exception as exc:  # ForecastError shown as is, anything else logged

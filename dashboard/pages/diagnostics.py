@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 from dash import Input, Output, dcc, html, no_update
 
 from dashboard import datasets
+from dashboard.cache import memo, prefetch
 from dashboard.components import (
     FRIENDLY_ERROR,
     card,
@@ -101,7 +100,7 @@ def layout(**_query):
     )
 
 
-@lru_cache(maxsize=32)
+@memo(maxsize=32)
 def _diagnose(digest: str, overrides: datasets.Overrides, uid: str):
     from forecast.diagnostics import diagnose_series
 
@@ -115,6 +114,19 @@ def _diagnose(digest: str, overrides: datasets.Overrides, uid: str):
 def diagnosis(data: dict, uid: str):
     """The (cached) :class:`forecast.diagnostics.SeriesDiagnosis` of one series of a dataset."""
     return _diagnose(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
+
+
+def prefetch_first(data: dict | None) -> None:
+    """Start diagnosing a dataset's first series in the background (called after an upload)."""
+    if not data or not data.get("hash"):
+        return
+
+    def first():
+        _, uid = series_options(data)
+        if uid is not None:
+            diagnosis(data, uid)
+
+    prefetch(first)
 
 
 def series_options(data: dict | None) -> tuple[list[dict], str | None]:

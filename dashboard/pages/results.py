@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
@@ -13,6 +12,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import state
+from dashboard.cache import memo
 from dashboard.components import (
     card,
     data_table,
@@ -162,7 +162,7 @@ def layout(job: str | None = None, **_query):
     )
 
 
-@lru_cache(maxsize=8)
+@memo(maxsize=8)
 def load_result(job_id: str):
     """The (cached) :class:`forecast.jobs.JobResult` of a done job.
 
@@ -287,7 +287,7 @@ def fan_figure(job_id: str | None, uid: str | None, models: list[str] | None):
     )
 
 
-@lru_cache(maxsize=8)
+@memo(maxsize=8)
 def residual_frame(job_id: str) -> pd.DataFrame:
     """In-sample residuals ``model, unique_id, ds, resid`` of a job (empty if not stored)."""
     path = load_result(job_id).artifacts.get("residuals.csv")
@@ -298,7 +298,7 @@ def residual_frame(job_id: str) -> pd.DataFrame:
     return pd.DataFrame({"model": [], "unique_id": [], "ds": pd.to_datetime([]), "resid": []})
 
 
-@lru_cache(maxsize=16)
+@memo(maxsize=16)
 def effective_memory(job_id: str, model: str) -> pd.DataFrame | None:
     """Effective memory of a job's recurrent model (None when its file is missing)."""
     from forecast.models import make_model
@@ -311,7 +311,7 @@ def effective_memory(job_id: str, model: str) -> pd.DataFrame | None:
     return loaded.effective_memory(result.history)
 
 
-@lru_cache(maxsize=16)
+@memo(maxsize=16)
 def history_acf(job_id: str, uid: str | None) -> list[float] | None:
     """ACF (lag 0 first) of one series of a job's training data, or None."""
     from forecast.diagnostics import diagnose_series
