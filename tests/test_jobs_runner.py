@@ -232,3 +232,19 @@ def test_a_crashed_job_process_fails_the_job_not_the_runner(store, data_dir):
     assert "killed by signal 9" in failed.error
     assert store.result(crash) is None
     assert done.attempts == 1
+
+
+def test_progress_moves_within_a_training_step(store, data_dir):
+    job_id = _submit(store, (data_dir / AIR).read_bytes())
+    _, token = store.claim("test:1")
+    reporter = ProgressReporter(store, job_id, token, min_interval=0.0)
+    reporter.progress(1, 4, "snaive done")
+    assert store.get(job_id).progress == 0.25
+    reporter.progress(1, 4, "gru: seed 1/1: epoch 5/10 train loss 0.1")
+    assert store.get(job_id).progress == pytest.approx(1.5 / 4)
+    reporter.progress(1, 4, "gru: seed 2/2: epoch 10/10 train loss 0.1")
+    assert store.get(job_id).progress == pytest.approx(1.99 / 4)
+    assert store.get(job_id).message == "gru: seed 2/2: epoch 10/10 train loss 0.1"
+    assert not reporter.should_stop()
+    store.interrupt(job_id, "gone", max_retries=1)  # the claim is lost: the reporter stops
+    assert reporter.should_stop()

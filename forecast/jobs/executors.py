@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import threading
 import time
@@ -89,6 +90,21 @@ def open_executor(
         yield None
 
 
+_EPOCH = re.compile(r"epoch (\d+)/(\d+)")
+_SEED = re.compile(r"seed (\d+)/(\d+)")
+
+
+def _within_step(message: str) -> float:
+    """Fraction of the current pipeline step done, read from ``seed i/n: epoch k/N`` messages."""
+    epoch = _EPOCH.search(message)
+    if epoch is None:
+        return 0.0
+    k, n_epochs = int(epoch.group(1)), max(int(epoch.group(2)), 1)
+    seed = _SEED.search(message)
+    i, n_seeds = (int(seed.group(1)), max(int(seed.group(2)), 1)) if seed else (1, 1)
+    return min(((i - 1) + k / n_epochs) / n_seeds, 0.99)
+
+
 class ProgressReporter:
     """``progress`` and ``should_stop`` callables of one claimed job, backed by the store.
 
@@ -131,7 +147,7 @@ class ProgressReporter:
         if not new_step and step < total and now - self._last_write < self.min_interval:
             return
         self._last_write, self._last_step = now, step
-        fraction = step / total if total else 0.0
+        fraction = (step + _within_step(str(message))) / total if total else 0.0
         if not self.store.report_progress(self.job_id, self.token, fraction, str(message)):
             self._stop = True
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import psutil
 
 from forecast.jobs.executors import execute_job
-from forecast.jobs.store import JobStore, worker_name
+from forecast.jobs.store import JobStore
 
 __all__ = ["LocalRunner"]
 
@@ -50,6 +50,11 @@ def _pid_alive(pid: int) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
         return False
+
+
+def worker_name() -> str:
+    """``host:pid`` of this process (how runners name themselves in the store)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class LocalRunner:
