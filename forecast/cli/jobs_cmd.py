@@ -8,6 +8,7 @@ Every command takes ``--db URL`` (default ``$FORECAST_DB``, else SQLite at
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -318,6 +319,7 @@ def worker(
     except ForecastError as exc:
         fail(str(exc))
     signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     print(
         f"worker {runner.name} serving {store.url}" + (f" via {dask}" if dask else ""),
         file=sys.stderr,

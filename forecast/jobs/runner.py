@@ -19,6 +19,7 @@ Several runners, in several processes or on several machines sharing one store, 
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import socket
@@ -31,7 +32,9 @@ import psutil
 from forecast.jobs.executors import execute_job
 from forecast.jobs.store import JobStore
 
-__all__ = ["LocalRunner"]
+__all__ = ["LocalRunner", "worker_name"]
+
+log = logging.getLogger(__name__)
 
 #: Modules the forkserver imports once, so each job starts in milliseconds.
 _PRELOAD = ["forecast.jobs.executors", "forecast.io", "forecast.pipeline"]
@@ -220,14 +223,19 @@ class LocalRunner:
             elif job.heartbeat_at is None or now - job.heartbeat_at.timestamp() > self.stale_after:
                 reason = f"no heartbeat from worker {job.worker} for over {self.stale_after:.0f} s"
             if reason is not None:
-                self.store.interrupt(job.id, reason, max_retries=self.max_retries)
+                status = self.store.interrupt(job.id, reason, max_retries=self.max_retries)
+                log.warning("job %s: interrupted, %s; now %s", job.id, reason, status)
                 recovered.append(job.id)
         return recovered
 
     # ---------------------------------------------------------------- the loop
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            self._tick()
+            try:
+                self._tick()
+            except Exception:  # e.g. the database briefly unreachable: log, retry next round
+                log.exception("job runner %s: round failed; retrying", self.name)
+                self._stopping.wait(max(self.poll_interval, 2.0))
             self._stopping.wait(self.poll_interval)
 
     def _tick(self) -> bool:
@@ -266,6 +274,7 @@ class LocalRunner:
         )
         process.start()
         self._active[job_id] = _Active(process, token)
+        log.info("job %s: started (process %s)", job_id, process.pid)
 
     def _reap(self) -> None:
         for job_id, act in list(self._active.items()):
@@ -276,8 +285,9 @@ class LocalRunner:
             del self._active[job_id]
             self.finished.append(job_id)
             job = self.store.get(job_id)
-            if job.status != "running":
-                continue  # the child stored its outcome
+            if job.status != "running":  # the child stored its outcome
+                log.info("job %s: %s%s", job_id, job.status, f" ({job.error})" if job.error else "")
+                continue
             if job.cancel_requested:
                 self.store.finish(job_id, act.token, "cancelled")
             elif code is not None and code < 0:
