@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
-from collections.abc import Callable
 
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
 from dash import dash_table, dcc, html
-from dash.exceptions import PreventUpdate
 
 from forecast.errors import ForecastError
 
@@ -23,7 +20,6 @@ __all__ = [
     "empty_state",
     "error_alert",
     "figure",
-    "guard",
     "plot",
     "table_records",
     "user_message",
@@ -49,37 +45,6 @@ def error_alert(message: str, *, color: str = "danger", id: str | None = None) -
     """A dismissable alert holding one message (never a traceback)."""
     kwargs = {"id": id} if id else {}
     return dbc.Alert(message, color=color, dismissable=True, className="mb-2", **kwargs)
-
-
-def guard(*fallback: Callable[[str], object]) -> Callable:
-    """Decorate a callback so that no exception ever reaches the browser.
-
-    Parameters
-    ----------
-    *fallback : callable
-        One function per output: given the message, returns that output's value. A
-        ``ForecastError``'s message is shown as is; anything else is logged with its traceback
-        and replaced by :data:`FRIENDLY_ERROR`.
-    """
-
-    def wrap(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def inner(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except PreventUpdate:
-                raise
-            except ForecastError as exc:
-                message = str(exc)
-            except Exception:
-                log.exception("callback %s failed", fn.__name__)
-                message = FRIENDLY_ERROR
-            values = tuple(f(message) for f in fallback)
-            return values[0] if len(values) == 1 else values
-
-        return inner
-
-    return wrap
 
 
 def card(title: str, body, *, footer=None, class_name: str = "mb-3") -> dbc.Card:

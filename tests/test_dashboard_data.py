@@ -137,3 +137,15 @@ def test_app_serves_every_page():
     assert "air_passengers.csv" in str(layout)  # the sample is pre-selected
     create_app()  # building a second app in one process works (tests, WSGI)
     assert client.get("/assets/00-bootstrap-5.3.8.min.css").status_code == 200
+
+
+def test_unexpected_errors_show_a_friendly_line_and_are_logged(monkeypatch, caplog):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("internal detail that users must not see")
+
+    monkeypatch.setattr(datasets, "load_frame", broken)
+    with caplog.at_level("ERROR", logger="dashboard"):
+        out = data_page.render(default_dataset())
+    text = _text(out[0])
+    assert "went wrong on our side" in text and "internal detail" not in text
+    assert "internal detail" in caplog.text  # the details go to the server log

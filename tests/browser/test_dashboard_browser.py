@@ -40,7 +40,12 @@ def text_of(driver, css: str) -> str:
 def upload(driver, path: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(path))
+    box = wait_for(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"),
+        what="the upload box",
+    )
+    box[0].send_keys(str(path))
 
 
 def fresh(driver, url: str) -> None:
@@ -125,15 +130,19 @@ def nav(driver, name: str) -> None:
     driver.find_element(By.ID, f"nav-{name}").click()
 
 
-def test_diagnostics_page_shows_acf(driver, app_url, shot):
+def test_upload_airline_then_diagnostics_shows_acf(driver, app_url, shot):
     from selenium.webdriver.common.by import By
 
     fresh(driver, app_url)
-    wait_for(
+    upload(driver, DATA / "sunspots_yearly.csv")  # away from the pre-selected sample first
+    wait_for(driver, lambda d: "sunspots" in text_of(d, "#inferred-summary"), what="sunspots")
+    upload(driver, DATA / "air_passengers.csv")
+    summary = wait_for(
         driver,
-        lambda d: "air_passengers.csv" in text_of(d, "#inferred-summary"),
-        what="the data summary",
+        lambda d: (t := text_of(d, "#inferred-summary")) and "air_passengers" in t and t,
+        what="the airline summary",
     )
+    assert "Month" in summary and "MS (season length 12)" in summary and "144" in summary
     nav(driver, "diagnostics")
     wait_for(
         driver,
