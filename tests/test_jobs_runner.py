@@ -152,7 +152,7 @@ def test_cancel_stops_a_running_neural_job_and_it_never_turns_done(store, data_d
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_the_same_result(store):
+def test_dask_local_cluster_and_process_pool_give_the_same_result(store):
     from distributed import LocalCluster
 
     rng = np.random.default_rng(0)
@@ -166,6 +166,8 @@ def test_dask_local_cluster_gives_the_same_result(store):
     fields = {"models": ["snaive", "arima"], "holdout": 6, "horizon": 6}
     local_id = _submit(store, raw, "panel.csv", **fields)
     LocalRunner(store).run_until_idle(timeout=120)
+    pool_id = _submit(store, raw, "panel.csv", **(fields | {"models": ["snaive"]}))
+    LocalRunner(store, pool_workers=2).run_until_idle(timeout=120)  # no numba JIT in the pool
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -173,7 +175,7 @@ def test_dask_local_cluster_gives_the_same_result(store):
         LocalRunner(store, dask_address=cluster.scheduler_address).run_until_idle(timeout=120)
         n_workers = len(cluster.scheduler_info["workers"])
     assert n_workers == 2
-    local, dist = store.result(local_id), store.result(dask_id)
+    local, dist, pool = store.result(local_id), store.result(dask_id), store.result(pool_id)
     assert store.get(dask_id).status == "done", store.get(dask_id).error
     assert local.leaderboard["error"].isna().all()
     assert len(dist.forecasts) == 6 * 6 * 2
@@ -184,6 +186,8 @@ def test_dask_local_cluster_gives_the_same_result(store):
     # "detail" (ARIMA's chosen orders) is per chunk on Dask; every score must match
     scores = ["model", "mae", "rmse", "smape", "mase", "coverage", "ljung_box_pvalue", "rank"]
     pd.testing.assert_frame_equal(local.leaderboard[scores], dist.leaderboard[scores])
+    snaive = local.forecasts[local.forecasts["model"] == "snaive"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(snaive, pool.forecasts)
 
 
 def test_recover_uses_dead_pid_or_stale_heartbeat(store, data_dir):
