@@ -86,12 +86,21 @@ def test_failures_end_failed_with_readable_messages(store, data_dir):
     bad_spec = _submit(store, (data_dir / AIR).read_bytes(), holdout=500)
     gone = _submit(store, (data_dir / "sunspots_yearly.csv").read_bytes(), "sun.csv", holdout=0)
     Path(store.get(gone).spec.dataset_path).unlink()
+    params = _submit(
+        store,
+        (data_dir / AIR).read_bytes(),
+        models=["snaive", "naive"],
+        model_params={"snaive": {"bogus": 1}, "naive": {"bogus": 2}},
+    )
     LocalRunner(store, concurrency=2).run_until_idle(timeout=60)
-    jobs = {k: store.get(v) for k, v in {"csv": bad_csv, "spec": bad_spec, "gone": gone}.items()}
+    named = {"csv": bad_csv, "spec": bad_spec, "gone": gone, "params": params}
+    jobs = {k: store.get(v) for k, v in named.items()}
     assert {j.status for j in jobs.values()} == {"failed"}
     assert "Column 'sales'" in jobs["csv"].error and "'abc' is not a number" in jobs["csv"].error
     assert "holdout 500" in jobs["spec"].error
     assert "no longer stored" in jobs["gone"].error
+    assert jobs["params"].error.startswith("every model failed: snaive: ")
+    assert "naive: " in jobs["params"].error and "bogus" in jobs["params"].error
     for j in jobs.values():
         assert store.result(j.id) is None
         assert "Traceback" not in j.error

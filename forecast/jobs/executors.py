@@ -375,12 +375,13 @@ def execute_job(
     except ForecastError as exc:
         store.finish(job_id, token, "failed", str(exc))
     except Exception as exc:
-        detail = traceback.format_exc(limit=8)
+        store.add_event(job_id, "warning", traceback.format_exc(limit=8))
         store.finish(
             job_id,
             token,
             "failed",
-            f"internal error ({type(exc).__name__}: {exc}); this is a bug, please report it.\n{detail}",
+            f"internal error ({type(exc).__name__}: {exc}); this is a bug, please report it "
+            "with the traceback from `forecast jobs show`.",
         )
     finally:
         store.close()
