@@ -133,3 +133,26 @@ def test_results_of_a_finished_job(tmp_path):
 
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(models_zip["content"]))).namelist()
     assert names and all(n.startswith("esn/") for n in names)
+
+
+@pytest.mark.slow
+def test_failed_job_shows_its_readable_error():
+    from dashboard import datasets
+    from forecast.jobs import LocalRunner
+
+    # weekly CO2 has gaps; without a gap policy the models refuse the data
+    data = {
+        "hash": datasets.save_sample("co2_weekly.csv"),
+        "filename": "co2_weekly.csv",
+        "overrides": {},
+    }
+    assert run_page.defaults(data)["gaps"] > 0
+    job_id = run_page.submit(data, {**FORM, "horizon": 4, "holdout": 4})
+    LocalRunner(state.get_store()).run_until_idle(timeout=120)
+    record = state.get_store().get(job_id)
+    assert record.status == "failed"
+    assert "59 missing values" in record.error
+    table = _texts(jobs_page.jobs_table())
+    assert record.error in table and "failed" in table  # the row shows the readable reason
+    with pytest.raises(SpecError, match="is failed; results appear when it is done"):
+        results_page.load_result(job_id)

@@ -192,6 +192,8 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     )
     no_traceback(driver)
     shot("06-jobs-done")
+    driver.refresh()  # the list comes from the job store: it survives a reload
+    wait_for(driver, lambda d: job_id in text_of(d, "#jobs-list"), what="the job after reload")
     driver.find_element(By.LINK_TEXT, "Results").click()
     board = wait_for(driver, lambda d: text_of(d, "#leaderboard-table"), what="the leaderboard")
     for model in ("snaive", "lstm", "esn"):
