@@ -68,6 +68,10 @@ def test_job_runs_end_to_end_like_the_pipeline(store, data_dir):
     assert len(res.history) == 144 - 12
     saved = pd.read_csv(res.artifacts["forecasts.csv"])
     assert np.allclose(saved["yhat"], direct.forecasts["yhat"])
+    resid = pd.read_csv(res.artifacts["residuals.csv"])
+    assert list(resid.columns) == ["model", "unique_id", "ds", "resid"]
+    want = direct.residuals["snaive"]["resid"].to_numpy()
+    assert np.allclose(resid.loc[resid["model"] == "snaive", "resid"], want, equal_nan=True)
     messages = [e["message"] for e in store.events(job_id)]
     assert messages[0] == "queued"
     assert messages[1].startswith("running on ")
