@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
