@@ -338,8 +338,15 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
         return None, empty_figure("Pick a model."), empty_figure("")
     result = load_result(job_id)
     check = (result.residual_checks or {}).get(model) or {}
-    verdict = check.get("verdict") or "no residual check"
-    white = check.get("white")
+    series_check = (check.get("series") or {}).get(str(uid)) if uid is not None else None
+    shown = series_check or check
+    verdict = shown.get("verdict") or "no residual check"
+    white = shown.get("white")
+    if series_check and check.get("n_series", 1) > 1:
+        verdict = (
+            f"{uid}: {verdict} — over all {check['n_series']} series, "
+            f"{check.get('n_white', 0)} look white."
+        )
     color = "success" if white else ("warning" if white is False else "secondary")
     verdict_view = dbc.Alert(
         [html.Strong(f"{model}: "), verdict],
