@@ -110,7 +110,7 @@ def forecast_figure(
                     y=list(part["hi"]) + list(part["lo"][::-1]),
                     fill="toself",
                     fillcolor=_rgba(color, 0.15),
-                    mode="lines",  # plotly adds markers to short traces by default
+                    mode="none",  # fill only: plotly adds markers to short traces by default
                     line={"width": 0},
                     name=f"{name} {level:g}%",
                     legendgroup=name,
