@@ -8,7 +8,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from dashboard import state
+from dashboard import job_results, state
 from dashboard.app import default_dataset
 from dashboard.pages import jobs as jobs_page
 from dashboard.pages import results as results_page
@@ -109,7 +109,7 @@ def test_results_of_a_finished_job(tmp_path):
     job_id = run_page.submit(default_dataset(), {**FORM, "models": ["snaive", "esn"], "epochs": 2})
     LocalRunner(state.get_store()).run_until_idle(timeout=240)
     assert state.get_store().get(job_id).status == "done"
-    options = results_page.job_options()
+    options = job_results.job_options()
     assert results_page.pick_job(options, None, None) == job_id
     assert results_page.pick_job(options, "unknown", job_id) == job_id
     alert, summary, _series, uid, _models, ticked, board, _resid, first = results_page.job_views(
@@ -122,13 +122,13 @@ def test_results_of_a_finished_job(tmp_path):
     assert board.sort_action == "native"
     verdict, _, _memory = results_page.residual_views(job_id, first)
     assert first in _texts(verdict)
-    payload = results_page.download_forecasts(job_id)
+    payload = job_results.download_forecasts(job_id)
     frame = pd.read_csv(io.StringIO(payload["content"]))
     assert list(frame.columns) == ["unique_id", "ds", "model", "yhat", "lo", "hi"]
     assert len(frame) == 2 * 12
-    board_csv = pd.read_csv(io.StringIO(results_page.download_leaderboard(job_id)["content"]))
+    board_csv = pd.read_csv(io.StringIO(job_results.download_leaderboard(job_id)["content"]))
     assert set(board_csv["model"]) == {"snaive", "esn"}
-    models_zip = results_page.download_models(job_id)
+    models_zip = job_results.download_models(job_id)
     import base64
 
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(models_zip["content"]))).namelist()
@@ -155,4 +155,4 @@ def test_failed_job_shows_its_readable_error():
     table = _texts(jobs_page.jobs_table())
     assert record.error in table and "failed" in table  # the row shows the readable reason
     with pytest.raises(SpecError, match="is failed; results appear when it is done"):
-        results_page.load_result(job_id)
+        job_results.load_result(job_id)
