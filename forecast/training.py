@@ -253,11 +253,11 @@ def train_module(
 
 
 def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps: int):
-    if cfg.schedule == "onecycle":
+    if cfg.schedule == "onecycle" and cfg.epochs * steps >= 10:
         return torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps, pct_start=0.25
         )
-    if cfg.schedule == "cosine":
+    if cfg.schedule in {"cosine", "onecycle"}:  # one-cycle needs a few steps to warm up
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps)
     return None
 

@@ -144,8 +144,14 @@ def test_training_stops_when_asked_and_reports_progress():
         make_model("lstm", horizon=3, hidden_size=4, epochs=50, n_seeds=2, threads=1).fit(
             df, progress=lambda s, t, m: seen.append((s, t, m)), should_stop=lambda: len(seen) >= 3
         )
-    assert [s[:2] for s in seen] == [(1, 100), (2, 100), (3, 100)]
-    assert seen[0][2].startswith("seed 1/2: epoch 1/50")
+    # two seeds, each an early-stopped fit and a refit on every window: 4 runs of 50 epochs
+    assert [s[:2] for s in seen] == [(1, 200), (2, 200), (3, 200)]
+    assert seen[0][2].startswith("seed 1/2 fit: epoch 1/50")
+    seen.clear()
+    make_model("lstm", horizon=3, hidden_size=4, epochs=2, refit=False, threads=1).fit(
+        df, progress=lambda s, t, m: seen.append((s, t, m))
+    )
+    assert [s[:2] for s in seen] == [(1, 2), (2, 2)] and seen[0][2].startswith("seed 1/1: epoch")
 
 
 def test_horizon_none_trains_at_first_predict_and_longer_horizons_extend():

@@ -106,7 +106,7 @@ class ESN(WindowedForecaster):
         normalize: str = "last",
         deseasonalize: bool | str = "auto",
         val_windows: int | None = None,
-        refit: bool = False,
+        refit: bool = True,
         threads: int | None = None,
         device: str | None = None,
     ) -> None:

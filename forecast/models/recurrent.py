@@ -132,7 +132,8 @@ class RecurrentForecaster(WindowedForecaster):
     refit : bool
         After early stopping, train again (same seed) on every window, validation tail
         included, for the number of epochs early stopping kept; intervals stay calibrated by
-        the first fit, which never saw the tail.
+        the first fit, which never saw the tail. On by default: the most recent points matter
+        most (M3 monthly LSTM with skip: 14.15 -> 14.00 sMAPE) at twice the training time.
     threads : int or None
         ``torch.set_num_threads`` during training and prediction.
     device : str or None
@@ -168,7 +169,7 @@ class RecurrentForecaster(WindowedForecaster):
         normalize: str = "last",
         deseasonalize: bool | str = "auto",
         val_windows: int | None = None,
-        refit: bool = False,
+        refit: bool = True,
         threads: int | None = None,
         device: str | None = None,
     ) -> None:
