@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import state
@@ -71,6 +71,7 @@ def layout(job: str | None = None, **_query):
     return html.Div(
         [
             dcc.Store(id="results-query", data=job),
+            dcc.Interval(id="results-tick", interval=5000),
             html.H1("Results", className="h4"),
             dbc.Row(
                 [
@@ -318,14 +319,22 @@ def register(app) -> None:
         Output("results-job", "options"),
         Output("results-job", "value"),
         Input("results-query", "data"),
+        Input("results-tick", "n_intervals"),
         State("job-id", "data"),
+        State("results-job", "options"),
+        State("results-job", "value"),
     )
-    def _jobs(query, current):
+    def _jobs(query, _tick, current, shown, selected):
         try:
             options = job_options()
         except Exception as exc:
             _error(exc)
             return [], None
+        if ctx.triggered_id == "results-tick":  # a job finished meanwhile: list it, keep the pick
+            if options == shown:
+                raise PreventUpdate
+            ids = [o["value"] for o in options]
+            return options, no_update if selected in ids else pick_job(options, None, current)
         return options, pick_job(options, query, current)
 
     @app.callback(
