@@ -149,3 +149,14 @@ def test_unexpected_errors_show_a_friendly_line_and_are_logged(monkeypatch, capl
     text = _text(out[0])
     assert "went wrong on our side" in text and "internal detail" not in text
     assert "internal detail" in caplog.text  # the details go to the server log
+
+
+def test_binary_header_only_and_empty_uploads_get_readable_messages():
+    binary = datasets.save_dataset(bytes(range(256)) * 8, "sheet.csv")
+    out = data_page.render({"hash": binary, "filename": "sheet.csv", "overrides": {}})
+    assert "not text" in _text(out[0]) and "Export the sheet as CSV" in _text(out[0])
+    header = datasets.save_dataset(b"a,b\n", "h.csv")
+    out = data_page.render({"hash": header, "filename": "h.csv", "overrides": {}})
+    assert _text(out[0]).startswith("h.csv: The file has a header (a, b) but no data rows")
+    with pytest.raises(DataError, match="empty"):
+        data_page.choose_dataset("upload", upload_contents(b""), "e.csv", None, {}, None)
