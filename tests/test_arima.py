@@ -138,3 +138,15 @@ def test_load_rejects_other_folders(tmp_path):
 
     with pytest.raises(DataError, match="not a saved model"):
         AutoARIMA.load(tmp_path)
+
+
+def test_long_seasons_use_stl_plus_arima_and_round_trip(tmp_path):
+    df = make_frame(160, freq="W-SUN", season=52)
+    model = AutoARIMA().fit(df)
+    label = model.model_strings_["s0"]
+    assert label.startswith("STL[52] + ARIMA(") and model.fits_["s0"].seasonal_order == (0, 0, 0)
+    fc = model.predict(52)
+    truth = make_frame(212, freq="W-SUN", season=52, noise=0.0)["y"].to_numpy()[160:]
+    assert np.mean(np.abs(fc["yhat"].to_numpy() - truth)) < 4.0  # the yearly wave is kept
+    model.save(tmp_path / "w")
+    pd.testing.assert_frame_equal(AutoARIMA.load(tmp_path / "w").predict(10), model.predict(10))

@@ -152,6 +152,30 @@ class _StatsforecastFit:
         return np.asarray(out["mean"], float), np.asarray(lo, float), np.asarray(hi, float)
 
 
+class _SeasonalAdjustedFit:
+    """Long seasons (``m > max_season``, e.g. weekly data with m = 52): an STL decomposition
+    removes the seasonal pattern, a non-seasonal ARIMA models the adjusted series, and the
+    forecast adds the last seasonal cycle back (R's ``stlf``). Seasonal ARIMA with m = 52 costs
+    minutes per series; this costs seconds."""
+
+    def __init__(self, y, m, inner_factory):
+        from statsmodels.tsa.seasonal import STL
+
+        seasonal = np.asarray(STL(y, period=m, robust=True).fit().seasonal, dtype=float)
+        self.season = seasonal[-m:].copy()
+        self.inner = inner_factory(y - seasonal)
+        self.m = m
+        self.order, self.seasonal_order = self.inner.order, (0, 0, 0)
+        self.label = f"STL[{m}] + {self.inner.label}"
+        self.n_params = self.inner.n_params
+        self.resid = self.inner.resid
+
+    def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mean, lo, hi = self.inner.forecast(h, level)
+        add = self.season[np.arange(h) % self.m]
+        return mean + add, lo + add, hi + add
+
+
 class AutoARIMA:
     """Seasonal ARIMA with automatic order selection per series.
 
@@ -168,6 +192,9 @@ class AutoARIMA:
         Engine of the automatic search (see the module docstring).
     stepwise : bool
         Stepwise search (True) or a wider search (statsforecast engine only).
+    max_season : int
+        Longest period modelled inside the ARIMA; a longer one (weekly data, m = 52) is removed
+        by STL first and added back to a non-seasonal ARIMA's forecast (``STL[52] + ARIMA(...)``).
 
     Attributes
     ----------
@@ -188,12 +215,14 @@ class AutoARIMA:
         seasonal_order: tuple[int, int, int] | None = None,
         engine: str = "statsforecast",
         stepwise: bool = True,
+        max_season: int = 24,
     ) -> None:
         self.season_length = season_length
         self.order = order
         self.seasonal_order = seasonal_order
         self.engine = engine
         self.stepwise = stepwise
+        self.max_season = max_season
 
     def _check_params(self) -> None:
         if self.engine not in _ENGINES:
@@ -211,8 +240,20 @@ class AutoARIMA:
                     f"arima: {label} must be three whole numbers between 0 and 5, e.g. (0, 1, 1); "
                     f"got {value!r}."
                 )
+        if not isinstance(self.max_season, (int, np.integer)) or self.max_season < 1:
+            raise SpecError(
+                f"arima: max_season must be a whole number >= 1, got {self.max_season!r}."
+            )
         if self.seasonal_order is not None and self.order is None:
             raise SpecError("arima: seasonal_order needs order too (or neither, to search).")
+
+    def _search(self, y: np.ndarray, m: int):
+        """Automatic order selection with the chosen engine."""
+        if self.engine == "statsforecast":
+            return _StatsforecastFit(y, m, stepwise=self.stepwise)
+        from forecast.models.arima_search import stepwise_search
+
+        return stepwise_search(y, m)
 
     def _fit_one(self, y: np.ndarray, m: int) -> tuple[object, str]:
         """Fit one series; return the fit and a note ('' unless a fallback was taken)."""
@@ -223,15 +264,13 @@ class AutoARIMA:
             if self.order is not None:
                 seasonal = tuple(self.seasonal_order or (0, 0, 0)) if seasonal_ok else (0, 0, 0)
                 return _SarimaxFit(y, self.order, seasonal, m_eff), ""
-            if self.engine == "statsforecast":
-                return _StatsforecastFit(y, m_eff, stepwise=self.stepwise), ""
-            from forecast.models.arima_search import stepwise_search
-
-            return stepwise_search(y, m_eff), ""
+            if m_eff > self.max_season:
+                return _SeasonalAdjustedFit(y, m_eff, lambda x: self._search(x, 1)), ""
+            return self._search(y, m_eff), ""
         except Exception as exc:  # any engine failure: fall back to a simpler order
             failure = f"{type(exc).__name__}: {str(exc)[:120]}"
         candidates = []
-        if seasonal_ok:
+        if seasonal_ok and m_eff <= self.max_season:
             candidates.append(((0, 1, 1), (0, 1, 1)))
         candidates += [((0, 1, 1), (0, 0, 0)), ((0, 1, 0), (0, 0, 0))]
         for order, seasonal in candidates:
@@ -354,6 +393,7 @@ class AutoARIMA:
                 else list(self.seasonal_order),
                 "engine": self.engine,
                 "stepwise": self.stepwise,
+                "max_season": self.max_season,
             },
             "fitted": {
                 "freq": self.freq_,

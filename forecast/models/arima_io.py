@@ -53,92 +53,99 @@ def _unflatten(obj, arrays: dict[str, np.ndarray]):
     return obj
 
 
+def _fit_to_state(fit, name: str, arrays: dict[str, np.ndarray]) -> dict:
+    from forecast.models.arima import _SarimaxFit, _SeasonalAdjustedFit, _StatsforecastFit
+
+    entry = {
+        "label": fit.label,
+        "order": list(fit.order),
+        "seasonal_order": list(fit.seasonal_order),
+        "n_params": int(fit.n_params),
+    }
+    arrays[f"{name}.resid"] = np.asarray(fit.resid, dtype=np.float64)
+    if isinstance(fit, _StatsforecastFit):
+        entry["kind"] = "statsforecast"
+        entry["season_length"] = int(fit.model.season_length)
+        entry["state"] = _flatten(fit.model.model_, f"{name}.state", arrays)
+    elif isinstance(fit, _SarimaxFit):
+        arrays[f"{name}.y"] = np.asarray(fit.res.model.endog, dtype=np.float64).ravel()
+        arrays[f"{name}.params"] = np.asarray(fit.res.params, dtype=np.float64)
+        entry.update(kind="statsmodels", m=int(fit.m), trend=fit.res.model.trend)
+    elif isinstance(fit, _SeasonalAdjustedFit):
+        arrays[f"{name}.season"] = np.asarray(fit.season, dtype=np.float64)
+        entry.update(
+            kind="stl", m=int(fit.m), inner=_fit_to_state(fit.inner, f"{name}.inner", arrays)
+        )
+    else:  # pragma: no cover - no other fit kinds exist
+        raise TypeError(f"cannot save a {type(fit).__name__}")
+    return entry
+
+
+def _fit_from_state(entry: dict, name: str, arrays: dict[str, np.ndarray]):
+    from statsforecast.models import AutoARIMA as SFAutoARIMA
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    from forecast.models.arima import _SarimaxFit, _SeasonalAdjustedFit, _StatsforecastFit
+
+    if entry["kind"] == "statsforecast":
+        fit = object.__new__(_StatsforecastFit)
+        fit.model = SFAutoARIMA(season_length=entry["season_length"])
+        fit.model.model_ = _unflatten(entry["state"], arrays)
+    elif entry["kind"] == "statsmodels":
+        fit = object.__new__(_SarimaxFit)
+        order, seasonal = tuple(entry["order"]), tuple(entry["seasonal_order"])
+        m = entry["m"]
+        seasonal4 = (*seasonal, m) if m > 1 and any(seasonal) else (0, 0, 0, 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = SARIMAX(
+                arrays[f"{name}.y"],
+                order=order,
+                seasonal_order=seasonal4,
+                trend=entry["trend"],
+                enforce_stationarity=True,
+                enforce_invertibility=True,
+            )
+            fit.res = model.filter(arrays[f"{name}.params"])
+        fit.m = m
+    else:
+        fit = object.__new__(_SeasonalAdjustedFit)
+        fit.inner = _fit_from_state(entry["inner"], f"{name}.inner", arrays)
+        fit.season = np.array(arrays[f"{name}.season"])
+        fit.m = entry["m"]
+    fit.order, fit.seasonal_order = tuple(entry["order"]), tuple(entry["seasonal_order"])
+    fit.label = entry["label"]
+    fit.n_params = entry["n_params"]
+    fit.resid = np.array(arrays[f"{name}.resid"])
+    return fit
+
+
 def fits_to_state(fits: dict[str, object], prefix: str = "arima") -> tuple[dict, dict]:
     """Describe per-series ARIMA fits for a model file.
 
     Parameters
     ----------
     fits : dict of str to fit
-        ``AutoARIMA.fits_`` (statsforecast or statsmodels fits).
+        ``AutoARIMA.fits_`` (statsforecast, statsmodels or STL-adjusted fits).
     prefix : str
         Name prefix of the arrays.
 
     Returns
     -------
     config : dict
-        JSON-ready, one entry per series.
+        JSON-ready, one entry per series (``index`` names its arrays).
     arrays : dict of str to ndarray
     """
-    from forecast.models.arima import _SarimaxFit, _StatsforecastFit
-
     arrays: dict[str, np.ndarray] = {}
     config = {}
     for i, (uid, fit) in enumerate(fits.items()):
-        name = f"{prefix}.{i}"
-        common = {
-            "label": fit.label,
-            "order": list(fit.order),
-            "seasonal_order": list(fit.seasonal_order),
-            "n_params": int(fit.n_params),
-        }
-        arrays[f"{name}.resid"] = np.asarray(fit.resid, dtype=np.float64)
-        if isinstance(fit, _StatsforecastFit):
-            state = _flatten(fit.model.model_, f"{name}.state", arrays)
-            config[uid] = {
-                "kind": "statsforecast",
-                "season_length": int(fit.model.season_length),
-                "state": state,
-                **common,
-            }
-        elif isinstance(fit, _SarimaxFit):
-            arrays[f"{name}.y"] = np.asarray(fit.res.model.endog, dtype=np.float64).ravel()
-            arrays[f"{name}.params"] = np.asarray(fit.res.params, dtype=np.float64)
-            config[uid] = {
-                "kind": "statsmodels",
-                "m": int(fit.m),
-                "trend": fit.res.model.trend,
-                **common,
-            }
-        else:  # pragma: no cover - no other fit kinds exist
-            raise TypeError(f"cannot save a {type(fit).__name__}")
-        config[uid]["index"] = i
+        config[uid] = {**_fit_to_state(fit, f"{prefix}.{i}", arrays), "index": i}
     return config, arrays
 
 
 def fits_from_state(config: dict, arrays: dict[str, np.ndarray], prefix: str = "arima") -> dict:
     """Rebuild per-series fits written by :func:`fits_to_state` (same forecasts)."""
-    from statsforecast.models import AutoARIMA as SFAutoARIMA
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    from forecast.models.arima import _SarimaxFit, _StatsforecastFit
-
-    fits = {}
-    for uid, entry in config.items():
-        name = f"{prefix}.{entry['index']}"
-        if entry["kind"] == "statsforecast":
-            fit = object.__new__(_StatsforecastFit)
-            fit.model = SFAutoARIMA(season_length=entry["season_length"])
-            fit.model.model_ = _unflatten(entry["state"], arrays)
-        else:
-            fit = object.__new__(_SarimaxFit)
-            order, seasonal = tuple(entry["order"]), tuple(entry["seasonal_order"])
-            m = entry["m"]
-            seasonal4 = (*seasonal, m) if m > 1 and any(seasonal) else (0, 0, 0, 0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = SARIMAX(
-                    arrays[f"{name}.y"],
-                    order=order,
-                    seasonal_order=seasonal4,
-                    trend=entry["trend"],
-                    enforce_stationarity=True,
-                    enforce_invertibility=True,
-                )
-                fit.res = model.filter(arrays[f"{name}.params"])
-            fit.m = m
-        fit.order, fit.seasonal_order = tuple(entry["order"]), tuple(entry["seasonal_order"])
-        fit.label = entry["label"]
-        fit.n_params = entry["n_params"]
-        fit.resid = np.array(arrays[f"{name}.resid"])
-        fits[uid] = fit
-    return fits
+    return {
+        uid: _fit_from_state(entry, f"{prefix}.{entry['index']}", arrays)
+        for uid, entry in config.items()
+    }
