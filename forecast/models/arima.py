@@ -11,6 +11,10 @@ Engines (chosen by measurement, see ``benchmarks/arima_vs_statsforecast.py`` and
 - Fixed orders typed by a user (``order=(p, d, q)``, ``seasonal_order=(P, D, Q)``) are fitted
   with ``SARIMAX`` directly.
 
+Long seasons (``m > max_season``, default 24: weekly data with m = 52) are removed by STL and
+the adjusted series gets a non-seasonal ARIMA (``STL[52] + ARIMA(2,1,2)``, R's ``stlf``): a
+seasonal ARIMA with m = 52 costs minutes per series, this seconds.
+
 Robustness: when a fit fails, the series falls back to a simpler order —
 ``(0,1,1)(0,1,1)[m]`` (airline), then ``(0,1,1)``, then the naive random walk ``(0,1,0)`` — and
 the fallback is recorded in ``notes_[uid]`` and ``detail_``.
