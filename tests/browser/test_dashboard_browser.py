@@ -227,3 +227,73 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     frame = pd.read_csv(path)
     assert list(frame.columns) == ["unique_id", "ds", "model", "yhat", "lo", "hi"]
     assert set(frame["model"]) == {"snaive", "lstm", "esn"} and len(frame) == 36
+
+
+def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
+    from selenium.webdriver.common.by import By
+
+    fresh(driver, app_url)
+    wait_for(
+        driver,
+        lambda d: "air_passengers.csv" in text_of(d, "#inferred-summary"),
+        what="the data summary",
+    )
+    nav(driver, "run")
+    wait_for(
+        driver,
+        lambda d: d.find_element(By.ID, "run-horizon").get_attribute("value"),
+        what="the pre-filled horizon",
+    )
+    set_number(driver, "run-epochs", 500)  # long enough to be cancelled while it trains
+    tick_only(driver, "run-models", {"LSTM"})
+    driver.find_element(By.ID, "run-submit").click()
+    job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
+    nav(driver, "jobs")
+
+    def row(d):
+        rows = [
+            r for r in d.find_elements(By.CSS_SELECTOR, "#jobs-list tr.job-row") if job_id in r.text
+        ]
+        return rows[0] if rows else None
+
+    wait_for(
+        driver,
+        lambda d: (r := row(d)) and "running" in r.text and "epoch" in r.text,
+        timeout=60,
+        what="the job to train",
+    )
+    shot("09-jobs-training")
+    row(driver).find_element(By.XPATH, ".//button[text()='Cancel']").click()
+    wait_for(
+        driver,
+        lambda d: (r := row(d)) and "cancelled" in r.text,
+        timeout=60,
+        what="the job to be cancelled",
+    )
+    assert "Cancel requested" in text_of(driver, "#jobs-alert")
+    row(driver).find_element(By.XPATH, ".//button[text()='Re-run']").click()
+    alert = wait_for(
+        driver,
+        lambda d: "re-queued as" in (t := text_of(d, "#jobs-alert")) and t,
+        what="the re-run message",
+    )
+    new_id = alert.split("re-queued as")[1].strip().rstrip(".")
+    wait_for(driver, lambda d: new_id in text_of(d, "#jobs-list"), what="the re-run job")
+    shot("10-jobs-cancelled-rerun")
+    no_traceback(driver)
+    # stop the re-run too, so it does not train 500 epochs behind the other tests
+    rerun = next(
+        r
+        for r in driver.find_elements(By.CSS_SELECTOR, "#jobs-list tr.job-row")
+        if new_id in r.text
+    )
+    rerun.find_element(By.XPATH, ".//button[text()='Cancel']").click()
+    wait_for(
+        driver,
+        lambda d: any(
+            new_id in r.text and "cancelled" in r.text
+            for r in d.find_elements(By.CSS_SELECTOR, "#jobs-list tr.job-row")
+        ),
+        timeout=60,
+        what="the re-run to be cancelled",
+    )
