@@ -34,22 +34,32 @@ def _long_frame(train: list[np.ndarray]) -> pd.DataFrame:
     return df
 
 
+#: Forecasts of the neural runners in this process, so an ensemble reuses its members' runs.
+_CACHE: dict = {}
+
+
 def _neural(name: str, **overrides):
     """Runner for one global neural model of ours, trained on every series at once."""
 
     def run(train, h, m, seed, threads):
         from forecast.models import make_model
 
-        params = {**NEURAL_PARAMS, **overrides} if name != "esn" else dict(overrides)
-        model = make_model(name, horizon=h, season_length=m, seed=seed, threads=threads, **params)
-        fc = model.fit(_long_frame(train)).predict(h)
-        return fc["yhat"].to_numpy().reshape(len(train), h)
+        key = (name, tuple(sorted(overrides.items())), len(train), h, m, seed)
+        if key not in _CACHE:
+            params = {**NEURAL_PARAMS, **overrides} if name != "esn" else dict(overrides)
+            model = make_model(
+                name, horizon=h, season_length=m, seed=seed, threads=threads, **params
+            )
+            fc = model.fit(_long_frame(train)).predict(h)
+            _CACHE[key] = fc["yhat"].to_numpy().reshape(len(train), h)
+        return _CACHE[key]
 
     return run
 
 
 def _ensemble(*names: str):
-    """Median of several of our neural runners (each a global model)."""
+    """Median of several of our neural runners (each a global model; runs already made in this
+    process are reused)."""
 
     def run(train, h, m, seed, threads):
         preds = [_neural(n)(train, h, m, seed, threads) for n in names]
@@ -65,7 +75,7 @@ RUNNERS.update(
         "gru": _neural("gru"),
         "bilstm": _neural("bilstm"),
         "esn": _neural("esn"),
-        "ensemble": _ensemble("lstm", "gru", "bilstm"),
+        "ensemble": _ensemble("rnn", "lstm", "gru", "bilstm", "esn"),
     }
 )
 
