@@ -172,9 +172,10 @@ def _choose_time_column(table: pd.DataFrame, time_col: str | None, report: CsvRe
             )
         return time_col, parsed
     best = None
+    head = table.iloc[:500]  # choose on the first rows, then parse the winner in full
     for position, name in enumerate(table.columns):
         hinted = bool(_TIME_NAME.search(name))
-        parsed = parse_times(table[name], allow_years=hinted or position == 0)
+        parsed = parse_times(head[name], allow_years=hinted or position == 0)
         if parsed.success < 0.8:
             continue
         if parsed.kind == "year" and not hinted:
@@ -184,14 +185,14 @@ def _choose_time_column(table: pd.DataFrame, time_col: str | None, report: CsvRe
                 continue
         score = (parsed.success, hinted, -position)
         if best is None or score > best[0]:
-            best = (score, name, parsed)
+            best = (score, name, hinted or position == 0)
     if best is None:
         raise DataError(
             "No column holds dates: none of "
             f"{list(table.columns)} parses as timestamps. Add a date column "
             "(e.g. 2001-03-31, 2001-03, 1959Q1 or 1959) or name it with time_col."
         )
-    return best[1], best[2]
+    return best[1], parse_times(table[best[1]], allow_years=best[2])
 
 
 def _choose_columns(
@@ -213,7 +214,7 @@ def _choose_columns(
     report.decimal, report.thousands = fmt.decimal, fmt.thousands
     numeric: list[str] = []
     for name in others:
-        _, missing, bad = parse_numbers(table[name], fmt)
+        _, missing, bad = parse_numbers(table[name].iloc[:2000], fmt)
         present = ~missing
         if present.sum() and (bad[present].mean() < 0.5):
             numeric.append(name)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 from forecast.errors import DataError
 
@@ -180,6 +181,12 @@ def parse_numbers(cells: pd.Series, fmt: NumberFormat) -> tuple[np.ndarray, np.n
         Cells that are neither a number nor a missing marker.
     """
     text = cells.astype(str).str.strip()
+    if fmt == NumberFormat():  # fast path: plain numbers need no regex
+        fast = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        if not np.isnan(fast).any():
+            fast[~np.isfinite(fast)] = np.nan
+            none = np.zeros(len(text), dtype=bool)
+            return fast, none, none.copy()
     missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
     cleaned = text.str.replace(_STRIP, "", regex=True)
     if fmt.thousands:
@@ -223,6 +230,9 @@ _NUMERIC_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})(?:[ T].*)?$"
 
 
 def _regex_parse(text: pd.Series, patterns: list[re.Pattern], build) -> pd.DatetimeIndex | None:
+    sample = text.iloc[:: max(1, len(text) // 500)]
+    if not any(sample.str.match(p).mean() >= 0.3 for p in patterns):
+        return None  # cheap rejection before the full extraction
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     matched = np.zeros(len(text), dtype=bool)
     for pattern in patterns:
@@ -294,7 +304,12 @@ def parse_times(cells: pd.Series, *, allow_years: bool = True) -> TimeParse:
     nonempty = text[text != ""]
     if len(nonempty) == 0:
         return TimeParse(pd.DatetimeIndex([pd.NaT] * len(text)), "datetime", None, None)
-    if allow_years and nonempty.str.match(_YEAR).mean() >= 0.9:
+    sample = nonempty.iloc[:: max(1, len(nonempty) // 500)]
+    if (
+        allow_years
+        and sample.str.match(_YEAR).mean() >= 0.9
+        and nonempty.str.match(_YEAR).mean() >= 0.9
+    ):
         years = pd.to_numeric(text.where(text.str.match(_YEAR)), errors="coerce")
         years = years.fillna(-1).astype(int)
         out = _assemble(years, pd.Series(1, index=years.index))
@@ -305,12 +320,16 @@ def parse_times(cells: pd.Series, *, allow_years: bool = True) -> TimeParse:
     months = _regex_parse(text, _MONTH, _build_month)
     if months is not None:
         return TimeParse(months, "month", None, "MS")
-    if nonempty.str.match(r"^[-+]?\d+(\.\d+)?$").mean() > 0.5:
+    if sample.str.match(r"^[-+]?\d+(\.\d+)?$").mean() > 0.5:
         # plain numbers (other than years) are values, not dates
         return TimeParse(pd.DatetimeIndex([pd.NaT] * len(text)), "datetime", None, None)
-    numeric = nonempty.str.extract(_NUMERIC_DATE)
+    numeric = (
+        nonempty.str.extract(_NUMERIC_DATE)
+        if sample.str.match(_NUMERIC_DATE).mean() >= 0.9
+        else None
+    )
     dayfirst: bool | None = None
-    if numeric.notna().all(axis=1).mean() >= 0.9:
+    if numeric is not None and numeric.notna().all(axis=1).mean() >= 0.9:
         first = pd.to_numeric(numeric[0], errors="coerce")
         second = pd.to_numeric(numeric[1], errors="coerce")
         if (first > 12).any():
@@ -332,7 +351,15 @@ def _to_datetime(text: pd.Series, *, dayfirst: bool) -> pd.DatetimeIndex:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            parsed = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst, format="mixed")
+            parsed = None
+            first = next((v for v in text if v), None)
+            fmt = guess_datetime_format(first, dayfirst=dayfirst) if first else None
+            if fmt:  # fast path: one format for the whole column
+                parsed = pd.to_datetime(text, errors="coerce", format=fmt)
+                if parsed.isna().mean() > 0.1 + (text == "").mean():
+                    parsed = None
+            if parsed is None:
+                parsed = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst, format="mixed")
         except (ValueError, TypeError, OverflowError):
             return pd.DatetimeIndex([pd.NaT] * len(text))
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
@@ -370,7 +397,7 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
     rows, line_numbers = [], []
     try:
         for row in reader:
-            if any(cell.strip() for cell in row):
+            if row and (len(row) > 1 or row[0].strip()):
                 rows.append(row)
                 line_numbers.append(reader.line_num)
     except csv.Error as exc:
@@ -382,7 +409,7 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
         raise DataError("The file is empty: it has no rows. Upload a CSV with a header and data.")
     width = max(len(r) for r in rows)
     header = [c.strip() for c in rows[0]] + [""] * (width - len(rows[0]))
-    body = [[c.strip() for c in r] + [""] * (width - len(r)) for r in rows[1:]]
+    body = [r if len(r) == width else r + [""] * (width - len(r)) for r in rows[1:]]
     names: list[str] = []
     for i, name in enumerate(header):
         base = name or f"Unnamed: {i}"
@@ -391,6 +418,8 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
             k += 1
             candidate = f"{base}.{k}"
         names.append(candidate)
-    table = pd.DataFrame(body, columns=names, dtype=object).astype(str)
+    table = pd.DataFrame(body, columns=names, dtype=object)
+    for name in names:  # strip per column (vectorised), not per cell
+        table[name] = table[name].str.strip()
     table.index = pd.Index(line_numbers[1:], name="line")
     return table
