@@ -150,7 +150,9 @@ class _StatsforecastFit:
 
     def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lvl = int(level) if float(level).is_integer() else float(level)
-        out = self.model.predict(h, level=[lvl])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = self.model.predict(h, level=[lvl])
         lo = next(v for k, v in out.items() if k.startswith("lo-"))
         hi = next(v for k, v in out.items() if k.startswith("hi-"))
         return np.asarray(out["mean"], float), np.asarray(lo, float), np.asarray(hi, float)
