@@ -395,9 +395,10 @@ def run_forecast(
             fitted[name] = model
             forecasts.append(fc[FORECAST_COLUMNS])
             residuals[name] = model.residuals_
+            m_check = int(params.get("season_length") or m)  # a user-given period wins
             per_series = {
                 str(uid): residual_check(
-                    part["resid"].to_numpy(dtype=float), m, model.n_params_.get(str(uid), 0)
+                    part["resid"].to_numpy(dtype=float), m_check, model.n_params_.get(str(uid), 0)
                 )
                 for uid, part in model.residuals_.groupby("unique_id", sort=False)
             }
