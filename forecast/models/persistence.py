@@ -11,11 +11,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from safetensors.numpy import load_file, save_file
 
 from forecast.errors import DataError
+from forecast.windows import SeriesTransform
 
-__all__ = ["FORMAT", "read_model_files", "write_model_files"]
+__all__ = ["FORMAT", "load_windowed", "read_model_files", "save_windowed", "write_model_files"]
 
 #: Format tag written into every config.
 FORMAT = "forecast-workbench/model"
@@ -84,3 +86,113 @@ def read_model_files(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
             f"{cfg_path} is not a Forecast Workbench model (format {config.get('format')!r})."
         )
     return config, load_file(str(w_path))
+
+
+def save_windowed(model, path: str | Path) -> Path:
+    """Write a fitted :class:`~forecast.models.windowed.WindowedForecaster` to a folder.
+
+    The arrays hold the training series (values, lengths, timestamps as int64 ns), their
+    seasonal components, the conformal calibration errors and each member's weights
+    (``member{k}.{name}``); the config holds the class name, hyperparameters and fitted metadata.
+
+    Parameters
+    ----------
+    model : WindowedForecaster
+        A trained model.
+    path : str or Path
+        Folder to write.
+
+    Returns
+    -------
+    Path
+    """
+    arrays = {
+        "values": np.concatenate(model.values_).astype(np.float64),
+        "lengths": np.array([len(v) for v in model.values_], dtype=np.int64),
+        "ds": np.concatenate(
+            [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in model.ds_]
+        ),
+        "seasonal": np.concatenate(model.transform_.seasonal).astype(np.float64),
+        "calibration": model.calibration_.astype(np.float64),
+    }
+    for k, member in enumerate(model.members_):
+        for key, arr in model._member_arrays(member).items():
+            arrays[f"member{k}.{key}"] = arr
+    config = {
+        "model": model.name,
+        "params": model.get_params(),
+        "fitted": {
+            "freq": model.freq_,
+            "ids": model.ids_,
+            "last_ds": [model.last_ds_[u].isoformat() for u in model.ids_],
+            "season_length": model.season_length_,
+            "horizon": model.horizon_,
+            "input_size": model.input_size_,
+            "log": model.transform_.log,
+            "period": model.transform_.period,
+            "deseasonalized": model.deseasonalized_,
+            "n_members": len(model.members_),
+            "n_train_windows": model.n_train_windows_,
+            "n_val_windows": model.n_val_windows_,
+        },
+    }
+    return write_model_files(path, config, arrays)
+
+
+def load_windowed(cls: type, path: str | Path):
+    """Rebuild a model written by :func:`save_windowed`.
+
+    Parameters
+    ----------
+    cls : type
+        The class ``load`` was called on; the saved model must be an instance of it.
+    path : str or Path
+        The folder.
+
+    Returns
+    -------
+    WindowedForecaster
+        Ready to predict; ``residuals_`` are recomputed on first use.
+
+    Raises
+    ------
+    DataError
+        Not a saved model, or a model of another class.
+    """
+    from forecast.models import make_model
+
+    config, arrays = read_model_files(path)
+    model = make_model(config["model"], **config["params"])
+    if not isinstance(model, cls):
+        raise DataError(f"'{path}' holds a '{config['model']}' model, not {cls.__name__}.")
+    fitted = config["fitted"]
+    cuts = np.cumsum(arrays["lengths"])[:-1]
+    model.freq_ = fitted["freq"]
+    model.ids_ = list(fitted["ids"])
+    model.values_ = np.split(arrays["values"], cuts)
+    model.ds_ = [d.astype("datetime64[ns]") for d in np.split(arrays["ds"], cuts)]
+    model.last_ds_ = {
+        u: pd.Timestamp(t) for u, t in zip(model.ids_, fitted["last_ds"], strict=True)
+    }
+    model.season_length_ = int(fitted["season_length"])
+    model.horizon_ = int(fitted["horizon"])
+    model.input_size_ = int(fitted["input_size"])
+    model.n_train_windows_ = int(fitted["n_train_windows"])
+    model.n_val_windows_ = int(fitted["n_val_windows"])
+    model.n_params_ = {u: 0 for u in model.ids_}
+    model.transform_ = SeriesTransform(
+        log=bool(fitted["log"]),
+        period=int(fitted["period"]),
+        seasonal=list(np.split(arrays["seasonal"], cuts)),
+    )
+    model.calibration_ = arrays["calibration"]
+    model.deseasonalized_ = bool(fitted["deseasonalized"])
+    members = []
+    for k in range(int(fitted["n_members"])):
+        prefix = f"member{k}."
+        part = {key[len(prefix) :]: v for key, v in arrays.items() if key.startswith(prefix)}
+        members.append(model._member_from_arrays(part))
+    model.members_ = members
+    model._residuals = None
+    model._pending = (None, None)
+    return model

@@ -30,7 +30,7 @@ from forecast.models.base import (
     check_level,
     forecast_frame,
 )
-from forecast.models.persistence import read_model_files, write_model_files
+from forecast.models.persistence import load_windowed, save_windowed
 from forecast.windows import (
     SeriesTransform,
     check_window,
@@ -397,45 +397,7 @@ class WindowedForecaster:
         """
         check_fitted(self, "last_ds_")
         self._ensure_trained()
-        lengths = np.array([len(v) for v in self.values_], dtype=np.int64)
-        arrays = {
-            "values": np.concatenate(self.values_).astype(np.float64),
-            "lengths": lengths,
-            "ds": np.concatenate(
-                [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in self.ds_]
-            ),
-            "seasonal": np.concatenate(self.transform_.seasonal).astype(np.float64),
-            "calibration": self.calibration_.astype(np.float64),
-        }
-        for k, member in enumerate(self.members_):
-            for key, arr in self._member_arrays(member).items():
-                arrays[f"member{k}.{key}"] = arr
-        config = {
-            "model": self.name,
-            "params": self.get_params(),
-            "fitted": {
-                "freq": self.freq_,
-                "ids": self.ids_,
-                "last_ds": [self.last_ds_[u].isoformat() for u in self.ids_],
-                "season_length": self.season_length_,
-                "horizon": self.horizon_,
-                "input_size": self.input_size_,
-                "log": self.transform_.log,
-                "period": self.transform_.period,
-                "deseasonalized": self.deseasonalized_,
-                "n_members": len(self.members_),
-                "n_train_windows": self.n_train_windows_,
-                "n_val_windows": self.n_val_windows_,
-            },
-        }
-        config["fitted"].update(self._extra_config())
-        write_model_files(path, config, arrays)
-
-    def _extra_config(self) -> dict:
-        return {}
-
-    def _restore_extra(self, fitted: dict) -> None:
-        return None
+        save_windowed(self, path)
 
     @classmethod
     def load(cls, path):
@@ -456,46 +418,4 @@ class WindowedForecaster:
         DataError
             The folder is not a saved model, or holds a different model.
         """
-        from forecast.errors import DataError
-        from forecast.models import make_model
-
-        config, arrays = read_model_files(path)
-        model = make_model(config["model"], **config["params"])
-        if not isinstance(model, cls):
-            raise DataError(f"'{path}' holds a '{config['model']}' model, not {cls.__name__}.")
-        fitted = config["fitted"]
-        lengths = arrays["lengths"]
-        cuts = np.cumsum(lengths)[:-1]
-        model.freq_ = fitted["freq"]
-        model.ids_ = list(fitted["ids"])
-        model.values_ = np.split(arrays["values"], cuts)
-        model.ds_ = [d.astype("datetime64[ns]") for d in np.split(arrays["ds"], cuts)]
-        model.last_ds_ = {
-            u: pd.Timestamp(t) for u, t in zip(model.ids_, fitted["last_ds"], strict=True)
-        }
-        model.season_length_ = int(fitted["season_length"])
-        model.horizon_ = int(fitted["horizon"])
-        model.input_size_ = int(fitted["input_size"])
-        model.n_train_windows_ = int(fitted["n_train_windows"])
-        model.n_val_windows_ = int(fitted["n_val_windows"])
-        model.n_params_ = {u: 0 for u in model.ids_}
-        model.transform_ = SeriesTransform(
-            log=bool(fitted["log"]),
-            period=int(fitted["period"]),
-            seasonal=list(np.split(arrays["seasonal"], cuts)),
-        )
-        model.calibration_ = arrays["calibration"]
-        model.deseasonalized_ = bool(fitted["deseasonalized"])
-        model._restore_extra(fitted)
-        members = []
-        for k in range(int(fitted["n_members"])):
-            prefix = f"member{k}."
-            members.append(
-                model._member_from_arrays(
-                    {key[len(prefix) :]: v for key, v in arrays.items() if key.startswith(prefix)}
-                )
-            )
-        model.members_ = members
-        model._residuals = None
-        model._pending = (None, None)
-        return model
+        return load_windowed(cls, path)
