@@ -15,7 +15,9 @@ job's process runs — once per executor configuration:
 Per-series models (snaive, arima) fan out in chunks of series; the global GRU trains as one task
 in this process under every configuration. Every worker is warmed up first (imports, numba JIT of
 statsforecast's ARIMA) so the timings measure the work, not the start-up; cluster/pool start-up
-is reported apart. Printed per (configuration, model): seconds, series per second, the speed-up
+is reported apart. ``cores_used`` is the CPU time of this process and all its workers during
+the run divided by its wall time: on a shared machine it shows how many cores the run actually
+got. Printed per (configuration, model): seconds, series per second, the speed-up
 over one worker of the same kind (``poolN`` over ``inproc``, ``daskN`` over ``dask1``), and the
 peak resident memory (max RSS) per worker process (this process for the GRU and ``inproc``).
 """
@@ -29,8 +31,13 @@ import sys
 import time
 from concurrent.futures import Executor
 
-import numpy as np
-import pandas as pd
+# one thread per process (BLAS, OpenMP, numba), set before numpy loads and inherited by every
+# pool/cluster worker, so N workers use N cores and the speed-up measures the fan-out only
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402  (after the thread settings above)
+import pandas as pd  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -165,6 +172,21 @@ class _Config:
             self._closer()
 
 
+def _tree_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by this process and all its descendants."""
+    import psutil
+
+    total = 0.0
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def _pause_rss(pause: float) -> tuple[int, float]:
     time.sleep(pause)
     return _maxrss_mb()
@@ -185,6 +207,7 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
             cfg = _Config(name)
             startup = cfg.open(per_series)
             try:
+                cpu0 = _tree_cpu_s()
                 start = time.perf_counter()
                 result = run_forecast(
                     df,
@@ -195,6 +218,7 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
                     model_params={"gru": {"hidden_size": 16}} if "gru" in models else None,
                 )
                 wall = time.perf_counter() - start
+                cores = (_tree_cpu_s() - cpu0) / wall
                 peaks = cfg.worker_peak_mb()
             finally:
                 cfg.close()
@@ -212,6 +236,7 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
                         "series_per_s": round(n / seconds, 1) if seconds > 0 else np.nan,
                         "peak_mb_per_worker": round(main_peak if local else max(peaks), 0),
                         "run_wall_s": round(wall, 1),
+                        "cores_used": round(cores, 2),
                         "startup_s": round(startup, 1),
                         "error": row.get("error"),
                     }
