@@ -103,20 +103,21 @@ def pick_device(device: str | None = None) -> torch.device:
 
 
 @contextmanager
-def torch_session(seed: int, threads: int | None = None) -> Iterator[None]:
+def torch_session(seed: int | None, threads: int | None = None) -> Iterator[None]:
     """Seed torch, enable deterministic algorithms and set threads; restore them on exit.
 
     Parameters
     ----------
-    seed : int
-        Seed of torch's global generators (CPU and CUDA).
+    seed : int or None
+        Seed of torch's global generators (CPU and CUDA); None leaves them alone (prediction).
     threads : int or None
         ``torch.set_num_threads`` for the duration; None keeps the current setting.
     """
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.manual_seed(int(seed))
+    if seed is not None:
+        torch.manual_seed(int(seed))
     if threads:
         torch.set_num_threads(int(threads))
     torch.use_deterministic_algorithms(True, warn_only=True)

@@ -169,7 +169,7 @@ class ESN(WindowedForecaster):
         w_t = torch.from_numpy(res.w).T.contiguous()
         bias = torch.from_numpy(res.bias)
         out = []
-        with torch_session(0, self.threads), torch.no_grad():
+        with torch_session(None, self.threads), torch.no_grad():
             for b in range(0, len(X), _CHUNK):
                 x = torch.as_tensor(X[b : b + _CHUNK], dtype=torch.float32)
                 s = torch.zeros(len(x), len(bias))

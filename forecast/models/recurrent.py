@@ -257,7 +257,7 @@ class RecurrentForecaster(WindowedForecaster):
         return net.cpu().eval()
 
     def _predict_member(self, member: RecurrentNet, X: np.ndarray) -> np.ndarray:
-        with torch_session(0, self.threads):
+        with torch_session(None, self.threads):
             return predict_module(member, X)
 
     def _member_arrays(self, member: RecurrentNet) -> dict[str, np.ndarray]:
@@ -322,7 +322,7 @@ class RecurrentForecaster(WindowedForecaster):
             windows.X[index], method=self.normalize, scale=not self.transform_.log
         )
         grads = np.zeros(self.input_size_)
-        with torch_session(0, self.threads):
+        with torch_session(None, self.threads):
             for net in self.members_:
                 net.eval()
                 x = torch.as_tensor(Xn, dtype=torch.float32).requires_grad_(True)
