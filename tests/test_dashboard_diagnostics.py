@@ -105,3 +105,34 @@ def test_memo_computes_once_for_concurrent_callers():
     assert results == [6, 6, 6, 6] and calls == [3]
     slow(1), slow(2), slow(3)  # 3 was evicted (maxsize 2) and is computed again
     assert calls == [3, 1, 2, 3]
+
+
+def test_page_views_draws_everything_in_one_round_trip():
+    from dash import no_update
+
+    data = default_dataset()
+    out = page.page_views(None, data, None, None)
+    assert len(out) == 14
+    options, uid, alert = out[:3]
+    assert uid == "Passengers" and options[0]["value"] == "Passengers" and alert is None
+    assert out[-4] == out[-3] == 36  # slider max and value
+    assert all(isinstance(f, go.Figure) and f.data for f in out[-2:])  # ACF and PACF
+    only_acf = page.page_views("diag-lags", data, uid, 10)
+    assert all(v is no_update for v in only_acf[:12])
+    xs = [x for trace in only_acf[12].data for x in (trace.x if trace.x is not None else [])]
+    assert max(float(x) for x in xs if x is not None) <= 10.5
+    same_file = page.page_views("diag-series", data, uid, 10)
+    assert same_file[0] is no_update and same_file[1] == uid and same_file[3].data
+
+
+def test_thin_figure_keeps_short_traces_and_the_envelope_of_long_ones():
+    fig = go.Figure(
+        [
+            go.Scatter(x=np.arange(10_000), y=np.sin(np.arange(10_000) / 50), mode="lines"),
+            go.Scatter(x=np.arange(10_000), y=np.arange(10_000), mode="markers"),
+            go.Scatter(x=[1, 2, 3], y=[3, 2, 1], mode="lines"),
+        ]
+    )
+    page.thin_figure(fig, 1000)
+    assert len(fig.data[0].y) <= 1000 and max(fig.data[0].y) == np.sin(np.arange(10_000) / 50).max()
+    assert len(fig.data[1].y) <= 1000 and list(fig.data[2].y) == [3, 2, 1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Input, Output, dcc, html, no_update
+from dash import Input, Output, ctx, dcc, html, no_update
 
 from dashboard import datasets
 from dashboard.cache import memo, prefetch
@@ -23,9 +23,15 @@ from dashboard.components import (
 )
 from forecast.errors import ForecastError
 
-#: Points drawn in the series, STL and lag-scatter figures; longer series are thinned for display
-#: (the statistics always use every point).
-DISPLAY_POINTS = 5000
+#: Most points drawn per trace in the series, STL and lag-scatter figures; longer traces are
+#: thinned for display (the statistics always use every point). Every point sent to the browser
+#: costs transfer, JSON parsing and SVG drawing, so this is kept small.
+DISPLAY_POINTS = 2000
+#: STL and the lag scatter are computed on the last ``ANALYSIS_POINTS`` observations of longer
+#: series (STL of 100k hourly points takes seconds and shows nothing more).
+ANALYSIS_POINTS = 5000
+#: Points drawn per STL panel (four panels share the figure).
+STL_DISPLAY_POINTS = 1000
 
 KEY = "diagnostics"
 PATH = "/diagnostics"
@@ -167,15 +173,41 @@ def display_frame(df: pd.DataFrame, uid: str, max_points: int = DISPLAY_POINTS) 
     n = len(part)
     if n <= max_points:
         return part
-    buckets = np.arange(n) * (max_points // 2) // n
-    y = part["y"].to_numpy()
-    frame = pd.DataFrame({"b": buckets, "y": np.nan_to_num(y, nan=np.nanmean(y))})
-    keep = np.union1d(
-        frame.groupby("b")["y"].idxmin().to_numpy(), frame.groupby("b")["y"].idxmax().to_numpy()
-    )
-    out = part.iloc[keep]
+    out = part.iloc[_envelope_index(part["y"].to_numpy(dtype=float), max_points)]
     out.attrs = dict(df.attrs)
     return out
+
+
+def _envelope_index(y: np.ndarray, max_points: int) -> np.ndarray:
+    """Positions keeping the min and max of ``max_points // 2`` equal buckets of ``y``."""
+    n = len(y)
+    buckets = np.arange(n) * (max_points // 2) // n
+    frame = pd.DataFrame({"b": buckets, "y": np.nan_to_num(y, nan=np.nanmean(y))})
+    grouped = frame.groupby("b")["y"]
+    return np.union1d(grouped.idxmin().to_numpy(), grouped.idxmax().to_numpy())
+
+
+def thin_figure(fig, max_points: int = DISPLAY_POINTS):
+    """Thin every long scatter trace of ``fig`` in place for drawing; return ``fig``.
+
+    Lines keep the min/max envelope of equal buckets (see :func:`display_frame`); marker-only
+    traces (scatter clouds) keep evenly spaced points. Traces of ``max_points`` or fewer points
+    are left as they are.
+    """
+    for trace in fig.data:
+        if trace.type not in ("scatter", "scattergl") or trace.y is None or trace.x is None:
+            continue
+        n = len(trace.y)
+        if n <= max_points or len(trace.x) != n:
+            continue
+        mode = trace.mode or "lines"
+        if "lines" in mode:
+            keep = _envelope_index(np.asarray(trace.y, dtype=float), max_points)
+        else:
+            keep = np.unique(np.linspace(0, n - 1, max_points).astype(int))
+        x, y = np.asarray(trace.x), np.asarray(trace.y)
+        trace.update(x=x[keep], y=y[keep])
+    return fig
 
 
 def _fmt(x, digits: int = 3) -> str:
@@ -285,18 +317,18 @@ def main_views(data: dict | None, uid: str | None):
     period = d.get("seasonal_period") or 1
     readings, lb_view, stationarity, season = summary_views(d)
     series_fig = plot("series_figure", display_frame(df, uid), unique_id=uid)
-    recent = y.iloc[-max(DISPLAY_POINTS, 4 * period) :]
+    recent = y.iloc[-max(ANALYSIS_POINTS, 4 * period) :]
     if len(y) > DISPLAY_POINTS:
-        note = (
-            f" (drawn: min/max of {DISPLAY_POINTS:,} buckets; STL and lags: last {len(recent):,})"
-        )
+        note = f" (drawn: min/max of {DISPLAY_POINTS // 2:,} buckets"
+        note += f"; STL and lags: last {len(recent):,})" if len(y) > len(recent) else ")"
         series_fig.update_layout(title_text=f"{uid}: {len(y):,} points{note}")
     if period and period > 1:
         stl_fig = plot("stl_figure", recent if len(y) > len(recent) else diag, period)
+        thin_figure(stl_fig, STL_DISPLAY_POINTS)
     else:
         stl_fig = empty_figure("No seasonal period found: STL needs one.")
     lags = (1, period) if period > 1 else (1, 2)
-    lag_fig = plot("lag_scatter_figure", recent, lags=lags)
+    lag_fig = thin_figure(plot("lag_scatter_figure", recent, lags=lags))
     max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
     return (
         None,
@@ -324,27 +356,73 @@ def acf_views(data: dict | None, uid: str | None, max_lag: int | None):
     )
 
 
+def page_views(trigger: str | None, data: dict | None, uid: str | None, max_lag: int | None):
+    """Every output of the page in one round trip (see :func:`register`).
+
+    Parameters
+    ----------
+    trigger : str or None
+        Id of the input that fired: ``diag-lags`` (only the ACF/PACF change), ``diag-series``
+        (another series of the same file), anything else (a new dataset or the page opened).
+    data : dict or None
+        Dataset store content.
+    uid : str or None
+        Picked series.
+    max_lag : int or None
+        Lag slider value.
+
+    Returns
+    -------
+    tuple
+        series options and value, then the outputs of :func:`main_views`, then ACF and PACF.
+    """
+    if trigger == "diag-lags":
+        return (*([no_update] * 12), *_safe_acf(data, uid, max_lag))
+    options = no_update
+    if trigger != "diag-series":
+        try:
+            options, uid = series_options(data)
+        except Exception as exc:
+            if not isinstance(exc, ForecastError):
+                log.exception("listing series failed")
+            main = main_views(None, None)
+            return ([], None, error_alert(user_message(exc)), *main[1:], *acf_views(None, None, 0))
+    try:
+        main = main_views(data, uid)
+    except Exception as exc:
+        if not isinstance(exc, ForecastError):
+            log.exception("diagnostics failed")
+        blank = empty_figure("")
+        main = (error_alert(user_message(exc)), blank, None, None, None, None, blank, blank)
+        return (options, uid, *main, no_update, no_update, *_safe_acf(data, uid, max_lag))
+    return (options, uid, *main, *_safe_acf(data, uid, main[-1]))
+
+
+def _safe_acf(data: dict | None, uid: str | None, max_lag: int | None):
+    try:
+        return acf_views(data, uid, max_lag)
+    except Exception as exc:
+        if not isinstance(exc, ForecastError):
+            log.exception("ACF figures failed")
+        blank = empty_figure(
+            user_message(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
+        )
+        return blank, blank
+
+
 def register(app) -> None:
-    """Attach the page's callbacks to ``app``."""
+    """Attach the page's callback to ``app``.
+
+    One callback draws the whole page (series list, figures, tables, ACF/PACF), so opening the
+    page after an upload costs one round trip instead of a chain of three (series list -> main
+    figures -> ACF, each waiting for the previous one's output). The series picker and the lag
+    slider are both inputs and outputs of it (a same-callback circular dependency, which Dash
+    allows): moving the slider redraws only the ACF/PACF.
+    """
 
     @app.callback(
         Output("diag-series", "options"),
         Output("diag-series", "value"),
-        Output("diag-alert", "children", allow_duplicate=True),
-        Input("dataset", "data"),
-        Input("diag-page-init", "data"),
-        prevent_initial_call="initial_duplicate",
-    )
-    def _series(data, _init):
-        try:
-            options, first = series_options(data)
-        except Exception as exc:
-            if not isinstance(exc, ForecastError):
-                log.exception("listing series failed")
-            return [], None, error_alert(user_message(exc))
-        return options, first, None
-
-    @app.callback(
         Output("diag-alert", "children"),
         Output("diag-series-fig", "figure"),
         Output("diag-readings", "children"),
@@ -355,43 +433,12 @@ def register(app) -> None:
         Output("diag-lagscatter", "figure"),
         Output("diag-lags", "max"),
         Output("diag-lags", "value"),
-        Input("diag-series", "value"),
-        Input("dataset", "data"),
-    )
-    def _main(uid, data):
-        try:
-            return main_views(data, uid)
-        except Exception as exc:
-            if not isinstance(exc, ForecastError):
-                log.exception("diagnostics failed")
-            blank = empty_figure("")
-            return (
-                error_alert(user_message(exc)),
-                blank,
-                None,
-                None,
-                None,
-                None,
-                blank,
-                blank,
-                no_update,
-                no_update,
-            )
-
-    @app.callback(
         Output("diag-acf", "figure"),
         Output("diag-pacf", "figure"),
         Input("diag-series", "value"),
         Input("diag-lags", "value"),
         Input("dataset", "data"),
+        Input("diag-page-init", "data"),
     )
-    def _acf(uid, max_lag, data):
-        try:
-            return acf_views(data, uid, max_lag)
-        except Exception as exc:
-            if not isinstance(exc, ForecastError):
-                log.exception("ACF figures failed")
-            blank = empty_figure(
-                user_message(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
-            )
-            return blank, blank
+    def _views(uid, max_lag, data, _init):
+        return page_views(ctx.triggered_id, data, uid, max_lag)
