@@ -120,6 +120,35 @@ def _check_port(host: str, port: int) -> None:
         sock.bind(info[4])
 
 
+def _warm_up() -> None:
+    """Import and exercise the reading, diagnostics and plotting code in the background.
+
+    The first upload otherwise pays for importing them (seconds for statsmodels and friends)
+    before its Data and Diagnostics pages can be drawn. Nothing is read or written: a small
+    synthetic series is diagnosed and plotted.
+    """
+    from dashboard.cache import prefetch
+
+    def warm():
+        import numpy as np
+        import pandas as pd
+
+        import forecast.io  # noqa: F401
+        import forecast.plots as plots
+        from forecast.diagnostics import diagnose_series
+
+        t = np.arange(240)
+        y = pd.Series(
+            10 + np.sin(2 * np.pi * t / 24) + 0.01 * t,
+            index=pd.date_range("2020-01-01", periods=len(t), freq="h"),
+        )
+        diag = diagnose_series(y, freq="h")
+        plots.acf_figure(diag, kind="acf")
+        plots.stl_figure(diag, 24)
+
+    prefetch(warm)
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8050,
@@ -150,6 +179,7 @@ def serve(
     _check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(db)
+    _warm_up()
     local = None
     if runner and state.jobs_available():
         from forecast.jobs import LocalRunner

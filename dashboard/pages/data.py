@@ -162,15 +162,23 @@ def choose_dataset(
     PreventUpdate
         Nothing to change.
     """
+    from dashboard.pages.diagnostics import prefetch_first
+
     if trigger == "upload" and contents:
         data = datasets.decode_upload(contents, filename)
-        return {
+        chosen = {
             "hash": datasets.save_dataset(data, filename),
             "filename": filename,
             "overrides": {},
         }
+        # Parse and diagnose in the background right away, while the browser renders the Data
+        # page: the Diagnostics page then finds the diagnosis ready (or nearly).
+        prefetch_first(chosen)
+        return chosen
     if trigger == "sample" and sample:
-        return {"hash": datasets.save_sample(sample), "filename": sample, "overrides": {}}
+        chosen = {"hash": datasets.save_sample(sample), "filename": sample, "overrides": {}}
+        prefetch_first(chosen)
+        return chosen
     if trigger in {"ov-apply", "ov-reset"} and current:
         chosen = {} if trigger == "ov-reset" else datasets.Overrides.from_dict(overrides).to_dict()
         return {**current, "overrides": chosen}

@@ -32,6 +32,8 @@ DISPLAY_POINTS = 2000
 ANALYSIS_POINTS = 5000
 #: Points drawn per STL panel (four panels share the figure).
 STL_DISPLAY_POINTS = 1000
+#: Points drawn per lag-scatter panel (each marker is an SVG node: the costliest to draw).
+LAG_DISPLAY_POINTS = 500
 
 KEY = "diagnostics"
 PATH = "/diagnostics"
@@ -328,7 +330,7 @@ def main_views(data: dict | None, uid: str | None):
     else:
         stl_fig = empty_figure("No seasonal period found: STL needs one.")
     lags = (1, period) if period > 1 else (1, 2)
-    lag_fig = thin_figure(plot("lag_scatter_figure", recent, lags=lags))
+    lag_fig = thin_figure(plot("lag_scatter_figure", recent, lags=lags), LAG_DISPLAY_POINTS)
     max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
     return (
         None,
