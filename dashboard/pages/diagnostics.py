@@ -125,14 +125,20 @@ def diagnosis(data: dict, uid: str):
 
 
 def prefetch_first(data: dict | None) -> None:
-    """Start diagnosing a dataset's first series in the background (called after an upload)."""
+    """Diagnose a dataset's first series and build its figures in the background.
+
+    Called as soon as a file is uploaded or a sample picked: when the user opens the Diagnostics
+    page, its callback finds the diagnosis and the figures ready (or waits for them, never
+    computing them twice).
+    """
     if not data or not data.get("hash"):
         return
 
     def first():
         _, uid = series_options(data)
         if uid is not None:
-            diagnosis(data, uid)
+            main = main_views(data, uid)
+            acf_views(data, uid, main[-1])
 
     prefetch(first)
 
@@ -312,9 +318,15 @@ def main_views(data: dict | None, uid: str | None):
             36,
             None,
         )
+    return _main_views(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
+
+
+@memo(maxsize=8)
+def _main_views(digest: str, overrides: datasets.Overrides, uid: str):
+    data = {"hash": digest, "overrides": overrides.to_dict()}
     diag = diagnosis(data, uid)
     d = diag.to_dict()
-    df, _ = datasets.load_frame(data["hash"], data.get("overrides"))
+    df, _ = datasets.load_frame(digest, overrides)
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     period = d.get("seasonal_period") or 1
     readings, lb_view, stationarity, season = summary_views(d)
@@ -351,7 +363,13 @@ def acf_views(data: dict | None, uid: str | None, max_lag: int | None):
     if not data or not data.get("hash") or not uid:
         blank = empty_figure("Upload a CSV or pick a sample on the Data page.")
         return blank, blank
-    diag = diagnosis(data, uid)
+    overrides = datasets.Overrides.from_dict(data.get("overrides"))
+    return _acf_views(data["hash"], overrides, uid, max_lag)
+
+
+@memo(maxsize=16)
+def _acf_views(digest: str, overrides: datasets.Overrides, uid: str, max_lag: int | None):
+    diag = _diagnose(digest, overrides, uid)
     return (
         plot("acf_figure", diag, kind="acf", max_lag=max_lag),
         plot("acf_figure", diag, kind="pacf", max_lag=max_lag),
