@@ -97,6 +97,7 @@ def browser_upload(url: str, path: Path) -> float:
         t0 = time.perf_counter()
         driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(path))
         _wait(driver, lambda d: path.name in d.find_element(By.ID, "nav-dataset").text)
+        t1 = time.perf_counter()
         driver.find_element(By.ID, "nav-diagnostics").click()
         _wait(
             driver,
@@ -105,7 +106,13 @@ def browser_upload(url: str, path: Path) -> float:
                 and d.find_elements(By.CSS_SELECTOR, "#diag-stl g.trace")
             ),
         )
-        return time.perf_counter() - t0
+        t2 = time.perf_counter()
+        print(
+            f"  browser: upload -> dataset stored {t1 - t0:.2f} s, "
+            f"Diagnostics opened -> ACF + STL drawn {t2 - t1:.2f} s",
+            file=sys.stderr,
+        )
+        return t2 - t0
     finally:
         driver.quit()
 
