@@ -76,9 +76,15 @@ RUNNERS.update(
         "bilstm": _neural("bilstm"),
         "esn": _neural("esn"),
         "gru_nolog": _neural("gru", log=False),
+        "gru_season": _neural("gru", normalize="season"),
+        "lstm_season": _neural("lstm", normalize="season"),
         # chosen on M3 monthly among medians of measured runs: members that scale differently
         "ensemble": _ensemble(("gru", {}), ("gru", {"log": False}), ("esn", {})),
         "ensemble5": _ensemble(*[(n, {}) for n in ("rnn", "lstm", "gru", "bilstm", "esn")]),
+        # pre-declared rule: both cells x both window levels (last value, last-season mean)
+        "ensemble_levels": _ensemble(
+            *[(n, kw) for n in ("gru", "lstm") for kw in ({}, {"normalize": "season"})]
+        ),
     }
 )
 

@@ -269,7 +269,12 @@ def split_windows(
 
 
 def normalize_windows(
-    X: np.ndarray, Y: np.ndarray | None = None, *, method: str = "last", scale: bool = True
+    X: np.ndarray,
+    Y: np.ndarray | None = None,
+    *,
+    method: str = "last",
+    scale: bool = True,
+    period: int = 1,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
     """Per-window normalisation: ``(x - level) / scale`` with statistics of the input only.
 
@@ -279,11 +284,14 @@ def normalize_windows(
         Input windows.
     Y : ndarray, shape (n, H), optional
         Targets, normalised with the statistics of their input window.
-    method : {"last", "mean", "none"}
-        Level: the last input value, the input mean, or 0.
+    method : {"last", "mean", "season", "none"}
+        Level: the last input value, the input mean, the mean of the last ``period`` inputs
+        (the last season: a level free of the seasonal shape), or 0.
     scale : bool
         Divide by the window's scale ``max(mean |x|, std x)`` (floored at 1e-8); use False in log
         space, where subtracting the level already removes the scale.
+    period : int
+        Seasonal period for ``method="season"`` (capped by the window length).
 
     Returns
     -------
@@ -296,10 +304,12 @@ def normalize_windows(
         level = X[:, -1:]
     elif method == "mean":
         level = X.mean(axis=1, keepdims=True)
+    elif method == "season":
+        level = X[:, -max(1, min(int(period), X.shape[1])) :].mean(axis=1, keepdims=True)
     elif method == "none":
         level = np.zeros((len(X), 1))
     else:
-        raise SpecError(f"normalize must be 'last', 'mean' or 'none', got {method!r}.")
+        raise SpecError(f"normalize must be 'last', 'mean', 'season' or 'none', got {method!r}.")
     if scale:
         scl = np.maximum(np.abs(X).mean(axis=1, keepdims=True), X.std(axis=1, keepdims=True))
         scl = np.where(scl > _EPS, scl, 1.0)

@@ -79,7 +79,11 @@ class ESN(WindowedForecaster):
         Accepted for a uniform interface and ignored (nothing is trained iteratively).
     seed, n_seeds : int
         Reservoirs ``seed .. seed + n_seeds - 1``; forecasts are their median.
-    season_length, log, normalize, deseasonalize, val_windows, refit, threads, device :
+    normalize : {"season", "last", "mean", "none"}
+        Per-window level removed from inputs and targets; default the mean of the last season
+        of inputs (on M3 monthly, seeds 0/1/2: 13.99/14.04/14.07 sMAPE against 14.06/14.09/14.09
+        with the last value).
+    season_length, log, deseasonalize, val_windows, refit, threads, device :
         As for :class:`~forecast.models.recurrent.RecurrentForecaster` (``device`` is ignored:
         the reservoir runs on CPU).
     """
@@ -103,7 +107,7 @@ class ESN(WindowedForecaster):
         n_seeds: int = 1,
         season_length: int | None = None,
         log: bool | str = "auto",
-        normalize: str = "last",
+        normalize: str = "season",
         deseasonalize: bool | str = "auto",
         val_windows: int | None = None,
         refit: bool = True,

@@ -121,8 +121,9 @@ class RecurrentForecaster(WindowedForecaster):
         Seasonal period; None: from the frequency.
     log : bool or "auto"
         Log-transform positive data ("auto": when every value is positive).
-    normalize : {"last", "mean", "none"}
-        Per-window level removed from inputs and targets.
+    normalize : {"last", "mean", "season", "none"}
+        Per-window level removed from inputs and targets: the last input value, the input mean,
+        the mean of the last ``season_length`` inputs, or none.
     deseasonalize : bool or "auto"
         Remove an STL seasonal component before windowing; "auto": only for frames with fewer
         than 5,000 windows (too few for the network to learn the seasonal shape).
@@ -319,7 +320,10 @@ class RecurrentForecaster(WindowedForecaster):
         index = val if len(val) else np.arange(len(windows))
         index = index[-max_windows:]
         Xn, _, _, _ = normalize_windows(
-            windows.X[index], method=self.normalize, scale=not self.transform_.log
+            windows.X[index],
+            method=self.normalize,
+            period=self.season_length_,
+            scale=not self.transform_.log,
         )
         grads = np.zeros(self.input_size_)
         with torch_session(None, self.threads):

@@ -81,9 +81,10 @@ class WindowedForecaster:
                 raise SpecError(f"{self.name}: {key} must be a positive integer, got {value!r}.")
         if self.horizon is not None:
             check_horizon(self.horizon)
-        if self.normalize not in {"last", "mean", "none"}:
+        if self.normalize not in {"last", "mean", "season", "none"}:
             raise SpecError(
-                f"{self.name}: normalize must be 'last', 'mean' or 'none', got {self.normalize!r}."
+                f"{self.name}: normalize must be 'last', 'mean', 'season' or 'none', "
+                f"got {self.normalize!r}."
             )
         if self.deseasonalize not in (True, False, "auto"):
             raise SpecError(
@@ -208,7 +209,11 @@ class WindowedForecaster:
         self.input_size_ = int(size)
         self.horizon_ = horizon
         Xn, Yn, _, _ = normalize_windows(
-            windows.X, windows.Y, method=self.normalize, scale=not transform.log
+            windows.X,
+            windows.Y,
+            method=self.normalize,
+            period=self.season_length_,
+            scale=not transform.log,
         )
         targets = Yn[:, :1] if self._recursive else Yn
         refit = bool(getattr(self, "refit", False)) and len(val) > 0
@@ -246,7 +251,11 @@ class WindowedForecaster:
         cal = val if len(val) else train
         pred = self._forecast_z(windows.X[cal], horizon)
         _, pred_n, _, _ = normalize_windows(
-            windows.X[cal], pred, method=self.normalize, scale=not transform.log
+            windows.X[cal],
+            pred,
+            method=self.normalize,
+            period=self.season_length_,
+            scale=not transform.log,
         )
         self.calibration_ = np.abs(Yn[cal] - pred_n)
         if refit:
@@ -306,7 +315,9 @@ class WindowedForecaster:
         out, cur, done = [], np.asarray(Z, dtype=float), 0
         scale = not self.transform_.log
         while done < steps:
-            Xn, _, level, scl = normalize_windows(cur, method=self.normalize, scale=scale)
+            Xn, _, level, scl = normalize_windows(
+                cur, method=self.normalize, period=self.season_length_, scale=scale
+            )
             part = self._predict_normalized(Xn) * scl + level
             out.append(part)
             done += part.shape[1]
@@ -337,7 +348,11 @@ class WindowedForecaster:
         Z = last_windows(z, self.input_size_)
         zhat = self._forecast_z(Z, h)
         _, zhat_n, lev, scl = normalize_windows(
-            Z, zhat, method=self.normalize, scale=not self.transform_.log
+            Z,
+            zhat,
+            method=self.normalize,
+            period=self.season_length_,
+            scale=not self.transform_.log,
         )
         q = self._conformal_width(h, level)
         seas = self.transform_.future_seasonal(h)
