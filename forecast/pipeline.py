@@ -17,7 +17,6 @@ in chunks of series; global (neural) models train as one task in this process.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ import pandas as pd
 from forecast.backtest import backtest, backtest_splits, conformal_quantiles, window_scores
 from forecast.errors import Cancelled, DataError, ForecastError, SpecError
 from forecast.frequency import frame_freq, season_length
+from forecast.jsonable import to_jsonable
 from forecast.leaderboard import leaderboard
 from forecast.metrics import mase_scale, score_frame
 from forecast.models import MODEL_NAMES, make_model
@@ -106,20 +106,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out.to_dict(orient="records")
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    return obj
+_jsonable = to_jsonable
 
 
 def parse_models(models: str | Sequence[str]) -> list[str]:

@@ -25,25 +25,9 @@ def fail(message: str) -> NoReturn:
 
 def print_json(obj: Any) -> None:
     """Print one JSON object on stdout (NaN written as null)."""
-    typer.echo(json.dumps(_clean(obj), default=str))
+    from forecast.jsonable import to_jsonable  # numpy/pandas only when JSON is printed
 
-
-def _clean(obj: Any) -> Any:
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_clean(v) for v in obj.tolist()]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+    typer.echo(json.dumps(to_jsonable(obj), default=str))
 
 
 def load_frame(path: str, time_col=None, value_col=None, id_col=None, fill="none", freq=None):

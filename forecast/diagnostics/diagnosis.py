@@ -29,6 +29,7 @@ from forecast.diagnostics.stationarity import adf_test, kpss_test, ndiffs
 from forecast.diagnostics.window import suggested_arima_order, window_from, window_pacf_lags
 from forecast.errors import DataError, SpecError
 from forecast.frequency import frame_freq
+from forecast.jsonable import to_jsonable
 
 __all__ = ["CONTRACT_KEYS", "SeriesDiagnosis", "diagnose", "diagnose_series"]
 
@@ -144,16 +145,7 @@ class SeriesDiagnosis:
         return {key: _jsonable(getattr(self, key)) for key in CONTRACT_KEYS}
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
+_jsonable = to_jsonable
 
 
 def _check_nlags(nlags: int | None, n: int, period: int | None, readings: list) -> int:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from forecast.errors import SpecError
 from forecast.jobs.spec import JobSpec
+from forecast.jsonable import to_jsonable
 
 __all__ = [
     "JobRecord",
@@ -145,23 +144,7 @@ class JobResult:
     level: float | None = None
 
 
-def jsonable(obj: Any) -> Any:
-    """Plain JSON types (numpy scalars and arrays, NaN -> None)."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, pd.DataFrame):
-        return json.loads(obj.to_json(orient="records", date_format="iso"))
-    if isinstance(obj, (pd.Timestamp, datetime)):
-        return obj.isoformat()
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+jsonable = to_jsonable  # kept for callers of forecast.jobs.records.jsonable
 
 
 def record_from_row(row) -> JobRecord:
