@@ -4,8 +4,9 @@ Everything a windowed forecaster (recurrent nets, echo state networks) needs bet
 frame and the tensors it trains on:
 
 1. :class:`SeriesTransform` — per-series transforms fitted on the training data only: an
-   optional log (positive series) and an optional seasonal component (STL, Hewamalage et al.
-   2021) that is subtracted before windowing and added back, repeated by season, afterwards.
+   optional log (positive series) and an optional seasonal component (classical decomposition
+   after a seasonality test, or STL; :mod:`forecast.seasonal`) that is subtracted before
+   windowing and added back, repeated by season, afterwards.
 2. :func:`make_windows` — every (input, target) window of length ``L + H`` of every series,
    built with ``numpy.lib.stride_tricks.sliding_window_view`` (no Python loop per window).
 3. :func:`split_windows` — a time-ordered validation tail: the last ``k`` windows of each series
@@ -27,6 +28,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast.errors import DataError, SpecError
+from forecast.seasonal import METHODS, seasonal_component
 
 __all__ = [
     "SeriesTransform",
@@ -38,6 +40,7 @@ __all__ = [
     "make_windows",
     "max_input_size",
     "normalize_windows",
+    "seasonal_method",
     "split_windows",
 ]
 
@@ -329,8 +332,8 @@ def denormalize(Yn: np.ndarray, level: np.ndarray, scl: np.ndarray) -> np.ndarra
 class SeriesTransform:
     """Log and seasonal adjustment of each series, fitted on training data only.
 
-    ``z = log(y) - s`` (or ``y - s`` without log) where ``s`` is the STL seasonal component of
-    each series; the future seasonal component repeats the last estimated cycle.
+    ``z = log(y) - s`` (or ``y - s`` without log) where ``s`` is the seasonal component of each
+    series (:mod:`forecast.seasonal`); the future seasonal component repeats the last cycle.
 
     Attributes
     ----------
@@ -353,7 +356,7 @@ class SeriesTransform:
         *,
         log: bool | str = "auto",
         period: int = 1,
-        deseasonalize: bool = False,
+        deseasonalize: bool | str = False,
         ids: list[str] | None = None,
     ) -> SeriesTransform:
         """Choose and fit the transforms.
@@ -367,9 +370,10 @@ class SeriesTransform:
             every value of every series is positive; False: never.
         period : int
             Seasonal period ``m``.
-        deseasonalize : bool
-            Remove an STL seasonal component (series with fewer than ``2 m + 1`` points and
-            ``m < 2`` are left as they are).
+        deseasonalize : {"classical", "stl", "none"} or bool
+            Seasonal component removed from each series (True means "stl", False "none"):
+            classical indices where the lag-``m`` autocorrelation is significant (series with
+            fewer than ``3 m`` points are left alone), or STL (left alone under ``2 m + 1``).
         ids : list of str, optional
             Series ids for messages.
 
@@ -386,10 +390,11 @@ class SeriesTransform:
                 "use log='auto' or log=False."
             )
         use_log = bool(positive) if log == "auto" else bool(log)
+        method = seasonal_method(deseasonalize)
         seasonal = []
         for z in series:
             base = np.log(z) if use_log else np.asarray(z, dtype=float)
-            seasonal.append(_stl_seasonal(base, period) if deseasonalize else np.zeros(len(base)))
+            seasonal.append(seasonal_component(base, int(period), method))
         return cls(log=use_log, period=int(period), seasonal=seasonal)
 
     def forward(self, series: list[np.ndarray]) -> list[np.ndarray]:
@@ -415,11 +420,15 @@ class SeriesTransform:
         return np.exp(np.clip(base, -700, 700)) if self.log else base
 
 
-def _stl_seasonal(y: np.ndarray, period: int) -> np.ndarray:
-    """Seasonal component of one series by STL (LOESS, non-robust: fast on thousands of
-    series), zeros when the series is too short."""
-    if period < 2 or len(y) < 2 * period + 1:
-        return np.zeros(len(y))
-    from statsmodels.tsa.seasonal import STL
-
-    return np.asarray(STL(y, period=period).fit().seasonal, dtype=float)
+def seasonal_method(deseasonalize: bool | str) -> str:
+    """Name in :data:`forecast.seasonal.METHODS` of a ``deseasonalize`` setting (True: "stl",
+    False: "none"); SpecError for anything else."""
+    if deseasonalize is True:
+        return "stl"
+    if deseasonalize is False or deseasonalize is None:
+        return "none"
+    if deseasonalize in METHODS:
+        return str(deseasonalize)
+    raise SpecError(
+        f"deseasonalize must be one of {list(METHODS)} (or True/False), got {deseasonalize!r}."
+    )

@@ -15,7 +15,7 @@ import pandas as pd
 from safetensors.numpy import load_file, save_file
 
 from forecast.errors import DataError
-from forecast.windows import SeriesTransform
+from forecast.windows import SeriesTransform, seasonal_method
 
 __all__ = ["FORMAT", "load_windowed", "read_model_files", "save_windowed", "write_model_files"]
 
@@ -186,7 +186,8 @@ def load_windowed(cls: type, path: str | Path):
         seasonal=list(np.split(arrays["seasonal"], cuts)),
     )
     model.calibration_ = arrays["calibration"]
-    model.deseasonalized_ = bool(fitted["deseasonalized"])
+    # files written before "classical" existed store a bool (True meant STL)
+    model.deseasonalized_ = seasonal_method(fitted["deseasonalized"])
     members = []
     for k in range(int(fitted["n_members"])):
         prefix = f"member{k}."
