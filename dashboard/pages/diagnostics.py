@@ -34,6 +34,11 @@ ANALYSIS_POINTS = 5000
 STL_DISPLAY_POINTS = 1000
 #: Points drawn per lag-scatter panel (each marker is an SVG node: the costliest to draw).
 LAG_DISPLAY_POINTS = 500
+#: Margins (pixels) of the page's figures: room for the axis titles and tick labels, so that
+#: plotly's automargin rarely has to push them and draw each figure a second time (the default
+#: 50 px bottom is 3 px short of the x-axis title: every figure was drawn twice, ~40% of the
+#: browser's drawing time).
+MARGIN = {"l": 70, "r": 20, "t": 60, "b": 60}
 
 KEY = "diagnostics"
 PATH = "/diagnostics"
@@ -218,6 +223,12 @@ def thin_figure(fig, max_points: int = DISPLAY_POINTS):
     return fig
 
 
+def roomy(fig):
+    """Give ``fig`` the page's :data:`MARGIN` (in place) and return it."""
+    fig.update_layout(margin=MARGIN)
+    return fig
+
+
 def _fmt(x, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "—"
@@ -330,7 +341,7 @@ def _main_views(digest: str, overrides: datasets.Overrides, uid: str):
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     period = d.get("seasonal_period") or 1
     readings, lb_view, stationarity, season = summary_views(d)
-    series_fig = plot("series_figure", display_frame(df, uid), unique_id=uid)
+    series_fig = roomy(plot("series_figure", display_frame(df, uid), unique_id=uid))
     recent = y.iloc[-max(ANALYSIS_POINTS, 4 * period) :]
     if len(y) > DISPLAY_POINTS:
         note = f" (drawn: min/max of {DISPLAY_POINTS // 2:,} buckets"
@@ -338,11 +349,11 @@ def _main_views(digest: str, overrides: datasets.Overrides, uid: str):
         series_fig.update_layout(title_text=f"{uid}: {len(y):,} points{note}")
     if period and period > 1:
         stl_fig = plot("stl_figure", recent if len(y) > len(recent) else diag, period)
-        thin_figure(stl_fig, STL_DISPLAY_POINTS)
+        roomy(thin_figure(stl_fig, STL_DISPLAY_POINTS))
     else:
         stl_fig = empty_figure("No seasonal period found: STL needs one.")
     lags = (1, period) if period > 1 else (1, 2)
-    lag_fig = thin_figure(plot("lag_scatter_figure", recent, lags=lags), LAG_DISPLAY_POINTS)
+    lag_fig = roomy(thin_figure(plot("lag_scatter_figure", recent, lags=lags), LAG_DISPLAY_POINTS))
     max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
     return (
         None,
@@ -371,8 +382,8 @@ def acf_views(data: dict | None, uid: str | None, max_lag: int | None):
 def _acf_views(digest: str, overrides: datasets.Overrides, uid: str, max_lag: int | None):
     diag = _diagnose(digest, overrides, uid)
     return (
-        plot("acf_figure", diag, kind="acf", max_lag=max_lag),
-        plot("acf_figure", diag, kind="pacf", max_lag=max_lag),
+        roomy(plot("acf_figure", diag, kind="acf", max_lag=max_lag)),
+        roomy(plot("acf_figure", diag, kind="pacf", max_lag=max_lag)),
     )
 
 
