@@ -13,7 +13,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import state
+from dashboard import state, upload
 from dashboard.pages import PAGES
 
 __all__ = ["create_app", "default_dataset", "serve"]
@@ -110,11 +110,13 @@ def create_app(db: str | None = None) -> dash.Dash:
         )
         page.register(app)
     app.layout = _layout
-
-    @app.callback(dash.Output("nav-dataset", "children"), dash.Input("dataset", "data"))
-    def _show_dataset(data):
-        return f"· {data['filename']}" if data and data.get("filename") else ""
-
+    upload.register(app)
+    # In the browser: no round trip (and no wait behind a busy server) to show the file name.
+    app.clientside_callback(
+        "function (data) { return data && data.filename ? '· ' + data.filename : ''; }",
+        dash.Output("nav-dataset", "children"),
+        dash.Input("dataset", "data"),
+    )
     return app
 
 

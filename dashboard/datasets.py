@@ -7,9 +7,8 @@ package is absent, under ``FORECAST_HOME/datasets/<sha256>.csv``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,9 @@ __all__ = [
     "ALLOWED_EXTENSIONS",
     "MAX_UPLOAD_BYTES",
     "Overrides",
-    "decode_upload",
+    "check_upload_name",
+    "check_upload_size",
+    "clean_filename",
     "list_samples",
     "load_frame",
     "preview_table",
@@ -38,6 +39,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ALLOWED_EXTENSIONS = (".csv", ".tsv", ".txt")
 
 _PATHS: dict[str, Path] = {}
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -86,42 +88,34 @@ class Overrides:
         }
 
 
-def decode_upload(contents: str, filename: str | None) -> bytes:
-    """Check an upload's name and size and return its bytes.
+def clean_filename(name: str | None) -> str:
+    """The base name of an uploaded file's name, for display (no folders, at most 200 characters).
 
-    Parameters
-    ----------
-    contents : str
-        ``dcc.Upload.contents``: ``data:<mime>;base64,<payload>``.
-    filename : str or None
-        Name of the uploaded file.
-
-    Returns
-    -------
-    bytes
-        The file.
-
-    Raises
-    ------
-    DataError
-        Wrong extension, file over :data:`MAX_UPLOAD_BYTES`, or a payload that is not base64.
+    Examples
+    --------
+    >>> clean_filename("C:\\data\\load.csv")
+    'load.csv'
     """
-    name = filename or "upload"
-    if not name.lower().endswith(ALLOWED_EXTENSIONS):
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return "".join(ch for ch in base if ch.isprintable())[:200] or "upload"
+
+
+def check_upload_name(filename: str) -> None:
+    """Raise a :class:`DataError` unless ``filename`` ends in one of :data:`ALLOWED_EXTENSIONS`."""
+    if not filename.lower().endswith(ALLOWED_EXTENSIONS):
         raise DataError(
-            f"{name} is not a CSV file; upload a .csv (or .tsv/.txt) file with a time column "
+            f"{filename} is not a CSV file; upload a .csv (or .tsv/.txt) file with a time column "
             "and value columns."
         )
-    _, _, payload = (contents or "").partition(",")
-    if len(payload) * 3 // 4 > MAX_UPLOAD_BYTES:
+
+
+def check_upload_size(filename: str, size: int | None) -> None:
+    """Raise a :class:`DataError` if ``size`` bytes is over :data:`MAX_UPLOAD_BYTES`."""
+    if size is not None and size > MAX_UPLOAD_BYTES:
         raise DataError(
-            f"{name} is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit; use "
+            f"{filename} is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit; use "
             "`forecast jobs submit` for larger files, or upload a subset."
         )
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise DataError(f"{name} could not be read from the upload; try again.") from exc
 
 
 def save_dataset(data: bytes, filename: str) -> str:
@@ -164,8 +158,11 @@ def resolve_path(digest: str) -> Path:
     Raises
     ------
     DataError
-        The hash is unknown (e.g. the server's data directory was wiped).
+        The hash is unknown (e.g. the server's data directory was wiped) or is not a SHA-256
+        hex digest (the browser's store can be edited: it must never name another file).
     """
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        raise DataError("This is not a dataset id; upload the CSV again or pick a sample.")
     path = _PATHS.get(digest)
     if path is not None and path.exists():
         return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 
 import pytest
@@ -11,24 +10,21 @@ from dash.exceptions import PreventUpdate
 from dashboard import datasets
 from dashboard.app import create_app, default_dataset
 from dashboard.pages import data as data_page
+from dashboard.upload import accept_upload
 from forecast.errors import DataError
 
 
-def upload_contents(raw: bytes) -> str:
-    return "data:text/csv;base64," + base64.b64encode(raw).decode()
-
-
-def test_decode_upload_checks_extension_size_and_encoding(monkeypatch):
-    raw = b"month,y\n2020-01,1\n2020-02,2\n2020-03,3\n"
-    assert datasets.decode_upload(upload_contents(raw), "a.csv") == raw
+def test_upload_checks_extension_and_size(monkeypatch):
+    datasets.check_upload_name("a.CSV")
     with pytest.raises(DataError, match=r"book\.xlsx is not a CSV file"):
-        datasets.decode_upload(upload_contents(raw), "book.xlsx")
+        datasets.check_upload_name("book.xlsx")
     monkeypatch.setattr(datasets, "MAX_UPLOAD_BYTES", 10)
+    datasets.check_upload_size("a.csv", 10)
+    datasets.check_upload_size("a.csv", None)  # unknown size: checked on the bytes read
     with pytest.raises(DataError, match="upload limit"):
-        datasets.decode_upload(upload_contents(raw), "a.csv")
-    monkeypatch.setattr(datasets, "MAX_UPLOAD_BYTES", 10**6)
-    with pytest.raises(DataError, match="could not be read"):
-        datasets.decode_upload("data:text/csv;base64,@@not-base64@@", "a.csv")
+        datasets.check_upload_size("a.csv", 11)
+    assert datasets.clean_filename("C:\\Users\\me\\load.csv") == "load.csv"
+    assert datasets.clean_filename("") == "upload"
 
 
 def test_save_dataset_stores_under_content_hash(tmp_path, monkeypatch):
@@ -45,29 +41,27 @@ def test_save_dataset_stores_under_content_hash(tmp_path, monkeypatch):
 
 def test_choose_dataset_upload_sample_overrides_and_noop():
     raw = (datasets.state.DATA_DIR / "air_passengers.csv").read_bytes()
-    store = data_page.choose_dataset("upload", upload_contents(raw), "air.csv", None, {}, None)
+    store = accept_upload(raw, "air.csv")
     assert store == {
         "hash": hashlib.sha256(raw).hexdigest(),
         "filename": "air.csv",
         "overrides": {},
     }
-    sample = data_page.choose_dataset("sample", None, None, "sunspots_yearly.csv", {}, store)
+    sample = data_page.choose_dataset("sample", "sunspots_yearly.csv", {}, store)
     assert sample["filename"] == "sunspots_yearly.csv" and sample["hash"] != store["hash"]
     applied = data_page.choose_dataset(
         "ov-apply",
-        None,
-        None,
         None,
         {"value_cols": ["Passengers"], "freq": " MS ", "fill": "ffill"},
         store,
     )
     assert applied["hash"] == store["hash"]
     assert applied["overrides"]["freq"] == "MS" and applied["overrides"]["fill"] == "ffill"
-    assert data_page.choose_dataset("ov-reset", None, None, None, {}, applied)["overrides"] == {}
+    assert data_page.choose_dataset("ov-reset", None, {}, applied)["overrides"] == {}
     with pytest.raises(PreventUpdate):
-        data_page.choose_dataset("upload", None, None, None, {}, store)
+        data_page.choose_dataset("upload", None, {}, store)
     with pytest.raises(DataError, match="No sample named"):
-        data_page.choose_dataset("sample", None, None, "nope.csv", {}, store)
+        data_page.choose_dataset("sample", "nope.csv", {}, store)
 
 
 def _text(component) -> str:
@@ -159,4 +153,4 @@ def test_binary_header_only_and_empty_uploads_get_readable_messages():
     out = data_page.render({"hash": header, "filename": "h.csv", "overrides": {}})
     assert _text(out[0]).startswith("h.csv: The file has a header (a, b) but no data rows")
     with pytest.raises(DataError, match="empty"):
-        data_page.choose_dataset("upload", upload_contents(b""), "e.csv", None, {}, None)
+        accept_upload(b"", "e.csv")

@@ -34,12 +34,16 @@ _FILL_OPTIONS = [
 def layout(**_query):
     """The page's layout."""
     samples = [{"label": name, "value": name} for name in datasets.list_samples()]
+    # assets/upload.js takes the file chosen or dropped here and streams it to the upload route
+    # (dashboard/upload.py); dcc.Upload only provides the box, the file input and the dialog.
+    # The same class when dragging over it: upload.js draws the drag state.
     upload = dcc.Upload(
         id="upload",
         children=html.Div(
             ["Drag and drop a CSV here, or ", html.A("choose a file", href="#", tabIndex=0)]
         ),
         className="upload-box",
+        className_active="upload-box",
         multiple=False,
     )
     source = card(
@@ -52,6 +56,7 @@ def layout(**_query):
                 className="text-muted d-block mb-2",
             ),
             html.Div(id="upload-alert", role="alert"),
+            dcc.Store(id="upload-error"),
             dbc.Label("…or pick a bundled sample", html_for="sample"),
             dcc.Dropdown(
                 id="sample", options=samples, placeholder="Pick a sample", clearable=False
@@ -129,20 +134,19 @@ def layout(**_query):
 
 def choose_dataset(
     trigger: str | None,
-    contents: str | None,
-    filename: str | None,
     sample: str | None,
     overrides: dict,
     current: dict | None,
 ) -> dict:
-    """New content of the dataset store after an upload, a sample pick or an override.
+    """New content of the dataset store after a sample pick or an override.
+
+    (Uploads do not come through here: the upload route, :mod:`dashboard.upload`, answers the
+    store's content and ``assets/upload.js`` puts it in the store.)
 
     Parameters
     ----------
     trigger : str
-        Id of the component that fired: ``upload``, ``sample``, ``ov-apply`` or ``ov-reset``.
-    contents, filename : str
-        The upload (``dcc.Upload`` props).
+        Id of the component that fired: ``sample``, ``ov-apply`` or ``ov-reset``.
     sample : str
         Picked sample name.
     overrides : dict
@@ -158,23 +162,12 @@ def choose_dataset(
     Raises
     ------
     DataError
-        Bad upload (extension, size) or unknown sample.
+        Unknown sample.
     PreventUpdate
         Nothing to change.
     """
     from dashboard.pages.diagnostics import prefetch_first
 
-    if trigger == "upload" and contents:
-        data = datasets.decode_upload(contents, filename)
-        chosen = {
-            "hash": datasets.save_dataset(data, filename),
-            "filename": filename,
-            "overrides": {},
-        }
-        # Parse and diagnose in the background right away, while the browser renders the Data
-        # page: the Diagnostics page then finds the diagnosis ready (or nearly).
-        prefetch_first(chosen)
-        return chosen
     if trigger == "sample" and sample:
         chosen = {"hash": datasets.save_sample(sample), "filename": sample, "overrides": {}}
         prefetch_first(chosen)
@@ -183,6 +176,22 @@ def choose_dataset(
         chosen = {} if trigger == "ov-reset" else datasets.Overrides.from_dict(overrides).to_dict()
         return {**current, "overrides": chosen}
     raise PreventUpdate
+
+
+def upload_alert(error: dict | None):
+    """The alert under the upload box for the ``upload-error`` store's content.
+
+    ``assets/upload.js`` puts ``{"message", "at"}`` there when the upload route refuses a file
+    (the message is already worded for the user) or cannot be reached.
+
+    Raises
+    ------
+    PreventUpdate
+        No message.
+    """
+    if not error or not error.get("message"):
+        raise PreventUpdate
+    return error_alert(str(error["message"]))
 
 
 def _plural(n: int, word: str) -> str:
@@ -309,11 +318,9 @@ def register(app) -> None:
     @app.callback(
         Output("dataset", "data"),
         Output("upload-alert", "children", allow_duplicate=True),
-        Input("upload", "contents"),
         Input("sample", "value"),
         Input("ov-apply", "n_clicks"),
         Input("ov-reset", "n_clicks"),
-        State("upload", "filename"),
         State("ov-time", "value"),
         State("ov-values", "value"),
         State("ov-id", "value"),
@@ -323,11 +330,9 @@ def register(app) -> None:
         prevent_initial_call=True,
     )
     def _choose(
-        contents,
         sample,
         _apply,
         _reset,
-        filename,
         time_col,
         value_cols,
         id_col,
@@ -343,7 +348,7 @@ def register(app) -> None:
             "fill": fill,
         }
         try:
-            data = choose_dataset(ctx.triggered_id, contents, filename, sample, overrides, current)
+            data = choose_dataset(ctx.triggered_id, sample, overrides, current)
         except PreventUpdate:
             raise
         except ForecastError as exc:
@@ -352,6 +357,14 @@ def register(app) -> None:
             log.exception("choosing a dataset failed")
             return no_update, error_alert(FRIENDLY_ERROR)
         return data, None
+
+    @app.callback(
+        Output("upload-alert", "children", allow_duplicate=True),
+        Input("upload-error", "data"),
+        prevent_initial_call=True,
+    )
+    def _upload_error(error):
+        return upload_alert(error)
 
     @app.callback(
         Output("upload-alert", "children"),

@@ -83,6 +83,46 @@ def test_data_page_upload_and_bad_csv(driver, app_url, shot, tmp_path):
     assert "bad.csv" in alert and "No column holds dates" in alert
     no_traceback(driver)
     shot("02-data-bad-csv")
+    # the upload route refuses a file that is not CSV; its message shows under the box
+    sheet = tmp_path / "sheet.xlsx"
+    sheet.write_bytes(b"PK\x03\x04 not a csv")
+    upload(driver, sheet)
+    alert = wait_for(
+        driver, lambda d: "sheet.xlsx" in (t := text_of(d, "#upload-alert")) and t, what="refusal"
+    )
+    assert "sheet.xlsx is not a CSV file" in alert
+    assert "bad.csv" in driver.find_element("id", "nav-dataset").text  # the dataset is kept
+    no_traceback(driver)
+
+
+def test_drop_a_file_on_the_upload_box(driver, app_url, shot):
+    """Drag and drop: the file goes to the upload route; the store keeps only ids."""
+    import json
+
+    fresh(driver, app_url)
+    wait_for(driver, lambda d: "air_passengers" in text_of(d, "#nav-dataset"), what="default")
+    text = (DATA / "sunspots_yearly.csv").read_text()
+    driver.execute_script(
+        """
+        const box = document.querySelector('#upload .upload-box');
+        const data = new DataTransfer();
+        data.items.add(new File([arguments[0]], 'dropped sunspots.csv', {type: 'text/csv'}));
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          box.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: data}));
+        }
+        """,
+        text,
+    )
+    wait_for(
+        driver,
+        lambda d: "dropped sunspots.csv" in text_of(d, "#inferred-summary"),
+        what="the dropped file's summary",
+    )
+    stored = json.loads(driver.execute_script("return window.sessionStorage.getItem('dataset')"))
+    assert set(stored) == {"hash", "filename", "overrides"} and len(stored["hash"]) == 64
+    dragging = "return document.getElementById('upload').hasAttribute('data-dragging')"
+    assert driver.execute_script(dragging) is False
+    shot("02b-data-dropped")
 
 
 def set_number(driver, element_id: str, value) -> None:
