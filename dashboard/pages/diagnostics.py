@@ -16,7 +16,6 @@ from dashboard.components import (
     empty_figure,
     empty_state,
     error_alert,
-    figure,
     log,
     plot,
     user_message,
@@ -43,6 +42,44 @@ MARGIN = {"l": 70, "r": 20, "t": 60, "b": 60}
 KEY = "diagnostics"
 PATH = "/diagnostics"
 TITLE = "Diagnostics"
+
+
+#: The page's graphs and their heights (pixels), in the order of :func:`page_views`' outputs.
+GRAPHS = {
+    "diag-series-fig": 380,
+    "diag-stl": 640,
+    "diag-lagscatter": 400,
+    "diag-acf": 380,
+    "diag-pacf": 380,
+}
+#: Positions of the figures in :func:`page_views`' outputs.
+_FIGURE_OUTPUTS = {
+    3: "diag-series-fig",
+    8: "diag-stl",
+    9: "diag-lagscatter",
+    12: "diag-acf",
+    13: "diag-pacf",
+}
+
+
+def _slot(graph_id: str) -> dcc.Loading:
+    """Where a graph goes: an empty box of its height until the page's callback fills it.
+
+    The graph itself comes with its figure (see :func:`register`): a graph in the layout would
+    first draw an empty placeholder figure, which costs the browser as much as a small plot.
+    """
+    box = html.Div(id=f"{graph_id}-slot", style={"minHeight": f"{GRAPHS[graph_id]}px"})
+    return dcc.Loading(box, type="default", delay_show=200)
+
+
+def graph(graph_id: str, fig) -> dcc.Graph:
+    """The graph ``graph_id`` of the page showing ``fig``."""
+    return dcc.Graph(
+        id=graph_id,
+        figure=fig,
+        config={"displaylogo": False, "responsive": True},
+        style={"height": f"{GRAPHS[graph_id]}px"},
+    )
 
 
 def layout(**_query):
@@ -82,15 +119,15 @@ def layout(**_query):
             controls,
             dbc.Row(
                 [
-                    dbc.Col(card("Series", figure("diag-series-fig", height=380)), lg=8),
+                    dbc.Col(card("Series", _slot("diag-series-fig")), lg=8),
                     dbc.Col(card("Readings", dcc.Loading(html.Div(id="diag-readings"))), lg=4),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(card("Autocorrelation (ACF)", figure("diag-acf", height=380)), lg=6),
+                    dbc.Col(card("Autocorrelation (ACF)", _slot("diag-acf")), lg=6),
                     dbc.Col(
-                        card("Partial autocorrelation (PACF)", figure("diag-pacf", height=380)),
+                        card("Partial autocorrelation (PACF)", _slot("diag-pacf")),
                         lg=6,
                     ),
                 ]
@@ -104,8 +141,8 @@ def layout(**_query):
             ),
             dbc.Row(
                 [
-                    dbc.Col(card("STL decomposition", figure("diag-stl", height=640)), lg=7),
-                    dbc.Col(card("Lag scatter", figure("diag-lagscatter", height=400)), lg=5),
+                    dbc.Col(card("STL decomposition", _slot("diag-stl")), lg=7),
+                    dbc.Col(card("Lag scatter", _slot("diag-lagscatter")), lg=5),
                 ]
             ),
             dcc.Link(dbc.Button("Next: run models →", color="primary"), href="/run"),
@@ -455,21 +492,25 @@ def register(app) -> None:
         Output("diag-series", "options"),
         Output("diag-series", "value"),
         Output("diag-alert", "children"),
-        Output("diag-series-fig", "figure"),
+        Output("diag-series-fig-slot", "children"),
         Output("diag-readings", "children"),
         Output("diag-ljungbox", "children"),
         Output("diag-stationarity", "children"),
         Output("diag-season", "children"),
-        Output("diag-stl", "figure"),
-        Output("diag-lagscatter", "figure"),
+        Output("diag-stl-slot", "children"),
+        Output("diag-lagscatter-slot", "children"),
         Output("diag-lags", "max"),
         Output("diag-lags", "value"),
-        Output("diag-acf", "figure"),
-        Output("diag-pacf", "figure"),
+        Output("diag-acf-slot", "children"),
+        Output("diag-pacf-slot", "children"),
         Input("diag-series", "value"),
         Input("diag-lags", "value"),
         Input("dataset", "data"),
         Input("diag-page-init", "data"),
     )
     def _views(uid, max_lag, data, _init):
-        return page_views(ctx.triggered_id, data, uid, max_lag)
+        out = list(page_views(ctx.triggered_id, data, uid, max_lag))
+        for i, graph_id in _FIGURE_OUTPUTS.items():
+            if out[i] is not no_update:
+                out[i] = graph(graph_id, out[i])
+        return tuple(out)

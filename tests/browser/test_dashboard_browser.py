@@ -172,6 +172,7 @@ def nav(driver, name: str) -> None:
 
 def test_upload_airline_then_diagnostics_shows_acf(driver, app_url, shot):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     fresh(driver, app_url)
     upload(driver, DATA / "sunspots_yearly.csv")  # away from the pre-selected sample first
@@ -196,6 +197,13 @@ def test_upload_airline_then_diagnostics_shows_acf(driver, app_url, shot):
     )
     no_traceback(driver)
     shot("03-diagnostics")
+    # the lag slider redraws the ACF and PACF with fewer lags
+    lags = "return document.querySelector('#diag-acf .js-plotly-plot')._fullData[2].x.length"
+    assert driver.execute_script(lags) == 36
+    box = driver.find_element(By.CSS_SELECTOR, "#diag-lags input")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("10", Keys.TAB)
+    wait_for(driver, lambda d: d.execute_script(lags) == 10, what="the ACF with 10 lags")
 
 
 def test_run_job_to_done_then_results_and_download(driver, app_url, shot, download_dir):
