@@ -233,7 +233,6 @@ def serve(
     _check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(db)
-    _warm_up()
     local = None
     if runner and state.jobs_available():
         from forecast.jobs import LocalRunner
@@ -242,6 +241,7 @@ def serve(
         local.start()
     elif runner:
         log.warning("forecast.jobs is not available: jobs cannot run")
+    _warm_up()  # once the job store has opened: a bad --db exits at once, with nothing after
     try:
         app.run(host=host, port=port, debug=debug, use_reloader=False)
     finally:
