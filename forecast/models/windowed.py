@@ -88,6 +88,10 @@ class WindowedForecaster:
                 seasonal_method(self.deseasonalize)
             except SpecError as exc:
                 raise SpecError(f"{self.name}: {exc} Use 'auto' for the default.") from None
+        if self.sampling not in {"series", "window"}:
+            raise SpecError(
+                f"{self.name}: sampling must be 'series' or 'window', got {self.sampling!r}."
+            )
         if self.log not in (True, False, "auto"):
             raise SpecError(f"{self.name}: log must be True, False or 'auto', got {self.log!r}.")
 
@@ -217,6 +221,7 @@ class WindowedForecaster:
         refit = bool(getattr(self, "refit", False)) and len(val) > 0
         phases = 2 if refit else 1
         members, final = [], []
+        every = np.arange(len(windows))
         for s in range(self.n_seeds):
             seed = int(self.seed) + s
             members.append(
@@ -228,6 +233,7 @@ class WindowedForecaster:
                     seed=seed,
                     progress=self._sub_progress(progress, s * phases, phases, "fit"),
                     should_stop=should_stop,
+                    weights=self._window_weights(windows.series[train], len(lengths)),
                 )
             )
             if refit:
@@ -242,6 +248,7 @@ class WindowedForecaster:
                         progress=self._sub_progress(progress, s * phases + 1, phases, "refit"),
                         should_stop=should_stop,
                         epochs=self._best_epochs,
+                        weights=self._window_weights(windows.series[every], len(lengths)),
                     )
                 )
         # split-conformal calibration on the validation tail, by the members that never saw it
@@ -260,6 +267,16 @@ class WindowedForecaster:
             self.members_ = final
         self.n_train_windows_ = len(train)
         self.n_val_windows_ = len(val)
+
+    def _window_weights(self, series: np.ndarray, n_series: int) -> np.ndarray | None:
+        """Training weights of windows from ``series`` (index per window): with
+        ``sampling="series"`` each series weighs the same in total (``1 / its window count``,
+        as N-BEATS samples a series first), so short series are not drowned by long ones;
+        None (uniform) with ``sampling="window"``."""
+        if self.sampling == "window" or len(series) == 0:
+            return None
+        counts = np.bincount(series, minlength=n_series).astype(float)
+        return 1.0 / counts[series]
 
     def _sub_progress(self, progress: Progress | None, index: int, phases: int, label: str):
         """Map a member's ``progress(epoch, epochs, msg)`` onto the whole fit."""
@@ -285,9 +302,12 @@ class WindowedForecaster:
     #: Epochs the last ``_fit_member`` kept (early stopping), used by ``refit``.
     _best_epochs: int | None = None
 
-    def _fit_member(self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None):
+    def _fit_member(
+        self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None, weights=None
+    ):
         """Fit one member on normalised windows; ``epochs`` overrides the configured number
-        (the refit on all windows). Sets ``self._best_epochs``."""
+        (the refit on all windows); ``weights`` (one per training window, or None) are
+        sampling weights. Sets ``self._best_epochs``."""
         raise NotImplementedError
 
     def _predict_member(self, member, X: np.ndarray) -> np.ndarray:
