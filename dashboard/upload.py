@@ -74,6 +74,18 @@ def _error(message: str, status: int) -> tuple[Response, int]:
     return jsonify({"error": message}), status
 
 
+def _read_body(most: int) -> bytes:
+    """The request body, or its first ``most`` bytes (a stream's read may return less)."""
+    chunks, size = [], 0
+    while size < most:
+        chunk = request.stream.read(min(1 << 20, most - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _receive():
     raw_name = request.headers.get(FILENAME_HEADER)
     if not raw_name:
@@ -83,10 +95,9 @@ def _receive():
         datasets.check_upload_name(name)
     except ForecastError as exc:
         return _error(str(exc), 400)
-    limit = datasets.MAX_UPLOAD_BYTES
     try:
         datasets.check_upload_size(name, request.content_length)
-        data = request.stream.read(limit + 1)
+        data = _read_body(datasets.MAX_UPLOAD_BYTES + 1)
         datasets.check_upload_size(name, len(data))
     except ForecastError as exc:
         return _error(str(exc), 413)

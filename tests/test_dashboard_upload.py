@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from urllib.parse import quote
 
 import pytest
@@ -53,10 +54,24 @@ def test_too_big_is_refused_before_reading(client, monkeypatch):
         datasets.resolve_path(hashlib.sha256(raw).hexdigest())
 
 
-def test_too_big_without_content_length_is_refused_on_the_bytes_read(monkeypatch):
-    monkeypatch.setattr(datasets, "MAX_UPLOAD_BYTES", 10)
+def test_without_content_length_the_bytes_read_are_checked(client, monkeypatch):
+    # a chunked body (no Content-Length): read up to the limit, then refused
+    raw = AIR.read_bytes()
+
+    def chunked(body: bytes):
+        return client.post(
+            "/upload",
+            input_stream=io.BytesIO(body),
+            headers={FILENAME_HEADER: "air.csv"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+
+    assert chunked(raw).get_json()["hash"] == hashlib.sha256(raw).hexdigest()
+    monkeypatch.setattr(datasets, "MAX_UPLOAD_BYTES", 1000)
+    response = chunked(raw)
+    assert response.status_code == 413 and "upload limit" in response.get_json()["error"]
     with pytest.raises(datasets.DataError, match="upload limit"):
-        accept_upload(b"t,y\n2020-01-01,1\n", "big.csv")
+        accept_upload(raw, "big.csv")
 
 
 @pytest.mark.parametrize("name", ["book.xlsx", "data.csv.exe", "noext"])
