@@ -63,7 +63,7 @@ def test_without_content_length_the_bytes_read_are_checked(client, monkeypatch):
             "/upload",
             input_stream=io.BytesIO(body),
             headers={FILENAME_HEADER: "air.csv"},
-            environ_overrides={"wsgi.input_terminated": True},
+            environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
         )
 
     assert chunked(raw).get_json()["hash"] == hashlib.sha256(raw).hexdigest()
