@@ -44,7 +44,7 @@ PATH = "/diagnostics"
 TITLE = "Diagnostics"
 
 
-#: The page's graphs and their heights (pixels), in the order of :func:`page_views`' outputs.
+#: The page's graphs and their heights (pixels).
 GRAPHS = {
     "diag-series-fig": 380,
     "diag-stl": 640,
