@@ -13,12 +13,20 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
 from statsmodels.tsa.stattools import adfuller, kpss
 
 from forecast.diagnostics.prepare import is_constant
+
+# statsmodels >= 0.15 warns that adfuller will return a result object; ask for the tuple
+# explicitly where the option exists (warning filters are process-wide, not per thread, so
+# catching the warning does not silence it when the dashboard diagnoses in a worker thread)
+_ADF_TUPLE = (
+    {"result_object": False} if "result_object" in inspect.signature(adfuller).parameters else {}
+)
 
 __all__ = [
     "ADF_MAX_OBS",
@@ -63,7 +71,9 @@ def adf_test(x: np.ndarray) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            stat, pvalue, usedlag, nobs, *_ = adfuller(tail, regression="c", autolag="AIC")
+            stat, pvalue, usedlag, nobs, *_ = adfuller(
+                tail, regression="c", autolag="AIC", **_ADF_TUPLE
+            )
     except (ValueError, np.linalg.LinAlgError) as exc:
         out["error"] = f"too short for the test ({exc})"
         return out
