@@ -27,11 +27,12 @@ MODEL_LABELS = {
     "bilstm": "BiLSTM",
     "esn": "Echo State Network",
     "hybrid": "Hybrid ARIMA + LSTM",
+    "ensemble": "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)",
 }
 #: Models ticked by default.
 DEFAULT_MODELS = ["snaive", "arima", "rnn", "lstm", "gru", "bilstm", "esn"]
 #: Models that take a look-back window (``input_size``).
-NEURAL = {"rnn", "lstm", "gru", "bilstm", "esn", "hybrid"}
+NEURAL = {"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble"}
 
 
 def default_horizon(freq: str | None, n_min: int) -> int:

@@ -23,6 +23,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "bilstm": ("forecast.models.recurrent", "BiLSTM"),
     "esn": ("forecast.models.esn", "ESN"),
     "hybrid": ("forecast.models.hybrid", "Hybrid"),
+    "ensemble": ("forecast.models.ensemble", "RecurrentEnsemble"),
 }
 MODEL_NAMES = tuple(_REGISTRY)
 
