@@ -15,50 +15,34 @@ The long frame
 6. Each series has at least ``min_length`` observed (non-missing) values.
 7. The index is a ``RangeIndex``.
 
-Everything inferred or repaired on the way is recorded in a :class:`CsvReport`.
+Everything inferred or repaired on the way is recorded in a :class:`CsvReport`. This module reads
+the file and assembles the frame; the steps it delegates say what they found and it records that:
+:mod:`forecast.parsing` reads bytes, delimiters, numbers and timestamps, :mod:`forecast.columns`
+chooses the time, value and id columns, and :mod:`forecast.grid` puts the series on their grid.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
+from forecast.columns import choose_time_column, choose_value_columns
 from forecast.errors import DataError
-from forecast.frequency import canonical_alias as _canonical_alias
-from forecast.frequency import infer_freq, on_grid
-from forecast.parsing import (
-    decode,
-    detect_number_format,
-    parse_numbers,
-    parse_times,
-    read_table,
-    sniff_delimiter,
-)
+from forecast.grid import FillPolicy, regularise
+from forecast.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 
 __all__ = ["DEFAULT_MAX_BYTES", "CsvReport", "read_csv", "series_summary"]
 
 #: Default size limit of an input file, in bytes (200 MB).
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
-FillPolicy = Literal["none", "interpolate", "ffill"]
 Source = str | os.PathLike | bytes | bytearray | IO
-
-_TIME_NAME = re.compile(
-    r"^(ds|date|dates|datetime|time|timestamp|period|month|year|week|quarter|day|"
-    r"fecha|datum|data|jahr|date_time|obs|observation_date|index)$|date|time",
-    re.IGNORECASE,
-)
-_ID_NAME = re.compile(
-    r"^(unique_id|id|series|series_id|item|item_id|sku|store|name|key|group)$", re.I
-)
 
 
 @dataclass
@@ -156,92 +140,6 @@ def _drop_index_column(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     return table
 
 
-def _choose_time_column(table: pd.DataFrame, time_col: str | None, report: CsvReport):
-    if time_col is not None:
-        if time_col not in table.columns:
-            raise DataError(
-                f"Time column '{time_col}' is not in the file; its columns are "
-                f"{list(table.columns)}. Pick one of them."
-            )
-        parsed = parse_times(table[time_col], allow_years=True)
-        if parsed.success < 0.5:
-            example = table[time_col].iloc[0]
-            raise DataError(
-                f"Column '{time_col}' does not hold dates (first value '{example}'); "
-                "use a column with dates like 2001-03-31, 2001-03, 1959Q1 or 1959."
-            )
-        return time_col, parsed
-    best = None
-    head = table.iloc[:500]  # choose on the first rows, then parse the winner in full
-    for position, name in enumerate(table.columns):
-        hinted = bool(_TIME_NAME.search(name))
-        parsed = parse_times(head[name], allow_years=hinted or position == 0)
-        if parsed.success < 0.8:
-            continue
-        if parsed.kind == "year" and not hinted:
-            years = parsed.values.dropna().year
-            steps = np.diff(np.asarray(years))
-            if len(steps) == 0 or (steps == 1).mean() < 0.5:
-                continue
-        score = (parsed.success, hinted, -position)
-        if best is None or score > best[0]:
-            best = (score, name, hinted or position == 0)
-    if best is None:
-        raise DataError(
-            "No column holds dates: none of "
-            f"{list(table.columns)} parses as timestamps. Add a date column "
-            "(e.g. 2001-03-31, 2001-03, 1959Q1 or 1959) or name it with time_col."
-        )
-    return best[1], parse_times(table[best[1]], allow_years=best[2])
-
-
-def _choose_columns(
-    table: pd.DataFrame,
-    time_name: str,
-    value_cols: list[str] | None,
-    id_col: str | None,
-    report: CsvReport,
-) -> tuple[list[str], str | None]:
-    others = [c for c in table.columns if c != time_name]
-    for name in [*(value_cols or []), *([id_col] if id_col else [])]:
-        if name not in table.columns:
-            raise DataError(
-                f"Column '{name}' is not in the file; its columns are {list(table.columns)}."
-            )
-    fmt = detect_number_format(
-        [c for name in others for c in table[name].head(500) if c], report.delimiter
-    )
-    report.decimal, report.thousands = fmt.decimal, fmt.thousands
-    numeric: list[str] = []
-    for name in others:
-        _, missing, bad = parse_numbers(table[name].iloc[:2000], fmt)
-        present = ~missing
-        if present.sum() and (bad[present].mean() < 0.5):
-            numeric.append(name)
-    if id_col is None:
-        text_cols = [c for c in others if c not in numeric and c not in (value_cols or [])]
-        repeated = table[time_name].duplicated().any()
-        candidates = [c for c in text_cols if _ID_NAME.match(c)] or text_cols
-        if repeated and candidates:
-            id_col = candidates[0]
-            report.repairs.append(f"Read column '{id_col}' as the series id (long format).")
-        elif repeated and not text_cols and len(numeric) >= 2 and not value_cols:
-            ints = [c for c in numeric if _ID_NAME.match(c)]
-            if ints:
-                id_col = ints[0]
-                numeric.remove(id_col)
-    chosen = list(value_cols) if value_cols else [c for c in numeric if c != id_col]
-    if not chosen:
-        raise DataError(
-            f"No column holds numbers: besides the time column '{time_name}', the columns "
-            f"{others} are text. Add a numeric value column or name it with value_cols."
-        )
-    ignored = [c for c in others if c not in chosen and c != id_col]
-    if ignored:
-        report.repairs.append(f"Ignored non-numeric columns {ignored}.")
-    return chosen, id_col
-
-
 def _to_long(
     table: pd.DataFrame,
     times: pd.DatetimeIndex,
@@ -249,8 +147,6 @@ def _to_long(
     id_col: str | None,
     report: CsvReport,
 ) -> pd.DataFrame:
-    from forecast.parsing import NumberFormat
-
     fmt = NumberFormat(report.decimal, report.thousands)
     frames = []
     for name in values:
@@ -309,95 +205,6 @@ def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     report.dropped_rows += before - len(long)
     report.repairs.append(f"Dropped {before - len(long)} exact duplicate rows.")
     return long
-
-
-def _regularise(
-    long: pd.DataFrame, freq: str | None, fill: FillPolicy, report: CsvReport
-) -> pd.DataFrame:
-    if freq is None:
-        freqs = {
-            uid: infer_freq(g["ds"])
-            for uid, g in long.groupby("unique_id", sort=False)
-            if g["ds"].nunique() >= 2
-        }
-        distinct = sorted(set(freqs.values()))
-        if len(distinct) > 1:
-            raise DataError(
-                f"The series have different frequencies {distinct}; load series of one "
-                "frequency together, or pass freq to read them all on one grid."
-            )
-        freq = distinct[0] if distinct else None
-        if freq is None:
-            raise DataError("Every series has a single timestamp: a frequency cannot be inferred.")
-    else:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                freq = _canonical_alias(freq)
-        except ValueError as exc:
-            raise DataError(
-                f"freq='{freq}' is not a pandas offset alias (try MS, QS, YS, W-SUN, D, h)."
-            ) from exc
-    report.freq = freq
-    pieces = []
-    for uid, g in long.groupby("unique_id", sort=True):
-        g = g.sort_values("ds")
-        ds = pd.DatetimeIndex(g["ds"])
-        ok = on_grid(ds, freq)
-        if not ok.all():
-            snapped = _snap(ds, freq)
-            if snapped is not None:
-                report.repairs.append(
-                    f"Series '{uid}': timestamps moved to the start of each {freq} period."
-                )
-                ds = snapped
-                g = g.assign(ds=ds)
-                if g["ds"].duplicated().any():
-                    raise DataError(
-                        f"Series '{uid}' has two rows in the same {freq} period "
-                        f"(e.g. {g.loc[g['ds'].duplicated(), 'ds'].iloc[0].date()}); "
-                        "aggregate them first."
-                    )
-            else:
-                bad = ds[~ok]
-                raise DataError(
-                    f"Series '{uid}': {len(bad)} timestamps are off the {freq} grid "
-                    f"(first: {bad[0]}). The timestamps are irregular; resample them to one "
-                    "frequency or pass freq."
-                )
-        grid = pd.date_range(ds[0], ds[-1], freq=freq)
-        y = pd.Series(g["y"].to_numpy(), index=ds).reindex(grid)
-        n_gaps = int(y.isna().sum())
-        report.gaps[str(uid)] = n_gaps
-        filled = 0
-        if n_gaps and fill == "interpolate":
-            y = y.interpolate(method="linear", limit_direction="both")
-            filled = n_gaps - int(y.isna().sum())
-        elif n_gaps and fill == "ffill":
-            y = y.ffill().bfill()
-            filled = n_gaps - int(y.isna().sum())
-        report.missing_filled[str(uid)] = filled
-        if n_gaps:
-            action = {
-                "none": "left as NaN (fill='none')",
-                "interpolate": "filled by linear interpolation",
-                "ffill": "filled with the previous value",
-            }[fill]
-            report.repairs.append(f"Series '{uid}': {n_gaps} gaps on the {freq} grid, {action}.")
-        pieces.append(pd.DataFrame({"unique_id": str(uid), "ds": grid, "y": y.to_numpy()}))
-    return pd.concat(pieces, ignore_index=True)
-
-
-def _snap(ds: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex | None:
-    """Move mid-period dates (e.g. the 15th of each month) to the period start, if that fits."""
-    if freq in {"MS", "ME"} or freq.startswith(("QS", "QE", "YS", "YE")):
-        period = {"M": "M", "Q": "Q", "Y": "Y"}[freq[0]]
-        snapped = ds.to_period(period).to_timestamp(how="start")
-        if freq.endswith("E") or "E-" in freq:
-            snapped = ds.to_period(period).to_timestamp(how="end").normalize()
-        if on_grid(snapped, freq).all():
-            return snapped
-    return None
 
 
 def read_csv(
@@ -479,13 +286,17 @@ def read_csv(
     empty_cols = [c for c in table.columns if (table[c] == "").all()]
     if empty_cols and len(empty_cols) < len(table.columns):
         table = table.drop(columns=empty_cols)
-    time_name, parsed = _choose_time_column(table, time_col, report)
+    time_name, parsed = choose_time_column(table, time_col)
     report.time_col, report.dayfirst = time_name, parsed.dayfirst
     if parsed.dayfirst:
         report.repairs.append(f"Read dates in '{time_name}' as day-first (dd/mm/yyyy).")
     if parsed.kind != "datetime":
         report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
-    chosen, id_name = _choose_columns(table, time_name, value_cols, id_col, report)
+    columns = choose_value_columns(table, time_name, value_cols, id_col, report.delimiter)
+    chosen, id_name = columns.value_cols, columns.id_col
+    fmt = columns.number_format
+    report.decimal, report.thousands = fmt.decimal, fmt.thousands
+    report.repairs.extend(columns.repairs)
     report.value_cols, report.id_col = chosen, id_name
     no_time = parsed.values.isna()
     if no_time.any():
@@ -507,7 +318,11 @@ def read_csv(
         raise DataError(f"The value columns {chosen} hold no numbers.")
     use_freq = freq or (parsed.freq if parsed.kind != "datetime" else None)
     observed = long.dropna(subset=["y"])
-    long = _regularise(observed, use_freq, fill, report)
+    regular = regularise(observed, use_freq, fill)
+    report.freq, report.gaps = regular.freq, regular.gaps
+    report.missing_filled = regular.missing_filled
+    report.repairs.extend(regular.repairs)
+    long = regular.frame
     counts = long.groupby("unique_id")["y"].count()
     short = counts[counts < min_length]
     if len(short):
