@@ -86,8 +86,8 @@ def browser_upload(url: str, path: Path) -> float:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    sys.path.insert(0, str(ROOT / "tests" / "browser"))
-    from conftest import FLAGS
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser.conftest import FLAGS
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -220,40 +220,12 @@ def main() -> None:
 
 
 def _browser_rows(args, home: str):
-    import socket
-    import subprocess
-    import urllib.request
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser.server import running_dashboard
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     from dashboard.app import WARM_MESSAGE
 
-    env = {**os.environ, "FORECAST_HOME": home, "PYTHONUNBUFFERED": "1"}
-    log_path = Path(home) / "server.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from forecast.cli import main; main()",
-            "dashboard",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_dashboard(Path(home)) as (url, log_path):
         # time uploads to a started server: its start-up warm-up (imports, a small diagnosis)
         # runs in the background and would otherwise be charged to the first upload
         _wait(None, lambda _: WARM_MESSAGE in log_path.read_text(), timeout=60)
@@ -268,10 +240,6 @@ def _browser_rows(args, home: str):
             min(times),
             "< 2 s",
         )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 if __name__ == "__main__":
