@@ -16,7 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METHODS", "classical_seasonal", "is_seasonal", "seasonal_component", "stl_seasonal"]
+from forecast.errors import SpecError
+
+__all__ = [
+    "METHODS",
+    "classical_seasonal",
+    "is_seasonal",
+    "seasonal_component",
+    "seasonal_method",
+    "stl_seasonal",
+]
 
 #: Seasonal adjustment methods by name ("none": no adjustment).
 METHODS = ("classical", "stl", "none")
@@ -116,3 +125,17 @@ def seasonal_component(y: np.ndarray, period: int, method: str) -> np.ndarray:
     if method == "stl":
         return stl_seasonal(y, period)
     return np.zeros(len(y))
+
+
+def seasonal_method(deseasonalize: bool | str | None) -> str:
+    """Name in :data:`METHODS` of a ``deseasonalize`` setting (True: "stl", False or None:
+    "none"); SpecError for anything else."""
+    if deseasonalize is True:
+        return "stl"
+    if deseasonalize is False or deseasonalize is None:
+        return "none"
+    if deseasonalize in METHODS:
+        return str(deseasonalize)
+    raise SpecError(
+        f"deseasonalize must be one of {list(METHODS)} (or True/False), got {deseasonalize!r}."
+    )

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast.errors import DataError, SpecError
-from forecast.seasonal import METHODS, seasonal_component
+from forecast.seasonal import seasonal_component, seasonal_method
 
 __all__ = [
     "SeriesTransform",
@@ -40,7 +40,6 @@ __all__ = [
     "make_windows",
     "max_input_size",
     "normalize_windows",
-    "seasonal_method",
     "split_windows",
 ]
 
@@ -418,17 +417,3 @@ class SeriesTransform:
         """Back to the original scale: ``exp(z + s)`` (or ``z + s``), any shape."""
         base = z + seasonal
         return np.exp(np.clip(base, -700, 700)) if self.log else base
-
-
-def seasonal_method(deseasonalize: bool | str) -> str:
-    """Name in :data:`forecast.seasonal.METHODS` of a ``deseasonalize`` setting (True: "stl",
-    False: "none"); SpecError for anything else."""
-    if deseasonalize is True:
-        return "stl"
-    if deseasonalize is False or deseasonalize is None:
-        return "none"
-    if deseasonalize in METHODS:
-        return str(deseasonalize)
-    raise SpecError(
-        f"deseasonalize must be one of {list(METHODS)} (or True/False), got {deseasonalize!r}."
-    )

@@ -10,8 +10,14 @@ from conftest import make_frame
 
 from forecast.errors import SpecError
 from forecast.models import make_model
-from forecast.seasonal import classical_seasonal, is_seasonal, seasonal_component, stl_seasonal
-from forecast.windows import SeriesTransform, seasonal_method
+from forecast.seasonal import (
+    classical_seasonal,
+    is_seasonal,
+    seasonal_component,
+    seasonal_method,
+    stl_seasonal,
+)
+from forecast.windows import SeriesTransform
 
 
 def _seasonal_series(n=96, m=12, noise=0.3, seed=0):

@@ -231,9 +231,10 @@ class RecurrentEnsemble:
         check_fitted(self, "members_")
         frames = [m.residuals_ for m in self.members_]
         out = frames[0][["unique_id", "ds"]].copy()
-        stack = np.stack([f["resid"].to_numpy(dtype=float) for f in frames])
-        nan = np.isnan(stack).any(axis=0)
-        out["resid"] = np.where(nan, np.nan, np.median(np.where(np.isnan(stack), 0, stack), axis=0))
+        # NaN (no residual) wherever a member has none: np.median propagates it
+        out["resid"] = np.median(
+            np.stack([f["resid"].to_numpy(dtype=float) for f in frames]), axis=0
+        )
         return out[RESIDUAL_COLUMNS].reset_index(drop=True)
 
     def effective_memory(self, df: pd.DataFrame | None = None, **kwargs) -> pd.DataFrame:

@@ -15,7 +15,8 @@ import pandas as pd
 from safetensors.numpy import load_file, save_file
 
 from forecast.errors import DataError
-from forecast.windows import SeriesTransform, seasonal_method
+from forecast.seasonal import seasonal_method
+from forecast.windows import SeriesTransform
 
 __all__ = ["FORMAT", "load_windowed", "read_model_files", "save_windowed", "write_model_files"]
 

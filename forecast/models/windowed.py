@@ -31,6 +31,7 @@ from forecast.models.base import (
     forecast_frame,
 )
 from forecast.models.persistence import load_windowed, save_windowed
+from forecast.seasonal import seasonal_method
 from forecast.windows import (
     SeriesTransform,
     check_window,
@@ -39,7 +40,6 @@ from forecast.windows import (
     make_windows,
     max_input_size,
     normalize_windows,
-    seasonal_method,
     split_windows,
 )
 
@@ -221,7 +221,6 @@ class WindowedForecaster:
         refit = bool(getattr(self, "refit", False)) and len(val) > 0
         phases = 2 if refit else 1
         members, final = [], []
-        every = np.arange(len(windows))
         for s in range(self.n_seeds):
             seed = int(self.seed) + s
             members.append(
@@ -248,7 +247,7 @@ class WindowedForecaster:
                         progress=self._sub_progress(progress, s * phases + 1, phases, "refit"),
                         should_stop=should_stop,
                         epochs=self._best_epochs,
-                        weights=self._window_weights(windows.series[every], len(lengths)),
+                        weights=self._window_weights(windows.series, len(lengths)),
                     )
                 )
         # split-conformal calibration on the validation tail, by the members that never saw it
