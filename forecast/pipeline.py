@@ -41,7 +41,9 @@ __all__ = ["NEURAL_MODELS", "PER_SERIES_MODELS", "RunResult", "parse_models", "r
 #: Models fitted series by series (fanned out over an executor when one is given).
 PER_SERIES_MODELS = frozenset({"naive", "snaive", "drift", "arima"})
 #: Global models that take ``horizon, epochs, seed`` and get conformal intervals from backtests.
-NEURAL_MODELS = frozenset({"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble"})
+NEURAL_MODELS = frozenset(
+    {"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble", "pretrained", "finetuned"}
+)
 
 
 @dataclass

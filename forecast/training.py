@@ -55,8 +55,9 @@ class TrainConfig:
         Epochs without validation improvement before stopping (0: never stop early).
     clip : float or None
         Maximum global gradient norm; None or 0 disables clipping.
-    loss : {"mae", "mse", "huber"}
-        Training loss on normalised targets.
+    loss : {"mae", "mse", "huber", "masked_mae"}
+        Training loss on normalised targets ("masked_mae": MAE over the finite targets, for
+        NaN-padded targets of short series).
     schedule : {"onecycle", "cosine", "constant"}
     max_windows : int or None
         Windows sampled (without replacement) per epoch; None uses all of them.
@@ -128,7 +129,23 @@ def torch_session(seed: int | None, threads: int | None = None) -> Iterator[None
         torch.set_num_threads(prev_threads)
 
 
-_LOSSES = {"mae": nn.L1Loss, "mse": nn.MSELoss, "huber": lambda: nn.HuberLoss(delta=0.1)}
+class MaskedL1Loss(nn.Module):
+    """Mean absolute error over the finite targets only (NaN marks a target that does not
+    exist, e.g. past the end of a short series); 0 when a batch has none."""
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        mask = torch.isfinite(target)
+        if not bool(mask.any()):
+            return pred.sum() * 0.0
+        return (pred[mask] - target[mask]).abs().mean()
+
+
+_LOSSES = {
+    "mae": nn.L1Loss,
+    "mse": nn.MSELoss,
+    "huber": lambda: nn.HuberLoss(delta=0.1),
+    "masked_mae": MaskedL1Loss,
+}
 
 
 def train_module(

@@ -40,6 +40,8 @@ __all__ = [
     "make_windows",
     "max_input_size",
     "normalize_windows",
+    "pad_left",
+    "padded_windows",
     "split_windows",
 ]
 
@@ -220,6 +222,92 @@ def make_windows(
         np.concatenate(ss),
         np.concatenate(es),
     )
+
+
+def pad_left(z: np.ndarray, input_size: int) -> np.ndarray:
+    """The last ``input_size`` points of ``z``, left-padded with its first value when shorter.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n,), n >= 1
+    input_size : int
+
+    Returns
+    -------
+    ndarray, shape (input_size,)
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if len(z) >= input_size:
+        return z[len(z) - input_size :]
+    return np.concatenate([np.full(input_size - len(z), z[0]), z])
+
+
+def padded_windows(
+    series: list[np.ndarray],
+    input_size: int,
+    horizon: int,
+    *,
+    min_input: int = 1,
+    max_per_series: int | None = None,
+    full_targets: bool = False,
+    rng: np.random.Generator | None = None,
+) -> WindowSet:
+    """Windows of series of any length: short inputs are left-padded, short targets NaN-padded.
+
+    Window ``j`` of series ``i`` cut at ``t`` (``min_input <= t <= n_i - 1``) has inputs
+    ``pad_left(z[:t], L)`` and targets ``z[t:t + H]`` followed by NaN where the series ends, so
+    series shorter than ``L + H`` still train a model (with a loss that skips NaN targets) and
+    are forecast from whatever history they have.
+
+    Parameters
+    ----------
+    series : list of ndarray, each shape (n_i,)
+    input_size : int
+        Input length ``L``.
+    horizon : int
+        Target length ``H``.
+    min_input : int
+        Fewest real (unpadded) input points of a window.
+    max_per_series : int, optional
+        At most this many cuts per series, drawn at random by ``rng`` (the latest cut is
+        always kept); None: every cut.
+    full_targets : bool
+        Only cuts whose ``H`` targets all exist (no NaN).
+    rng : numpy Generator, optional
+        Needed with ``max_per_series``.
+
+    Returns
+    -------
+    WindowSet
+        ``X`` (n, L), ``Y`` (n, H) with NaN padding; ``ends`` are the cuts ``t``.
+    """
+    xs, ys, ss, es = [], [], [], []
+    for i, z in enumerate(series):
+        z = np.asarray(z, dtype=np.float64)
+        n = len(z)
+        last = n - horizon if full_targets else n - 1
+        if last < min_input:
+            continue
+        cuts = np.arange(max(min_input, 1), last + 1)
+        if max_per_series is not None and len(cuts) > max_per_series:
+            gen = rng or np.random.default_rng(0)
+            pick = gen.choice(len(cuts) - 1, max_per_series - 1, replace=False)
+            cuts = np.sort(np.r_[cuts[pick], cuts[-1]])
+        ext = np.concatenate([np.full(input_size, z[0]), z, np.full(horizon, np.nan)])
+        view = sliding_window_view(ext, input_size + horizon)
+        w = view[cuts]  # cut t: ext[t : t + L + H] = pad(z[:t]) + z[t:t+H]
+        xs.append(w[:, :input_size])
+        ys.append(w[:, input_size:])
+        ss.append(np.full(len(cuts), i, dtype=np.int64))
+        es.append(cuts.astype(np.int64))
+    if not xs:
+        return WindowSet(
+            np.zeros((0, input_size)),
+            np.zeros((0, horizon)),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+        )
+    return WindowSet(np.concatenate(xs), np.concatenate(ys), np.concatenate(ss), np.concatenate(es))
 
 
 def last_windows(series: list[np.ndarray], input_size: int) -> np.ndarray:

@@ -24,6 +24,8 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "esn": ("forecast.models.esn", "ESN"),
     "hybrid": ("forecast.models.hybrid", "Hybrid"),
     "ensemble": ("forecast.models.ensemble", "RecurrentEnsemble"),
+    "pretrained": ("forecast.models.pretrained", "Pretrained"),
+    "finetuned": ("forecast.models.pretrained", "Finetuned"),
 }
 MODEL_NAMES = tuple(_REGISTRY)
 

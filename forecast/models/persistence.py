@@ -135,6 +135,8 @@ def save_windowed(model, path: str | Path) -> Path:
             "n_members": len(model.members_),
             "n_train_windows": model.n_train_windows_,
             "n_val_windows": model.n_val_windows_,
+            "normalize": model.normalize,
+            "architecture": getattr(model, "architecture_", None),
         },
     }
     return write_model_files(path, config, arrays)
@@ -187,6 +189,9 @@ def load_windowed(cls: type, path: str | Path):
         seasonal=list(np.split(arrays["seasonal"], cuts)),
     )
     model.calibration_ = arrays["calibration"]
+    model.normalize = fitted.get("normalize", model.normalize)
+    if fitted.get("architecture"):
+        model.architecture_ = dict(fitted["architecture"])
     # files written before "classical" existed store a bool (True meant STL)
     model.deseasonalized_ = seasonal_method(fitted["deseasonalized"])
     members = []

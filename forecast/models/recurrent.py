@@ -284,6 +284,21 @@ class RecurrentForecaster(WindowedForecaster):
         return net.eval()
 
     # ------------------------------------------------------------------ effective memory
+    def _memory_windows(self, z: list[np.ndarray], max_windows: int) -> np.ndarray:
+        """Input windows (transformed, not normalised) whose gradients measure the memory:
+        the validation-tail windows, at most ``max_windows`` (the most recent), shape (n, L)."""
+        lengths = np.array([len(v) for v in z])
+        windows = make_windows(z, self.input_size_, self.horizon_)
+        if len(windows) == 0:
+            raise SpecError(
+                f"{self.name}: effective memory needs series of at least "
+                f"{self.input_size_ + self.horizon_} points."
+            )
+        k = max(1, self.n_val_windows_ // max(len(self.ids_), 1))
+        _, val = split_windows(windows, lengths, self.horizon_, k)
+        index = val if len(val) else np.arange(len(windows))
+        return windows.X[index[-max_windows:]]
+
     def effective_memory(
         self, df: pd.DataFrame | None = None, *, max_windows: int = 2000
     ) -> pd.DataFrame:
@@ -322,19 +337,8 @@ class RecurrentForecaster(WindowedForecaster):
                 ids=ids,
             )
             z = tr.forward(values)
-        lengths = np.array([len(v) for v in z])
-        windows = make_windows(z, self.input_size_, self.horizon_)
-        if len(windows) == 0:
-            raise SpecError(
-                f"{self.name}: effective memory needs series of at least "
-                f"{self.input_size_ + self.horizon_} points."
-            )
-        k = max(1, self.n_val_windows_ // max(len(self.ids_), 1))
-        _, val = split_windows(windows, lengths, self.horizon_, k)
-        index = val if len(val) else np.arange(len(windows))
-        index = index[-max_windows:]
         Xn, _, _, _ = normalize_windows(
-            windows.X[index],
+            self._memory_windows(z, max_windows),
             method=self.normalize,
             period=self.season_length_,
             scale=not self.transform_.log,

@@ -362,7 +362,7 @@ class WindowedForecaster:
         check_fitted(self, "last_ds_")
         self._ensure_trained(h)
         z = self.transform_.forward(self.values_)
-        Z = last_windows(z, self.input_size_)
+        Z = self._input_windows(z)
         zhat = self._forecast_z(Z, h)
         _, zhat_n, lev, scl = normalize_windows(
             Z,
@@ -402,10 +402,17 @@ class WindowedForecaster:
             self._residuals = self._compute_residuals()
         return self._residuals
 
+    def _input_windows(self, z: list[np.ndarray]) -> np.ndarray:
+        """Forecast inputs: the last ``input_size_`` transformed points of each series, (n, L)."""
+        return last_windows(z, self.input_size_)
+
+    def _one_step_windows(self, z: list[np.ndarray]):
+        """Every one-step window of the transformed series (for the in-sample residuals)."""
+        return make_windows(z, self.input_size_, 1)
+
     def _compute_residuals(self) -> pd.DataFrame:
         z = self.transform_.forward(self.values_)
-        L = self.input_size_
-        windows = make_windows(z, L, 1)
+        windows = self._one_step_windows(z)
         zhat = self._forecast_z(windows.X, 1)[:, 0]
         frames = []
         for i, uid in enumerate(self.ids_):

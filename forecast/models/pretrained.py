@@ -1,0 +1,307 @@
+"""The pretrained recurrent forecaster, zero-shot (``pretrained``) and fine-tuned (``finetuned``).
+
+One global recurrent network, pretrained on M3 training parts, the bundled series and
+synthetic series (``python -m forecast.pretrain``; docs/pretrained.md), ships with the package
+(:mod:`forecast.models.pretrained_io`). Each series is treated as in pretraining: log when every
+value is positive, classical seasonal adjustment at the frequency's period, the last
+``input_size`` points (left-padded with the first value when the series is shorter), level
+removed (the mean of the last season). The network emits a fixed horizon ``H``, truncated for
+shorter requests; longer ones are reached by feeding forecasts back. Intervals are
+split-conformal, from the pretraining validation errors.
+
+- :class:`Pretrained` trains nothing: ``fit`` stores the series; any series of a frequency the
+  corpus covered is forecast from its last window.
+- :class:`Finetuned` starts from the same weights and trains on the given series (the last
+  points of each held out for early stopping), with a small learning rate.
+
+Both are :class:`~forecast.models.recurrent.RecurrentForecaster`s: residual checks, effective
+memory and safetensors model files work as for the other recurrent models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from forecast.errors import DataError, SpecError
+from forecast.models.base import check_horizon
+from forecast.models.pretrained_io import read_pretrained
+from forecast.models.recurrent import RecurrentForecaster, RecurrentNet
+from forecast.seasonal import seasonal_method
+from forecast.training import TrainConfig, pick_device, torch_session, train_module
+from forecast.windows import SeriesTransform, normalize_windows, pad_left, padded_windows
+
+__all__ = ["Finetuned", "Pretrained", "network_from_config"]
+
+#: Fewest real input points of a one-step residual window.
+_MIN_INPUT = 4
+
+
+def network_from_config(architecture: dict) -> RecurrentNet:
+    """The (untrained) network an ``architecture`` dict describes (see
+    :func:`forecast.models.pretrained_io.write_pretrained`)."""
+    return RecurrentNet(
+        architecture["cell"],
+        int(architecture["input_size"]),
+        int(architecture["hidden_size"]),
+        int(architecture["num_layers"]),
+        0.0,
+        False,
+        int(architecture["horizon"]),
+        bool(architecture["skip"]),
+    )
+
+
+class Pretrained(RecurrentForecaster):
+    """Zero-shot forecasts from the packaged pretrained recurrent network.
+
+    Parameters
+    ----------
+    horizon : int or None
+        Accepted for the common interface; the network's own horizon is fixed (forecasts of
+        any length are made).
+    season_length : int or None
+        Seasonal period; None: from the frequency. Must be a period the corpus covered.
+    weights : str or None
+        Path of a ``pretrained.json`` to use instead of the packaged one.
+    seed, epochs : int or None
+        Accepted for the common interface and ignored: nothing is trained or drawn.
+    threads : int or None
+        ``torch.set_num_threads`` during prediction.
+    device : str or None
+        Torch device (prediction runs on the CPU by default).
+    """
+
+    name = "pretrained"
+    head = "direct"
+    dropout = 0.0
+    n_seeds = 1
+    sampling = "series"
+    log = "auto"
+    normalize = "season"
+    deseasonalize = "classical"
+    refit = False
+    val_windows = None
+    input_size = None
+
+    def __init__(
+        self,
+        *,
+        horizon: int | None = None,
+        season_length: int | None = None,
+        weights: str | None = None,
+        seed: int | None = None,
+        epochs: int | None = None,
+        threads: int | None = None,
+        device: str | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.season_length = season_length
+        self.weights = weights
+        self.seed = seed
+        self.epochs = epochs
+        self.threads = threads
+        self.device = device
+
+    def _check_params(self) -> None:
+        if self.horizon is not None:
+            check_horizon(self.horizon)
+        sl = self.season_length
+        if sl is not None and (
+            isinstance(sl, bool) or not isinstance(sl, (int, np.integer)) or sl < 1
+        ):
+            raise SpecError(f"{self.name}: season_length must be a positive integer, got {sl!r}.")
+        if self.weights is not None and not isinstance(self.weights, str):
+            raise SpecError(f"{self.name}: weights must be a path, got {self.weights!r}.")
+
+    # ------------------------------------------------------------------ weights
+    def _network(self) -> RecurrentNet:
+        return network_from_config(self.architecture_)
+
+    def _load_weights(self) -> RecurrentNet:
+        config, arrays = read_pretrained(self.weights)
+        self.architecture_ = dict(config["architecture"])
+        inputs = config["input"]
+        self.log = inputs["log"]
+        self.normalize = inputs["normalize"]
+        self.deseasonalize = inputs["deseasonalize"]
+        self.weights_config_ = config
+        net = self._network()
+        state = {
+            k[4:]: torch.from_numpy(v.copy()) for k, v in arrays.items() if k.startswith("net.")
+        }
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as exc:
+            raise DataError(
+                f"The pretrained weights do not fit the architecture their config declares "
+                f"({str(exc).splitlines()[0]}); the files are damaged."
+            ) from None
+        self._shipped_calibration = np.asarray(arrays["calibration"], dtype=float)
+        return net.eval()
+
+    # ------------------------------------------------------------------ "training"
+    def _train(self, horizon, progress, should_stop) -> None:
+        net = self._load_weights()
+        periods = self.weights_config_.get("periods")
+        if periods and self.season_length_ not in periods:
+            raise SpecError(
+                f"{self.name}: the pretrained model covers seasonal periods {sorted(periods)}, "
+                f"not {self.season_length_} (frequency {self.freq_}); pick another model."
+            )
+        self.deseasonalized_ = (
+            seasonal_method(self.deseasonalize) if self.season_length_ > 1 else "none"
+        )
+        self.transform_ = SeriesTransform.fit(
+            self.values_,
+            log=self.log,
+            period=self.season_length_,
+            deseasonalize=self.deseasonalized_,
+            ids=self.ids_,
+        )
+        self.input_size_ = int(self.architecture_["input_size"])
+        self.horizon_ = int(self.architecture_["horizon"])
+        self.members_ = [net]
+        self.calibration_ = self._shipped_calibration
+        self.n_train_windows_ = 0
+        self.n_val_windows_ = 0
+        self._adapt(progress, should_stop)
+
+    def _adapt(self, progress, should_stop) -> None:
+        """Zero-shot: nothing to learn."""
+
+    # ------------------------------------------------------------------ windows of any length
+    def _input_windows(self, z: list[np.ndarray]) -> np.ndarray:
+        return np.stack([pad_left(v, self.input_size_) for v in z])
+
+    def _one_step_windows(self, z: list[np.ndarray]):
+        return padded_windows(z, self.input_size_, 1, min_input=_MIN_INPUT)
+
+    def _memory_windows(self, z: list[np.ndarray], max_windows: int) -> np.ndarray:
+        w = padded_windows(z, self.input_size_, 1, min_input=min(self.input_size_, 8))
+        if len(w) == 0:
+            raise SpecError(f"{self.name}: effective memory needs series of at least 9 points.")
+        return w.X[-max_windows:]
+
+
+class Finetuned(Pretrained):
+    """The pretrained network trained further on the given series.
+
+    Parameters
+    ----------
+    horizon, season_length, weights, threads, device
+        As for :class:`Pretrained`.
+    epochs : int
+        Most passes over the series' windows (early stopping usually ends sooner).
+    lr : float
+        Learning rate (constant; small, to stay near the pretrained weights).
+    patience : int
+        Epochs without improvement on the held-out tail before stopping.
+    seed : int
+        Seed of the window order.
+    batch_size : int
+        Windows per step.
+    """
+
+    name = "finetuned"
+
+    def __init__(
+        self,
+        *,
+        horizon: int | None = None,
+        season_length: int | None = None,
+        weights: str | None = None,
+        epochs: int = 30,
+        lr: float = 3e-4,
+        patience: int = 5,
+        seed: int = 0,
+        batch_size: int = 64,
+        threads: int | None = None,
+        device: str | None = None,
+    ) -> None:
+        super().__init__(
+            horizon=horizon,
+            season_length=season_length,
+            weights=weights,
+            threads=threads,
+            device=device,
+        )
+        self.epochs = epochs
+        self.lr = lr
+        self.patience = patience
+        self.seed = seed
+        self.batch_size = batch_size
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        for key in ("epochs", "batch_size"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise SpecError(f"{self.name}: {key} must be a positive integer, got {value!r}.")
+        if not float(self.lr) > 0:
+            raise SpecError(f"{self.name}: lr must be positive, got {self.lr!r}.")
+
+    def _holdout(self, n: int) -> int:
+        """Points at the end of a series of ``n`` kept for early stopping."""
+        h = int(self.horizon) if self.horizon else self.horizon_
+        return int(min(h, max(n // 5, 1)))
+
+    def _adapt(self, progress, should_stop) -> None:
+        z = self.transform_.forward(self.values_)
+        L, H = self.input_size_, self.horizon_
+        cut = [
+            self._holdout(len(v)) if len(v) - self._holdout(len(v)) > _MIN_INPUT else 0 for v in z
+        ]
+        train = padded_windows(
+            [v[: len(v) - k] for v, k in zip(z, cut, strict=True)], L, H, min_input=_MIN_INPUT
+        )
+        val_X, val_Y = [], []
+        for v, k in zip(z, cut, strict=True):
+            if k:
+                w = padded_windows([v], L, H, min_input=len(v) - k)
+                val_X.append(w.X)
+                val_Y.append(w.Y)
+        if len(train) == 0:
+            raise DataError(f"{self.name}: the series are too short to fine-tune on.")
+        scale = not self.transform_.log
+        Xn, Yn, _, _ = normalize_windows(
+            train.X, train.Y, method=self.normalize, period=self.season_length_, scale=scale
+        )
+        if val_X:
+            Xv, Yv, _, _ = normalize_windows(
+                np.concatenate(val_X),
+                np.concatenate(val_Y),
+                method=self.normalize,
+                period=self.season_length_,
+                scale=scale,
+            )
+        else:
+            Xv, Yv = Xn[:0], Yn[:0]
+        counts = np.bincount(train.series, minlength=len(z)).astype(float)
+        config = TrainConfig(
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            weight_decay=0.0,
+            patience=int(self.patience),
+            loss="masked_mae",
+            schedule="constant",
+        )
+        net = self.members_[0]
+        with torch_session(int(self.seed), self.threads):
+            self.train_result_ = train_module(
+                net,
+                Xn,
+                Yn,
+                Xv,
+                Yv,
+                config=config,
+                seed=int(self.seed),
+                device=pick_device(self.device),
+                progress=progress,
+                should_stop=should_stop,
+                weights=1.0 / counts[train.series],
+            )
+        self.members_ = [net.cpu().eval()]
+        self.n_train_windows_ = len(Xn)
+        self.n_val_windows_ = len(Xv)

@@ -1,0 +1,128 @@
+"""The shipped pretrained weights: safetensors + JSON, each sealing the other.
+
+``pretrained.safetensors`` holds the network's state (``net.*``) and the conformal calibration
+errors (``calibration``, shape (n, H), normalised space); its metadata carries the SHA-256 of
+the JSON config (minus its ``weights_sha256`` key). ``pretrained.json`` holds the format tag,
+architecture, input treatment, corpus, seed, script version and measured scores, and the
+SHA-256 of the safetensors file. :func:`read_pretrained` refuses a file whose hashes disagree,
+a config of another format, or arrays that do not fit the declared architecture; nothing is
+ever unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import save_file
+
+from forecast.errors import DataError
+
+__all__ = ["DEFAULT_WEIGHTS", "PRETRAINED_FORMAT", "read_pretrained", "write_pretrained"]
+
+#: Format tag of the config.
+PRETRAINED_FORMAT = "forecast-workbench/pretrained"
+#: The weights shipped in the package (the JSON; the safetensors file sits beside it).
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "pretrained.json"
+_REQUIRED = ("format", "version", "architecture", "input")
+
+
+def _config_digest(config: dict) -> str:
+    core = {k: v for k, v in config.items() if k != "weights_sha256"}
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_pretrained(path: str | Path, arrays: dict[str, np.ndarray], config: dict) -> Path:
+    """Write ``<stem>.json`` and ``<stem>.safetensors``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The JSON path (``.json``); the weights go beside it with the suffix ``.safetensors``.
+    arrays : dict of str to ndarray
+        ``net.<name>`` state arrays and ``calibration``.
+    config : dict
+        JSON-ready: ``architecture`` (cell, hidden_size, num_layers, input_size, horizon,
+        skip), ``input`` (log, deseasonalize, normalize) and anything else to record.
+
+    Returns
+    -------
+    Path
+        The JSON path.
+    """
+    json_path = Path(path).with_suffix(".json")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"format": PRETRAINED_FORMAT, "version": 1, **config}
+    body.pop("weights_sha256", None)
+    w_path = json_path.with_suffix(".safetensors")
+    save_file(
+        {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()},
+        str(w_path),
+        metadata={"config_sha256": _config_digest(body)},
+    )
+    body["weights_sha256"] = _file_digest(w_path)
+    json_path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+    return json_path
+
+
+def read_pretrained(path: str | Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read and verify pretrained weights.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The JSON (or the safetensors file); default :data:`DEFAULT_WEIGHTS`.
+
+    Returns
+    -------
+    config : dict
+    arrays : dict of str to ndarray
+
+    Raises
+    ------
+    DataError
+        Missing files, invalid JSON, another format, a hash mismatch (a file changed after it
+        was written) or a missing calibration.
+    """
+    json_path = Path(path or DEFAULT_WEIGHTS).with_suffix(".json")
+    w_path = json_path.with_suffix(".safetensors")
+    if not json_path.is_file() or not w_path.is_file():
+        raise DataError(
+            f"Pretrained weights not found: expected {json_path.name} and {w_path.name} in "
+            f"{json_path.parent}; reinstall the package or run `python -m forecast.pretrain`."
+        )
+    try:
+        config = json.loads(json_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{json_path} is not valid JSON ({exc}); the file is damaged.") from exc
+    if not isinstance(config, dict) or config.get("format") != PRETRAINED_FORMAT:
+        raise DataError(f"{json_path} is not a pretrained-weights config of Forecast Workbench.")
+    missing = [k for k in _REQUIRED if k not in config]
+    if missing:
+        raise DataError(f"{json_path} lacks {missing}; the file is damaged.")
+    if config.get("weights_sha256") != _file_digest(w_path):
+        raise DataError(
+            f"{w_path} does not match the SHA-256 recorded in {json_path.name}: the weights were "
+            "changed or damaged; refusing to load them."
+        )
+    try:
+        with safe_open(str(w_path), framework="numpy") as fh:
+            meta = fh.metadata() or {}
+            arrays = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+    except Exception as exc:  # safetensors raises its own errors on a damaged header
+        raise DataError(f"{w_path} is not a readable safetensors file ({exc}).") from exc
+    if meta.get("config_sha256") != _config_digest(config):
+        raise DataError(
+            f"{json_path} does not match the config sealed in {w_path.name}: the config was "
+            "changed or damaged; refusing to load it."
+        )
+    if "calibration" not in arrays:
+        raise DataError(f"{w_path} lacks the calibration errors; the file is damaged.")
+    return config, arrays
