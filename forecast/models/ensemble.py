@@ -224,6 +224,17 @@ class RecurrentEnsemble:
             out[col] = np.median(np.stack([f[col].to_numpy(dtype=float) for f in frames]), axis=0)
         return out.reset_index(drop=True)
 
+    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+        """Median of the members' forecasts of the series of ``df`` from their last windows
+        (see :meth:`forecast.models.windowed.WindowedForecaster.forecast_from`)."""
+        check_fitted(self, "members_")
+        frames = [m.forecast_from(df, h, level=level) for m in self.members_]
+        out = frames[0][["unique_id", "ds"]].copy()
+        out["model"] = self.name
+        for col in ("yhat", "lo", "hi"):
+            out[col] = np.median(np.stack([f[col].to_numpy(dtype=float) for f in frames]), axis=0)
+        return out.reset_index(drop=True)
+
     @property
     def residuals_(self) -> pd.DataFrame:
         """In-sample one-step residuals of the median fitted values: the median of the

@@ -73,6 +73,7 @@ class Pretrained(RecurrentForecaster):
     """
 
     name = "pretrained"
+    any_frequency = True
     head = "direct"
     dropout = 0.0
     n_seeds = 1
@@ -171,6 +172,8 @@ class Pretrained(RecurrentForecaster):
         """Zero-shot: nothing to learn."""
 
     # ------------------------------------------------------------------ windows of any length
+    _pads_inputs = True
+
     def _input_windows(self, z: list[np.ndarray]) -> np.ndarray:
         return np.stack([pad_left(v, self.input_size_) for v in z])
 
@@ -204,6 +207,7 @@ class Finetuned(Pretrained):
     """
 
     name = "finetuned"
+    any_frequency = False
 
     def __init__(
         self,

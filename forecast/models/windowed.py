@@ -13,6 +13,7 @@ Subclasses implement ``_fit_member``, ``_predict_member``, ``_member_arrays`` an
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from forecast.errors import SpecError
+from forecast.errors import DataError, SpecError
 from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
@@ -390,6 +391,90 @@ class WindowedForecaster:
             return q[:h]
         extra = q[-1] * np.sqrt(np.arange(H + 1, h + 1) / H)
         return np.concatenate([q, extra])
+
+    # ------------------------------------------------------------------ new data
+    #: Whether the trained network may forecast series of another frequency (the pretrained
+    #: model, trained on many); others refuse a frequency they were not trained on.
+    any_frequency = False
+
+    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+        """Forecast the series of ``df`` with the trained network, from their last windows.
+
+        Nothing is trained: the per-series transforms (log, seasonal adjustment) are fitted on
+        the new series as at training time, and the intervals keep the trained calibration.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Long frame ``unique_id, ds, y`` without NaN.
+        h : int
+            Horizon in steps.
+        level : float
+            Interval level in percent.
+
+        Returns
+        -------
+        DataFrame
+            ``unique_id, ds, model, yhat, lo, hi``.
+
+        Raises
+        ------
+        SpecError
+            Another frequency than the model was trained on, or a series shorter than the
+            input window (the message names both).
+        DataError
+            A bad frame, or non-positive values for a model trained in log space.
+        """
+        h = check_horizon(h)
+        level = check_level(level)
+        check_fitted(self, "last_ds_")
+        self._ensure_trained(h)
+        freq = check_frame(df, min_length=1, model=self.name)
+        if not self.any_frequency and freq != self.freq_:
+            raise SpecError(
+                f"{self.name}: this model was trained on data of frequency {self.freq_}, but "
+                f"the file's frequency is {freq}; use a model trained on {freq} data."
+            )
+        ids, values, last_ds = frame_to_arrays(df)
+        if not self._pads_inputs:
+            short = [
+                (u, len(v)) for u, v in zip(ids, values, strict=True) if len(v) < self.input_size_
+            ]
+            if short:
+                uid, n = short[0]
+                raise SpecError(
+                    f"{self.name}: this model reads windows of {self.input_size_} points, but "
+                    f"series '{uid}' has only {n}; give at least {self.input_size_} points per "
+                    "series."
+                )
+        if self.transform_.log and not all(np.all(v > 0) for v in values):
+            bad = next(u for u, v in zip(ids, values, strict=True) if np.any(v <= 0))
+            raise DataError(
+                f"{self.name}: this model works on logged values, but series '{bad}' has "
+                "values <= 0."
+            )
+        ordered = df.sort_values(["unique_id", "ds"], kind="stable")
+        ds = {str(k): g["ds"].to_numpy() for k, g in ordered.groupby("unique_id", sort=False)}
+        other = copy.copy(self)
+        other.freq_ = freq
+        other.ids_, other.values_, other.last_ds_ = ids, values, last_ds
+        other.ds_ = [ds[u] for u in ids]
+        other.n_params_ = {u: 0 for u in ids}
+        other._residuals = None
+        if self.any_frequency and not self.season_length:
+            other.season_length_ = int(freq_season_length(freq))
+        deseasonalize = self.deseasonalized_ if other.season_length_ > 1 else "none"
+        other.transform_ = SeriesTransform.fit(
+            values,
+            log=self.transform_.log,
+            period=other.season_length_,
+            deseasonalize=deseasonalize,
+            ids=ids,
+        )
+        return other.predict(h, level=level)
+
+    #: Whether series shorter than the input window are left-padded (else refused).
+    _pads_inputs = False
 
     # ------------------------------------------------------------------ residuals
     @property
