@@ -154,3 +154,25 @@ def test_binary_header_only_and_empty_uploads_get_readable_messages():
     assert _text(out[0]).startswith("h.csv: The file has a header (a, b) but no data rows")
     with pytest.raises(DataError, match="empty"):
         accept_upload(b"", "e.csv")
+
+
+def test_first_look_shows_the_pretrained_forecast_with_its_interval():
+    store = default_dataset()
+    look = data_page.first_look(store)
+    assert "pretrained forecast of Passengers" in _text(look)
+    graph = next(c for c in _walk(look) if getattr(c, "id", None) == "first-look-graph")
+    names = [t.name for t in graph.figure.data]
+    assert "history" in names[0].lower() or names[0] == "history"
+    band = [t for t in graph.figure.data if getattr(t, "fill", None)]
+    assert band, names  # the interval is drawn
+    assert data_page.first_look(None) is None
+
+
+def _walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    if children is None:
+        return
+    for child in children if isinstance(children, list) else [children]:
+        if hasattr(child, "children") or hasattr(child, "figure"):
+            yield from _walk(child)

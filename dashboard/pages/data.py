@@ -122,6 +122,7 @@ def layout(**_query):
                     dbc.Col(
                         [
                             dcc.Loading(html.Div(id="data-summary"), delay_show=200),
+                            dcc.Loading(html.Div(id="first-look"), delay_show=200),
                             card("Preview (first rows of the file)", html.Div(id="data-preview")),
                         ],
                         lg=8,
@@ -312,6 +313,58 @@ def render(data: dict | None):
     )
 
 
+def first_look(data: dict | None):
+    """A card with the pretrained model's zero-shot forecast of the dataset's first series and
+    its 80 % interval (no training: ready as soon as the file is read), or None.
+
+    Parameters
+    ----------
+    data : dict or None
+        The dataset store content.
+
+    Returns
+    -------
+    Component or None
+        None when there is no readable dataset; a short note when the pretrained model cannot
+        forecast it (e.g. a frequency its corpus did not cover).
+    """
+    if not data or not data.get("hash"):
+        return None
+    try:
+        df, report = datasets.load_frame(
+            data["hash"], datasets.Overrides.from_dict(data.get("overrides"))
+        )
+    except Exception:  # the summary callback reports reading errors
+        return None
+    from dashboard.pages.run import default_horizon
+    from forecast.models.pretrained import Pretrained
+    from forecast.plots import forecast_figure
+
+    uid = str(df["unique_id"].iloc[0])
+    part = df[df["unique_id"].astype(str) == uid].reset_index(drop=True)
+    part.attrs["freq"] = report.freq
+    h = default_horizon(report.freq, len(part))
+    try:
+        fc = Pretrained().fit(part).predict(h, level=80)
+    except Exception as exc:  # a first look must never break the page
+        if not isinstance(exc, ForecastError):
+            log.exception("first look at %s failed", data["hash"])
+        return card("First look", html.Small(f"No pretrained forecast: {user_message(exc)}"))
+    fig = forecast_figure(part, fc, unique_id=uid, level=80, tail=max(5 * h, 48))
+    return card(
+        f"First look: pretrained forecast of {uid}",
+        [
+            dcc.Graph(id="first-look-graph", figure=fig, config={"displayModeBar": False}),
+            html.Small(
+                f"The packaged pretrained GRU forecasts the next {h} steps with an 80 % "
+                "interval, zero-shot (no training on this file). Run a job to backtest it "
+                "against the other models.",
+                className="text-muted",
+            ),
+        ],
+    )
+
+
 def register(app) -> None:
     """Attach the page's callbacks to ``app``."""
 
@@ -387,3 +440,15 @@ def register(app) -> None:
         except Exception:
             log.exception("rendering the data page failed")
             return (error_alert(FRIENDLY_ERROR), *([no_update] * 10))
+
+    @app.callback(
+        Output("first-look", "children"),
+        Input("dataset", "data"),
+        Input("data-page-init", "data"),
+    )
+    def _first_look(data, _init):
+        try:
+            return first_look(data)
+        except Exception:
+            log.exception("the first look failed")
+            return None

@@ -36,7 +36,7 @@ PATH = "/results"
 TITLE = "Results"
 
 #: Models whose effective memory can be measured (recurrent networks).
-RECURRENT = {"rnn", "lstm", "gru", "bilstm"}
+RECURRENT = {"rnn", "lstm", "gru", "bilstm", "pretrained", "finetuned"}
 #: Leaderboard columns shown, in order.
 LEADERBOARD_LABELS = {
     "rank": "rank",

@@ -28,6 +28,8 @@ MODEL_LABELS = {
     "esn": "Echo State Network",
     "hybrid": "Hybrid ARIMA + LSTM",
     "ensemble": "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)",
+    "pretrained": "Pretrained GRU (zero-shot, no training)",
+    "finetuned": "Pretrained GRU, fine-tuned on this data",
 }
 #: Models ticked by default.
 DEFAULT_MODELS = ["snaive", "arima", "rnn", "lstm", "gru", "bilstm", "esn"]

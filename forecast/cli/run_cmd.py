@@ -39,7 +39,8 @@ def run(
         str,
         typer.Option(
             "--models",
-            help="Comma-separated: naive,snaive,drift,arima,rnn,lstm,gru,bilstm,esn,hybrid.",
+            help="Comma-separated: naive,snaive,drift,arima,rnn,lstm,gru,bilstm,esn,hybrid,"
+            "ensemble,pretrained,finetuned.",
         ),
     ] = "snaive,arima",
     holdout: Annotated[
