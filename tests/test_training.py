@@ -161,3 +161,21 @@ def test_sampling_weights_decide_which_windows_are_learned_from():
     ]:
         with pytest.raises(SpecError, match=match):
             train_module(nn.Linear(3, 1), X, Y, config=config, weights=bad)
+
+
+def test_a_time_limit_stops_after_the_epoch_that_passes_it():
+    _, result, _, _ = _fit(epochs=50, max_seconds=0.0)
+    assert result.epochs_run == 1 and result.best_epoch == 1
+
+
+def test_masked_mae_trains_on_nan_padded_targets():
+    X, Y = _linear_problem()
+    Y = Y.copy()
+    Y[::3, 1] = np.nan  # a missing second step in a third of the windows
+    with torch_session(0, threads=1):
+        net = nn.Linear(6, 2)
+        result = train_module(
+            net, X, Y, config=TrainConfig(epochs=15, lr=3e-2, loss="masked_mae"), seed=0
+        )
+    assert np.isfinite(result.train_loss).all()
+    assert result.train_loss[-1] < 0.2 * result.train_loss[0]

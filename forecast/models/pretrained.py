@@ -29,7 +29,13 @@ from forecast.models.pretrained_io import read_pretrained
 from forecast.models.recurrent import RecurrentForecaster, RecurrentNet
 from forecast.seasonal import seasonal_method
 from forecast.training import TrainConfig, pick_device, torch_session, train_module
-from forecast.windows import SeriesTransform, normalize_windows, pad_left, padded_windows
+from forecast.windows import (
+    SeriesTransform,
+    WindowSet,
+    normalize_windows,
+    pad_left,
+    padded_windows,
+)
 
 __all__ = ["Finetuned", "Pretrained", "network_from_config"]
 
@@ -187,6 +193,17 @@ class Pretrained(RecurrentForecaster):
         return w.X[-max_windows:]
 
 
+def _masked_loss(net, X: np.ndarray, Y: np.ndarray) -> float | None:
+    """Masked MAE of ``net`` on normalised windows, None without any."""
+    if len(X) == 0:
+        return None
+    from forecast.training import MaskedL1Loss, predict_module
+
+    net = net.cpu()
+    pred = torch.as_tensor(predict_module(net, X))
+    return float(MaskedL1Loss()(pred, torch.as_tensor(Y, dtype=torch.float64)))
+
+
 class Finetuned(Pretrained):
     """The pretrained network trained further on the given series.
 
@@ -204,6 +221,19 @@ class Finetuned(Pretrained):
         Seed of the window order.
     batch_size : int
         Windows per step.
+    train : {"head", "all"}
+        What learns: the linear head and skip path only (default; the recurrent encoder keeps
+        its pretrained weights), or every weight.
+    min_input : int
+        Fewest real (unpadded) input points of a training window (at most half the series'
+        training part, at least 4).
+
+    Notes
+    -----
+    The held-out tail decides: when no epoch forecasts it better than the pretrained weights
+    did, the pretrained weights are kept (``adapted_`` is False). One short series makes a
+    noisy training set, and fine-tuning every weight on it was worse than zero-shot on held-out
+    M3 series (benchmarks/README.md).
     """
 
     name = "finetuned"
@@ -220,6 +250,8 @@ class Finetuned(Pretrained):
         patience: int = 5,
         seed: int = 0,
         batch_size: int = 64,
+        train: str = "head",
+        min_input: int = 4,
         threads: int | None = None,
         device: str | None = None,
     ) -> None:
@@ -235,6 +267,8 @@ class Finetuned(Pretrained):
         self.patience = patience
         self.seed = seed
         self.batch_size = batch_size
+        self.train = train
+        self.min_input = min_input
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -242,6 +276,8 @@ class Finetuned(Pretrained):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise SpecError(f"{self.name}: {key} must be a positive integer, got {value!r}.")
+        if self.train not in {"head", "all"}:
+            raise SpecError(f"{self.name}: train must be 'head' or 'all', got {self.train!r}.")
         if not float(self.lr) > 0:
             raise SpecError(f"{self.name}: lr must be positive, got {self.lr!r}.")
 
@@ -256,8 +292,20 @@ class Finetuned(Pretrained):
         cut = [
             self._holdout(len(v)) if len(v) - self._holdout(len(v)) > _MIN_INPUT else 0 for v in z
         ]
-        train = padded_windows(
-            [v[: len(v) - k] for v, k in zip(z, cut, strict=True)], L, H, min_input=_MIN_INPUT
+        parts = [
+            padded_windows(
+                [v[: len(v) - k]],
+                L,
+                H,
+                min_input=max(_MIN_INPUT, min(int(self.min_input), (len(v) - k) // 2)),
+            )
+            for v, k in zip(z, cut, strict=True)
+        ]
+        train = WindowSet(
+            np.concatenate([p.X for p in parts]),
+            np.concatenate([p.Y for p in parts]),
+            np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(parts)]),
+            np.concatenate([p.ends for p in parts]),
         )
         val_X, val_Y = [], []
         for v, k in zip(z, cut, strict=True):
@@ -292,6 +340,10 @@ class Finetuned(Pretrained):
             schedule="constant",
         )
         net = self.members_[0]
+        for param in net.rnn.parameters():
+            param.requires_grad_(self.train == "all")
+        before = _masked_loss(net, Xv, Yv)
+        start = {k: v.detach().clone() for k, v in net.state_dict().items()}
         with torch_session(int(self.seed), self.threads):
             self.train_result_ = train_module(
                 net,
@@ -306,6 +358,12 @@ class Finetuned(Pretrained):
                 should_stop=should_stop,
                 weights=1.0 / counts[train.series],
             )
+        for param in net.parameters():
+            param.requires_grad_(True)
+        after = _masked_loss(net, Xv, Yv)
+        self.adapted_ = bool(after < before) if before is not None else True
+        if not self.adapted_:
+            net.load_state_dict(start)
         self.members_ = [net.cpu().eval()]
         self.n_train_windows_ = len(Xn)
         self.n_val_windows_ = len(Xv)

@@ -68,6 +68,8 @@ class PretrainConfig:
     threads : int or None
         Torch threads (1 by default: on a shared 2-core machine one thread ran a GRU step
         faster than two).
+    max_minutes : float or None
+        Stop training after the epoch that ends past this many minutes (best weights kept).
     """
 
     cell: str = "gru"
@@ -89,6 +91,7 @@ class PretrainConfig:
     val_share: float = 0.03
     seed: int = 0
     threads: int | None = 1
+    max_minutes: float | None = None
 
     def architecture(self) -> dict:
         """The ``architecture`` block of the weights config."""
@@ -238,6 +241,7 @@ def pretrain(corpus: list[CorpusSeries], cfg: PretrainConfig, *, progress=None) 
         loss="masked_mae",
         schedule="onecycle",
         max_windows=cfg.windows_per_epoch,
+        max_seconds=None if cfg.max_minutes is None else 60.0 * cfg.max_minutes,
     )
     with torch_session(cfg.seed, cfg.threads):
         net = network_from_config(cfg.architecture())
