@@ -16,7 +16,6 @@ forecasts the series of a new frame with one of them:
 
 from __future__ import annotations
 
-import json
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -33,29 +32,22 @@ MAX_ZIP_BYTES = 512 * 1024 * 1024
 
 
 def load_saved_model(folder: str | Path):
-    """Load the model saved in ``folder`` (any model class with ``load``).
+    """Load the model saved in ``folder`` (any registered model).
 
     Raises
     ------
     DataError
-        No ``config.json``, invalid JSON, or an unknown model name.
+        No ``config.json``, a damaged or foreign file, or an unknown model name.
     """
-    from forecast.models import MODEL_NAMES, make_model
+    from forecast.models.base import Forecaster
 
     folder = Path(folder)
-    cfg = folder / "config.json"
-    if not cfg.is_file():
+    if not (folder / "config.json").is_file():
         raise DataError(
             f"'{folder}' is not a saved model: no config.json inside; pass a folder written by "
             "a model's save() or a job's model-files zip."
         )
-    try:
-        name = json.loads(cfg.read_text()).get("model")
-    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
-        raise DataError(f"{cfg} is not valid JSON ({exc}); the model file is damaged.") from None
-    if name not in MODEL_NAMES:
-        raise DataError(f"{cfg} names an unknown model {name!r}.")
-    return type(make_model(name)).load(folder)
+    return Forecaster.load(folder)
 
 
 def _safe_extract(archive: zipfile.ZipFile, target: Path) -> None:

@@ -70,8 +70,6 @@ class Pretrained(RecurrentForecaster):
         Seasonal period; None: from the frequency. Must be a period the corpus covered.
     weights : str or None
         Path of a ``pretrained.json`` to use instead of the packaged one.
-    seed, epochs : int or None
-        Accepted for the common interface and ignored: nothing is trained or drawn.
     threads : int or None
         ``torch.set_num_threads`` during prediction.
     device : str or None
@@ -79,6 +77,10 @@ class Pretrained(RecurrentForecaster):
     """
 
     name = "pretrained"
+    label = "Pretrained GRU (zero-shot, no training)"
+    #: Not an ``ensemble`` member: the ensemble gives every member a window and a seasonal
+    #: adjustment of its own, while this network's are fixed by its weights.
+    member = False
     any_frequency = True
     head = "direct"
     dropout = 0.0
@@ -97,16 +99,12 @@ class Pretrained(RecurrentForecaster):
         horizon: int | None = None,
         season_length: int | None = None,
         weights: str | None = None,
-        seed: int | None = None,
-        epochs: int | None = None,
         threads: int | None = None,
         device: str | None = None,
     ) -> None:
         self.horizon = horizon
         self.season_length = season_length
         self.weights = weights
-        self.seed = seed
-        self.epochs = epochs
         self.threads = threads
         self.device = device
 
@@ -237,6 +235,7 @@ class Finetuned(Pretrained):
     """
 
     name = "finetuned"
+    label = "Pretrained GRU, fine-tuned on this data"
     any_frequency = False
 
     def __init__(
