@@ -96,6 +96,33 @@ RUNNERS.update(
 )
 
 
+# ----------------------------------------------------------------------------- pretrained
+def _pretrained(name: str, **params):
+    """Runner for the packaged pretrained GRU: ``pretrained`` zero-shot, or ``finetuned`` as
+    one global model over every series (initialised from the pretrained weights)."""
+
+    def run(train, h, m, seed, threads):
+        from forecast.models import make_model
+
+        extra = {"seed": seed, **params} if name == "finetuned" else {}
+        model = make_model(name, horizon=h, season_length=m, threads=threads, **extra)
+        fc = model.fit(_long_frame(train)).predict(h)
+        return fc["yhat"].to_numpy().reshape(len(train), h)
+
+    return run
+
+
+RUNNERS.update(
+    {
+        "pretrained": _pretrained("pretrained"),
+        # every weight learns, on all series at once, from the pretrained start
+        "finetuned_global": _pretrained(
+            "finetuned", train="all", epochs=15, lr=1e-3, batch_size=512, min_input=24
+        ),
+    }
+)
+
+
 # ----------------------------------------------------------------------------- statistical (issue 5)
 from baseline_runners import STAT_RUNNERS  # noqa: E402  (naive, snaive, drift, arima runners)
 
