@@ -330,6 +330,11 @@ def _constant(base: dict, x: np.ndarray, nlags, horizon, readings: list) -> Seri
         "tests and the decomposition are undefined and left empty. A naive forecast (the last "
         "value) fits it exactly."
     )
+    readings.append(f"Suggested look-back window: {window} steps: {reason}.")
+    readings.append(
+        "Suggested starting ARIMA order: (0,0,0) — a constant series needs no model beyond its "
+        "mean."
+    )
     untested = {"stat": None, "pvalue": None}
     return SeriesDiagnosis(
         **base,
