@@ -62,7 +62,13 @@ class CsvReport:
     id_col : str or None
         Series id column of a long file (None for a wide file).
     dayfirst : bool or None
-        Whether ``dd/mm`` dates were read day-first (None when the format was unambiguous).
+        Whether ``dd/mm`` dates were read day-first (None when the dates have no such form).
+    ambiguous_dates : bool
+        Every date read both day-first and month-first and both readings were regular; the
+        coarser one was taken (a line of ``repairs`` says which, and how to override it).
+    utc_offsets : str or None
+        ``"utc"`` when timestamps with UTC offsets were converted to UTC, ``"wall"`` when their
+        local wall-clock time was kept, None when the file has no offsets.
     freq : str
         Offset alias of the series.
     fill : str
@@ -85,6 +91,8 @@ class CsvReport:
     value_cols: list[str] = field(default_factory=list)
     id_col: str | None = None
     dayfirst: bool | None = None
+    ambiguous_dates: bool = False
+    utc_offsets: str | None = None
     freq: str = ""
     fill: str = "none"
     gaps: dict[str, int] = field(default_factory=dict)
@@ -286,10 +294,10 @@ def read_csv(
     empty_cols = [c for c in table.columns if (table[c] == "").all()]
     if empty_cols and len(empty_cols) < len(table.columns):
         table = table.drop(columns=empty_cols)
-    time_name, parsed = choose_time_column(table, time_col)
+    time_name, parsed = choose_time_column(table, time_col, freq)
     report.time_col, report.dayfirst = time_name, parsed.dayfirst
-    if parsed.dayfirst:
-        report.repairs.append(f"Read dates in '{time_name}' as day-first (dd/mm/yyyy).")
+    report.ambiguous_dates, report.utc_offsets = parsed.ambiguous, parsed.utc_offsets
+    report.repairs.extend(parsed.notes)
     if parsed.kind != "datetime":
         report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
     columns = choose_value_columns(table, time_name, value_cols, id_col, report.delimiter)
