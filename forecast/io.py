@@ -148,6 +148,81 @@ def _drop_index_column(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     return table
 
 
+#: First-cell labels of a spreadsheet's summary rows (compared in lower case, stripped).
+SUMMARY_LABELS = frozenset(
+    {
+        "total",
+        "totals",
+        "total:",
+        "grand total",
+        "subtotal",
+        "sub-total",
+        "sum",
+        "summe",
+        "gesamt",
+        "gesamtsumme",
+        "totaal",
+        "totale",
+        "average",
+        "mean",
+        "avg",
+    }
+)
+
+
+def _drop_summary_rows(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    """Drop a spreadsheet's ``Total`` (or ``Average``) rows: one or two rows whose first cell says so.
+
+    More than two such rows are data (a series named "Total" in a long file) and are kept.
+    """
+    first = table.iloc[:, 0]
+    hit = first.str.lower().isin(SUMMARY_LABELS).to_numpy()
+    if not hit.any() or hit.sum() > 2 or hit.all():
+        return table
+    for line, label in zip(table.index[hit], first[hit], strict=True):
+        report.repairs.append(
+            f"Dropped the summary row '{label}' (line {line}): a total is not an observation."
+        )
+    report.dropped_rows += int(hit.sum())
+    return table.loc[~hit]
+
+
+def _report_undated_rows(
+    table: pd.DataFrame, no_time: np.ndarray, time_name: str, values: list[str], report: CsvReport
+) -> None:
+    """Say which rows without a date are dropped: a units row, a footer, or others."""
+    where = np.flatnonzero(no_time)
+    report.dropped_rows += len(where)
+    cells = [c for c in values if c in table.columns]
+    if where[0] == 0 and cells:  # right under the header: units (°C, mm, EUR) or notes
+        row = table.iloc[0]
+        units = [str(row[c]) for c in cells if row[c]]
+        fmt = NumberFormat(report.decimal, report.thousands)
+        numbers, _, _ = parse_numbers(row[cells].astype(str), fmt)
+        if units and not np.isfinite(numbers).any():
+            report.repairs.append(
+                f"Dropped the units row under the header (line {table.index[0]}: "
+                f"{', '.join(units[:4])})."
+            )
+            where = where[1:]
+    dated = np.flatnonzero(~no_time)
+    if len(where) and len(dated) and where[-1] > dated[-1]:
+        footer = where[where > dated[-1]]
+        row = table.iloc[footer[0]]
+        text = next((str(v) for v in row if v), "")
+        report.repairs.append(
+            f"Dropped {len(footer)} row{'s' if len(footer) > 1 else ''} after the data "
+            f"(from line {table.index[footer[0]]}: '{text[:60]}'): a footer, not observations."
+        )
+        where = where[where <= dated[-1]]
+    if len(where):
+        row = int(where[0])
+        report.repairs.append(
+            f"Dropped {len(where)} rows whose '{time_name}' is not a date "
+            f"(first: line {table.index[row]}, '{table[time_name].iloc[row]}')."
+        )
+
+
 def _to_long(
     table: pd.DataFrame,
     times: pd.DatetimeIndex,
@@ -294,6 +369,9 @@ def read_csv(
     empty_cols = [c for c in table.columns if (table[c] == "").all()]
     if empty_cols and len(empty_cols) < len(table.columns):
         table = table.drop(columns=empty_cols)
+        shown = ", ".join(f"'{c}'" for c in empty_cols[:4]) + (", …" if len(empty_cols) > 4 else "")
+        report.repairs.append(f"Dropped {len(empty_cols)} empty columns ({shown}).")
+    table = _drop_summary_rows(table, report)
     time_name, parsed = choose_time_column(table, time_col, freq)
     report.time_col, report.dayfirst = time_name, parsed.dayfirst
     report.ambiguous_dates, report.utc_offsets = parsed.ambiguous, parsed.utc_offsets
@@ -306,15 +384,10 @@ def read_csv(
     report.decimal, report.thousands = fmt.decimal, fmt.thousands
     report.repairs.extend(columns.repairs)
     report.value_cols, report.id_col = chosen, id_name
-    no_time = parsed.values.isna()
+    no_time = np.asarray(parsed.values.isna())
     if no_time.any():
-        row = int(np.flatnonzero(no_time)[0])
-        report.repairs.append(
-            f"Dropped {int(no_time.sum())} rows whose '{time_name}' is not a date "
-            f"(first: line {table.index[row]}, '{table[time_name].iloc[row]}')."
-        )
-        report.dropped_rows += int(no_time.sum())
-    keep = ~np.asarray(no_time)
+        _report_undated_rows(table, no_time, time_name, chosen, report)
+    keep = ~no_time
     table = table.loc[keep]
     times = pd.DatetimeIndex(parsed.values[keep])
     if table.empty:

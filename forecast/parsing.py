@@ -361,9 +361,12 @@ def parse_times(
     if sample.str.match(r"^[-+]?\d+(\.\d+)?$").mean() > 0.5:
         # plain numbers (other than years) are values, not dates
         return TimeParse(pd.DatetimeIndex([pd.NaT] * len(text)), "datetime", None, None)
+    # footers, "Total" rows and notes ("Source: ledger") are not dates: leave them out of the vote
+    datelike = nonempty[~nonempty.str.contains(r"[^\W\d_]{3}", regex=True)]
+    dsample = datelike.iloc[:: max(1, len(datelike) // 500)]
     numeric = (
-        nonempty.str.extract(_NUMERIC_DATE)
-        if sample.str.match(_NUMERIC_DATE).mean() >= 0.9
+        datelike.str.extract(_NUMERIC_DATE)
+        if len(dsample) and dsample.str.match(_NUMERIC_DATE).mean() >= 0.9
         else None
     )
     if numeric is None or numeric.notna().all(axis=1).mean() < 0.9:
@@ -374,14 +377,14 @@ def parse_times(
     if first.any() and second.any():
         values, notes, mode = _read(text, True, name)
         problem = (
-            f"The dates in '{name}' mix day-first ('{nonempty[first].iloc[0]}') and "
-            f"month-first ('{nonempty[second].iloc[0]}') orders, so some would be misread. "
+            f"The dates in '{name}' mix day-first ('{datelike[first].iloc[0]}') and "
+            f"month-first ('{datelike[second].iloc[0]}') orders, so some would be misread. "
             "Write them all one way, best as yyyy-mm-dd."
         )
         return TimeParse(values, "datetime", True, None, problem=problem, utc_offsets=mode)
     if first.any() or second.any():
         dayfirst = bool(first.any())
-        example = nonempty[first if dayfirst else second].iloc[0]
+        example = datelike[first if dayfirst else second].iloc[0]
         field_ = "first" if dayfirst else "second"
         note = f"Read dates in '{name}' as {_ORDER[dayfirst]}: '{example}' has a {field_} field above 12."
         values, notes, mode = _read(text, dayfirst, name)
@@ -585,7 +588,7 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
     rows, line_numbers = [], []
     try:
         for row in reader:
-            if row and (len(row) > 1 or row[0].strip()):
+            if any(cell.strip() for cell in row):  # skip blank rows, ",,,," included
                 rows.append(row)
                 line_numbers.append(reader.line_num)
     except csv.Error as exc:
