@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
@@ -185,6 +186,45 @@ def _drop_summary_rows(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
         )
     report.dropped_rows += int(hit.sum())
     return table.loc[~hit]
+
+
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
+def _drop_units_and_footer(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    """Drop a units row under the header and footer notes below the data, before detection.
+
+    A units row (``, °C, mm``) is the first data row when none of its cells holds a digit; a
+    footer is a trailing row with a single non-empty cell of words (``Source: ledger, 2021``).
+    Neither is an observation, and in a short file they would hide the time column.
+    """
+    if len(table) < 2 or len(table.columns) < 2:
+        return table
+    keep = np.ones(len(table), dtype=bool)
+    first = [str(c) for c in table.iloc[0] if c]
+    if first and not any(_DIGIT.search(c) for c in first):
+        keep[0] = False
+        report.repairs.append(
+            f"Dropped the units row under the header (line {table.index[0]}: "
+            f"{', '.join(first[:4])})."
+        )
+    footer = []
+    for pos in range(len(table) - 1, 0, -1):
+        cells = [str(c) for c in table.iloc[pos] if c]
+        if len(cells) != 1 or not _WORD.search(cells[0]):
+            break
+        footer.append(pos)
+    if footer and len(footer) < keep.sum():
+        keep[footer] = False
+        start = min(footer)
+        text = next(str(c) for c in table.iloc[start] if c)
+        report.repairs.append(
+            f"Dropped {len(footer)} row{'s' if len(footer) > 1 else ''} after the data "
+            f"(from line {table.index[start]}: '{text[:60]}'): a footer, not observations."
+        )
+    report.dropped_rows += int((~keep).sum())
+    return table if keep.all() else table.loc[keep]
 
 
 def _report_undated_rows(
@@ -372,6 +412,7 @@ def read_csv(
         shown = ", ".join(f"'{c}'" for c in empty_cols[:4]) + (", …" if len(empty_cols) > 4 else "")
         report.repairs.append(f"Dropped {len(empty_cols)} empty columns ({shown}).")
     table = _drop_summary_rows(table, report)
+    table = _drop_units_and_footer(table, report)
     time_name, parsed = choose_time_column(table, time_col, freq)
     report.time_col, report.dayfirst = time_name, parsed.dayfirst
     report.ambiguous_dates, report.utc_offsets = parsed.ambiguous, parsed.utc_offsets

@@ -424,11 +424,9 @@ def _ambiguous_order(text: pd.Series, name: str, freq: str | None) -> TimeParse:
             "or read_csv(freq=...))."
         )
         return _order_parse(readings, dayfirst, note, ambiguous=True)
-    score = {flag: reg[flag][0] + _monotone(values[flag]) for flag in values}
-    if score[True] == score[False]:
-        dayfirst = step[True] > step[False]
-    else:
-        dayfirst = score[True] > score[False]
+    # the more regular reading; then the one in file order; then the coarser step
+    score = {flag: (reg[flag][0], _monotone(values[flag]), step[flag]) for flag in values}
+    dayfirst = score[True] > score[False]
     note = (
         f"Read dates in '{name}' as {_ORDER[dayfirst]}: every date reads both ways, and this "
         f"reading is the more regular ({reg[dayfirst][0]:.0%} of steps are one "
