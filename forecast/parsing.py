@@ -361,17 +361,11 @@ def parse_times(
     if sample.str.match(r"^[-+]?\d+(\.\d+)?$").mean() > 0.5:
         # plain numbers (other than years) are values, not dates
         return TimeParse(pd.DatetimeIndex([pd.NaT] * len(text)), "datetime", None, None)
-    # footers, "Total" rows and notes ("Source: ledger") are not dates: leave them out of the vote
-    datelike = nonempty[~nonempty.str.contains(r"[^\W\d_]{3}", regex=True)]
-    dsample = datelike.iloc[:: max(1, len(datelike) // 500)]
-    numeric = (
-        datelike.str.extract(_NUMERIC_DATE)
-        if len(dsample) and dsample.str.match(_NUMERIC_DATE).mean() >= 0.9
-        else None
-    )
-    if numeric is None or numeric.notna().all(axis=1).mean() < 0.9:
+    numeric = _numeric_dates(nonempty, sample)
+    if numeric is None:
         values, notes, mode = _read(text, False, name)
         return TimeParse(values, "datetime", None, None, notes=notes, utc_offsets=mode)
+    datelike = nonempty.loc[numeric.index]
     first = pd.to_numeric(numeric[0], errors="coerce") > 12
     second = pd.to_numeric(numeric[1], errors="coerce") > 12
     if first.any() and second.any():
@@ -393,6 +387,25 @@ def parse_times(
 
 
 _ORDER = {True: "day-first (dd/mm/yyyy)", False: "month-first (mm/dd/yyyy)"}
+_WORDS = re.compile(r"[^\W\d_]{3}")
+
+
+def _numeric_dates(nonempty: pd.Series, sample: pd.Series) -> pd.DataFrame | None:
+    """The three fields of ``dd/mm/yyyy``-like cells, or None when the column is not of them.
+
+    At least 90 % of the cells must be such dates; cells of words (a footer note, a "Total"
+    row) do not count against it.
+    """
+    words = sample.str.contains(_WORDS)
+    if words.all() or sample[~words].str.match(_NUMERIC_DATE).mean() < 0.9:
+        return None
+    fields = nonempty.str.extract(_NUMERIC_DATE)
+    ok = fields.notna().all(axis=1)
+    if not ok.any():
+        return None
+    if ok.mean() < 0.9 and not ok[~nonempty.str.contains(_WORDS)].mean() >= 0.9:
+        return None
+    return fields[ok]
 
 
 def _ambiguous_order(text: pd.Series, name: str, freq: str | None) -> TimeParse:
@@ -586,7 +599,7 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
     rows, line_numbers = [], []
     try:
         for row in reader:
-            if any(cell.strip() for cell in row):  # skip blank rows, ",,,," included
+            if row and (row[0].strip() or any(c.strip() for c in row[1:])):  # skip ",,,,"
                 rows.append(row)
                 line_numbers.append(reader.line_num)
     except csv.Error as exc:

@@ -216,7 +216,11 @@ def test_dates_written_any_way_read_back_to_their_grid(case, quote, crlf, extra)
     want = list(ds)
     if got != want:  # only the reading the rule prefers when both are regular: the coarser one
         assert report.ambiguous_dates, (fmt, freq, cells[:3], report.repairs)
-        assert got == sorted(_swap_day_month(pd.DatetimeIndex(want)))
+        swapped = pd.DatetimeIndex(sorted(_swap_day_month(pd.DatetimeIndex(want))))
+        if report.freq in {"MS", "ME"}:  # mid-month dates are moved to their month's start
+            assert list(pd.DatetimeIndex(got).to_period("M")) == list(swapped.to_period("M"))
+        else:
+            assert got == list(swapped)
     if fmt in US and report.dayfirst is not None:
         assert "month-first" in repairs or report.ambiguous_dates, report.repairs
     if fmt in EU and report.dayfirst is not None:
