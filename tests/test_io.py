@@ -242,6 +242,24 @@ def test_corpus_lists_every_file():
     assert sorted(p.name for p in (CORPUS / "bad").glob("*.csv")) == sorted(BAD)
 
 
+def test_calendar_regularity_counts_calendar_steps():
+    from forecast.frequency import calendar_regularity
+
+    assert calendar_regularity(pd.date_range("2016-01-01", periods=13, freq="MS")) == (1.0, "MS")
+    assert calendar_regularity(pd.date_range("2016-01-31", periods=13, freq="ME")) == (1.0, "ME")
+    assert calendar_regularity(pd.date_range("2021-01-04", periods=15, freq="B")) == (1.0, "B")
+    assert (
+        calendar_regularity(
+            pd.date_range("2016-01-15", periods=6, freq="MS") + pd.Timedelta(days=14)
+        )[0]
+        == 1.0
+    )
+    days = pd.to_datetime([f"2016-01-{d:02d}" for d in range(1, 13)] + ["2017-01-01"])
+    assert calendar_regularity(days) == (11 / 12, "D")
+    assert calendar_regularity(days, "MS")[0] == 0.0
+    assert calendar_regularity(days[:2]) == (0.0, None)
+
+
 def test_ambiguous_dates_follow_the_frequency_asked_for():
     path = CORPUS / "good" / "us_monthly_one_year_ambiguous.csv"
     df, report = read_csv(path, freq="D")  # the override: these were January 1st to 6th
