@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from forecast.conformal import conformal_quantile
 from forecast.errors import SpecError
 from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
@@ -368,10 +369,7 @@ class WindowedForecaster(Forecaster):
     def _conformal_width(self, h: int, level: float) -> np.ndarray:
         """Half-width per step in normalised space, shape (h,); beyond the trained horizon the
         last width grows with the square root of the step."""
-        cal = self.calibration_
-        n = len(cal)
-        prob = min(1.0, math.ceil((n + 1) * level / 100) / n)
-        q = np.quantile(cal, prob, axis=0, method="higher")
+        q = conformal_quantile(self.calibration_, level, axis=0)
         H = len(q)
         if h <= H:
             return q[:h]
