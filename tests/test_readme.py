@@ -23,7 +23,12 @@ def test_readme_model_table_is_the_registry():
 
 def test_readme_links_to_pages_that_exist():
     # pages other work adds (diagnostics, forecasting, pretrained, deployment) are linked ahead
-    pending = {"docs/diagnostics.md", "docs/forecasting.md", "docs/pretrained.md", "docs/deployment.md"}
+    pending = {
+        "docs/diagnostics.md",
+        "docs/forecasting.md",
+        "docs/pretrained.md",
+        "docs/deployment.md",
+    }
     links = set(re.findall(r"\]\(((?:docs|benchmarks)/[^)#]+)", README))
     assert {"docs/models.md", "benchmarks/README.md"} <= links
     missing = sorted(p for p in links - pending if not (ROOT / p).is_file())
