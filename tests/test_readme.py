@@ -18,7 +18,11 @@ def test_readme_is_short():
 def test_readme_model_table_is_the_registry():
     block = re.search(r"<!-- models:begin -->\n(.*?)\n<!-- models:end -->", README, re.S)
     assert block, "the README must hold the model table between its markers"
-    assert block.group(1).strip() == model_table_markdown()
+    assert block.group(1).strip() == model_table_markdown(), (
+        "the README's model table is stale: put the output of .venv/bin/python -c "
+        "'from forecast.models.registry import model_table_markdown as t; print(t())' "
+        "between <!-- models:begin --> and <!-- models:end -->"
+    )
 
 
 def test_readme_links_to_pages_that_exist():
