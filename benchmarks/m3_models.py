@@ -117,7 +117,7 @@ RUNNERS.update(
         "pretrained": _pretrained("pretrained"),
         # every weight learns, on all series at once, from the pretrained start
         "finetuned_global": _pretrained(
-            "finetuned", train="all", epochs=15, lr=1e-3, batch_size=512, min_input=24
+            "finetuned", train="all", epochs=6, lr=1e-3, batch_size=512, min_input=24, patience=2
         ),
     }
 )

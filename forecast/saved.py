@@ -11,6 +11,7 @@ forecasts the series of a new frame with one of them:
   reason (the pretrained model takes any frequency its corpus covered, and pads short series);
 - ``arima`` re-applies each series' fitted orders (matched by series id, or the one order of a
   one-series model to every series) and re-estimates the coefficients on the new data;
+  ``naive``, ``snaive`` and ``drift`` apply their method and settings to each new series;
 - ``hybrid`` is refused with the reason.
 """
 
@@ -143,13 +144,35 @@ def apply_saved(model, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFr
     level = check_level(level)
     if hasattr(model, "forecast_from"):
         return model.forecast_from(df, h, level=level)[FORECAST_COLUMNS]
-    if getattr(model, "name", None) == "arima":
+    name = getattr(model, "name", type(model).__name__)
+    if name == "arima":
         return _reapply_arima(model, df, h, level)
+    if name in {"naive", "snaive", "drift"}:
+        return _reapply_baseline(model, df, h, level)
     raise SpecError(
-        f"{getattr(model, 'name', type(model).__name__)}: a saved model of this kind cannot "
-        "forecast another file (the hybrid pairs per-series ARIMA fits with a network trained "
-        "on their residuals); run a job on the new file instead."
+        f"{name}: a saved model of this kind cannot forecast another file (the hybrid pairs "
+        "per-series ARIMA fits with a network trained on their residuals); run a job on the "
+        "new file instead."
     )
+
+
+def _check_same_frequency(model, freq: str) -> None:
+    trained = getattr(model, "freq_", None)
+    if trained and freq != trained:
+        raise SpecError(
+            f"{model.name}: this model was fitted on data of frequency {trained}, but the file's "
+            f"frequency is {freq}; use a model fitted on {freq} data."
+        )
+
+
+def _reapply_baseline(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFrame:
+    """Naive, seasonal naive and drift: their specification is the method and its settings,
+    applied to each new series."""
+    from forecast.frequency import frame_freq
+
+    _check_same_frequency(model, frame_freq(df))
+    fresh = type(model)(**model.get_params())
+    return fresh.fit(df).predict(h, level=level)[FORECAST_COLUMNS]
 
 
 def _reapply_arima(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFrame:
@@ -158,11 +181,7 @@ def _reapply_arima(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFram
     from forecast.models.arima import AutoARIMA
 
     freq = frame_freq(df)
-    if getattr(model, "freq_", None) and freq != model.freq_:
-        raise SpecError(
-            f"arima: this model was fitted on data of frequency {model.freq_}, but the file's "
-            f"frequency is {freq}."
-        )
+    _check_same_frequency(model, freq)
     fits = model.fits_
     out = []
     for uid, part in df.groupby("unique_id", sort=False):
@@ -184,7 +203,7 @@ def _reapply_arima(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFram
         est = AutoARIMA(
             order=tuple(fit.order),
             seasonal_order=seasonal,
-            season_length=int(getattr(fit, "m", 1) or 1) if any(seasonal) else 1,
+            season_length=int(getattr(model, "m_", 1) or 1) if any(seasonal) else 1,
         )
         frame = part.reset_index(drop=True)
         frame.attrs["freq"] = freq

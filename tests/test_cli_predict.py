@@ -147,3 +147,36 @@ def test_a_bad_horizon_exits_2(job, tmp_path):
         "predict", job["artifacts"]["model:lstm"], job["air"], "--horizon", 0, "--out", tmp_path
     )
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
+
+
+@pytest.fixture(scope="module")
+def stats_job(tmp_path_factory):
+    """A job with the per-series models snaive and arima (their saved files)."""
+    tmp = tmp_path_factory.mktemp("stats")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FORECAST_HOME", str(tmp / "home"))
+        db = f"sqlite:///{tmp / 'jobs.db'}"
+        air = DATA / "air_passengers.csv"
+        job_id = _run(
+            "jobs", "submit", air, "--horizon", 6, "--models", "snaive,arima", "--db", db
+        ).stdout.strip()  # fmt: skip
+        assert _run("worker", "--db", db, "--once").exit_code == 0
+        shown = json.loads(_run("jobs", "show", job_id, "--db", db, "--json").stdout)
+    return shown["artifacts"], pd.read_csv(shown["artifacts"]["forecasts.csv"])
+
+
+@pytest.mark.parametrize("name", ["snaive", "arima"])
+def test_per_series_models_reapply_their_specification(stats_job, name, tmp_path):
+    artifacts, forecasts = stats_job
+    fc = _predict(artifacts[f"model:{name}"], DATA / "air_passengers.csv", tmp_path)
+    expected = forecasts[forecasts["model"] == name].reset_index(drop=True)
+    np.testing.assert_allclose(fc["yhat"], expected["yhat"], rtol=1e-4)
+
+
+def test_per_series_models_refuse_another_frequency(stats_job, tmp_path):
+    artifacts, _ = stats_job
+    result = _run(
+        "predict", artifacts["model:arima"], DATA / "us_macro_quarterly.csv",
+        "--horizon", 4, "--out", tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 2 and "frequency" in result.stderr
