@@ -111,14 +111,15 @@ def test_the_pretrained_model_takes_another_frequency(job, data_dir, tmp_path):
 
 
 def test_a_series_shorter_than_the_window_is_refused(job, tmp_path):
-    air = pd.read_csv(job["air"]).iloc[:20]
+    folder = Path(job["artifacts"]["model:lstm"])
+    window = json.loads((folder / "config.json").read_text())["fitted"]["input_size"]
+    air = pd.read_csv(job["air"]).iloc[: window - 1]
     path = tmp_path / "short.csv"
     air.to_csv(path, index=False)
-    result = _run(
-        "predict", job["artifacts"]["model:lstm"], path, "--horizon", 6, "--out", tmp_path
-    )
-    assert result.exit_code == 2
-    assert "windows of" in result.stderr and "has only 20" in result.stderr
+    result = _run("predict", folder, path, "--horizon", 6, "--out", tmp_path)
+    assert result.exit_code == 2, result.stdout
+    assert f"windows of {window} points" in result.stderr
+    assert f"has only {window - 1}" in result.stderr
 
 
 @pytest.mark.parametrize(
