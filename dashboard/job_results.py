@@ -19,6 +19,7 @@ from dashboard.components import log
 from forecast.errors import SpecError
 
 __all__ = [
+    "apply_models",
     "download_forecasts",
     "download_leaderboard",
     "download_models",
@@ -140,3 +141,76 @@ def download_models(job_id: str) -> dict:
                 arc = f"{name}/{f.name}" if path.is_file() else f"{name}/{f.relative_to(path)}"
                 zf.write(f, arc)
     return dcc.send_bytes(buffer.getvalue(), f"models-{job_id}.zip")
+
+
+def apply_models(
+    job_id: str, contents: str, filename: str, horizon: int, level: float = 80
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Forecast another CSV with every saved model of a job (``forecast predict`` for the page).
+
+    Parameters
+    ----------
+    job_id : str
+    contents : str
+        A ``dcc.Upload`` payload (``data:...;base64,...``).
+    filename : str
+        The uploaded file's name.
+    horizon : int
+        Steps to forecast.
+    level : float
+        Interval level in percent.
+
+    Returns
+    -------
+    forecasts : DataFrame
+        ``unique_id, ds, model, yhat, lo, hi`` of every model that could forecast the file.
+    history : DataFrame
+        The file's long frame.
+    problems : list of str
+        One line per model that refused the file, with the reason.
+
+    Raises
+    ------
+    DataError
+        An unreadable or too large file.
+    SpecError
+        A job without model files, a bad horizon, or no model able to forecast the file.
+    """
+    import base64
+    import binascii
+    import tempfile
+
+    from dashboard import datasets
+    from forecast.errors import DataError, ForecastError
+    from forecast.io import read_csv
+    from forecast.models.base import FORECAST_COLUMNS, check_horizon
+    from forecast.saved import apply_saved, load_saved_model
+
+    check_horizon(horizon)
+    models = {
+        k.split(":", 1)[1]: Path(v)
+        for k, v in load_result(job_id).artifacts.items()
+        if k.startswith("model:") and Path(v).exists()
+    }
+    if not models:
+        raise SpecError("This job saved no model files to apply.")
+    name = datasets.clean_filename(filename or "upload.csv")
+    datasets.check_upload_name(name)
+    try:
+        raw = base64.b64decode(str(contents).split(",", 1)[1], validate=True)
+    except (IndexError, binascii.Error, ValueError):
+        raise DataError(f"{name}: the upload arrived damaged; choose the file again.") from None
+    datasets.check_upload_size(name, len(raw))
+    with tempfile.TemporaryDirectory(prefix="forecast-apply-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(raw)
+        history, _ = read_csv(path)
+    frames, problems = [], []
+    for model_name, folder in models.items():
+        try:
+            frames.append(apply_saved(load_saved_model(folder), history, horizon, level))
+        except ForecastError as exc:
+            problems.append(f"{model_name}: {exc}")
+    if not frames:
+        raise SpecError("No model of this job can forecast the file: " + " ".join(problems))
+    return pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS], history, problems

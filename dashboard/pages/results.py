@@ -20,6 +20,7 @@ from dashboard.components import (
     user_message,
 )
 from dashboard.job_results import (
+    apply_models,
     download_forecasts,
     download_leaderboard,
     download_models,
@@ -162,6 +163,66 @@ def layout(job: str | None = None, **_query):
                     ),
                 ],
             ),
+            card(
+                "Apply this job's models to another file",
+                [
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dcc.Upload(
+                                    id="apply-upload",
+                                    children=html.Div(
+                                        ["Drop a CSV here, or ", html.A("choose a file", href="#")]
+                                    ),
+                                    className="upload-box",
+                                    multiple=False,
+                                ),
+                                md=8,
+                            ),
+                            dbc.Col(
+                                [
+                                    dbc.Label("Horizon", html_for="apply-horizon"),
+                                    dbc.Input(
+                                        id="apply-horizon", type="number", min=1, step=1, value=12
+                                    ),
+                                ],
+                                md=4,
+                            ),
+                        ],
+                        className="mb-2",
+                    ),
+                    html.Small(
+                        "Each saved model forecasts every series of the file from its last "
+                        "window (the same as `forecast predict`); nothing is retrained.",
+                        className="text-muted d-block mb-2",
+                    ),
+                    dcc.Loading(html.Div(id="apply-output")),
+                ],
+            ),
+        ]
+    )
+
+
+def apply_view(job_id: str | None, contents: str | None, filename: str | None, horizon):
+    """The "apply to another file" output: a fan chart of the file's first series, the forecasts
+    table and one line per model that refused the file (or an error alert)."""
+    if not job_id or not contents:
+        return None
+    try:
+        fc, history, problems = apply_models(job_id, contents, filename or "upload.csv", horizon)
+    except Exception as exc:
+        return _error(exc)
+    from forecast.plots import forecast_figure
+
+    uid = str(history["unique_id"].iloc[0])
+    fig = forecast_figure(history, fc, unique_id=uid, tail=120)
+    shown = fc.copy()
+    shown["ds"] = shown["ds"].astype(str)
+    return html.Div(
+        [
+            dcc.Graph(id="apply-fan", figure=fig),
+            html.Ul([html.Li(p, className="text-warning") for p in problems]) if problems else None,
+            data_table("apply-table", shown.round(4), page_size=10),
         ]
     )
 
@@ -322,6 +383,21 @@ def _error(exc: Exception):
 
 def register(app) -> None:
     """Attach the page's callbacks to ``app``."""
+
+    @app.callback(
+        Output("apply-output", "children"),
+        Input("apply-upload", "contents"),
+        State("apply-upload", "filename"),
+        State("apply-horizon", "value"),
+        State("results-job", "value"),
+        prevent_initial_call=True,
+    )
+    def _apply(contents, filename, horizon, job_id):
+        try:
+            horizon = int(horizon)
+        except (TypeError, ValueError):
+            return error_alert("Set the horizon to a whole number of steps first.")
+        return apply_view(job_id, contents, filename, horizon)
 
     @app.callback(
         Output("results-job", "options"),
