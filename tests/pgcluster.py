@@ -11,6 +11,7 @@ handed to that user. Only the Debian binaries (``/usr/lib/postgresql/<version>/b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -146,10 +147,8 @@ def running_cluster(timeout: float = 60.0) -> Iterator[str]:
         yield f"postgresql+psycopg://postgres@/postgres?host={sock}&port={port}"
     finally:
         if started:
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):  # already gone
                 _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
-            except subprocess.CalledProcessError:  # pragma: no cover - already gone
-                pass
         shutil.rmtree(root, ignore_errors=True)
 
 

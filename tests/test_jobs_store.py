@@ -284,7 +284,7 @@ def test_datasets_belong_to_their_uploaders(store, data_dir):
     assert store.save_dataset(raw, "again.csv", owner="alice") == (digest, path)
     assert store.dataset_path(digest, owner="alice") == path
     assert store.dataset_path(digest) == path  # no owner given: the command line, an admin
-    with pytest.raises(DataError, match="not on the server \\(or not yours\\)"):
+    with pytest.raises(DataError, match="no longer on the server \\(or is not yours\\)"):
         store.dataset_path(digest, owner="bob")
     store.save_dataset(raw, "bobs.csv", owner="bob")  # the same bytes, stored once
     assert store.dataset_path(digest, owner="bob") == path
@@ -294,7 +294,7 @@ def test_datasets_belong_to_their_uploaders(store, data_dir):
     assert {d["owner"] for d in store.list_datasets()} == {"alice", "bob"}
     with pytest.raises(DataError, match="not a dataset id"):
         store.dataset_path("../../etc/passwd", owner="alice")
-    with pytest.raises(DataError, match="not on the server"):
+    with pytest.raises(DataError, match="no longer on the server"):
         store.dataset_path("0" * 64, owner="alice")
 
 

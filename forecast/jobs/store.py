@@ -246,8 +246,8 @@ class JobStore(JobLifecycle):
             read alike.
         """
         missing = DataError(
-            "This dataset is not on the server (or not yours); upload the CSV again or pick "
-            "a sample."
+            "This dataset is no longer on the server (or is not yours); upload the CSV again or "
+            "pick a sample."
         )
         if not isinstance(digest, str) or len(digest) != 64 or not set(digest) <= _HEX:
             raise DataError("This is not a dataset id; upload the CSV again or pick a sample.")
