@@ -315,6 +315,13 @@ def models_zip(job_id: str):
     return response
 
 
+@api.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@api.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def _no_route(rest: str):
+    """Anything else under the prefix: a JSON 404 (not the dashboard's page shell)."""
+    return _not_found(None)
+
+
 def health():
     """``GET /healthz``: 200 when the job store answers, 503 when not (for a load balancer)."""
     try:

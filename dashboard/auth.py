@@ -350,6 +350,8 @@ def _scrub_callback(body: dict, ident: Identity) -> None:
         if not isinstance(item, dict) or item.get("value") in (None, ""):
             continue
         cid, value = item.get("id"), item.get("value")
+        if not isinstance(cid, str):  # a pattern-matching id: its callback checks the owner
+            continue
         try:
             if cid == "dataset" and item.get("property") == "data":
                 digest = value.get("hash") if isinstance(value, dict) else None

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import typer
 
-from forecast.cli import common, dashboard_cmd, diagnose_cmd, inspect_cmd, jobs_cmd, run_cmd
+from forecast.cli import (
+    common,
+    dashboard_cmd,
+    diagnose_cmd,
+    inspect_cmd,
+    jobs_cmd,
+    run_cmd,
+    serve_cmd,
+)
 
 app = typer.Typer(
     name="forecast",
@@ -19,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (inspect_cmd, diagnose_cmd, run_cmd, jobs_cmd, dashboard_cmd):
+for module in (inspect_cmd, diagnose_cmd, run_cmd, jobs_cmd, dashboard_cmd, serve_cmd):
     module.register(app)
 
 
