@@ -70,10 +70,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run a server command (as ``postgres`` when we are root) in ``cwd``, a folder it can enter."""
     if _as_root():
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=cwd)
 
 
 @contextmanager
@@ -118,7 +119,8 @@ def running_cluster(timeout: float = 60.0) -> Iterator[str]:
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--no-sync",
-            ]
+            ],
+            root,
         )
         options = (
             f"-p {port} -k {sock} -c listen_addresses='' -c fsync=off "
@@ -138,7 +140,8 @@ def running_cluster(timeout: float = 60.0) -> Iterator[str]:
                     "-t",
                     str(int(timeout)),
                     "start",
-                ]
+                ],
+                root,
             )
         except subprocess.CalledProcessError as exc:
             text = log.read_text()[-3000:] if log.exists() else ""
@@ -148,7 +151,7 @@ def running_cluster(timeout: float = 60.0) -> Iterator[str]:
     finally:
         if started:
             with contextlib.suppress(subprocess.CalledProcessError):  # already gone
-                _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
+                _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], root)
         shutil.rmtree(root, ignore_errors=True)
 
 
