@@ -18,7 +18,7 @@ from dash import dcc, html
 from dashboard import api, auth, state, upload
 from dashboard.pages import PAGES
 
-__all__ = ["create_app", "default_dataset", "serve"]
+__all__ = ["create_app", "default_dataset", "serve", "warm_up"]
 
 log = logging.getLogger("dashboard")
 
@@ -181,36 +181,46 @@ def _check_port(host: str, port: int) -> None:
         sock.bind(info[4])
 
 
-def _warm_up() -> None:
-    """Import and exercise the reading, diagnostics and plotting code in the background.
+def warm_up() -> float:
+    """Import and exercise the reading, diagnostics and plotting code; return the seconds taken.
 
     The first upload otherwise pays for importing them (seconds for statsmodels and friends)
-    before its Data and Diagnostics pages can be drawn. Nothing is read or written: a small
-    synthetic series is diagnosed and plotted.
+    and for plotly's first figures before its Data and Diagnostics pages can be drawn. Nothing
+    is read or written: a small synthetic series is diagnosed and plotted. ``forecast serve``
+    calls it in gunicorn's master, before the web processes are forked from it, so each of them
+    (and each one started again after a crash) starts warm.
     """
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    start = time.perf_counter()
+
+    import forecast.io  # noqa: F401
+    import forecast.plots as plots
+    from forecast.diagnostics import diagnose_series
+
+    t = np.arange(240)
+    y = pd.Series(
+        10 + np.sin(2 * np.pi * t / 24) + 0.01 * t,
+        index=pd.date_range("2020-01-01", periods=len(t), freq="h"),
+    )
+    diag = diagnose_series(y, freq="h")
+    plots.acf_figure(diag, kind="acf")
+    plots.stl_figure(diag, 24)
+    frame = pd.DataFrame({"unique_id": "a", "ds": y.index, "y": y.to_numpy()})
+    plots.series_figure(frame, unique_id="a")
+    plots.lag_scatter_figure(y, lags=(1, 24))
+    return time.perf_counter() - start
+
+
+def _warm_up() -> None:
+    """:func:`warm_up` on the background thread (the development server's start-up)."""
     from dashboard.cache import prefetch
 
     def warm():
-        import time
-
-        import numpy as np
-        import pandas as pd
-
-        start = time.perf_counter()
-
-        import forecast.io  # noqa: F401
-        import forecast.plots as plots
-        from forecast.diagnostics import diagnose_series
-
-        t = np.arange(240)
-        y = pd.Series(
-            10 + np.sin(2 * np.pi * t / 24) + 0.01 * t,
-            index=pd.date_range("2020-01-01", periods=len(t), freq="h"),
-        )
-        diag = diagnose_series(y, freq="h")
-        plots.acf_figure(diag, kind="acf")
-        plots.stl_figure(diag, 24)
-        log.info("%s in %.1f s", WARM_MESSAGE, time.perf_counter() - start)
+        log.info("%s in %.1f s", WARM_MESSAGE, warm_up())
 
     prefetch(warm)
 

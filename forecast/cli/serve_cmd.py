@@ -20,8 +20,6 @@ from forecast.errors import ForecastError
 
 __all__ = ["register", "serve", "users_app"]
 
-#: Modules imported once in gunicorn's master, so a web process (re)starts in milliseconds.
-PRELOAD = ("forecast.io", "forecast.diagnostics", "forecast.plots")
 
 users_app = typer.Typer(
     name="users",
@@ -42,12 +40,11 @@ def _gunicorn_app(options: dict):
                 self.cfg.set(key, value)
 
         def load(self):
-            import importlib
-
+            # in the master, before the web processes fork: each starts (and restarts) warm
+            from dashboard.app import warm_up
             from dashboard.wsgi import server
 
-            for name in PRELOAD:
-                importlib.import_module(name)
+            print(f"forecast serve: warmed up in {warm_up():.1f} s", file=sys.stderr, flush=True)
             return server
 
     return ForecastServer()
