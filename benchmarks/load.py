@@ -37,6 +37,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -156,6 +157,23 @@ def one_user(url: str, k: int, raw: bytes, rec: Recorder, delay: float, deadline
     return job_id
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process, its waited-for children and its live descendants."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        t = proc.cpu_times()
+        total = t.user + t.system + t.children_user + t.children_system
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                c = child.cpu_times()
+                total += c.user + c.system
+    except psutil.NoSuchProcess:
+        return 0.0
+    return total
+
+
 def web_processes(server) -> list[int]:
     import psutil
 
@@ -239,6 +257,8 @@ def run_phase(name: str, cluster: str, args, data: pd.DataFrame) -> tuple[dict, 
             stop.set()
             if chaos is not None:
                 chaos.join()
+            cpu_web = tree_cpu(server.pid)
+            cpu_jobs = sum(tree_cpu(w.pid) for w in workers if w.poll() is None)
     finally:
         for w in workers:
             if w.poll() is None:
@@ -249,6 +269,7 @@ def run_phase(name: str, cluster: str, args, data: pd.DataFrame) -> tuple[dict, 
             except Exception:
                 w.kill()
     wall = time.perf_counter() - started
+    load = os.getloadavg()[0]
     jobs = {"submitted": sum(i is not None for i in ids), **count_jobs(store)}
     for job in store.list_jobs(limit=100_000):
         if job.status != "done":
@@ -269,9 +290,11 @@ def run_phase(name: str, cluster: str, args, data: pd.DataFrame) -> tuple[dict, 
                 "p95 ms": _quantile_ms(times, 0.95),
             }
         )
-    notes += [f"{name}: {wall:.0f} s wall"] + [
-        f"{name} error ({k}): {e}" for k in KINDS for e in rec.errors[k][:3]
-    ]
+    notes += [
+        f"{name}: {wall:.0f} s wall; CPU used by the web processes {cpu_web:.0f} s, by the live "
+        f"job workers {cpu_jobs:.0f} s; machine load average (1 min) at the end {load:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    ] + [f"{name} error ({k}): {e}" for k in KINDS for e in rec.errors[k][:3]]
     return {"rows": rows, "jobs": jobs}, notes
 
 
@@ -288,7 +311,7 @@ def main() -> None:
     if not 1 <= args.users <= 50:
         parser.error("--users must be between 1 and 50")
     data = pd.read_csv(ROOT / "data" / "air_passengers.csv")
-    results, notes = {}, []
+    results, notes = {}, [f"load average (1 min) at the start: {os.getloadavg()[0]:.1f}"]
     with running_cluster() as cluster:
         for name in args.phases.split(","):
             results[name], more = run_phase(name, cluster, args, data)
