@@ -11,7 +11,8 @@ request as behind a load balancer), after a random start delay of up to ``--ramp
    files);
 2. **diagnostics** — the Diagnostics page's callback on it (every figure and table);
 3. **submit** — ``POST /api/v1/jobs`` (snaive + naive, horizon 12, holdout 12: cheap models);
-4. **status** — ``GET /api/v1/jobs/ID`` every 0.5 s until the job is done or failed;
+4. **status** — ``GET /api/v1/jobs/ID`` every second (as the Jobs page refreshes) until the job
+   is done or failed;
 5. **download** — ``GET /api/v1/jobs/ID/forecasts.csv`` (checked: 24 rows).
 
 A request that fails on the network (connection reset by a killed process) or with a 5xx is
@@ -144,7 +145,7 @@ def one_user(url: str, k: int, raw: bytes, rec: Recorder, delay: float, deadline
         got = rec.call("status", lambda: me.get(f"/api/v1/jobs/{job_id}"), status_is(200))
         if got is not None and got.json()["status"] in ("done", "failed", "cancelled"):
             break
-        time.sleep(0.5)
+        time.sleep(1.0)
     rec.call(
         "download",
         lambda: me.get(f"/api/v1/jobs/{job_id}/forecasts.csv"),
