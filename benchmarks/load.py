@@ -4,8 +4,9 @@ Set-up (all on this machine, loopback only): a throwaway PostgreSQL cluster (Deb
 ``tests/pgcluster.py``), ``forecast serve --workers 2`` (gunicorn) with a users file of N users,
 and 2 ``forecast worker`` processes, sharing the store and one ``FORECAST_HOME``.
 
-Each of N simulated users (threads; each its own HTTP session, Basic sign-in, a new connection per
-request as behind a load balancer), after a random start delay of up to ``--ramp`` seconds:
+Each of N simulated users (threads; each its own HTTP session with Basic sign-in, keeping its
+connection alive as a browser does, or a new connection per request with
+``--new-connections``), after a random start delay of up to ``--ramp`` seconds:
 
 1. **upload** — ``POST /upload`` of its own CSV (the airline data, scaled per user: distinct
    files);
@@ -119,10 +120,18 @@ def user_csv(data: pd.DataFrame, k: int) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def one_user(url: str, k: int, raw: bytes, rec: Recorder, delay: float, deadline: float):
+def one_user(
+    url: str,
+    k: int,
+    raw: bytes,
+    rec: Recorder,
+    delay: float,
+    deadline: float,
+    keep_alive: bool = True,
+):
     """The scenario of one simulated user; returns its job id (or None)."""
     time.sleep(delay)
-    me = Client(url, f"user{k:02d}", f"password-{k}")
+    me = Client(url, f"user{k:02d}", f"password-{k}", keep_alive=keep_alive)
 
     def status_is(code: int):
         return lambda r: None if r.status_code == code else f"HTTP {r.status_code}: {r.text[:80]}"
@@ -251,7 +260,16 @@ def run_phase(name: str, cluster: str, args, data: pd.DataFrame) -> tuple[dict, 
             deadline = time.monotonic() + args.timeout
             with ThreadPoolExecutor(args.users) as pool:
                 futures = [
-                    pool.submit(one_user, url, k, raws[k], rec, rng.uniform(0, args.ramp), deadline)
+                    pool.submit(
+                        one_user,
+                        url,
+                        k,
+                        raws[k],
+                        rec,
+                        rng.uniform(0, args.ramp),
+                        deadline,
+                        not args.new_connections,
+                    )
                     for k in range(args.users)
                 ]
                 ids = [f.result() for f in futures]
@@ -308,6 +326,11 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=5.0, help="users start within this (s)")
     parser.add_argument("--timeout", type=float, default=300.0, help="phase time limit (s)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--new-connections",
+        action="store_true",
+        help="a new connection per request (default: keep-alive, as a browser)",
+    )
     args = parser.parse_args()
     if not 1 <= args.users <= 50:
         parser.error("--users must be between 1 and 50")

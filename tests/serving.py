@@ -89,15 +89,23 @@ class Client:
     """One user's HTTP session with the server: uploads, Dash callbacks, the API.
 
     Every method returns the :class:`requests.Response`; ``workers`` collects the
-    ``X-Forecast-Worker`` header (pid of the web process) of each answer. Each request opens a
-    new connection (``Connection: close``), so consecutive requests may land on any web process,
-    as behind a load balancer.
+    ``X-Forecast-Worker`` header (pid of the web process) of each answer. By default each
+    request opens a new connection (``Connection: close``), so consecutive requests may land on
+    any web process, as behind a load balancer; ``keep_alive=True`` reuses one connection while
+    it lasts, as a browser does.
     """
 
-    def __init__(self, url: str, user: str | None = None, password: str | None = None):
+    def __init__(
+        self,
+        url: str,
+        user: str | None = None,
+        password: str | None = None,
+        keep_alive: bool = False,
+    ):
         self.url = url
         self.session = requests.Session()
-        self.session.headers["Connection"] = "close"
+        if not keep_alive:
+            self.session.headers["Connection"] = "close"
         if user is not None:
             self.session.auth = (user, password)
         self.workers: list[str] = []
