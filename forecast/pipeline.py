@@ -10,9 +10,11 @@
 5. residual check per model (:mod:`forecast.residuals`) and the leaderboard
    (:mod:`forecast.leaderboard`): metrics from the holdout, else from the backtest, else none.
 
-Per-series models (naive, snaive, drift, arima) can be fanned out over a
-``concurrent.futures.Executor`` (a local process pool, or ``distributed.Client.get_executor()``)
-in chunks of series; global (neural) models train as one task in this process.
+Per-series models (``model_names(scope="per_series")``: naive, snaive, drift, arima) can be
+fanned out over a ``concurrent.futures.Executor`` (a local process pool, or
+``distributed.Client.get_executor()``) in chunks of series; global models train as one task in
+this process. What each model is and which run settings (horizon, epochs, seed) it takes comes
+from :mod:`forecast.models.registry`.
 """
 
 from __future__ import annotations
@@ -32,16 +34,17 @@ from forecast.frequency import frame_freq, season_length
 from forecast.jsonable import to_jsonable
 from forecast.leaderboard import leaderboard
 from forecast.metrics import mase_scale, score_frame
-from forecast.models import MODEL_NAMES, make_model
 from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
+from forecast.models.registry import (
+    check_model_list,
+    check_model_params,
+    check_run_options,
+    make_model,
+    model_class,
+)
 from forecast.residuals import combine_checks, residual_check
 
-__all__ = ["NEURAL_MODELS", "PER_SERIES_MODELS", "RunResult", "parse_models", "run_forecast"]
-
-#: Models fitted series by series (fanned out over an executor when one is given).
-PER_SERIES_MODELS = frozenset({"naive", "snaive", "drift", "arima"})
-#: Global models that take ``horizon, epochs, seed`` and get conformal intervals from backtests.
-NEURAL_MODELS = frozenset({"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble"})
+__all__ = ["RunResult", "parse_models", "run_forecast"]
 
 
 @dataclass
@@ -110,23 +113,15 @@ _jsonable = to_jsonable
 
 
 def parse_models(models: str | Sequence[str]) -> list[str]:
-    """Normalise a model list (``"snaive,arima"`` or a sequence) and reject unknown names.
+    """Normalise a model list (``"snaive,arima"`` or a sequence); see
+    :func:`forecast.models.registry.check_model_list`.
 
     Raises
     ------
     SpecError
-        Empty list or unknown name.
+        Empty list, unknown name, or a name listed twice.
     """
-    names = models.split(",") if isinstance(models, str) else list(models)
-    names = [str(n).strip().lower() for n in names if str(n).strip()]
-    if not names:
-        raise SpecError("No models given; pass at least one, e.g. --models snaive,arima.")
-    unknown = [n for n in names if n not in MODEL_NAMES]
-    if unknown:
-        raise SpecError(
-            f"Unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODEL_NAMES)}."
-        )
-    return list(dict.fromkeys(names))
+    return check_model_list(models)
 
 
 class ChunkedModel:
@@ -167,11 +162,11 @@ def _model_params(
     name: str, model_params: Mapping[str, dict], *, horizon: int, epochs, seed: int
 ) -> dict:
     params = dict(model_params.get(name, {}))
-    if name in NEURAL_MODELS:
-        params.setdefault("horizon", horizon)
-        params.setdefault("seed", seed)
-        if epochs is not None:
-            params.setdefault("epochs", epochs)
+    takes = model_class(name).run_options()
+    run = {"horizon": horizon, "seed": seed, "epochs": epochs}
+    for key, value in run.items():
+        if key in takes and value is not None:
+            params.setdefault(key, value)
     return params
 
 
@@ -301,9 +296,8 @@ def run_forecast(
             "(--fill interpolate or ffill) before forecasting."
         )
     model_params = dict(model_params or {})
-    unknown = set(model_params) - set(names)
-    if unknown:
-        raise SpecError(f"model_params names models not in the run: {', '.join(sorted(unknown))}.")
+    check_model_params(model_params, names)
+    check_run_options(names, epochs=epochs)
     history, actuals = _split_holdout(df, int(holdout))
     if backtest_windows:
         backtest_splits(history, horizon, int(backtest_windows))  # fail early on short series
@@ -357,7 +351,7 @@ def run_forecast(
                 )
                 bt_frames.append(bt)
             start = time.perf_counter()
-            if executor is not None and name in PER_SERIES_MODELS:
+            if executor is not None and model_class(name).scope == "per_series":
                 model, fc = _fit_on_executor(
                     executor, name, params, history, horizon, level, should_stop
                 )
@@ -372,7 +366,7 @@ def run_forecast(
                 )
                 fc = model.predict(horizon, level=level)
             row["fit_seconds"] = time.perf_counter() - start
-            if name in NEURAL_MODELS and bt is not None and not bt.empty:
+            if model_class(name).neural and bt is not None and not bt.empty:
                 q = conformal_quantiles(bt, scales, level)
                 fc = _apply_conformal(fc, q, scales)
                 row["detail"] = "split-conformal intervals from backtest errors"

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from forecast.cli.common import fail, load_frame, print_json
 from forecast.errors import ForecastError
+from forecast.models.registry import MODEL_NAMES
 
 #: Leaderboard keys of the ``--json`` output, in order.
 JSON_KEYS = [
@@ -39,7 +40,7 @@ def run(
         str,
         typer.Option(
             "--models",
-            help="Comma-separated: naive,snaive,drift,arima,rnn,lstm,gru,bilstm,esn,hybrid.",
+            help=f"Comma-separated, each once: {','.join(MODEL_NAMES)}.",
         ),
     ] = "snaive,arima",
     holdout: Annotated[
@@ -52,7 +53,10 @@ def run(
         ),
     ] = 0,
     epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Training epochs of neural models.")
+        int | None,
+        typer.Option(
+            "--epochs", help="Training epochs of the models that train by epochs (rnn, lstm...)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of neural models.")] = 0,
     level: Annotated[float, typer.Option("--level", help="Prediction-interval level, %.")] = 80,
