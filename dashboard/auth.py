@@ -338,6 +338,27 @@ def _challenge() -> Response:
     return response
 
 
+def _cross_site() -> bool:
+    """Whether a browser sends this state-changing request from another site's page.
+
+    Browsers resend Basic credentials on their own, so a page elsewhere could otherwise post a
+    form (a job, a cancel) here in its visitor's name. They name the page's origin in ``Origin``
+    on such posts; scripts (curl) send none.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    return origin.split("://", 1)[-1].rstrip("/") != request.host
+
+
+def _refuse_cross_site() -> Response:
+    response = jsonify({"error": "Requests from another site's pages are refused."})
+    response.status_code = 403
+    return response
+
+
 # ------------------------------------------------------------------ Dash callbacks
 #: Component ids whose value is a job id.
 _JOB_IDS = frozenset({"job-id", "results-job", "results-query"})
@@ -384,6 +405,8 @@ def install(app: Flask, config: AuthConfig) -> None:
         if request.path in PUBLIC_PATHS:
             g.identity = None
             return None
+        if _cross_site():
+            return _refuse_cross_site()
         ident = identify(config)
         if ident is None:
             return _challenge()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import zipfile
 from urllib.parse import quote
 
 import pandas as pd
@@ -171,8 +172,11 @@ def test_jobs_and_results_are_their_owners_on_pages_downloads_and_api(client, da
     assert len(forecasts) == 12 and set(forecasts["model"]) == {"snaive", "naive"}
     board = client.get(f"/api/v1/jobs/{job_id}/leaderboard.csv", headers=creds("alice"))
     assert board.status_code == 200 and "mae" in board.get_data(as_text=True)
-    no_models = client.get(f"/api/v1/jobs/{job_id}/models.zip", headers=creds("alice"))
-    assert no_models.status_code == 400 and "no model files" in no_models.get_json()["error"]
+    models = client.get(f"/api/v1/jobs/{job_id}/models.zip", headers=creds("alice"))
+    assert models.status_code == 200 and models.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(models.data)) as archive:
+        folders = {name.split("/")[0] for name in archive.namelist()}
+    assert folders == {"snaive", "naive"}  # one folder of safetensors + JSON per model
     assert client.get("/api/v1/jobs", headers=creds("bob")).get_json() == {"jobs": []}
     for method, path in [
         ("get", f"/api/v1/jobs/{job_id}"),
@@ -342,3 +346,23 @@ def test_without_sign_in_everyone_is_an_unnamed_admin(monkeypatch, store_url, da
     assert job.status_code == 201
     listed = client.get("/api/v1/jobs").get_json()["jobs"]
     assert [(j["id"], j["owner"]) for j in listed] == [(job.get_json()["id"], None)]
+
+
+def test_posts_from_another_sites_pages_are_refused(client, data_dir):
+    raw = air(data_dir)
+    evil = {"Origin": "https://evil.example", **creds("alice")}
+    form = {"file": (io.BytesIO(raw), "air.csv"), "horizon": "6"}
+    refused = client.post(
+        "/api/v1/jobs", data=form, headers=evil, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 403 and "another site" in refused.get_json()["error"]
+    assert (
+        client.post("/upload", data=raw, headers={FILENAME_HEADER: "a.csv", **evil}).status_code
+        == 403
+    )
+    assert client.get("/api/v1/jobs", headers=evil).status_code == 200  # reading is harmless
+    same = {"Origin": "http://localhost", **creds("alice")}
+    assert (
+        client.post("/upload", data=raw, headers={FILENAME_HEADER: "a.csv", **same}).status_code
+        == 200
+    )
