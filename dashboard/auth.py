@@ -350,7 +350,13 @@ def _cross_site() -> bool:
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return origin == "null"
-    return origin.split("://", 1)[-1].rstrip("/") != request.host
+    # behind a reverse proxy the browser's host may arrive as X-Forwarded-Host (a header that a
+    # page elsewhere cannot add to a simple cross-site post)
+    hosts = {
+        request.host,
+        *(h.strip() for h in request.headers.get("X-Forwarded-Host", "").split(",")),
+    }
+    return origin.split("://", 1)[-1].rstrip("/") not in hosts
 
 
 def _refuse_cross_site() -> Response:

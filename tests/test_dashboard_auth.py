@@ -361,6 +361,11 @@ def test_posts_from_another_sites_pages_are_refused(client, data_dir):
         == 403
     )
     assert client.get("/api/v1/jobs", headers=evil).status_code == 200  # reading is harmless
+    proxied = {"Origin": "https://forecast.example", "X-Forwarded-Host": "forecast.example"}
+    answer = client.post(
+        "/upload", data=raw, headers={FILENAME_HEADER: "a.csv", **proxied, **creds("alice")}
+    )
+    assert answer.status_code == 200
     same = {"Origin": "http://localhost", **creds("alice")}
     assert (
         client.post("/upload", data=raw, headers={FILENAME_HEADER: "a.csv", **same}).status_code
