@@ -42,6 +42,7 @@ import argparse
 import contextlib
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -295,6 +296,7 @@ def run_phase(name: str, cluster: str, args, data: pd.DataFrame) -> tuple[dict, 
             events = "; ".join(e["message"] for e in store.events(job.id)[-4:])
             notes.append(f"{name}: job {job.id} ended {job.status}: {events}")
     store.close()
+    shutil.rmtree(home, ignore_errors=True)
     rows = []
     for kind in KINDS:
         times = sorted(rec.times[kind])
