@@ -260,7 +260,9 @@ def run_forecast(
     model_params : mapping, optional
         ``model name -> dict`` of extra hyperparameters.
     progress : callable, optional
-        ``progress(step, total, message)``, steps counted over models and backtest fits.
+        ``progress(step, total, message)``, steps counted over models and backtest fits; while a
+        model trains, ``step`` is fractional (``done + epochs done / epochs``, as the model
+        reports its own ``(step, total)``), so nothing has to be read back from the message.
     should_stop : callable, optional
         Polled between steps and handed to model fits; True raises :class:`Cancelled`.
     executor : concurrent.futures.Executor, optional
@@ -361,7 +363,11 @@ def run_forecast(
                     history,
                     progress=None
                     if progress is None
-                    else (lambda s, t, msg, name=name: progress(done, total, f"{name}: {msg}")),
+                    else (
+                        lambda s, t, msg, name=name: progress(
+                            done + _within(s, t), total, f"{name}: {msg}"
+                        )
+                    ),
                     should_stop=should_stop,
                 )
                 fc = model.predict(horizon, level=level)
@@ -433,6 +439,12 @@ def run_forecast(
         backtest=bt_scores,
         residuals=residuals,
     )
+
+
+def _within(step: float, total: float) -> float:
+    """Fraction of a model's own fit done (``step / total``), kept below 1: the step ends with
+    the model's row, not its last epoch."""
+    return min(float(step) / float(total), 0.99) if total else 0.0
 
 
 def _apply_conformal(fc: pd.DataFrame, q: np.ndarray, scales: Mapping[str, float]) -> pd.DataFrame:

@@ -81,6 +81,18 @@ def test_cancel_propagates_and_progress_counts_steps():
         df, horizon=3, models="naive,snaive", progress=lambda s, t, m: calls.append((s, t))
     )
     assert calls[0] == (0, 2) and calls[-1] == (2, 2)
+    # while a network trains, the step itself moves (epochs done / epochs), in numbers
+    calls.clear()
+    run_forecast(
+        df,
+        horizon=3,
+        models="snaive,lstm",
+        epochs=4,
+        model_params={"lstm": {"hidden_size": 4, "refit": False, "threads": 1}},
+        progress=lambda s, t, m: calls.append((s, t)),
+    )
+    within = [s for s, t in calls if 1 < s < 2]
+    assert within == [1.25, 1.5, 1.75, 1.99] and calls[-1] == (2, 2)  # the row ends the step
     with pytest.raises(Cancelled):
         run_forecast(df, horizon=3, models="naive", should_stop=lambda: True)
 
