@@ -12,7 +12,7 @@ FIND_LINKS  := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install install-bench browser dashboard test test-fast lint format bench clean
+.PHONY: install install-bench browser postgres dashboard serve test test-fast lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,10 +35,25 @@ browser:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver; \
 	fi
 
+# Debian's PostgreSQL server binaries for the store tests (each test run starts its own
+# throwaway cluster from /usr/lib/postgresql/*/bin: tests/pgcluster.py; none is left running).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "postgresql present"; \
+	else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; \
+	fi
+
 dashboard: install
 	$(VENV)/bin/forecast dashboard --host $(HOST) --port $(PORT)
 
-test: install browser
+# The shared server: gunicorn with WORKERS web processes (jobs: run `forecast worker` beside it).
+WORKERS ?= 2
+serve: install
+	$(VENV)/bin/forecast serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+test: install browser postgres
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: install

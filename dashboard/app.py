@@ -2,7 +2,9 @@
 
 Pages are registered explicitly with Dash Pages (``use_pages=True``, ``pages_folder=""``) and
 their callbacks are attached to the app by each page's ``register(app)``, so the app can be built
-more than once in one process (tests, the WSGI entry point).
+more than once in one process (tests, the WSGI entry point). The app's Flask server also carries
+the sign-in (:mod:`dashboard.auth`), the upload route, the JSON API and ``/healthz``
+(:mod:`dashboard.api`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import state, upload
+from dashboard import api, auth, state, upload
 from dashboard.pages import PAGES
 
-__all__ = ["create_app", "default_dataset", "serve"]
+__all__ = ["create_app", "default_dataset", "serve", "warm_up"]
 
 log = logging.getLogger("dashboard")
 
@@ -115,19 +117,27 @@ def _layout() -> html.Div:
     )
 
 
-def create_app(db: str | None = None) -> dash.Dash:
+def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None) -> dash.Dash:
     """Build the Dash app.
 
     Parameters
     ----------
     db : str, optional
         SQLAlchemy URL of the job store (None: SQLite under ``FORECAST_HOME``).
+    auth_config : AuthConfig, optional
+        Who may sign in (None: from the environment, :meth:`AuthConfig.from_env`).
 
     Returns
     -------
     dash.Dash
         The app; ``app.server`` is its Flask server (the WSGI application).
+
+    Raises
+    ------
+    SpecError
+        A bad users file.
     """
+    config = auth.AuthConfig.from_env() if auth_config is None else auth_config
     state.set_db(db)
     app = dash.Dash(
         __name__,
@@ -149,7 +159,9 @@ def create_app(db: str | None = None) -> dash.Dash:
         )
         page.register(app)
     app.layout = _layout
+    auth.install(app.server, config)
     upload.register(app)
+    api.register(app.server)
     # In the browser: no round trip (and no wait behind a busy server) to show the file name.
     app.clientside_callback(
         "function (data) { return data && data.filename ? '· ' + data.filename : ''; }",
@@ -169,36 +181,46 @@ def _check_port(host: str, port: int) -> None:
         sock.bind(info[4])
 
 
-def _warm_up() -> None:
-    """Import and exercise the reading, diagnostics and plotting code in the background.
+def warm_up() -> float:
+    """Import and exercise the reading, diagnostics and plotting code; return the seconds taken.
 
     The first upload otherwise pays for importing them (seconds for statsmodels and friends)
-    before its Data and Diagnostics pages can be drawn. Nothing is read or written: a small
-    synthetic series is diagnosed and plotted.
+    and for plotly's first figures before its Data and Diagnostics pages can be drawn. Nothing
+    is read or written: a small synthetic series is diagnosed and plotted. ``forecast serve``
+    calls it in gunicorn's master, before the web processes are forked from it, so each of them
+    (and each one started again after a crash) starts warm.
     """
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    start = time.perf_counter()
+
+    import forecast.io  # noqa: F401
+    import forecast.plots as plots
+    from forecast.diagnostics import diagnose_series
+
+    t = np.arange(240)
+    y = pd.Series(
+        10 + np.sin(2 * np.pi * t / 24) + 0.01 * t,
+        index=pd.date_range("2020-01-01", periods=len(t), freq="h"),
+    )
+    diag = diagnose_series(y, freq="h")
+    plots.acf_figure(diag, kind="acf")
+    plots.stl_figure(diag, 24)
+    frame = pd.DataFrame({"unique_id": "a", "ds": y.index, "y": y.to_numpy()})
+    plots.series_figure(frame, unique_id="a")
+    plots.lag_scatter_figure(y, lags=(1, 24))
+    return time.perf_counter() - start
+
+
+def _warm_up() -> None:
+    """:func:`warm_up` on the background thread (the development server's start-up)."""
     from dashboard.cache import prefetch
 
     def warm():
-        import time
-
-        import numpy as np
-        import pandas as pd
-
-        start = time.perf_counter()
-
-        import forecast.io  # noqa: F401
-        import forecast.plots as plots
-        from forecast.diagnostics import diagnose_series
-
-        t = np.arange(240)
-        y = pd.Series(
-            10 + np.sin(2 * np.pi * t / 24) + 0.01 * t,
-            index=pd.date_range("2020-01-01", periods=len(t), freq="h"),
-        )
-        diag = diagnose_series(y, freq="h")
-        plots.acf_figure(diag, kind="acf")
-        plots.stl_figure(diag, 24)
-        log.info("%s in %.1f s", WARM_MESSAGE, time.perf_counter() - start)
+        log.info("%s in %.1f s", WARM_MESSAGE, warm_up())
 
     prefetch(warm)
 
@@ -209,6 +231,7 @@ def serve(
     db: str | None = None,
     debug: bool = False,
     runner: bool = True,
+    insecure: bool = False,
 ) -> None:
     """Run the app with Dash's server on HOST:PORT, with the embedded job runner.
 
@@ -222,14 +245,18 @@ def serve(
         Dash debug mode (never in production).
     runner : bool
         Start a :class:`forecast.jobs.LocalRunner` in this process.
+    insecure : bool
+        Serve a non-loopback address without sign-in.
 
     Raises
     ------
     OSError
         The address is in use or not available.
     SpecError
-        The job store URL cannot be opened.
+        The job store URL cannot be opened, a bad users file, or a non-loopback ``host``
+        without sign-in (and without ``insecure``).
     """
+    auth.check_bind(host, auth.AuthConfig.from_env(), insecure)
     _check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(db)

@@ -1,20 +1,20 @@
 """Datasets of the dashboard: uploads saved under their content hash, samples, cached reading.
 
-Only the hash (and the file name, for display) travels to the browser. The file itself is saved
-server-side by :meth:`forecast.jobs.JobStore.save_dataset` (so jobs can read it), or, when the job
-package is absent, under ``FORECAST_HOME/datasets/<sha256>.csv``.
+Only the hash (and the file name, for display) travels to the browser. There is one store of
+datasets, the job store's (:meth:`forecast.jobs.JobStore.save_dataset`): the bytes under
+``FORECAST_HOME/datasets/<sha256>.csv``, and a row per owner in its ``datasets`` table, so a
+signed-in user reads only what they uploaded (or picked among the samples), and every web
+process and job worker sharing the store and ``FORECAST_HOME`` finds the same files.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.cache import memo
 from forecast.errors import DataError
 
@@ -37,9 +37,6 @@ __all__ = [
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 #: File name endings accepted by the upload.
 ALLOWED_EXTENSIONS = (".csv", ".tsv", ".txt")
-
-_PATHS: dict[str, Path] = {}
-_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,7 @@ def check_upload_size(filename: str, size: int | None) -> None:
 
 
 def save_dataset(data: bytes, filename: str) -> str:
-    """Save file bytes server-side under their content hash and return the hash.
+    """Save file bytes in the dataset store, owned by the signed-in user; return their hash.
 
     Parameters
     ----------
@@ -132,52 +129,27 @@ def save_dataset(data: bytes, filename: str) -> str:
     -------
     str
         sha256 hex digest of ``data``.
-    """
-    if state.jobs_available():
-        try:
-            digest, path = state.get_store().save_dataset(data, filename)
-            _PATHS[digest] = Path(path)
-            return digest
-        except (AttributeError, NotImplementedError):  # pragma: no cover - older job store
-            pass
-    digest = hashlib.sha256(data).hexdigest()
-    folder = state.forecast_home() / "datasets"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{digest}.csv"
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    _PATHS[digest] = path
-    return digest
-
-
-def resolve_path(digest: str) -> Path:
-    """Server-side path of a saved dataset.
 
     Raises
     ------
     DataError
-        The hash is unknown (e.g. the server's data directory was wiped) or is not a SHA-256
-        hex digest (the browser's store can be edited: it must never name another file).
+        Empty data.
     """
-    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
-        raise DataError("This is not a dataset id; upload the CSV again or pick a sample.")
-    path = _PATHS.get(digest)
-    if path is not None and path.exists():
-        return path
-    folder = state.forecast_home() / "datasets"
-    for candidate in sorted(folder.glob(f"{digest}*")) if folder.exists() else []:
-        if candidate.is_file():
-            _PATHS[digest] = candidate
-            return candidate
-    for candidate in sorted(state.forecast_home().rglob(f"*{digest}*")):
-        if candidate.is_file() and not candidate.name.endswith(".part"):
-            _PATHS[digest] = candidate
-            return candidate
-    raise DataError(
-        "This dataset is no longer on the server; upload the CSV again or pick a sample."
-    )
+    digest, _ = state.get_store().save_dataset(data, filename, owner=auth.owner_name())
+    return digest
+
+
+def resolve_path(digest: str) -> Path:
+    """Server-side path of a saved dataset the signed-in user may read.
+
+    Raises
+    ------
+    DataError
+        Not a SHA-256 hex digest (the browser's store can be edited: it must never name another
+        file), not in the store (e.g. the data directory was wiped), or someone else's; the
+        last two read alike.
+    """
+    return Path(state.get_store().dataset_path(digest, owner=auth.owner_filter()))
 
 
 def list_samples() -> list[str]:
@@ -205,7 +177,7 @@ def _load(digest: str, overrides: Overrides):
     from forecast.io import read_csv
 
     return read_csv(
-        resolve_path(digest),
+        state.get_store().dataset_path(digest),  # checked by load_frame before the cache
         time_col=overrides.time_col,
         value_cols=list(overrides.value_cols) or None,
         id_col=overrides.id_col,
@@ -236,6 +208,7 @@ def load_frame(digest: str, overrides: Overrides | dict | None = None):
     DataError
         The file cannot be used as given (the message says what to fix).
     """
+    resolve_path(digest)  # the user's to read? (before the cache, which is everyone's)
     if not isinstance(overrides, Overrides):
         overrides = Overrides.from_dict(overrides)
     df, report = _load(digest, overrides)

@@ -1,7 +1,9 @@
 """A finished job's results as the dashboard needs them: cached reads and downloads.
 
 Reads go through :meth:`forecast.jobs.JobStore.result` once per job (thread-safe memo); model
-files are re-loaded from their safetensors artifacts to measure effective memory.
+files are re-loaded from their safetensors artifacts to measure effective memory. Every public
+reader first checks that the signed-in user may see the job (:mod:`dashboard.auth`): the cache is
+shared by all users of a web process, the check is not cached.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from dash import dcc
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.cache import memo
 from dashboard.components import log
 from forecast.errors import SpecError
@@ -27,19 +29,25 @@ __all__ = [
     "history_acf",
     "job_options",
     "load_result",
+    "models_zip",
     "residual_frame",
 ]
 
 
-@memo(maxsize=8)
 def load_result(job_id: str):
-    """The (cached) :class:`forecast.jobs.JobResult` of a done job.
+    """The (cached) :class:`forecast.jobs.JobResult` of a done job of the signed-in user.
 
     Raises
     ------
     SpecError
-        Unknown job, or a job that is not done.
+        Unknown job (or someone else's: the same message), or a job that is not done.
     """
+    state.get_store().get(job_id, owner=auth.owner_filter())
+    return _load_result(job_id)
+
+
+@memo(maxsize=8)
+def _load_result(job_id: str):
     result = state.get_store().result(job_id)
     if result is None:
         status = state.get_store().get(job_id).status
@@ -52,7 +60,7 @@ def job_options(limit: int = 50) -> list[dict]:
     if not state.jobs_available():
         return []
     out = []
-    for r in state.get_store().list_jobs(limit=limit, status="done"):
+    for r in state.get_store().list_jobs(limit=limit, status="done", owner=auth.owner_filter()):
         label = (
             f"{r.id} · {r.spec.filename or r.spec.dataset_hash[:8]} · {', '.join(r.spec.models)}"
         )
@@ -125,6 +133,17 @@ def download_models(job_id: str) -> dict:
     SpecError
         The job saved no model files (only neural models write them).
     """
+    return dcc.send_bytes(models_zip(job_id), f"models-{job_id}.zip")
+
+
+def models_zip(job_id: str) -> bytes:
+    """The bytes of a zip of a job's model files (safetensors + JSON), one folder per model.
+
+    Raises
+    ------
+    SpecError
+        The job saved no model files (only neural models write them).
+    """
     artifacts = load_result(job_id).artifacts
     models = {
         k.split(":", 1)[1]: Path(v)
@@ -140,7 +159,7 @@ def download_models(job_id: str) -> dict:
             for f in files:
                 arc = f"{name}/{f.name}" if path.is_file() else f"{name}/{f.relative_to(path)}"
                 zf.write(f, arc)
-    return dcc.send_bytes(buffer.getvalue(), f"models-{job_id}.zip")
+    return buffer.getvalue()
 
 
 def apply_models(

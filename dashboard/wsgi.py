@@ -1,7 +1,10 @@
-"""WSGI entry point for production: ``gunicorn dashboard.wsgi:server``.
+"""WSGI entry point for production: ``forecast serve`` (gunicorn) loads ``dashboard.wsgi:server``.
 
-Serves the app only; run the jobs with a separate ``forecast worker`` process pointed at the
-same store (``--db URL`` / ``FORECAST_DB``, and the same ``FORECAST_HOME`` for the datasets).
+Configured by environment, read once per process: ``FORECAST_DB`` (the job store's URL),
+``FORECAST_HOME`` (datasets and model files; shared by every web process and job worker),
+``FORECAST_USERS_FILE`` / ``FORECAST_AUTH_HEADER`` / ``FORECAST_ADMINS`` (sign-in, see
+:mod:`dashboard.auth`). Serves the app only; run the jobs with separate ``forecast worker``
+processes pointed at the same store and ``FORECAST_HOME``.
 """
 
 from __future__ import annotations

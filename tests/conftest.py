@@ -1,4 +1,5 @@
-"""Shared test set-up: small data factories, one torch thread, a temporary FORECAST_HOME."""
+"""Shared test set-up: small data factories, one torch thread, a temporary FORECAST_HOME, and the
+job store on both backends (SQLite, and a throwaway PostgreSQL server: :mod:`pgcluster`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pgcluster import create_database, missing, running_cluster
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -58,3 +60,39 @@ def seasonal_frame() -> pd.DataFrame:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """URL of a private PostgreSQL server for the whole session (stopped afterwards).
+
+    Without PostgreSQL the tests that need it skip, except when ``CI`` is set: then they fail.
+    """
+    reason = missing()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the PostgreSQL tests must run in CI: {reason}")
+        pytest.skip(reason)
+    try:
+        with running_cluster() as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """A fresh, empty PostgreSQL database of the session's server."""
+    return create_database(pg_cluster)
+
+
+#: The two store backends, as parameters: ``pytest -m postgres`` selects the PostgreSQL ones.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path) -> str:
+    """SQLAlchemy URL of an empty job store: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.db'}"
+    return request.getfixturevalue("pg_url")

@@ -1,4 +1,5 @@
-"""Restart safety and concurrency with real processes: SIGKILL a worker, submit from many processes."""
+"""Restart safety and concurrency with real processes, on SQLite and PostgreSQL: SIGKILL a worker,
+submit from many processes."""
 
 from __future__ import annotations
 
@@ -68,8 +69,8 @@ def _wait(store: JobStore, job_id: str, until, timeout: float = 60.0):
     raise AssertionError(f"job {job_id} stuck: {store.get(job_id)}")
 
 
-def test_sigkilled_worker_job_is_interrupted_then_rerun_to_done(tmp_path, data_dir):
-    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+def test_sigkilled_worker_job_is_interrupted_then_rerun_to_done(store_url, data_dir):
+    url = store_url
     store = JobStore(url)
     quick = _submit(store, data_dir)
     slow = _submit(
@@ -138,8 +139,8 @@ for i in range(5):
 """
 
 
-def test_twenty_jobs_from_several_processes_run_exactly_once(tmp_path, data_dir):
-    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+def test_twenty_jobs_from_several_processes_run_exactly_once(store_url, data_dir):
+    url = store_url
     submitters = [
         subprocess.Popen(
             [sys.executable, "-c", _SUBMITTER, url, str(data_dir / AIR), str(k)],

@@ -1,4 +1,4 @@
-"""LocalRunner end to end: real SQLite file, real child processes, real models, a real LocalCluster."""
+"""LocalRunner end to end: real SQLite file and PostgreSQL database, real child processes, real models, a real LocalCluster."""
 
 from __future__ import annotations
 
@@ -22,8 +22,11 @@ AIR = "air_passengers.csv"
 
 
 @pytest.fixture
-def store(tmp_path) -> JobStore:
-    return JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+def store(store_url):
+    """A job store on SQLite, then on PostgreSQL (``store_url`` in conftest.py)."""
+    store = JobStore(store_url)
+    yield store
+    store.close()
 
 
 def _submit(store: JobStore, raw: bytes, name: str = AIR, **fields) -> str:

@@ -1,4 +1,4 @@
-"""JobSpec validation and the SQLite job store (real file, no runner)."""
+"""JobSpec validation and the job store on SQLite and PostgreSQL (real databases, no runner)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.errors import SpecError
+from forecast.errors import DataError, SpecError
 from forecast.jobs import JobResult, JobSpec, JobStore
 from forecast.jobs.store import SCHEMA_VERSION
 
@@ -18,8 +18,11 @@ AIR = "air_passengers.csv"
 
 
 @pytest.fixture
-def store(tmp_path) -> JobStore:
-    return JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+def store(store_url):
+    """A job store on SQLite, then on PostgreSQL (``store_url`` in conftest.py)."""
+    store = JobStore(store_url)
+    yield store
+    store.close()
 
 
 def _spec(store: JobStore, data_dir, **fields) -> JobSpec:
@@ -209,7 +212,8 @@ def test_rerun_copies_the_spec(store, data_dir):
     assert new.status == "queued"
 
 
-def test_sqlite_settings_and_schema_version(store, tmp_path):
+def test_sqlite_settings_and_schema_version(tmp_path):
+    store = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
     assert store.schema_version() == SCHEMA_VERSION
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -226,3 +230,95 @@ def test_default_url_under_forecast_home(tmp_path, monkeypatch):
     store = JobStore()
     assert store.url == f"sqlite:///{tmp_path / 'forecast-home' / 'jobs.db'}"
     assert (tmp_path / "forecast-home" / "jobs.db").exists()
+
+
+def test_racing_claimers_take_each_job_exactly_once(store, store_url, data_dir):
+    """8 claimers, each with its own connection pool, race for 40 jobs (SKIP LOCKED on PostgreSQL,
+    BEGIN IMMEDIATE on SQLite): every job is claimed once, none twice, none left behind."""
+    import threading
+
+    ids = {store.submit(_spec(store, data_dir, seed=k)) for k in range(40)}
+    claimed: list[tuple[str, str]] = []
+    start = threading.Barrier(8)
+    guard = threading.Lock()
+
+    def claimer(k: int) -> None:
+        mine = JobStore(store_url)
+        start.wait()
+        while (got := mine.claim(f"racer:{k}")) is not None:
+            with guard:
+                claimed.append((got[0], f"racer:{k}"))
+        mine.close()
+
+    threads = [threading.Thread(target=claimer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(job for job, _ in claimed) == sorted(ids)
+    for job_id, worker in claimed:
+        record = store.get(job_id)
+        assert (record.status, record.worker, record.attempts) == ("running", worker, 1)
+    assert len({w for _, w in claimed}) > 1  # they really raced
+
+
+def test_owner_scopes_reads_and_actions(store, data_dir):
+    mine = store.submit(_spec(store, data_dir), owner="alice")
+    theirs = store.submit(_spec(store, data_dir), owner="bob")
+    anon = store.submit(_spec(store, data_dir))
+    assert store.get(mine).owner == "alice"
+    assert [j.id for j in store.list_jobs(owner="alice")] == [mine]
+    assert {j.id for j in store.list_jobs()} == {mine, theirs, anon}
+    for call in (store.get, store.events, store.result, store.cancel, store.rerun):
+        with pytest.raises(SpecError, match=f"No job with id '{theirs}'"):
+            call(theirs, owner="alice")
+    assert store.get(theirs).status == "queued"  # bob's job untouched
+    again = store.rerun(mine, owner="alice")
+    assert store.get(again).owner == "alice"
+    assert store.cancel(mine, owner="alice") == "cancelled"
+
+
+def test_datasets_belong_to_their_uploaders(store, data_dir):
+    raw = (data_dir / AIR).read_bytes()
+    digest, path = store.save_dataset(raw, AIR, owner="alice")
+    assert store.save_dataset(raw, "again.csv", owner="alice") == (digest, path)
+    assert store.dataset_path(digest, owner="alice") == path
+    assert store.dataset_path(digest) == path  # no owner given: the command line, an admin
+    with pytest.raises(DataError, match="no longer on the server \\(or is not yours\\)"):
+        store.dataset_path(digest, owner="bob")
+    store.save_dataset(raw, "bobs.csv", owner="bob")  # the same bytes, stored once
+    assert store.dataset_path(digest, owner="bob") == path
+    assert [(d["filename"], d["size"]) for d in store.list_datasets(owner="alice")] == [
+        (AIR, len(raw))
+    ]
+    assert {d["owner"] for d in store.list_datasets()} == {"alice", "bob"}
+    with pytest.raises(DataError, match="not a dataset id"):
+        store.dataset_path("../../etc/passwd", owner="alice")
+    with pytest.raises(DataError, match="no longer on the server"):
+        store.dataset_path("0" * 64, owner="alice")
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path, data_dir):
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as raw:
+        raw.executescript(
+            """
+            CREATE TABLE schema_version (version INTEGER NOT NULL);
+            INSERT INTO schema_version VALUES (1);
+            CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id VARCHAR(32) UNIQUE NOT NULL,
+              status VARCHAR(16) NOT NULL, progress FLOAT NOT NULL, message TEXT NOT NULL,
+              error TEXT, created_at FLOAT NOT NULL, started_at FLOAT, finished_at FLOAT,
+              heartbeat_at FLOAT, spec TEXT NOT NULL, attempts INTEGER NOT NULL,
+              retries INTEGER NOT NULL, claim_token VARCHAR(32), worker VARCHAR(200),
+              cancel_requested BOOLEAN NOT NULL, parent_id VARCHAR(32));
+            INSERT INTO jobs (id, status, progress, message, created_at, spec, attempts, retries,
+              cancel_requested) VALUES ('old1', 'done', 1.0, 'done', 0, '{}', 1, 0, 0);
+            """
+        )
+    store = JobStore(f"sqlite:///{db}")
+    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.get("old1").owner is None
+    new = store.submit(_spec(store, data_dir), owner="alice")
+    assert [j.id for j in store.list_jobs(owner="alice")] == [new]
+    store.close()
+    assert JobStore(f"sqlite:///{db}").schema_version() == 2  # migrating twice is a no-op

@@ -1,4 +1,5 @@
-"""Jobs page: every job with live progress, cancel and re-run; survives reloads and restarts."""
+"""Jobs page: the signed-in user's jobs (an admin's: everyone's) with live progress, cancel and
+re-run; survives reloads and restarts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
 from forecast.errors import ForecastError
 
@@ -35,7 +36,7 @@ def layout(**_query):
             dcc.Store(id="jobs-signature"),
             html.H1("Jobs", className="h4"),
             html.Div(id="jobs-alert"),
-            card("All jobs (newest first)", html.Div(id="jobs-table")),
+            card("Your jobs (newest first)", html.Div(id="jobs-table")),
         ]
     )
 
@@ -133,7 +134,7 @@ def jobs_table(limit: int = 50, records=None):
     if not state.jobs_available():
         return empty_state("The job runner is not installed in this deployment.")
     if records is None:
-        records = state.get_store().list_jobs(limit=limit)
+        records = state.get_store().list_jobs(limit=limit, owner=auth.owner_filter())
     if not records:
         return empty_state(
             "No jobs yet. Choose data, then submit one on the Run page.", link=("Go to Run", "/run")
@@ -167,8 +168,9 @@ def act(action: str, job_id: str) -> tuple[str, str, str | None]:
         Id of the new job of a re-run.
     """
     store = state.get_store()
+    owner = auth.owner_filter()  # someone else's job reads as one that does not exist
     if action == "job-cancel":
-        status = store.cancel(job_id)
+        status = store.cancel(job_id, owner=owner)
         if status == "running":
             return (
                 f"Cancel requested for job {job_id}; it stops after its current step.",
@@ -176,7 +178,7 @@ def act(action: str, job_id: str) -> tuple[str, str, str | None]:
                 None,
             )
         return f"Job {job_id} is {status}.", "info", None
-    new_id = store.rerun(job_id)
+    new_id = store.rerun(job_id, owner=owner)
     return f"Job {job_id} re-queued as {new_id}.", "success", new_id
 
 
@@ -191,7 +193,11 @@ def register(app) -> None:
     )
     def _refresh(n, previous):
         try:
-            records = state.get_store().list_jobs(limit=50) if state.jobs_available() else []
+            records = (
+                state.get_store().list_jobs(limit=50, owner=auth.owner_filter())
+                if state.jobs_available()
+                else []
+            )
             sig = signature(records)
             running = any(r.status == "running" for r in records)
             # unchanged: keep the table (and the focus); refresh the clock every 5 s only

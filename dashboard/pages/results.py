@@ -7,7 +7,7 @@ import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import (
     card,
     data_table,
@@ -268,7 +268,7 @@ def job_views(job_id: str | None):
             link=("Go to Run", "/run"),
         )
         return None, note, [], None, [], [], None, [], None
-    record = state.get_store().get(job_id)
+    record = state.get_store().get(job_id, owner=auth.owner_filter())
     result = load_result(job_id)
     spec = record.spec
     uids = sorted(result.forecasts["unique_id"].unique()) if not result.forecasts.empty else []

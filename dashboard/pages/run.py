@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import datasets, state
+from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
 from forecast.errors import ForecastError, SpecError
 from forecast.frequency import season_length
@@ -163,7 +163,7 @@ def build_spec(data: dict | None, form: dict):
 
 def submit(data: dict | None, form: dict) -> str:
     """Validate the form and queue the job; returns its id (raises SpecError/DataError)."""
-    return state.get_store().submit(build_spec(data, form))
+    return state.get_store().submit(build_spec(data, form), owner=auth.owner_name())
 
 
 def _number(id: str, label: str, help: str, **kwargs) -> dbc.Col:

@@ -17,6 +17,7 @@ from forecast.cli import (
     jobs_cmd,
     predict_cmd,
     run_cmd,
+    serve_cmd,
 )
 
 app = typer.Typer(
@@ -27,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (inspect_cmd, diagnose_cmd, run_cmd, jobs_cmd, dashboard_cmd, predict_cmd):
+for module in (inspect_cmd, diagnose_cmd, run_cmd, jobs_cmd, dashboard_cmd, predict_cmd, serve_cmd):
     module.register(app)
 
 

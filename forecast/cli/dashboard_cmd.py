@@ -20,12 +20,18 @@ def dashboard(
         bool, typer.Option(help="Run jobs in this process (off: leave them to `forecast worker`).")
     ] = True,
     debug: Annotated[bool, typer.Option(help="Dash debug mode (never in production).")] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", help="Serve a non-loopback address without sign-in (anyone can use it)."
+        ),
+    ] = False,
 ) -> None:
     """Start the dashboard on http://HOST:PORT, with an embedded job runner."""
     from dashboard.app import serve
 
     try:
-        serve(host=host, port=port, db=db, debug=debug, runner=runner)
+        serve(host=host, port=port, db=db, debug=debug, runner=runner, insecure=insecure)
     except ForecastError as exc:
         fail(str(exc))
     except OSError as exc:  # port in use, address not available

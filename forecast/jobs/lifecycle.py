@@ -48,20 +48,24 @@ class JobLifecycle:
     def claim(self, worker: str) -> tuple[str, str] | None:
         """Atomically take the oldest queued job for ``worker``.
 
+        On SQLite the select and the update run in one ``BEGIN IMMEDIATE`` transaction (writers
+        take turns); on PostgreSQL the select is ``FOR UPDATE SKIP LOCKED``, so concurrent
+        claimers lock different rows. Either way the update's ``WHERE status='queued'`` row
+        count has the last word.
+
         Returns
         -------
         (job_id, claim_token) or None
             None when no job is queued.
         """
         token = uuid.uuid4().hex
+        oldest = select(_jobs.c.id).where(_jobs.c.status == "queued").order_by(_jobs.c.seq).limit(1)
+        if self.engine.dialect.name == "postgresql":
+            # lock the row; a concurrent claimer skips it and takes the next one, never waits
+            oldest = oldest.with_for_update(skip_locked=True)
         while True:
             with self._write() as conn:
-                job_id = conn.execute(
-                    select(_jobs.c.id)
-                    .where(_jobs.c.status == "queued")
-                    .order_by(_jobs.c.seq)
-                    .limit(1)
-                ).scalar()
+                job_id = conn.execute(oldest).scalar()
                 if job_id is None:
                     return None
                 now = time.time()

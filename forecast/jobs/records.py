@@ -74,6 +74,8 @@ class JobRecord:
         Whether :meth:`JobStore.cancel` was called while it ran.
     parent_id : str or None
         Job this one re-runs (:meth:`JobStore.rerun`).
+    owner : str or None
+        User who submitted it (None: no owner; the command line, a server without sign-in).
     """
 
     id: str
@@ -91,6 +93,7 @@ class JobRecord:
     worker: str | None = None
     cancel_requested: bool = False
     parent_id: str | None = None
+    owner: str | None = None
 
     @property
     def elapsed_seconds(self) -> float | None:
@@ -168,4 +171,5 @@ def record_from_row(row) -> JobRecord:
         worker=row["worker"],
         cancel_requested=bool(row["cancel_requested"]),
         parent_id=row["parent_id"],
+        owner=row.get("owner"),
     )

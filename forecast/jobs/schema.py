@@ -3,6 +3,11 @@
 Times are stored as UNIX seconds (``Float``), frames as pandas' JSON "table" text, so the same
 schema works on SQLite and PostgreSQL. Bump :data:`SCHEMA_VERSION` with a migration in
 :meth:`forecast.jobs.store.JobStore._migrate` whenever a table changes.
+
+Ownership: ``jobs.owner`` and ``datasets.owner`` name the user who submitted or uploaded (NULL:
+no owner, as written by the command line or a server without sign-in; only an admin sees those).
+A dataset's bytes live once under ``$FORECAST_HOME/datasets/<sha256>.csv``; table ``datasets``
+says who may use them (one row per owner and content hash).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.engine import Engine
@@ -24,7 +30,7 @@ from sqlalchemy.engine import Engine
 __all__ = ["FINAL_STATUSES", "SCHEMA_VERSION", "STATUSES", "sqlite_setup"]
 
 #: Version of the table layout below; bump it with a migration in :meth:`JobStore._migrate`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Every job status.
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 #: Statuses a job never leaves.
@@ -52,6 +58,18 @@ jobs = Table(
     Column("worker", String(200)),
     Column("cancel_requested", Boolean, nullable=False, default=False),
     Column("parent_id", String(32)),
+    Column("owner", String(200), index=True),
+)
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("hash", String(64), nullable=False, index=True),
+    Column("owner", String(200)),
+    Column("filename", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("hash", "owner", name="uq_datasets_hash_owner"),
 )
 events = Table(
     "events",

@@ -15,6 +15,9 @@ Invariants
 3. A result (leaderboard, forecasts, actuals, history, residual checks, artifact paths) is
    written in the same transaction that flips the status to ``done``: readers see all of it or
    none of it. A job whose cancel was requested never turns ``done``.
+4. Every job and dataset has an owner (or none: written by the command line, seen by admins
+   only). The reads and user actions take ``owner=``: given, a job or dataset of anyone else
+   answers exactly like one that does not exist, so ids of others' work cannot be probed.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, insert, select, update
+from sqlalchemy import create_engine, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from forecast.errors import DataError, SpecError
@@ -46,12 +49,15 @@ from forecast.jobs.schema import (
     sqlite_setup,
 )
 from forecast.jobs.schema import artifacts as _artifacts
+from forecast.jobs.schema import datasets as _datasets
 from forecast.jobs.schema import events as _events
 from forecast.jobs.schema import jobs as _jobs
 from forecast.jobs.schema import metadata as _meta
 from forecast.jobs.schema import results as _results
 from forecast.jobs.schema import schema_table as _schema
 from forecast.jobs.spec import JobSpec
+
+_HEX = set("0123456789abcdef")
 
 __all__ = [
     "FINAL_STATUSES",
@@ -68,6 +74,14 @@ __all__ = [
 def forecast_home() -> Path:
     """Data directory: ``$FORECAST_HOME``, default ``./.forecast`` (created on demand)."""
     return Path(os.environ.get("FORECAST_HOME") or ".forecast").resolve()
+
+
+#: Key of the PostgreSQL advisory lock that serialises schema migrations of concurrent starts.
+_MIGRATION_LOCK = 0x46574B42
+
+
+def _no_job(job_id: str) -> SpecError:
+    return SpecError(f"No job with id '{job_id}'; list the jobs with `forecast jobs list`.")
 
 
 def default_url() -> str:
@@ -112,7 +126,14 @@ class JobStore(JobLifecycle):
         self._migrate()
 
     def _migrate(self) -> None:
+        """Create the tables, or bring an older schema up to :data:`SCHEMA_VERSION`.
+
+        Web processes and workers that start together each run this; on PostgreSQL an advisory
+        lock makes them take turns (on SQLite ``BEGIN IMMEDIATE`` does).
+        """
         with self._write() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             _meta.create_all(conn)
             version = conn.execute(select(func.max(_schema.c.version))).scalar()
             if version is None:
@@ -122,6 +143,10 @@ class JobStore(JobLifecycle):
                     f"The job store {self.url} has schema version {version}, newer than this "
                     f"Forecast Workbench ({SCHEMA_VERSION}); upgrade forecast-workbench."
                 )
+            elif version < 2:  # 1 -> 2: jobs get an owner (the datasets table is new)
+                conn.execute(text("ALTER TABLE jobs ADD COLUMN owner VARCHAR(200)"))
+                conn.execute(text("CREATE INDEX ix_jobs_owner ON jobs (owner)"))
+                conn.execute(update(_schema).values(version=SCHEMA_VERSION))
 
     def schema_version(self) -> int:
         """Schema version recorded in the database."""
@@ -132,16 +157,25 @@ class JobStore(JobLifecycle):
         """Release the database connections."""
         self.engine.dispose()
 
+    def ping(self) -> None:
+        """Run ``SELECT 1`` (raises when the database cannot be reached)."""
+        with self._read() as conn:
+            conn.execute(text("SELECT 1"))
+
     # ---------------------------------------------------------------- datasets
-    def save_dataset(self, data: bytes, filename: str = "data.csv") -> tuple[str, str]:
-        """Keep a copy of an uploaded dataset, named by its content hash.
+    def save_dataset(
+        self, data: bytes, filename: str = "data.csv", *, owner: str | None = None
+    ) -> tuple[str, str]:
+        """Keep a copy of an uploaded dataset, named by its content hash, and record its owner.
 
         Parameters
         ----------
         data : bytes
             File contents.
         filename : str
-            Original name (only its suffix is used, ``.csv`` by default).
+            Original name (kept for display).
+        owner : str, optional
+            User who uploaded it (None: no owner; only admins and the command line use it).
 
         Returns
         -------
@@ -165,7 +199,92 @@ class JobStore(JobLifecycle):
             tmp = folder / f".{digest}.{uuid.uuid4().hex}.tmp"
             tmp.write_bytes(data)
             os.replace(tmp, path)
+        self._record_dataset(digest, owner, filename, len(data))
         return digest, str(path)
+
+    def _record_dataset(self, digest: str, owner: str | None, filename: str, size: int) -> None:
+        row = {
+            "hash": digest,
+            "owner": owner,
+            "filename": filename or "data.csv",
+            "size": int(size),
+            "created_at": time.time(),
+        }
+        with self._write() as conn:
+            same = (_datasets.c.hash == digest) & (
+                _datasets.c.owner.is_(None) if owner is None else _datasets.c.owner == owner
+            )
+            if conn.execute(select(_datasets.c.seq).where(same)).first() is not None:
+                return
+            dialect = self.engine.dialect.name
+            if dialect in ("postgresql", "sqlite"):  # a concurrent twin upload: keep one row
+                module = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"])
+                stmt = module.insert(_datasets).values(**row).on_conflict_do_nothing()
+            else:  # pragma: no cover - other databases
+                stmt = insert(_datasets).values(**row)
+            conn.execute(stmt)
+
+    def dataset_path(self, digest: str, owner: str | None = None) -> str:
+        """Path of a stored dataset, checking that ``owner`` uploaded it.
+
+        Parameters
+        ----------
+        digest : str
+            SHA-256 hex digest (from :meth:`save_dataset`).
+        owner : str, optional
+            The user asking; None: no check (the command line, an admin).
+
+        Returns
+        -------
+        str
+            ``$FORECAST_HOME/datasets/<hash>.csv``.
+
+        Raises
+        ------
+        DataError
+            Not a digest, not stored, or (with ``owner``) not uploaded by that user; the three
+            read alike.
+        """
+        missing = DataError(
+            "This dataset is no longer on the server (or is not yours); upload the CSV again or "
+            "pick a sample."
+        )
+        if not isinstance(digest, str) or len(digest) != 64 or not set(digest) <= _HEX:
+            raise DataError("This is not a dataset id; upload the CSV again or pick a sample.")
+        if owner is not None:
+            with self._read() as conn:
+                row = conn.execute(
+                    select(_datasets.c.seq).where(
+                        _datasets.c.hash == digest, _datasets.c.owner == owner
+                    )
+                ).first()
+            if row is None:
+                raise missing
+        path = self.home / "datasets" / f"{digest}.csv"
+        if not path.is_file():
+            raise missing
+        return str(path)
+
+    def list_datasets(self, owner: str | None = None) -> list[dict[str, Any]]:
+        """Stored datasets, newest first: dicts ``hash, filename, size, owner, created_at``.
+
+        ``owner`` given: only that user's.
+        """
+        query = select(_datasets).order_by(_datasets.c.seq.desc())
+        if owner is not None:
+            query = query.where(_datasets.c.owner == owner)
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            {
+                "hash": r["hash"],
+                "filename": r["filename"],
+                "size": r["size"],
+                "owner": r["owner"],
+                "created_at": dt_from_ts(r["created_at"]).isoformat(),
+            }
+            for r in rows
+        ]
 
     def artifact_dir(self, job_id: str) -> Path:
         """Folder for a job's artifacts: ``$FORECAST_HOME/artifacts/<id>`` (created)."""
@@ -174,7 +293,13 @@ class JobStore(JobLifecycle):
         return path
 
     # ---------------------------------------------------------------- submit & read
-    def submit(self, spec: JobSpec | dict[str, Any], *, parent_id: str | None = None) -> str:
+    def submit(
+        self,
+        spec: JobSpec | dict[str, Any],
+        *,
+        parent_id: str | None = None,
+        owner: str | None = None,
+    ) -> str:
         """Queue a job.
 
         Parameters
@@ -183,6 +308,8 @@ class JobStore(JobLifecycle):
             What to run (a dict is validated).
         parent_id : str, optional
             Job this one re-runs.
+        owner : str, optional
+            User who submits it (None: no owner).
 
         Returns
         -------
@@ -210,6 +337,7 @@ class JobStore(JobLifecycle):
                     retries=0,
                     cancel_requested=False,
                     parent_id=parent_id,
+                    owner=owner,
                 )
             )
             self._event(
@@ -220,36 +348,40 @@ class JobStore(JobLifecycle):
             )
         return job_id
 
-    def get(self, job_id: str) -> JobRecord:
-        """The job ``job_id``.
+    def get(self, job_id: str, owner: str | None = None) -> JobRecord:
+        """The job ``job_id`` (``owner`` given: only if that user owns it).
 
         Raises
         ------
         SpecError
-            No such job.
+            No such job (or, with ``owner``, one of someone else: the same message).
         """
         with self._read() as conn:
             row = conn.execute(select(_jobs).where(_jobs.c.id == job_id)).mappings().first()
-        if row is None:
-            raise SpecError(f"No job with id '{job_id}'; list the jobs with `forecast jobs list`.")
+        if row is None or (owner is not None and row["owner"] != owner):
+            raise _no_job(job_id)
         return record_from_row(row)
 
-    def list_jobs(self, limit: int = 100, status: str | None = None) -> list[JobRecord]:
-        """The latest ``limit`` jobs, newest first (optionally only one ``status``)."""
+    def list_jobs(
+        self, limit: int = 100, status: str | None = None, owner: str | None = None
+    ) -> list[JobRecord]:
+        """The latest ``limit`` jobs, newest first (optionally one ``status``, one ``owner``)."""
         query = select(_jobs).order_by(_jobs.c.seq.desc()).limit(limit)
         if status is not None:
             query = query.where(_jobs.c.status == status)
+        if owner is not None:
+            query = query.where(_jobs.c.owner == owner)
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [record_from_row(r) for r in rows]
 
-    def events(self, job_id: str) -> list[dict[str, Any]]:
+    def events(self, job_id: str, owner: str | None = None) -> list[dict[str, Any]]:
         """A job's history, oldest first: dicts ``at`` (ISO UTC), ``kind``, ``message``, ``progress``.
 
         ``kind`` is ``status`` (transitions, retries, cancel requests), ``progress`` (model,
         epoch, backtest window) or ``warning`` (e.g. a model file that could not be saved).
         """
-        self.get(job_id)
+        self.get(job_id, owner)
         with self._read() as conn:
             rows = (
                 conn.execute(
@@ -268,14 +400,14 @@ class JobStore(JobLifecycle):
             for r in rows
         ]
 
-    def result(self, job_id: str) -> JobResult | None:
-        """The result of a ``done`` job, or None for any other status."""
+    def result(self, job_id: str, owner: str | None = None) -> JobResult | None:
+        """The result of a ``done`` job, or None for any other status (``owner``: as in :meth:`get`)."""
         with self._read() as conn:
-            job = conn.execute(select(_jobs.c.status).where(_jobs.c.id == job_id)).first()
-            if job is None:
-                raise SpecError(
-                    f"No job with id '{job_id}'; list the jobs with `forecast jobs list`."
-                )
+            job = conn.execute(
+                select(_jobs.c.status, _jobs.c.owner).where(_jobs.c.id == job_id)
+            ).first()
+            if job is None or (owner is not None and job.owner != owner):
+                raise _no_job(job_id)
             if job.status != "done":
                 return None
             row = (
@@ -297,8 +429,10 @@ class JobStore(JobLifecycle):
         )
 
     # ---------------------------------------------------------------- user actions
-    def cancel(self, job_id: str) -> str:
+    def cancel(self, job_id: str, owner: str | None = None) -> str:
         """Cancel a job: a queued one at once, a running one at its runner's next check.
+
+        ``owner`` given: only a job of that user (else the :meth:`get` error).
 
         Returns
         -------
@@ -306,7 +440,7 @@ class JobStore(JobLifecycle):
             The status after the call (``cancelled``, ``running`` with the request recorded,
             or the unchanged final status).
         """
-        self.get(job_id)
+        self.get(job_id, owner)
         now = time.time()
         with self._write() as conn:
             n = conn.execute(
@@ -329,9 +463,13 @@ class JobStore(JobLifecycle):
                 return "running"
             return conn.execute(select(_jobs.c.status).where(_jobs.c.id == job_id)).scalar()
 
-    def rerun(self, job_id: str) -> str:
-        """Queue a new job with the same spec as ``job_id``; returns the new id."""
-        return self.submit(self.get(job_id).spec, parent_id=job_id)
+    def rerun(self, job_id: str, owner: str | None = None) -> str:
+        """Queue a new job with the same spec and owner as ``job_id``; returns the new id.
+
+        ``owner`` given: only a job of that user (else the :meth:`get` error).
+        """
+        job = self.get(job_id, owner)
+        return self.submit(job.spec, parent_id=job_id, owner=job.owner)
 
     def running_jobs(self) -> list[JobRecord]:
         """Every job now ``running`` (for recovery)."""
