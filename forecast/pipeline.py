@@ -39,7 +39,7 @@ from forecast.residuals import combine_checks, residual_check
 __all__ = ["NEURAL_MODELS", "PER_SERIES_MODELS", "RunResult", "parse_models", "run_forecast"]
 
 #: Models fitted series by series (fanned out over an executor when one is given).
-PER_SERIES_MODELS = frozenset({"naive", "snaive", "drift", "arima"})
+PER_SERIES_MODELS = frozenset({"naive", "snaive", "drift", "arima", "ets", "theta", "ces", "mstl"})
 #: Global models that take ``horizon, epochs, seed`` and get conformal intervals from backtests.
 NEURAL_MODELS = frozenset({"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble"})
 
