@@ -1,14 +1,22 @@
-"""One forecasting run: fit models, forecast, score, check residuals, rank — for every front end.
+"""One forecasting job: what happens next, and can I trust it — for every front end.
 
-:func:`run_forecast` is what ``forecast run``, the job runner and the dashboard call. Steps:
+:func:`run_forecast` is what ``forecast run``, the job runner and the dashboard call. It infers
+the frequency once, optionally holds out the last ``holdout`` points (scored later), plans the
+rolling origins the shortest series allows (:func:`plan_backtest`, fewer than asked is said in
+``notes``), then runs named steps:
 
-1. hold out the last ``holdout`` points of every series (scored later), keep the rest as history;
-2. optionally backtest every model over ``backtest_windows`` rolling origins of the history;
-3. fit every model on the history and forecast ``horizon`` steps; a model that fails records its
-   error in the leaderboard and the run goes on (``Cancelled`` always propagates);
-4. neural models with backtest windows get split-conformal intervals from the backtest errors;
-5. residual check per model (:mod:`forecast.residuals`) and the leaderboard
-   (:mod:`forecast.leaderboard`): metrics from the holdout, else from the backtest, else none.
+1. ``_backtest_step``: every model over the rolling origins (seasonal naive too, as the
+   reference of ``skill``, even when it is not in the run);
+2. ``_refit_step``: every model refit on the whole history, forecasting the future ``horizon``
+   steps; a model that fails records its error and the run goes on (``Cancelled`` propagates);
+3. ``_combine_step``: ``auto``, per series the combination of the best backtesting candidates
+   (:mod:`forecast.combination`), with its evidence;
+4. ``_calibrate_step``: every model's intervals calibrated on its own backtest errors
+   (:mod:`forecast.calibration`; neural models get split-conformal intervals);
+5. ``_residual_step``: the residual check of every model (:mod:`forecast.residuals`);
+6. ``_score_step``: the leaderboard (:mod:`forecast.leaderboard`) from the holdout, else the
+   backtest, with ``skill`` against seasonal naive;
+then the recommendation and the verdict in words (:mod:`forecast.recommend`).
 
 Per-series models (naive, snaive, drift, arima) can be fanned out over a
 ``concurrent.futures.Executor`` (a local process pool, or ``distributed.Client.get_executor()``)
@@ -26,7 +34,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import backtest, backtest_splits, conformal_quantiles, window_scores
+from forecast.backtest import MIN_TRAIN, backtest, conformal_quantiles, window_scores
+from forecast.calibration import apply_scale, interval_scale
+from forecast.combination import (
+    AUTO,
+    MEMBER_MODELS,
+    auto_backtest,
+    choose_members,
+    combine,
+    member_errors,
+)
+from forecast.defaults import (
+    AUTO_DEFAULT_CANDIDATES,
+    AUTO_RULE,
+    AUTO_TOP_K,
+    BACKTEST_COLUMNS,
+    DEFAULT_MODELS,
+    DEFAULT_WINDOWS,
+)
 from forecast.errors import Cancelled, DataError, ForecastError, SpecError
 from forecast.frequency import frame_freq, season_length
 from forecast.jsonable import to_jsonable
@@ -34,9 +59,20 @@ from forecast.leaderboard import leaderboard
 from forecast.metrics import mase_scale, score_frame
 from forecast.models import MODEL_NAMES, make_model
 from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
+from forecast.recommend import recommend, skill, verdict
 from forecast.residuals import combine_checks, residual_check
 
-__all__ = ["NEURAL_MODELS", "PER_SERIES_MODELS", "RunResult", "parse_models", "run_forecast"]
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "DEFAULT_MODELS",
+    "DEFAULT_WINDOWS",
+    "NEURAL_MODELS",
+    "PER_SERIES_MODELS",
+    "RunResult",
+    "parse_models",
+    "plan_backtest",
+    "run_forecast",
+]
 
 #: Models fitted series by series (fanned out over an executor when one is given).
 PER_SERIES_MODELS = frozenset({"naive", "snaive", "drift", "arima", "ets", "theta", "ces", "mstl"})
@@ -66,6 +102,19 @@ class RunResult:
         Interval level in percent.
     backtest : DataFrame or None
         Per-window, per-series backtest scores (:func:`forecast.backtest.window_scores`).
+    backtest_forecasts : DataFrame or None
+        Every model's backtest forecasts beside the actuals (:data:`BACKTEST_COLUMNS`).
+    backtest_windows : int
+        Rolling origins actually used (fewer than asked on short series, see ``notes``).
+    recommended : dict
+        ``{"model", "reason", "per_series"}`` (:func:`forecast.recommend.recommend`).
+    verdict : str
+        The run's answer in words (:func:`forecast.recommend.verdict`).
+    notes : list of str
+        Caveats of the run.
+    auto : dict
+        Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
+        the candidates' residual verdicts (empty when ``auto`` did not run).
     """
 
     leaderboard: pd.DataFrame
@@ -79,11 +128,30 @@ class RunResult:
     holdout: int = 0
     backtest: pd.DataFrame | None = None
     residuals: dict = field(default_factory=dict)
+    backtest_forecasts: pd.DataFrame | None = None
+    backtest_windows: int = 0
+    recommended: dict = field(default_factory=dict)
+    verdict: str = ""
+    notes: list = field(default_factory=list)
+    auto: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
+        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds)."""
+        return _jsonable(
+            {
+                "recommended": self.recommended,
+                "verdict": self.verdict,
+                "notes": self.notes,
+                "backtest_windows": self.backtest_windows,
+                "auto": self.auto,
+            }
+        )
 
     def to_json(self) -> dict:
         """JSON-ready dict: ``leaderboard``, ``forecasts``, ``actuals``, ``residual_checks``,
         ``level``, ``horizon``, ``holdout``, ``backtest`` (records; timestamps ISO strings,
-        NaN as None)."""
+        NaN as None), and the keys of :meth:`summary`."""
         return _jsonable(
             {
                 "leaderboard": _records(self.leaderboard),
@@ -94,6 +162,7 @@ class RunResult:
                 "horizon": self.horizon,
                 "holdout": self.holdout,
                 "backtest": None if self.backtest is None else _records(self.backtest),
+                **self.summary(),
             }
         )
 
@@ -179,7 +248,7 @@ def _fit_on_executor(executor: Executor, name, params, frame, h, level, should_s
     uids = list(pd.unique(frame["unique_id"]))
     n_chunks = min(len(uids), 32)
     chunks = [list(c) for c in np.array_split(np.asarray(uids, dtype=object), n_chunks)]
-    freq = frame_freq(frame)
+    freq = frame_freq(frame)  # set in attrs by run_forecast: no inference here
     futures = []
     for chunk in chunks:
         part = frame[frame["unique_id"].isin(chunk)].reset_index(drop=True)
@@ -204,8 +273,9 @@ def _fit_on_executor(executor: Executor, name, params, frame, h, level, should_s
     return model, pd.concat([r[1] for r in results], ignore_index=True)
 
 
-def _split_holdout(df: pd.DataFrame, holdout: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    freq = frame_freq(df)
+def _split_holdout(
+    df: pd.DataFrame, holdout: int, freq: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if holdout == 0:
         history = df.reset_index(drop=True)
         history.attrs["freq"] = freq
@@ -226,64 +296,87 @@ def _split_holdout(df: pd.DataFrame, holdout: int) -> tuple[pd.DataFrame, pd.Dat
     return history, actuals
 
 
-def run_forecast(
-    df: pd.DataFrame,
-    *,
-    horizon: int,
-    models: str | Sequence[str] = ("snaive", "arima"),
-    holdout: int = 0,
-    backtest_windows: int = 0,
-    epochs: int | None = None,
-    seed: int = 0,
-    level: float = 80,
-    model_params: Mapping[str, dict] | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    executor: Executor | None = None,
-) -> RunResult:
-    """Fit, forecast, score and check several models on a long frame.
+def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -> tuple[int, str]:
+    """How many rolling origins the shortest series allows (at most ``requested``).
 
-    Parameters
-    ----------
-    df : DataFrame
-        Long frame ``unique_id, ds, y`` (``attrs["freq"]`` used when set).
-    horizon : int
-        Steps to forecast past the end of the history.
-    models : str or sequence of str
-        Model names (:data:`forecast.models.MODEL_NAMES`); ``"snaive,arima"`` also works.
-    holdout : int
-        Points held out at the end of every series and scored (0: fit on everything).
-    backtest_windows : int
-        Rolling-origin windows (step = horizon) on the history; their errors score the models
-        when there is no holdout and give neural models split-conformal intervals.
-    epochs : int, optional
-        Training epochs of neural models (their default when None).
-    seed : int
-        Seed of neural models.
-    level : float
-        Prediction-interval level in percent.
-    model_params : mapping, optional
-        ``model name -> dict`` of extra hyperparameters.
-    progress : callable, optional
-        ``progress(step, total, message)``, steps counted over models and backtest fits.
-    should_stop : callable, optional
-        Polled between steps and handed to model fits; True raises :class:`Cancelled`.
-    executor : concurrent.futures.Executor, optional
-        Where per-series models run, in chunks of series.
+    Every window keeps at least ``max(MIN_TRAIN, m + 1)`` training points.
 
     Returns
     -------
-    RunResult
-
-    Raises
-    ------
-    SpecError
-        Bad horizon, level, holdout, window count or model name.
-    DataError
-        Unusable frame (missing values, series too short for the backtest).
-    Cancelled
-        When ``should_stop()`` returned True.
+    (int, str)
+        The number of windows and a note for people ('' when all requested windows fit).
     """
+    if requested == 0:
+        return 0, ""
+    shortest = int(history.groupby("unique_id", sort=False).size().min())
+    min_train = max(MIN_TRAIN, m + 1)
+    fits = max(0, (shortest - min_train) // horizon)
+    windows = min(requested, fits)
+    if windows == requested:
+        return windows, ""
+    if windows == 0:
+        note = (
+            f"No backtest: the shortest series ({shortest} points) is too short for one origin of "
+            f"{horizon} steps after {min_train} training points, so nothing is scored."
+        )
+    else:
+        note = (
+            f"Backtest over {windows} origin{'s' if windows > 1 else ''} instead of {requested}: "
+            f"the shortest series has {shortest} points."
+        )
+    return windows, note
+
+
+@dataclass
+class _Run:
+    """What the steps of one run share (settings, the frame, the steps' products)."""
+
+    names: list[str]
+    params_of: dict
+    horizon: int
+    level: float
+    m: int
+    history: pd.DataFrame
+    actuals: pd.DataFrame | None
+    windows: int
+    progress: Callable[[int, int, str], None] | None
+    should_stop: Callable[[], bool] | None
+    executor: Executor | None
+    top_k: int = AUTO_TOP_K
+    rule: str = AUTO_RULE
+    done: int = 0
+    total: int = 0
+    rows: dict = field(default_factory=dict)
+    bt: dict = field(default_factory=dict)
+    future: dict = field(default_factory=dict)
+    fitted: dict = field(default_factory=dict)
+    residuals: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+
+    def tick(self, message: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, message)
+
+    def stop_check(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise Cancelled("run cancelled")
+
+    def fail(self, name: str, exc: Exception) -> None:
+        if isinstance(exc, Cancelled):
+            raise exc
+        self.rows[name]["error"] = (
+            str(exc) if isinstance(exc, ForecastError) else f"{type(exc).__name__}: {exc}"
+        )
+
+    @property
+    def fitted_names(self) -> list[str]:
+        return [n for n in self.names if n != AUTO]
+
+
+def _check_settings(df, horizon, level, models, holdout, backtest_windows, model_params):
     horizon = check_horizon(horizon)
     level = check_level(level)
     names = parse_models(models)
@@ -304,141 +397,350 @@ def run_forecast(
     unknown = set(model_params) - set(names)
     if unknown:
         raise SpecError(f"model_params names models not in the run: {', '.join(sorted(unknown))}.")
-    history, actuals = _split_holdout(df, int(holdout))
-    if backtest_windows:
-        backtest_splits(history, horizon, int(backtest_windows))  # fail early on short series
-    freq = frame_freq(history)
-    m = season_length(freq)
+    if AUTO in names and not any(n in MEMBER_MODELS for n in names):
+        names = [*AUTO_DEFAULT_CANDIDATES, *names]  # auto needs candidates to combine
+    return horizon, level, names, model_params
 
-    total = len(names) * (1 + int(backtest_windows))
-    done = 0
 
-    def tick(message: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total, message)
-
-    def stop_check() -> None:
-        if should_stop is not None and should_stop():
-            raise Cancelled("run cancelled")
-
-    if progress is not None:
-        progress(0, total, "starting")
-    params_of = {
-        name: _model_params(name, model_params, horizon=horizon, epochs=epochs, seed=seed)
-        for name in names
-    }
-    rows: list[dict] = []
-    forecasts: list[pd.DataFrame] = []
-    fitted: dict = {}
-    checks: dict = {}
-    residuals: dict = {}
-    bt_frames: list[pd.DataFrame] = []
-    scales = {
-        str(uid): mase_scale(part["y"].to_numpy(dtype=float), m)
-        for uid, part in history.groupby("unique_id", sort=False)
-    }
-    for name in names:
-        stop_check()
-        row: dict = {"model": name, "error": None}
-        params = params_of[name]
-        bt = None
+def _backtest_step(run: _Run) -> None:
+    """Step 1: every model over the rolling origins (a model failing here fails the model)."""
+    if not run.windows:
+        return
+    reference = [] if "snaive" in run.names else [("snaive", {})]
+    for name, params in [(n, run.params_of[n]) for n in run.fitted_names] + reference:
+        run.stop_check()
         try:
-            if backtest_windows:
-                bt = backtest(
-                    {name: lambda name=name, params=params: make_model(name, **params)},
-                    history,
-                    horizon,
-                    int(backtest_windows),
-                    level=level,
-                    should_stop=should_stop,
-                    progress=lambda s, t, msg: tick(msg),
-                )
-                bt_frames.append(bt)
+            run.bt[name] = backtest(
+                {name: lambda name=name, params=params: make_model(name, **params)},
+                run.history,
+                run.horizon,
+                run.windows,
+                level=run.level,
+                should_stop=run.should_stop,
+                progress=(lambda s, t, msg: run.tick(msg)) if name in run.rows else None,
+            )
+        except Exception as exc:
+            if name in run.rows:
+                run.fail(name, exc)
+
+
+def _refit_step(run: _Run) -> None:
+    """Step 2: every model that backtested refit on the whole history; the future ``h`` steps."""
+    for name in run.fitted_names:
+        run.stop_check()
+        row = run.rows[name]
+        if row["error"] is not None:
+            run.tick(f"{name} failed")
+            continue
+        params = run.params_of[name]
+        try:
             start = time.perf_counter()
-            if executor is not None and name in PER_SERIES_MODELS:
+            if run.executor is not None and name in PER_SERIES_MODELS:
                 model, fc = _fit_on_executor(
-                    executor, name, params, history, horizon, level, should_stop
+                    run.executor,
+                    name,
+                    params,
+                    run.history,
+                    run.horizon,
+                    run.level,
+                    run.should_stop,
                 )
             else:
                 model = make_model(name, **params)
                 model.fit(
-                    history,
+                    run.history,
                     progress=None
-                    if progress is None
-                    else (lambda s, t, msg, name=name: progress(done, total, f"{name}: {msg}")),
-                    should_stop=should_stop,
+                    if run.progress is None
+                    else (
+                        lambda s, t, msg, name=name: run.progress(
+                            run.done, run.total, f"{name}: {msg}"
+                        )
+                    ),
+                    should_stop=run.should_stop,
                 )
-                fc = model.predict(horizon, level=level)
+                fc = model.predict(run.horizon, level=run.level)
             row["fit_seconds"] = time.perf_counter() - start
-            if name in NEURAL_MODELS and bt is not None and not bt.empty:
-                q = conformal_quantiles(bt, scales, level)
-                fc = _apply_conformal(fc, q, scales)
-                row["detail"] = "split-conformal intervals from backtest errors"
             detail = getattr(model, "detail_", None)
             if detail:
-                row["detail"] = "; ".join(filter(None, [row.get("detail"), str(detail)]))
-            fitted[name] = model
-            forecasts.append(fc[FORECAST_COLUMNS])
-            residuals[name] = model.residuals_
-            m_check = int(params.get("season_length") or m)  # a user-given period wins
-            per_series = {
-                str(uid): residual_check(
-                    part["resid"].to_numpy(dtype=float), m_check, model.n_params_.get(str(uid), 0)
-                )
-                for uid, part in model.residuals_.groupby("unique_id", sort=False)
-            }
-            summary = combine_checks(per_series)
-            checks[name] = _jsonable(summary)
-            if name == "arima" and summary["white"] is False and "hybrid" not in names:
-                tip = "residual structure left: try the hybrid model (ARIMA + recurrent net)"
-                row["detail"] = "; ".join(filter(None, [row.get("detail"), tip]))
-            row.update(
-                ljung_box_pvalue=summary["pvalue"],
-                residuals_white=summary["white"],
-                residual_verdict=summary["verdict"],
-            )
-        except Cancelled:
-            raise
-        except Exception as exc:  # one model failing never takes the run down
-            row["error"] = (
-                str(exc) if isinstance(exc, ForecastError) else f"{type(exc).__name__}: {exc}"
-            )
-        rows.append(row)
-        tick(f"{name} done" if row["error"] is None else f"{name} failed")
+                row["detail"] = str(detail)
+            run.fitted[name] = model
+            run.future[name] = fc[FORECAST_COLUMNS]
+            run.residuals[name] = model.residuals_
+        except Exception as exc:
+            run.fail(name, exc)
+        run.tick(f"{name} done" if row["error"] is None else f"{name} failed")
 
-    all_fc = (
-        pd.concat(forecasts, ignore_index=True)
-        if forecasts
-        else pd.DataFrame(columns=FORECAST_COLUMNS)
-    )
-    scores, bt_scores = None, None
-    if bt_frames:
-        bt_scores = window_scores(pd.concat(bt_frames, ignore_index=True), history, m=m)
-    if actuals is not None and not all_fc.empty:
-        scores = score_frame(all_fc, actuals, history, m=m)
+
+def _combine_step(run: _Run) -> None:
+    """Step 3: ``auto`` — per series, the combination of the best backtesting candidates."""
+    if AUTO not in run.names:
+        return
+    start = time.perf_counter()
+    candidates = [n for n in run.fitted_names if n in MEMBER_MODELS and n in run.future]
+    row = run.rows[AUTO]
+    if not candidates:
+        row["error"] = "auto has no candidate model that succeeded to combine."
+        return
+    uids = [str(u) for u in pd.unique(run.history["unique_id"])]
+    bt_all = [run.bt[n] for n in candidates if n in run.bt]
+    if bt_all:
+        bt = pd.concat(bt_all, ignore_index=True)
+        errors = member_errors(bt)
+        members = choose_members(errors, run.top_k, candidates)
+        run.bt[AUTO] = auto_backtest(bt, candidates, run.top_k, run.rule)
+        how = f"{run.rule} of the best {run.top_k} of {', '.join(candidates)} by backtest error"
+    else:
+        members = {uid: [(n, float("nan")) for n in candidates] for uid in uids}
+        how = f"mean of every candidate ({', '.join(candidates)}): no backtest to choose on"
+    rule = run.rule if bt_all else "mean"
+    future = pd.concat([run.future[n] for n in candidates], ignore_index=True)
+    run.future[AUTO] = combine(future, members, rule)[FORECAST_COLUMNS]
+    resid = pd.concat(
+        [run.residuals[n].assign(model=n, yhat=0.0, lo=np.nan, hi=np.nan) for n in candidates],
+        ignore_index=True,
+    ).rename(columns={"resid": "r"})
+    resid["yhat"] = resid["r"]
+    combined = combine(resid[["unique_id", "ds", "model", "yhat", "lo", "hi"]], members, "mean")
+    run.residuals[AUTO] = combined.rename(columns={"yhat": "resid"})[["unique_id", "ds", "resid"]]
+    run.evidence = {
+        "rule": rule,
+        "top_k": run.top_k,
+        "candidates": candidates,
+        "members": {uid: [m for m, _ in chosen] for uid, chosen in members.items()},
+        "backtest_mae": {uid: dict(chosen) for uid, chosen in members.items()},
+    }
+    common = Counter(tuple(v) for v in run.evidence["members"].values()).most_common(1)
+    row["detail"] = how + (f"; members {' + '.join(common[0][0])}" if common else "")
+    row["fit_seconds"] = time.perf_counter() - start
+    run.fitted[AUTO] = None
+
+
+def _calibrate_step(run: _Run, scales: Mapping[str, float]) -> None:
+    """Step 4: every model's future intervals calibrated on its own backtest errors."""
+    for name, fc in list(run.future.items()):
+        bt = run.bt.get(name)
+        row = run.rows[name]
+        if bt is None or bt.empty:
+            continue
+        scale = None if name in NEURAL_MODELS else interval_scale(bt, run.level)
+        if scale is not None:
+            run.future[name] = apply_scale(fc, scale)
+            row["interval_scale"] = scale
+            note = f"intervals rescaled x{scale:.2f} to cover {run.level:g}% of backtest actuals"
+        else:
+            q = conformal_quantiles(bt, scales, run.level)
+            run.future[name] = _apply_conformal(fc, q, scales)
+            note = "split-conformal intervals from backtest errors"
+        row["detail"] = "; ".join(filter(None, [note, row.get("detail")]))
+
+
+def _residual_step(run: _Run) -> None:
+    """Step 5: the residual check of every model that produced residuals."""
+    for name, resid in run.residuals.items():
+        row = run.rows[name]
+        params = run.params_of.get(name, {})
+        model = run.fitted.get(name)
+        n_params = getattr(model, "n_params_", {}) if model is not None else {}
+        m_check = int(params.get("season_length") or run.m)  # a user-given period wins
+        per_series = {
+            str(uid): residual_check(
+                part["resid"].to_numpy(dtype=float), m_check, n_params.get(str(uid), 0)
+            )
+            for uid, part in resid.groupby("unique_id", sort=False)
+        }
+        summary = combine_checks(per_series)
+        run.checks[name] = _jsonable(summary)
+        if name == "arima" and summary["white"] is False and "hybrid" not in run.names:
+            tip = "residual structure left: try the hybrid model (ARIMA + recurrent net)"
+            row["detail"] = "; ".join(filter(None, [row.get("detail"), tip]))
+        row.update(
+            ljung_box_pvalue=summary["pvalue"],
+            residuals_white=summary["white"],
+            residual_verdict=summary["verdict"],
+        )
+    if AUTO in run.rows and run.evidence:
+        run.evidence["residuals_white"] = {
+            n: run.checks.get(n, {}).get("white") for n in run.evidence["candidates"]
+        }
+
+
+def _score_step(
+    run: _Run, holdout: int
+) -> tuple[pd.DataFrame, pd.DataFrame | None, str, float | None]:
+    """Step 6: the leaderboard — holdout scores if any, else backtest scores; skill vs snaive."""
+    all_fc = _concat([run.future[n] for n in run.names if n in run.future], FORECAST_COLUMNS)
+    bt_scores = None
+    if run.bt:
+        bt_scores = window_scores(
+            pd.concat(list(run.bt.values()), ignore_index=True), run.history, m=run.m
+        )
+    if run.actuals is not None and not all_fc.empty:
+        scores = score_frame(all_fc, run.actuals, run.history, m=run.m)
         evaluation = f"holdout of {holdout}"
+        if "snaive" not in run.names:
+            ref = make_model("snaive").fit(run.history).predict(run.horizon, level=run.level)
+            scores = pd.concat([scores, score_frame(ref, run.actuals, run.history, m=run.m)])
     elif bt_scores is not None and not bt_scores.empty:
         scores = bt_scores
-        evaluation = f"backtest of {backtest_windows} windows"
+        evaluation = f"backtest of {run.windows} window{'s' if run.windows > 1 else ''}"
     else:
-        evaluation = "none"
+        scores, evaluation = None, "none"
+    reference = None
+    if scores is not None:
+        ref_rows = scores[scores["model"] == "snaive"]
+        reference = float(ref_rows["mase"].mean()) if not ref_rows.empty else None
+        scores = scores[scores["model"].isin(run.names)]
+    rows = list(run.rows.values())
     for row in rows:
         row["evaluation"] = evaluation if row["error"] is None else None
+    board = leaderboard(rows, scores)
+    board["skill"] = skill(board, reference)
+    board["level"] = run.level
+    scale = {r["model"]: r.get("interval_scale", np.nan) for r in rows}
+    board["interval_scale"] = board["model"].map(scale).astype(float)
+    return board, scores, evaluation, reference
+
+
+def run_forecast(
+    df: pd.DataFrame,
+    *,
+    horizon: int,
+    models: str | Sequence[str] = DEFAULT_MODELS,
+    holdout: int = 0,
+    backtest_windows: int = DEFAULT_WINDOWS,
+    epochs: int | None = None,
+    seed: int = 0,
+    level: float = 80,
+    model_params: Mapping[str, dict] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    executor: Executor | None = None,
+) -> RunResult:
+    """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame ``unique_id, ds, y`` (``attrs["freq"]`` used when set).
+    horizon : int
+        Steps to forecast past the end of the history.
+    models : str or sequence of str
+        Model names (:data:`forecast.models.MODEL_NAMES`); ``"snaive,arima"`` also works.
+        Default :data:`DEFAULT_MODELS`.
+    holdout : int
+        Points held out at the end of every series and scored (0: forecast the future).
+    backtest_windows : int
+        Rolling-origin windows (step = horizon) on the history; fewer when the shortest series
+        is too short (said in ``notes``); 0 skips the backtest.
+    epochs : int, optional
+        Training epochs of neural models (their default when None).
+    seed : int
+        Seed of neural models.
+    level : float
+        Prediction-interval level in percent.
+    model_params : mapping, optional
+        ``model name -> dict`` of extra hyperparameters.
+    progress : callable, optional
+        ``progress(step, total, message)``, steps counted over backtest fits and refits.
+    should_stop : callable, optional
+        Polled between steps and handed to model fits; True raises :class:`Cancelled`.
+    executor : concurrent.futures.Executor, optional
+        Where per-series models refit, in chunks of series.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    SpecError
+        Bad horizon, level, holdout, window count or model name.
+    DataError
+        Unusable frame (missing values).
+    Cancelled
+        When ``should_stop()`` returned True.
+    """
+    horizon, level, names, model_params = _check_settings(
+        df, horizon, level, models, holdout, backtest_windows, model_params
+    )
+    freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
+    m = season_length(freq)
+    history, actuals = _split_holdout(df, int(holdout), freq)
+    windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
+    auto_params = dict(model_params.get(AUTO, {}))
+    run = _Run(
+        names=names,
+        params_of={
+            n: _model_params(n, model_params, horizon=horizon, epochs=epochs, seed=seed)
+            for n in names
+            if n != AUTO
+        },
+        horizon=horizon,
+        level=level,
+        m=m,
+        history=history,
+        actuals=actuals,
+        windows=windows,
+        progress=progress,
+        should_stop=should_stop,
+        executor=executor,
+        top_k=int(auto_params.pop("top_k", AUTO_TOP_K)),
+        rule=str(auto_params.pop("rule", AUTO_RULE)),
+        rows={n: {"model": n, "error": None} for n in names},
+        notes=[note] if note else [],
+    )
+    if auto_params:
+        raise SpecError(f"auto takes top_k and rule, not {', '.join(sorted(auto_params))}.")
+    run.total = len(run.fitted_names) * (1 + windows)
+    if progress is not None:
+        progress(0, run.total, "starting")
+    scales = {
+        str(uid): mase_scale(part["y"].to_numpy(dtype=float), m)
+        for uid, part in history.groupby("unique_id", sort=False)
+    }
+    _backtest_step(run)
+    _refit_step(run)
+    _combine_step(run)
+    _calibrate_step(run, scales)
+    _residual_step(run)
+    board, scores, evaluation, _reference = _score_step(run, int(holdout))
+    recommended = recommend(board, scores, evaluation, AUTO if AUTO in names else None)
+    bt_frame = _concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
+    text = verdict(
+        board,
+        recommended,
+        level=level,
+        evaluation=evaluation,
+        checks=run.checks,
+        default_models=frozenset(DEFAULT_MODELS),
+        notes=run.notes,
+    )
     return RunResult(
-        leaderboard=leaderboard(rows, scores),
-        forecasts=all_fc,
+        leaderboard=board,
+        forecasts=_concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
         actuals=actuals,
         history=history,
-        residual_checks=checks,
-        fitted=fitted,
+        residual_checks=run.checks,
+        fitted={n: f for n, f in run.fitted.items() if f is not None},
         level=level,
         horizon=horizon,
         holdout=int(holdout),
-        backtest=bt_scores,
-        residuals=residuals,
+        backtest=None if scores is None or not evaluation.startswith("backtest") else scores,
+        residuals=run.residuals,
+        backtest_forecasts=bt_frame if run.windows else None,
+        backtest_windows=windows,
+        recommended=recommended,
+        verdict=text,
+        notes=run.notes,
+        auto=run.evidence,
     )
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def _apply_conformal(fc: pd.DataFrame, q: np.ndarray, scales: Mapping[str, float]) -> pd.DataFrame:

@@ -28,6 +28,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "esn": ("forecast.models.esn", "ESN"),
     "hybrid": ("forecast.models.hybrid", "Hybrid"),
     "ensemble": ("forecast.models.ensemble", "RecurrentEnsemble"),
+    "auto": ("forecast.models.auto", "Auto"),
 }
 MODEL_NAMES = tuple(_REGISTRY)
 
