@@ -8,6 +8,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
+from forecast.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
+from forecast.defaults import DEFAULT_WINDOWS
 from forecast.errors import ForecastError, SpecError
 from forecast.frequency import season_length
 
@@ -21,6 +23,11 @@ MODEL_LABELS = {
     "naive": "Naive",
     "drift": "Drift",
     "arima": "ARIMA (automatic)",
+    "ets": "ETS (automatic)",
+    "theta": "Theta (optimised)",
+    "ces": "Complex exp. smoothing",
+    "mstl": "MSTL (several seasons)",
+    "auto": "auto (combination of the best backtesters)",
     "rnn": "RNN",
     "lstm": "LSTM",
     "gru": "GRU",
@@ -30,7 +37,7 @@ MODEL_LABELS = {
     "ensemble": "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)",
 }
 #: Models ticked by default.
-DEFAULT_MODELS = ["snaive", "arima", "rnn", "lstm", "gru", "bilstm", "esn"]
+DEFAULT_MODELS = list(JOB_DEFAULT_MODELS)
 #: Models that take a look-back window (``input_size``).
 NEURAL = {"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble"}
 
@@ -157,12 +164,18 @@ def build_spec(data: dict | None, form: dict):
         horizon=horizon,
         models=models,
         holdout=_int_or_none(form.get("holdout"), "Holdout") or 0,
-        backtest_windows=_int_or_none(form.get("backtest_windows"), "Backtest windows") or 0,
+        backtest_windows=_backtest_windows(form.get("backtest_windows")),
         epochs=_int_or_none(form.get("epochs"), "Epochs"),
         seed=_int_or_none(form.get("seed"), "Seed") or 0,
         level=80.0 if level in (None, "") else float(level),
         model_params=params,
     )
+
+
+def _backtest_windows(value) -> int:
+    """The form's backtest windows: empty means the default, 0 none."""
+    windows = _int_or_none(value, "Backtest windows")
+    return DEFAULT_WINDOWS if windows is None else windows
 
 
 def submit(data: dict | None, form: dict) -> str:
@@ -200,10 +213,10 @@ def layout(**_query):
                 _number(
                     "run-backtest",
                     "Backtest windows",
-                    "Rolling-origin refits scoring each model (0: none).",
+                    "Rolling origins scoring each model (fewer on short series; 0: none).",
                     min=0,
                     step=1,
-                    value=0,
+                    value=DEFAULT_WINDOWS,
                 ),
             ]
         ),

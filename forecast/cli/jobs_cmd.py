@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import fail, print_json
+from forecast.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
 
 jobs_app = typer.Typer(
@@ -71,13 +72,18 @@ def _summary(job) -> dict:
 def submit(
     file: Annotated[str, typer.Argument(help="CSV file (a copy is stored with the job).")],
     horizon: Annotated[int, typer.Option(help="Steps to forecast.")] = 12,
-    models: Annotated[str, typer.Option(help="Comma-separated model names.")] = "snaive,arima",
+    models: Annotated[str, typer.Option(help="Comma-separated model names.")] = ",".join(
+        DEFAULT_MODELS
+    ),
     holdout: Annotated[
         int, typer.Option(help="Trailing points per series held out and scored.")
     ] = 0,
     backtest_windows: Annotated[
-        int, typer.Option("--backtest-windows", help="Rolling-origin backtest windows.")
-    ] = 0,
+        int,
+        typer.Option(
+            "--backtest-windows", help="Rolling-origin backtest windows (fewer on short series)."
+        ),
+    ] = DEFAULT_WINDOWS,
     epochs: Annotated[int | None, typer.Option(help="Epochs of neural models.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     level: Annotated[float, typer.Option(help="Interval level in percent.")] = 80.0,
