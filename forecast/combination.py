@@ -221,7 +221,6 @@ def auto_backtest(
         if w == windows[0]:
             scored = member_errors(part)
             members = {u: [(m, 1.0) for m in g["model"]] for u, g in scored.groupby("unique_id")}
-            members = {u: [(m, 1.0) for m, _ in mm] for u, mm in members.items()}
             fc = combine(part, members, "mean" if rule == "inverse" else rule, keys=keys)
         else:
             members = choose_members(

@@ -25,8 +25,6 @@ in chunks of series; global (neural) models train as one task in this process.
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -34,15 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import MIN_TRAIN, backtest, conformal_quantiles, window_scores
-from forecast.calibration import apply_scale, interval_scale
+from forecast.backtest import MIN_TRAIN
 from forecast.combination import (
     AUTO,
     MEMBER_MODELS,
-    auto_backtest,
-    choose_members,
-    combine,
-    member_errors,
 )
 from forecast.defaults import (
     AUTO_DEFAULT_CANDIDATES,
@@ -52,15 +45,23 @@ from forecast.defaults import (
     DEFAULT_MODELS,
     DEFAULT_WINDOWS,
 )
-from forecast.errors import Cancelled, DataError, ForecastError, SpecError
+from forecast.errors import DataError, SpecError
 from forecast.frequency import frame_freq, season_length
 from forecast.jsonable import to_jsonable
-from forecast.leaderboard import leaderboard
-from forecast.metrics import mase_scale, score_frame
-from forecast.models import MODEL_NAMES, make_model
+from forecast.metrics import mase_scale
+from forecast.models import MODEL_NAMES
 from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
-from forecast.recommend import recommend, skill, verdict
-from forecast.residuals import combine_checks, residual_check
+from forecast.recommend import recommend, verdict
+from forecast.steps import (
+    Run,
+    backtest_step,
+    calibrate_step,
+    combine_step,
+    concat,
+    refit_step,
+    residual_step,
+    score_step,
+)
 
 __all__ = [
     "BACKTEST_COLUMNS",
@@ -198,40 +199,6 @@ def parse_models(models: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-class ChunkedModel:
-    """Per-series model fitted in chunks of series (one estimator per chunk), used as one."""
-
-    def __init__(self, name: str, parts: list) -> None:
-        self.name = name
-        self.parts = parts
-        self.residuals_ = pd.concat([p.residuals_ for p in parts], ignore_index=True)
-        self.n_params_ = {k: v for p in parts for k, v in p.n_params_.items()}
-        self.model_strings_ = {
-            k: v for p in parts for k, v in getattr(p, "model_strings_", {}).items()
-        }
-        self.notes_ = {k: v for p in parts for k, v in getattr(p, "notes_", {}).items()}
-        if len(parts) == 1:
-            self.detail_ = getattr(parts[0], "detail_", None)
-        elif self.model_strings_:
-            label, count = Counter(self.model_strings_.values()).most_common(1)[0]
-            self.detail_ = f"{len(self.model_strings_)} series; most common {label} ({count})"
-            if self.notes_:
-                self.detail_ += f"; {len(self.notes_)} fell back to a simpler order"
-        else:
-            self.detail_ = None
-
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
-        """Concatenated forecasts of every chunk (see the model's own ``predict``)."""
-        return pd.concat([p.predict(h, level=level) for p in self.parts], ignore_index=True)
-
-
-def _fit_predict(name: str, params: dict, frame: pd.DataFrame, h: int, level: float):
-    """Fit one model on a frame and forecast (module level so executors can pickle it)."""
-    model = make_model(name, **params)
-    model.fit(frame)
-    return model, model.predict(h, level=level)
-
-
 def _model_params(
     name: str, model_params: Mapping[str, dict], *, horizon: int, epochs, seed: int
 ) -> dict:
@@ -242,35 +209,6 @@ def _model_params(
         if epochs is not None:
             params.setdefault("epochs", epochs)
     return params
-
-
-def _fit_on_executor(executor: Executor, name, params, frame, h, level, should_stop):
-    uids = list(pd.unique(frame["unique_id"]))
-    n_chunks = min(len(uids), 32)
-    chunks = [list(c) for c in np.array_split(np.asarray(uids, dtype=object), n_chunks)]
-    freq = frame_freq(frame)  # set in attrs by run_forecast: no inference here
-    futures = []
-    for chunk in chunks:
-        part = frame[frame["unique_id"].isin(chunk)].reset_index(drop=True)
-        part.attrs["freq"] = freq
-        futures.append(executor.submit(_fit_predict, name, params, part, h, level))
-    results = []
-    try:
-        for fut in futures:
-            while True:
-                if should_stop is not None and should_stop():
-                    raise Cancelled(f"{name}: cancelled")
-                try:
-                    results.append(fut.result(timeout=0.5))
-                    break
-                except TimeoutError:
-                    continue
-    except BaseException:
-        for fut in futures:
-            fut.cancel()
-        raise
-    model = ChunkedModel(name, [r[0] for r in results])
-    return model, pd.concat([r[1] for r in results], ignore_index=True)
 
 
 def _split_holdout(
@@ -327,55 +265,6 @@ def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -
     return windows, note
 
 
-@dataclass
-class _Run:
-    """What the steps of one run share (settings, the frame, the steps' products)."""
-
-    names: list[str]
-    params_of: dict
-    horizon: int
-    level: float
-    m: int
-    history: pd.DataFrame
-    actuals: pd.DataFrame | None
-    windows: int
-    progress: Callable[[int, int, str], None] | None
-    should_stop: Callable[[], bool] | None
-    executor: Executor | None
-    top_k: int = AUTO_TOP_K
-    rule: str = AUTO_RULE
-    done: int = 0
-    total: int = 0
-    rows: dict = field(default_factory=dict)
-    bt: dict = field(default_factory=dict)
-    future: dict = field(default_factory=dict)
-    fitted: dict = field(default_factory=dict)
-    residuals: dict = field(default_factory=dict)
-    checks: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
-    evidence: dict = field(default_factory=dict)
-
-    def tick(self, message: str) -> None:
-        self.done += 1
-        if self.progress is not None:
-            self.progress(self.done, self.total, message)
-
-    def stop_check(self) -> None:
-        if self.should_stop is not None and self.should_stop():
-            raise Cancelled("run cancelled")
-
-    def fail(self, name: str, exc: Exception) -> None:
-        if isinstance(exc, Cancelled):
-            raise exc
-        self.rows[name]["error"] = (
-            str(exc) if isinstance(exc, ForecastError) else f"{type(exc).__name__}: {exc}"
-        )
-
-    @property
-    def fitted_names(self) -> list[str]:
-        return [n for n in self.names if n != AUTO]
-
-
 def _check_settings(df, horizon, level, models, holdout, backtest_windows, model_params):
     horizon = check_horizon(horizon)
     level = check_level(level)
@@ -400,205 +289,6 @@ def _check_settings(df, horizon, level, models, holdout, backtest_windows, model
     if AUTO in names and not any(n in MEMBER_MODELS for n in names):
         names = [*AUTO_DEFAULT_CANDIDATES, *names]  # auto needs candidates to combine
     return horizon, level, names, model_params
-
-
-def _backtest_step(run: _Run) -> None:
-    """Step 1: every model over the rolling origins (a model failing here fails the model)."""
-    if not run.windows:
-        return
-    reference = [] if "snaive" in run.names else [("snaive", {})]
-    for name, params in [(n, run.params_of[n]) for n in run.fitted_names] + reference:
-        run.stop_check()
-        try:
-            run.bt[name] = backtest(
-                {name: lambda name=name, params=params: make_model(name, **params)},
-                run.history,
-                run.horizon,
-                run.windows,
-                level=run.level,
-                should_stop=run.should_stop,
-                progress=(lambda s, t, msg: run.tick(msg)) if name in run.rows else None,
-            )
-        except Exception as exc:
-            if name in run.rows:
-                run.fail(name, exc)
-
-
-def _refit_step(run: _Run) -> None:
-    """Step 2: every model that backtested refit on the whole history; the future ``h`` steps."""
-    for name in run.fitted_names:
-        run.stop_check()
-        row = run.rows[name]
-        if row["error"] is not None:
-            run.tick(f"{name} failed")
-            continue
-        params = run.params_of[name]
-        try:
-            start = time.perf_counter()
-            if run.executor is not None and name in PER_SERIES_MODELS:
-                model, fc = _fit_on_executor(
-                    run.executor,
-                    name,
-                    params,
-                    run.history,
-                    run.horizon,
-                    run.level,
-                    run.should_stop,
-                )
-            else:
-                model = make_model(name, **params)
-                model.fit(
-                    run.history,
-                    progress=None
-                    if run.progress is None
-                    else (
-                        lambda s, t, msg, name=name: run.progress(
-                            run.done, run.total, f"{name}: {msg}"
-                        )
-                    ),
-                    should_stop=run.should_stop,
-                )
-                fc = model.predict(run.horizon, level=run.level)
-            row["fit_seconds"] = time.perf_counter() - start
-            detail = getattr(model, "detail_", None)
-            if detail:
-                row["detail"] = str(detail)
-            run.fitted[name] = model
-            run.future[name] = fc[FORECAST_COLUMNS]
-            run.residuals[name] = model.residuals_
-        except Exception as exc:
-            run.fail(name, exc)
-        run.tick(f"{name} done" if row["error"] is None else f"{name} failed")
-
-
-def _combine_step(run: _Run) -> None:
-    """Step 3: ``auto`` — per series, the combination of the best backtesting candidates."""
-    if AUTO not in run.names:
-        return
-    start = time.perf_counter()
-    candidates = [n for n in run.fitted_names if n in MEMBER_MODELS and n in run.future]
-    row = run.rows[AUTO]
-    if not candidates:
-        row["error"] = "auto has no candidate model that succeeded to combine."
-        return
-    uids = [str(u) for u in pd.unique(run.history["unique_id"])]
-    bt_all = [run.bt[n] for n in candidates if n in run.bt]
-    if bt_all:
-        bt = pd.concat(bt_all, ignore_index=True)
-        errors = member_errors(bt)
-        members = choose_members(errors, run.top_k, candidates)
-        run.bt[AUTO] = auto_backtest(bt, candidates, run.top_k, run.rule)
-        how = f"{run.rule} of the best {run.top_k} of {', '.join(candidates)} by backtest error"
-    else:
-        members = {uid: [(n, float("nan")) for n in candidates] for uid in uids}
-        how = f"mean of every candidate ({', '.join(candidates)}): no backtest to choose on"
-    rule = run.rule if bt_all else "mean"
-    future = pd.concat([run.future[n] for n in candidates], ignore_index=True)
-    run.future[AUTO] = combine(future, members, rule)[FORECAST_COLUMNS]
-    resid = pd.concat(
-        [run.residuals[n].assign(model=n, yhat=0.0, lo=np.nan, hi=np.nan) for n in candidates],
-        ignore_index=True,
-    ).rename(columns={"resid": "r"})
-    resid["yhat"] = resid["r"]
-    combined = combine(resid[["unique_id", "ds", "model", "yhat", "lo", "hi"]], members, "mean")
-    run.residuals[AUTO] = combined.rename(columns={"yhat": "resid"})[["unique_id", "ds", "resid"]]
-    run.evidence = {
-        "rule": rule,
-        "top_k": run.top_k,
-        "candidates": candidates,
-        "members": {uid: [m for m, _ in chosen] for uid, chosen in members.items()},
-        "backtest_mae": {uid: dict(chosen) for uid, chosen in members.items()},
-    }
-    common = Counter(tuple(v) for v in run.evidence["members"].values()).most_common(1)
-    row["detail"] = how + (f"; members {' + '.join(common[0][0])}" if common else "")
-    row["fit_seconds"] = time.perf_counter() - start
-    run.fitted[AUTO] = None
-
-
-def _calibrate_step(run: _Run, scales: Mapping[str, float]) -> None:
-    """Step 4: every model's future intervals calibrated on its own backtest errors."""
-    for name, fc in list(run.future.items()):
-        bt = run.bt.get(name)
-        row = run.rows[name]
-        if bt is None or bt.empty:
-            continue
-        scale = None if name in NEURAL_MODELS else interval_scale(bt, run.level)
-        if scale is not None:
-            run.future[name] = apply_scale(fc, scale)
-            row["interval_scale"] = scale
-            note = f"intervals rescaled x{scale:.2f} to cover {run.level:g}% of backtest actuals"
-        else:
-            q = conformal_quantiles(bt, scales, run.level)
-            run.future[name] = _apply_conformal(fc, q, scales)
-            note = "split-conformal intervals from backtest errors"
-        row["detail"] = "; ".join(filter(None, [note, row.get("detail")]))
-
-
-def _residual_step(run: _Run) -> None:
-    """Step 5: the residual check of every model that produced residuals."""
-    for name, resid in run.residuals.items():
-        row = run.rows[name]
-        params = run.params_of.get(name, {})
-        model = run.fitted.get(name)
-        n_params = getattr(model, "n_params_", {}) if model is not None else {}
-        m_check = int(params.get("season_length") or run.m)  # a user-given period wins
-        per_series = {
-            str(uid): residual_check(
-                part["resid"].to_numpy(dtype=float), m_check, n_params.get(str(uid), 0)
-            )
-            for uid, part in resid.groupby("unique_id", sort=False)
-        }
-        summary = combine_checks(per_series)
-        run.checks[name] = _jsonable(summary)
-        if name == "arima" and summary["white"] is False and "hybrid" not in run.names:
-            tip = "residual structure left: try the hybrid model (ARIMA + recurrent net)"
-            row["detail"] = "; ".join(filter(None, [row.get("detail"), tip]))
-        row.update(
-            ljung_box_pvalue=summary["pvalue"],
-            residuals_white=summary["white"],
-            residual_verdict=summary["verdict"],
-        )
-    if AUTO in run.rows and run.evidence:
-        run.evidence["residuals_white"] = {
-            n: run.checks.get(n, {}).get("white") for n in run.evidence["candidates"]
-        }
-
-
-def _score_step(
-    run: _Run, holdout: int
-) -> tuple[pd.DataFrame, pd.DataFrame | None, str, float | None]:
-    """Step 6: the leaderboard — holdout scores if any, else backtest scores; skill vs snaive."""
-    all_fc = _concat([run.future[n] for n in run.names if n in run.future], FORECAST_COLUMNS)
-    bt_scores = None
-    if run.bt:
-        bt_scores = window_scores(
-            pd.concat(list(run.bt.values()), ignore_index=True), run.history, m=run.m
-        )
-    if run.actuals is not None and not all_fc.empty:
-        scores = score_frame(all_fc, run.actuals, run.history, m=run.m)
-        evaluation = f"holdout of {holdout}"
-        if "snaive" not in run.names:
-            ref = make_model("snaive").fit(run.history).predict(run.horizon, level=run.level)
-            scores = pd.concat([scores, score_frame(ref, run.actuals, run.history, m=run.m)])
-    elif bt_scores is not None and not bt_scores.empty:
-        scores = bt_scores
-        evaluation = f"backtest of {run.windows} window{'s' if run.windows > 1 else ''}"
-    else:
-        scores, evaluation = None, "none"
-    reference = None
-    if scores is not None:
-        ref_rows = scores[scores["model"] == "snaive"]
-        reference = float(ref_rows["mase"].mean()) if not ref_rows.empty else None
-        scores = scores[scores["model"].isin(run.names)]
-    rows = list(run.rows.values())
-    for row in rows:
-        row["evaluation"] = evaluation if row["error"] is None else None
-    board = leaderboard(rows, scores)
-    board["skill"] = skill(board, reference)
-    board["level"] = run.level
-    scale = {r["model"]: r.get("interval_scale", np.nan) for r in rows}
-    board["interval_scale"] = board["model"].map(scale).astype(float)
-    return board, scores, evaluation, reference
 
 
 def run_forecast(
@@ -668,7 +358,7 @@ def run_forecast(
     history, actuals = _split_holdout(df, int(holdout), freq)
     windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
     auto_params = dict(model_params.get(AUTO, {}))
-    run = _Run(
+    run = Run(
         names=names,
         params_of={
             n: _model_params(n, model_params, horizon=horizon, epochs=epochs, seed=seed)
@@ -684,6 +374,8 @@ def run_forecast(
         progress=progress,
         should_stop=should_stop,
         executor=executor,
+        per_series=PER_SERIES_MODELS,
+        neural=NEURAL_MODELS,
         top_k=int(auto_params.pop("top_k", AUTO_TOP_K)),
         rule=str(auto_params.pop("rule", AUTO_RULE)),
         rows={n: {"model": n, "error": None} for n in names},
@@ -698,14 +390,14 @@ def run_forecast(
         str(uid): mase_scale(part["y"].to_numpy(dtype=float), m)
         for uid, part in history.groupby("unique_id", sort=False)
     }
-    _backtest_step(run)
-    _refit_step(run)
-    _combine_step(run)
-    _calibrate_step(run, scales)
-    _residual_step(run)
-    board, scores, evaluation, _reference = _score_step(run, int(holdout))
+    backtest_step(run)
+    refit_step(run)
+    combine_step(run)
+    calibrate_step(run, scales)
+    residual_step(run)
+    board, scores, evaluation, _reference = score_step(run, int(holdout))
     recommended = recommend(board, scores, evaluation, AUTO if AUTO in names else None)
-    bt_frame = _concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
+    bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
     text = verdict(
         board,
         recommended,
@@ -717,7 +409,7 @@ def run_forecast(
     )
     return RunResult(
         leaderboard=board,
-        forecasts=_concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+        forecasts=concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
         actuals=actuals,
         history=history,
         residual_checks=run.checks,
@@ -734,22 +426,3 @@ def run_forecast(
         notes=run.notes,
         auto=run.evidence,
     )
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if f is not None and not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
-
-
-def _apply_conformal(fc: pd.DataFrame, q: np.ndarray, scales: Mapping[str, float]) -> pd.DataFrame:
-    """Replace ``lo, hi`` by ``yhat ∓ q[step] * scale[series]`` (steps beyond ``q`` reuse its last)."""
-    fc = fc.copy()
-    step = fc.groupby("unique_id", sort=False).cumcount().to_numpy()
-    half = q[np.minimum(step, len(q) - 1)]
-    scale = fc["unique_id"].map(lambda uid: scales.get(str(uid), np.nan)).astype(float)
-    scale = scale.where(scale > 0, 1.0).fillna(1.0).to_numpy()
-    fc["lo"] = fc["yhat"] - half * scale
-    fc["hi"] = fc["yhat"] + half * scale
-    return fc

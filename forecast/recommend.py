@@ -140,8 +140,8 @@ def verdict(
             text.append(f"That is {100 * sk:.0f}% lower MASE than seasonal naive.")
         else:
             text.append(
-                f"It is no better than seasonal naive ({100 * -sk:.0f}% higher MASE), which is "
-                "a hard series to forecast."
+                f"It is no better than seasonal naive ({100 * -sk:.0f}% higher MASE): no model "
+                "beat the simplest forecast here."
             )
     check = checks.get(model) or {}
     if check.get("white") is True:
@@ -157,8 +157,8 @@ def verdict(
             else ""
         )
         text.append(
-            f"Its {level:g}% intervals covered {100 * cov:.0f}% of the {evaluation} actuals"
-            f"{calibrated}."
+            f"Its {level:g}% intervals covered {100 * cov:.0f}% of the actuals in the "
+            f"{evaluation}{calibrated}."
         )
     if recommended.get("per_series"):
         n = len(recommended["per_series"])
