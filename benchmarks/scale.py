@@ -194,7 +194,10 @@ def _pause_rss(pause: float) -> tuple[int, float]:
 
 def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
     """Run every (size, configuration) and return one row per model."""
-    from forecast.pipeline import PER_SERIES_MODELS, run_forecast
+    from forecast.models.registry import model_names
+    from forecast.pipeline import run_forecast
+
+    PER_SERIES_MODELS = model_names(scope="per_series")
 
     rows = []
     per_series = tuple(m for m in models if m in PER_SERIES_MODELS)

@@ -1,7 +1,6 @@
 """``auto``: per series, a combination of the models that backtest best.
 
-For every series, the candidate models (those of the run that may be members, see
-:data:`MEMBER_MODELS`) are ranked by their mean absolute error over the backtest windows; the
+For every series, the candidate models (every other model of the run) are ranked by their mean absolute error over the backtest windows; the
 best ``top_k`` are combined point by point (``rule``: their mean, their median, or weights
 proportional to 1 / backtest MAE). Its intervals are the members' intervals combined the same
 way, then calibrated on the combination's own backtest errors like every model's
@@ -24,7 +23,6 @@ from forecast.errors import SpecError
 
 __all__ = [
     "AUTO",
-    "MEMBER_MODELS",
     "RULES",
     "auto_backtest",
     "choose_members",
@@ -34,26 +32,6 @@ __all__ = [
 
 #: The model name of the combination.
 AUTO = "auto"
-#: Models that may be members of ``auto`` (when they are in the run).
-MEMBER_MODELS = frozenset(
-    {
-        "naive",
-        "snaive",
-        "drift",
-        "arima",
-        "ets",
-        "theta",
-        "ces",
-        "mstl",
-        "rnn",
-        "lstm",
-        "gru",
-        "bilstm",
-        "esn",
-        "hybrid",
-        "ensemble",
-    }
-)
 #: How members are combined.
 RULES = ("mean", "median", "inverse")
 

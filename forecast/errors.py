@@ -6,7 +6,7 @@ jobs) catch these and show the message; anything else is a bug in Forecast Workb
 
 from __future__ import annotations
 
-__all__ = ["Cancelled", "DataError", "ForecastError", "SpecError"]
+__all__ = ["Cancelled", "DataError", "ForecastError", "NotFittedError", "SpecError"]
 
 
 class ForecastError(Exception):
@@ -19,6 +19,14 @@ class DataError(ForecastError, ValueError):
 
 class SpecError(ForecastError, ValueError):
     """A setting is invalid (horizon, window length, model name, job spec...)."""
+
+
+class NotFittedError(SpecError, AttributeError):
+    """A model was asked to predict (or save, or report what it learned) before ``fit``.
+
+    Also an ``AttributeError``, as scikit-learn's, so ``hasattr(model, "residuals_")`` is False
+    on an unfitted model.
+    """
 
 
 class Cancelled(Exception):

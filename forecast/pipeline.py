@@ -35,7 +35,6 @@ import pandas as pd
 from forecast.backtest import MIN_TRAIN
 from forecast.combination import (
     AUTO,
-    MEMBER_MODELS,
 )
 from forecast.defaults import (
     AUTO_DEFAULT_CANDIDATES,
@@ -49,8 +48,13 @@ from forecast.errors import DataError, SpecError
 from forecast.frequency import frame_freq, season_length
 from forecast.jsonable import to_jsonable
 from forecast.metrics import mase_scale
-from forecast.models import MODEL_NAMES
 from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
+from forecast.models.registry import (
+    check_model_list,
+    check_model_params,
+    check_run_options,
+    model_class,
+)
 from forecast.recommend import recommend, verdict
 from forecast.steps import (
     Run,
@@ -67,18 +71,11 @@ __all__ = [
     "BACKTEST_COLUMNS",
     "DEFAULT_MODELS",
     "DEFAULT_WINDOWS",
-    "NEURAL_MODELS",
-    "PER_SERIES_MODELS",
     "RunResult",
     "parse_models",
     "plan_backtest",
     "run_forecast",
 ]
-
-#: Models fitted series by series (fanned out over an executor when one is given).
-PER_SERIES_MODELS = frozenset({"naive", "snaive", "drift", "arima", "ets", "theta", "ces", "mstl"})
-#: Global models that take ``horizon, epochs, seed`` and get conformal intervals from backtests.
-NEURAL_MODELS = frozenset({"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble"})
 
 
 @dataclass
@@ -180,34 +177,26 @@ _jsonable = to_jsonable
 
 
 def parse_models(models: str | Sequence[str]) -> list[str]:
-    """Normalise a model list (``"snaive,arima"`` or a sequence) and reject unknown names.
+    """Normalise a model list (``"snaive,arima"`` or a sequence); see
+    :func:`forecast.models.registry.check_model_list`.
 
     Raises
     ------
     SpecError
-        Empty list or unknown name.
+        Empty list, unknown name, or a name listed twice.
     """
-    names = models.split(",") if isinstance(models, str) else list(models)
-    names = [str(n).strip().lower() for n in names if str(n).strip()]
-    if not names:
-        raise SpecError("No models given; pass at least one, e.g. --models snaive,arima.")
-    unknown = [n for n in names if n not in MODEL_NAMES]
-    if unknown:
-        raise SpecError(
-            f"Unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODEL_NAMES)}."
-        )
-    return list(dict.fromkeys(names))
+    return check_model_list(models)
 
 
 def _model_params(
     name: str, model_params: Mapping[str, dict], *, horizon: int, epochs, seed: int
 ) -> dict:
     params = dict(model_params.get(name, {}))
-    if name in NEURAL_MODELS:
-        params.setdefault("horizon", horizon)
-        params.setdefault("seed", seed)
-        if epochs is not None:
-            params.setdefault("epochs", epochs)
+    takes = model_class(name).run_options()
+    run = {"horizon": horizon, "seed": seed, "epochs": epochs}
+    for key, value in run.items():
+        if key in takes and value is not None:
+            params.setdefault(key, value)
     return params
 
 
@@ -265,7 +254,7 @@ def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -
     return windows, note
 
 
-def _check_settings(df, horizon, level, models, holdout, backtest_windows, model_params):
+def _check_settings(df, horizon, level, models, holdout, backtest_windows, model_params, epochs):
     horizon = check_horizon(horizon)
     level = check_level(level)
     names = parse_models(models)
@@ -283,10 +272,9 @@ def _check_settings(df, horizon, level, models, holdout, backtest_windows, model
             "(--fill interpolate or ffill) before forecasting."
         )
     model_params = dict(model_params or {})
-    unknown = set(model_params) - set(names)
-    if unknown:
-        raise SpecError(f"model_params names models not in the run: {', '.join(sorted(unknown))}.")
-    if AUTO in names and not any(n in MEMBER_MODELS for n in names):
+    check_model_params(model_params, names)
+    check_run_options(names, epochs=epochs)
+    if AUTO in names and names == [AUTO]:
         names = [*AUTO_DEFAULT_CANDIDATES, *names]  # auto needs candidates to combine
     return horizon, level, names, model_params
 
@@ -351,7 +339,7 @@ def run_forecast(
         When ``should_stop()`` returned True.
     """
     horizon, level, names, model_params = _check_settings(
-        df, horizon, level, models, holdout, backtest_windows, model_params
+        df, horizon, level, models, holdout, backtest_windows, model_params, epochs
     )
     freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
@@ -374,15 +362,17 @@ def run_forecast(
         progress=progress,
         should_stop=should_stop,
         executor=executor,
-        per_series=PER_SERIES_MODELS,
-        neural=NEURAL_MODELS,
+        per_series=frozenset(n for n in names if model_class(n).scope == "per_series"),
+        neural=frozenset(n for n in names if model_class(n).neural),
         top_k=int(auto_params.pop("top_k", AUTO_TOP_K)),
         rule=str(auto_params.pop("rule", AUTO_RULE)),
         rows={n: {"model": n, "error": None} for n in names},
         notes=[note] if note else [],
     )
     if auto_params:
-        raise SpecError(f"auto takes top_k and rule, not {', '.join(sorted(auto_params))}.")
+        raise SpecError(
+            f"auto in a job takes top_k and rule, not {', '.join(sorted(auto_params))}."
+        )
     run.total = len(run.fitted_names) * (1 + windows)
     if progress is not None:
         progress(0, run.total, "starting")

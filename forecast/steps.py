@@ -22,7 +22,6 @@ from forecast.backtest import backtest, conformal_quantiles, window_scores
 from forecast.calibration import apply_scale, interval_scale
 from forecast.combination import (
     AUTO,
-    MEMBER_MODELS,
     auto_backtest,
     choose_members,
     combine,
@@ -86,6 +85,17 @@ class Run:
         if self.progress is not None:
             self.progress(self.done, self.total, message)
 
+    def reporter(self) -> Callable[[int, int, str], None]:
+        """A ``progress`` for a sub-task whose step counts start at the run's current count."""
+        base = self.done
+
+        def report(step: int, _total: int, message: str) -> None:
+            self.done = base + step
+            if self.progress is not None:
+                self.progress(self.done, self.total, message)
+
+        return report
+
     def stop_check(self) -> None:
         if self.should_stop is not None and self.should_stop():
             raise Cancelled("run cancelled")
@@ -109,6 +119,7 @@ def backtest_step(run: Run) -> None:
     reference = [] if "snaive" in run.names else [("snaive", {})]
     for name, params in [(n, run.params_of[n]) for n in run.fitted_names] + reference:
         run.stop_check()
+        report = run.reporter() if name in run.rows else None
         try:
             run.bt[name] = backtest(
                 {name: lambda name=name, params=params: make_model(name, **params)},
@@ -117,7 +128,7 @@ def backtest_step(run: Run) -> None:
                 run.windows,
                 level=run.level,
                 should_stop=run.should_stop,
-                progress=(lambda s, t, msg: run.tick(msg)) if name in run.rows else None,
+                progress=report,
             )
         except Exception as exc:
             if name in run.rows:
@@ -176,7 +187,7 @@ def combine_step(run: Run) -> None:
     if AUTO not in run.names:
         return
     start = time.perf_counter()
-    candidates = [n for n in run.fitted_names if n in MEMBER_MODELS and n in run.future]
+    candidates = [n for n in run.fitted_names if n in run.future]
     row = run.rows[AUTO]
     if not candidates:
         row["error"] = "auto has no candidate model that succeeded to combine."

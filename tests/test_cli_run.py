@@ -126,6 +126,8 @@ def test_json_with_holdout_has_metrics(data_dir, tmp_path):
         (["--horizon", "3", "--models", "snaive,prophet"], "Unknown model"),
         (["--horizon", "3", "--level", "150"], "level"),
         (["--horizon", "12", "--backtest-windows", "-1"], "backtest_windows"),
+        (["--horizon", "3", "--models", "snaive,SNAIVE"], "listed twice"),
+        (["--horizon", "3", "--models", "snaive,esn", "--epochs", "5"], "not used by any"),
     ],
 )
 def test_bad_input_exits_2_with_one_error_line(data_dir, tmp_path, args, message):
@@ -135,6 +137,13 @@ def test_bad_input_exits_2_with_one_error_line(data_dir, tmp_path, args, message
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
     assert "Traceback" not in res.output
     assert not (tmp_path / "forecasts.csv").exists()
+
+
+def test_models_help_lists_every_registered_model():
+    from forecast.models.registry import MODEL_NAMES
+
+    res = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0 and ",".join(MODEL_NAMES) in " ".join(res.stdout.split())
 
 
 def test_missing_file_exits_2(tmp_path):

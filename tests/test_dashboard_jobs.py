@@ -75,6 +75,23 @@ def test_build_spec_maps_the_form_and_rejects_bad_values():
         run_page.build_spec(None, FORM)
     with pytest.raises(SpecError, match="horizon"):
         run_page.build_spec(data, {**FORM, "horizon": 0})
+    # the window goes to every model that takes one; epochs no ticked model uses are refused
+    spec = run_page.build_spec(data, {**FORM, "models": ["esn", "naive"], "window": 12})
+    assert spec.model_params == {"esn": {"input_size": 12}}
+    with pytest.raises(SpecError, match="epochs 3 is not used by any of naive, esn"):
+        run_page.build_spec(data, {**FORM, "models": ["esn", "naive"], "epochs": 3})
+
+
+def test_run_page_offers_every_registered_model_with_its_label():
+    from forecast.models.registry import MODEL_NAMES, model_class
+
+    labels = run_page.model_labels()
+    assert list(labels) == list(MODEL_NAMES)
+    assert labels["ensemble"] == model_class("ensemble").label
+    assert set(run_page.DEFAULT_MODELS) <= set(MODEL_NAMES)
+    # the Results page measures effective memory where the registry says a model has one
+    assert results_page._has_memory("ensemble") and results_page._has_memory("hybrid")
+    assert not results_page._has_memory("esn") and not results_page._has_memory("snaive")
 
 
 def _texts(component) -> str:
@@ -106,7 +123,7 @@ def test_jobs_table_cancel_and_rerun():
 def test_results_of_a_finished_job(tmp_path):
     from forecast.jobs import LocalRunner
 
-    job_id = run_page.submit(default_dataset(), {**FORM, "models": ["snaive", "esn"], "epochs": 2})
+    job_id = run_page.submit(default_dataset(), {**FORM, "models": ["snaive", "esn"]})
     LocalRunner(state.get_store()).run_until_idle(timeout=240)
     assert state.get_store().get(job_id).status == "done"
     options = job_results.job_options()
@@ -135,7 +152,7 @@ def test_results_of_a_finished_job(tmp_path):
     import base64
 
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(models_zip["content"]))).namelist()
-    assert names and all(n.startswith("esn/") for n in names)
+    assert {n.split("/")[0] for n in names} == {"snaive", "esn"}  # every model has a file
 
 
 @pytest.mark.slow

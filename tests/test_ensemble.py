@@ -46,18 +46,27 @@ def test_save_load_round_trip_is_exact_and_same_seed_same_forecast(fitted, tmp_p
     df, model = fitted
     model.save(tmp_path / "ens")
     config = json.loads((tmp_path / "ens" / "config.json").read_text())
-    assert config["model"] == "ensemble" and len(config["members"]) == 4
+    assert config["format"] == "forecast-workbench/model" and config["version"] == 2
+    assert config["model"] == "ensemble" and len(config["fitted"]["members"]) == 4
     assert (tmp_path / "ens" / "member3" / "weights.safetensors").exists()
     loaded = RecurrentEnsemble.load(tmp_path / "ens")
     np.testing.assert_array_equal(loaded.predict(6)["yhat"], model.predict(6)["yhat"])
     again = make_model("ensemble", horizon=6, **SMALL).fit(df)
     np.testing.assert_array_equal(again.predict(6)["yhat"], model.predict(6)["yhat"])
+    # the first ensemble folders (config.json without format tag, no weights file) still load
+    legacy = {"model": "ensemble", "params": config["params"], **config["fitted"]}
+    (tmp_path / "ens" / "config.json").write_text(json.dumps(legacy))
+    (tmp_path / "ens" / "weights.safetensors").unlink()
+    old = RecurrentEnsemble.load(tmp_path / "ens")
+    np.testing.assert_array_equal(old.predict(6)["yhat"], model.predict(6)["yhat"])
     # a tampered member entry is refused, not followed
-    config["members"][0]["folder"] = "../elsewhere"
+    config["fitted"]["members"][0]["folder"] = "../elsewhere"
     (tmp_path / "ens" / "config.json").write_text(json.dumps(config))
+    model.save(tmp_path / "ens2")
+    (tmp_path / "ens2" / "config.json").write_text(json.dumps(config))
     with pytest.raises(DataError, match="not a recurrent model folder"):
-        RecurrentEnsemble.load(tmp_path / "ens")
-    with pytest.raises(DataError, match="not a saved model folder"):
+        RecurrentEnsemble.load(tmp_path / "ens2")
+    with pytest.raises(DataError, match="not a saved model"):
         RecurrentEnsemble.load(tmp_path / "nothing")
     model.members_[0].save(tmp_path / "gru")
     with pytest.raises(DataError, match="'gru' model"):

@@ -43,7 +43,9 @@ def test_hybrid_adds_the_residual_forecast_to_arima(tmp_path):
 
 
 def test_hybrid_rejects_an_unknown_net():
-    with pytest.raises(SpecError, match="nn must be"):
+    with pytest.raises(SpecError, match="nn must be one of rnn, lstm, gru, bilstm, esn"):
         make_model("hybrid", nn="transformer").fit(make_frame(40))
+    with pytest.raises(SpecError, match="'esn' does not train by epochs"):
+        make_model("hybrid", nn="esn", epochs=3).fit(make_frame(40))
     with pytest.raises(SpecError):
         make_model("hybrid").predict(3)

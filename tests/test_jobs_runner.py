@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from forecast.errors import Cancelled
+from forecast.errors import Cancelled, SpecError
 from forecast.io import read_csv
 from forecast.jobs import JobSpec, JobStore, LocalRunner
 from forecast.jobs.executors import ProgressReporter
@@ -90,11 +90,13 @@ def test_failures_end_failed_with_readable_messages(store, data_dir):
     bad_spec = _submit(store, (data_dir / AIR).read_bytes(), holdout=500)
     gone = _submit(store, (data_dir / "sunspots_yearly.csv").read_bytes(), "sun.csv", holdout=0)
     Path(store.get(gone).spec.dataset_path).unlink()
+    with pytest.raises(SpecError, match="snaive does not take bogus"):  # refused up front
+        _submit(store, (data_dir / AIR).read_bytes(), model_params={"snaive": {"bogus": 1}})
     params = _submit(
         store,
         (data_dir / AIR).read_bytes(),
-        models=["snaive", "naive"],
-        model_params={"snaive": {"bogus": 1}, "naive": {"bogus": 2}},
+        models=["snaive", "arima"],
+        model_params={"snaive": {"season_length": 0}, "arima": {"max_season": 0}},
     )
     LocalRunner(store, concurrency=2).run_until_idle(timeout=60)
     named = {"csv": bad_csv, "spec": bad_spec, "gone": gone, "params": params}
@@ -104,7 +106,7 @@ def test_failures_end_failed_with_readable_messages(store, data_dir):
     assert "holdout 500" in jobs["spec"].error
     assert "no longer stored" in jobs["gone"].error
     assert jobs["params"].error.startswith("every model failed: snaive: ")
-    assert "naive: " in jobs["params"].error and "bogus" in jobs["params"].error
+    assert "arima: " in jobs["params"].error and "max_season" in jobs["params"].error
     for j in jobs.values():
         assert store.result(j.id) is None
         assert "Traceback" not in j.error

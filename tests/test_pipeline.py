@@ -98,8 +98,10 @@ def test_bad_specs_raise_our_errors():
         parse_models("snaive,prophet")
     with pytest.raises(SpecError, match="backtest_windows"):
         run_forecast(df, horizon=6, models="naive", backtest_windows=-1)
-    with pytest.raises(SpecError, match="auto takes"):
+    with pytest.raises(SpecError, match="auto does not take k"):
         run_forecast(df, horizon=3, models="ets,auto", model_params={"auto": {"k": 2}})
+    with pytest.raises(SpecError, match="auto in a job takes top_k and rule, not windows"):
+        run_forecast(df, horizon=3, models="ets,auto", model_params={"auto": {"windows": 2}})
     holes = df.copy()
     holes.loc[3, "y"] = np.nan
     with pytest.raises(DataError, match="missing"):

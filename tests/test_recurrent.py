@@ -154,12 +154,13 @@ def test_training_stops_when_asked_and_reports_progress():
     assert [s[:2] for s in seen] == [(1, 2), (2, 2)] and seen[0][2].startswith("seed 1/1: epoch")
 
 
-def test_horizon_none_trains_at_first_predict_and_longer_horizons_extend():
+def test_horizon_none_trains_at_fit_for_one_season_and_longer_horizons_extend():
     df = make_frame(72)
     model = make_model("lstm", **SMALL).fit(df)
-    assert not hasattr(model, "members_")
+    assert model.horizon_ == 12 and len(model.members_) == 1  # monthly: one season, at fit
+    members = model.members_
     fc = model.predict(5)
-    assert model.horizon_ == 5 and len(fc) == 5
+    assert len(fc) == 5 and model.members_ is members  # predict never trains
     long = model.predict(13)  # beyond the trained horizon: forecasts are fed back
     np.testing.assert_allclose(long["yhat"].to_numpy()[:5], fc["yhat"].to_numpy())
     width = (long["hi"] - long["lo"]).to_numpy()

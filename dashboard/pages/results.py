@@ -40,8 +40,6 @@ KEY = "results"
 PATH = "/results"
 TITLE = "Results"
 
-#: Models whose effective memory can be measured (recurrent networks).
-RECURRENT = {"rnn", "lstm", "gru", "bilstm"}
 #: Leaderboard columns shown, in order.
 LEADERBOARD_LABELS = {
     "rank": "rank",
@@ -362,19 +360,29 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     resid_fig = plot("residual_figure", resid, check, unique_id=uid, model=model)
     if resid_fig.layout.title.text:  # the verdict is in the alert above; keep the title short
         resid_fig.update_layout(title_text=f"{model} residuals of {uid}" if uid else model)
-    if model in RECURRENT:
+    if _has_memory(model):
+        reason = "The model file is not available."
         try:
             memory = effective_memory(job_id, model)
+        except ForecastError as exc:  # e.g. an ensemble of ESNs only: no memory to measure
+            memory, reason = None, str(exc)
         except Exception:
             log.exception("effective memory of %s failed", model)
             memory = None
         if memory is None:
-            mem_fig = empty_figure("The model file is not available.")
+            mem_fig = empty_figure(reason)
         else:
             mem_fig = plot("effective_memory_figure", memory, history_acf(job_id, uid), model=model)
     else:
         mem_fig = empty_figure("Effective memory is measured for recurrent models only.")
     return verdict_view, resid_fig, mem_fig
+
+
+def _has_memory(model: str) -> bool:
+    """Whether the registry says ``model`` reports an effective memory."""
+    from forecast.models.registry import MODELS, model_class
+
+    return model in MODELS and bool(model_class(model).memory)
 
 
 def _error(exc: Exception):

@@ -12,34 +12,19 @@ from forecast.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
 from forecast.defaults import DEFAULT_WINDOWS
 from forecast.errors import ForecastError, SpecError
 from forecast.frequency import season_length
+from forecast.models.registry import MODEL_NAMES, check_model_list, model_class
 
 KEY = "run"
 PATH = "/run"
 TITLE = "Run"
 
-#: Models offered, in display order, with labels.
-MODEL_LABELS = {
-    "snaive": "Seasonal naive",
-    "naive": "Naive",
-    "drift": "Drift",
-    "arima": "ARIMA (automatic)",
-    "ets": "ETS (automatic)",
-    "theta": "Theta (optimised)",
-    "ces": "Complex exp. smoothing",
-    "mstl": "MSTL (several seasons)",
-    "auto": "auto (combination of the best backtesters)",
-    "rnn": "RNN",
-    "lstm": "LSTM",
-    "gru": "GRU",
-    "bilstm": "BiLSTM",
-    "esn": "Echo State Network",
-    "hybrid": "Hybrid ARIMA + LSTM",
-    "ensemble": "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)",
-}
-#: Models ticked by default.
+#: Models ticked by default: the job's default set (seasonal naive, statistical models, auto).
 DEFAULT_MODELS = list(JOB_DEFAULT_MODELS)
-#: Models that take a look-back window (``input_size``).
-NEURAL = {"rnn", "lstm", "gru", "bilstm", "esn", "hybrid", "ensemble"}
+
+
+def model_labels() -> dict[str, str]:
+    """Models offered, in registry order, with their labels for people."""
+    return {name: model_class(name).label for name in MODEL_NAMES}
 
 
 def default_horizon(freq: str | None, n_min: int) -> int:
@@ -140,16 +125,22 @@ def build_spec(data: dict | None, form: dict):
 
     if not data or not data.get("hash"):
         raise SpecError("No data chosen: upload a CSV or pick a sample on the Data page first.")
-    models = [m for m in MODEL_LABELS if m in (form.get("models") or [])]
+    ticked = set(form.get("models") or [])
+    models = [m for m in MODEL_NAMES if m in ticked]
     if not models:
         raise SpecError("Tick at least one model.")
+    check_model_list(models)
     horizon = _int_or_none(form.get("horizon"), "Horizon")
     if horizon is None:
         raise SpecError("Horizon is empty: give the number of steps to forecast.")
     window = _int_or_none(form.get("window"), "Window")
     if window is not None and window < 1:
         raise SpecError(f"Window must be at least 1 step, got {window}.")
-    params = {m: {"input_size": window} for m in models if m in NEURAL and window}
+    params = {
+        m: {"input_size": window}
+        for m in models
+        if window and "input_size" in model_class(m).run_options()
+    }
     level = form.get("level")
     overrides = datasets.Overrides.from_dict(data.get("overrides"))
     return JobSpec(
@@ -241,7 +232,7 @@ def layout(**_query):
         dbc.Label("Models", html_for="run-models"),
         dbc.Checklist(
             id="run-models",
-            options=[{"label": label, "value": key} for key, label in MODEL_LABELS.items()],
+            options=[{"label": label, "value": key} for key, label in model_labels().items()],
             value=list(DEFAULT_MODELS),
             inline=True,
             className="mb-3",

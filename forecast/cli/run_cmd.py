@@ -15,6 +15,7 @@ from rich.table import Table
 from forecast.cli.common import fail, load_frame, print_json
 from forecast.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
+from forecast.models.registry import MODEL_NAMES
 
 #: Leaderboard keys of the ``--json`` output, in order.
 JSON_KEYS = [
@@ -44,9 +45,8 @@ def run(
         str,
         typer.Option(
             "--models",
-            help="Comma-separated: naive,snaive,drift,arima,ets,theta,ces,mstl,rnn,lstm,gru,"
-            "bilstm,esn,hybrid,ensemble,auto (auto: per series, the combination of the models "
-            "that backtest best).",
+            help=f"Comma-separated, each once: {','.join(MODEL_NAMES)} (auto: per series, the "
+            "combination of the models that backtest best).",
         ),
     ] = ",".join(DEFAULT_MODELS),
     holdout: Annotated[
@@ -66,7 +66,10 @@ def run(
         ),
     ] = DEFAULT_WINDOWS,
     epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Training epochs of neural models.")
+        int | None,
+        typer.Option(
+            "--epochs", help="Training epochs of the models that train by epochs (rnn, lstm...)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of neural models.")] = 0,
     level: Annotated[float, typer.Option("--level", help="Prediction-interval level, %.")] = 80,

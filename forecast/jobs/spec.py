@@ -22,12 +22,6 @@ __all__ = ["FILL_POLICIES", "JobSpec"]
 FILL_POLICIES = ("none", "interpolate", "ffill")
 
 
-def _model_names() -> tuple[str, ...]:
-    from forecast.models import MODEL_NAMES
-
-    return MODEL_NAMES
-
-
 def _readable(exc: ValidationError) -> str:
     """One sentence per pydantic error: ``field: what is wrong``."""
     parts = []
@@ -61,19 +55,21 @@ class JobSpec(BaseModel):
     horizon : int
         Forecast horizon in steps, >= 1.
     models : list of str
-        Model short names (see :data:`forecast.models.MODEL_NAMES`), at least one, no repeats.
+        Model short names (see :mod:`forecast.models.registry`), at least one, no repeats.
     holdout : int
         Trailing steps per series held out and scored, >= 0.
     backtest_windows : int
         Rolling-origin windows, >= 0.
     epochs : int or None
-        Training epochs of the neural models (None: their defaults).
+        Training epochs of the models that train by epochs (None: their defaults); refused
+        when none of ``models`` does.
     seed : int
         Random seed, >= 0.
     level : float
         Prediction-interval level in percent, 0 < level < 100.
     model_params : dict of str to dict
-        Per-model hyperparameters; every key must be one of ``models``.
+        Per-model hyperparameters; every key must be one of ``models``, and every parameter
+        one that model takes.
 
     Raises
     ------
@@ -191,30 +187,24 @@ class JobSpec(BaseModel):
     @field_validator("models", mode="before")
     @classmethod
     def _check_models(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = [m for m in v.split(",")]
-        if not isinstance(v, (list, tuple)):
+        from forecast.models.registry import check_model_list
+
+        if not isinstance(v, (str, list, tuple)):
             return v
-        names = [str(m).strip().lower() for m in v if str(m).strip()]
-        if not names:
-            raise ValueError("is empty; name at least one model")
-        known = _model_names()
-        unknown = [m for m in names if m not in known]
-        if unknown:
-            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(known)}")
-        repeated = sorted({m for m in names if names.count(m) > 1})
-        if repeated:
-            raise ValueError(f"model(s) {repeated} are listed twice; list each once")
-        return names
+        try:
+            return check_model_list(v)
+        except SpecError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
 
     @model_validator(mode="after")
     def _check_params(self) -> JobSpec:
-        extra = sorted(set(self.model_params) - set(self.models))
-        if extra:
-            raise ValueError(
-                f"model_params names {extra}, which are not in models {self.models}; "
-                "add them to models or drop their parameters"
-            )
+        from forecast.models.registry import check_model_params, check_run_options
+
+        try:
+            check_model_params(self.model_params, self.models)
+            check_run_options(self.models, epochs=self.epochs)
+        except SpecError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
         return self
 
     @classmethod

@@ -33,6 +33,7 @@ from forecast.errors import Cancelled, SpecError
 from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
+    Forecaster,
     check_fitted,
     check_frame,
     check_horizon,
@@ -182,7 +183,7 @@ class _SeasonalAdjustedFit:
         return mean + add, lo + add, hi + add
 
 
-class AutoARIMA:
+class AutoARIMA(Forecaster):
     """Seasonal ARIMA with automatic order selection per series.
 
     Parameters
@@ -213,9 +214,12 @@ class AutoARIMA:
     """
 
     name = "arima"
+    label = "ARIMA (automatic)"
+    scope = "per_series"
 
     def __init__(
         self,
+        *,
         season_length: int | None = None,
         order: tuple[int, int, int] | None = None,
         seasonal_order: tuple[int, int, int] | None = None,
@@ -375,8 +379,17 @@ class AutoARIMA:
         return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
 
     # ------------------------------------------------------------------ persistence
-    def _state(self, prefix: str = "arima") -> tuple[dict, dict]:
-        """Config and arrays of the fitted state (shared with the hybrid's model file)."""
+    @classmethod
+    def _params_from_json(cls, params: dict) -> dict:
+        params = dict(params)
+        for key in ("order", "seasonal_order"):
+            if params.get(key) is not None:
+                params[key] = tuple(params[key])
+        return params
+
+    def _fitted_state(self, folder=None, prefix: str = "arima") -> tuple[dict, dict]:
+        """Fitted metadata and arrays (``prefix`` names the arrays; the hybrid's model file
+        holds its ARIMA's under the same prefix)."""
         from forecast.models.arima_io import fits_to_state
 
         check_fitted(self)
@@ -389,91 +402,40 @@ class AutoARIMA:
         arrays[f"{prefix}.ds"] = np.concatenate(
             [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in ds]
         )
-        config = {
-            "model": self.name,
-            "params": {
-                "season_length": self.season_length,
-                "order": None if self.order is None else list(self.order),
-                "seasonal_order": None
-                if self.seasonal_order is None
-                else list(self.seasonal_order),
-                "engine": self.engine,
-                "stepwise": self.stepwise,
-                "max_season": self.max_season,
-            },
-            "fitted": {
-                "freq": self.freq_,
-                "m": self.m_,
-                "ids": list(self.last_ds_),
-                "last_ds": [self.last_ds_[u].isoformat() for u in self.last_ds_],
-                "notes": self.notes_,
-                "fits": fits_config,
-            },
+        fitted = {
+            "freq": self.freq_,
+            "m": self.m_,
+            "ids": list(self.last_ds_),
+            "last_ds": [self.last_ds_[u].isoformat() for u in self.last_ds_],
+            "notes": self.notes_,
+            "fits": fits_config,
         }
-        return config, arrays
+        return fitted, arrays
 
-    @classmethod
-    def _from_state(cls, config: dict, arrays: dict, prefix: str = "arima") -> AutoARIMA:
+    def _restore_state(self, fitted: dict, arrays: dict, folder=None, prefix: str = "arima"):
         from forecast.models.arima_io import fits_from_state
 
-        params = dict(config["params"])
-        for key in ("order", "seasonal_order"):
-            if params.get(key) is not None:
-                params[key] = tuple(params[key])
-        model = cls(**params)
-        fitted = config["fitted"]
-        model.freq_ = fitted["freq"]
-        model.m_ = fitted["m"]
-        model.fits_ = fits_from_state(fitted["fits"], arrays, prefix)
+        self.freq_ = fitted["freq"]
+        self.m_ = fitted["m"]
+        self.fits_ = fits_from_state(fitted["fits"], arrays, prefix)
         ids = fitted["ids"]
-        model.last_ds_ = {u: pd.Timestamp(t) for u, t in zip(ids, fitted["last_ds"], strict=True)}
-        model.model_strings_ = {u: model.fits_[u].label for u in ids}
-        model.n_params_ = {u: int(model.fits_[u].n_params) for u in ids}
-        model.notes_ = dict(fitted["notes"])
+        self.model_strings_ = {u: self.fits_[u].label for u in ids}
+        self.n_params_ = {u: int(self.fits_[u].n_params) for u in ids}
+        self.notes_ = dict(fitted["notes"])
         ds = arrays[f"{prefix}.ds"].astype("datetime64[ns]")
         bounds = np.concatenate([[0], np.cumsum(arrays[f"{prefix}.lengths"])])
-        model.residuals_ = pd.concat(
+        self.residuals_ = pd.concat(
             [
                 pd.DataFrame(
                     {
                         "unique_id": u,
                         "ds": ds[bounds[i] : bounds[i + 1]],
-                        "resid": model.fits_[u].resid,
+                        "resid": self.fits_[u].resid,
                     }
                 )
                 for i, u in enumerate(ids)
             ],
             ignore_index=True,
         )[RESIDUAL_COLUMNS]
-        model.detail_ = model._summary()
-        return model
-
-    def save(self, path) -> None:
-        """Save to a folder (``config.json`` + ``weights.safetensors``); never pickles.
-
-        Parameters
-        ----------
-        path : str or Path
-            Folder to write.
-        """
-        from forecast.models.persistence import write_model_files
-
-        config, arrays = self._state()
-        write_model_files(path, config, arrays)
-
-    @classmethod
-    def load(cls, path) -> AutoARIMA:
-        """Load a model saved by :meth:`save`; it forecasts exactly what the saved one did.
-
-        Raises
-        ------
-        DataError
-            The folder is not a saved ARIMA model.
-        """
-        from forecast.errors import DataError
-        from forecast.models.persistence import read_model_files
-
-        config, arrays = read_model_files(path)
-        if config.get("model") != cls.name:
-            raise DataError(f"'{path}' holds a '{config.get('model')}' model, not arima.")
-        return cls._from_state(config, arrays)
+        self.detail_ = self._summary()
+        self.last_ds_ = {u: pd.Timestamp(t) for u, t in zip(ids, fitted["last_ds"], strict=True)}

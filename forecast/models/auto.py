@@ -5,22 +5,32 @@ In a job, ``auto`` is built by the pipeline from the other models' backtests and
 someone who wants the combination alone: ``fit`` backtests the candidates over rolling origins,
 refits them, combines the best ``top_k`` per series and calibrates the intervals, by calling
 :func:`forecast.pipeline.run_forecast`; ``predict`` returns the first ``h`` of the ``horizon``
-steps forecast at fit time.
+steps forecast at fit time (at another interval level, the calibrated half-widths are rescaled
+by the ratio of the normal quantiles). Model files hold the forecasts, the residuals and the
+evidence (safetensors + JSON).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import SpecError
-from forecast.models.base import check_fitted, check_horizon, check_level
+from forecast.models.base import (
+    FORECAST_COLUMNS,
+    RESIDUAL_COLUMNS,
+    Forecaster,
+    check_fitted,
+    check_horizon,
+    check_level,
+)
 
 __all__ = ["Auto"]
 
 
-class Auto:
+class Auto(Forecaster):
     """Per series, the combination of the candidate models that backtest best.
 
     Parameters
@@ -45,9 +55,13 @@ class Auto:
     """
 
     name = "auto"
+    label = "auto (combination of the best backtesters)"
+    scope = "per_series"
+    _fitted_attr = "forecasts_"
 
     def __init__(
         self,
+        *,
         horizon: int = 12,
         candidates: Sequence[str] = ("ets", "theta", "arima"),
         top_k: int = 2,
@@ -108,11 +122,63 @@ class Auto:
         SpecError
             ``h`` beyond the fitted horizon, or a level other than the fitted one.
         """
+        from forecast.models.naive import normal_quantile
+
         check_fitted(self, "forecasts_")
         h = check_horizon(h)
+        level = check_level(level)
         if h > self.horizon:
             raise SpecError(f"auto was fitted for {self.horizon} steps; refit for h = {h}.")
-        if check_level(level) != float(self.level):
-            raise SpecError(f"auto was calibrated at level {self.level:g}; refit for {level:g}.")
         step = self.forecasts_.groupby("unique_id", sort=False).cumcount()
-        return self.forecasts_[step < h].reset_index(drop=True)
+        out = self.forecasts_[step < h].reset_index(drop=True)
+        if level != float(self.level):  # rescale the calibrated half-widths
+            ratio = normal_quantile(level) / normal_quantile(self.level)
+            out["lo"] = out["yhat"] - ratio * (out["yhat"] - out["lo"])
+            out["hi"] = out["yhat"] + ratio * (out["hi"] - out["yhat"])
+        return out
+
+    def _fitted_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
+        fc, res = self.forecasts_, self.residuals_
+        arrays = {
+            "fc.values": fc[["yhat", "lo", "hi"]].to_numpy(dtype=float),
+            "fc.ds": fc["ds"].to_numpy(dtype="datetime64[ns]").astype(np.int64),
+            "resid.values": res["resid"].to_numpy(dtype=float),
+            "resid.ds": res["ds"].to_numpy(dtype="datetime64[ns]").astype(np.int64),
+        }
+        fitted = {
+            "fc_ids": fc["unique_id"].astype(str).tolist(),
+            "resid_ids": res["unique_id"].astype(str).tolist(),
+            "evidence": self.evidence_,
+            "detail": self.detail_,
+        }
+        return fitted, arrays
+
+    def _restore_state(self, fitted: dict, arrays: dict[str, np.ndarray], folder) -> None:
+        values = arrays["fc.values"]
+        self.forecasts_ = pd.DataFrame(
+            {
+                "unique_id": fitted["fc_ids"],
+                "ds": arrays["fc.ds"].astype("datetime64[ns]"),
+                "model": self.name,
+                "yhat": values[:, 0],
+                "lo": values[:, 1],
+                "hi": values[:, 2],
+            }
+        )[FORECAST_COLUMNS]
+        self.residuals_ = pd.DataFrame(
+            {
+                "unique_id": fitted["resid_ids"],
+                "ds": arrays["resid.ds"].astype("datetime64[ns]"),
+                "resid": arrays["resid.values"],
+            }
+        )[RESIDUAL_COLUMNS]
+        self.n_params_ = {u: 0 for u in dict.fromkeys(fitted["fc_ids"])}
+        self.evidence_ = fitted["evidence"]
+        self.detail_ = fitted["detail"]
+
+    @classmethod
+    def _params_from_json(cls, params: dict) -> dict:
+        out = dict(params)
+        if isinstance(out.get("candidates"), list):
+            out["candidates"] = tuple(out["candidates"])
+        return out

@@ -9,14 +9,13 @@ Theta (``benchmarks/m3.py --models ensemble``).
 
 :class:`RecurrentEnsemble` fits one member per (cell, adjustment) pair, each a global model of
 :mod:`forecast.models.recurrent` (or the ESN), and takes medians of their forecasts, interval
-bounds and in-sample residuals. It saves to a folder holding one sub-folder per member (each
-safetensors + JSON) and a ``config.json``; loading never unpickles.
+bounds and in-sample residuals. It saves to a model folder (safetensors + JSON) holding one
+sub-folder per member (each a model folder of its own); loading never unpickles. Its members are
+the registry's member models (``model_names(member=True)``).
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,18 +23,21 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError, SpecError
-from forecast.models.base import RESIDUAL_COLUMNS, check_fitted, check_horizon, check_level
+from forecast.models.base import (
+    RESIDUAL_COLUMNS,
+    Forecaster,
+    check_fitted,
+    check_horizon,
+    check_level,
+)
 
-__all__ = ["MEMBER_CELLS", "RecurrentEnsemble"]
-
-#: Models that may be members.
-MEMBER_CELLS = ("rnn", "lstm", "gru", "bilstm", "esn")
+__all__ = ["RecurrentEnsemble"]
 
 Progress = Callable[[int, int, str], None]
 ShouldStop = Callable[[], bool]
 
 
-class RecurrentEnsemble:
+class RecurrentEnsemble(Forecaster):
     """Median of global recurrent forecasters, one per (cell, seasonal adjustment) pair.
 
     Parameters
@@ -43,13 +45,14 @@ class RecurrentEnsemble:
     horizon : int or None
         Steps the members' direct heads are trained for; None: the first ``predict(h)``.
     cells : sequence of str
-        Member models, from :data:`MEMBER_CELLS`; default GRU and LSTM.
+        Member models, the registry's member models (rnn, lstm, gru, bilstm, esn); default
+        GRU and LSTM.
     adjustments : sequence of str
         ``deseasonalize`` setting of each member ("auto", "classical", "stl", "none"); every
         cell is trained once per adjustment. Default: with and without the seasonal adjustment.
     input_size, epochs, hidden_size : int or None
-        Passed to every member (None: the member's default; ``hidden_size`` is ignored by
-        the ESN).
+        Passed to every member that takes them (None: the member's default); one that no
+        member takes (``epochs`` with ESN members only) is refused.
     seed : int
         Seed of every member (they differ by what they see, not by seed).
     season_length : int or None
@@ -57,7 +60,7 @@ class RecurrentEnsemble:
     threads : int or None
         ``torch.set_num_threads`` while training and predicting.
     device : str or None
-        Torch device; None: CUDA when available.
+        Torch device of the members that take one; None: CUDA when available.
 
     Notes
     -----
@@ -66,6 +69,11 @@ class RecurrentEnsemble:
     """
 
     name = "ensemble"
+    label = "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)"
+    scope = "global"
+    neural = True
+    memory = True
+    _fitted_attr = "members_"
 
     def __init__(
         self,
@@ -93,18 +101,6 @@ class RecurrentEnsemble:
         self.device = device
 
     # ------------------------------------------------------------------ parameters
-    def get_params(self) -> dict:
-        """Hyperparameters as given to ``__init__`` (JSON-ready: sequences become lists)."""
-        sig = inspect.signature(type(self).__init__)
-        params = {k: getattr(self, k) for k in sig.parameters if k != "self"}
-        params["cells"] = list(params["cells"])
-        params["adjustments"] = list(params["adjustments"])
-        return params
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"RecurrentEnsemble({args})"
-
     def _member_specs(self) -> list[tuple[str, dict]]:
         cells = [self.cells] if isinstance(self.cells, str) else list(self.cells)
         adjustments = (
@@ -112,10 +108,13 @@ class RecurrentEnsemble:
         )
         if not cells or not adjustments:
             raise SpecError("ensemble: cells and adjustments must each name at least one.")
-        unknown = [c for c in cells if c not in MEMBER_CELLS]
+        from forecast.models.registry import model_class, model_names
+
+        members = model_names(member=True)
+        unknown = [c for c in cells if c not in members]
         if unknown:
             raise SpecError(
-                f"ensemble: unknown member model(s) {unknown}; choose from {list(MEMBER_CELLS)}."
+                f"ensemble: unknown member model(s) {unknown}; choose from {list(members)}."
             )
         if self.horizon is not None:
             check_horizon(self.horizon)
@@ -125,17 +124,20 @@ class RecurrentEnsemble:
             "seed": self.seed,
             "season_length": self.season_length,
             "threads": self.threads,
-            "device": self.device,
         }
-        if self.epochs is not None:
-            shared["epochs"] = self.epochs
+        optional = {"epochs": self.epochs, "hidden_size": self.hidden_size, "device": self.device}
+        optional = {k: v for k, v in optional.items() if v is not None}
+        for key in optional:
+            if not any(key in model_class(c).param_names() for c in cells):
+                raise SpecError(
+                    f"ensemble: no member ({', '.join(cells)}) takes {key}; leave it empty."
+                )
         specs = []
         for cell in cells:
+            takes = model_class(cell).param_names()
+            extra = {k: v for k, v in optional.items() if k in takes}
             for adjustment in adjustments:
-                params = {**shared, "deseasonalize": adjustment}
-                if self.hidden_size is not None and cell != "esn":
-                    params["hidden_size"] = self.hidden_size
-                specs.append((cell, params))
+                specs.append((cell, {**shared, **extra, "deseasonalize": adjustment}))
         return specs
 
     # ------------------------------------------------------------------ fit / predict
@@ -166,18 +168,20 @@ class RecurrentEnsemble:
         DataError, SpecError
             As the members raise them (bad data, bad parameters, a window too long).
         """
-        from forecast.models import make_model
+        from forecast.models.registry import make_model
 
         specs = self._member_specs()
-        self.members_ = [make_model(cell, **params) for cell, params in specs]
+        vars(self).pop("members_", None)
+        members = [make_model(cell, **params) for cell, params in specs]
         labels = [f"{cell} ({params['deseasonalize']})" for cell, params in specs]
-        for k, (member, label) in enumerate(zip(self.members_, labels, strict=True)):
+        for k, (member, label) in enumerate(zip(members, labels, strict=True)):
             member.fit(
                 df,
                 progress=self._sub_progress(progress, k, len(specs), label),
                 should_stop=should_stop,
             )
         self.labels_ = labels
+        self.members_ = members
         first = self.members_[0]
         self.ids_ = list(first.ids_)
         self.n_params_ = {u: 0 for u in self.ids_}
@@ -263,62 +267,35 @@ class RecurrentEnsemble:
         )
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Save to a folder: ``config.json`` plus one sub-folder per member (``member0`` ...),
-        each written by the member's own ``save``; never pickles.
-
-        Parameters
-        ----------
-        path : str or Path
-            Folder to write.
-        """
-        check_fitted(self, "members_")
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
+    def _fitted_state(self, folder: Path) -> tuple[dict, dict]:
+        """One sub-folder per member (``member0`` ...), each written by the member's ``save``."""
         members = []
         for k, member in enumerate(self.members_):
-            member.save(folder / f"member{k}")
+            member.save(Path(folder) / f"member{k}")
             members.append({"folder": f"member{k}", "model": member.name, "label": self.labels_[k]})
-        config = {"model": self.name, "params": self.get_params(), "members": members}
-        (folder / "config.json").write_text(json.dumps(config, indent=1))
+        return {"members": members}, {}
+
+    def _restore_state(self, fitted: dict, arrays: dict, folder: Path) -> None:
+        from forecast.models.registry import model_class, model_names
+
+        specs = fitted.get("members") or []
+        if not specs:
+            raise DataError(f"'{folder}': the ensemble file lists no members.")
+        members = []
+        for spec in specs:
+            name, sub = spec.get("model"), str(spec.get("folder"))
+            if name not in model_names(member=True) or Path(sub).name != sub:
+                raise DataError(f"'{folder}': member {spec!r} is not a recurrent model folder.")
+            members.append(model_class(name).load(Path(folder) / sub))
+        self.labels_ = [spec["label"] for spec in specs]
+        self.ids_ = list(members[0].ids_)
+        self.n_params_ = {u: 0 for u in self.ids_}
+        self.last_ds_ = members[0].last_ds_
+        self.members_ = members
 
     @classmethod
-    def load(cls, path):
-        """Load an ensemble written by :meth:`save`; it predicts exactly what the saved one did.
-
-        Parameters
-        ----------
-        path : str or Path
-            The folder.
-
-        Returns
-        -------
-        RecurrentEnsemble
-
-        Raises
-        ------
-        DataError
-            Not a saved ensemble, or a member folder missing.
-        """
-        from forecast.models import make_model
-
-        folder = Path(path)
-        try:
-            config = json.loads((folder / "config.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise DataError(f"'{path}' is not a saved model folder ({exc}).") from None
-        if config.get("model") != cls.name:
-            raise DataError(f"'{path}' holds a '{config.get('model')}' model, not {cls.__name__}.")
-        model = make_model(cls.name, **config["params"])
-        members = []
-        for spec in config["members"]:
-            if spec["model"] not in MEMBER_CELLS or Path(spec["folder"]).name != spec["folder"]:
-                raise DataError(f"'{path}': member {spec!r} is not a recurrent model folder.")
-            klass = type(make_model(spec["model"]))
-            members.append(klass.load(folder / spec["folder"]))
-        model.members_ = members
-        model.labels_ = [spec["label"] for spec in config["members"]]
-        model.ids_ = list(members[0].ids_)
-        model.n_params_ = {u: 0 for u in model.ids_}
-        model.last_ds_ = members[0].last_ds_
-        return model
+    def _upgrade_config(cls, config: dict) -> dict:
+        config = super()._upgrade_config(config)
+        if config.get("version") == 0:  # the first ensemble folders kept "members" on top
+            config = {**config, "fitted": {"members": config.get("members")}}
+        return config

@@ -75,8 +75,6 @@ class ESN(WindowedForecaster):
         States discarded at the start of each window (None: a quarter of the window).
     alpha : float or "auto"
         Ridge penalty; "auto" chooses among 0.01..100 by validation MAE.
-    epochs : int or None
-        Accepted for a uniform interface and ignored (nothing is trained iteratively).
     seed, n_seeds : int
         Reservoirs ``seed .. seed + n_seeds - 1``; forecasts are their median.
     normalize : {"season", "last", "mean", "none"}
@@ -87,12 +85,18 @@ class ESN(WindowedForecaster):
         "window" (default): every window weighs the same in the ridge fit; "series": every
         series the same (window weights ``1 / windows of its series``). Unlike the recurrent
         nets, the ESN is worse with "series" on M3 monthly (14.02 against 13.73 sMAPE).
-    season_length, log, deseasonalize, val_windows, refit, threads, device :
-        As for :class:`~forecast.models.recurrent.RecurrentForecaster` (``device`` is ignored:
-        the reservoir runs on CPU).
+    season_length, log, deseasonalize, val_windows, refit, threads :
+        As for :class:`~forecast.models.recurrent.RecurrentForecaster`.
+
+    Notes
+    -----
+    Nothing is trained by epochs and the reservoir runs on the CPU, so the ESN takes neither
+    ``epochs`` nor ``device`` (a run's epochs go to the models that train by epochs).
     """
 
     name = "esn"
+    label = "Echo State Network"
+    _retired_params = ("epochs", "device")
 
     def __init__(
         self,
@@ -106,7 +110,6 @@ class ESN(WindowedForecaster):
         input_scaling: float = 1.0,
         washout: int | None = None,
         alpha: float | str = "auto",
-        epochs: int | None = None,
         seed: int = 0,
         n_seeds: int = 1,
         season_length: int | None = None,
@@ -117,7 +120,6 @@ class ESN(WindowedForecaster):
         val_windows: int | None = None,
         refit: bool = True,
         threads: int | None = None,
-        device: str | None = None,
     ) -> None:
         self.horizon = horizon
         self.input_size = input_size
@@ -128,7 +130,6 @@ class ESN(WindowedForecaster):
         self.input_scaling = input_scaling
         self.washout = washout
         self.alpha = alpha
-        self.epochs = epochs
         self.seed = seed
         self.n_seeds = n_seeds
         self.season_length = season_length
@@ -139,7 +140,6 @@ class ESN(WindowedForecaster):
         self.val_windows = val_windows
         self.refit = refit
         self.threads = threads
-        self.device = device
 
     def _check_params(self) -> None:
         super()._check_params()

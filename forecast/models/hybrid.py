@@ -15,19 +15,20 @@ one-step residuals ``e_t - ê_t`` (NaN for the net's first ``input_size`` points
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
 from forecast.errors import SpecError
 from forecast.models.arima import AutoARIMA
-from forecast.models.base import check_fitted, check_horizon, check_level
+from forecast.models.base import Forecaster, check_fitted, check_horizon, check_level
 
 __all__ = ["Hybrid"]
 
-_NETS = ("rnn", "lstm", "gru", "bilstm", "esn")
+_NET_FOLDER = "residual_net"
 
 
-class Hybrid:
+class Hybrid(Forecaster):
     """ARIMA plus a recurrent model fitted to ARIMA's residuals.
 
     Parameters
@@ -42,8 +43,9 @@ class Hybrid:
         Seed and ensemble size of the net.
     season_length : int, optional
         Seasonal period for both parts (None: from the frequency).
-    nn : {"rnn", "lstm", "gru", "bilstm", "esn"}
-        The residual model.
+    nn : str
+        The residual model: a member model of the registry (``rnn``, ``lstm``, ``gru``,
+        ``bilstm``, ``esn``).
     arima_params, nn_params : dict, optional
         Extra parameters of :class:`~forecast.models.arima.AutoARIMA` and of the net.
 
@@ -58,6 +60,11 @@ class Hybrid:
     """
 
     name = "hybrid"
+    label = "Hybrid ARIMA + LSTM"
+    scope = "global"
+    neural = True
+    memory = True
+    _fitted_attr = "nn_"
 
     def __init__(
         self,
@@ -104,15 +111,24 @@ class Hybrid:
         -------
         self
         """
-        from forecast.models import make_model
+        from forecast.models.registry import make_model, model_class, model_names
 
-        if self.nn not in _NETS:
-            raise SpecError(f"hybrid: nn must be one of {', '.join(_NETS)}, got {self.nn!r}.")
-        self.arima_ = AutoARIMA(season_length=self.season_length, **(self.arima_params or {}))
-        self.arima_.fit(df, should_stop=should_stop)
-        resid = self.arima_.residuals_.rename(columns={"resid": "y"})
+        nets = model_names(member=True)
+        if self.nn not in nets:
+            raise SpecError(f"hybrid: nn must be one of {', '.join(nets)}, got {self.nn!r}.")
+        net_params = model_class(self.nn).param_names()
+        if self.epochs is not None and "epochs" not in net_params:
+            raise SpecError(
+                f"hybrid: the residual model '{self.nn}' does not train by epochs; leave epochs "
+                "empty or pick a recurrent net."
+            )
+        for attr in ("arima_", "nn_"):
+            vars(self).pop(attr, None)
+        arima = AutoARIMA(season_length=self.season_length, **(self.arima_params or {}))
+        arima.fit(df, should_stop=should_stop)
+        resid = arima.residuals_.rename(columns={"resid": "y"})
         resid["y"] = resid["y"].fillna(0.0)  # burn-in of a differenced fixed-order fit
-        resid.attrs["freq"] = self.arima_.freq_
+        resid.attrs["freq"] = arima.freq_
         params = {
             "horizon": self.horizon,
             "input_size": self.input_size,
@@ -125,8 +141,10 @@ class Hybrid:
         if self.epochs is not None:
             params["epochs"] = self.epochs
         params.update(self.nn_params or {})
-        self.nn_ = make_model(self.nn, **params)
-        self.nn_.fit(resid, progress=progress, should_stop=should_stop)
+        net = make_model(self.nn, **params)
+        net.fit(resid, progress=progress, should_stop=should_stop)
+        self.arima_ = arima
+        self.nn_ = net
         self.n_params_ = dict(self.arima_.n_params_)
         self.last_ds_ = dict(self.arima_.last_ds_)
         self.freq_ = self.arima_.freq_
@@ -174,61 +192,32 @@ class Hybrid:
         return self.nn_.effective_memory(None, **kwargs)  # the net saw residuals, not df
 
     # ------------------------------------------------------------------ persistence
-    def get_params(self) -> dict:
-        """Hyperparameters as given to ``__init__`` (JSON-ready)."""
-        return {
-            "horizon": self.horizon,
-            "input_size": self.input_size,
-            "epochs": self.epochs,
-            "seed": self.seed,
-            "n_seeds": self.n_seeds,
-            "season_length": self.season_length,
-            "nn": self.nn,
-            "arima_params": self.arima_params,
-            "nn_params": self.nn_params,
-        }
+    def _fitted_state(self, folder: Path) -> tuple[dict, dict]:
+        """ARIMA's state (arrays prefixed ``arima``) in this folder, the residual net in the
+        sub-folder ``residual_net`` (a model folder of its own)."""
+        arima_fitted, arrays = self.arima_._fitted_state(prefix="arima")
+        self.nn_.save(Path(folder) / _NET_FOLDER)
+        arima = {"params": self.arima_.get_params(), "fitted": arima_fitted}
+        return {"arima": arima, "nn_folder": _NET_FOLDER}, arrays
 
-    def save(self, path) -> None:
-        """Save to a folder: ARIMA state in ``config.json`` + ``weights.safetensors``, the net
-        in the sub-folder ``residual_net`` (its own safetensors + JSON); never pickles."""
-        from pathlib import Path
+    def _restore_state(self, fitted: dict, arrays: dict, folder: Path) -> None:
+        from forecast.models.registry import model_class
 
-        from forecast.models.persistence import write_model_files
-
-        check_fitted(self, "nn_")
-        arima_config, arrays = self.arima_._state("arima")
-        params = self.get_params()
-        if params["arima_params"]:
-            params["arima_params"] = {
-                k: list(v) if isinstance(v, tuple) else v for k, v in params["arima_params"].items()
-            }
-        config = {"model": self.name, "params": params, "arima": arima_config}
-        write_model_files(path, config, arrays)
-        self.nn_.save(Path(path) / "residual_net")
+        arima_params = AutoARIMA._params_from_json(fitted["arima"]["params"])
+        arima = AutoARIMA(**arima_params)
+        arima._restore_state(fitted["arima"]["fitted"], arrays, prefix="arima")
+        self.arima_ = arima
+        self.nn_ = model_class(self.nn).load(Path(folder) / _NET_FOLDER)
+        self.n_params_ = dict(arima.n_params_)
+        self.last_ds_ = dict(arima.last_ds_)
+        self.freq_ = arima.freq_
+        self.detail_ = f"{arima.detail_} + {self.nn} on its residuals"
 
     @classmethod
-    def load(cls, path) -> Hybrid:
-        """Load a hybrid saved by :meth:`save`; it forecasts exactly what the saved one did.
-
-        Raises
-        ------
-        DataError
-            The folder is not a saved hybrid model.
-        """
-        from pathlib import Path
-
-        from forecast.errors import DataError
-        from forecast.models import make_model
-        from forecast.models.persistence import read_model_files
-
-        config, arrays = read_model_files(path)
-        if config.get("model") != cls.name:
-            raise DataError(f"'{path}' holds a '{config.get('model')}' model, not hybrid.")
-        model = cls(**config["params"])
-        model.arima_ = AutoARIMA._from_state(config["arima"], arrays, "arima")
-        model.nn_ = type(make_model(model.nn)).load(Path(path) / "residual_net")
-        model.n_params_ = dict(model.arima_.n_params_)
-        model.last_ds_ = dict(model.arima_.last_ds_)
-        model.freq_ = model.arima_.freq_
-        model.detail_ = f"{model.arima_.detail_} + {model.nn} on its residuals"
-        return model
+    def _upgrade_config(cls, config: dict) -> dict:
+        config = super()._upgrade_config(config)
+        if config.get("version") == 1:  # version 1 kept the ARIMA beside "params"
+            arima = config.get("arima") or {}
+            fitted = {"arima": {"params": arima.get("params"), "fitted": arima.get("fitted")}}
+            config = {**config, "fitted": fitted}
+        return config

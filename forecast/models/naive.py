@@ -27,6 +27,7 @@ from forecast.errors import Cancelled, SpecError
 from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
+    Forecaster,
     check_fitted,
     check_frame,
     check_horizon,
@@ -42,18 +43,20 @@ def normal_quantile(level: float) -> float:
     return float(norm.ppf(0.5 + check_level(level) / 200.0))
 
 
-class _Baseline:
-    """Shared machinery: per-series arrays, residual frame, interval assembly.
+class _Baseline(Forecaster):
+    """Shared machinery: per-series arrays, residual frame, interval assembly, model files.
 
     Subclasses implement ``_one_step(y, m) -> fitted`` (in-sample one-step predictions, NaN where
-    undefined) and ``_forecast(y, m, sigma, h) -> (yhat, se)``.
+    undefined) and ``_forecast(y, m, sigma, h) -> (yhat, se)``; a seasonal one takes
+    ``season_length``.
     """
 
     name = "baseline"
+    scope = "per_series"
+    member = False
+    #: Period used when the subclass has no ``season_length`` (1: not seasonal).
+    season_length: int | None = None
     _uses_season = False
-
-    def __init__(self, season_length: int | None = None) -> None:
-        self.season_length = season_length
 
     def fit(
         self,
@@ -80,11 +83,12 @@ class _Baseline:
         if should_stop is not None and should_stop():
             raise Cancelled(f"{self.name}: cancelled before fitting")
         self.freq_ = check_frame(df, min_length=2, model=self.name)
-        m_default = (
-            int(self.season_length)
-            if self.season_length is not None
-            else freq_season_length(self.freq_)
-        )
+        if not self._uses_season:
+            m_default = 1
+        elif self.season_length is not None:
+            m_default = int(self.season_length)
+        else:
+            m_default = freq_season_length(self.freq_)
         if m_default < 1:
             raise SpecError(
                 f"{self.name}: season_length must be a whole number of steps >= 1, got {m_default}."
@@ -142,6 +146,44 @@ class _Baseline:
             self.name, self.last_ds_, self.freq_, yhat, yhat - z * se, yhat + z * se
         )
 
+    def _fitted_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
+        ids = list(self.last_ds_)
+        ds = [self.residuals_.loc[self.residuals_["unique_id"] == u, "ds"].to_numpy() for u in ids]
+        fitted = {
+            "freq": self.freq_,
+            "ids": ids,
+            "m": [self.m_[u] for u in ids],
+            "sigma": [self.sigma_[u] for u in ids],
+        }
+        arrays = {
+            "values": np.concatenate([self.y_[u] for u in ids]).astype(np.float64),
+            "lengths": np.array([len(self.y_[u]) for u in ids], dtype=np.int64),
+            "ds": np.concatenate(
+                [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in ds]
+            ),
+        }
+        return fitted, arrays
+
+    def _restore_state(self, fitted, arrays, folder) -> None:
+        ids = [str(u) for u in fitted["ids"]]
+        cuts = np.cumsum(arrays["lengths"])[:-1]
+        values = np.split(arrays["values"], cuts)
+        stamps = [d.astype("datetime64[ns]") for d in np.split(arrays["ds"], cuts)]
+        self.freq_ = fitted["freq"]
+        self.y_ = dict(zip(ids, values, strict=True))
+        self.m_ = {u: int(m) for u, m in zip(ids, fitted["m"], strict=True)}
+        self.sigma_ = {
+            u: np.nan if s is None else float(s) for u, s in zip(ids, fitted["sigma"], strict=True)
+        }
+        self.n_params_ = {u: 0 for u in ids}
+        frames = []
+        for u, y, ds in zip(ids, values, stamps, strict=True):
+            frames.append(
+                pd.DataFrame({"unique_id": u, "ds": ds, "resid": y - self._one_step(y, self.m_[u])})
+            )
+        self.residuals_ = pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
+        self.last_ds_ = {u: pd.Timestamp(d[-1]) for u, d in zip(ids, stamps, strict=True)}
+
     def _one_step(self, y: np.ndarray, m: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -150,15 +192,10 @@ class _Baseline:
 
 
 class Naive(_Baseline):
-    """Last value carried forward (random-walk forecast).
-
-    Parameters
-    ----------
-    season_length : int, optional
-        Accepted for a uniform interface and ignored.
-    """
+    """Last value carried forward (random-walk forecast); no hyperparameters."""
 
     name = "naive"
+    label = "Naive"
 
     def _one_step(self, y: np.ndarray, m: int) -> np.ndarray:
         fitted = np.full(len(y), np.nan)
@@ -181,7 +218,11 @@ class SeasonalNaive(_Baseline):
     """
 
     name = "snaive"
+    label = "Seasonal naive"
     _uses_season = True
+
+    def __init__(self, *, season_length: int | None = None) -> None:
+        self.season_length = season_length
 
     def _one_step(self, y: np.ndarray, m: int) -> np.ndarray:
         fitted = np.full(len(y), np.nan)
@@ -196,15 +237,10 @@ class SeasonalNaive(_Baseline):
 
 
 class Drift(_Baseline):
-    """A straight line through the first and last observations, extended.
-
-    Parameters
-    ----------
-    season_length : int, optional
-        Accepted for a uniform interface and ignored.
-    """
+    """A straight line through the first and last observations, extended; no hyperparameters."""
 
     name = "drift"
+    label = "Drift"
 
     @staticmethod
     def _slope(y: np.ndarray) -> float:

@@ -151,6 +151,7 @@ class RecurrentForecaster(WindowedForecaster):
     """
 
     name = "recurrent"
+    memory = True
     cell = "lstm"
     bidirectional = False
 
@@ -307,7 +308,7 @@ class RecurrentForecaster(WindowedForecaster):
             ``lag`` (1 = the last input value, up to ``input_size``), ``importance`` (mean
             absolute gradient, unitless) and ``share`` (importance / sum, sums to 1).
         """
-        self._ensure_trained()
+        self._check_fitted()
         if df is None:
             z = self.transform_.forward(self.values_)
         else:
@@ -364,6 +365,7 @@ class RNN(RecurrentForecaster):
     """Elman RNN (tanh) encoder; see :class:`RecurrentForecaster` for the parameters."""
 
     name = "rnn"
+    label = "RNN"
     cell = "rnn"
 
 
@@ -371,6 +373,7 @@ class LSTM(RecurrentForecaster):
     """LSTM encoder; see :class:`RecurrentForecaster` for the parameters."""
 
     name = "lstm"
+    label = "LSTM"
     cell = "lstm"
 
 
@@ -378,6 +381,7 @@ class GRU(RecurrentForecaster):
     """GRU encoder; see :class:`RecurrentForecaster` for the parameters."""
 
     name = "gru"
+    label = "GRU"
     cell = "gru"
 
 
@@ -385,5 +389,6 @@ class BiLSTM(RecurrentForecaster):
     """Bidirectional LSTM encoder over the input window; see :class:`RecurrentForecaster`."""
 
     name = "bilstm"
+    label = "BiLSTM"
     cell = "lstm"
     bidirectional = True

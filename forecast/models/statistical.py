@@ -17,6 +17,10 @@ level)`` with the library's normal intervals, ``residuals_`` (``y - fitted`` in 
 ``n_params_`` 0 (no ARMA terms to take off the Ljung-Box degrees of freedom). A series shorter
 than two seasons is fitted without a season; a fit that fails falls back to the naive random
 walk, and the fallback is recorded in ``notes_[uid]`` and ``detail_``.
+
+Model files keep the training series (safetensors) and the hyperparameters; loading refits them,
+which is deterministic, so a loaded model forecasts exactly what the saved one did (the fits are
+milliseconds; statsforecast's fitted state cannot be written without pickling).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from forecast.errors import Cancelled, SpecError
 from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
+    Forecaster,
     check_fitted,
     check_frame,
     check_horizon,
@@ -119,12 +124,13 @@ class _SFFit:
         return mean, lo, hi
 
 
-class _StatsforecastModel:
+class _StatsforecastModel(Forecaster):
     """Shared machinery of the per-series statsforecast models (subclasses build the model)."""
 
     name = "statistical"
+    scope = "per_series"
 
-    def __init__(self, season_length: int | None = None) -> None:
+    def __init__(self, *, season_length: int | None = None) -> None:
         self.season_length = season_length
 
     # subclasses: the statsforecast model for a series of length n with season m, and its label
@@ -175,33 +181,38 @@ class _StatsforecastModel:
         -------
         self
         """
-        self.freq_ = check_frame(df, min_length=3, model=self.name)
+        freq = check_frame(df, min_length=3, model=self.name)
+        series = {
+            str(uid): (part["ds"].to_numpy(), part["y"].to_numpy(dtype=float))
+            for uid, part in df.groupby("unique_id", sort=False)
+        }
+        return self._fit_series(freq, series, progress=progress, should_stop=should_stop)
+
+    def _fit_series(self, freq: str, series: dict, *, progress=None, should_stop=None):
+        """Fit every series of ``{uid: (ds, y)}`` (what ``fit`` and ``load`` share)."""
+        self.freq_ = freq
         m = self._season()
         self.m_ = m
+        self.series_ = series
         self.fits_: dict[str, object] = {}
         self.last_ds_: dict[str, pd.Timestamp] = {}
         self.model_strings_: dict[str, str] = {}
         self.notes_: dict[str, str] = {}
         self.n_params_: dict[str, int] = {}
         frames = []
-        groups = list(df.groupby("unique_id", sort=False))
-        for i, (uid, part) in enumerate(groups):
+        for i, (uid, (ds, y)) in enumerate(series.items()):
             if should_stop is not None and should_stop():
                 raise Cancelled(f"{self.name}: cancelled between series")
-            uid = str(uid)
-            y = part["y"].to_numpy(dtype=float)
             fit, note = self._fit_one(y, m)
             self.fits_[uid] = fit
-            self.last_ds_[uid] = pd.Timestamp(part["ds"].iloc[-1])
+            self.last_ds_[uid] = pd.Timestamp(ds[-1])
             self.model_strings_[uid] = fit.label
             self.n_params_[uid] = 0
             if note:
                 self.notes_[uid] = note
-            frames.append(
-                pd.DataFrame({"unique_id": uid, "ds": part["ds"].to_numpy(), "resid": fit.resid})
-            )
+            frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "resid": fit.resid}))
             if progress is not None:
-                progress(i + 1, len(groups), f"{uid}: {fit.label}")
+                progress(i + 1, len(series), f"{uid}: {fit.label}")
         self.residuals_ = pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
         self.detail_ = self._summary()
         return self
@@ -216,6 +227,29 @@ class _StatsforecastModel:
         if self.notes_:
             text += f"; {len(self.notes_)} fell back to naive"
         return text
+
+    def _fitted_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
+        ids = list(self.series_)
+        arrays = {
+            "y": np.concatenate([self.series_[u][1] for u in ids]),
+            "ds": np.concatenate(
+                [
+                    np.asarray(self.series_[u][0], dtype="datetime64[ns]").astype(np.int64)
+                    for u in ids
+                ]
+            ),
+            "lengths": np.array([len(self.series_[u][1]) for u in ids], dtype=np.int64),
+        }
+        return {"freq": self.freq_, "ids": ids}, arrays
+
+    def _restore_state(self, fitted: dict, arrays: dict[str, np.ndarray], folder) -> None:
+        bounds = np.concatenate([[0], np.cumsum(arrays["lengths"])])
+        ds = arrays["ds"].astype("datetime64[ns]")
+        series = {
+            u: (ds[bounds[i] : bounds[i + 1]], arrays["y"][bounds[i] : bounds[i + 1]])
+            for i, u in enumerate(fitted["ids"])
+        }
+        self._fit_series(fitted["freq"], series)
 
     def predict(self, h: int, level: float = 80) -> pd.DataFrame:
         """Forecast ``h`` steps with ``level`` % intervals from each series' fitted model.
@@ -250,6 +284,7 @@ class AutoETS(_StatsforecastModel):
     """
 
     name = "ets"
+    label = "ETS (automatic)"
 
     def _make(self, m: int, n: int):
         from statsforecast.models import AutoETS as SFAutoETS
@@ -271,6 +306,7 @@ class AutoTheta(_StatsforecastModel):
     """
 
     name = "theta"
+    label = "Theta (optimised family)"
 
     def _make(self, m: int, n: int):
         from statsforecast.models import AutoTheta as SFAutoTheta
@@ -293,6 +329,7 @@ class AutoCES(_StatsforecastModel):
     """
 
     name = "ces"
+    label = "Complex exponential smoothing"
 
     def _make(self, m: int, n: int):
         from statsforecast.models import AutoCES as SFAutoCES
@@ -317,8 +354,9 @@ class MSTL(_StatsforecastModel):
     """
 
     name = "mstl"
+    label = "MSTL (several seasons) + ETS"
 
-    def __init__(self, season_length: int | list[int] | None = None) -> None:
+    def __init__(self, *, season_length: int | list[int] | None = None) -> None:
         self.season_length = season_length
 
     def _season(self) -> int:

@@ -8,12 +8,13 @@ split-conformal prediction intervals from the validation-tail residuals of each 
 in-sample one-step residuals, and save/load through safetensors + JSON.
 
 Subclasses implement ``_fit_member``, ``_predict_member``, ``_member_arrays`` and
-``_member_from_arrays``.
+``_member_from_arrays``. ``fit`` trains for ``horizon`` (None: one season, see
+:meth:`WindowedForecaster.default_horizon`); ``predict`` never trains: a longer horizon is
+reached by feeding forecasts back.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 
@@ -24,13 +25,13 @@ from forecast.errors import SpecError
 from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
+    Forecaster,
     check_fitted,
     check_frame,
     check_horizon,
     check_level,
     forecast_frame,
 )
-from forecast.models.persistence import load_windowed, save_windowed
 from forecast.seasonal import seasonal_method
 from forecast.windows import (
     SeriesTransform,
@@ -49,28 +50,22 @@ Progress = Callable[[int, int, str], None]
 ShouldStop = Callable[[], bool]
 
 
-class WindowedForecaster:
+class WindowedForecaster(Forecaster):
     """Base of the global window-based forecasters; see the module docstring.
 
     Subclasses define ``name`` and an ``__init__`` whose parameters include at least
-    ``horizon, input_size, epochs, seed, n_seeds, season_length, log, normalize,
-    deseasonalize, val_windows``.
+    ``horizon, input_size, seed, n_seeds, season_length, log, normalize, deseasonalize,
+    sampling, val_windows, refit, threads``.
     """
 
     name = "windowed"
+    scope = "global"
+    neural = True
+    member = True
     #: Output steps of one member call: "horizon" (direct head) or 1 (recursive).
     _recursive = False
 
     # ------------------------------------------------------------------ parameters
-    def get_params(self) -> dict:
-        """Hyperparameters as given to ``__init__`` (JSON-ready)."""
-        sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
-
     def _check_params(self) -> None:
         for key in ("n_seeds",):
             value = getattr(self, key)
@@ -127,8 +122,7 @@ class WindowedForecaster:
 
         Notes
         -----
-        With ``horizon=None`` the data are checked and kept, and training happens at the first
-        ``predict(h)`` (the direct head is trained for ``h``).
+        With ``horizon=None`` the head is trained for :meth:`default_horizon` steps.
         """
         self._check_params()
         freq = check_frame(df, min_length=3, model=self.name)
@@ -142,14 +136,15 @@ class WindowedForecaster:
         self.season_length_ = int(self.season_length or freq_season_length(freq))
         self.n_params_ = {u: 0 for u in ids}
         self._residuals = None
-        self._pending = (progress, should_stop)
-        for attr in ("horizon_", "members_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
-        if self.horizon is not None:
-            self._train(int(self.horizon), progress, should_stop)
+        vars(self).pop("last_ds_", None)  # a failed refit leaves the model unfitted
+        horizon = int(self.horizon) if self.horizon is not None else self.default_horizon()
+        self._train(horizon, progress, should_stop)
         self.last_ds_ = last_ds
         return self
+
+    def default_horizon(self) -> int:
+        """Horizon trained for when ``horizon`` is None: one season (8 steps without one)."""
+        return self.season_length_ if self.season_length_ > 1 else 8
 
     def _default_input_size(self, horizon: int) -> int:
         m = self.season_length_
@@ -290,13 +285,6 @@ class WindowedForecaster:
 
         return sub
 
-    def _ensure_trained(self, horizon: int | None = None) -> None:
-        check_fitted(self, "values_")
-        if not hasattr(self, "members_"):
-            progress, should_stop = self._pending
-            default = self.season_length_ if self.season_length_ > 1 else 8
-            self._train(int(horizon or default), progress, should_stop)
-
     # ------------------------------------------------------------------ members
     #: Epochs the last ``_fit_member`` kept (early stopping), used by ``refit``.
     _best_epochs: int | None = None
@@ -348,7 +336,7 @@ class WindowedForecaster:
         Parameters
         ----------
         h : int
-            Horizon in steps (with ``horizon=None`` the first call trains for it).
+            Horizon in steps (beyond the trained horizon, forecasts are fed back).
         level : float
             Interval level in percent (split-conformal, per horizon step).
 
@@ -357,10 +345,9 @@ class WindowedForecaster:
         DataFrame
             ``unique_id, ds, model, yhat, lo, hi`` with ``h`` rows per series.
         """
+        check_fitted(self)
         h = check_horizon(h)
         level = check_level(level)
-        check_fitted(self, "last_ds_")
-        self._ensure_trained(h)
         z = self.transform_.forward(self.values_)
         Z = last_windows(z, self.input_size_)
         zhat = self._forecast_z(Z, h)
@@ -396,8 +383,7 @@ class WindowedForecaster:
     def residuals_(self) -> pd.DataFrame:
         """In-sample one-step-ahead residuals ``unique_id, ds, resid`` (NaN for the first
         ``input_size`` points of each series, which have no full input window)."""
-        check_fitted(self, "values_")
-        self._ensure_trained()
+        check_fitted(self)
         if self._residuals is None:
             self._residuals = self._compute_residuals()
         return self._residuals
@@ -419,35 +405,65 @@ class WindowedForecaster:
         return pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Save to a folder (``config.json`` + ``weights.safetensors``); never pickles.
+    def _fitted_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
+        """The training series (values, lengths, timestamps as int64 ns), their seasonal
+        components, the conformal calibration errors and each member's arrays
+        (``member{k}.{name}``), plus the fitted metadata."""
+        arrays = {
+            "values": np.concatenate(self.values_).astype(np.float64),
+            "lengths": np.array([len(v) for v in self.values_], dtype=np.int64),
+            "ds": np.concatenate(
+                [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in self.ds_]
+            ),
+            "seasonal": np.concatenate(self.transform_.seasonal).astype(np.float64),
+            "calibration": self.calibration_.astype(np.float64),
+        }
+        for k, member in enumerate(self.members_):
+            for key, arr in self._member_arrays(member).items():
+                arrays[f"member{k}.{key}"] = arr
+        fitted = {
+            "freq": self.freq_,
+            "ids": self.ids_,
+            "last_ds": [self.last_ds_[u].isoformat() for u in self.ids_],
+            "season_length": self.season_length_,
+            "horizon": self.horizon_,
+            "input_size": self.input_size_,
+            "log": self.transform_.log,
+            "period": self.transform_.period,
+            "deseasonalized": self.deseasonalized_,
+            "n_members": len(self.members_),
+            "n_train_windows": self.n_train_windows_,
+            "n_val_windows": self.n_val_windows_,
+        }
+        return fitted, arrays
 
-        Parameters
-        ----------
-        path : str or Path
-            Folder to write.
-        """
-        check_fitted(self, "last_ds_")
-        self._ensure_trained()
-        save_windowed(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """Load a model saved by :meth:`save`; it predicts exactly what the saved one did.
-
-        Parameters
-        ----------
-        path : str or Path
-            Folder written by :meth:`save`.
-
-        Returns
-        -------
-        WindowedForecaster
-            An instance of the saved model's class.
-
-        Raises
-        ------
-        DataError
-            The folder is not a saved model, or holds a different model.
-        """
-        return load_windowed(cls, path)
+    def _restore_state(self, fitted, arrays, folder) -> None:
+        cuts = np.cumsum(arrays["lengths"])[:-1]
+        self.freq_ = fitted["freq"]
+        self.ids_ = list(fitted["ids"])
+        self.values_ = np.split(arrays["values"], cuts)
+        self.ds_ = [d.astype("datetime64[ns]") for d in np.split(arrays["ds"], cuts)]
+        self.season_length_ = int(fitted["season_length"])
+        self.horizon_ = int(fitted["horizon"])
+        self.input_size_ = int(fitted["input_size"])
+        self.n_train_windows_ = int(fitted["n_train_windows"])
+        self.n_val_windows_ = int(fitted["n_val_windows"])
+        self.n_params_ = {u: 0 for u in self.ids_}
+        self.transform_ = SeriesTransform(
+            log=bool(fitted["log"]),
+            period=int(fitted["period"]),
+            seasonal=list(np.split(arrays["seasonal"], cuts)),
+        )
+        self.calibration_ = arrays["calibration"]
+        # files written before "classical" existed store a bool (True meant STL)
+        self.deseasonalized_ = seasonal_method(fitted["deseasonalized"])
+        members = []
+        for k in range(int(fitted["n_members"])):
+            prefix = f"member{k}."
+            part = {key[len(prefix) :]: v for key, v in arrays.items() if key.startswith(prefix)}
+            members.append(self._member_from_arrays(part))
+        self.members_ = members
+        self._residuals = None
+        self.last_ds_ = {
+            u: pd.Timestamp(t) for u, t in zip(self.ids_, fitted["last_ds"], strict=True)
+        }
