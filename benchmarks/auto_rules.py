@@ -112,7 +112,7 @@ def main(argv=None) -> int:
         outs = _cached_runs(args, subset, idx, train, h, freq)
         rows = []
 
-        def score(label, yhat):
+        def score(label, yhat, rows=rows, train=train, test=test, m=m):
             rows.append((label, smape(test, yhat), mase(train, test, yhat, m)))
 
         for name in CANDIDATES:
