@@ -1,6 +1,7 @@
 """``auto``: per series, a combination of the models that backtest best.
 
-For every series, the candidate models (every other model of the run) are ranked by their mean absolute error over the backtest windows; the
+For every series, the candidate models (every other model of the run but the reference
+baselines naive, seasonal naive and drift) are ranked by their mean absolute error over the backtest windows; the
 best ``top_k`` are combined point by point (``rule``: their mean, their median, or weights
 proportional to 1 / backtest MAE). Its intervals are the members' intervals combined the same
 way, then calibrated on the combination's own backtest errors like every model's

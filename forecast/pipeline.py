@@ -25,6 +25,7 @@ in chunks of series; global (neural) models train as one task in this process.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from forecast.defaults import (
     BACKTEST_COLUMNS,
     DEFAULT_MODELS,
     DEFAULT_WINDOWS,
+    REFERENCE_MODELS,
 )
 from forecast.errors import DataError, SpecError
 from forecast.frequency import frame_freq, season_length
@@ -274,9 +276,21 @@ def _check_settings(df, horizon, level, models, holdout, backtest_windows, model
     model_params = dict(model_params or {})
     check_model_params(model_params, names)
     check_run_options(names, epochs=epochs)
-    if AUTO in names and names == [AUTO]:
-        names = [*AUTO_DEFAULT_CANDIDATES, *names]  # auto needs candidates to combine
+    if AUTO in names and not [n for n in names if n != AUTO and n not in REFERENCE_MODELS]:
+        # auto needs candidates to combine
+        names = [n for n in names if n != AUTO] + [*AUTO_DEFAULT_CANDIDATES, AUTO]
     return horizon, level, names, model_params
+
+
+def _auto_words(evidence: dict) -> str | None:
+    """``auto`` in words for the recommendation: its rule and most common members."""
+    members = evidence.get("members") or {}
+    if not members:
+        return None
+    common = Counter(" + ".join(v) for v in members.values()).most_common(1)[0][0]
+    n = len(members)
+    where = "" if n == 1 else f" (most common of {n} series)"
+    return f"{evidence.get('rule', 'mean')} of {common}{where}"
 
 
 def run_forecast(
@@ -386,7 +400,13 @@ def run_forecast(
     calibrate_step(run, scales)
     residual_step(run)
     board, scores, evaluation, _reference = score_step(run, int(holdout))
-    recommended = recommend(board, scores, evaluation, AUTO if AUTO in names else None)
+    recommended = recommend(
+        board,
+        scores,
+        evaluation,
+        prefer=AUTO if AUTO in names else None,
+        prefer_detail=_auto_words(run.evidence),
+    )
     bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
     text = verdict(
         board,

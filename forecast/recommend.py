@@ -39,9 +39,19 @@ def _best(scores: pd.DataFrame) -> str | None:
 
 
 def recommend(
-    board: pd.DataFrame, scores: pd.DataFrame | None, evaluation: str, fallback: str | None
+    board: pd.DataFrame,
+    scores: pd.DataFrame | None,
+    evaluation: str,
+    prefer: str | None = None,
+    prefer_detail: str | None = None,
 ) -> dict:
     """The model to use, with its reason, overall and per series.
+
+    When ``prefer`` (``auto``) ran, it is recommended: on M3, always using the combination beat
+    picking each series' backtest winner (a 3-origin backtest is too noisy to pick one model;
+    ``benchmarks/auto_rules.py``), so the backtest decides *within* it (members, weights,
+    interval calibration), and the reason says when another model scored better. Otherwise the
+    model with the best score of the run's evaluation is recommended.
 
     Parameters
     ----------
@@ -52,29 +62,42 @@ def recommend(
     evaluation : str
         How the leaderboard was scored (``"backtest of 3 windows"``, ``"holdout of 12"``,
         ``"none"``).
-    fallback : str, optional
-        The model to recommend when nothing was scored (``auto`` when it ran).
+    prefer : str, optional
+        The model to recommend when it succeeded (``auto`` when it ran).
+    prefer_detail : str, optional
+        What ``prefer`` is (e.g. its members), for the reason.
 
     Returns
     -------
     dict
         ``{"model", "reason", "per_series"}``; ``per_series`` maps series to model only where a
-        series' best model differs from the overall one (empty otherwise). ``model`` is None when
-        no model succeeded.
+        series' best model differs from the overall one (empty when ``prefer`` is recommended:
+        it is chosen per series already). ``model`` is None when no model succeeded.
     """
     ok = board[board["error"].isna()] if "error" in board else board
     ranked = ok.dropna(subset=["rank"]).sort_values("rank")
-    if ranked.empty:
-        model = fallback if fallback in set(ok["model"]) else None
-        if model is None and not ok.empty:
-            model = str(ok["model"].iloc[0])
-        reason = (
-            "nothing could be scored (no backtest or holdout fitted the data); "
-            + (
-                "auto combines every candidate model with equal weights"
-                if model == "auto"
-                else "first model of the run"
+    if prefer is not None and prefer in set(ok["model"]):
+        row = ok.set_index("model").loc[prefer]
+        parts = [prefer_detail or "the combination of the best backtesting models"]
+        if np.isfinite(row.get("mase", np.nan)):
+            parts.append(
+                f"MASE {row['mase']:.3f} in the {evaluation} (rank {int(row['rank'])} of "
+                f"{len(ranked)})"
             )
+            top = ranked.iloc[0]
+            if str(top["model"]) != prefer:
+                parts.append(
+                    f"{top['model']} scored lower ({top['mase']:.3f}), but picking one model by "
+                    "a few backtest origins was less accurate than the combination on M3"
+                )
+        else:
+            parts.append("nothing could be scored, so the backtest could not weigh in")
+        return {"model": prefer, "reason": "; ".join(parts), "per_series": {}}
+    if ranked.empty:
+        model = None if ok.empty else str(ok["model"].iloc[0])
+        reason = (
+            "nothing could be scored (no backtest or holdout fitted the data); first model of "
+            "the run"
             if model
             else "every model failed"
         )
@@ -134,6 +157,8 @@ def verdict(
     rows = board.set_index("model")
     row = rows.loc[model]
     text = [f"Use {model}: {recommended.get('reason', '')}."]
+    if model not in rows.index:
+        return " ".join(text)
     sk = row.get("skill")
     if sk is not None and np.isfinite(sk):
         if sk > 0:

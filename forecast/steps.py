@@ -27,7 +27,7 @@ from forecast.combination import (
     combine,
     member_errors,
 )
-from forecast.defaults import AUTO_RULE, AUTO_TOP_K
+from forecast.defaults import AUTO_RULE, AUTO_TOP_K, REFERENCE_MODELS
 from forecast.errors import Cancelled, ForecastError
 from forecast.fanout import fit_on_executor
 from forecast.jsonable import to_jsonable
@@ -187,7 +187,8 @@ def combine_step(run: Run) -> None:
     if AUTO not in run.names:
         return
     start = time.perf_counter()
-    candidates = [n for n in run.fitted_names if n in run.future]
+    succeeded = [n for n in run.fitted_names if n in run.future]
+    candidates = [n for n in succeeded if n not in REFERENCE_MODELS] or succeeded
     row = run.rows[AUTO]
     if not candidates:
         row["error"] = "auto has no candidate model that succeeded to combine."

@@ -173,17 +173,20 @@ def test_default_job_backtests_refits_forecasts_the_future_and_recommends():
     assert board.loc["snaive", "skill"] == pytest.approx(0.0)
     ref = board.loc["snaive", "mase"]
     assert board.loc["ets", "skill"] == pytest.approx(1 - board.loc["ets", "mase"] / ref)
-    # the recommendation is the backtest winner, with its reason and the verdict
+    # auto is recommended (combining beat picking the backtest winner on M3), with its reason
+    assert result.recommended["model"] == "auto"
+    reason = result.recommended["reason"]
+    assert reason.startswith("mean of ") and "in the backtest of 3 windows" in reason
     winner = board["rank"].idxmin()
-    assert result.recommended["model"] == winner
-    assert "backtest of 3 windows" in result.recommended["reason"]
-    assert result.verdict.startswith(f"Use {winner}")
+    assert (winner == "auto") == ("scored lower" not in reason)
+    assert result.verdict.startswith("Use auto")
     # auto: members per series from the candidates, evidence recorded
     ev = result.auto
     assert set(ev["members"]) == {"s0", "s1"}
     assert all(1 <= len(v) <= ev["top_k"] for v in ev["members"].values())
     assert all(set(v) <= set(ev["candidates"]) for v in ev["members"].values())
     assert set(ev["residuals_white"]) == set(ev["candidates"])
+    assert "snaive" not in ev["candidates"]  # the reference is never a member
     json.dumps(result.to_json())
 
 
@@ -230,4 +233,14 @@ def test_intervals_are_calibrated_on_backtest_errors():
 def test_auto_alone_brings_its_default_candidates():
     df = make_frame(60)
     result = run_forecast(df, horizon=4, models="auto")
-    assert set(result.leaderboard["model"]) == {"ets", "theta", "arima", "auto"}
+    assert set(result.leaderboard["model"]) == {"ets", "theta", "ces", "arima", "auto"}
+    with_snaive = run_forecast(df, horizon=4, models="snaive,auto", backtest_windows=1)
+    assert with_snaive.auto["candidates"] == ["ets", "theta", "ces", "arima"]
+
+
+def test_without_auto_the_backtest_winner_is_recommended_with_per_series_exceptions():
+    df = make_frame(60, series=2)
+    result = run_forecast(df, horizon=6, models="naive,snaive")
+    assert result.recommended["model"] == "snaive"  # seasonal data
+    assert result.recommended["reason"].startswith("lowest mean MASE")
+    assert result.recommended["per_series"] == {}
