@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from forecast.conformal import conformal_quantile
 from forecast.errors import Cancelled, DataError, SpecError
 from forecast.frequency import frame_freq
 from forecast.metrics import score_frame
@@ -141,8 +142,9 @@ def backtest(
             inner = None
             if progress is not None:  # the model's own progress (epochs), within this window
 
-                def inner(_s, _t, msg, name=name, w=w, done=done):
-                    progress(done, total, f"backtest {name} window {w + 1}: {msg}")
+                def inner(s, t, msg, name=name, w=w, done=done):
+                    frac = min(float(s) / float(t), 0.99) if t else 0.0
+                    progress(done + frac, total, f"backtest {name} window {w + 1}: {msg}")
 
             model.fit(train, should_stop=should_stop, progress=inner)
             fc = model.predict(h, level=level)
@@ -214,10 +216,9 @@ def conformal_quantiles(bt: pd.DataFrame, scales: Mapping[str, float], level: fl
     bt["step"] = bt.groupby(["window", "unique_id"]).cumcount()
     scale = bt["unique_id"].map(lambda uid: scales.get(str(uid), np.nan)).astype(float)
     bt["score"] = (bt["y"] - bt["yhat"]).abs() / scale.where(scale > 0, 1.0).fillna(1.0)
-    out = []
-    for _, part in bt.groupby("step", sort=True):
-        s = np.sort(part["score"].to_numpy())
-        n = len(s)
-        k = int(np.ceil((n + 1) * level / 100))  # the k-th smallest score
-        out.append(float(s[min(k, n) - 1]))
-    return np.asarray(out)
+    return np.asarray(
+        [
+            float(conformal_quantile(part["score"].to_numpy(), level))
+            for _, part in bt.groupby("step", sort=True)
+        ]
+    )

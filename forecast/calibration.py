@@ -49,12 +49,12 @@ def interval_scale(bt: pd.DataFrame, level: float) -> float | None:
         ``c`` (1 = the model's intervals were right; > 1 too narrow), None when fewer than
         5 backtest points have an interval (nothing to calibrate on).
     """
-    ratios = np.sort(_ratios(bt))
-    n = len(ratios)
-    if n < 5:
+    from forecast.conformal import conformal_quantile
+
+    ratios = _ratios(bt)
+    if len(ratios) < 5:
         return None
-    k = int(np.ceil((n + 1) * level / 100))
-    return float(ratios[min(k, n) - 1])
+    return float(conformal_quantile(ratios, level))
 
 
 def apply_scale(fc: pd.DataFrame, scale: float) -> pd.DataFrame:

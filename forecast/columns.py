@@ -34,7 +34,9 @@ _ID_NAME = re.compile(
 )
 
 
-def choose_time_column(table: pd.DataFrame, time_col: str | None) -> tuple[str, TimeParse]:
+def choose_time_column(
+    table: pd.DataFrame, time_col: str | None, freq: str | None = None
+) -> tuple[str, TimeParse]:
     """Choose the column of timestamps and parse it.
 
     Parameters
@@ -46,6 +48,8 @@ def choose_time_column(table: pd.DataFrame, time_col: str | None) -> tuple[str, 
         best as timestamps, preferring a date-like name (``date``, ``month``, ``ds`` ...) and then
         the leftmost column. Integer years count only in a date-like or the first column, or
         when they mostly step by one.
+    freq : str, optional
+        Offset alias asked for; settles dates that read both day-first and month-first.
 
     Returns
     -------
@@ -57,7 +61,8 @@ def choose_time_column(table: pd.DataFrame, time_col: str | None) -> tuple[str, 
     Raises
     ------
     DataError
-        ``time_col`` is not in the table or does not hold dates, or no column holds dates.
+        ``time_col`` is not in the table or does not hold dates, no column holds dates, or the
+        time column mixes day-first and month-first dates.
 
     Examples
     --------
@@ -72,7 +77,9 @@ def choose_time_column(table: pd.DataFrame, time_col: str | None) -> tuple[str, 
                 f"Time column '{time_col}' is not in the file; its columns are "
                 f"{list(table.columns)}. Pick one of them."
             )
-        parsed = parse_times(table[time_col], allow_years=True)
+        parsed = parse_times(table[time_col], allow_years=True, freq=freq)
+        if parsed.problem:
+            raise DataError(parsed.problem)
         if parsed.success < 0.5:
             example = table[time_col].iloc[0]
             raise DataError(
@@ -101,7 +108,10 @@ def choose_time_column(table: pd.DataFrame, time_col: str | None) -> tuple[str, 
             f"{list(table.columns)} parses as timestamps. Add a date column "
             "(e.g. 2001-03-31, 2001-03, 1959Q1 or 1959) or name it with time_col."
         )
-    return best[1], parse_times(table[best[1]], allow_years=best[2])
+    parsed = parse_times(table[best[1]], allow_years=best[2], freq=freq)
+    if parsed.problem:
+        raise DataError(parsed.problem)
+    return best[1], parsed
 
 
 @dataclass

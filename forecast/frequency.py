@@ -7,12 +7,15 @@ so a few gaps never turn a monthly series into an irregular one.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
 
 __all__ = [
+    "calendar_regularity",
     "canonical_alias",
     "frame_freq",
     "future_dates",
@@ -125,6 +128,72 @@ def _month_steps(idx: pd.DatetimeIndex) -> int | None:
     if expected is None or not expected[0] <= typical <= expected[1]:
         return None
     return dominant
+
+
+#: Calendar months in one step of the month-based offsets.
+_MONTHS_PER_STEP = {
+    "MonthBegin": 1,
+    "MonthEnd": 1,
+    "QuarterBegin": 3,
+    "QuarterEnd": 3,
+    "YearBegin": 12,
+    "YearEnd": 12,
+}
+
+
+def calendar_regularity(ds, freq: str | None = None) -> tuple[float, str | None]:
+    """Share of consecutive timestamps exactly one calendar step of ``freq`` apart.
+
+    Calendar-aware: a step of one calendar month (28 to 31 days, same day of the month or both
+    month ends), quarter, year, week, business day (Friday to Monday) or fixed duration counts
+    as one regular step, so the first of every month is perfectly regular.
+
+    Parameters
+    ----------
+    ds : array-like of datetime64, shape (n,)
+        Timestamps in any order; NaT and duplicates are ignored.
+    freq : str, optional
+        Offset alias of the step; inferred from the dominant step when omitted.
+
+    Returns
+    -------
+    share : float
+        In [0, 1]; 1.0 for a perfectly regular series, 0.0 with fewer than three distinct
+        timestamps (too few to tell) or no frequency.
+    freq : str or None
+        The step's offset alias.
+
+    Examples
+    --------
+    >>> months = pd.date_range("2016-01-01", periods=13, freq="MS")
+    >>> calendar_regularity(months)
+    (1.0, 'MS')
+    >>> calendar_regularity(pd.to_datetime(["2016-01-01", "2016-01-02", "2017-01-01"]))
+    (0.5, 'D')
+    """
+    idx = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(ds).dropna())).sort_values()
+    if len(idx) < 3:
+        return 0.0, None
+    try:
+        freq = freq or infer_freq(idx)
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except (DataError, ValueError):
+        return 0.0, None
+    months = _MONTHS_PER_STEP.get(type(offset).__name__)
+    if months:
+        ym = np.asarray(idx.year * 12 + idx.month)
+        day, end = np.asarray(idx.day), np.asarray(idx.is_month_end)
+        clock = np.asarray(idx - idx.normalize())
+        ok = (
+            (np.diff(ym) == months * offset.n)
+            & ((day[1:] == day[:-1]) | (end[1:] & end[:-1]))
+            & (clock[1:] == clock[:-1])
+        )
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PerformanceWarning of non-vectorised offsets
+            ok = np.asarray(idx[:-1] + offset) == np.asarray(idx[1:])
+    return float(np.mean(ok)), freq
 
 
 def on_grid(ds: pd.DatetimeIndex, freq: str) -> np.ndarray:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
@@ -62,7 +63,13 @@ class CsvReport:
     id_col : str or None
         Series id column of a long file (None for a wide file).
     dayfirst : bool or None
-        Whether ``dd/mm`` dates were read day-first (None when the format was unambiguous).
+        Whether ``dd/mm`` dates were read day-first (None when the dates have no such form).
+    ambiguous_dates : bool
+        Every date read both day-first and month-first and both readings were regular; the
+        coarser one was taken (a line of ``repairs`` says which, and how to override it).
+    utc_offsets : str or None
+        ``"utc"`` when timestamps with UTC offsets were converted to UTC, ``"wall"`` when their
+        local wall-clock time was kept, None when the file has no offsets.
     freq : str
         Offset alias of the series.
     fill : str
@@ -85,6 +92,8 @@ class CsvReport:
     value_cols: list[str] = field(default_factory=list)
     id_col: str | None = None
     dayfirst: bool | None = None
+    ambiguous_dates: bool = False
+    utc_offsets: str | None = None
     freq: str = ""
     fill: str = "none"
     gaps: dict[str, int] = field(default_factory=dict)
@@ -138,6 +147,120 @@ def _drop_index_column(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
         report.repairs.append(f"Dropped the leading unnamed index column '{first}'.")
         return table.drop(columns=first)
     return table
+
+
+#: First-cell labels of a spreadsheet's summary rows (compared in lower case, stripped).
+SUMMARY_LABELS = frozenset(
+    {
+        "total",
+        "totals",
+        "total:",
+        "grand total",
+        "subtotal",
+        "sub-total",
+        "sum",
+        "summe",
+        "gesamt",
+        "gesamtsumme",
+        "totaal",
+        "totale",
+        "average",
+        "mean",
+        "avg",
+    }
+)
+
+
+def _drop_summary_rows(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    """Drop a spreadsheet's ``Total`` (or ``Average``) rows: one or two rows whose first cell says so.
+
+    More than two such rows are data (a series named "Total" in a long file) and are kept.
+    """
+    first = table.iloc[:, 0]
+    hit = first.str.lower().isin(SUMMARY_LABELS).to_numpy()
+    if not hit.any() or hit.sum() > 2 or hit.all():
+        return table
+    for line, label in zip(table.index[hit], first[hit], strict=True):
+        report.repairs.append(
+            f"Dropped the summary row '{label}' (line {line}): a total is not an observation."
+        )
+    report.dropped_rows += int(hit.sum())
+    return table.loc[~hit]
+
+
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
+def _drop_units_and_footer(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    """Drop a units row under the header and footer notes below the data, before detection.
+
+    A units row (``, °C, mm``) is the first data row when none of its cells holds a digit; a
+    footer is a trailing row with a single non-empty cell of words (``Source: ledger, 2021``).
+    Neither is an observation, and in a short file they would hide the time column.
+    """
+    if len(table) < 2 or len(table.columns) < 2:
+        return table
+    keep = np.ones(len(table), dtype=bool)
+    first = [str(c) for c in table.iloc[0] if c]
+    if first and not any(_DIGIT.search(c) for c in first):
+        keep[0] = False
+        report.repairs.append(
+            f"Dropped the units row under the header (line {table.index[0]}: "
+            f"{', '.join(first[:4])})."
+        )
+    footer = []
+    for pos in range(len(table) - 1, 0, -1):
+        cells = [str(c) for c in table.iloc[pos] if c]
+        if len(cells) != 1 or not _WORD.search(cells[0]):
+            break
+        footer.append(pos)
+    if footer and len(footer) < keep.sum():
+        keep[footer] = False
+        start = min(footer)
+        text = next(str(c) for c in table.iloc[start] if c)
+        report.repairs.append(
+            f"Dropped {len(footer)} row{'s' if len(footer) > 1 else ''} after the data "
+            f"(from line {table.index[start]}: '{text[:60]}'): a footer, not observations."
+        )
+    report.dropped_rows += int((~keep).sum())
+    return table if keep.all() else table.loc[keep]
+
+
+def _report_undated_rows(
+    table: pd.DataFrame, no_time: np.ndarray, time_name: str, values: list[str], report: CsvReport
+) -> None:
+    """Say which rows without a date are dropped: a units row, a footer, or others."""
+    where = np.flatnonzero(no_time)
+    report.dropped_rows += len(where)
+    cells = [c for c in values if c in table.columns]
+    if where[0] == 0 and cells:  # right under the header: units (°C, mm, EUR) or notes
+        row = table.iloc[0]
+        units = [str(row[c]) for c in cells if row[c]]
+        fmt = NumberFormat(report.decimal, report.thousands)
+        numbers, _, _ = parse_numbers(row[cells].astype(str), fmt)
+        if units and not np.isfinite(numbers).any():
+            report.repairs.append(
+                f"Dropped the units row under the header (line {table.index[0]}: "
+                f"{', '.join(units[:4])})."
+            )
+            where = where[1:]
+    dated = np.flatnonzero(~no_time)
+    if len(where) and len(dated) and where[-1] > dated[-1]:
+        footer = where[where > dated[-1]]
+        row = table.iloc[footer[0]]
+        text = next((str(v) for v in row if v), "")
+        report.repairs.append(
+            f"Dropped {len(footer)} row{'s' if len(footer) > 1 else ''} after the data "
+            f"(from line {table.index[footer[0]]}: '{text[:60]}'): a footer, not observations."
+        )
+        where = where[where <= dated[-1]]
+    if len(where):
+        row = int(where[0])
+        report.repairs.append(
+            f"Dropped {len(where)} rows whose '{time_name}' is not a date "
+            f"(first: line {table.index[row]}, '{table[time_name].iloc[row]}')."
+        )
 
 
 def _to_long(
@@ -286,10 +409,14 @@ def read_csv(
     empty_cols = [c for c in table.columns if (table[c] == "").all()]
     if empty_cols and len(empty_cols) < len(table.columns):
         table = table.drop(columns=empty_cols)
-    time_name, parsed = choose_time_column(table, time_col)
+        shown = ", ".join(f"'{c}'" for c in empty_cols[:4]) + (", …" if len(empty_cols) > 4 else "")
+        report.repairs.append(f"Dropped {len(empty_cols)} empty columns ({shown}).")
+    table = _drop_summary_rows(table, report)
+    table = _drop_units_and_footer(table, report)
+    time_name, parsed = choose_time_column(table, time_col, freq)
     report.time_col, report.dayfirst = time_name, parsed.dayfirst
-    if parsed.dayfirst:
-        report.repairs.append(f"Read dates in '{time_name}' as day-first (dd/mm/yyyy).")
+    report.ambiguous_dates, report.utc_offsets = parsed.ambiguous, parsed.utc_offsets
+    report.repairs.extend(parsed.notes)
     if parsed.kind != "datetime":
         report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
     columns = choose_value_columns(table, time_name, value_cols, id_col, report.delimiter)
@@ -298,15 +425,10 @@ def read_csv(
     report.decimal, report.thousands = fmt.decimal, fmt.thousands
     report.repairs.extend(columns.repairs)
     report.value_cols, report.id_col = chosen, id_name
-    no_time = parsed.values.isna()
+    no_time = np.asarray(parsed.values.isna())
     if no_time.any():
-        row = int(np.flatnonzero(no_time)[0])
-        report.repairs.append(
-            f"Dropped {int(no_time.sum())} rows whose '{time_name}' is not a date "
-            f"(first: line {table.index[row]}, '{table[time_name].iloc[row]}')."
-        )
-        report.dropped_rows += int(no_time.sum())
-    keep = ~np.asarray(no_time)
+        _report_undated_rows(table, no_time, time_name, chosen, report)
+    keep = ~no_time
     table = table.loc[keep]
     times = pd.DatetimeIndex(parsed.values[keep])
     if table.empty:

@@ -24,6 +24,8 @@ from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.stattools import acf
 
+from forecast.diagnostics.prepare import unit_scale
+
 __all__ = ["ResidualCheck", "combine_checks", "ljung_box_lags", "residual_check"]
 
 
@@ -180,14 +182,15 @@ def residual_check(
             else "residuals are constant; nothing to test"
         )
         return base
+    base.mean = float(np.mean(r))
+    r = r * unit_scale(r)  # exact; keeps squares of huge or tiny residuals finite and non-zero
     k = min(nlags or max(10, 2 * m), n - 1)
-    values = acf(r, nlags=k, fft=True)[1:]
+    values = np.clip(acf(r, nlags=k, fft=True)[1:], -1.0, 1.0)  # clipping only undoes rounding
     band = float(stats.norm.ppf(1 - alpha / 2) / np.sqrt(n))
     base.lags = list(range(1, k + 1))
     base.acf = [float(v) for v in values]
     base.band = band
     base.significant_lags = [lag for lag, v in zip(base.lags, values, strict=True) if abs(v) > band]
-    base.mean = float(np.mean(r))
     base.mean_pvalue = float(stats.ttest_1samp(r, 0.0).pvalue)
     base.mean_zero = bool(base.mean_pvalue >= alpha)
     base.jarque_bera_pvalue = float(stats.jarque_bera(r).pvalue)

@@ -10,6 +10,10 @@ seasonal):
   ``2 x m`` moving average). Stable: the future repeats the same cycle.
 - :func:`stl_seasonal` — STL (LOESS, non-robust), a seasonal shape that may drift over time
   (Hewamalage, Bergmeir & Bandara 2021).
+
+:func:`stl_fit` is the one place the workbench runs STL (the recurrent models' adjustment, the
+STL + ARIMA of long seasons and the diagnostics' decomposition all call it), always with the
+same settings: statsmodels' defaults, non-robust (fast on thousands of series).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ __all__ = [
     "is_seasonal",
     "seasonal_component",
     "seasonal_method",
+    "stl_fit",
     "stl_seasonal",
 ]
 
@@ -97,6 +102,26 @@ def classical_seasonal(y: np.ndarray, period: int) -> np.ndarray:
     return cycle[position]
 
 
+def stl_fit(y: np.ndarray, period: int):
+    """STL decomposition of one series (statsmodels, non-robust LOESS).
+
+    Parameters
+    ----------
+    y : ndarray, shape (n,)
+        Values in time order, no NaN; at least two full periods.
+    period : int
+        Seasonal period in steps, at least 2.
+
+    Returns
+    -------
+    statsmodels.tsa.seasonal.DecomposeResult
+        ``trend``, ``seasonal`` and ``resid``, each shape (n,).
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    return STL(np.asarray(y, dtype=float), period=int(period), robust=False).fit()
+
+
 def stl_seasonal(y: np.ndarray, period: int) -> np.ndarray:
     """Seasonal component by STL (LOESS, non-robust: fast on thousands of series).
 
@@ -113,9 +138,7 @@ def stl_seasonal(y: np.ndarray, period: int) -> np.ndarray:
     y = np.asarray(y, dtype=float)
     if period < 2 or len(y) < 2 * period + 1:
         return np.zeros(len(y))
-    from statsmodels.tsa.seasonal import STL
-
-    return np.asarray(STL(y, period=period).fit().seasonal, dtype=float)
+    return np.asarray(stl_fit(y, period).seasonal, dtype=float)
 
 
 def seasonal_component(y: np.ndarray, period: int, method: str) -> np.ndarray:

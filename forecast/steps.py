@@ -164,7 +164,7 @@ def refit_step(run: Run) -> None:
                     if run.progress is None
                     else (
                         lambda s, t, msg, name=name: run.progress(
-                            run.done, run.total, f"{name}: {msg}"
+                            run.done + _within(s, t), run.total, f"{name}: {msg}"
                         )
                     ),
                     should_stop=run.should_stop,
@@ -318,6 +318,12 @@ def concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _within(step: float, total: float) -> float:
+    """Fraction of a model's own fit done (``step / total``), kept below 1: the step ends with
+    the model's row, not its last epoch."""
+    return min(float(step) / float(total), 0.99) if total else 0.0
 
 
 def _apply_conformal(fc: pd.DataFrame, q: np.ndarray, scales: Mapping[str, float]) -> pd.DataFrame:

@@ -86,10 +86,10 @@ def test_fixed_order_uses_statsmodels_and_labels_it():
 
 
 def test_engine_failure_falls_back_to_a_simpler_order_and_says_so(monkeypatch):
-    def broken(self, y, m, **kwargs):
+    def broken(y, m, **kwargs):
         raise RuntimeError("no convergence")
 
-    monkeypatch.setattr(arima_module._StatsforecastFit, "__init__", broken)
+    monkeypatch.setattr(arima_module.StatsforecastFit, "fit", broken)
     model = AutoARIMA().fit(make_frame(60))
     assert model.model_strings_["s0"] == "ARIMA(0,1,1)(0,1,1)[12]"
     assert "fell back" in model.notes_["s0"] and "no convergence" in model.notes_["s0"]
@@ -150,3 +150,13 @@ def test_long_seasons_use_stl_plus_arima_and_round_trip(tmp_path):
     assert np.mean(np.abs(fc["yhat"].to_numpy() - truth)) < 4.0  # the yearly wave is kept
     model.save(tmp_path / "w")
     pd.testing.assert_frame_equal(AutoARIMA.load(tmp_path / "w").predict(10), model.predict(10))
+
+
+def test_the_search_differences_by_the_diagnostics_rules():
+    from forecast import diagnostics
+    from forecast.models import arima_search
+
+    assert arima_search.ndiffs is diagnostics.ndiffs
+    assert arima_search.nsdiffs is diagnostics.nsdiffs
+    walk = np.cumsum(np.random.default_rng(1).normal(size=120))
+    assert arima_search.stepwise_search(walk, 1, max_models=6).order[1] == 1

@@ -51,7 +51,7 @@ def test_acf_pacf_and_bands_equal_statsmodels(air, air_diag):
     k = air_diag.nlags
     assert k == 36  # 3 seasonal periods of 12, below n/2 - 1 = 71
     ref_acf, ref_ci = acf(x, nlags=k, fft=True, alpha=0.05)
-    ref_pacf, ref_pci = pacf(x, nlags=k, method="ywadjusted", alpha=0.05)
+    ref_pacf, ref_pci = pacf(x, nlags=k, method="ldb", alpha=0.05)
     np.testing.assert_allclose(air_diag.acf, ref_acf, rtol=0, atol=1e-10)
     np.testing.assert_allclose(air_diag.acf_confint, ref_ci, rtol=0, atol=1e-10)
     np.testing.assert_allclose(air_diag.pacf, ref_pacf, rtol=0, atol=1e-10)
@@ -167,8 +167,28 @@ def test_missing_values_are_interpolated_and_reported(data_dir):
 def test_default_nlags_rule():
     assert default_nlags(144, 12) == 36
     assert default_nlags(1000) == 20
-    assert default_nlags(30, 12) == 14  # n/2 - 1 wins
+    assert default_nlags(30) == 7  # n/4 wins: later lags carry no information
+    assert default_nlags(40, 12) == 13  # a detected seasonal lag is always shown
+    assert default_nlags(30, 12) == 13
+    assert default_nlags(20, 12) == 9  # never n/2 or beyond
+    assert default_nlags(8) == 2
     assert default_nlags(3) == 0
+
+
+def test_pacf_is_statsmodels_ldb_and_a_correlation_where_ywadjusted_is_not():
+    # a short seasonal random walk: the adjusted Yule-Walker PACF reaches 18 here
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.normal(size=30)) + 10 * np.sin(2 * np.pi * np.arange(30) / 12)
+    k = 14  # n/2 - 1, what the previous default showed
+    old = pacf(x, nlags=k, method="ywadjusted")
+    assert np.abs(old).max() > 10  # the estimator this package no longer uses
+    ours = autocorrelation(x, k)
+    ref, ref_ci = pacf(x, nlags=k, method="ldb", alpha=0.05)
+    np.testing.assert_allclose(ours.pacf, ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.pacf_confint, ref_ci, rtol=0, atol=1e-10)
+    assert np.abs(ours.pacf).max() <= 1.0
+    d = diagnose_series(x, freq="MS")
+    assert d.to_dict()["pacf_method"] == "ldb" and np.abs(d.pacf).max() <= 1.0
 
 
 def test_nlags_argument_is_checked_and_capped():

@@ -96,6 +96,101 @@ GOOD = {
     "extra_text_column.csv": (["value"], DAYS, STEP, "D", {"value_cols": ["value"]}),
     "utf8_bom.csv": (["value"], DAYS, STEP, "D", {"encoding": "utf-8-sig", "time_col": "date"}),
     "latin1.csv": (["Temperatur °C"], DAYS, STEP, "D", {"encoding": "latin-1", "decimal": ","}),
+    # US-locale and spreadsheet exports
+    "us_monthly_excel_export.csv": (
+        ["Sales"],
+        pd.date_range("2016-01-01", periods=14, freq="MS"),
+        [100.0 + 10 * i for i in range(14)],
+        "MS",
+        {"dayfirst": False, "ambiguous_dates": False},
+    ),
+    "us_monthly_one_year_ambiguous.csv": (
+        ["Sales"],
+        pd.date_range("2016-01-01", periods=6, freq="MS"),
+        [1.5, 2.5, 3.5, 4.5, 5.5, 6.5],
+        "MS",
+        {"dayfirst": False, "ambiguous_dates": True},
+    ),
+    "us_weekly_export.csv": (
+        ["Units Sold"],
+        pd.date_range("2021-01-03", periods=6, freq="W-SUN"),
+        [1.5, 2.5, 3.5, 4.5, 5.5, 6.5],
+        "W-SUN",
+        {"dayfirst": False},
+    ),
+    "excel_trailing_columns_footer.csv": (
+        ["Sales"],
+        pd.date_range("2021-01-31", periods=4, freq="ME"),
+        [1200.0, 1350.5, 980.0, 1410.25],
+        "ME",
+        {"dayfirst": False, "thousands": ",", "dropped_rows": 1},
+    ),
+    "units_row.csv": (
+        ["rain", "temperature"],
+        DAYS,
+        [0.0, 0.5, 1.0, 1.5],
+        "D",
+        {"value_cols": ["temperature", "rain"], "dropped_rows": 1},
+    ),
+    "total_row.csv": (
+        ["value"],
+        pd.date_range("2001", periods=4, freq="YS"),
+        STEP,
+        "YS",
+        {"dropped_rows": 1},
+    ),
+    "quoted_thousands_us_dates.csv": (
+        ["Revenue"],
+        pd.date_range("2021-01-31", periods=4, freq="ME"),
+        [1234567.89, -2500.0, 12000.0, 999.5],
+        "ME",
+        {"thousands": ",", "decimal": ".", "dayfirst": False},
+    ),
+    "dst_offsets_hourly_fall.csv": (  # UTC: regular through the repeated local hour
+        ["load_mw"],
+        pd.date_range("2021-10-30 22:00", periods=6, freq="h"),
+        [1.5, 2.5, 3.5, 4.5, 5.5, 6.5],
+        "h",
+        {"utc_offsets": "utc"},
+    ),
+    "dst_offsets_daily_spring.csv": (  # local midnight kept: in UTC the change moves it
+        ["visits"],
+        pd.date_range("2021-03-26", periods=6, freq="D"),
+        [1.5, 2.5, 3.5, 4.5, 5.5, 6.5],
+        "D",
+        {"utc_offsets": "wall"},
+    ),
+}
+
+# file -> sentences (parts) the report's repairs must carry
+REPORT_LINES = {
+    "us_monthly_excel_export.csv": [
+        "Read dates in 'Date' as month-first (mm/dd/yyyy): every date reads both ways",
+        "100% of steps are one MS step",
+    ],
+    "us_monthly_one_year_ambiguous.csv": [
+        "The dates in 'Date' are ambiguous",
+        "(month-first: MS, day-first: D)",
+        "Read month-first (mm/dd/yyyy), the coarser step MS",
+    ],
+    "us_weekly_export.csv": ["as month-first (mm/dd/yyyy): '01/17/2021' has a second field"],
+    "quoted_thousands_us_dates.csv": ["as month-first (mm/dd/yyyy): '1/31/2021'"],
+    "excel_trailing_columns_footer.csv": [
+        "Dropped 3 empty columns ('Unnamed: 2', 'Unnamed: 3', 'Unnamed: 4').",
+        "Dropped 1 row after the data (from line 7: 'Source: sales ledger, all regions')",
+    ],
+    "units_row.csv": ["Dropped the units row under the header (line 2: °C, mm)."],
+    "total_row.csv": ["Dropped the summary row 'Total' (line 6)"],
+    "dst_offsets_hourly_fall.csv": [
+        "Converted timestamps with UTC offsets to UTC (+01:00, +02:00 in 'timestamp'; "
+        "e.g. '2021-10-31T00:00:00+02:00' is 2021-10-30 22:00:00 UTC)."
+    ],
+    "dst_offsets_daily_spring.csv": [
+        "Kept the local wall-clock time of the timestamps with UTC offsets in 'date' "
+        "(+01:00, +02:00)",
+        "local time is regular (D)",
+    ],
+    "dayfirst_slashes.csv": ["as day-first (dd/mm/yyyy): '30/12/2020' has a first field above 12"],
 }
 
 # file -> (error words that must all appear in the message, case-insensitive)
@@ -111,6 +206,9 @@ BAD = {
     "irregular_times.csv": ["off the d grid", "irregular"],
     "binary_zip.csv": ["not text"],
     "utf16.csv": ["utf-16"],
+    "mixed_day_month_order.csv": ["mix day-first ('13/01/2021')", "month-first ('01/14/2021')"],
+    # naive local times through the autumn DST change: the repeated hour cannot be told apart
+    "dst_fallback_without_offsets.csv": ["duplicate timestamp 2021-10-31 02:00:00", "[3.5, 4.5]"],
 }
 
 
@@ -129,6 +227,61 @@ def test_good_corpus_file_gives_exact_frame(name):
     assert df.attrs["freq"] == freq
     for key, value in checks.items():
         assert getattr(report, key) == value, key
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_LINES))
+def test_good_corpus_file_says_how_it_was_read(name):
+    _, report = read_csv(CORPUS / "good" / name)
+    text = "\n".join(report.repairs)
+    for part in REPORT_LINES[name]:
+        assert part in text, (part, report.repairs)
+
+
+def test_corpus_lists_every_file():
+    assert sorted(p.name for p in (CORPUS / "good").glob("*.csv")) == sorted(GOOD)
+    assert sorted(p.name for p in (CORPUS / "bad").glob("*.csv")) == sorted(BAD)
+
+
+def test_calendar_regularity_counts_calendar_steps():
+    from forecast.frequency import calendar_regularity
+
+    assert calendar_regularity(pd.date_range("2016-01-01", periods=13, freq="MS")) == (1.0, "MS")
+    assert calendar_regularity(pd.date_range("2016-01-31", periods=13, freq="ME")) == (1.0, "ME")
+    assert calendar_regularity(pd.date_range("2021-01-04", periods=15, freq="B")) == (1.0, "B")
+    assert (
+        calendar_regularity(
+            pd.date_range("2016-01-15", periods=6, freq="MS") + pd.Timedelta(days=14)
+        )[0]
+        == 1.0
+    )
+    days = pd.to_datetime([f"2016-01-{d:02d}" for d in range(1, 13)] + ["2017-01-01"])
+    assert calendar_regularity(days) == (11 / 12, "D")
+    assert calendar_regularity(days, "MS")[0] == 0.0
+    assert calendar_regularity(days[:2]) == (0.0, None)
+
+
+def test_ambiguous_dates_follow_the_frequency_asked_for():
+    path = CORPUS / "good" / "us_monthly_one_year_ambiguous.csv"
+    df, report = read_csv(path, freq="D")  # the override: these were January 1st to 6th
+    assert report.freq == "D" and report.dayfirst is True and not report.ambiguous_dates
+    assert df["ds"].tolist() == list(pd.date_range("2016-01-01", periods=6, freq="D"))
+    assert any("the frequency D asked for fits this reading" in r for r in report.repairs)
+
+
+def test_us_export_of_six_years_reads_as_72_months():
+    months = pd.date_range("2016-01-01", periods=72, freq="MS")
+    text = "Date,Sales\n" + "".join(
+        f"{d.month}/{d.day}/{d.year},{i}\n" for i, d in enumerate(months)
+    )
+    df, report = read_csv(text.encode())
+    assert report.freq == "MS" and len(df) == 72 and report.gaps == {"Sales": 0}
+    assert df["ds"].tolist() == list(months)
+
+
+def test_summary_label_kept_when_it_names_a_series():
+    rows = "".join(f"{uid},2021-01-0{d},{d}\n" for d in range(1, 5) for uid in ("Total", "x"))
+    df, _ = read_csv(("region,date,sales\n" + rows).encode())
+    assert sorted(df["unique_id"].unique()) == ["Total", "x"]
 
 
 @pytest.mark.parametrize("name", sorted(BAD))

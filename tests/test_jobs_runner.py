@@ -259,9 +259,9 @@ def test_progress_moves_within_a_training_step(store, data_dir):
     reporter = ProgressReporter(store, job_id, token, min_interval=0.0)
     reporter.progress(1, 4, "snaive done")
     assert store.get(job_id).progress == 0.25
-    reporter.progress(1, 4, "gru: seed 1/1: epoch 5/10 train loss 0.1")
+    reporter.progress(1.5, 4, "any words at all")  # the number says it, not the message
     assert store.get(job_id).progress == pytest.approx(1.5 / 4)
-    reporter.progress(1, 4, "gru: seed 2/2: epoch 10/10 train loss 0.1")
+    reporter.progress(1.99, 4, "gru: seed 2/2: epoch 10/10 train loss 0.1")
     assert store.get(job_id).progress == pytest.approx(1.99 / 4)
     assert store.get(job_id).message == "gru: seed 2/2: epoch 10/10 train loss 0.1"
     assert not reporter.should_stop()

@@ -84,6 +84,19 @@ def test_cancel_propagates_and_progress_counts_steps():
     # two models, each backtested over 3 windows and refit once
     assert calls[0] == (0, 8) and calls[-1] == (8, 8)
     assert [s for s, _ in calls] == sorted(s for s, _ in calls)
+    # while a network trains, the step itself moves (epochs done / epochs), in numbers
+    calls.clear()
+    run_forecast(
+        df,
+        horizon=3,
+        models="snaive,lstm",
+        epochs=4,
+        backtest_windows=0,
+        model_params={"lstm": {"hidden_size": 4, "refit": False, "threads": 1}},
+        progress=lambda s, t, m: calls.append((s, t)),
+    )
+    within = [s for s, t in calls if 1 < s < 2]
+    assert within == [1.25, 1.5, 1.75, 1.99] and calls[-1] == (2, 2)  # the row ends the step
     with pytest.raises(Cancelled):
         run_forecast(df, horizon=3, models="naive", should_stop=lambda: True)
 

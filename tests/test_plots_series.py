@@ -37,6 +37,10 @@ def test_pacf_figure_from_json_dict_and_max_lag(air_diag):
     markers = fig.data[2]
     np.testing.assert_allclose(markers.y, air_diag.pacf[1:13])
     assert fig.layout.yaxis.title.text == "PACF"
+    assert "method: ldb (Durbin-Levinson, biased autocovariances)" in markers.hovertemplate
+    assert "method" not in acf_figure(air_diag, kind="acf").data[2].hovertemplate
+    old = {k: v for k, v in air_diag.to_dict().items() if k != "pacf_method"}  # saved before
+    assert "method" not in acf_figure(old, kind="pacf").data[2].hovertemplate
     with pytest.raises(SpecError, match="acf"):
         acf_figure(air_diag, kind="ccf")
 

@@ -95,3 +95,22 @@ def test_models_default_to_classical_adjustment_and_save_it(tmp_path):
         make_model("gru", deseasonalize="x11").fit(df)
     stl = make_model("esn", horizon=6, deseasonalize=True).fit(df)
     assert stl.deseasonalized_ == "stl"
+
+
+def test_one_stl_serves_the_networks_arima_and_the_diagnostics():
+    from forecast.diagnostics.seasonality import stl_decompose
+    from forecast.models.arima_fits import SeasonalAdjustedFit
+    from forecast.seasonal import stl_fit, stl_seasonal
+
+    y = make_frame(120)["y"].to_numpy()
+    res = stl_fit(y, 12)
+    np.testing.assert_array_equal(stl_seasonal(y, 12), res.seasonal)
+    np.testing.assert_array_equal(stl_decompose(y, 12)["seasonal"].to_numpy(), res.seasonal)
+    adjusted = []
+    fit = SeasonalAdjustedFit.fit(y, 12, lambda x: adjusted.append(x) or _Inner())
+    np.testing.assert_allclose(adjusted[0], y - res.seasonal)
+    np.testing.assert_array_equal(fit.season, res.seasonal[-12:])
+
+
+class _Inner:
+    order, label, n_params, resid = (0, 1, 1), "ARIMA(0,1,1)", 1, np.zeros(3)

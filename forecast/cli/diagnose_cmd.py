@@ -15,7 +15,11 @@ ValueCol = Annotated[
 IdCol = Annotated[str | None, typer.Option("--id-col", help="Series id column of a long file.")]
 NLags = Annotated[
     int | None,
-    typer.Option("--nlags", help="ACF/PACF lags (default: 3 seasonal periods, at least 20)."),
+    typer.Option(
+        "--nlags",
+        help="ACF/PACF lags (default: 3 seasonal periods or 20, at most n/4 but always the "
+        "seasonal lag; never n/2 or more).",
+    ),
 ]
 Fill = Annotated[
     str,

@@ -21,6 +21,7 @@ from rich.table import Table
 from forecast.cli.common import fail, print_json
 from forecast.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
+from forecast.models.registry import MODEL_NAMES
 
 jobs_app = typer.Typer(
     name="jobs",
@@ -72,9 +73,9 @@ def _summary(job) -> dict:
 def submit(
     file: Annotated[str, typer.Argument(help="CSV file (a copy is stored with the job).")],
     horizon: Annotated[int, typer.Option(help="Steps to forecast.")] = 12,
-    models: Annotated[str, typer.Option(help="Comma-separated model names.")] = ",".join(
-        DEFAULT_MODELS
-    ),
+    models: Annotated[
+        str, typer.Option(help=f"Comma-separated, each once: {','.join(MODEL_NAMES)}.")
+    ] = ",".join(DEFAULT_MODELS),
     holdout: Annotated[
         int, typer.Option(help="Trailing points per series held out and scored.")
     ] = 0,
@@ -84,7 +85,9 @@ def submit(
             "--backtest-windows", help="Rolling-origin backtest windows (fewer on short series)."
         ),
     ] = DEFAULT_WINDOWS,
-    epochs: Annotated[int | None, typer.Option(help="Epochs of neural models.")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Training epochs of the models that train by epochs.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     level: Annotated[float, typer.Option(help="Interval level in percent.")] = 80.0,
     time_col: Annotated[str | None, typer.Option("--time-col", help="Time column.")] = None,

@@ -5,11 +5,18 @@ Thin wrappers over :mod:`statsmodels.tsa.stattools` and
 
 - ACF: ``acf(x, nlags, fft=True, alpha)`` — Bartlett bands (the band widens with the squared ACF
   of the earlier lags, as in statsmodels' ``plot_acf``).
-- PACF: the Yule-Walker PACF with the adjusted autocovariance (statsmodels'
-  ``pacf(x, nlags, method="ywadjusted", alpha)``), bands ``±z/√n``, only up to the lags shown.
-  It is computed with statsmodels' own ``levinson_durbin`` on the FFT ``acovf(adjusted=True)``:
-  the same Yule-Walker equations (equal to 1e-10), solved in O(nlags²) instead of one dense
-  solve per lag, which took seconds for the 156 lags of a weekly series.
+- PACF: Durbin-Levinson on the *biased* autocovariances (statsmodels'
+  ``pacf(x, nlags, method="ldb", alpha)``, the estimator of R's ``pacf``), bands ``±z/√n``, only
+  up to the lags shown. The biased autocovariance sequence is positive semi-definite, so every
+  partial autocorrelation is a reflection coefficient in [-1, 1]; the "adjusted" one
+  (``method="ywadjusted"``) is not, and gave |PACF| of 3 to 20 on short series. Computed with
+  statsmodels' own ``levinson_durbin`` on the FFT ``acovf(adjusted=False)`` (equal to
+  ``pacf(method="ldb")`` to 1e-10, O(nlags²)); values are clipped to [-1, 1] against rounding
+  only.
+- Lags shown (:func:`default_nlags`): ``min(max(3 m, 20), max(n // 4, m + 1), n // 2 - 1)``:
+  three seasonal periods or 20, but no more than a quarter of the series (Box & Jenkins: beyond
+  n/4 the estimates carry little information), except that a detected seasonal lag ``m`` is
+  always shown; never ``n // 2`` or more, the most the method supports.
 - Ljung-Box / Box-Pierce: ``acorr_ljungbox(x, lags, boxpierce=True)``. statsmodels computes its
   ACF there by direct correlation, O(n²); above :data:`LJUNG_BOX_DIRECT_MAX` points the same
   statistics are computed from the FFT ACF with the same formulas (equal to 1e-10).
@@ -33,18 +40,23 @@ __all__ = [
     "default_nlags",
     "ljung_box",
     "ljung_box_lags",
-    "pacf_yw",
+    "pacf_ldb",
     "significant",
 ]
 
 #: Series longer than this get Ljung-Box from the FFT ACF (statsmodels' direct ACF is O(n²)).
 LJUNG_BOX_DIRECT_MAX = 5_000
-#: PACF estimator (statsmodels' default): Yule-Walker with the adjusted autocovariance.
-PACF_METHOD = "ywadjusted"
+#: PACF estimator, as statsmodels names it: Durbin-Levinson on the biased autocovariances.
+PACF_METHOD = "ldb"
 
 
 def default_nlags(n: int, season: int | None = None) -> int:
-    """Number of lags shown: three seasonal periods, at least 20, at most ``n/2 - 1``.
+    """Number of lags shown: three seasonal periods or 20, at most a quarter of the series.
+
+    Box & Jenkins (1976) advise looking at no more than ``n/4`` autocorrelations: beyond it each
+    estimate rests on too few pairs to carry information. A seasonal lag ``m`` that the data
+    supports is shown even when it lies beyond ``n/4``; nothing reaches ``n/2``, the most the
+    PACF method supports.
 
     Parameters
     ----------
@@ -56,15 +68,17 @@ def default_nlags(n: int, season: int | None = None) -> int:
     Returns
     -------
     int
-        ``min(max(3 m, 20), n // 2 - 1)``, and 0 when the series is too short for any lag.
+        ``min(max(3 m, 20), max(n // 4, m + 1), n // 2 - 1)`` (the ``m + 1`` only with a
+        seasonal period), and 0 when the series is too short for any lag.
 
     Examples
     --------
-    >>> default_nlags(144, 12), default_nlags(30), default_nlags(3)
-    (36, 14, 0)
+    >>> default_nlags(144, 12), default_nlags(30), default_nlags(40, 12), default_nlags(3)
+    (36, 7, 13, 0)
     """
     m = season if season and season > 1 else 1
-    return int(max(0, min(max(3 * m, 20), n // 2 - 1)))
+    informative = max(n // 4, m + 1 if m > 1 else 0)
+    return int(max(0, min(max(3 * m, 20), informative, n // 2 - 1)))
 
 
 @dataclass
@@ -117,7 +131,7 @@ def significant(values: np.ndarray, confint: np.ndarray) -> list[int]:
 
 
 def autocorrelation(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> Autocorrelation:
-    """ACF (FFT, Bartlett bands) and PACF (Yule-Walker, ±z/√n bands) up to ``nlags``.
+    """ACF (FFT, Bartlett bands) and PACF (Durbin-Levinson, biased, ±z/√n bands) up to ``nlags``.
 
     Parameters
     ----------
@@ -134,7 +148,7 @@ def autocorrelation(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> Autoco
     """
     nlags = int(nlags)
     av, aci = acf_bands(x, nlags, alpha=alpha)
-    pv, pci = pacf_yw(x, nlags, alpha=alpha)
+    pv, pci = pacf_ldb(x, nlags, alpha=alpha)
     return Autocorrelation(
         nlags=nlags,
         acf=av,
@@ -167,14 +181,19 @@ def acf_bands(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> tuple[np.nda
     """
     try:  # statsmodels >= 0.15: ask for the result object (the tuple form is deprecated)
         res = acf(x, nlags=nlags, fft=True, alpha=alpha, result_object=True)
-        return np.asarray(res.acf), np.asarray(res.confint)
+        values, confint = np.asarray(res.acf), np.asarray(res.confint)
     except TypeError:  # statsmodels 0.14
         values, confint = acf(x, nlags=nlags, fft=True, alpha=alpha)
-        return np.asarray(values), np.asarray(confint)
+        values, confint = np.asarray(values), np.asarray(confint)
+    clipped = np.clip(values, -1.0, 1.0)  # a correlation; only rounding can leave [-1, 1]
+    return clipped, confint + (clipped - values)[:, None]
 
 
-def pacf_yw(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Yule-Walker PACF (adjusted autocovariance) with ``±z/√n`` bands, as statsmodels' ``pacf``.
+def pacf_ldb(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """PACF by Durbin-Levinson on the biased autocovariances, as ``pacf(method="ldb")``.
+
+    Every value is a reflection coefficient of a positive semi-definite Toeplitz system, so it
+    lies in [-1, 1] (R's ``pacf`` uses the same estimator).
 
     Parameters
     ----------
@@ -188,14 +207,15 @@ def pacf_yw(x: np.ndarray, nlags: int, *, alpha: float = 0.05) -> tuple[np.ndarr
     Returns
     -------
     pacf : ndarray, shape (nlags + 1,)
-        Lag 0 is 1.
+        Lag 0 is 1; every value in [-1, 1].
     confint : ndarray, shape (nlags + 1, 2)
         ``pacf ± z_{1-alpha/2}/√n``; lag 0 is [1, 1].
     """
     if nlags < 1:
         return np.ones(1), np.ones((1, 2))
-    acv = acovf(x, adjusted=True, fft=True, nlag=nlags)
+    acv = acovf(x, adjusted=False, fft=True, nlag=nlags)
     values = np.asarray(levinson_durbin(acv, nlags=nlags, isacov=True)[2], dtype="float64")
+    values = np.clip(values, -1.0, 1.0)  # guaranteed in theory; clipping only undoes rounding
     half = stats.norm.ppf(1.0 - alpha / 2.0) * np.sqrt(1.0 / len(x))
     confint = np.column_stack([values - half, values + half])
     confint[0] = values[0]

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.diagnostics.autocorr import (
+    PACF_METHOD,
     autocorrelation,
     default_nlags,
     ljung_box,
     ljung_box_lags,
 )
-from forecast.diagnostics.prepare import prepare_values
+from forecast.diagnostics.prepare import prepare_values, unit_scale
 from forecast.diagnostics.seasonality import (
     nsdiffs,
     seasonal_period,
@@ -45,6 +46,7 @@ CONTRACT_KEYS = (
     "acf_confint",
     "pacf",
     "pacf_confint",
+    "pacf_method",
     "significant_lags",
     "ljung_box",
     "adf",
@@ -80,6 +82,9 @@ class SeriesDiagnosis:
         Lags 0..nlags (empty for a constant series).
     acf_confint, pacf_confint : list of [lo, hi]
         Bands centred on the estimates (statsmodels' convention).
+    pacf_method : str
+        PACF estimator as statsmodels names it: ``"ldb"``, Durbin-Levinson on the biased
+        autocovariances (values in [-1, 1]).
     significant_lags : list of int
         Significant ACF lags.
     ljung_box : list of dict
@@ -126,6 +131,7 @@ class SeriesDiagnosis:
     suggested_window: int
     suggested_arima_order: dict
     readings: list = field(default_factory=list)
+    pacf_method: str = PACF_METHOD
     significant_pacf_lags: list = field(default_factory=list)
     nlags: int = 0
     alpha: float = 0.05
@@ -176,6 +182,13 @@ def diagnose_series(
 ) -> SeriesDiagnosis:
     """Diagnose one series: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, STL strengths, window.
 
+    Every statistic lies in its range whatever the input: |ACF| and |PACF| at most 1 (the PACF
+    is Durbin-Levinson on the biased autocovariances, statsmodels' ``method="ldb"``), p-values
+    and strengths in [0, 1], a seasonal period between 2 and n/2, a window between 1 and about
+    n/3. The analysis runs on the values divided by a power of two that brings their largest
+    magnitude near 1: the division is exact, every statistic is scale-free, and it keeps huge
+    (1e300) or tiny (1e-300) values from overflowing or underflowing their squares.
+
     Parameters
     ----------
     y : array-like of float, shape (n,)
@@ -186,7 +199,8 @@ def diagnose_series(
     unique_id : str
         Name of the series in the output.
     nlags : int, optional
-        Lags of the ACF/PACF; default ``min(max(3 m, 20), n/2 - 1)``.
+        Lags of the ACF/PACF; default ``min(max(3 m, 20), max(n // 4, m + 1), n // 2 - 1)``
+        (see :func:`~forecast.diagnostics.autocorr.default_nlags`); at most ``n // 2 - 1``.
     alpha : float
         Significance level of bands and tests, in (0, 1).
     ds : array-like of datetime64, shape (n,), optional
@@ -233,6 +247,7 @@ def _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon) -> SeriesDia
     ds = pd.DatetimeIndex(ds) if ds is not None else None
     prep = prepare_values(y)
     x, n = prep.values, len(prep.values)
+    z = x * unit_scale(x)  # exact (a power of two); statistics are scale-free
     if ds is not None and len(ds) != n:
         raise DataError(f"Series '{unique_id}': {len(ds)} timestamps for {n} values.")
     readings: list[str] = []
@@ -254,6 +269,12 @@ def _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon) -> SeriesDia
     }
     if prep.constant:
         return _constant(base, x, nlags, horizon, readings)
+    return _analyse(base, z, freq, nlags, alpha, horizon, readings)
+
+
+def _analyse(base: dict, x: np.ndarray, freq, nlags, alpha, horizon, readings) -> SeriesDiagnosis:
+    """Every statistic of a non-constant series ``x`` (already scaled near unit magnitude)."""
+    n = len(x)
     period, evidence = seasonal_period(x, freq, alpha=alpha)
     k = _check_nlags(nlags, n, period, readings)
     lag0 = np.ones((1, 2))  # lag 0 only, when the series is too short for lag 1
@@ -308,6 +329,11 @@ def _constant(base: dict, x: np.ndarray, nlags, horizon, readings: list) -> Seri
         f"The series is constant (every value is {x[0]:g}): autocorrelation, the stationarity "
         "tests and the decomposition are undefined and left empty. A naive forecast (the last "
         "value) fits it exactly."
+    )
+    readings.append(f"Suggested look-back window: {window} steps: {reason}.")
+    readings.append(
+        "Suggested starting ARIMA order: (0,0,0) — a constant series needs no model beyond its "
+        "mean."
     )
     untested = {"stat": None, "pvalue": None}
     return SeriesDiagnosis(

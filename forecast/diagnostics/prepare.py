@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 
-__all__ = ["PreparedSeries", "is_constant", "prepare_values"]
+__all__ = ["PreparedSeries", "is_constant", "prepare_values", "unit_scale"]
 
 
 @dataclass
@@ -28,7 +28,8 @@ class PreparedSeries:
     n_missing : int
         Number of values that were missing and interpolated.
     constant : bool
-        True when every value is the same (autocorrelation is then undefined).
+        True when every value is the same, up to 1e-12 of their largest magnitude
+        (autocorrelation is then undefined).
     """
 
     values: np.ndarray
@@ -53,6 +54,34 @@ def is_constant(x: np.ndarray) -> bool:
     spread = float(np.max(x) - np.min(x))
     scale = max(1.0, float(np.max(np.abs(x))))
     return spread <= 1e-12 * scale
+
+
+def unit_scale(x: np.ndarray) -> float:
+    """A power of two that brings the largest magnitude of ``x`` into [0.5, 1).
+
+    Multiplying by it is exact in floating point, so scale-free statistics (correlations,
+    test statistics, strengths) do not change, but squares of huge (1e300) or tiny (1e-300)
+    values no longer overflow or underflow.
+
+    Parameters
+    ----------
+    x : ndarray of float, shape (n,)
+        Finite values.
+
+    Returns
+    -------
+    float
+        ``2**-e`` with ``max|x| = f 2**e``, ``0.5 <= f < 1``; 1.0 for an all-zero array.
+
+    Examples
+    --------
+    >>> unit_scale(np.array([3.0, -1e300])) * 1e300 < 1
+    True
+    """
+    top = float(np.max(np.abs(x))) if len(x) else 0.0
+    if top == 0.0 or not np.isfinite(top):
+        return 1.0
+    return float(np.ldexp(1.0, -np.frexp(top)[1]))
 
 
 def prepare_values(y) -> PreparedSeries:
@@ -93,4 +122,5 @@ def prepare_values(y) -> PreparedSeries:
     if n_missing:
         idx = np.arange(len(x))
         x = np.interp(idx, idx[~missing], x[~missing])
-    return PreparedSeries(values=x, n_missing=n_missing, constant=is_constant(x))
+    # constant relative to the magnitude of the values: a series in tiny units still varies
+    return PreparedSeries(values=x, n_missing=n_missing, constant=is_constant(x * unit_scale(x)))

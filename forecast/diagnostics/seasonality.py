@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 from scipy import signal, stats
 from statsmodels.nonparametric.smoothers_lowess import lowess
-from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.stattools import acf
 
 from forecast.diagnostics.autocorr import acf_bands
 from forecast.diagnostics.prepare import is_constant, prepare_values
 from forecast.frequency import season_length
+from forecast.seasonal import stl_fit
 
 __all__ = [
     "NSDIFFS_METHOD",
@@ -227,7 +227,7 @@ def stl_decompose(y, period: int) -> pd.DataFrame:
     """
     x = prepare_values(y).values
     start = max(0, len(x) - STL_MAX_OBS)
-    res = STL(x[start:], period=int(period), robust=False).fit()
+    res = stl_fit(x[start:], int(period))  # the one STL of the workbench
     index = np.arange(start, len(x))
     return pd.DataFrame(
         {"observed": x[start:], "trend": res.trend, "seasonal": res.seasonal, "resid": res.resid},

@@ -27,7 +27,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from forecast.diagnostics.autocorr import autocorrelation, default_nlags, pacf_yw, significant
+from forecast.diagnostics.autocorr import autocorrelation, default_nlags, pacf_ldb, significant
 from forecast.diagnostics.prepare import is_constant, prepare_values
 from forecast.diagnostics.seasonality import nsdiffs, seasonal_period
 from forecast.diagnostics.stationarity import ndiffs
@@ -143,7 +143,7 @@ def window_pacf_lags(x: np.ndarray, d: int, period: int | None, alpha: float = 0
     nlags = default_nlags(len(w), period)
     if nlags < 1 or is_constant(w):
         return []
-    values, confint = pacf_yw(w, nlags, alpha=alpha)
+    values, confint = pacf_ldb(w, nlags, alpha=alpha)
     sig = significant(values, confint)
     run = _run(set(sig), list(range(1, nlags + 1)))
     strict = stats.norm.ppf(1 - alpha / (2 * nlags)) / np.sqrt(len(w))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import signal
 import threading
 import time
@@ -90,21 +89,6 @@ def open_executor(
         yield None
 
 
-_EPOCH = re.compile(r"epoch (\d+)/(\d+)")
-_SEED = re.compile(r"seed (\d+)/(\d+)")
-
-
-def _within_step(message: str) -> float:
-    """Fraction of the current pipeline step done, read from ``seed i/n: epoch k/N`` messages."""
-    epoch = _EPOCH.search(message)
-    if epoch is None:
-        return 0.0
-    k, n_epochs = int(epoch.group(1)), max(int(epoch.group(2)), 1)
-    seed = _SEED.search(message)
-    i, n_seeds = (int(seed.group(1)), max(int(seed.group(2)), 1)) if seed else (1, 1)
-    return min(((i - 1) + k / n_epochs) / n_seeds, 0.99)
-
-
 class ProgressReporter:
     """``progress`` and ``should_stop`` callables of one claimed job, backed by the store.
 
@@ -132,22 +116,24 @@ class ProgressReporter:
         self.min_interval = min_interval
         self.poll_interval = poll_interval
         self._last_write = 0.0
-        self._last_step: int | None = None
+        self._last_step: int | None = None  # the whole step last written
         self._last_poll = 0.0
         self._stop = False
 
-    def progress(self, step: int, total: int, message: str) -> None:
+    def progress(self, step: float, total: int, message: str) -> None:
         """Record ``step`` of ``total`` with a message.
 
-        Every new step is written; repeated messages within a step (epochs) at most every
-        ``min_interval`` seconds.
+        ``step`` may be fractional (the pipeline adds the share of a model's fit done), so the
+        fraction is ``step / total``; the message is for people only. Every new whole step is
+        written; updates within a step (epochs) at most every ``min_interval`` seconds.
         """
         now = time.monotonic()
-        new_step = step != self._last_step
+        whole = int(step)
+        new_step = whole != self._last_step
         if not new_step and step < total and now - self._last_write < self.min_interval:
             return
-        self._last_write, self._last_step = now, step
-        fraction = (step + _within_step(str(message))) / total if total else 0.0
+        self._last_write, self._last_step = now, whole
+        fraction = min(float(step) / total, 1.0) if total else 0.0
         if not self.store.report_progress(self.job_id, self.token, fraction, str(message)):
             self._stop = True
 

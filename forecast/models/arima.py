@@ -22,7 +22,6 @@ the fallback is recorded in ``notes_[uid]`` and ``detail_``.
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Callable
 
@@ -31,6 +30,16 @@ import pandas as pd
 
 from forecast.errors import Cancelled, SpecError
 from forecast.frequency import season_length as freq_season_length
+from forecast.models.arima_fits import (
+    SarimaxFit,
+    SeasonalAdjustedFit,
+    StatsforecastFit,
+    arima_label,
+    fit_sarimax,
+    fits_from_state,
+    fits_to_state,
+)
+from forecast.models.arima_search import stepwise_search
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
     Forecaster,
@@ -44,143 +53,6 @@ from forecast.models.base import (
 __all__ = ["AutoARIMA", "arima_label", "fit_sarimax"]
 
 _ENGINES = ("statsforecast", "statsmodels")
-
-
-def arima_label(order, seasonal_order=(0, 0, 0), m: int = 1, constant: bool = False) -> str:
-    """Readable model string such as ``ARIMA(0,1,1)(0,1,1)[12]`` (``with drift`` appended when
-    a differenced model has a constant, ``with mean`` for an undifferenced one)."""
-    p, d, q = order
-    text = f"ARIMA({p},{d},{q})"
-    if m > 1 and any(seasonal_order):
-        text += "({},{},{})[{}]".format(*seasonal_order, m)
-    if constant:
-        text += " with drift" if d + seasonal_order[1] > 0 else " with mean"
-    return text
-
-
-def fit_sarimax(y: np.ndarray, order, seasonal_order=(0, 0, 0), m: int = 1, constant=None):
-    """Fit one SARIMAX by maximum likelihood (statsmodels), quietly.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n,)
-        The series.
-    order : tuple (p, d, q)
-    seasonal_order : tuple (P, D, Q)
-    m : int
-        Seasonal period (ignored when ``seasonal_order`` is all zero).
-    constant : bool, optional
-        Include a constant (mean, or drift after one difference); default: when ``d + D <= 1``.
-
-    Returns
-    -------
-    statsmodels results
-        With ``.aicc``, ``.resid``, ``.get_forecast``.
-
-    Raises
-    ------
-    ValueError, LinAlgError
-        When statsmodels cannot fit (caught by the callers' fallback).
-    """
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    d, big_d = order[1], seasonal_order[1]
-    if constant is None:
-        constant = d + big_d <= 1
-    # SARIMAX puts the trend in the differenced equation: "c" is a mean when d + D = 0 and a
-    # drift (a constant slope of the levels) when d + D = 1
-    trend = "c" if constant and d + big_d <= 1 else None
-    seasonal = (*seasonal_order, m) if m > 1 and any(seasonal_order) else (0, 0, 0, 0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = SARIMAX(
-            y,
-            order=tuple(order),
-            seasonal_order=seasonal,
-            trend=trend,
-            enforce_stationarity=True,
-            enforce_invertibility=True,
-        )
-        res = model.fit(disp=False, maxiter=200)
-    if not np.isfinite(res.llf):
-        raise ValueError("the likelihood is not finite")
-    return res
-
-
-class _SarimaxFit:
-    """One series fitted by statsmodels: forecasts, residuals, parameter count, label."""
-
-    def __init__(self, y, order, seasonal_order, m, constant=None):
-        self.res = fit_sarimax(y, order, seasonal_order, m, constant)
-        self.m = m if any(seasonal_order) else 1
-        self.order, self.seasonal_order = tuple(order), tuple(seasonal_order)
-        has_const = "const" in self.res.model.param_names or "drift" in self.res.model.param_names
-        self.label = arima_label(order, seasonal_order, m, has_const)
-        self.n_params = int(order[0] + order[2] + seasonal_order[0] + seasonal_order[2])
-        resid = np.asarray(self.res.resid, dtype=float).copy()
-        burn = order[1] + self.m * seasonal_order[1]
-        resid[: min(burn, len(resid))] = np.nan  # diffuse start of a differenced model
-        self.resid = resid
-
-    def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fc = self.res.get_forecast(h)
-            ci = np.asarray(fc.conf_int(alpha=1 - level / 100))
-        return np.asarray(fc.predicted_mean, dtype=float), ci[:, 0], ci[:, 1]
-
-
-class _StatsforecastFit:
-    """One series fitted by statsforecast's AutoARIMA."""
-
-    def __init__(self, y, m, **kwargs):
-        from statsforecast.arima import arima_string
-        from statsforecast.models import AutoARIMA as SFAutoARIMA
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.model = SFAutoARIMA(season_length=m, **kwargs).fit(y)
-        info = self.model.model_
-        p, q, big_p, big_q, _m, d, big_d = (int(v) for v in info["arma"])
-        self.order, self.seasonal_order = (p, d, q), (big_p, big_d, big_q)
-        self.label = " ".join(arima_string(info).split())
-        self.n_params = p + q + big_p + big_q
-        self.resid = np.asarray(info["residuals"], dtype=float)
-        if not np.isfinite(self.resid).any():
-            raise ValueError("statsforecast returned no residuals")
-
-    def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lvl = int(level) if float(level).is_integer() else float(level)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = self.model.predict(h, level=[lvl])
-        lo = next(v for k, v in out.items() if k.startswith("lo-"))
-        hi = next(v for k, v in out.items() if k.startswith("hi-"))
-        return np.asarray(out["mean"], float), np.asarray(lo, float), np.asarray(hi, float)
-
-
-class _SeasonalAdjustedFit:
-    """Long seasons (``m > max_season``, e.g. weekly data with m = 52): an STL decomposition
-    removes the seasonal pattern, a non-seasonal ARIMA models the adjusted series, and the
-    forecast adds the last seasonal cycle back (R's ``stlf``). Seasonal ARIMA with m = 52 costs
-    minutes per series; this costs seconds."""
-
-    def __init__(self, y, m, inner_factory):
-        from statsmodels.tsa.seasonal import STL
-
-        seasonal = np.asarray(STL(y, period=m, robust=True).fit().seasonal, dtype=float)
-        self.season = seasonal[-m:].copy()
-        self.inner = inner_factory(y - seasonal)
-        self.m = m
-        self.order, self.seasonal_order = self.inner.order, (0, 0, 0)
-        self.label = f"STL[{m}] + {self.inner.label}"
-        self.n_params = self.inner.n_params
-        self.resid = self.inner.resid
-
-    def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        mean, lo, hi = self.inner.forecast(h, level)
-        add = self.season[np.arange(h) % self.m]
-        return mean + add, lo + add, hi + add
 
 
 class AutoARIMA(Forecaster):
@@ -260,9 +132,7 @@ class AutoARIMA(Forecaster):
     def _search(self, y: np.ndarray, m: int):
         """Automatic order selection with the chosen engine."""
         if self.engine == "statsforecast":
-            return _StatsforecastFit(y, m, stepwise=self.stepwise)
-        from forecast.models.arima_search import stepwise_search
-
+            return StatsforecastFit.fit(y, m, stepwise=self.stepwise)
         return stepwise_search(y, m)
 
     def _fit_one(self, y: np.ndarray, m: int) -> tuple[object, str]:
@@ -273,9 +143,9 @@ class AutoARIMA(Forecaster):
         try:
             if self.order is not None:
                 seasonal = tuple(self.seasonal_order or (0, 0, 0)) if seasonal_ok else (0, 0, 0)
-                return _SarimaxFit(y, self.order, seasonal, m_eff), ""
+                return SarimaxFit.fit(y, self.order, seasonal, m_eff), ""
             if m_eff > self.max_season:
-                return _SeasonalAdjustedFit(y, m_eff, lambda x: self._search(x, 1)), ""
+                return SeasonalAdjustedFit.fit(y, m_eff, lambda x: self._search(x, 1)), ""
             return self._search(y, m_eff), ""
         except Exception as exc:  # any engine failure: fall back to a simpler order
             failure = f"{type(exc).__name__}: {str(exc)[:120]}"
@@ -285,7 +155,7 @@ class AutoARIMA(Forecaster):
         candidates += [((0, 1, 1), (0, 0, 0)), ((0, 1, 0), (0, 0, 0))]
         for order, seasonal in candidates:
             try:
-                fit = _SarimaxFit(y, order, seasonal, m_eff, constant=False)
+                fit = SarimaxFit.fit(y, order, seasonal, m_eff, constant=False)
                 return fit, f"fit failed ({failure}); fell back to {fit.label}"
             except Exception as exc:  # try the next, simpler order
                 failure = f"{type(exc).__name__}: {str(exc)[:120]}"
@@ -390,8 +260,6 @@ class AutoARIMA(Forecaster):
     def _fitted_state(self, folder=None, prefix: str = "arima") -> tuple[dict, dict]:
         """Fitted metadata and arrays (``prefix`` names the arrays; the hybrid's model file
         holds its ARIMA's under the same prefix)."""
-        from forecast.models.arima_io import fits_to_state
-
         check_fitted(self)
         fits_config, arrays = fits_to_state(self.fits_, prefix)
         ds = [
@@ -413,8 +281,6 @@ class AutoARIMA(Forecaster):
         return fitted, arrays
 
     def _restore_state(self, fitted: dict, arrays: dict, folder=None, prefix: str = "arima"):
-        from forecast.models.arima_io import fits_from_state
-
         self.freq_ = fitted["freq"]
         self.m_ = fitted["m"]
         self.fits_ = fits_from_state(fitted["fits"], arrays, prefix)

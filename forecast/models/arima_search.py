@@ -3,9 +3,10 @@
 The alternative engine of :class:`forecast.models.arima.AutoARIMA` (``engine="statsmodels"``),
 kept so the engine choice is a measurement (``benchmarks/arima_vs_statsforecast.py``):
 
-1. ``d`` by repeated KPSS tests (level stationarity, 5%), at most 2;
-2. ``D`` (0 or 1) by the seasonal strength of an STL decomposition (``F_s > 0.64``, R's
-   ``nsdiffs(test="seas")``), when the series has at least two full seasons;
+1. ``D`` (0 or 1) by :func:`forecast.diagnostics.nsdiffs` (STL seasonal strength ``F_S > 0.64``
+   and a persistent seasonal autocorrelation), when the series has at least two full seasons;
+2. ``d`` by :func:`forecast.diagnostics.ndiffs` (repeated KPSS tests, 5 %) on the seasonally
+   differenced series, with ``d + D <= 2``;
 3. start from (2,d,2)(1,D,1), (0,d,0)(0,D,0), (1,d,0)(1,D,0), (0,d,1)(0,D,1) and the orders
    that :func:`forecast.diagnostics.suggested_arima_order` reads off the ACF/PACF, then move to the
    neighbour (±1 on p, q, P, Q, on p and q together, on P and Q together, constant on/off) with
@@ -14,48 +15,17 @@ kept so the engine choice is a measurement (``benchmarks/arima_vs_statsforecast.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-__all__ = ["ndiffs", "nsdiffs", "stepwise_search"]
+from forecast.diagnostics import ndiffs, nsdiffs, suggested_arima_order
+from forecast.models.arima_fits import SarimaxFit
 
-
-def ndiffs(y: np.ndarray, alpha: float = 0.05, max_d: int = 2) -> int:
-    """Number of first differences that make ``y`` level-stationary by KPSS (0..max_d)."""
-    from statsmodels.tsa.stattools import kpss
-
-    x = np.asarray(y, dtype=float)
-    for d in range(max_d + 1):
-        if len(x) < 8 or np.allclose(x, x[0]):
-            return d
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pvalue = kpss(x, regression="c", nlags="auto")[1]
-        if pvalue >= alpha:
-            return d
-        x = np.diff(x)
-    return max_d
-
-
-def nsdiffs(y: np.ndarray, m: int, threshold: float = 0.64) -> int:
-    """Seasonal differences (0 or 1) by STL seasonal strength ``1 - var(R) / var(S + R)``."""
-    from statsmodels.tsa.seasonal import STL
-
-    x = np.asarray(y, dtype=float)
-    if m <= 1 or len(x) < 2 * m + 2:
-        return 0
-    res = STL(x, period=m, robust=True).fit()
-    denom = np.var(res.seasonal + res.resid)
-    strength = 0.0 if denom <= 0 else max(0.0, 1 - np.var(res.resid) / denom)
-    return int(strength > threshold)
+__all__ = ["stepwise_search"]
 
 
 def _diagnostics_start(y: np.ndarray, m: int) -> tuple[int, int, int, int] | None:
     """Starting (p, q, P, Q) read off the ACF/PACF by :mod:`forecast.diagnostics`, if any."""
     try:
-        from forecast.diagnostics import suggested_arima_order
-
         out = suggested_arima_order(y, m if m > 1 else None)
     except Exception:  # diagnostics unavailable or failing: the fixed starts suffice
         return None
@@ -79,7 +49,7 @@ def stepwise_search(y: np.ndarray, m: int = 1, *, max_models: int = 60):
 
     Returns
     -------
-    forecast.models.arima._SarimaxFit
+    forecast.models.arima_fits.SarimaxFit
         The selected model (``.label``, ``.forecast``, ``.resid``, ``.n_params``).
 
     Raises
@@ -87,13 +57,9 @@ def stepwise_search(y: np.ndarray, m: int = 1, *, max_models: int = 60):
     ValueError
         When no candidate could be fitted.
     """
-    from forecast.models.arima import _SarimaxFit
-
     y = np.asarray(y, dtype=float)
-    d = ndiffs(y)
-    big_d = nsdiffs(y, m) if m > 1 else 0
-    if d + big_d > 2:
-        d = 2 - big_d
+    big_d = nsdiffs(y, m)[0] if m > 1 and len(y) >= 2 * m + 2 else 0
+    d = ndiffs(y[m:] - y[:-m] if big_d else y, max_d=2 - big_d)
     seasonal = m > 1
     cache: dict[tuple, tuple[float, object]] = {}
 
@@ -104,7 +70,7 @@ def stepwise_search(y: np.ndarray, m: int = 1, *, max_models: int = 60):
         if len(cache) >= max_models:
             return np.inf
         try:
-            fit = _SarimaxFit(y, (p, d, q), (big_p, big_d, big_q), m if seasonal else 1, const)
+            fit = SarimaxFit.fit(y, (p, d, q), (big_p, big_d, big_q), m if seasonal else 1, const)
             aicc = float(fit.res.aicc)
             if not np.isfinite(aicc):
                 aicc = np.inf

@@ -366,12 +366,12 @@ class Forecaster(BaseEstimator):
         Parameters
         ----------
         path : str or Path
-            The folder.
+            A folder that :meth:`save` wrote (any version this release reads).
 
         Returns
         -------
         Forecaster
-            An instance of the saved model's class.
+            An instance of the saved model's class, fitted.
 
         Raises
         ------

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from forecast.errors import Cancelled, SpecError
+from forecast.models.base import check_fitted
 from forecast.models.windowed import WindowedForecaster
 from forecast.training import torch_session
 
@@ -193,8 +194,14 @@ class ESN(WindowedForecaster):
         states = np.concatenate(out) if out else np.zeros((0, 2 * len(res.bias)))
         return np.concatenate([states, X], axis=1)
 
+    @property
+    def alpha_(self) -> float:
+        """Ridge penalty the validation tail chose (of the last reservoir)."""
+        check_fitted(self, "member_choices_")
+        return self.member_choices_[-1]["alpha"]
+
     def _fit_member(
-        self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None, weights=None
+        self, X, Y, X_val, Y_val, *, seed, progress, should_stop, weights=None, refit_of=None
     ):
         from sklearn.linear_model import Ridge
 
@@ -204,8 +211,8 @@ class ESN(WindowedForecaster):
         res = Reservoir(w_in, w, bias, np.zeros((Y.shape[1], 0)), np.zeros(Y.shape[1]))
         F = self._features(res, X)
         alphas = _ALPHAS if self.alpha == "auto" else (float(self.alpha),)
-        if epochs is not None and self.alpha == "auto" and hasattr(self, "alpha_"):
-            alphas = (self.alpha_,)  # the refit keeps the penalty chosen on the validation tail
+        if refit_of is not None:
+            alphas = (refit_of["alpha"],)  # the refit keeps the penalty chosen on the tail
         best, best_err = None, np.inf
         if len(alphas) > 1 and len(X_val):
             F_val = self._features(res, X_val)
@@ -216,13 +223,12 @@ class ESN(WindowedForecaster):
                     best, best_err = ridge, err
         else:
             best = Ridge(alpha=alphas[len(alphas) // 2]).fit(F, Y, sample_weight=weights)
-        self.alpha_ = float(best.alpha)
-        self._best_epochs = 1
+        alpha = float(best.alpha)
         res.coef = np.asarray(best.coef_, dtype=np.float64).reshape(Y.shape[1], -1)
         res.intercept = np.asarray(best.intercept_, dtype=np.float64).reshape(Y.shape[1])
         if progress is not None:
-            progress(1, 1, f"reservoir {seed}: ridge alpha {self.alpha_:g}")
-        return res
+            progress(1, 1, f"reservoir {seed}: ridge alpha {alpha:g}")
+        return res, {"epochs": 1, "alpha": alpha}
 
     def _predict_member(self, member: Reservoir, X: np.ndarray) -> np.ndarray:
         return self._features(member, X) @ member.coef.T + member.intercept

@@ -242,10 +242,12 @@ class RecurrentForecaster(WindowedForecaster):
         )
 
     def _fit_member(
-        self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None, weights=None
+        self, X, Y, X_val, Y_val, *, seed, progress, should_stop, weights=None, refit_of=None
     ):
+        # the refit trains as many epochs as early stopping kept (all of them when none was)
+        epochs = (refit_of or {}).get("epochs") or self.epochs
         config = TrainConfig(
-            epochs=int(epochs or self.epochs),
+            epochs=int(epochs),
             batch_size=int(self.batch_size),
             lr=float(self.lr),
             weight_decay=float(self.weight_decay),
@@ -256,7 +258,7 @@ class RecurrentForecaster(WindowedForecaster):
         )
         with torch_session(seed, self.threads):
             net = self._network()
-            self.train_result_ = train_module(
+            result = train_module(
                 net,
                 X,
                 Y,
@@ -269,8 +271,7 @@ class RecurrentForecaster(WindowedForecaster):
                 should_stop=should_stop,
                 weights=weights,
             )
-        self._best_epochs = self.train_result_.best_epoch
-        return net.cpu().eval()
+        return net.cpu().eval(), {"epochs": int(result.best_epoch)}
 
     def _predict_member(self, member: RecurrentNet, X: np.ndarray) -> np.ndarray:
         with torch_session(None, self.threads):

@@ -27,6 +27,7 @@ __all__ = [
     "model_class",
     "model_names",
     "model_table",
+    "model_table_markdown",
 ]
 
 #: Short name -> ``"module:Class"``, in the order the front ends list them.
@@ -228,3 +229,22 @@ def model_table() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def model_table_markdown() -> str:
+    """The README's model table, rendered from the registry (``tests/test_readme.py`` checks the
+    README holds exactly this). "run settings" names the window (``input_size``) as people know
+    it and leaves out the horizon, which every model takes."""
+    lines = [
+        "| name | model | fitted | neural | effective memory | ensemble member | run settings |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in model_table():
+        names = {"input_size": "window"}
+        settings = [names.get(o, o) for o in row["options"] if o != "horizon"]
+        lines.append(
+            f"| `{row['name']}` | {row['label']} | {row['scope'].replace('_', ' ')} "
+            f"| {'yes' if row['neural'] else ''} | {'yes' if row['memory'] else ''} "
+            f"| {'yes' if row['member'] else ''} | {', '.join(settings)} |"
+        )
+    return "\n".join(lines)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from forecast.conformal import conformal_quantile
 from forecast.errors import SpecError
 from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
@@ -215,36 +216,35 @@ class WindowedForecaster(Forecaster):
         targets = Yn[:, :1] if self._recursive else Yn
         refit = bool(getattr(self, "refit", False)) and len(val) > 0
         phases = 2 if refit else 1
-        members, final = [], []
+        members, final, choices = [], [], []
         for s in range(self.n_seeds):
             seed = int(self.seed) + s
-            members.append(
-                self._fit_member(
-                    Xn[train],
-                    targets[train],
-                    Xn[val],
-                    targets[val],
-                    seed=seed,
-                    progress=self._sub_progress(progress, s * phases, phases, "fit"),
-                    should_stop=should_stop,
-                    weights=self._window_weights(windows.series[train], len(lengths)),
-                )
+            member, chosen = self._fit_member(
+                Xn[train],
+                targets[train],
+                Xn[val],
+                targets[val],
+                seed=seed,
+                progress=self._sub_progress(progress, s * phases, phases, "fit"),
+                should_stop=should_stop,
+                weights=self._window_weights(windows.series[train], len(lengths)),
             )
+            members.append(member)
+            choices.append(chosen)
             if refit:
-                # same seed, every window, for as many epochs as early stopping chose
-                final.append(
-                    self._fit_member(
-                        Xn,
-                        targets,
-                        Xn[:0],
-                        targets[:0],
-                        seed=seed,
-                        progress=self._sub_progress(progress, s * phases + 1, phases, "refit"),
-                        should_stop=should_stop,
-                        epochs=self._best_epochs,
-                        weights=self._window_weights(windows.series, len(lengths)),
-                    )
+                # same seed, every window, with what the first fit chose (epochs, penalty)
+                refitted, _ = self._fit_member(
+                    Xn,
+                    targets,
+                    Xn[:0],
+                    targets[:0],
+                    seed=seed,
+                    progress=self._sub_progress(progress, s * phases + 1, phases, "refit"),
+                    should_stop=should_stop,
+                    weights=self._window_weights(windows.series, len(lengths)),
+                    refit_of=chosen,
                 )
+                final.append(refitted)
         # split-conformal calibration on the validation tail, by the members that never saw it
         self.members_ = members
         cal = val if len(val) else train
@@ -259,6 +259,7 @@ class WindowedForecaster(Forecaster):
         self.calibration_ = np.abs(Yn[cal] - pred_n)
         if refit:
             self.members_ = final
+        self.member_choices_ = choices
         self.n_train_windows_ = len(train)
         self.n_val_windows_ = len(val)
 
@@ -286,15 +287,15 @@ class WindowedForecaster(Forecaster):
         return sub
 
     # ------------------------------------------------------------------ members
-    #: Epochs the last ``_fit_member`` kept (early stopping), used by ``refit``.
-    _best_epochs: int | None = None
-
     def _fit_member(
-        self, X, Y, X_val, Y_val, *, seed, progress, should_stop, epochs=None, weights=None
-    ):
-        """Fit one member on normalised windows; ``epochs`` overrides the configured number
-        (the refit on all windows); ``weights`` (one per training window, or None) are
-        sampling weights. Sets ``self._best_epochs``."""
+        self, X, Y, X_val, Y_val, *, seed, progress, should_stop, weights=None, refit_of=None
+    ) -> tuple[object, dict]:
+        """Fit one member on normalised windows and return it with what the fit chose on the
+        validation windows (``{"epochs": ...}``, plus e.g. the ESN's ridge ``"alpha"``).
+
+        ``weights`` (one per training window, or None) are sampling weights. ``refit_of`` is
+        that choice of an earlier fit of the same seed: the refit on every window repeats it
+        (no validation windows are given then). Nothing is stored on ``self``."""
         raise NotImplementedError
 
     def _predict_member(self, member, X: np.ndarray) -> np.ndarray:
@@ -368,10 +369,7 @@ class WindowedForecaster(Forecaster):
     def _conformal_width(self, h: int, level: float) -> np.ndarray:
         """Half-width per step in normalised space, shape (h,); beyond the trained horizon the
         last width grows with the square root of the step."""
-        cal = self.calibration_
-        n = len(cal)
-        prob = min(1.0, math.ceil((n + 1) * level / 100) / n)
-        q = np.quantile(cal, prob, axis=0, method="higher")
+        q = conformal_quantile(self.calibration_, level, axis=0)
         H = len(q)
         if h <= H:
             return q[:h]

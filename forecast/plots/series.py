@@ -2,7 +2,8 @@
 
 - :func:`series_figure`: the series themselves (gaps shown as breaks).
 - :func:`acf_figure`: ACF or PACF as stems with the shaded confidence band, like statsmodels'
-  ``plot_acf``/``plot_pacf`` but interactive (hover: lag, value, significant yes/no).
+  ``plot_acf``/``plot_pacf`` but interactive (hover: lag, value, significant yes/no, and for the
+  PACF the estimator, e.g. ``ldb``).
 - :func:`lag_scatter_figure`: y_t against y_{t-k} for chosen lags, with the correlation.
 - :func:`stl_figure`: STL components (observed, trend, seasonal, remainder).
 
@@ -82,6 +83,10 @@ def _get(diag, key: str):
     return diag[key] if isinstance(diag, dict) else getattr(diag, key)
 
 
+#: PACF estimators in words, by their statsmodels name.
+_PACF_METHODS = {"ldb": "Durbin-Levinson, biased autocovariances"}
+
+
 def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure:
     """ACF or PACF as stems with the shaded confidence band around zero.
 
@@ -98,8 +103,9 @@ def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure
     -------
     plotly.graph_objects.Figure
         Stems and markers (red where significant), the band as a shaded area, dotted lines at
-        multiples of the seasonal period; hover shows lag, value and significance. A constant
-        series gives an empty figure with a note.
+        multiples of the seasonal period; hover shows lag, value and significance, and for the
+        PACF its method (``pacf_method``, e.g. "ldb": Durbin-Levinson on the biased
+        autocovariances). A constant series gives an empty figure with a note.
 
     Raises
     ------
@@ -112,6 +118,10 @@ def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure
     confint = np.asarray(_get(diag, f"{kind}_confint"), dtype=float).reshape(-1, 2)
     uid = _get(diag, "unique_id")
     label = "ACF" if kind == "acf" else "PACF"
+    method = None
+    if kind == "pacf":  # diagnoses saved before the key existed have none
+        method = diag.get("pacf_method") if isinstance(diag, dict) else diag.pacf_method
+    how = f"<br>method: {method} ({_PACF_METHODS.get(method, method)})" if method else ""
     fig = go.Figure()
     fig.update_layout(title=f"{label} of {uid}", xaxis_title="lag", yaxis_title=label, **_LAYOUT)
     if len(values) < 2:
@@ -164,7 +174,7 @@ def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure
             marker={"color": np.where(sig, _SIG, _PLAIN), "size": 7},
             customdata=np.column_stack([np.where(sig, "yes", "no"), lo, hi]),
             hovertemplate="lag %{x}<br>" + label + " = %{y:.3f}<br>significant: %{customdata[0]}"
-            "<br>band [%{customdata[1]:.3f}, %{customdata[2]:.3f}]<extra></extra>",
+            "<br>band [%{customdata[1]:.3f}, %{customdata[2]:.3f}]" + how + "<extra></extra>",
         )
     )
     period = _get(diag, "seasonal_period")
