@@ -46,7 +46,7 @@ def test_defaults_of_the_airline_data():
     d = run_page.defaults(default_dataset())
     assert (d["horizon"], d["holdout"], d["freq"], d["n_series"], d["n_min"], d["gaps"]) == (
         24,
-        24,
+        0,
         "MS",
         1,
         144,

@@ -84,7 +84,7 @@ def defaults(data: dict | None) -> dict:
         reason = str(exc)
     return {
         "horizon": horizon,
-        "holdout": horizon,
+        "holdout": 0,  # the default job forecasts the future; the backtest scores the models
         "window": window,
         "window_reason": reason,
         "freq": report.freq,
