@@ -304,7 +304,7 @@ def test_default_job_leads_with_the_recommended_future(driver, app_url, shot):
         timeout=120,
         what="the default job to reach done",
     )
-    driver.find_element(By.LINK_TEXT, "Results").click()
+    driver.get(f"{app_url.rstrip('/')}/results?job={job_id}")  # the link to a job's results
     answer = wait_for(driver, lambda d: text_of(d, "#results-verdict-answer"), what="the verdict")
     assert answer.startswith("Recommended: auto.") and "seasonal naive" in answer
     wait_for(
