@@ -300,7 +300,12 @@ def test_default_job_leads_with_the_recommended_future(driver, app_url, shot):
     driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →").click()
     wait_for(
         driver,
-        lambda d: job_id in text_of(d, "#jobs-list") and "done" in text_of(d, "#jobs-list"),
+        lambda d: any(
+            "done" in row.text
+            for row in d.find_elements(
+                By.XPATH, f"//*[@id='jobs-list']//tr[contains(., '{job_id}')]"
+            )
+        ),
         timeout=120,
         what="the default job to reach done",
     )
