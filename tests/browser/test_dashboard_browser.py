@@ -310,8 +310,15 @@ def test_default_job_leads_with_the_recommended_future(driver, app_url, shot):
         what="the default job to reach done",
     )
     driver.get(f"{app_url.rstrip('/')}/results?job={job_id}")  # the link to a job's results
-    answer = wait_for(driver, lambda d: text_of(d, "#results-verdict-answer"), what="the verdict")
-    assert answer.startswith("Recommended: auto.") and "seasonal naive" in answer
+    wait_for(driver, lambda d: text_of(d, "#results-job"), what="the job picker")
+    choose(driver, "results-job", job_id)
+    answer = wait_for(
+        driver,
+        lambda d: text_of(d, "#results-verdict-answer").startswith("Recommended: auto."),
+        what="the verdict of the default job",
+    )
+    answer = text_of(driver, "#results-verdict-answer")
+    assert job_id in text_of(driver, "#results-job") and "seasonal naive" in answer
     wait_for(
         driver,
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results-backtest g.trace")) > 3,
