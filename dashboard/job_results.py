@@ -22,6 +22,8 @@ from forecast.errors import SpecError
 
 __all__ = [
     "apply_models",
+    "backtest_frame",
+    "download_backtest",
     "download_forecasts",
     "download_leaderboard",
     "download_models",
@@ -31,6 +33,7 @@ __all__ = [
     "load_result",
     "models_zip",
     "residual_frame",
+    "run_summary",
 ]
 
 
@@ -111,6 +114,42 @@ def history_acf(job_id: str, uid: str | None) -> list[float] | None:
     except Exception:  # a series the diagnostics refuse still gets its memory plot
         log.exception("ACF of %s in job %s failed", uid, job_id)
         return None
+
+
+def run_summary(job_id: str) -> dict:
+    """The job's answer (``summary.json``): recommended, verdict, notes, auto's evidence.
+
+    Jobs run before the summary existed give ``{}``.
+    """
+    import json
+
+    path = load_result(job_id).artifacts.get("summary.json")
+    if not path or not Path(path).exists():
+        return {}
+    return json.loads(Path(path).read_text())
+
+
+def backtest_frame(job_id: str) -> pd.DataFrame | None:
+    """The job's backtest forecasts beside the actuals (``backtest.csv``), None without one."""
+    path = load_result(job_id).artifacts.get("backtest.csv")
+    if not path or not Path(path).exists():
+        return None
+    frame = pd.read_csv(path, parse_dates=["cutoff", "ds"], dtype={"unique_id": str})
+    return None if frame.empty else frame
+
+
+def download_backtest(job_id: str) -> dict:
+    """``dcc.send_data_frame`` payload of a job's backtest CSV.
+
+    Raises
+    ------
+    SpecError
+        The job ran without a backtest.
+    """
+    frame = backtest_frame(job_id)
+    if frame is None:
+        raise SpecError("This job ran without a backtest (0 windows, or series too short).")
+    return dcc.send_data_frame(frame.to_csv, f"backtest-{job_id}.csv", index=False)
 
 
 def download_forecasts(job_id: str) -> dict:

@@ -139,7 +139,14 @@ def backtest(
             if should_stop is not None and should_stop():
                 raise Cancelled(f"backtest cancelled before {name}, window {w + 1}")
             model = factory()
-            model.fit(train, should_stop=should_stop)
+            inner = None
+            if progress is not None:  # the model's own progress (epochs), within this window
+
+                def inner(s, t, msg, name=name, w=w, done=done):
+                    frac = min(float(s) / float(t), 0.99) if t else 0.0
+                    progress(done + frac, total, f"backtest {name} window {w + 1}: {msg}")
+
+            model.fit(train, should_stop=should_stop, progress=inner)
             fc = model.predict(h, level=level)
             fc = fc.merge(test[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
             fc.insert(0, "cutoff", cutoff)

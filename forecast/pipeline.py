@@ -1,25 +1,30 @@
-"""One forecasting run: fit models, forecast, score, check residuals, rank — for every front end.
+"""One forecasting job: what happens next, and can I trust it — for every front end.
 
-:func:`run_forecast` is what ``forecast run``, the job runner and the dashboard call. Steps:
+:func:`run_forecast` is what ``forecast run``, the job runner and the dashboard call. It infers
+the frequency once, optionally holds out the last ``holdout`` points (scored later), plans the
+rolling origins the shortest series allows (:func:`plan_backtest`, fewer than asked is said in
+``notes``), then runs named steps:
 
-1. hold out the last ``holdout`` points of every series (scored later), keep the rest as history;
-2. optionally backtest every model over ``backtest_windows`` rolling origins of the history;
-3. fit every model on the history and forecast ``horizon`` steps; a model that fails records its
-   error in the leaderboard and the run goes on (``Cancelled`` always propagates);
-4. neural models with backtest windows get split-conformal intervals from the backtest errors;
-5. residual check per model (:mod:`forecast.residuals`) and the leaderboard
-   (:mod:`forecast.leaderboard`): metrics from the holdout, else from the backtest, else none.
+1. ``_backtest_step``: every model over the rolling origins (seasonal naive too, as the
+   reference of ``skill``, even when it is not in the run);
+2. ``_refit_step``: every model refit on the whole history, forecasting the future ``horizon``
+   steps; a model that fails records its error and the run goes on (``Cancelled`` propagates);
+3. ``_combine_step``: ``auto``, per series the combination of the best backtesting candidates
+   (:mod:`forecast.combination`), with its evidence;
+4. ``_calibrate_step``: every model's intervals calibrated on its own backtest errors
+   (:mod:`forecast.calibration`; neural models get split-conformal intervals);
+5. ``_residual_step``: the residual check of every model (:mod:`forecast.residuals`);
+6. ``_score_step``: the leaderboard (:mod:`forecast.leaderboard`) from the holdout, else the
+   backtest, with ``skill`` against seasonal naive;
+then the recommendation and the verdict in words (:mod:`forecast.recommend`).
 
-Per-series models (``model_names(scope="per_series")``: naive, snaive, drift, arima) can be
-fanned out over a ``concurrent.futures.Executor`` (a local process pool, or
-``distributed.Client.get_executor()``) in chunks of series; global models train as one task in
-this process. What each model is and which run settings (horizon, epochs, seed) it takes comes
-from :mod:`forecast.models.registry`.
+Per-series models (naive, snaive, drift, arima) can be fanned out over a
+``concurrent.futures.Executor`` (a local process pool, or ``distributed.Client.get_executor()``)
+in chunks of series; global (neural) models train as one task in this process.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -28,23 +33,51 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import backtest, backtest_splits, conformal_quantiles, window_scores
-from forecast.errors import Cancelled, DataError, ForecastError, SpecError
+from forecast.backtest import MIN_TRAIN
+from forecast.combination import (
+    AUTO,
+)
+from forecast.defaults import (
+    AUTO_DEFAULT_CANDIDATES,
+    AUTO_RULE,
+    AUTO_TOP_K,
+    BACKTEST_COLUMNS,
+    DEFAULT_MODELS,
+    DEFAULT_WINDOWS,
+    REFERENCE_MODELS,
+)
+from forecast.errors import DataError, SpecError
 from forecast.frequency import frame_freq, season_length
 from forecast.jsonable import to_jsonable
-from forecast.leaderboard import leaderboard
-from forecast.metrics import mase_scale, score_frame
+from forecast.metrics import mase_scale
 from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
 from forecast.models.registry import (
     check_model_list,
     check_model_params,
     check_run_options,
-    make_model,
     model_class,
 )
-from forecast.residuals import combine_checks, residual_check
+from forecast.recommend import recommend, verdict
+from forecast.steps import (
+    Run,
+    backtest_step,
+    calibrate_step,
+    combine_step,
+    concat,
+    refit_step,
+    residual_step,
+    score_step,
+)
 
-__all__ = ["RunResult", "parse_models", "run_forecast"]
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "DEFAULT_MODELS",
+    "DEFAULT_WINDOWS",
+    "RunResult",
+    "parse_models",
+    "plan_backtest",
+    "run_forecast",
+]
 
 
 @dataclass
@@ -69,6 +102,19 @@ class RunResult:
         Interval level in percent.
     backtest : DataFrame or None
         Per-window, per-series backtest scores (:func:`forecast.backtest.window_scores`).
+    backtest_forecasts : DataFrame or None
+        Every model's backtest forecasts beside the actuals (:data:`BACKTEST_COLUMNS`).
+    backtest_windows : int
+        Rolling origins actually used (fewer than asked on short series, see ``notes``).
+    recommended : dict
+        ``{"model", "reason", "per_series"}`` (:func:`forecast.recommend.recommend`).
+    verdict : str
+        The run's answer in words (:func:`forecast.recommend.verdict`).
+    notes : list of str
+        Caveats of the run.
+    auto : dict
+        Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
+        the candidates' residual verdicts (empty when ``auto`` did not run).
     """
 
     leaderboard: pd.DataFrame
@@ -82,11 +128,30 @@ class RunResult:
     holdout: int = 0
     backtest: pd.DataFrame | None = None
     residuals: dict = field(default_factory=dict)
+    backtest_forecasts: pd.DataFrame | None = None
+    backtest_windows: int = 0
+    recommended: dict = field(default_factory=dict)
+    verdict: str = ""
+    notes: list = field(default_factory=list)
+    auto: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
+        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds)."""
+        return _jsonable(
+            {
+                "recommended": self.recommended,
+                "verdict": self.verdict,
+                "notes": self.notes,
+                "backtest_windows": self.backtest_windows,
+                "auto": self.auto,
+            }
+        )
 
     def to_json(self) -> dict:
         """JSON-ready dict: ``leaderboard``, ``forecasts``, ``actuals``, ``residual_checks``,
         ``level``, ``horizon``, ``holdout``, ``backtest`` (records; timestamps ISO strings,
-        NaN as None)."""
+        NaN as None), and the keys of :meth:`summary`."""
         return _jsonable(
             {
                 "leaderboard": _records(self.leaderboard),
@@ -97,6 +162,7 @@ class RunResult:
                 "horizon": self.horizon,
                 "holdout": self.holdout,
                 "backtest": None if self.backtest is None else _records(self.backtest),
+                **self.summary(),
             }
         )
 
@@ -124,40 +190,6 @@ def parse_models(models: str | Sequence[str]) -> list[str]:
     return check_model_list(models)
 
 
-class ChunkedModel:
-    """Per-series model fitted in chunks of series (one estimator per chunk), used as one."""
-
-    def __init__(self, name: str, parts: list) -> None:
-        self.name = name
-        self.parts = parts
-        self.residuals_ = pd.concat([p.residuals_ for p in parts], ignore_index=True)
-        self.n_params_ = {k: v for p in parts for k, v in p.n_params_.items()}
-        self.model_strings_ = {
-            k: v for p in parts for k, v in getattr(p, "model_strings_", {}).items()
-        }
-        self.notes_ = {k: v for p in parts for k, v in getattr(p, "notes_", {}).items()}
-        if len(parts) == 1:
-            self.detail_ = getattr(parts[0], "detail_", None)
-        elif self.model_strings_:
-            label, count = Counter(self.model_strings_.values()).most_common(1)[0]
-            self.detail_ = f"{len(self.model_strings_)} series; most common {label} ({count})"
-            if self.notes_:
-                self.detail_ += f"; {len(self.notes_)} fell back to a simpler order"
-        else:
-            self.detail_ = None
-
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
-        """Concatenated forecasts of every chunk (see the model's own ``predict``)."""
-        return pd.concat([p.predict(h, level=level) for p in self.parts], ignore_index=True)
-
-
-def _fit_predict(name: str, params: dict, frame: pd.DataFrame, h: int, level: float):
-    """Fit one model on a frame and forecast (module level so executors can pickle it)."""
-    model = make_model(name, **params)
-    model.fit(frame)
-    return model, model.predict(h, level=level)
-
-
 def _model_params(
     name: str, model_params: Mapping[str, dict], *, horizon: int, epochs, seed: int
 ) -> dict:
@@ -170,37 +202,9 @@ def _model_params(
     return params
 
 
-def _fit_on_executor(executor: Executor, name, params, frame, h, level, should_stop):
-    uids = list(pd.unique(frame["unique_id"]))
-    n_chunks = min(len(uids), 32)
-    chunks = [list(c) for c in np.array_split(np.asarray(uids, dtype=object), n_chunks)]
-    freq = frame_freq(frame)
-    futures = []
-    for chunk in chunks:
-        part = frame[frame["unique_id"].isin(chunk)].reset_index(drop=True)
-        part.attrs["freq"] = freq
-        futures.append(executor.submit(_fit_predict, name, params, part, h, level))
-    results = []
-    try:
-        for fut in futures:
-            while True:
-                if should_stop is not None and should_stop():
-                    raise Cancelled(f"{name}: cancelled")
-                try:
-                    results.append(fut.result(timeout=0.5))
-                    break
-                except TimeoutError:
-                    continue
-    except BaseException:
-        for fut in futures:
-            fut.cancel()
-        raise
-    model = ChunkedModel(name, [r[0] for r in results])
-    return model, pd.concat([r[1] for r in results], ignore_index=True)
-
-
-def _split_holdout(df: pd.DataFrame, holdout: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    freq = frame_freq(df)
+def _split_holdout(
+    df: pd.DataFrame, holdout: int, freq: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if holdout == 0:
         history = df.reset_index(drop=True)
         history.attrs["freq"] = freq
@@ -221,66 +225,38 @@ def _split_holdout(df: pd.DataFrame, holdout: int) -> tuple[pd.DataFrame, pd.Dat
     return history, actuals
 
 
-def run_forecast(
-    df: pd.DataFrame,
-    *,
-    horizon: int,
-    models: str | Sequence[str] = ("snaive", "arima"),
-    holdout: int = 0,
-    backtest_windows: int = 0,
-    epochs: int | None = None,
-    seed: int = 0,
-    level: float = 80,
-    model_params: Mapping[str, dict] | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    executor: Executor | None = None,
-) -> RunResult:
-    """Fit, forecast, score and check several models on a long frame.
+def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -> tuple[int, str]:
+    """How many rolling origins the shortest series allows (at most ``requested``).
 
-    Parameters
-    ----------
-    df : DataFrame
-        Long frame ``unique_id, ds, y`` (``attrs["freq"]`` used when set).
-    horizon : int
-        Steps to forecast past the end of the history.
-    models : str or sequence of str
-        Model names (:data:`forecast.models.MODEL_NAMES`); ``"snaive,arima"`` also works.
-    holdout : int
-        Points held out at the end of every series and scored (0: fit on everything).
-    backtest_windows : int
-        Rolling-origin windows (step = horizon) on the history; their errors score the models
-        when there is no holdout and give neural models split-conformal intervals.
-    epochs : int, optional
-        Training epochs of neural models (their default when None).
-    seed : int
-        Seed of neural models.
-    level : float
-        Prediction-interval level in percent.
-    model_params : mapping, optional
-        ``model name -> dict`` of extra hyperparameters.
-    progress : callable, optional
-        ``progress(step, total, message)``, steps counted over models and backtest fits; while a
-        model trains, ``step`` is fractional (``done + epochs done / epochs``, as the model
-        reports its own ``(step, total)``), so nothing has to be read back from the message.
-    should_stop : callable, optional
-        Polled between steps and handed to model fits; True raises :class:`Cancelled`.
-    executor : concurrent.futures.Executor, optional
-        Where per-series models run, in chunks of series.
+    Every window keeps at least ``max(MIN_TRAIN, m + 1)`` training points.
 
     Returns
     -------
-    RunResult
-
-    Raises
-    ------
-    SpecError
-        Bad horizon, level, holdout, window count or model name.
-    DataError
-        Unusable frame (missing values, series too short for the backtest).
-    Cancelled
-        When ``should_stop()`` returned True.
+    (int, str)
+        The number of windows and a note for people ('' when all requested windows fit).
     """
+    if requested == 0:
+        return 0, ""
+    shortest = int(history.groupby("unique_id", sort=False).size().min())
+    min_train = max(MIN_TRAIN, m + 1)
+    fits = max(0, (shortest - min_train) // horizon)
+    windows = min(requested, fits)
+    if windows == requested:
+        return windows, ""
+    if windows == 0:
+        note = (
+            f"No backtest: the shortest series ({shortest} points) is too short for one origin of "
+            f"{horizon} steps after {min_train} training points, so nothing is scored."
+        )
+    else:
+        note = (
+            f"Backtest over {windows} origin{'s' if windows > 1 else ''} instead of {requested}: "
+            f"the shortest series has {shortest} points."
+        )
+    return windows, note
+
+
+def _check_settings(df, horizon, level, models, holdout, backtest_windows, model_params, epochs):
     horizon = check_horizon(horizon)
     level = check_level(level)
     names = parse_models(models)
@@ -300,160 +276,163 @@ def run_forecast(
     model_params = dict(model_params or {})
     check_model_params(model_params, names)
     check_run_options(names, epochs=epochs)
-    history, actuals = _split_holdout(df, int(holdout))
-    if backtest_windows:
-        backtest_splits(history, horizon, int(backtest_windows))  # fail early on short series
-    freq = frame_freq(history)
+    if AUTO in names and not [n for n in names if n != AUTO and n not in REFERENCE_MODELS]:
+        # auto needs candidates to combine
+        names = [n for n in names if n != AUTO] + [*AUTO_DEFAULT_CANDIDATES, AUTO]
+    return horizon, level, names, model_params
+
+
+def _auto_words(evidence: dict) -> str | None:
+    """``auto`` in words for the recommendation: its rule and most common members."""
+    members = evidence.get("members") or {}
+    if not members:
+        return None
+    common = Counter(" + ".join(v) for v in members.values()).most_common(1)[0][0]
+    n = len(members)
+    where = "" if n == 1 else f" (most common of {n} series)"
+    return f"{evidence.get('rule', 'mean')} of {common}{where}"
+
+
+def run_forecast(
+    df: pd.DataFrame,
+    *,
+    horizon: int,
+    models: str | Sequence[str] = DEFAULT_MODELS,
+    holdout: int = 0,
+    backtest_windows: int = DEFAULT_WINDOWS,
+    epochs: int | None = None,
+    seed: int = 0,
+    level: float = 80,
+    model_params: Mapping[str, dict] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    executor: Executor | None = None,
+) -> RunResult:
+    """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame ``unique_id, ds, y`` (``attrs["freq"]`` used when set).
+    horizon : int
+        Steps to forecast past the end of the history.
+    models : str or sequence of str
+        Model names (:data:`forecast.models.MODEL_NAMES`); ``"snaive,arima"`` also works.
+        Default :data:`DEFAULT_MODELS`.
+    holdout : int
+        Points held out at the end of every series and scored (0: forecast the future).
+    backtest_windows : int
+        Rolling-origin windows (step = horizon) on the history; fewer when the shortest series
+        is too short (said in ``notes``); 0 skips the backtest.
+    epochs : int, optional
+        Training epochs of neural models (their default when None).
+    seed : int
+        Seed of neural models.
+    level : float
+        Prediction-interval level in percent.
+    model_params : mapping, optional
+        ``model name -> dict`` of extra hyperparameters.
+    progress : callable, optional
+        ``progress(step, total, message)``, steps counted over backtest fits and refits.
+    should_stop : callable, optional
+        Polled between steps and handed to model fits; True raises :class:`Cancelled`.
+    executor : concurrent.futures.Executor, optional
+        Where per-series models refit, in chunks of series.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    SpecError
+        Bad horizon, level, holdout, window count or model name.
+    DataError
+        Unusable frame (missing values).
+    Cancelled
+        When ``should_stop()`` returned True.
+    """
+    horizon, level, names, model_params = _check_settings(
+        df, horizon, level, models, holdout, backtest_windows, model_params, epochs
+    )
+    freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
-
-    total = len(names) * (1 + int(backtest_windows))
-    done = 0
-
-    def tick(message: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total, message)
-
-    def stop_check() -> None:
-        if should_stop is not None and should_stop():
-            raise Cancelled("run cancelled")
-
+    history, actuals = _split_holdout(df, int(holdout), freq)
+    windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
+    auto_params = dict(model_params.get(AUTO, {}))
+    run = Run(
+        names=names,
+        params_of={
+            n: _model_params(n, model_params, horizon=horizon, epochs=epochs, seed=seed)
+            for n in names
+            if n != AUTO
+        },
+        horizon=horizon,
+        level=level,
+        m=m,
+        history=history,
+        actuals=actuals,
+        windows=windows,
+        progress=progress,
+        should_stop=should_stop,
+        executor=executor,
+        per_series=frozenset(n for n in names if model_class(n).scope == "per_series"),
+        neural=frozenset(n for n in names if model_class(n).neural),
+        top_k=int(auto_params.pop("top_k", AUTO_TOP_K)),
+        rule=str(auto_params.pop("rule", AUTO_RULE)),
+        rows={n: {"model": n, "error": None} for n in names},
+        notes=[note] if note else [],
+    )
+    if auto_params:
+        raise SpecError(
+            f"auto in a job takes top_k and rule, not {', '.join(sorted(auto_params))}."
+        )
+    run.total = len(run.fitted_names) * (1 + windows)
     if progress is not None:
-        progress(0, total, "starting")
-    params_of = {
-        name: _model_params(name, model_params, horizon=horizon, epochs=epochs, seed=seed)
-        for name in names
-    }
-    rows: list[dict] = []
-    forecasts: list[pd.DataFrame] = []
-    fitted: dict = {}
-    checks: dict = {}
-    residuals: dict = {}
-    bt_frames: list[pd.DataFrame] = []
+        progress(0, run.total, "starting")
     scales = {
         str(uid): mase_scale(part["y"].to_numpy(dtype=float), m)
         for uid, part in history.groupby("unique_id", sort=False)
     }
-    for name in names:
-        stop_check()
-        row: dict = {"model": name, "error": None}
-        params = params_of[name]
-        bt = None
-        try:
-            if backtest_windows:
-                bt = backtest(
-                    {name: lambda name=name, params=params: make_model(name, **params)},
-                    history,
-                    horizon,
-                    int(backtest_windows),
-                    level=level,
-                    should_stop=should_stop,
-                    progress=lambda s, t, msg: tick(msg),
-                )
-                bt_frames.append(bt)
-            start = time.perf_counter()
-            if executor is not None and model_class(name).scope == "per_series":
-                model, fc = _fit_on_executor(
-                    executor, name, params, history, horizon, level, should_stop
-                )
-            else:
-                model = make_model(name, **params)
-                model.fit(
-                    history,
-                    progress=None
-                    if progress is None
-                    else (
-                        lambda s, t, msg, name=name: progress(
-                            done + _within(s, t), total, f"{name}: {msg}"
-                        )
-                    ),
-                    should_stop=should_stop,
-                )
-                fc = model.predict(horizon, level=level)
-            row["fit_seconds"] = time.perf_counter() - start
-            if model_class(name).neural and bt is not None and not bt.empty:
-                q = conformal_quantiles(bt, scales, level)
-                fc = _apply_conformal(fc, q, scales)
-                row["detail"] = "split-conformal intervals from backtest errors"
-            detail = getattr(model, "detail_", None)
-            if detail:
-                row["detail"] = "; ".join(filter(None, [row.get("detail"), str(detail)]))
-            fitted[name] = model
-            forecasts.append(fc[FORECAST_COLUMNS])
-            residuals[name] = model.residuals_
-            m_check = int(params.get("season_length") or m)  # a user-given period wins
-            per_series = {
-                str(uid): residual_check(
-                    part["resid"].to_numpy(dtype=float), m_check, model.n_params_.get(str(uid), 0)
-                )
-                for uid, part in model.residuals_.groupby("unique_id", sort=False)
-            }
-            summary = combine_checks(per_series)
-            checks[name] = _jsonable(summary)
-            if name == "arima" and summary["white"] is False and "hybrid" not in names:
-                tip = "residual structure left: try the hybrid model (ARIMA + recurrent net)"
-                row["detail"] = "; ".join(filter(None, [row.get("detail"), tip]))
-            row.update(
-                ljung_box_pvalue=summary["pvalue"],
-                residuals_white=summary["white"],
-                residual_verdict=summary["verdict"],
-            )
-        except Cancelled:
-            raise
-        except Exception as exc:  # one model failing never takes the run down
-            row["error"] = (
-                str(exc) if isinstance(exc, ForecastError) else f"{type(exc).__name__}: {exc}"
-            )
-        rows.append(row)
-        tick(f"{name} done" if row["error"] is None else f"{name} failed")
-
-    all_fc = (
-        pd.concat(forecasts, ignore_index=True)
-        if forecasts
-        else pd.DataFrame(columns=FORECAST_COLUMNS)
+    backtest_step(run)
+    refit_step(run)
+    combine_step(run)
+    calibrate_step(run, scales)
+    residual_step(run)
+    board, scores, evaluation, _reference = score_step(run, int(holdout))
+    recommended = recommend(
+        board,
+        scores,
+        evaluation,
+        prefer=AUTO if AUTO in names else None,
+        prefer_detail=_auto_words(run.evidence),
     )
-    scores, bt_scores = None, None
-    if bt_frames:
-        bt_scores = window_scores(pd.concat(bt_frames, ignore_index=True), history, m=m)
-    if actuals is not None and not all_fc.empty:
-        scores = score_frame(all_fc, actuals, history, m=m)
-        evaluation = f"holdout of {holdout}"
-    elif bt_scores is not None and not bt_scores.empty:
-        scores = bt_scores
-        evaluation = f"backtest of {backtest_windows} windows"
-    else:
-        evaluation = "none"
-    for row in rows:
-        row["evaluation"] = evaluation if row["error"] is None else None
+    bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
+    text = verdict(
+        board,
+        recommended,
+        level=level,
+        evaluation=evaluation,
+        checks=run.checks,
+        default_models=frozenset(DEFAULT_MODELS),
+        notes=run.notes,
+    )
     return RunResult(
-        leaderboard=leaderboard(rows, scores),
-        forecasts=all_fc,
+        leaderboard=board,
+        forecasts=concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
         actuals=actuals,
         history=history,
-        residual_checks=checks,
-        fitted=fitted,
+        residual_checks=run.checks,
+        fitted={n: f for n, f in run.fitted.items() if f is not None},
         level=level,
         horizon=horizon,
         holdout=int(holdout),
-        backtest=bt_scores,
-        residuals=residuals,
+        backtest=None if scores is None or not evaluation.startswith("backtest") else scores,
+        residuals=run.residuals,
+        backtest_forecasts=bt_frame if run.windows else None,
+        backtest_windows=windows,
+        recommended=recommended,
+        verdict=text,
+        notes=run.notes,
+        auto=run.evidence,
     )
-
-
-def _within(step: float, total: float) -> float:
-    """Fraction of a model's own fit done (``step / total``), kept below 1: the step ends with
-    the model's row, not its last epoch."""
-    return min(float(step) / float(total), 0.99) if total else 0.0
-
-
-def _apply_conformal(fc: pd.DataFrame, q: np.ndarray, scales: Mapping[str, float]) -> pd.DataFrame:
-    """Replace ``lo, hi`` by ``yhat ∓ q[step] * scale[series]`` (steps beyond ``q`` reuse its last)."""
-    fc = fc.copy()
-    step = fc.groupby("unique_id", sort=False).cumcount().to_numpy()
-    half = q[np.minimum(step, len(q) - 1)]
-    scale = fc["unique_id"].map(lambda uid: scales.get(str(uid), np.nan)).astype(float)
-    scale = scale.where(scale > 0, 1.0).fillna(1.0).to_numpy()
-    fc["lo"] = fc["yhat"] - half * scale
-    fc["hi"] = fc["yhat"] + half * scale
-    return fc

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.defaults import BACKTEST_COLUMNS
 from forecast.models.base import FORECAST_COLUMNS
 
 runner = CliRunner()
@@ -78,11 +79,23 @@ def test_json_prints_one_object_with_the_contract_keys(data_dir, tmp_path):
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)  # exactly one JSON object, nothing else on stdout
     assert payload["forecasts"] == str(out / "forecasts.csv")
-    assert [row["model"] for row in payload["leaderboard"]] == ["snaive", "drift"]
+    assert sorted(row["model"] for row in payload["leaderboard"]) == ["drift", "snaive"]
+    assert payload["evaluation"] == "backtest of 3 windows"
     for row in payload["leaderboard"]:
-        assert set(row) >= JSON_KEYS
-        assert row["mae"] is None and row["mase"] is None  # nothing held out
+        assert set(row) >= JSON_KEYS | {"skill", "level", "interval_scale"}
+        assert row["mase"] > 0 and row["level"] == 80  # scored by the backtest
         assert 0 <= row["ljung_box_pvalue"] <= 1 and isinstance(row["residuals_white"], bool)
+    by_model = {row["model"]: row for row in payload["leaderboard"]}
+    assert by_model["snaive"]["skill"] == 0
+    assert payload["recommended"]["model"] == payload["leaderboard"][0]["model"]
+    assert payload["recommended"]["reason"] and payload["recommended"]["per_series"] == {}
+    assert payload["backtest"] == str(out / "backtest.csv")
+    bt = pd.read_csv(out / "backtest.csv", parse_dates=["cutoff", "ds"])
+    assert list(bt.columns) == BACKTEST_COLUMNS
+    assert bt["cutoff"].nunique() == 3 and (bt["ds"] > bt["cutoff"]).all()
+    future = pd.read_csv(out / "forecasts.csv", parse_dates=["ds"])
+    assert future["ds"].min() > pd.Timestamp("1960-12-01")  # after the last observation
+    assert payload["verdict"].startswith(f"Use {payload['recommended']['model']}")
 
 
 def test_json_with_holdout_has_metrics(data_dir, tmp_path):
@@ -112,7 +125,7 @@ def test_json_with_holdout_has_metrics(data_dir, tmp_path):
         (["--horizon", "3", "--holdout", "144"], "holdout"),
         (["--horizon", "3", "--models", "snaive,prophet"], "Unknown model"),
         (["--horizon", "3", "--level", "150"], "level"),
-        (["--horizon", "12", "--backtest-windows", "20"], "backtest windows"),
+        (["--horizon", "12", "--backtest-windows", "-1"], "backtest_windows"),
         (["--horizon", "3", "--models", "snaive,SNAIVE"], "listed twice"),
         (["--horizon", "3", "--models", "snaive,esn", "--epochs", "5"], "not used by any"),
     ],

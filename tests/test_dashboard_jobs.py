@@ -46,7 +46,7 @@ def test_defaults_of_the_airline_data():
     d = run_page.defaults(default_dataset())
     assert (d["horizon"], d["holdout"], d["freq"], d["n_series"], d["n_min"], d["gaps"]) == (
         24,
-        24,
+        0,
         "MS",
         1,
         144,
@@ -129,11 +129,14 @@ def test_results_of_a_finished_job(tmp_path):
     options = job_results.job_options()
     assert results_page.pick_job(options, None, None) == job_id
     assert results_page.pick_job(options, "unknown", job_id) == job_id
-    alert, summary, _series, uid, _models, ticked, board, _resid, first = results_page.job_views(
-        job_id
+    alert, summary, _series, uid, _models, ticked, board, _resid, first, answer = (
+        results_page.job_views(job_id)
     )
     assert alert is None and "horizon 12" in summary and uid == "Passengers"
-    assert set(ticked) == {"snaive", "esn"}
+    recommended = job_results.run_summary(job_id)["recommended"]["model"]
+    assert recommended == board.data[0]["model"]  # the holdout winner
+    assert ticked == [recommended] and first == recommended
+    assert f"Use {recommended}" in _texts(answer)
     ranks = [row["rank"] for row in board.data]
     assert ranks == sorted(ranks) and "residual_verdict" in board.data[0]
     assert board.sort_action == "native"
@@ -173,3 +176,29 @@ def test_failed_job_shows_its_readable_error():
     assert record.error in table and "failed" in table  # the row shows the readable reason
     with pytest.raises(SpecError, match="is failed; results appear when it is done"):
         job_results.load_result(job_id)
+
+
+@pytest.mark.slow
+def test_default_job_leads_with_the_recommended_future_and_its_backtest():
+    from forecast.jobs import LocalRunner
+
+    form = {**FORM, "holdout": 0, "backtest_windows": None, "models": run_page.DEFAULT_MODELS}
+    job_id = run_page.submit(default_dataset(), form)
+    assert state.get_store().get(job_id).spec.backtest_windows == 3
+    LocalRunner(state.get_store()).run_until_idle(timeout=240)
+    assert state.get_store().get(job_id).status == "done"
+    summary = job_results.run_summary(job_id)
+    recommended = summary["recommended"]["model"]
+    views = results_page.job_views(job_id)
+    ticked, answer = views[5], views[9]
+    assert ticked == [recommended]
+    assert _texts(answer).startswith(f"Recommended: {recommended}")
+    assert "seasonal naive" in _texts(answer)
+    result = job_results.load_result(job_id)
+    assert result.forecasts["ds"].min() > result.history["ds"].max()  # the future
+    fig = results_page.backtest_view(job_id, "Passengers")
+    names = {t.name for t in fig.data}
+    assert names >= {"actual", *run_page.DEFAULT_MODELS}
+    payload = job_results.download_backtest(job_id)
+    bt = pd.read_csv(io.StringIO(payload["content"]))
+    assert bt["cutoff"].nunique() == 3 and set(bt["model"]) == set(run_page.DEFAULT_MODELS)

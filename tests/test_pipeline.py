@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from conftest import make_frame
 
+from forecast.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS
 from forecast.errors import Cancelled, DataError, SpecError
 from forecast.leaderboard import LEADERBOARD_COLUMNS
 from forecast.models.base import FORECAST_COLUMNS
@@ -42,9 +43,9 @@ def test_holdout_run_scores_ranks_and_checks_every_model():
     assert result.to_json()["leaderboard"][0]["model"] == "snaive"
 
 
-def test_without_holdout_metrics_are_null_and_forecasts_go_past_the_end():
+def test_without_backtest_or_holdout_metrics_are_null_and_forecasts_go_past_the_end():
     df = make_frame(40)
-    result = run_forecast(df, horizon=3, models=["snaive"])
+    result = run_forecast(df, horizon=3, models=["snaive"], backtest_windows=0)
     assert result.actuals is None
     row = result.leaderboard.iloc[0]
     assert np.isnan(row["mae"]) and np.isnan(row["rank"]) and row["evaluation"] == "none"
@@ -80,7 +81,9 @@ def test_cancel_propagates_and_progress_counts_steps():
     run_forecast(
         df, horizon=3, models="naive,snaive", progress=lambda s, t, m: calls.append((s, t))
     )
-    assert calls[0] == (0, 2) and calls[-1] == (2, 2)
+    # two models, each backtested over 3 windows and refit once
+    assert calls[0] == (0, 8) and calls[-1] == (8, 8)
+    assert [s for s, _ in calls] == sorted(s for s, _ in calls)
     # while a network trains, the step itself moves (epochs done / epochs), in numbers
     calls.clear()
     run_forecast(
@@ -88,6 +91,7 @@ def test_cancel_propagates_and_progress_counts_steps():
         horizon=3,
         models="snaive,lstm",
         epochs=4,
+        backtest_windows=0,
         model_params={"lstm": {"hidden_size": 4, "refit": False, "threads": 1}},
         progress=lambda s, t, m: calls.append((s, t)),
     )
@@ -105,8 +109,12 @@ def test_bad_specs_raise_our_errors():
         run_forecast(df, horizon=3, holdout=30)
     with pytest.raises(SpecError, match="Unknown model"):
         parse_models("snaive,prophet")
-    with pytest.raises(DataError, match="backtest windows"):
-        run_forecast(df, horizon=6, models="naive", backtest_windows=5)
+    with pytest.raises(SpecError, match="backtest_windows"):
+        run_forecast(df, horizon=6, models="naive", backtest_windows=-1)
+    with pytest.raises(SpecError, match="auto does not take k"):
+        run_forecast(df, horizon=3, models="ets,auto", model_params={"auto": {"k": 2}})
+    with pytest.raises(SpecError, match="auto in a job takes top_k and rule, not windows"):
+        run_forecast(df, horizon=3, models="ets,auto", model_params={"auto": {"windows": 2}})
     holes = df.copy()
     holes.loc[3, "y"] = np.nan
     with pytest.raises(DataError, match="missing"):
@@ -153,3 +161,99 @@ def test_arima_row_offers_the_hybrid_when_structure_is_left():
     row = result.leaderboard.iloc[0]
     assert row["residuals_white"] == False  # noqa: E712
     assert "hybrid" in row["detail"] and "ARIMA(1,1,0)" in row["detail"]
+
+
+def test_default_job_backtests_refits_forecasts_the_future_and_recommends():
+    df = make_frame(72, series=2)
+    result = run_forecast(df, horizon=6)
+    board = result.leaderboard.set_index("model")
+    assert list(board.index.sort_values()) == sorted(DEFAULT_MODELS)
+    assert result.backtest_windows == 3 and result.notes == []
+    assert (board["evaluation"] == "backtest of 3 windows").all()
+    # the future: h steps after the last observation of every series, every model
+    fc = result.forecasts
+    last = df.groupby("unique_id")["ds"].max()
+    assert (fc["ds"] > fc["unique_id"].map(last)).all()
+    assert fc.groupby(["model", "unique_id"]).size().eq(6).all()
+    assert set(fc["model"]) == set(DEFAULT_MODELS)
+    # the backtest: every model, 3 cutoffs, actuals beside the forecasts, nothing past the end
+    bt = result.backtest_forecasts
+    assert list(bt.columns) == BACKTEST_COLUMNS
+    assert set(bt["model"]) == set(DEFAULT_MODELS)
+    assert bt.groupby("model")["cutoff"].nunique().eq(3).all()
+    assert (bt["ds"] > bt["cutoff"]).all() and bt["y"].notna().all()
+    # skill against seasonal naive; seasonal naive's own is 0
+    assert board.loc["snaive", "skill"] == pytest.approx(0.0)
+    ref = board.loc["snaive", "mase"]
+    assert board.loc["ets", "skill"] == pytest.approx(1 - board.loc["ets", "mase"] / ref)
+    # auto is recommended (combining beat picking the backtest winner on M3), with its reason
+    assert result.recommended["model"] == "auto"
+    reason = result.recommended["reason"]
+    assert reason.startswith("mean of ") and "in the backtest of 3 windows" in reason
+    winner = board["rank"].idxmin()
+    assert (winner == "auto") == ("scored lower" not in reason)
+    assert result.verdict.startswith("Use auto")
+    # auto: members per series from the candidates, evidence recorded
+    ev = result.auto
+    assert set(ev["members"]) == {"s0", "s1"}
+    assert all(1 <= len(v) <= ev["top_k"] for v in ev["members"].values())
+    assert all(set(v) <= set(ev["candidates"]) for v in ev["members"].values())
+    assert set(ev["residuals_white"]) == set(ev["candidates"])
+    assert "snaive" not in ev["candidates"]  # the reference is never a member
+    json.dumps(result.to_json())
+
+
+def test_auto_future_is_the_mean_of_its_members():
+    df = make_frame(72)
+    result = run_forecast(df, horizon=6, models="snaive,ets,theta,auto", level=80)
+    members = result.auto["members"]["s0"]
+    fc = result.forecasts.set_index(["model", "ds"])["yhat"]
+    expect = sum(fc.loc[m].to_numpy() for m in members) / len(members)
+    assert np.allclose(fc.loc["auto"].to_numpy(), expect)
+
+
+def test_short_series_get_fewer_windows_and_say_so():
+    df = make_frame(30)
+    result = run_forecast(df, horizon=6, models="snaive,ets,auto")
+    assert result.backtest_windows == 2  # 30 points: 2 x 6 steps after 13 training points
+    assert "2 origins instead of 3" in result.notes[0]
+    assert result.notes[0] in result.verdict
+    tiny = make_frame(16)
+    result = run_forecast(tiny, horizon=6, models="snaive,ets,auto")
+    assert result.backtest_windows == 0 and "No backtest" in result.notes[0]
+    assert result.backtest_forecasts is None
+    assert result.recommended["model"] == "auto"
+    assert "nothing could be scored" in result.recommended["reason"]
+    assert "mean of every candidate" in result.leaderboard.set_index("model").loc["auto", "detail"]
+
+
+def test_intervals_are_calibrated_on_backtest_errors():
+    df = make_frame(96, noise=3.0)
+    result = run_forecast(df, horizon=6, models="snaive,ets", level=80)
+    board = result.leaderboard.set_index("model")
+    for model in ("snaive", "ets"):
+        scale = board.loc[model, "interval_scale"]
+        assert np.isfinite(scale) and scale > 0
+        assert "rescaled" in board.loc[model, "detail"]
+    bt = result.backtest_forecasts
+    # the scale makes the backtest intervals of ets cover at least the nominal share
+    from forecast.calibration import apply_scale, backtest_coverage
+
+    ets = apply_scale(bt[bt["model"] == "ets"], board.loc["ets", "interval_scale"])
+    assert backtest_coverage(ets) >= 0.8
+
+
+def test_auto_alone_brings_its_default_candidates():
+    df = make_frame(60)
+    result = run_forecast(df, horizon=4, models="auto")
+    assert set(result.leaderboard["model"]) == {"ets", "theta", "ces", "arima", "auto"}
+    with_snaive = run_forecast(df, horizon=4, models="snaive,auto", backtest_windows=1)
+    assert with_snaive.auto["candidates"] == ["ets", "theta", "ces", "arima"]
+
+
+def test_without_auto_the_backtest_winner_is_recommended_with_per_series_exceptions():
+    df = make_frame(60, series=2)
+    result = run_forecast(df, horizon=6, models="naive,snaive")
+    assert result.recommended["model"] == "snaive"  # seasonal data
+    assert result.recommended["reason"].startswith("lowest mean MASE")
+    assert result.recommended["per_series"] == {}

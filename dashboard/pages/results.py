@@ -1,4 +1,6 @@
-"""Results page: fan chart against held-out actuals, leaderboard, residual checks, memory, downloads."""
+"""Results page: the answer first (the recommended future and the verdict in words), then the
+evidence (backtest leaderboard, backtest forecasts against actuals per origin, residual checks,
+effective memory) and the downloads."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from dashboard.components import (
 )
 from dashboard.job_results import (
     apply_models,
+    backtest_frame,
+    download_backtest,
     download_forecasts,
     download_leaderboard,
     download_models,
@@ -29,6 +33,7 @@ from dashboard.job_results import (
     job_options,
     load_result,
     residual_frame,
+    run_summary,
 )
 from forecast.errors import ForecastError
 
@@ -44,7 +49,9 @@ LEADERBOARD_LABELS = {
     "rmse": "RMSE",
     "smape": "sMAPE",
     "mase": "MASE",
-    "coverage": "coverage",
+    "skill": "skill vs snaive",
+    "coverage": "interval coverage",
+    "level": "nominal level",
     "ljung_box_pvalue": "Ljung-Box p",
     "residual_verdict": "residual verdict",
     "fit_seconds": "fit s",
@@ -57,7 +64,9 @@ LEADERBOARD_COLUMNS = [
     "rmse",
     "smape",
     "mase",
+    "skill",
     "coverage",
+    "level",
     "ljung_box_pvalue",
     "residual_verdict",
     "fit_seconds",
@@ -103,6 +112,13 @@ def layout(job: str | None = None, **_query):
                                         className="me-1",
                                     ),
                                     dbc.Button(
+                                        "Backtest CSV",
+                                        id="dl-backtest-btn",
+                                        size="sm",
+                                        color="outline-primary",
+                                        className="me-1",
+                                    ),
+                                    dbc.Button(
                                         "Leaderboard CSV",
                                         id="dl-leaderboard-btn",
                                         size="sm",
@@ -118,6 +134,7 @@ def layout(job: str | None = None, **_query):
                                 ]
                             ),
                             dcc.Download(id="dl-forecasts"),
+                            dcc.Download(id="dl-backtest"),
                             dcc.Download(id="dl-leaderboard"),
                             dcc.Download(id="dl-models"),
                         ],
@@ -129,15 +146,28 @@ def layout(job: str | None = None, **_query):
             html.Div(id="results-alert"),
             html.Div(id="results-summary", className="mb-2 text-muted small"),
             card(
-                "Forecasts against held-out actuals",
+                "What happens next",
                 [
-                    dbc.Checklist(id="results-models", inline=True, className="mb-1"),
+                    html.Div(id="results-answer", className="mb-2"),
+                    html.Div(
+                        [
+                            html.Span("Models shown: ", className="small text-muted me-2"),
+                            dbc.Checklist(
+                                id="results-models", inline=True, className="d-inline-block"
+                            ),
+                        ],
+                        className="mb-1",
+                    ),
                     figure("results-fan", height=480),
                 ],
             ),
             card(
-                "Leaderboard (click a header to sort)",
+                "Evidence: backtest leaderboard (click a header to sort)",
                 dcc.Loading(html.Div(id="results-leaderboard")),
+            ),
+            card(
+                "Evidence: backtest forecasts against the actuals, per origin",
+                figure("results-backtest", height=420),
             ),
             card(
                 "Residual diagnostics",
@@ -236,8 +266,8 @@ def pick_job(options: list[dict], query: str | None, current: str | None) -> str
     return ids[0] if ids else None
 
 
-def leaderboard_view(board: pd.DataFrame):
-    """The sortable leaderboard table."""
+def leaderboard_view(board: pd.DataFrame, recommended: str | None = None):
+    """The sortable leaderboard table (the recommended model highlighted)."""
     cols = [c for c in LEADERBOARD_COLUMNS if c in board.columns]
     frame = board[cols].sort_values("rank") if "rank" in cols else board[cols]
     if "error" in frame.columns and frame["error"].isna().all():
@@ -251,6 +281,9 @@ def leaderboard_view(board: pd.DataFrame):
             {
                 "if": {"filter_query": "{rank} = 1"},
                 "fontWeight": "600",
+            },
+            {
+                "if": {"filter_query": f'{{model}} = "{recommended}"'},
                 "backgroundColor": "#e7f1ff",
             },
         ],
@@ -267,37 +300,61 @@ def job_views(job_id: str | None):
             "finish on the Jobs page.",
             link=("Go to Run", "/run"),
         )
-        return None, note, [], None, [], [], None, [], None
+        return None, note, [], None, [], [], None, [], None, None
     record = state.get_store().get(job_id, owner=auth.owner_filter())
     result = load_result(job_id)
+    summary_json = run_summary(job_id)
     spec = record.spec
     uids = sorted(result.forecasts["unique_id"].unique()) if not result.forecasts.empty else []
     models = list(dict.fromkeys(result.forecasts["model"])) if not result.forecasts.empty else []
     board = result.leaderboard
+    windows = summary_json.get("backtest_windows", spec.backtest_windows)
     summary = (
         f"{spec.filename or spec.dataset_hash[:10]} · horizon {spec.horizon} · holdout "
-        f"{spec.holdout} · {spec.backtest_windows} backtest windows · level "
+        f"{spec.holdout} · {windows} backtest windows · level "
         f"{result.level or spec.level:g}% · finished "
         f"{record.finished_at.astimezone():%Y-%m-%d %H:%M}"
         if record.finished_at
         else ""
     )
-    opts = [{"label": m, "value": m} for m in models]
+    recommended = (summary_json.get("recommended") or {}).get("model")
+    opts = [{"label": f"{m} (recommended)" if m == recommended else m, "value": m} for m in models]
     resid_models = (
         [m for m in board["model"] if m in (result.residual_checks or {})]
         if "model" in board.columns
         else []
     )
+    if recommended in resid_models:  # the recommended model's residuals first
+        resid_models.remove(recommended)
+        resid_models.insert(0, recommended)
     return (
         None,
         summary,
         [{"label": u, "value": u} for u in uids],
         uids[0] if uids else None,
         opts,
-        models,
-        leaderboard_view(board),
+        [recommended] if recommended in models else models,
+        leaderboard_view(board, recommended),
         [{"label": m, "value": m} for m in resid_models],
         resid_models[0] if resid_models else None,
+        answer_view(summary_json),
+    )
+
+
+def answer_view(summary: dict):
+    """The verdict in words, leading the page (a note for jobs run before verdicts existed)."""
+    text = summary.get("verdict")
+    if not text:
+        return html.P(
+            "This job ran before recommendations existed: all its forecasts are shown.",
+            className="text-muted small",
+        )
+    rec = (summary.get("recommended") or {}).get("model")
+    return dbc.Alert(
+        [html.Strong(f"Recommended: {rec}. ") if rec else None, text],
+        color="primary",
+        className="mb-0 py-2",
+        id="results-verdict-answer",
     )
 
 
@@ -321,6 +378,20 @@ def fan_figure(job_id: str | None, uid: str | None, models: list[str] | None):
         level=result.level or 80,
         tail=tail,
     )
+
+
+def backtest_view(job_id: str | None, uid: str | None):
+    """The backtest forecasts of every model from every origin against the actuals."""
+    if not job_id or not uid:
+        return empty_figure("No backtest to show yet.")
+    bt = backtest_frame(job_id)
+    if bt is None:
+        return empty_figure("This job ran without a backtest.")
+    result = load_result(job_id)
+    history = result.history
+    if result.actuals is not None:
+        history = pd.concat([history, result.actuals], ignore_index=True)
+    return plot("backtest_figure", history, bt, unique_id=uid)
 
 
 def residual_views(job_id: str | None, model: str | None, uid: str | None = None):
@@ -431,13 +502,26 @@ def register(app) -> None:
         Output("results-leaderboard", "children"),
         Output("results-resid-model", "options"),
         Output("results-resid-model", "value"),
+        Output("results-answer", "children"),
         Input("results-job", "value"),
     )
     def _job(job_id):
         try:
             return job_views(job_id)
         except Exception as exc:
-            return (_error(exc), None, [], None, [], [], None, [], None)
+            return (_error(exc), None, [], None, [], [], None, [], None, None)
+
+    @app.callback(
+        Output("results-backtest", "figure"),
+        Input("results-job", "value"),
+        Input("results-series", "value"),
+    )
+    def _backtest(job_id, uid):
+        try:
+            return backtest_view(job_id, uid)
+        except Exception as exc:
+            _error(exc)
+            return empty_figure(user_message(exc))
 
     @app.callback(
         Output("results-fan", "figure"),
@@ -468,6 +552,7 @@ def register(app) -> None:
 
     for name, fn in (
         ("forecasts", download_forecasts),
+        ("backtest", download_backtest),
         ("leaderboard", download_leaderboard),
         ("models", download_models),
     ):

@@ -8,6 +8,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
+from forecast.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
+from forecast.defaults import DEFAULT_WINDOWS
 from forecast.errors import ForecastError, SpecError
 from forecast.frequency import season_length
 from forecast.models.registry import MODEL_NAMES, check_model_list, model_class
@@ -16,8 +18,8 @@ KEY = "run"
 PATH = "/run"
 TITLE = "Run"
 
-#: Models ticked by default (the baseline, ARIMA and every single network).
-DEFAULT_MODELS = ["snaive", "arima", "rnn", "lstm", "gru", "bilstm", "esn"]
+#: Models ticked by default: the job's default set (seasonal naive, statistical models, auto).
+DEFAULT_MODELS = list(JOB_DEFAULT_MODELS)
 
 
 def model_labels() -> dict[str, str]:
@@ -82,7 +84,7 @@ def defaults(data: dict | None) -> dict:
         reason = str(exc)
     return {
         "horizon": horizon,
-        "holdout": horizon,
+        "holdout": 0,  # the default job forecasts the future; the backtest scores the models
         "window": window,
         "window_reason": reason,
         "freq": report.freq,
@@ -153,12 +155,18 @@ def build_spec(data: dict | None, form: dict):
         horizon=horizon,
         models=models,
         holdout=_int_or_none(form.get("holdout"), "Holdout") or 0,
-        backtest_windows=_int_or_none(form.get("backtest_windows"), "Backtest windows") or 0,
+        backtest_windows=_backtest_windows(form.get("backtest_windows")),
         epochs=_int_or_none(form.get("epochs"), "Epochs"),
         seed=_int_or_none(form.get("seed"), "Seed") or 0,
         level=80.0 if level in (None, "") else float(level),
         model_params=params,
     )
+
+
+def _backtest_windows(value) -> int:
+    """The form's backtest windows: empty means the default, 0 none."""
+    windows = _int_or_none(value, "Backtest windows")
+    return DEFAULT_WINDOWS if windows is None else windows
 
 
 def submit(data: dict | None, form: dict) -> str:
@@ -196,10 +204,10 @@ def layout(**_query):
                 _number(
                     "run-backtest",
                     "Backtest windows",
-                    "Rolling-origin refits scoring each model (0: none).",
+                    "Rolling origins scoring each model (fewer on short series; 0: none).",
                     min=0,
                     step=1,
-                    value=0,
+                    value=DEFAULT_WINDOWS,
                 ),
             ]
         ),

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import fail, print_json
+from forecast.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
 
@@ -74,13 +75,16 @@ def submit(
     horizon: Annotated[int, typer.Option(help="Steps to forecast.")] = 12,
     models: Annotated[
         str, typer.Option(help=f"Comma-separated, each once: {','.join(MODEL_NAMES)}.")
-    ] = "snaive,arima",
+    ] = ",".join(DEFAULT_MODELS),
     holdout: Annotated[
         int, typer.Option(help="Trailing points per series held out and scored.")
     ] = 0,
     backtest_windows: Annotated[
-        int, typer.Option("--backtest-windows", help="Rolling-origin backtest windows.")
-    ] = 0,
+        int,
+        typer.Option(
+            "--backtest-windows", help="Rolling-origin backtest windows (fewer on short series)."
+        ),
+    ] = DEFAULT_WINDOWS,
     epochs: Annotated[
         int | None, typer.Option(help="Training epochs of the models that train by epochs.")
     ] = None,

@@ -1,4 +1,4 @@
-"""``forecast run FILE --horizon H``: fit, forecast, score and check models; write the CSVs."""
+"""``forecast run FILE --horizon H``: backtest, refit, forecast the future, recommend; write CSVs."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from forecast.cli.common import fail, load_frame, print_json
+from forecast.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
 
@@ -30,6 +32,9 @@ JSON_KEYS = [
     "residual_verdict",
     "error",
     "detail",
+    "skill",
+    "level",
+    "interval_scale",
 ]
 
 
@@ -40,18 +45,26 @@ def run(
         str,
         typer.Option(
             "--models",
-            help=f"Comma-separated, each once: {','.join(MODEL_NAMES)}.",
+            help=f"Comma-separated, each once: {','.join(MODEL_NAMES)} (auto: per series, the "
+            "combination of the models that backtest best).",
         ),
-    ] = "snaive,arima",
+    ] = ",".join(DEFAULT_MODELS),
     holdout: Annotated[
-        int, typer.Option("--holdout", help="Hold out and score the last N points of every series.")
+        int,
+        typer.Option(
+            "--holdout",
+            help="Hold out and score the last N points of every series (forecasts then cover "
+            "the held-out part, not the future).",
+        ),
     ] = 0,
     backtest_windows: Annotated[
         int,
         typer.Option(
-            "--backtest-windows", help="Rolling-origin backtest windows (step = horizon)."
+            "--backtest-windows",
+            help="Rolling-origin backtest windows (step = horizon; fewer on short series; "
+            "0: no backtest).",
         ),
-    ] = 0,
+    ] = DEFAULT_WINDOWS,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -75,9 +88,12 @@ def run(
     ] = "none",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Forecast FILE with several models, score them and check their residuals.
+    """Backtest every model, refit on the whole history, forecast the future, recommend one.
 
-    Writes OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi) and OUT/leaderboard.csv.
+    Writes OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi: the future H steps, or the
+    held-out part with --holdout), OUT/backtest.csv (the backtest forecasts beside the actuals
+    and their cutoff) and OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
+    interval coverage).
     """
     from forecast.pipeline import run_forecast
 
@@ -116,8 +132,13 @@ def run(
         folder.mkdir(parents=True, exist_ok=True)
         forecasts_path = folder / "forecasts.csv"
         leaderboard_path = folder / "leaderboard.csv"
+        backtest_path = folder / "backtest.csv"
         result.forecasts.to_csv(forecasts_path, index=False)
         result.leaderboard.to_csv(leaderboard_path, index=False)
+        bt = result.backtest_forecasts
+        (bt if bt is not None else pd.DataFrame(columns=BACKTEST_COLUMNS)).to_csv(
+            backtest_path, index=False
+        )
     except OSError as exc:
         fail(f"cannot write to {folder}: {exc.strerror or exc}; pass a writable --out folder.")
     board = result.leaderboard
@@ -135,11 +156,19 @@ def run(
                 "evaluation": board["evaluation"].dropna().iloc[0]
                 if board["evaluation"].notna().any()
                 else "none",
+                "recommended": result.recommended,
+                "verdict": result.verdict,
+                "notes": result.notes,
+                "backtest": str(backtest_path),
+                "backtest_windows": result.backtest_windows,
+                "auto": result.auto,
             }
         )
         return
     _print_table(board, result.level)
-    typer.echo(f"wrote {forecasts_path} and {leaderboard_path}")
+    console = Console()
+    console.print(f"[bold]verdict[/]: {result.verdict}")
+    typer.echo(f"wrote {forecasts_path}, {backtest_path} and {leaderboard_path}")
 
 
 def _fmt(value, spec: str = ".4g") -> str:
@@ -165,6 +194,7 @@ def _print_table(board, level: float) -> None:
         "sMAPE",
         "MASE",
         f"cover {level:g}%",
+        "skill",
         "LB p",
         "white",
         "fit s",
@@ -179,6 +209,7 @@ def _print_table(board, level: float) -> None:
             _fmt(row["smape"], ".2f"),
             _fmt(row["mase"], ".3f"),
             _fmt(row["coverage"], ".2f"),
+            _fmt(row.get("skill"), "+.2f"),
             _fmt(row["ljung_box_pvalue"], ".2g"),
             _fmt(row["residuals_white"]),
             _fmt(row["fit_seconds"], ".2f"),

@@ -166,12 +166,22 @@ def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
     """Write CSV downloads and model files; return name -> path, and the problems met."""
     out: dict[str, str] = {}
     problems: list[str] = []
-    for name in ("leaderboard", "forecasts"):
-        frame = getattr(result, name, None)
+    for name, attr in (
+        ("leaderboard", "leaderboard"),
+        ("forecasts", "forecasts"),
+        ("backtest", "backtest_forecasts"),
+    ):
+        frame = getattr(result, attr, None)
         if frame is not None:
             path = folder / f"{name}.csv"
             frame.to_csv(path, index=False)
             out[f"{name}.csv"] = str(path)
+    if hasattr(result, "summary"):  # the recommendation, verdict, notes and auto's evidence
+        import json
+
+        path = folder / "summary.json"
+        path.write_text(json.dumps(result.summary(), indent=1))
+        out["summary.json"] = str(path)
     resid = {m: r for m, r in (getattr(result, "residuals", None) or {}).items() if r is not None}
     if resid:  # in-sample residuals per model, for the dashboard's residual panels
         import pandas as pd

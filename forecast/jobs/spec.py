@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from forecast.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import SpecError
 
 __all__ = ["FILL_POLICIES", "JobSpec"]
@@ -93,9 +94,9 @@ class JobSpec(BaseModel):
     fill: str = "none"
     freq: str | None = None
     horizon: int
-    models: list[str] = ["snaive", "arima"]
+    models: list[str] = list(DEFAULT_MODELS)
     holdout: int = 0
-    backtest_windows: int = 0
+    backtest_windows: int = DEFAULT_WINDOWS
     epochs: int | None = None
     seed: int = 0
     level: float = 80.0

@@ -36,6 +36,10 @@ MODELS: dict[str, str] = {
     "snaive": "forecast.models.naive:SeasonalNaive",
     "drift": "forecast.models.naive:Drift",
     "arima": "forecast.models.arima:AutoARIMA",
+    "ets": "forecast.models.statistical:AutoETS",
+    "theta": "forecast.models.statistical:AutoTheta",
+    "ces": "forecast.models.statistical:AutoCES",
+    "mstl": "forecast.models.statistical:MSTL",
     "rnn": "forecast.models.recurrent:RNN",
     "lstm": "forecast.models.recurrent:LSTM",
     "gru": "forecast.models.recurrent:GRU",
@@ -45,6 +49,7 @@ MODELS: dict[str, str] = {
     "ensemble": "forecast.models.ensemble:RecurrentEnsemble",
     "pretrained": "forecast.models.pretrained:Pretrained",
     "finetuned": "forecast.models.pretrained:Finetuned",
+    "auto": "forecast.models.auto:Auto",
 }
 #: Every short name, in :data:`MODELS` order.
 MODEL_NAMES: tuple[str, ...] = tuple(MODELS)

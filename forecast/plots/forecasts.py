@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from forecast.plots.colors import model_color
 
-__all__ = ["forecast_figure", "leaderboard_figure", "residual_figure"]
+__all__ = ["backtest_figure", "forecast_figure", "leaderboard_figure", "residual_figure"]
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -140,6 +140,76 @@ def forecast_figure(
         hovermode="x unified",
         legend={"title": "click to show/hide"},
         template="plotly_white",
+    )
+    return fig
+
+
+def backtest_figure(
+    history: pd.DataFrame,
+    backtest: pd.DataFrame,
+    *,
+    unique_id: str | None = None,
+    models: list[str] | None = None,
+) -> go.Figure:
+    """The backtest of one series: the actual series and each model's forecast from each origin.
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``unique_id, ds, y`` (the whole series the backtest ran on).
+    backtest : DataFrame
+        ``window, cutoff, unique_id, ds, model, yhat, lo, hi, y``.
+    unique_id : str, optional
+        Series to draw (default: the first of ``history``).
+    models : list of str, optional
+        Models to draw (default: all in ``backtest``).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces: ``actual``, then per model one line per origin (one legend entry per model),
+        and a dotted vertical line at each cutoff.
+    """
+    uid = _pick(history, unique_id)
+    fig = go.Figure()
+    bt = backtest[backtest["unique_id"].astype(str) == uid]
+    hist = history[history["unique_id"].astype(str) == uid]
+    if not bt.empty:  # from one horizon before the first cutoff
+        start = bt["cutoff"].min()
+        before = hist[hist["ds"] <= start].tail(max(1, int(bt.groupby("window").size().max())))
+        hist = hist[hist["ds"] >= before["ds"].min()]
+    fig.add_trace(
+        go.Scatter(
+            x=hist["ds"],
+            y=hist["y"],
+            name="actual",
+            mode="lines",
+            line={"color": model_color("actual"), "width": 1.5},
+        )
+    )
+    names = models if models is not None else list(dict.fromkeys(bt["model"]))
+    for name in names:
+        part = bt[bt["model"] == name]
+        for i, (_w, win) in enumerate(part.groupby("window", sort=True)):
+            fig.add_trace(
+                go.Scatter(
+                    x=win["ds"],
+                    y=win["yhat"],
+                    name=name,
+                    legendgroup=name,
+                    showlegend=i == 0,
+                    mode="lines",
+                    line={"color": model_color(name), "width": 2},
+                    hovertemplate=f"{name}, origin {pd.Timestamp(win['cutoff'].iloc[0]):%Y-%m-%d}"
+                    "<br>%{x}: %{y:.4g}<extra></extra>",
+                )
+            )
+    for cutoff in sorted(bt["cutoff"].unique()):
+        fig.add_vline(x=pd.Timestamp(cutoff), line={"dash": "dot", "color": "#999", "width": 1})
+    fig.update_layout(
+        title=f"Backtest of {uid}: forecasts from each origin against the actuals" if uid else None,
+        margin={"l": 40, "r": 10, "t": 40, "b": 30},
+        legend={"orientation": "h", "y": -0.15},
     )
     return fig
 

@@ -277,6 +277,62 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     assert set(frame["model"]) == {"snaive", "lstm", "esn"} and len(frame) == 36
 
 
+def test_default_job_leads_with_the_recommended_future(driver, app_url, shot):
+    from selenium.webdriver.common.by import By
+
+    fresh(driver, app_url)
+    wait_for(
+        driver,
+        lambda d: "air_passengers.csv" in text_of(d, "#inferred-summary"),
+        what="the data summary",
+    )
+    nav(driver, "run")
+    wait_for(
+        driver,
+        lambda d: d.find_element(By.ID, "run-horizon").get_attribute("value"),
+        what="the pre-filled horizon",
+    )
+    # the defaults are the flow: forecast the future, 3 backtest origins, the default models
+    assert driver.find_element(By.ID, "run-holdout").get_attribute("value") == "0"
+    assert driver.find_element(By.ID, "run-backtest").get_attribute("value") == "3"
+    driver.find_element(By.ID, "run-submit").click()
+    job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
+    driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →").click()
+    wait_for(
+        driver,
+        lambda d: any(
+            "done" in row.text
+            for row in d.find_elements(
+                By.XPATH, f"//*[@id='jobs-list']//tr[contains(., '{job_id}')]"
+            )
+        ),
+        timeout=120,
+        what="the default job to reach done",
+    )
+    driver.get(f"{app_url.rstrip('/')}/results?job={job_id}")  # the link to a job's results
+    wait_for(driver, lambda d: text_of(d, "#results-job"), what="the job picker")
+    choose(driver, "results-job", job_id)
+    answer = wait_for(
+        driver,
+        lambda d: text_of(d, "#results-verdict-answer").startswith("Recommended: auto."),
+        what="the verdict of the default job",
+    )
+    answer = text_of(driver, "#results-verdict-answer")
+    assert job_id in text_of(driver, "#results-job") and "seasonal naive" in answer
+    wait_for(
+        driver,
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results-backtest g.trace")) > 3,
+        what="the backtest figure",
+    )
+    # the fan chart shows the history and the recommended forecast only, until others are ticked
+    names = driver.execute_script(
+        "return document.querySelector('#results-fan .js-plotly-plot')._fullData.map(t => t.name)"
+    )
+    assert "history" in names and "auto" in names and "ets" not in names
+    no_traceback(driver)
+    shot("07b-results-default-job")
+
+
 def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
     from selenium.webdriver.common.by import By
 
