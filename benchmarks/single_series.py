@@ -194,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=None, help="Passed to forecast run --models.")
     parser.add_argument("--cli-args", default="", help="More options for forecast run.")
     parser.add_argument("--keep", default=None, help="Keep the files in this folder.")
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="Sample only the M3 half kept out of pretraining (for runs with `pretrained`).",
+    )
     args = parser.parse_args(argv)
     extra = (["--models", args.models] if args.models else []) + args.cli_args.split()
     print(
@@ -205,7 +210,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         m, freq = SUBSETS[subset]
         train_all, test_all, h, _ids = load_m3(subset, args.dataset)
-        idx = sample(len(train_all), n, args.seed)
+        pool = np.arange(len(train_all))
+        if args.held_out:
+            from forecast.pretrain.corpus import held_out_ids
+
+            kept_out = set(held_out_ids(subset))
+            pool = np.array([i for i, k in enumerate(_ids) if str(k) in kept_out])
+        idx = pool[sample(len(pool), n, args.seed)]
         train = [train_all[i] for i in idx]
         test = [np.asarray(test_all[i][:h], dtype=float) for i in idx]
         with tempfile.TemporaryDirectory() as tmp:
