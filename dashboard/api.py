@@ -107,23 +107,8 @@ def _unexpected(exc: Exception):
 
 
 def _summary(job) -> dict[str, Any]:
-    """The fields of ``forecast jobs list --json``, plus the owner."""
-    return {
-        "id": job.id,
-        "status": job.status,
-        "progress": round(job.progress, 4),
-        "message": job.message,
-        "error": job.error,
-        "filename": job.spec.filename,
-        "models": list(job.spec.models),
-        "horizon": job.spec.horizon,
-        "attempts": job.attempts,
-        "owner": job.owner,
-        "parent_id": job.parent_id,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }
+    """The fields of ``forecast jobs list --json``, plus the owner and the re-run's parent."""
+    return {**job.summary(), "owner": job.owner, "parent_id": job.parent_id}
 
 
 def _int_arg(name: str, default: int, most: int) -> int:

@@ -52,23 +52,6 @@ def _store(db: str | None):
         fail(str(exc))
 
 
-def _summary(job) -> dict:
-    return {
-        "id": job.id,
-        "status": job.status,
-        "progress": round(job.progress, 4),
-        "message": job.message,
-        "error": job.error,
-        "filename": job.spec.filename,
-        "models": list(job.spec.models),
-        "horizon": job.spec.horizon,
-        "attempts": job.attempts,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }
-
-
 @jobs_app.command("submit")
 def submit(
     file: Annotated[str, typer.Argument(help="CSV file (a copy is stored with the job).")],
@@ -167,7 +150,7 @@ def list_jobs(
         fail(f"--limit must be at least 1, got {limit}.")
     jobs = _store(db).list_jobs(limit=limit, status=status)
     if as_json:
-        print_json({"jobs": [_summary(j) for j in jobs]})
+        print_json({"jobs": [j.summary() for j in jobs]})
         return
     table = Table("status", "progress", "models", "file", "created (UTC)", "message")
     table.add_column("id", no_wrap=True)
@@ -200,7 +183,7 @@ def show(job_id: JobId, db: Db = None, as_json: AsJson = False) -> None:
     if as_json:
         print_json(
             {
-                "job": _summary(job)
+                "job": job.summary()
                 | {
                     "spec": job.spec.model_dump(),
                     "retries": job.retries,

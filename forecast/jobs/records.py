@@ -103,6 +103,30 @@ class JobRecord:
         end = self.finished_at or datetime.now(UTC)
         return (end - self.started_at).total_seconds()
 
+    def summary(self) -> dict[str, Any]:
+        """The job in one JSON-ready row: what ``forecast jobs list --json`` prints per job.
+
+        Returns
+        -------
+        dict
+            ``id, status, progress, message, error, filename, models, horizon, attempts,
+            created_at, started_at, finished_at`` (timestamps as ISO 8601 strings or None).
+        """
+        return {
+            "id": self.id,
+            "status": self.status,
+            "progress": round(self.progress, 4),
+            "message": self.message,
+            "error": self.error,
+            "filename": self.spec.filename,
+            "models": list(self.spec.models),
+            "horizon": self.spec.horizon,
+            "attempts": self.attempts,
+            "created_at": self.created_at.isoformat(),
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (timestamps as ISO 8601 strings, spec as a dict)."""
         out = {}
