@@ -13,14 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecast.dates import TimeParse, parse_times
 from forecast.errors import DataError
-from forecast.parsing import (
-    NumberFormat,
-    TimeParse,
-    detect_number_format,
-    parse_numbers,
-    parse_times,
-)
+from forecast.parsing import NumberFormat, detect_number_format, parse_numbers
 
 __all__ = ["ColumnChoice", "choose_time_column", "choose_value_columns"]
 

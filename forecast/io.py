@@ -17,8 +17,9 @@ The long frame
 
 Everything inferred or repaired on the way is recorded in a :class:`CsvReport`. This module reads
 the file and assembles the frame; the steps it delegates say what they found and it records that:
-:mod:`forecast.parsing` reads bytes, delimiters, numbers and timestamps, :mod:`forecast.columns`
-chooses the time, value and id columns, and :mod:`forecast.grid` puts the series on their grid.
+:mod:`forecast.parsing` reads bytes, delimiters and numbers, :mod:`forecast.dates` timestamps,
+:mod:`forecast.columns` chooses the time, value and id columns, and :mod:`forecast.grid` puts the
+series on their grid.
 """
 
 from __future__ import annotations
