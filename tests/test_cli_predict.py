@@ -147,6 +147,17 @@ def test_bad_input_exits_2_with_one_line(job, tmp_path, model, file, words):
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], lines
 
 
+def test_an_unwritable_out_folder_exits_2_with_one_line(job, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder")
+    model = job["artifacts"]["model:lstm"]
+    result = _run("predict", model, job["air"], "--horizon", 6, "--out", taken)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot write to {taken}: "), lines
+    assert taken.read_text() == "a file, not a folder"
+
+
 def test_a_bad_horizon_exits_2(job, tmp_path):
     result = _run(
         "predict", job["artifacts"]["model:lstm"], job["air"], "--horizon", 0, "--out", tmp_path

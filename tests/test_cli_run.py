@@ -139,6 +139,20 @@ def test_bad_input_exits_2_with_one_error_line(data_dir, tmp_path, args, message
     assert not (tmp_path / "forecasts.csv").exists()
 
 
+def test_an_unwritable_out_folder_exits_2_with_one_error_line(data_dir, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder")
+    res = _run(
+        data_dir / "air_passengers.csv", "--horizon", "3", "--models", "naive",
+        "--backtest-windows", "0", "--out", taken,
+    )  # fmt: skip
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot write to {taken}: ")
+    assert "pass a writable --out folder" in lines[0]
+    assert taken.read_text() == "a file, not a folder"
+
+
 def test_models_help_lists_every_registered_model():
     from forecast.models.registry import MODEL_NAMES
 

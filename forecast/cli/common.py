@@ -1,16 +1,23 @@
-"""Helpers shared by the CLI commands: error exits, JSON output, reading a CSV from options."""
+"""Helpers shared by the CLI commands: error exits, JSON output, reading and writing CSVs.
+
+The options the commands share are in :mod:`forecast.cli.options`.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from forecast.errors import ForecastError
 
-__all__ = ["EXIT_BAD_INPUT", "fail", "load_frame", "print_json", "run_app"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EXIT_BAD_INPUT", "fail", "load_frame", "print_json", "run_app", "write_csvs"]
 
 #: Exit status for bad input or a bad spec.
 EXIT_BAD_INPUT = 2
@@ -40,6 +47,38 @@ def load_frame(path: str, time_col=None, value_col=None, id_col=None, fill="none
         )
     except ForecastError as exc:
         fail(str(exc))
+
+
+def write_csvs(out: str, frames: dict[str, pd.DataFrame]) -> dict[str, Path]:
+    """Write each frame to ``OUT/NAME`` (no index), creating the folder ``OUT``.
+
+    Parameters
+    ----------
+    out : str
+        The ``--out`` folder.
+    frames : dict of str to DataFrame
+        File name -> frame, written in this order.
+
+    Returns
+    -------
+    dict of str to Path
+        File name -> the path written.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 with ``error: cannot write to OUT: …`` when the folder or a file cannot be
+        written.
+    """
+    folder = Path(out)
+    paths = {name: folder / name for name in frames}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in frames.items():
+            frame.to_csv(paths[name], index=False)
+    except OSError as exc:
+        fail(f"cannot write to {folder}: {exc.strerror or exc}; pass a writable --out folder.")
+    return paths
 
 
 def run_app(app: typer.Typer) -> None:

@@ -7,25 +7,19 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import fail
+from forecast.cli.options import Db, Host, Insecure, Port
 from forecast.errors import ForecastError
 
 
 def dashboard(
-    host: Annotated[
-        str, typer.Option(help="Interface to bind (localhost by default).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8050,
-    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the job store.")] = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8050,
+    db: Db = None,
     runner: Annotated[
         bool, typer.Option(help="Run jobs in this process (off: leave them to `forecast worker`).")
     ] = True,
     debug: Annotated[bool, typer.Option(help="Dash debug mode (never in production).")] = False,
-    insecure: Annotated[
-        bool,
-        typer.Option(
-            "--insecure", help="Serve a non-loopback address without sign-in (anyone can use it)."
-        ),
-    ] = False,
+    insecure: Insecure = False,
 ) -> None:
     """Start the dashboard on http://HOST:PORT, with an embedded job runner."""
     from dashboard.app import serve

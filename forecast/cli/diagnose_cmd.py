@@ -7,12 +7,8 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import fail, load_frame, print_json
+from forecast.cli.options import AsJson, CsvFile, IdCol, TimeCol, ValueCol
 
-TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column (detected).")]
-ValueCol = Annotated[
-    str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
-]
-IdCol = Annotated[str | None, typer.Option("--id-col", help="Series id column of a long file.")]
 NLags = Annotated[
     int | None,
     typer.Option(
@@ -21,7 +17,8 @@ NLags = Annotated[
         "seasonal lag; never n/2 or more).",
     ),
 ]
-Fill = Annotated[
+#: ``--fill`` here also says what the analysis does with the gaps that "none" leaves.
+DiagnoseFill = Annotated[
     str,
     typer.Option(
         "--fill",
@@ -29,7 +26,6 @@ Fill = Annotated[
         "interpolated for the analysis only).",
     ),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 #: Up to this many series the table has one column per series, beyond it one row per series.
@@ -52,12 +48,12 @@ def _order(o: dict) -> str:
 
 
 def diagnose(
-    file: Annotated[str, typer.Argument(help="CSV file.")],
+    file: CsvFile,
     time_col: TimeCol = None,
     value_col: ValueCol = None,
     id_col: IdCol = None,
     nlags: NLags = None,
-    fill: Fill = "none",
+    fill: DiagnoseFill = "none",
     as_json: AsJson = False,
 ) -> None:
     """Diagnose every series of FILE: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, window."""

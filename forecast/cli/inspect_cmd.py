@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import load_frame, print_json
-
-TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column (detected).")]
-ValueCol = Annotated[
-    str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
-]
-IdCol = Annotated[str | None, typer.Option("--id-col", help="Series id column of a long file.")]
-Fill = Annotated[str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+from forecast.cli.options import AsJson, CsvFile, Fill, IdCol, TimeCol, ValueCol
 
 
 def inspect(
-    file: Annotated[str, typer.Argument(help="CSV file.")],
+    file: CsvFile,
     time_col: TimeCol = None,
     value_col: ValueCol = None,
     id_col: IdCol = None,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from forecast.cli.common import fail, load_frame, print_json
+from forecast.cli.common import fail, load_frame, print_json, write_csvs
+from forecast.cli.options import AsJson, Fill, Horizon, IdCol, Level, OutFolder, TimeCol, ValueCol
 from forecast.errors import ForecastError
 
 
@@ -17,26 +17,18 @@ def predict(
         typer.Argument(help="Saved model folder, or a job's model-files zip (every model in it)."),
     ],
     file: Annotated[str, typer.Argument(help="CSV file (wide or long) to forecast.")],
-    horizon: Annotated[int, typer.Option("--horizon", help="Steps to forecast.")],
+    horizon: Horizon,
     name: Annotated[
         str | None,
         typer.Option("--name", help="Only these models of a zip, comma-separated (e.g. lstm)."),
     ] = None,
-    level: Annotated[float, typer.Option("--level", help="Prediction-interval level, %.")] = 80,
-    out: Annotated[str, typer.Option("--out", help="Output folder.")] = "forecast-predict",
-    time_col: Annotated[
-        str | None, typer.Option("--time-col", help="Time column (detected).")
-    ] = None,
-    value_col: Annotated[
-        str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
-    ] = None,
-    id_col: Annotated[
-        str | None, typer.Option("--id-col", help="Series id column of a long file.")
-    ] = None,
-    fill: Annotated[
-        str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")
-    ] = "none",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    level: Level = 80,
+    out: OutFolder = "forecast-predict",
+    time_col: TimeCol = None,
+    value_col: ValueCol = None,
+    id_col: IdCol = None,
+    fill: Fill = "none",
+    as_json: AsJson = False,
 ) -> None:
     """Forecast every series of FILE with a saved model, from each series' last window.
 
@@ -57,13 +49,7 @@ def predict(
     except ForecastError as exc:
         fail(str(exc))
     forecasts = pd.concat(frames, ignore_index=True)
-    folder = Path(out)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "forecasts.csv"
-        forecasts.to_csv(path, index=False)
-    except OSError as exc:
-        fail(f"cannot write to {folder}: {exc.strerror or exc}; pass a writable --out folder.")
+    path = write_csvs(out, {"forecasts.csv": forecasts})["forecasts.csv"]
     summary = {
         "models": list(models),
         "series": int(df["unique_id"].nunique()),

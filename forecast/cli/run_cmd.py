@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -12,7 +11,18 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from forecast.cli.common import fail, load_frame, print_json
+from forecast.cli.common import fail, load_frame, print_json, write_csvs
+from forecast.cli.options import (
+    AsJson,
+    CsvFile,
+    Fill,
+    Horizon,
+    IdCol,
+    Level,
+    OutFolder,
+    TimeCol,
+    ValueCol,
+)
 from forecast.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
@@ -39,8 +49,8 @@ JSON_KEYS = [
 
 
 def run(
-    file: Annotated[str, typer.Argument(help="CSV file (wide or long).")],
-    horizon: Annotated[int, typer.Option("--horizon", help="Steps to forecast.")],
+    file: CsvFile,
+    horizon: Horizon,
     models: Annotated[
         str,
         typer.Option(
@@ -72,21 +82,13 @@ def run(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of neural models.")] = 0,
-    level: Annotated[float, typer.Option("--level", help="Prediction-interval level, %.")] = 80,
-    out: Annotated[str, typer.Option("--out", help="Output folder.")] = "forecast-run",
-    time_col: Annotated[
-        str | None, typer.Option("--time-col", help="Time column (detected).")
-    ] = None,
-    value_col: Annotated[
-        str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
-    ] = None,
-    id_col: Annotated[
-        str | None, typer.Option("--id-col", help="Series id column of a long file.")
-    ] = None,
-    fill: Annotated[
-        str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")
-    ] = "none",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    level: Level = 80,
+    out: OutFolder = "forecast-run",
+    time_col: TimeCol = None,
+    value_col: ValueCol = None,
+    id_col: IdCol = None,
+    fill: Fill = "none",
+    as_json: AsJson = False,
 ) -> None:
     """Backtest every model, refit on the whole history, forecast the future, recommend one.
 
@@ -127,20 +129,18 @@ def run(
             )
     except ForecastError as exc:
         fail(str(exc))
-    folder = Path(out)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        forecasts_path = folder / "forecasts.csv"
-        leaderboard_path = folder / "leaderboard.csv"
-        backtest_path = folder / "backtest.csv"
-        result.forecasts.to_csv(forecasts_path, index=False)
-        result.leaderboard.to_csv(leaderboard_path, index=False)
-        bt = result.backtest_forecasts
-        (bt if bt is not None else pd.DataFrame(columns=BACKTEST_COLUMNS)).to_csv(
-            backtest_path, index=False
-        )
-    except OSError as exc:
-        fail(f"cannot write to {folder}: {exc.strerror or exc}; pass a writable --out folder.")
+    bt = result.backtest_forecasts
+    paths = write_csvs(
+        out,
+        {
+            "forecasts.csv": result.forecasts,
+            "leaderboard.csv": result.leaderboard,
+            "backtest.csv": bt if bt is not None else pd.DataFrame(columns=BACKTEST_COLUMNS),
+        },
+    )
+    forecasts_path = paths["forecasts.csv"]
+    leaderboard_path = paths["leaderboard.csv"]
+    backtest_path = paths["backtest.csv"]
     board = result.leaderboard
     if as_json:
         print_json(

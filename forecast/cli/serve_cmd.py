@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import fail
+from forecast.cli.options import Db, Host, Insecure, Port
 from forecast.errors import ForecastError
 
 __all__ = ["register", "serve", "users_app"]
@@ -51,16 +52,11 @@ def _gunicorn_app(options: dict):
 
 
 def serve(
-    host: Annotated[
-        str, typer.Option(help="Interface to bind (loopback by default).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8050,
+    host: Host = "127.0.0.1",
+    port: Port = 8050,
     workers: Annotated[int, typer.Option(help="Web processes.", min=1, max=64)] = 2,
     threads: Annotated[int, typer.Option(help="Request threads per web process.", min=1)] = 4,
-    db: Annotated[
-        str | None,
-        typer.Option(help="SQLAlchemy URL of the job store (default: $FORECAST_DB or SQLite)."),
-    ] = None,
+    db: Db = None,
     users: Annotated[
         Path | None,
         typer.Option(
@@ -78,12 +74,7 @@ def serve(
     admins: Annotated[
         str | None, typer.Option(help="Comma-separated admins (with --auth-header).")
     ] = None,
-    insecure: Annotated[
-        bool,
-        typer.Option(
-            "--insecure", help="Serve a non-loopback address without sign-in (anyone can use it)."
-        ),
-    ] = False,
+    insecure: Insecure = False,
     timeout: Annotated[
         int, typer.Option(help="Seconds a request may take before its process is restarted.")
     ] = 120,

@@ -1,0 +1,69 @@
+"""The typer options that several commands share, defined once so their flags and help agree.
+
+Each is an ``Annotated`` alias; a command gives the default in its signature
+(``time_col: TimeCol = None``), so one alias serves commands with different defaults
+(``--out``). Options that only one command has stay in that command's module.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+__all__ = [
+    "AsJson",
+    "CsvFile",
+    "Db",
+    "Fill",
+    "Horizon",
+    "Host",
+    "IdCol",
+    "Insecure",
+    "Level",
+    "OutFolder",
+    "Port",
+    "TimeCol",
+    "ValueCol",
+]
+
+#: The CSV file a command reads (argument).
+CsvFile = Annotated[str, typer.Argument(help="CSV file (wide or long).")]
+
+#: How :func:`forecast.io.read_csv` finds the series: columns named by the user, else detected.
+TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column (detected).")]
+ValueCol = Annotated[
+    str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
+]
+IdCol = Annotated[str | None, typer.Option("--id-col", help="Series id column of a long file.")]
+Fill = Annotated[str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")]
+
+#: Forecast length in steps of the series' frequency (required where it is used).
+Horizon = Annotated[int, typer.Option("--horizon", help="Steps to forecast.")]
+#: Prediction-interval level in percent.
+Level = Annotated[float, typer.Option("--level", help="Prediction-interval level, %.")]
+#: Folder the command writes its CSV files into (created if missing).
+OutFolder = Annotated[str, typer.Option("--out", help="Output folder.")]
+
+#: ``--json``: print exactly one JSON object on stdout.
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+#: The job store (:class:`forecast.jobs.JobStore`; None: its default URL).
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy URL of the job store (default: $FORECAST_DB or SQLite "
+        "under $FORECAST_HOME).",
+    ),
+]
+
+#: Where the web commands listen (``forecast dashboard``, ``forecast serve``).
+Host = Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")]
+Port = Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)]
+Insecure = Annotated[
+    bool,
+    typer.Option(
+        "--insecure", help="Serve a non-loopback address without sign-in (anyone can use it)."
+    ),
+]
