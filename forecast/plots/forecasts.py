@@ -33,6 +33,17 @@ def _pick(frame: pd.DataFrame | None, unique_id: str | None) -> str | None:
     return str(frame["unique_id"].iloc[0])
 
 
+def _actual_line(series: pd.DataFrame, name: str) -> go.Scatter:
+    """The observed values of one series (``ds, y``) as a plain line in the actuals' colour."""
+    return go.Scatter(
+        x=series["ds"],
+        y=series["y"],
+        name=name,
+        mode="lines",
+        line={"color": model_color("actual"), "width": 1.5},
+    )
+
+
 def forecast_figure(
     history: pd.DataFrame,
     forecasts: pd.DataFrame,
@@ -75,15 +86,7 @@ def forecast_figure(
     hist = history[history["unique_id"].astype(str) == uid] if uid is not None else history
     if tail:
         hist = hist.tail(int(tail))
-    fig.add_trace(
-        go.Scatter(
-            x=hist["ds"],
-            y=hist["y"],
-            name="history",
-            mode="lines",
-            line={"color": model_color("actual"), "width": 1.5},
-        )
-    )
+    fig.add_trace(_actual_line(hist, "history"))
     if actuals is not None and not actuals.empty:
         act = actuals[actuals["unique_id"].astype(str) == uid]
         fig.add_trace(
@@ -178,15 +181,7 @@ def backtest_figure(
         start = bt["cutoff"].min()
         before = hist[hist["ds"] <= start].tail(max(1, int(bt.groupby("window").size().max())))
         hist = hist[hist["ds"] >= before["ds"].min()]
-    fig.add_trace(
-        go.Scatter(
-            x=hist["ds"],
-            y=hist["y"],
-            name="actual",
-            mode="lines",
-            line={"color": model_color("actual"), "width": 1.5},
-        )
-    )
+    fig.add_trace(_actual_line(hist, "actual"))
     names = models if models is not None else list(dict.fromkeys(bt["model"]))
     for name in names:
         part = bt[bt["model"] == name]
