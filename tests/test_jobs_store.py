@@ -236,6 +236,7 @@ def test_racing_claimers_take_each_job_exactly_once(store, store_url, data_dir):
     """8 claimers, each with its own connection pool, race for 40 jobs (SKIP LOCKED on PostgreSQL,
     BEGIN IMMEDIATE on SQLite): every job is claimed once, none twice, none left behind."""
     import threading
+    import time
 
     ids = {store.submit(_spec(store, data_dir, seed=k)) for k in range(40)}
     claimed: list[tuple[str, str]] = []
@@ -248,6 +249,7 @@ def test_racing_claimers_take_each_job_exactly_once(store, store_url, data_dir):
         while (got := mine.claim(f"racer:{k}")) is not None:
             with guard:
                 claimed.append((got[0], f"racer:{k}"))
+            time.sleep(0.005)  # a worker runs its job before it claims the next one
         mine.close()
 
     threads = [threading.Thread(target=claimer, args=(k,)) for k in range(8)]
