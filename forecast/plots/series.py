@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from forecast.errors import DataError, SpecError
+from forecast.plots.style import MARGIN
 
 __all__ = ["acf_figure", "lag_scatter_figure", "series_figure", "stl_figure"]
 
@@ -28,7 +29,7 @@ _LINE = "#1f77b4"
 _SIG = "#d62728"
 _PLAIN = "#1f77b4"
 _BAND = "rgba(31, 119, 180, 0.18)"
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 60, "b": 50}}
+_LAYOUT = {"margin": MARGIN}  # the template: plotly_white, the default (forecast.plots.style)
 
 
 def series_figure(df: pd.DataFrame, unique_id: str | None = None) -> go.Figure:
@@ -178,11 +179,36 @@ def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure
         )
     )
     period = _get(diag, "seasonal_period")
-    if period:
-        for k in range(int(period), last + 1, int(period)):
-            fig.add_vline(x=k, line={"dash": "dot", "color": "#999", "width": 1})
-    fig.add_hline(y=0, line={"color": "#444", "width": 1})
+    seasons = range(int(period), last + 1, int(period)) if period else range(0)
+    # one list of shapes: fig.add_vline/add_hline cost ~5 ms of validation each
+    shapes = [_line("x", k, {"dash": "dot", "color": "#999", "width": 1}) for k in seasons]
+    fig.update_layout(shapes=[*shapes, _line("y", 0, {"color": "#444", "width": 1})])
     return fig
+
+
+def _line(axis: str, at: float, line: dict) -> dict:
+    """A line across the plot at ``axis`` = ``at`` (what ``fig.add_vline``/``add_hline`` draw)."""
+    if axis == "x":
+        return {
+            "type": "line",
+            "xref": "x",
+            "yref": "y domain",
+            "x0": at,
+            "x1": at,
+            "y0": 0,
+            "y1": 1,
+            "line": line,
+        }
+    return {
+        "type": "line",
+        "xref": "x domain",
+        "yref": "y",
+        "x0": 0,
+        "x1": 1,
+        "y0": at,
+        "y1": at,
+        "line": line,
+    }
 
 
 def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
