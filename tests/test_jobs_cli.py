@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -113,3 +116,26 @@ def test_bad_input_exits_2_with_one_line(db, data_dir, args, words):
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert words in lines[0]
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("start", "args", "niceness"),
+    [
+        (0, [], lambda base: max(base, 10)),  # the default
+        (0, ["--nice", "19"], lambda base: 19),
+        (9, ["--nice", "1"], lambda base: min(base + 9, 19)),  # started nicer: never lowered
+    ],
+)
+def test_worker_runs_at_lower_cpu_priority(db, start, args, niceness):
+    """Jobs yield the CPU to the web processes (niceness 10 by default)."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # the tests may run niced themselves
+    cli = [sys.executable, "-c", "from forecast.cli import main; main()"]
+    done = subprocess.run(
+        ["nice", "-n", str(start), *cli, "worker", "--once", "--db", db, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"(niceness {niceness(base)})" in done.stderr

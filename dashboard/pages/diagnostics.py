@@ -23,7 +23,7 @@ from dashboard.components import (
     user_message,
 )
 from dashboard.shared_cache import shared
-from forecast.errors import ForecastError
+from forecast.errors import DataError, ForecastError
 
 #: Most points drawn per trace in the series, STL and lag-scatter figures; longer traces are
 #: thinned for display (the statistics always use every point). Every point sent to the browser
@@ -160,7 +160,7 @@ def _diagnose(digest: str, overrides: datasets.Overrides, uid: str):
     df, report = datasets.load_frame(digest, overrides)
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     if y.empty:
-        raise ForecastError(f"Series '{uid}' is not in this file; pick another series.")
+        raise DataError(f"Series '{uid}' is not in this file; pick another series.")
     return diagnose_series(y, freq=report.freq, unique_id=uid)
 
 

@@ -280,11 +280,9 @@ def lower_priority(niceness: int) -> int:
     Child processes (a job's per-series pool) inherit it. Niceness only orders processes that
     compete for a core: a niced worker on an otherwise idle machine runs at full speed.
     """
-    current = os.getpriority(os.PRIO_PROCESS, 0)
-    if niceness > current:
+    if niceness > os.getpriority(os.PRIO_PROCESS, 0):
         os.setpriority(os.PRIO_PROCESS, 0, niceness)
-        current = niceness
-    return current
+    return os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def worker(
