@@ -88,6 +88,14 @@ def submit(
             help='JSON of per-model parameters, e.g. \'{"gru": {"hidden_size": 16}}\'.',
         ),
     ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            "--owner",
+            help="User of `forecast serve` who owns the job and its dataset (sees, downloads, "
+            "cancels and re-runs them there). Default: none (admins only).",
+        ),
+    ] = None,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
@@ -107,7 +115,7 @@ def submit(
             )
     store = _store(db)
     try:
-        digest, stored = store.save_dataset(path.read_bytes(), path.name)
+        digest, stored = store.save_dataset(path.read_bytes(), path.name, owner=owner)
         spec = JobSpec(
             dataset_hash=digest,
             dataset_path=stored,
@@ -126,7 +134,7 @@ def submit(
             level=level,
             model_params=params,
         )
-        job_id = store.submit(spec)
+        job_id = store.submit(spec, owner=owner)
     except ForecastError as exc:
         fail(str(exc))
     if as_json:
