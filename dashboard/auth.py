@@ -34,7 +34,6 @@ import hashlib
 import hmac
 import ipaddress
 import os
-import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -44,6 +43,7 @@ from pathlib import Path
 from flask import Flask, Response, g, has_request_context, jsonify, request
 
 from forecast.errors import ForecastError, SpecError
+from forecast.jobs.store import USER_NAME
 
 __all__ = [
     "PUBLIC_PATHS",
@@ -62,8 +62,8 @@ __all__ = [
 
 #: Paths answered without sign-in (the load balancer's health check).
 PUBLIC_PATHS = frozenset({"/healthz"})
-#: Allowed user names.
-_NAME = re.compile(r"[A-Za-z0-9_.@+-]{1,100}")
+#: Allowed user names (the job store's owners).
+_NAME = USER_NAME
 #: Browser-facing realm of the Basic challenge.
 REALM = "Forecast Workbench"
 

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dash_table, dcc, html
 
+import forecast.plots.style  # noqa: F401 - plotly_white as the default template
 from forecast.errors import ForecastError
 
 __all__ = [
@@ -69,7 +70,6 @@ def empty_figure(message: str = "") -> go.Figure:
     fig.update_layout(
         xaxis={"visible": False},
         yaxis={"visible": False},
-        template="plotly_white",
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         annotations=[
             {"text": message, "showarrow": False, "font": {"size": 14, "color": "#6c757d"}}

@@ -43,7 +43,7 @@ def _job(tmp: Path) -> dict:
     )  # fmt: skip
     assert submit.exit_code == 0, submit.stderr
     job_id = submit.stdout.strip()
-    worked = _run("worker", "--db", db, "--once")
+    worked = _run("worker", "--db", db, "--once", "--nice", "0")  # in-process: keep our priority
     assert worked.exit_code == 0, worked.stderr
     shown = json.loads(_run("jobs", "show", job_id, "--db", db, "--json").stdout)
     assert shown["job"]["status"] == "done", shown["job"]
@@ -176,7 +176,7 @@ def stats_job(tmp_path_factory):
         job_id = _run(
             "jobs", "submit", air, "--horizon", 6, "--models", "snaive,arima", "--db", db
         ).stdout.strip()  # fmt: skip
-        assert _run("worker", "--db", db, "--once").exit_code == 0
+        assert _run("worker", "--db", db, "--once", "--nice", "0").exit_code == 0
         shown = json.loads(_run("jobs", "show", job_id, "--db", db, "--json").stdout)
     return shown["artifacts"], pd.read_csv(shown["artifacts"]["forecasts.csv"])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -26,6 +28,13 @@ def _text(component) -> str:
     return out
 
 
+def _values(v) -> list:
+    """A trace's coordinates from plotly JSON: a list, or a typed array (``dtype``, ``bdata``)."""
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v or [])
+
+
 def test_airline_diagnostics_views():
     data = default_dataset()
     options, first = page.series_options(data)
@@ -34,7 +43,7 @@ def test_airline_diagnostics_views():
         page.main_views(data, first)
     )
     assert alert is None
-    assert all(isinstance(f, go.Figure) and f.data for f in (series, stl, lag))
+    assert all(isinstance(f, dict) and f["data"] for f in (series, stl, lag))  # plotly JSON
     assert max_lag == value == 36  # three seasonal periods
     assert "Seasonal period 12" in _text(readings)
     lb = ljung_box.data
@@ -43,8 +52,8 @@ def test_airline_diagnostics_views():
     assert "Seasonal period 12" in _text(season) and "ARIMA(" in _text(season)
     assert "ADF p-value" in _text(stationarity)
     acf, pacf = page.acf_views(data, first, 10)
-    assert isinstance(acf, go.Figure) and isinstance(pacf, go.Figure)
-    xs = [x for trace in acf.data for x in (trace.x if trace.x is not None else [])]
+    assert isinstance(acf, dict) and isinstance(pacf, dict)
+    xs = [x for trace in acf["data"] for x in _values(trace.get("x"))]
     assert max(float(x) for x in xs if x is not None) <= 10.5  # the lag slider limits the lags
 
 
@@ -77,9 +86,9 @@ def test_long_series_figures_are_thinned():
     data = {"hash": digest, "filename": "long.csv", "overrides": {}}
     out = page.main_views(data, "v")
     series, stl = out[1], out[6]
-    assert sum(len(tr.x) for tr in series.data) <= page.DISPLAY_POINTS
-    assert "12,000 points" in series.layout.title.text
-    assert max(len(tr.x) for tr in stl.data) <= page.DISPLAY_POINTS
+    assert sum(len(_values(tr["x"])) for tr in series["data"]) <= page.DISPLAY_POINTS
+    assert "12,000 points" in series["layout"]["title"]["text"]
+    assert max(len(_values(tr["x"])) for tr in stl["data"]) <= page.DISPLAY_POINTS
 
 
 def test_memo_computes_once_for_concurrent_callers():
@@ -116,13 +125,13 @@ def test_page_views_draws_everything_in_one_round_trip():
     options, uid, alert = out[:3]
     assert uid == "Passengers" and options[0]["value"] == "Passengers" and alert is None
     assert out[-4] == out[-3] == 36  # slider max and value
-    assert all(isinstance(f, go.Figure) and f.data for f in out[-2:])  # ACF and PACF
+    assert all(isinstance(f, dict) and f["data"] for f in out[-2:])  # ACF and PACF
     only_acf = page.page_views("diag-lags", data, uid, 10)
     assert all(v is no_update for v in only_acf[:12])
-    xs = [x for trace in only_acf[12].data for x in (trace.x if trace.x is not None else [])]
+    xs = [x for trace in only_acf[12]["data"] for x in _values(trace.get("x"))]
     assert max(float(x) for x in xs if x is not None) <= 10.5
     same_file = page.page_views("diag-series", data, uid, 10)
-    assert same_file[0] is no_update and same_file[1] == uid and same_file[3].data
+    assert same_file[0] is no_update and same_file[1] == uid and same_file[3]["data"]
 
 
 def test_thin_figure_keeps_short_traces_and_the_envelope_of_long_ones():

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -51,7 +54,7 @@ def test_submit_run_show_through_the_cli(db, data_dir):
     assert [(j["id"], j["status"], j["models"]) for j in listed] == [
         (job_id, "queued", ["snaive", "drift"])
     ]
-    _ok("worker", "--db", db, "--once")
+    _ok("worker", "--db", db, "--once", "--nice", 0)  # in-process: keep our priority
     shown = _json("jobs", "show", job_id, "--db", db)
     assert shown["job"]["status"] == "done"
     assert shown["job"]["progress"] == 1.0
@@ -113,3 +116,45 @@ def test_bad_input_exits_2_with_one_line(db, data_dir, args, words):
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert words in lines[0]
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("start", "args", "niceness"),
+    [
+        (0, [], lambda base: max(base, 10)),  # the default
+        (0, ["--nice", "19"], lambda base: 19),
+        (9, ["--nice", "1"], lambda base: min(base + 9, 19)),  # started nicer: never lowered
+    ],
+)
+def test_worker_runs_at_lower_cpu_priority(db, start, args, niceness):
+    """Jobs yield the CPU to the web processes (niceness 10 by default)."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # the tests may run niced themselves
+    cli = [sys.executable, "-c", "from forecast.cli import main; main()"]
+    done = subprocess.run(
+        ["nice", "-n", str(start), *cli, "worker", "--once", "--db", db, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"(niceness {niceness(base)})" in done.stderr
+
+
+def test_submit_with_an_owner(db, data_dir):
+    """A job submitted for a user of `forecast serve` is theirs there, dataset included."""
+    air = data_dir / "air_passengers.csv"
+    job_id = _json("jobs", "submit", air, "--horizon", 6, "--owner", "alice", "--db", db)["id"]
+    store = JobStore(db)
+    assert store.get(job_id, owner="alice").owner == "alice"
+    assert [j.id for j in store.list_jobs(owner="alice")] == [job_id]
+    assert store.list_jobs(owner="bob") == []
+    digest = store.get(job_id).spec.dataset_hash
+    assert store.dataset_path(digest, owner="alice").endswith(f"{digest}.csv")
+    plain = _json("jobs", "submit", air, "--horizon", 6, "--db", db)["id"]
+    assert store.get(plain).owner is None and store.list_jobs(owner="alice")[0].id == job_id
+    bad = runner.invoke(app, ["jobs", "submit", str(air), "--owner", "al ice", "--db", db])
+    assert bad.exit_code == 2 and bad.stderr.strip().splitlines() == [
+        "error: Owner 'al ice' is not a user name; use 1-100 letters, digits or . _ @ + -."
+    ]
+    assert len(store.list_jobs()) == 2  # nothing queued for the bad one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from conftest import DATA, make_frame
 
@@ -79,3 +80,19 @@ def test_stl_figure_components_add_up(air_diag):
     assert "period 12" in fig.layout.title.text
     with pytest.raises(SpecError, match="period"):
         stl_figure(np.random.default_rng(0).normal(size=50))
+
+
+def test_grid_layout_is_the_layout_of_make_subplots():
+    from plotly.subplots import make_subplots
+
+    from forecast.plots.grid import grid_layout, panel_axes
+
+    titles = ("a", "b", "c", "d", "e", "f")
+    want = make_subplots(rows=2, cols=3, subplot_titles=titles, vertical_spacing=0.1)
+    want.add_scatter(x=[1, 2], y=[3, 4], row=2, col=2)
+    layout = grid_layout(2, 3, titles, vertical_spacing=0.1)
+    assert panel_axes(2, 2, 3) == ("x5", "y5") and panel_axes(1, 1, 3) == ("x", "y")
+    got = go.Figure(data=[go.Scatter(x=[1, 2], y=[3, 4], xaxis="x5", yaxis="y5")], layout=layout)
+    assert got.to_plotly_json() == want.to_plotly_json()
+    layout["xaxis"]["title"] = {"text": "changed"}  # a copy: the next one is clean
+    assert "title" not in grid_layout(2, 3, titles, vertical_spacing=0.1)["xaxis"]

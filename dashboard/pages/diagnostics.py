@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
@@ -20,7 +22,8 @@ from dashboard.components import (
     plot,
     user_message,
 )
-from forecast.errors import ForecastError
+from dashboard.shared_cache import shared
+from forecast.errors import DataError, ForecastError
 
 #: Most points drawn per trace in the series, STL and lag-scatter figures; longer traces are
 #: thinned for display (the statistics always use every point). Every point sent to the browser
@@ -150,37 +153,40 @@ def layout(**_query):
     )
 
 
-@memo(maxsize=32)
+@memo(maxsize=8)
 def _diagnose(digest: str, overrides: datasets.Overrides, uid: str):
     from forecast.diagnostics import diagnose_series
 
     df, report = datasets.load_frame(digest, overrides)
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     if y.empty:
-        raise ForecastError(f"Series '{uid}' is not in this file; pick another series.")
+        raise DataError(f"Series '{uid}' is not in this file; pick another series.")
     return diagnose_series(y, freq=report.freq, unique_id=uid)
 
 
 def diagnosis(data: dict, uid: str):
-    """The (cached) :class:`forecast.diagnostics.SeriesDiagnosis` of one series of a dataset."""
+    """The :class:`forecast.diagnostics.SeriesDiagnosis` of one series of a dataset (cached
+    in this process; the page itself reads :func:`page_content`)."""
+    datasets.resolve_path(data["hash"])
     return _diagnose(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
 
 
 def prefetch_first(data: dict | None) -> None:
     """Diagnose a dataset's first series and build its figures in the background.
 
-    Called as soon as a file is uploaded or a sample picked: when the user opens the Diagnostics
-    page, its callback finds the diagnosis and the figures ready (or waits for them, never
-    computing them twice).
+    Called as soon as a file is uploaded or a sample picked (its owner just saved it): when the
+    user opens the Diagnostics page, its callback finds the page ready, in this web process or
+    in the shared cache (:mod:`dashboard.shared_cache`) if the request lands on another one, or
+    waits for it, never computing it twice.
     """
     if not data or not data.get("hash"):
         return
+    digest, overrides = data["hash"], datasets.Overrides.from_dict(data.get("overrides"))
 
     def first():
-        _, uid = series_options(data)
-        if uid is not None:
-            main = main_views(data, uid)
-            acf_views(data, uid, main[-1])
+        uids = _series(digest, overrides)
+        if uids:
+            _page(digest, overrides, uids[0])
 
     prefetch(first)
 
@@ -191,13 +197,25 @@ def series_options(data: dict | None) -> tuple[list[dict], str | None]:
     Raises
     ------
     DataError
-        The dataset cannot be read.
+        The dataset cannot be read, or is not the signed-in user's.
     """
     if not data or not data.get("hash"):
         return [], None
-    df, _ = datasets.load_frame(data["hash"], data.get("overrides"))
-    uids = sorted(df["unique_id"].unique())
+    datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
+    uids = _series(data["hash"], datasets.Overrides.from_dict(data.get("overrides")))
     return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
+
+
+@memo(maxsize=16)
+def _series(digest: str, overrides: datasets.Overrides) -> list:
+    """The series of a dataset, sorted (read once for every web process: the shared cache)."""
+
+    def read() -> dict:
+        df, _ = datasets.load_frame(digest, overrides)
+        return {"series": sorted(df["unique_id"].unique().tolist())}
+
+    key = {"overrides": overrides.to_dict()}
+    return shared("diagnostics-series", digest, key, read)["series"]
 
 
 def display_frame(df: pd.DataFrame, uid: str, max_points: int = DISPLAY_POINTS) -> pd.DataFrame:
@@ -350,7 +368,7 @@ def summary_views(d: dict):
 
 
 def main_views(data: dict | None, uid: str | None):
-    """Everything on the page except the ACF/PACF (see :func:`register`)."""
+    """Everything on the page except the ACF/PACF (see :func:`register`); figures as dicts."""
     if not data or not data.get("hash") or not uid:
         note = "Upload a CSV or pick a sample on the Data page."
         blank = empty_figure(note)
@@ -366,18 +384,61 @@ def main_views(data: dict | None, uid: str | None):
             36,
             None,
         )
+    datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
     return _main_views(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
 
 
 @memo(maxsize=8)
 def _main_views(digest: str, overrides: datasets.Overrides, uid: str):
-    data = {"hash": digest, "overrides": overrides.to_dict()}
-    diag = diagnosis(data, uid)
+    content = _page(digest, overrides, uid)
+    readings, lb_view, stationarity, season = summary_views(content["diagnosis"])
+    figures, max_lag = content["figures"], content["max_lag"]
+    return (
+        None,
+        figures["diag-series-fig"],
+        readings,
+        lb_view,
+        stationarity,
+        season,
+        figures["diag-stl"],
+        figures["diag-lagscatter"],
+        max_lag,
+        max_lag,
+    )
+
+
+def page_content(data: dict, uid: str) -> dict:
+    """What the page shows of one series, computed once for every web process.
+
+    Returns
+    -------
+    dict
+        ``diagnosis`` (the ``forecast diagnose --json`` keys), ``max_lag`` (the lag slider's
+        range and first value) and ``figures`` (plotly JSON of every graph of :data:`GRAPHS`,
+        the ACF/PACF up to ``max_lag``).
+
+    Raises
+    ------
+    DataError
+        The dataset cannot be read, is not the signed-in user's, or lacks the series.
+    """
+    datasets.resolve_path(data["hash"])
+    return _page(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
+
+
+@memo(maxsize=16)
+def _page(digest: str, overrides: datasets.Overrides, uid: str) -> dict:
+    key = {"overrides": overrides.to_dict(), "series": uid}
+    return shared("diagnostics", digest, key, lambda: _draw_page(digest, overrides, uid))
+
+
+def _draw_page(digest: str, overrides: datasets.Overrides, uid: str) -> dict:
+    """Diagnose one series and draw the page's figures (see :func:`page_content`)."""
+    diag = _diagnose(digest, overrides, uid)
     d = diag.to_dict()
     df, _ = datasets.load_frame(digest, overrides)
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     period = d.get("seasonal_period") or 1
-    readings, lb_view, stationarity, season = summary_views(d)
     series_fig = roomy(plot("series_figure", display_frame(df, uid), unique_id=uid))
     recent = y.iloc[-max(ANALYSIS_POINTS, 4 * period) :]
     if len(y) > DISPLAY_POINTS:
@@ -392,17 +453,32 @@ def _main_views(digest: str, overrides: datasets.Overrides, uid: str):
     lags = (1, period) if period > 1 else (1, 2)
     lag_fig = roomy(thin_figure(plot("lag_scatter_figure", recent, lags=lags), LAG_DISPLAY_POINTS))
     max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
-    return (
-        None,
-        series_fig,
-        readings,
-        lb_view,
-        stationarity,
-        season,
-        stl_fig,
-        lag_fig,
-        max_lag,
-        max_lag,
+    acf, pacf = _acf_figures(d, max_lag)
+    figures = {"diag-series-fig": series_fig, "diag-stl": stl_fig, "diag-lagscatter": lag_fig}
+    return {
+        "diagnosis": d,
+        "max_lag": max_lag,
+        "figures": {
+            **{k: _plotly_json(f) for k, f in figures.items()},
+            "diag-acf": acf,
+            "diag-pacf": pacf,
+        },
+    }
+
+
+def _plotly_json(fig) -> dict:
+    """``fig`` as plain JSON data (lists, numbers, strings; NaN as null), as the browser gets it."""
+    import plotly.io as pio
+
+    # validate=False: the figure was validated as it was built (validating again: ~6 ms)
+    return json.loads(pio.to_json(fig, validate=False))
+
+
+def _acf_figures(d: dict, max_lag: int | None) -> tuple[dict, dict]:
+    """ACF and PACF figures (plotly JSON) of a diagnosis dict, up to ``max_lag``."""
+    return tuple(
+        _plotly_json(roomy(plot("acf_figure", d, kind=kind, max_lag=max_lag)))
+        for kind in ("acf", "pacf")
     )
 
 
@@ -411,17 +487,17 @@ def acf_views(data: dict | None, uid: str | None, max_lag: int | None):
     if not data or not data.get("hash") or not uid:
         blank = empty_figure("Upload a CSV or pick a sample on the Data page.")
         return blank, blank
+    datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
     overrides = datasets.Overrides.from_dict(data.get("overrides"))
     return _acf_views(data["hash"], overrides, uid, max_lag)
 
 
 @memo(maxsize=16)
 def _acf_views(digest: str, overrides: datasets.Overrides, uid: str, max_lag: int | None):
-    diag = _diagnose(digest, overrides, uid)
-    return (
-        roomy(plot("acf_figure", diag, kind="acf", max_lag=max_lag)),
-        roomy(plot("acf_figure", diag, kind="pacf", max_lag=max_lag)),
-    )
+    content = _page(digest, overrides, uid)
+    if max_lag == content["max_lag"]:  # the page as first drawn
+        return content["figures"]["diag-acf"], content["figures"]["diag-pacf"]
+    return _acf_figures(content["diagnosis"], max_lag)
 
 
 def page_views(trigger: str | None, data: dict | None, uid: str | None, max_lag: int | None):

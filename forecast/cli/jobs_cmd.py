@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -87,6 +88,14 @@ def submit(
             help='JSON of per-model parameters, e.g. \'{"gru": {"hidden_size": 16}}\'.',
         ),
     ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            "--owner",
+            help="User of `forecast serve` who owns the job and its dataset (sees, downloads, "
+            "cancels and re-runs them there). Default: none (admins only).",
+        ),
+    ] = None,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
@@ -106,7 +115,7 @@ def submit(
             )
     store = _store(db)
     try:
-        digest, stored = store.save_dataset(path.read_bytes(), path.name)
+        digest, stored = store.save_dataset(path.read_bytes(), path.name, owner=owner)
         spec = JobSpec(
             dataset_hash=digest,
             dataset_path=stored,
@@ -125,7 +134,7 @@ def submit(
             level=level,
             model_params=params,
         )
-        job_id = store.submit(spec)
+        job_id = store.submit(spec, owner=owner)
     except ForecastError as exc:
         fail(str(exc))
     if as_json:
@@ -268,6 +277,22 @@ def rerun(job_id: JobId, db: Db = None, as_json: AsJson = False) -> None:
         typer.echo(new_id)
 
 
+#: Default niceness of ``forecast worker``: jobs yield the CPU to interactive requests (pages,
+#: API) of ``forecast serve`` on the same machine, and use it fully when those are idle.
+WORKER_NICENESS = 10
+
+
+def lower_priority(niceness: int) -> int:
+    """Raise this process's niceness to ``niceness`` (never lower it); return the niceness now.
+
+    Child processes (a job's per-series pool) inherit it. Niceness only orders processes that
+    compete for a core: a niced worker on an otherwise idle machine runs at full speed.
+    """
+    if niceness > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def worker(
     db: Db = None,
     dask: Annotated[
@@ -287,9 +312,21 @@ def worker(
         float,
         typer.Option("--stale-after", help="Seconds without heartbeat before a job is orphaned."),
     ] = 30.0,
+    nice: Annotated[
+        int,
+        typer.Option(
+            "--nice",
+            help="CPU priority of the worker and its jobs (Unix niceness, 0-19): web processes "
+            "on the same machine keep their cores. 0 keeps the priority it was started with.",
+            min=0,
+            max=19,
+        ),
+    ] = WORKER_NICENESS,
 ) -> None:
     """Run queued jobs (recovering those left running by a dead worker) until stopped."""
     from forecast.jobs import LocalRunner
+
+    niceness = lower_priority(nice)
 
     if dask:
         try:
@@ -313,7 +350,9 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     print(
-        f"worker {runner.name} serving {store.url}" + (f" via {dask}" if dask else ""),
+        f"worker {runner.name} serving {store.url}"
+        + (f" via {dask}" if dask else "")
+        + f" (niceness {niceness})",
         file=sys.stderr,
         flush=True,
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import uuid
 from pathlib import Path
@@ -63,12 +64,27 @@ __all__ = [
     "FINAL_STATUSES",
     "SCHEMA_VERSION",
     "STATUSES",
+    "USER_NAME",
     "JobRecord",
     "JobResult",
     "JobStore",
+    "check_owner",
     "default_url",
     "forecast_home",
 ]
+
+
+#: What an owner (a user name) may be: 1-100 letters, digits or ``. _ @ + -``.
+USER_NAME = re.compile(r"[A-Za-z0-9_.@+-]{1,100}")
+
+
+def check_owner(owner: str | None) -> str | None:
+    """``owner`` if it is None or a :data:`USER_NAME`; a :class:`SpecError` otherwise."""
+    if owner is not None and not USER_NAME.fullmatch(owner):
+        raise SpecError(
+            f"Owner {owner!r} is not a user name; use 1-100 letters, digits or . _ @ + -."
+        )
+    return owner
 
 
 def forecast_home() -> Path:
@@ -188,7 +204,10 @@ class JobStore(JobLifecycle):
         ------
         DataError
             Empty data.
+        SpecError
+            ``owner`` is not a user name.
         """
+        check_owner(owner)
         if not data:
             raise DataError(f"The file {filename or ''} is empty; upload a CSV with data rows.")
         digest = hashlib.sha256(data).hexdigest()
@@ -319,8 +338,9 @@ class JobStore(JobLifecycle):
         Raises
         ------
         SpecError
-            Invalid spec.
+            Invalid spec, or ``owner`` is not a user name.
         """
+        check_owner(owner)
         spec = JobSpec.validate(spec)
         job_id = uuid.uuid4().hex[:12]
         now = time.time()

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+import forecast.plots.style  # noqa: F401 - plotly_white as the default template
 from forecast.plots.colors import model_color
 
 __all__ = ["backtest_figure", "forecast_figure", "leaderboard_figure", "residual_figure"]
@@ -142,7 +143,6 @@ def forecast_figure(
         yaxis_title="value",
         hovermode="x unified",
         legend={"title": "click to show/hide"},
-        template="plotly_white",
     )
     return fig
 
@@ -301,7 +301,6 @@ def residual_figure(
     fig.update_layout(
         title=f"{model} residuals of {uid}: {verdict}" if model else f"{uid}: {verdict}",
         showlegend=False,
-        template="plotly_white",
         title_font={"size": 13},
     )
     return fig

@@ -13,10 +13,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from forecast.errors import DataError
+from forecast.plots.style import MARGIN
 
 __all__ = ["effective_memory_figure"]
 
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 60, "b": 50}}
+_LAYOUT = {"margin": MARGIN}  # the template: plotly_white, the default (forecast.plots.style)
 _BAR = "#2ca02c"
 _ACF = "#1f77b4"
 

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from forecast.errors import DataError, SpecError
+from forecast.plots.grid import grid_layout, panel_axes
+from forecast.plots.style import MARGIN
 
 __all__ = ["acf_figure", "lag_scatter_figure", "series_figure", "stl_figure"]
 
@@ -28,7 +29,7 @@ _LINE = "#1f77b4"
 _SIG = "#d62728"
 _PLAIN = "#1f77b4"
 _BAND = "rgba(31, 119, 180, 0.18)"
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 60, "b": 50}}
+_LAYOUT = {"margin": MARGIN}  # the template: plotly_white, the default (forecast.plots.style)
 
 
 def series_figure(df: pd.DataFrame, unique_id: str | None = None) -> go.Figure:
@@ -122,67 +123,87 @@ def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure
     if kind == "pacf":  # diagnoses saved before the key existed have none
         method = diag.get("pacf_method") if isinstance(diag, dict) else diag.pacf_method
     how = f"<br>method: {method} ({_PACF_METHODS.get(method, method)})" if method else ""
-    fig = go.Figure()
-    fig.update_layout(title=f"{label} of {uid}", xaxis_title="lag", yaxis_title=label, **_LAYOUT)
+    layout = {
+        "title": {"text": f"{label} of {uid}"},
+        "xaxis": {"title": {"text": "lag"}},
+        "yaxis": {"title": {"text": label}},
+        **_LAYOUT,
+    }
     if len(values) < 2:
-        fig.add_annotation(
-            text="No autocorrelation: the series is constant or too short.",
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-        )
-        return fig
+        note = "No autocorrelation: the series is constant or too short."
+        layout["annotations"] = [
+            {"text": note, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}
+        ]
+        return go.Figure(layout=layout)
     last = len(values) - 1 if max_lag is None else max(1, min(int(max_lag), len(values) - 1))
     lags = np.arange(1, last + 1)
     vals = values[1 : last + 1]
     lo = confint[1 : last + 1, 0] - vals
     hi = confint[1 : last + 1, 1] - vals
     sig = (confint[1 : last + 1, 0] > 0) | (confint[1 : last + 1, 1] < 0)
-    fig.add_trace(
-        go.Scatter(
-            x=np.r_[lags, lags[::-1]],
-            y=np.r_[hi, lo[::-1]],
-            fill="toself",
-            fillcolor=_BAND,
-            line={"width": 0},
-            hoverinfo="skip",
-            name="band",
-            showlegend=False,
-        )
+    band = go.Scatter(
+        x=np.r_[lags, lags[::-1]],
+        y=np.r_[hi, lo[::-1]],
+        fill="toself",
+        fillcolor=_BAND,
+        line={"width": 0},
+        hoverinfo="skip",
+        name="band",
+        showlegend=False,
     )
     stem_x = np.column_stack([lags, lags, np.full(len(lags), np.nan)]).ravel()
     stem_y = np.column_stack([np.zeros(len(vals)), vals, np.full(len(vals), np.nan)]).ravel()
-    fig.add_trace(
-        go.Scatter(
-            x=stem_x,
-            y=stem_y,
-            mode="lines",
-            line={"color": "#888", "width": 1},
-            hoverinfo="skip",
-            showlegend=False,
-        )
+    stems = go.Scatter(
+        x=stem_x,
+        y=stem_y,
+        mode="lines",
+        line={"color": "#888", "width": 1},
+        hoverinfo="skip",
+        showlegend=False,
     )
-    fig.add_trace(
-        go.Scatter(
-            x=lags,
-            y=vals,
-            mode="markers",
-            showlegend=False,
-            name=label,
-            marker={"color": np.where(sig, _SIG, _PLAIN), "size": 7},
-            customdata=np.column_stack([np.where(sig, "yes", "no"), lo, hi]),
-            hovertemplate="lag %{x}<br>" + label + " = %{y:.3f}<br>significant: %{customdata[0]}"
-            "<br>band [%{customdata[1]:.3f}, %{customdata[2]:.3f}]" + how + "<extra></extra>",
-        )
+    markers = go.Scatter(
+        x=lags,
+        y=vals,
+        mode="markers",
+        showlegend=False,
+        name=label,
+        marker={"color": np.where(sig, _SIG, _PLAIN), "size": 7},
+        customdata=np.column_stack([np.where(sig, "yes", "no"), lo, hi]),
+        hovertemplate="lag %{x}<br>" + label + " = %{y:.3f}<br>significant: %{customdata[0]}"
+        "<br>band [%{customdata[1]:.3f}, %{customdata[2]:.3f}]" + how + "<extra></extra>",
     )
     period = _get(diag, "seasonal_period")
-    if period:
-        for k in range(int(period), last + 1, int(period)):
-            fig.add_vline(x=k, line={"dash": "dot", "color": "#999", "width": 1})
-    fig.add_hline(y=0, line={"color": "#444", "width": 1})
-    return fig
+    seasons = range(int(period), last + 1, int(period)) if period else range(0)
+    # lines as one list of shapes, the figure built at once: fig.add_vline/add_hline and each
+    # update of a built figure cost milliseconds of validation
+    shapes = [_line("x", k, {"dash": "dot", "color": "#999", "width": 1}) for k in seasons]
+    layout["shapes"] = [*shapes, _line("y", 0, {"color": "#444", "width": 1})]
+    return go.Figure(data=[band, stems, markers], layout=layout)
+
+
+def _line(axis: str, at: float, line: dict) -> dict:
+    """A line across the plot at ``axis`` = ``at`` (what ``fig.add_vline``/``add_hline`` draw)."""
+    if axis == "x":
+        return {
+            "type": "line",
+            "xref": "x",
+            "yref": "y domain",
+            "x0": at,
+            "x1": at,
+            "y0": 0,
+            "y1": 1,
+            "line": line,
+        }
+    return {
+        "type": "line",
+        "xref": "x domain",
+        "yref": "y",
+        "x0": 0,
+        "x1": 1,
+        "y0": at,
+        "y1": at,
+        "line": line,
+    }
 
 
 def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
@@ -221,9 +242,11 @@ def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
         r = float(np.corrcoef(a, b)[0, 1]) if len(a) > 2 and a.std() > 0 and b.std() > 0 else None
         titles.append(f"lag {k}: r = {r:.2f}" if r is not None else f"lag {k}")
         pairs.append((a, b))
-    fig = make_subplots(rows=1, cols=len(lags), subplot_titles=titles)
+    layout = grid_layout(1, len(lags), tuple(titles))
+    traces = []
     for i, (k, (a, b)) in enumerate(zip(lags, pairs, strict=True), start=1):
-        fig.add_trace(
+        xaxis, yaxis = panel_axes(1, i, len(lags))
+        traces.append(
             go.Scatter(
                 x=a,
                 y=b,
@@ -231,14 +254,14 @@ def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
                 marker={"size": 5, "color": _LINE, "opacity": 0.6},
                 showlegend=False,
                 hovertemplate=f"y(t-{k}) = %{{x:.4g}}<br>y(t) = %{{y:.4g}}<extra></extra>",
-            ),
-            row=1,
-            col=i,
+                xaxis=xaxis,
+                yaxis=yaxis,
+            )
         )
-        fig.update_xaxes(title_text=f"y(t-{k})", row=1, col=i)
-        fig.update_yaxes(title_text="y(t)" if i == 1 else None, row=1, col=i)
-    fig.update_layout(title="Lag scatter", **_LAYOUT)
-    return fig
+        layout[f"xaxis{xaxis[1:]}"]["title"] = {"text": f"y(t-{k})"}
+        if i == 1:
+            layout[f"yaxis{yaxis[1:]}"]["title"] = {"text": "y(t)"}
+    return go.Figure(data=traces, layout={**layout, "title": {"text": "Lag scatter"}, **_LAYOUT})
 
 
 def stl_figure(data, period: int | None = None) -> go.Figure:
@@ -279,15 +302,17 @@ def stl_figure(data, period: int | None = None) -> go.Figure:
         )
     comp = stl_decompose(values, int(period))
     x = ds[comp.index] if ds is not None else comp.index
-    fig = make_subplots(
-        rows=4,
-        cols=1,
+    layout = grid_layout(
+        4,
+        1,
+        ("observed", "trend", "seasonal", "remainder"),
         shared_xaxes=True,
         vertical_spacing=0.04,
-        subplot_titles=("observed", "trend", "seasonal", "remainder"),
     )
+    traces = []
     for row, col in enumerate(("observed", "trend", "seasonal", "resid"), start=1):
-        fig.add_trace(
+        xaxis, yaxis = panel_axes(row, 1, 1)
+        traces.append(
             go.Scatter(
                 x=x,
                 y=comp[col],
@@ -296,10 +321,10 @@ def stl_figure(data, period: int | None = None) -> go.Figure:
                 showlegend=False,
                 line={"color": _LINE if col != "resid" else "#7f7f7f", "width": 1.2},
                 hovertemplate=f"{col} = %{{y:.4g}}<extra></extra>",
-            ),
-            row=row,
-            col=1,
+                xaxis=xaxis,
+                yaxis=yaxis,
+            )
         )
-    fig.update_xaxes(title_text="date" if ds is not None else "position", row=4, col=1)
-    fig.update_layout(title=f"STL decomposition of {name} (period {period})", height=700, **_LAYOUT)
-    return fig
+    layout["xaxis4"]["title"] = {"text": "date" if ds is not None else "position"}
+    title = {"text": f"STL decomposition of {name} (period {period})"}
+    return go.Figure(data=traces, layout={**layout, "title": title, "height": 700, **_LAYOUT})
