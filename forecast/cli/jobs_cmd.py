@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import fail, print_json
+from forecast.cli.options import AsJson, Db
 from forecast.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
@@ -32,15 +33,6 @@ jobs_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLAlchemy URL of the job store (default: $FORECAST_DB or SQLite "
-        "under $FORECAST_HOME).",
-    ),
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 JobId = Annotated[str, typer.Argument(help="Job id (see `forecast jobs list`).")]
 
 
