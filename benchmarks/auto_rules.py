@@ -57,9 +57,7 @@ def one_series(x: np.ndarray, h: int, freq: str, windows: int, models: tuple[str
 def cached_runs(cache, group, models, subset, idx, train, h, freq, windows, jobs):
     """Every series' ``(backtest, future)`` for a group of models, from the cache or computed."""
     folder = Path(cache) / f"{subset}-{windows}" if cache else None
-    have = (
-        lambda k: folder is not None and (folder / f"{k}-{group}-future.csv").exists()
-    )  # noqa: E731
+    have = lambda k: folder is not None and (folder / f"{k}-{group}-future.csv").exists()  # noqa: E731
     todo = [i for i, k in enumerate(idx) if not have(k)]
     fresh = {}
     if todo:
@@ -160,9 +158,7 @@ def main(argv=None) -> int:
         train = [train_all[i] for i in idx]
         test = np.asarray([test_all[i][:h] for i in idx], dtype=float)
         runs = [
-            cached_runs(
-                args.cache, g, models, subset, idx, train, h, freq, args.windows, args.jobs
-            )
+            cached_runs(args.cache, g, models, subset, idx, train, h, freq, args.windows, args.jobs)
             for g, models in groups.items()
         ]
         F, E = to_arrays(runs, names, h)
@@ -187,7 +183,9 @@ def main(argv=None) -> int:
         print(f"{len(scores)} rules; AutoETS MASE {ets:.3f}, SF combo {sf:.3f}\n")
         print("| rule | sMAPE | MASE | / ets | / SF combo |\n|---|---|---|---|---|")
         ranked = sorted(scores.items(), key=lambda kv: kv[1][1])
-        show = ranked[: args.top] + [(k, scores[k]) for k in names + ["SF combo (stheta, ets, arima)"]]
+        show = ranked[: args.top] + [
+            (k, scores[k]) for k in [*names, "SF combo (stheta, ets, arima)"]
+        ]
         for label, (s, ms) in dict(show).items():
             print(f"| {label} | {s:.2f} | {ms:.3f} | {ms / ets:.3f} | {ms / sf:.3f} |")
     if len(results) == 2:
@@ -202,7 +200,9 @@ def main(argv=None) -> int:
             )
             for label in common
         }
-        print("\n### One rule for both: worst goal ratio (max of MASE / (0.97 SF combo), MASE / (0.95 ets); <= 1 meets both)\n")
+        print(
+            "\n### One rule for both: worst goal ratio (max of MASE / (0.97 SF combo), MASE / (0.95 ets); <= 1 meets both)\n"
+        )
         print("| rule | monthly MASE | quarterly MASE | worst ratio |\n|---|---|---|---|")
         for label, w in sorted(worst.items(), key=lambda kv: kv[1])[: args.top]:
             print(
