@@ -57,8 +57,11 @@ def one_series(x: np.ndarray, h: int, freq: str, windows: int, models: tuple[str
 def cached_runs(cache, group, models, subset, idx, train, h, freq, windows, jobs):
     """Every series' ``(backtest, future)`` for a group of models, from the cache or computed."""
     folder = Path(cache) / f"{subset}-{windows}" if cache else None
-    have = lambda k: folder is not None and (folder / f"{k}-{group}-future.csv").exists()  # noqa: E731
-    todo = [i for i, k in enumerate(idx) if not have(k)]
+    todo = [
+        i
+        for i, k in enumerate(idx)
+        if folder is None or not (folder / f"{k}-{group}-future.csv").exists()
+    ]
     fresh = {}
     if todo:
         print(f"  {subset} {group}: running {len(todo)} series", flush=True)
