@@ -11,6 +11,7 @@ callables checked between epochs (``Cancelled`` is raised when asked to stop).
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,12 +126,23 @@ def torch_session(seed: int | None, threads: int | None = None) -> Iterator[None
         torch.manual_seed(int(seed))
     if threads:
         torch.set_num_threads(int(threads))
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _set_deterministic(True, warn_only=True)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
+        _set_deterministic(prev_det, warn_only=prev_warn)
         torch.set_num_threads(prev_threads)
+
+
+def _set_deterministic(mode: bool, *, warn_only: bool) -> None:
+    """``torch.use_deterministic_algorithms``, without the import of ``torch._inductor`` that
+    its first call makes (2.3 s, for a compiler this project never uses) unless inductor is
+    already loaded; the flag set is the same."""
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+    else:
+        setter(mode, warn_only=warn_only)
 
 
 class MaskedL1Loss(nn.Module):

@@ -137,6 +137,28 @@ def test_torch_session_sets_and_restores_threads_and_determinism():
     assert pick_device().type in {"cpu", "cuda"}
 
 
+_FRESH_SESSION = """
+import sys, torch
+from forecast.training import torch_session
+with torch_session(0, threads=1):
+    inside = (torch.are_deterministic_algorithms_enabled(),
+              torch.is_deterministic_algorithms_warn_only_enabled())
+after = torch.are_deterministic_algorithms_enabled()
+print(inside, after, "torch._inductor" in sys.modules)
+"""
+
+
+def test_torch_session_sets_determinism_without_importing_the_compiler():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FRESH_SESSION], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["(True,", "True)", "False", "False"]
+
+
 def test_sampling_weights_decide_which_windows_are_learned_from():
     # identical inputs, conflicting targets: an L1 fit learns the (weighted) median target
     X = np.zeros((400, 3))

@@ -14,21 +14,26 @@ split-conformal, from the pretraining validation errors.
 - :class:`Finetuned` starts from the same weights and trains on the given series (the last
   points of each held out for early stopping), with a small learning rate.
 
-Both are :class:`~forecast.models.recurrent.RecurrentForecaster`s: residual checks, effective
-memory and safetensors model files work as for the other recurrent models.
+Both are :class:`~forecast.models.windowed.WindowedForecaster`s: residual checks, effective
+memory and safetensors model files work as for the other recurrent models. Forecasts run the
+network in numpy (:class:`~forecast.models.numpy_rnn.NumpyRecurrentNet`), so a run whose only
+network is ``pretrained`` never imports torch (about 3 s of a single-file run); torch is
+imported for fine-tuning and for effective memory (input gradients) only.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+import pandas as pd
 
 from forecast.errors import DataError, SpecError
 from forecast.models.base import check_horizon
+from forecast.models.numpy_rnn import NumpyRecurrentNet
 from forecast.models.pretrained_io import read_pretrained
-from forecast.models.recurrent import RecurrentForecaster, RecurrentNet
+from forecast.models.windowed import WindowedForecaster
 from forecast.seasonal import seasonal_method
-from forecast.training import TrainConfig, pick_device, torch_session, train_module
 from forecast.windows import (
     SeriesTransform,
     WindowSet,
@@ -37,15 +42,20 @@ from forecast.windows import (
     padded_windows,
 )
 
-__all__ = ["Finetuned", "Pretrained", "network_from_config"]
+if TYPE_CHECKING:
+    from forecast.models.recurrent import RecurrentNet
+
+__all__ = ["Finetuned", "Pretrained", "network_from_config", "torch_network"]
 
 #: Fewest real input points of a one-step residual window.
 _MIN_INPUT = 4
 
 
 def network_from_config(architecture: dict) -> RecurrentNet:
-    """The (untrained) network an ``architecture`` dict describes (see
-    :func:`forecast.models.pretrained_io.write_pretrained`)."""
+    """The (untrained) torch network an ``architecture`` dict describes (see
+    :func:`forecast.models.pretrained_io.write_pretrained`); imports torch."""
+    from forecast.models.recurrent import RecurrentNet
+
     return RecurrentNet(
         architecture["cell"],
         int(architecture["input_size"]),
@@ -58,7 +68,36 @@ def network_from_config(architecture: dict) -> RecurrentNet:
     )
 
 
-class Pretrained(RecurrentForecaster):
+def torch_network(architecture: dict, state: dict[str, np.ndarray]) -> RecurrentNet:
+    """The torch network of ``architecture`` holding the state arrays ``state`` (copied), in
+    eval mode: for fine-tuning and input gradients; imports torch."""
+    import torch
+
+    net = network_from_config(architecture)
+    net.load_state_dict(
+        {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in state.items()}
+    )
+    return net.eval()
+
+
+def numpy_network(architecture: dict, state: dict[str, np.ndarray]) -> NumpyRecurrentNet:
+    """The numpy network of ``architecture`` holding ``state``.
+
+    Raises
+    ------
+    DataError
+        The arrays do not fit the architecture (a damaged file).
+    """
+    try:
+        return NumpyRecurrentNet(architecture, state)
+    except (ValueError, KeyError) as exc:
+        raise DataError(
+            f"The pretrained weights do not fit the architecture their config declares "
+            f"({exc}); the files are damaged."
+        ) from None
+
+
+class Pretrained(WindowedForecaster):
     """Zero-shot forecasts from the packaged pretrained recurrent network.
 
     Parameters
@@ -71,12 +110,15 @@ class Pretrained(RecurrentForecaster):
     weights : str or None
         Path of a ``pretrained.json`` to use instead of the packaged one.
     threads : int or None
-        ``torch.set_num_threads`` during prediction.
+        ``torch.set_num_threads`` while fine-tuning and computing effective memory (forecasts
+        run in numpy).
     device : str or None
-        Torch device (prediction runs on the CPU by default).
+        Torch device of fine-tuning (None: CUDA when available); forecasts run in numpy on
+        the CPU.
     """
 
     name = "pretrained"
+    memory = True
     label = "Pretrained GRU (zero-shot, no training)"
     #: Not an ``ensemble`` member: the ensemble gives every member a window and a seasonal
     #: adjustment of its own, while this network's are fixed by its weights.
@@ -120,10 +162,7 @@ class Pretrained(RecurrentForecaster):
             raise SpecError(f"{self.name}: weights must be a path, got {self.weights!r}.")
 
     # ------------------------------------------------------------------ weights
-    def _network(self) -> RecurrentNet:
-        return network_from_config(self.architecture_)
-
-    def _load_weights(self) -> RecurrentNet:
+    def _load_weights(self) -> NumpyRecurrentNet:
         config, arrays = read_pretrained(self.weights)
         self.architecture_ = dict(config["architecture"])
         inputs = config["input"]
@@ -131,19 +170,44 @@ class Pretrained(RecurrentForecaster):
         self.normalize = inputs["normalize"]
         self.deseasonalize = inputs["deseasonalize"]
         self.weights_config_ = config
-        net = self._network()
-        state = {
-            k[4:]: torch.from_numpy(v.copy()) for k, v in arrays.items() if k.startswith("net.")
-        }
-        try:
-            net.load_state_dict(state)
-        except RuntimeError as exc:
-            raise DataError(
-                f"The pretrained weights do not fit the architecture their config declares "
-                f"({str(exc).splitlines()[0]}); the files are damaged."
-            ) from None
+        state = {k[4:]: v for k, v in arrays.items() if k.startswith("net.")}
         self._shipped_calibration = np.asarray(arrays["calibration"], dtype=float)
-        return net.eval()
+        return numpy_network(self.architecture_, state)
+
+    # ------------------------------------------------------------------ members (numpy)
+    def _predict_member(self, member: NumpyRecurrentNet, X: np.ndarray) -> np.ndarray:
+        return member(X)
+
+    def _member_arrays(self, member: NumpyRecurrentNet) -> dict[str, np.ndarray]:
+        return {k: np.asarray(v, dtype=np.float32) for k, v in member.state.items()}
+
+    def _member_from_arrays(self, arrays: dict[str, np.ndarray]) -> NumpyRecurrentNet:
+        return numpy_network(self.architecture_, arrays)
+
+    def effective_memory(
+        self, df: pd.DataFrame | None = None, *, max_windows: int = 2000
+    ) -> pd.DataFrame:
+        """How far back the network looks: mean |∂ŷ/∂x_{t−k}| by lag ``k``, as for the other
+        recurrent models (:meth:`forecast.models.recurrent.RecurrentForecaster.effective_memory`;
+        the gradients come from a torch copy of the network, so this imports torch).
+
+        Parameters
+        ----------
+        df : DataFrame, optional
+            Long frame to take windows from; default the training frame.
+        max_windows : int
+            At most this many windows.
+
+        Returns
+        -------
+        DataFrame
+            ``lag``, ``importance``, ``share``.
+        """
+        from forecast.models.recurrent import input_gradient_memory
+
+        self._check_fitted()
+        nets = [torch_network(self.architecture_, m.state) for m in self.members_]
+        return input_gradient_memory(self, nets, df, max_windows=max_windows)
 
     # ------------------------------------------------------------------ "training"
     def _train(self, horizon, progress, should_stop) -> None:
@@ -195,6 +259,8 @@ def _masked_loss(net, X: np.ndarray, Y: np.ndarray) -> float | None:
     """Masked MAE of ``net`` on normalised windows, None without any."""
     if len(X) == 0:
         return None
+    import torch
+
     from forecast.training import MaskedL1Loss, predict_module
 
     net = net.cpu()
@@ -207,8 +273,12 @@ class Finetuned(Pretrained):
 
     Parameters
     ----------
-    horizon, season_length, weights, threads, device
+    horizon, season_length, weights, device
         As for :class:`Pretrained`.
+    threads : int or None
+        ``torch.set_num_threads`` while fine-tuning; 1 by default (the steps are small: a CLI
+        run on air passengers took 19 s with one thread against 71 s with torch's default of
+        two on the busy 2-core machine).
     epochs : int
         Most passes over the series' windows (early stopping usually ends sooner).
     lr : float
@@ -251,7 +321,7 @@ class Finetuned(Pretrained):
         batch_size: int = 64,
         train: str = "head",
         min_input: int = 4,
-        threads: int | None = None,
+        threads: int | None = 1,
         device: str | None = None,
     ) -> None:
         super().__init__(
@@ -286,6 +356,8 @@ class Finetuned(Pretrained):
         return int(min(h, max(n // 5, 1)))
 
     def _adapt(self, progress, should_stop) -> None:
+        from forecast.training import TrainConfig, pick_device, torch_session, train_module
+
         z = self.transform_.forward(self.values_)
         L, H = self.input_size_, self.horizon_
         cut = [
@@ -338,7 +410,7 @@ class Finetuned(Pretrained):
             loss="masked_mae",
             schedule="constant",
         )
-        net = self.members_[0]
+        net = torch_network(self.architecture_, self.members_[0].state)
         for param in net.rnn.parameters():
             param.requires_grad_(self.train == "all")
         before = _masked_loss(net, Xv, Yv)
@@ -363,6 +435,7 @@ class Finetuned(Pretrained):
         self.adapted_ = bool(after < before) if before is not None else True
         if not self.adapted_:
             net.load_state_dict(start)
-        self.members_ = [net.cpu().eval()]
+        state = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
+        self.members_ = [numpy_network(self.architecture_, state)]
         self.n_train_windows_ = len(Xn)
         self.n_val_windows_ = len(Xv)

@@ -6,11 +6,13 @@ the JSON config (minus its ``weights_sha256`` key). ``pretrained.json`` holds th
 architecture, input treatment, corpus, seed, script version and measured scores, and the
 SHA-256 of the safetensors file. :func:`read_pretrained` refuses a file whose hashes disagree,
 a config of another format, or arrays that do not fit the declared architecture; nothing is
-ever unpickled.
+ever unpickled. Verified files are parsed once per process: later reads hash the two files
+again and reuse the parsed arrays when the contents are the same (read-only arrays).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -37,6 +39,11 @@ def _config_digest(config: dict) -> str:
 
 def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+#: (JSON bytes, safetensors SHA-256) -> verified (config, arrays); the weights of a process.
+_CACHE: dict[tuple[bytes, str], tuple[dict, dict[str, np.ndarray]]] = {}
+_CACHE_SIZE = 4
 
 
 def write_pretrained(path: str | Path, arrays: dict[str, np.ndarray], config: dict) -> Path:
@@ -98,8 +105,25 @@ def read_pretrained(path: str | Path | None = None) -> tuple[dict, dict[str, np.
             f"Pretrained weights not found: expected {json_path.name} and {w_path.name} in "
             f"{json_path.parent}; reinstall the package or run `python -m forecast.pretrain`."
         )
+    key = (json_path.read_bytes(), _file_digest(w_path))
+    if key in _CACHE:
+        config, arrays = _CACHE[key]
+        return copy.deepcopy(config), dict(arrays)
+    config, arrays = _verify(json_path, w_path, key[0], key[1])
+    for arr in arrays.values():
+        arr.setflags(write=False)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = (config, arrays)
+    return copy.deepcopy(config), dict(arrays)
+
+
+def _verify(
+    json_path: Path, w_path: Path, raw: bytes, weights_sha: str
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """Parse and check the two files (see :func:`read_pretrained`)."""
     try:
-        config = json.loads(json_path.read_text())
+        config = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{json_path} is not valid JSON ({exc}); the file is damaged.") from exc
     if not isinstance(config, dict) or config.get("format") != PRETRAINED_FORMAT:
@@ -107,7 +131,7 @@ def read_pretrained(path: str | Path | None = None) -> tuple[dict, dict[str, np.
     missing = [k for k in _REQUIRED if k not in config]
     if missing:
         raise DataError(f"{json_path} lacks {missing}; the file is damaged.")
-    if config.get("weights_sha256") != _file_digest(w_path):
+    if config.get("weights_sha256") != weights_sha:
         raise DataError(
             f"{w_path} does not match the SHA-256 recorded in {json_path.name}: the weights were "
             "changed or damaged; refusing to load them."

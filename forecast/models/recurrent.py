@@ -24,7 +24,15 @@ from forecast.models.windowed import WindowedForecaster
 from forecast.training import TrainConfig, pick_device, predict_module, torch_session, train_module
 from forecast.windows import make_windows, normalize_windows, split_windows
 
-__all__ = ["GRU", "LSTM", "RNN", "BiLSTM", "RecurrentForecaster", "RecurrentNet"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "BiLSTM",
+    "RecurrentForecaster",
+    "RecurrentNet",
+    "input_gradient_memory",
+]
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -324,46 +332,77 @@ class RecurrentForecaster(WindowedForecaster):
             ``lag`` (1 = the last input value, up to ``input_size``), ``importance`` (mean
             absolute gradient, unitless) and ``share`` (importance / sum, sums to 1).
         """
-        self._check_fitted()
-        if df is None:
-            z = self.transform_.forward(self.values_)
-        else:
-            from forecast.windows import SeriesTransform, frame_to_arrays
+        return input_gradient_memory(self, self.members_, df, max_windows=max_windows)
 
-            ids, values, _ = frame_to_arrays(df)
-            tr = SeriesTransform.fit(
-                values,
-                log=self.transform_.log,
-                period=self.transform_.period,
-                deseasonalize=self.deseasonalized_,
-                ids=ids,
-            )
-            z = tr.forward(values)
-        Xn, _, _, _ = normalize_windows(
-            self._memory_windows(z, max_windows),
-            method=self.normalize,
-            period=self.season_length_,
-            scale=not self.transform_.log,
+
+def input_gradient_memory(
+    model: WindowedForecaster,
+    nets: list[nn.Module],
+    df: pd.DataFrame | None = None,
+    *,
+    max_windows: int = 2000,
+) -> pd.DataFrame:
+    """Effective memory of a fitted windowed ``model`` whose members are the torch ``nets``
+    (see :meth:`RecurrentForecaster.effective_memory`; the pretrained model, whose members
+    are numpy networks, passes torch copies of them).
+
+    Parameters
+    ----------
+    model : WindowedForecaster
+        Fitted; gives the series, transforms, normalisation, windows (``_memory_windows``)
+        and ``threads``.
+    nets : list of nn.Module
+        The networks to differentiate, each (n, L) -> (n, K).
+    df : DataFrame, optional
+        Long frame to take windows from; default the training frame.
+    max_windows : int
+        At most this many windows.
+
+    Returns
+    -------
+    DataFrame
+        ``lag``, ``importance``, ``share`` (one row per input lag).
+    """
+    model._check_fitted()
+    if df is None:
+        z = model.transform_.forward(model.values_)
+    else:
+        from forecast.windows import SeriesTransform, frame_to_arrays
+
+        ids, values, _ = frame_to_arrays(df)
+        tr = SeriesTransform.fit(
+            values,
+            log=model.transform_.log,
+            period=model.transform_.period,
+            deseasonalize=model.deseasonalized_,
+            ids=ids,
         )
-        grads = np.zeros(self.input_size_)
-        with torch_session(None, self.threads):
-            for net in self.members_:
-                net.eval()
-                x = torch.as_tensor(Xn, dtype=torch.float32).requires_grad_(True)
-                with torch.backends.cudnn.flags(enabled=False):
-                    out = net(x)
-                out.mean(dim=1).sum().backward()
-                grads += x.grad.abs().mean(dim=0).double().numpy()
-        grads /= len(self.members_)
-        importance = grads[::-1].copy()
-        total = importance.sum()
-        return pd.DataFrame(
-            {
-                "lag": np.arange(1, self.input_size_ + 1),
-                "importance": importance,
-                "share": importance / total if total > 0 else importance,
-            }
-        )
+        z = tr.forward(values)
+    Xn, _, _, _ = normalize_windows(
+        model._memory_windows(z, max_windows),
+        method=model.normalize,
+        period=model.season_length_,
+        scale=not model.transform_.log,
+    )
+    grads = np.zeros(model.input_size_)
+    with torch_session(None, model.threads):
+        for net in nets:
+            net.eval()
+            x = torch.as_tensor(Xn, dtype=torch.float32).requires_grad_(True)
+            with torch.backends.cudnn.flags(enabled=False):
+                out = net(x)
+            out.mean(dim=1).sum().backward()
+            grads += x.grad.abs().mean(dim=0).double().numpy()
+    grads /= len(nets)
+    importance = grads[::-1].copy()
+    total = importance.sum()
+    return pd.DataFrame(
+        {
+            "lag": np.arange(1, model.input_size_ + 1),
+            "importance": importance,
+            "share": importance / total if total > 0 else importance,
+        }
+    )
 
 
 class RNN(RecurrentForecaster):
