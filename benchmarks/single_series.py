@@ -1,7 +1,8 @@
 """The user's flow, measured: each series its own CSV through ``forecast run FILE --horizon H``.
 
 Run:  make install-bench && nice -n 10 .venv/bin/python benchmarks/single_series.py \
-          [--monthly 200 --quarterly 200] [--jobs 2] [--models ...] [--dataset m1|tourism]
+          [--monthly 200 --quarterly 189] [--part tune|report] [--jobs 2] [--models ...] \
+          [--dataset m1|tourism]
 
 For a fixed, seeded sample of series (M3 monthly and quarterly by default; M1 and Tourism are
 blind checks, never tuned on), every series is written to its own CSV (``ds, y``) and run
@@ -43,6 +44,35 @@ def sample(n_total: int, n: int, seed: int) -> np.ndarray:
     """A fixed sample of ``n`` series indices (sorted) out of ``n_total``."""
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
+
+
+#: Seed of the split of the held-out half of M3 into a tuning part and a report part.
+PART_SEED = 11
+
+
+def held_out_part(subset: str, ids: list[str], part: str | None) -> np.ndarray:
+    """Indices (into ``ids``) of the M3 half kept out of pretraining, or of one part of it.
+
+    The held-out half is split once, by a permutation seeded with :data:`PART_SEED`, into two
+    disjoint halves: ``"tune"`` (everything about ``auto`` is chosen there) and ``"report"``
+    (measured once, with the chosen defaults). ``None``: the whole held-out half.
+
+    Returns
+    -------
+    ndarray of int
+        Sorted indices.
+    """
+    from forecast.pretrain.corpus import held_out_ids
+
+    kept_out = set(held_out_ids(subset))
+    pool = np.array([i for i, k in enumerate(ids) if str(k) in kept_out])
+    if part is None:
+        return pool
+    if part not in ("tune", "report"):
+        raise ValueError(f"part must be tune or report, got {part!r}")
+    order = np.random.default_rng([PART_SEED, len(subset)]).permutation(len(pool))
+    half = len(pool) // 2
+    return np.sort(pool[order[:half] if part == "tune" else order[half:]])
 
 
 def write_csv(path: Path, x: np.ndarray, freq: str) -> None:
@@ -199,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Sample only the M3 half kept out of pretraining (for runs with `pretrained`).",
     )
+    parser.add_argument(
+        "--part",
+        choices=("tune", "report"),
+        default=None,
+        help="Sample only this part of the held-out half (implies --held-out): choose on "
+        "`tune`, measure the chosen defaults once on `report`.",
+    )
     args = parser.parse_args(argv)
     extra = (["--models", args.models] if args.models else []) + args.cli_args.split()
     print(
@@ -211,11 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         m, freq = SUBSETS[subset]
         train_all, test_all, h, _ids = load_m3(subset, args.dataset)
         pool = np.arange(len(train_all))
-        if args.held_out:
-            from forecast.pretrain.corpus import held_out_ids
-
-            kept_out = set(held_out_ids(subset))
-            pool = np.array([i for i, k in enumerate(_ids) if str(k) in kept_out])
+        if args.held_out or args.part:
+            pool = held_out_part(subset, _ids, args.part)
         idx = pool[sample(len(pool), n, args.seed)]
         train = [train_all[i] for i in idx]
         test = [np.asarray(test_all[i][:h], dtype=float) for i in idx]

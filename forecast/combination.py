@@ -2,8 +2,9 @@
 
 For every series, the candidate models (every other model of the run but the reference
 baselines naive, seasonal naive and drift) are ranked by their mean absolute error over the backtest windows; the
-best ``top_k`` are combined point by point (``rule``: their mean, their median, or weights
-proportional to 1 / backtest MAE). Its intervals are the members' intervals combined the same
+best ``top_k`` are combined point by point (``rule``: their mean, their median, their trimmed
+mean — the highest and the lowest member dropped at each step when there are at least three —
+or weights proportional to 1 / backtest MAE). Its intervals are the members' intervals combined the same
 way, then calibrated on the combination's own backtest errors like every model's
 (:mod:`forecast.calibration`).
 
@@ -34,7 +35,7 @@ __all__ = [
 #: The model name of the combination.
 AUTO = "auto"
 #: How members are combined.
-RULES = ("mean", "median", "inverse")
+RULES = ("mean", "median", "trimmed", "inverse")
 
 
 def member_errors(bt: pd.DataFrame, windows: Iterable[int] | None = None) -> pd.DataFrame:
@@ -89,6 +90,12 @@ def choose_members(
     return out
 
 
+def _trimmed_mean(values: pd.Series) -> float:
+    """Mean without the highest and the lowest value (the plain mean of fewer than three)."""
+    v = np.sort(values.to_numpy(dtype=float))
+    return float(v[1:-1].mean() if len(v) >= 3 else v.mean())
+
+
 def _weights(members: list[tuple[str, float]], rule: str) -> dict[str, float]:
     if rule == "inverse":
         inv = {m: 1.0 / max(e, 1e-12) for m, e in members}
@@ -112,9 +119,10 @@ def combine(
         ``unique_id, ds, model, yhat, lo, hi`` (plus any columns in ``keys``).
     members : mapping
         ``unique_id -> [(model, backtest error), ...]`` from :func:`choose_members`.
-    rule : {"mean", "median", "inverse"}
-        Mean, median, or 1/error-weighted mean of the members' ``yhat``; ``lo`` and ``hi`` are
-        combined the same way (the median rule averages them).
+    rule : {"mean", "median", "trimmed", "inverse"}
+        Mean, median, trimmed mean (highest and lowest dropped, with three members or more) or
+        1/error-weighted mean of the members' ``yhat``; ``lo`` and ``hi`` are combined the same
+        way (the median rule averages them).
     keys : sequence of str
         Columns identifying one forecast point.
 
@@ -153,6 +161,9 @@ def combine(
         )
         if rule == "median":
             out["yhat"] = grouped["yhat"].median()
+        elif rule == "trimmed":
+            for col in ("yhat", "lo", "hi"):
+                out[col] = grouped[col].agg(_trimmed_mean)
         bounds = rows[["lo", "hi"]].notna().all(axis=1).groupby([rows[k] for k in keys]).all()
         out.loc[~bounds.reindex(out.index).fillna(False).to_numpy(), ["lo", "hi"]] = np.nan
         parts.append(out.reset_index())

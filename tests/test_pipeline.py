@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 from conftest import make_frame
 
-from forecast.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS
+from forecast.defaults import (
+    AUTO_DEFAULT_CANDIDATES,
+    AUTO_RULE,
+    AUTO_TOP_K,
+    BACKTEST_COLUMNS,
+    DEFAULT_MODELS,
+)
 from forecast.errors import Cancelled, DataError, SpecError
 from forecast.leaderboard import LEADERBOARD_COLUMNS
 from forecast.models.base import FORECAST_COLUMNS
@@ -203,6 +209,24 @@ def test_default_job_backtests_refits_forecasts_the_future_and_recommends():
     json.dumps(result.to_json())
 
 
+def test_default_auto_is_the_documented_rule_over_the_default_candidates():
+    # the defaults: seasonal naive, the candidates, auto; auto = mean of the best 4 of them,
+    # which with 4 candidates is the equal-weight mean of all four (ets, stheta, arima,
+    # pretrained), whatever the backtest says
+    assert ("snaive", *AUTO_DEFAULT_CANDIDATES, "auto") == DEFAULT_MODELS
+    assert ("mean", len(AUTO_DEFAULT_CANDIDATES)) == (AUTO_RULE, AUTO_TOP_K)
+    assert set(AUTO_DEFAULT_CANDIDATES) == {"ets", "stheta", "arima", "pretrained"}
+    df = make_frame(72)
+    result = run_forecast(df, horizon=6)
+    ev = result.auto
+    assert (ev["rule"], ev["top_k"]) == (AUTO_RULE, AUTO_TOP_K)
+    assert ev["candidates"] == list(AUTO_DEFAULT_CANDIDATES)
+    assert sorted(ev["members"]["s0"]) == sorted(AUTO_DEFAULT_CANDIDATES)
+    fc = result.forecasts.set_index(["model", "ds"])["yhat"]
+    expect = np.mean([fc.loc[m].to_numpy() for m in AUTO_DEFAULT_CANDIDATES], axis=0)
+    np.testing.assert_allclose(fc.loc["auto"].to_numpy(), expect, rtol=1e-12)
+
+
 def test_auto_future_is_the_mean_of_its_members():
     df = make_frame(72)
     result = run_forecast(df, horizon=6, models="snaive,ets,theta,auto", level=80)
@@ -246,9 +270,9 @@ def test_intervals_are_calibrated_on_backtest_errors():
 def test_auto_alone_brings_its_default_candidates():
     df = make_frame(60)
     result = run_forecast(df, horizon=4, models="auto")
-    assert set(result.leaderboard["model"]) == {"ets", "theta", "ces", "arima", "auto"}
+    assert set(result.leaderboard["model"]) == {*AUTO_DEFAULT_CANDIDATES, "auto"}
     with_snaive = run_forecast(df, horizon=4, models="snaive,auto", backtest_windows=1)
-    assert with_snaive.auto["candidates"] == ["ets", "theta", "ces", "arima"]
+    assert with_snaive.auto["candidates"] == list(AUTO_DEFAULT_CANDIDATES)
 
 
 def test_without_auto_the_backtest_winner_is_recommended_with_per_series_exceptions():

@@ -1,4 +1,4 @@
-"""ETS, Theta, CES and MSTL (statsforecast engines) under the estimator contract."""
+"""ETS, the Theta models, CES and MSTL (statsforecast engines) under the estimator contract."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS, RESIDUAL_COLUMNS
 from forecast.models.statistical import season_lengths
 
-STAT_MODELS = ["ets", "theta", "ces", "mstl"]
+STAT_MODELS = ["ets", "theta", "stheta", "dotheta", "ces", "mstl"]
 
 
 def seasonal_frame(n: int = 72, uid: str = "a", seed: int = 0, freq: str = "MS") -> pd.DataFrame:
@@ -49,6 +49,16 @@ def test_several_series_and_a_short_one(name):
     fc = make_model(name).fit(df).predict(4)
     assert fc.groupby("unique_id").size().to_dict() == {"long": 4, "short": 4}
     assert np.isfinite(fc["yhat"]).all()
+
+
+def test_stheta_is_statsforecasts_standard_theta():
+    # the peer of benchmarks/single_series.py: the same point forecasts, the same model
+    from statsforecast.models import Theta
+
+    df = seasonal_frame(72)
+    ours = make_model("stheta").fit(df).predict(6)["yhat"].to_numpy()
+    theirs = Theta(season_length=12).forecast(df["y"].to_numpy(), h=6)["mean"]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10)
 
 
 def test_wider_level_gives_wider_intervals():

@@ -18,7 +18,7 @@ KEY = "run"
 PATH = "/run"
 TITLE = "Run"
 
-#: Models ticked by default: the job's default set (seasonal naive, statistical models, auto).
+#: Models ticked by default: the job's default set (seasonal naive, the candidates of auto, auto).
 DEFAULT_MODELS = list(JOB_DEFAULT_MODELS)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from forecast.defaults import AUTO_DEFAULT_CANDIDATES, AUTO_RULE, AUTO_TOP_K, DEFAULT_WINDOWS
 from forecast.errors import SpecError
 from forecast.models.base import (
     FORECAST_COLUMNS,
@@ -38,11 +39,11 @@ class Auto(Forecaster):
     horizon : int
         Steps forecast at fit time (``predict(h)`` takes ``h <= horizon``).
     candidates : sequence of str
-        Member-eligible models to choose from.
+        Models to choose from (default :data:`forecast.defaults.AUTO_DEFAULT_CANDIDATES`).
     top_k : int
-        Members per series.
-    rule : {"mean", "median", "inverse"}
-        How the members are combined.
+        Members per series (default :data:`forecast.defaults.AUTO_TOP_K`).
+    rule : {"mean", "median", "trimmed", "inverse"}
+        How the members are combined (default :data:`forecast.defaults.AUTO_RULE`).
     windows : int
         Rolling origins of the backtest.
     level : float
@@ -63,10 +64,10 @@ class Auto(Forecaster):
         self,
         *,
         horizon: int = 12,
-        candidates: Sequence[str] = ("ets", "theta", "ces", "arima"),
-        top_k: int = 4,
-        rule: str = "mean",
-        windows: int = 3,
+        candidates: Sequence[str] = AUTO_DEFAULT_CANDIDATES,
+        top_k: int = AUTO_TOP_K,
+        rule: str = AUTO_RULE,
+        windows: int = DEFAULT_WINDOWS,
         level: float = 80,
     ) -> None:
         self.horizon = horizon

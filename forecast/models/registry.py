@@ -38,6 +38,8 @@ MODELS: dict[str, str] = {
     "arima": "forecast.models.arima:AutoARIMA",
     "ets": "forecast.models.statistical:AutoETS",
     "theta": "forecast.models.statistical:AutoTheta",
+    "stheta": "forecast.models.statistical:StandardTheta",
+    "dotheta": "forecast.models.statistical:DynamicOptimizedTheta",
     "ces": "forecast.models.statistical:AutoCES",
     "mstl": "forecast.models.statistical:MSTL",
     "rnn": "forecast.models.recurrent:RNN",

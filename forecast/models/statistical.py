@@ -6,6 +6,11 @@
 - ``theta``: ``AutoTheta`` — the optimised Theta family (standard, optimised, dynamic standard,
   dynamic optimised), chosen per series by in-sample MSE (Fiorucci et al. 2016); the series is
   deseasonalised multiplicatively when a seasonality test says so.
+- ``stheta``: ``Theta`` — the standard Theta method (Assimakopoulos & Nikolopoulos 2000; the
+  M3 winner: simple exponential smoothing with drift, half the linear trend's slope), after the
+  same seasonality test and multiplicative deseasonalisation.
+- ``dotheta``: ``DynamicOptimizedTheta`` — the dynamic optimised Theta model alone (theta and
+  the smoothing parameter estimated, the trend updated as data arrive; Fiorucci et al. 2016).
 - ``ces``: ``AutoCES`` — complex exponential smoothing (Svetunkov & Kourentzes), chosen per series
   by AICc among the none / simple / partial / full seasonal variants.
 - ``mstl``: ``MSTL`` — several seasonal patterns (hourly 24 and 168, half-hourly 48 and 336, daily
@@ -44,7 +49,15 @@ from forecast.models.base import (
     forecast_frame,
 )
 
-__all__ = ["MSTL", "AutoCES", "AutoETS", "AutoTheta", "season_lengths"]
+__all__ = [
+    "MSTL",
+    "AutoCES",
+    "AutoETS",
+    "AutoTheta",
+    "DynamicOptimizedTheta",
+    "StandardTheta",
+    "season_lengths",
+]
 
 
 def season_lengths(freq: str | None) -> list[int]:
@@ -317,6 +330,48 @@ class AutoTheta(_StatsforecastModel):
         kind = str(fitted.model_.get("modeltype", ""))
         names = {"STM": "standard", "OTM": "optimised", "DSTM": "dynamic", "DOTM": "dynamic opt."}
         return f"Theta ({names.get(kind, kind)})"
+
+
+class StandardTheta(_StatsforecastModel):
+    """The standard Theta method (statsforecast ``Theta``), deseasonalised when a test says so.
+
+    Parameters
+    ----------
+    season_length : int, optional
+        Seasonal period; None takes it from the frequency.
+    """
+
+    name = "stheta"
+    label = "Theta (standard method)"
+
+    def _make(self, m: int, n: int):
+        from statsforecast.models import Theta as SFTheta
+
+        return SFTheta(season_length=_m_for(m, n))
+
+    def _label(self, fitted) -> str:
+        return "Theta (standard)"
+
+
+class DynamicOptimizedTheta(_StatsforecastModel):
+    """The dynamic optimised Theta model (statsforecast ``DynamicOptimizedTheta``).
+
+    Parameters
+    ----------
+    season_length : int, optional
+        Seasonal period; None takes it from the frequency.
+    """
+
+    name = "dotheta"
+    label = "Theta (dynamic optimised)"
+
+    def _make(self, m: int, n: int):
+        from statsforecast.models import DynamicOptimizedTheta as SFDOTheta
+
+        return SFDOTheta(season_length=_m_for(m, n))
+
+    def _label(self, fitted) -> str:
+        return "Theta (dynamic optimised)"
 
 
 class AutoCES(_StatsforecastModel):

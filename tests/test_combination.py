@@ -1,0 +1,80 @@
+"""forecast.combination: how ``auto`` chooses and combines its members."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.combination import auto_backtest, choose_members, combine, member_errors
+from forecast.errors import SpecError
+
+
+def _forecasts(values: dict[str, list[float]]) -> pd.DataFrame:
+    """Two steps of one series ``s``; ``lo``/``hi`` = ``yhat`` ∓ 1."""
+    ds = pd.date_range("2020-01-01", periods=2, freq="MS")
+    rows = [
+        {"unique_id": "s", "ds": d, "model": m, "yhat": y, "lo": y - 1.0, "hi": y + 1.0}
+        for m, ys in values.items()
+        for d, y in zip(ds, ys, strict=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+FC = _forecasts({"a": [1.0, 10.0], "b": [2.0, 20.0], "c": [4.0, 30.0], "d": [100.0, 0.0]})
+MEMBERS = {"s": [("a", 1.0), ("b", 2.0), ("c", 4.0), ("d", 8.0)]}
+
+
+def test_trimmed_mean_drops_the_highest_and_lowest_member_at_each_step():
+    out = combine(FC, MEMBERS, "trimmed")
+    # step 1: 1, 2, 4, 100 -> mean of 2 and 4; step 2: 0, 10, 20, 30 -> mean of 10 and 20
+    np.testing.assert_allclose(out["yhat"], [3.0, 15.0])
+    np.testing.assert_allclose(out["lo"], [2.0, 14.0])
+    np.testing.assert_allclose(out["hi"], [4.0, 16.0])
+    assert (out["model"] == "auto").all()
+    # two members: nothing to trim, the plain mean
+    two = combine(FC, {"s": MEMBERS["s"][:2]}, "trimmed")
+    np.testing.assert_allclose(two["yhat"], [1.5, 15.0])
+
+
+def test_mean_median_and_inverse_weights():
+    np.testing.assert_allclose(combine(FC, MEMBERS, "mean")["yhat"], [26.75, 15.0])
+    np.testing.assert_allclose(combine(FC, MEMBERS, "median")["yhat"], [3.0, 15.0])
+    w = np.array([1, 1 / 2, 1 / 4, 1 / 8]) / sum([1, 1 / 2, 1 / 4, 1 / 8])
+    np.testing.assert_allclose(
+        combine(FC, MEMBERS, "inverse")["yhat"], [w @ [1, 2, 4, 100], w @ [10, 20, 30, 0]]
+    )
+    with pytest.raises(SpecError, match="rule must be one of mean, median, trimmed, inverse"):
+        combine(FC, MEMBERS, "mode")
+
+
+def test_members_are_the_best_k_by_backtest_error_ties_in_candidate_order():
+    errors = pd.DataFrame(
+        {"unique_id": "s", "model": ["a", "b", "c", "d"], "mae": [3.0, 1.0, 3.0, np.nan]}
+    )
+    assert choose_members(errors, 2, ["c", "a", "b", "d"]) == {"s": [("b", 1.0), ("c", 3.0)]}
+    assert choose_members(errors, 2, ["a", "b"]) == {"s": [("b", 1.0), ("a", 3.0)]}
+
+
+def test_the_combinations_backtest_chooses_on_earlier_windows_only():
+    rows = []
+    for w, errs in enumerate([{"a": 0.0, "b": 4.0, "c": 8.0}, {"a": 9.0, "b": 1.0, "c": 2.0}]):
+        for m, e in errs.items():
+            rows.append(
+                {
+                    "window": w,
+                    "cutoff": pd.Timestamp("2020-01-01") + pd.DateOffset(months=w),
+                    "unique_id": "s",
+                    "ds": pd.Timestamp("2020-02-01") + pd.DateOffset(months=w),
+                    "model": m,
+                    "yhat": 10.0 + e,
+                    "lo": np.nan,
+                    "hi": np.nan,
+                    "y": 10.0,
+                }
+            )
+    bt = pd.DataFrame(rows)
+    out = auto_backtest(bt, ["a", "b", "c"], 1, "trimmed")
+    # window 0: every candidate, trimmed (the middle one, b); window 1: a, chosen on window 0
+    np.testing.assert_allclose(out.sort_values("window")["yhat"], [14.0, 19.0])
+    assert member_errors(out)["mae"].iloc[0] == pytest.approx(6.5)
