@@ -185,28 +185,10 @@ def main() -> None:
 
 def _diagnostics_body(deps: list[dict], digest: str) -> dict:
     """The Diagnostics page's callback request for a dataset, as the browser posts it."""
-    cb = next(d for d in deps if "diag-acf-slot.children" in d["output"].strip(".").split("..."))
+    from dashboard.callback_request import callback_body
+
     values = {"dataset.data": {"hash": digest, "overrides": {}}, "diag-page-init.data": 0}
-
-    def items(specs):
-        return [
-            {
-                "id": s["id"],
-                "property": s["property"],
-                "value": values.get(f"{s['id']}.{s['property']}"),
-            }
-            for s in specs
-        ]
-
-    names = [o for o in cb["output"].strip(".").split("...") if o]
-    outputs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in names]
-    return {
-        "output": cb["output"],
-        "outputs": outputs,
-        "inputs": items(cb["inputs"]),
-        "state": items(cb["state"]),
-        "changedPropIds": ["dataset.data"],
-    }
+    return callback_body(deps, "diag-acf-slot.children", values, "dataset.data")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import requests
 
+from dashboard.callback_request import callback_body
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "from forecast.cli import main; main()"]
 
@@ -134,27 +136,7 @@ class Client:
         """
         if self._deps is None:
             self._deps = self.get("/_dash-dependencies").json()
-        cb = next(d for d in self._deps if output in d["output"].strip(".").split("..."))
-
-        def items(specs):
-            return [
-                {
-                    "id": s["id"],
-                    "property": s["property"],
-                    "value": values.get(f"{s['id']}.{s['property']}"),
-                }
-                for s in specs
-            ]
-
-        names = [o for o in cb["output"].strip(".").split("...") if o]
-        outputs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in names]
-        body = {
-            "output": cb["output"],
-            "outputs": outputs if cb["output"].startswith("..") else outputs[0],
-            "inputs": items(cb["inputs"]),
-            "state": items(cb["state"]),
-            "changedPropIds": [changed],
-        }
+        body = callback_body(self._deps, output, values, changed)
         return self.post("/_dash-update-component", json=body)
 
     def diagnostics(self, digest: str) -> requests.Response:

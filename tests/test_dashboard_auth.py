@@ -17,6 +17,7 @@ import pytest
 
 from dashboard import auth
 from dashboard.app import create_app
+from dashboard.callback_request import callback_body
 from dashboard.upload import FILENAME_HEADER
 from forecast.errors import SpecError
 from forecast.jobs import JobStore, LocalRunner
@@ -55,27 +56,7 @@ def upload(client, user, raw: bytes, name: str = "mine.csv"):
 def dash_call(client, user, output: str, values: dict, changed: str | None = None):
     """POST the Dash callback whose outputs include ``output``, with ``values`` by ``id.prop``."""
     deps = client.get("/_dash-dependencies", headers=creds(user)).get_json()
-    cb = next(d for d in deps if output in d["output"].strip(".").split("..."))
-
-    def items(specs):
-        return [
-            {
-                "id": s["id"],
-                "property": s["property"],
-                "value": values.get(f"{s['id']}.{s['property']}"),
-            }
-            for s in specs
-        ]
-
-    names = [o for o in cb["output"].strip(".").split("...") if o]
-    outputs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in names]
-    body = {
-        "output": cb["output"],
-        "outputs": outputs if cb["output"].startswith("..") else outputs[0],
-        "inputs": items(cb["inputs"]),
-        "state": items(cb["state"]),
-        "changedPropIds": [changed or f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
-    }
+    body = callback_body(deps, output, values, changed)
     return client.post("/_dash-update-component", json=body, headers=creds(user))
 
 
