@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
+from forecast.seasonal_periods import seasonal_periods
 
 __all__ = [
     "calendar_regularity",
@@ -220,6 +221,9 @@ def on_grid(ds: pd.DatetimeIndex, freq: str) -> np.ndarray:
 def season_length(freq: str | None) -> int:
     """Seasonal period implied by a frequency alone (the prior of seasonal detection).
 
+    The first period of :func:`forecast.seasonal_periods.seasonal_periods`, whose table holds
+    the facts.
+
     Parameters
     ----------
     freq : str or None
@@ -231,25 +235,8 @@ def season_length(freq: str | None) -> int:
         12 for monthly, 4 quarterly, 52 weekly, 7 daily, 5 business-daily, 24 hourly,
         1 for yearly or unknown.
     """
-    if not freq:
-        return 1
-    base = pd.tseries.frequencies.to_offset(freq)
-    name = type(base).__name__
-    if name in {"MonthBegin", "MonthEnd"}:
-        return 12 // max(base.n, 1) if 12 % max(base.n, 1) == 0 else 1
-    if name in {"QuarterBegin", "QuarterEnd"}:
-        return 4
-    if name == "Week":
-        return 52
-    if name == "BusinessDay":
-        return 5
-    if name == "Day":
-        return 7 if base.n == 1 else 1
-    if name == "Hour":
-        return 24 if base.n == 1 else 1
-    if name in {"Minute"}:
-        return 60 if base.n == 1 else max(1, 1440 // base.n) if 1440 % base.n == 0 else 1
-    return 1
+    periods = seasonal_periods(freq)
+    return periods[0] if periods else 1
 
 
 def future_dates(last: pd.Timestamp, h: int, freq: str) -> pd.DatetimeIndex:

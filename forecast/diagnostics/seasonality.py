@@ -1,9 +1,9 @@
 """Seasonality: seasonal period detection, STL decomposition, trend/seasonal strength, ``nsdiffs``.
 
 Seasonal period
-    Candidates come from the calendar (the frequency prior of
-    :func:`forecast.frequency.season_length` first, then e.g. 365 for daily or 168 for hourly
-    data). A candidate ``m`` is accepted when, after removing the trend with a centred moving
+    Candidates come from the calendar (:mod:`forecast.seasonal_periods`: the frequency prior
+    of :func:`forecast.frequency.season_length` first, then e.g. 365 for daily or 168 for
+    hourly data). A candidate ``m`` is accepted when, after removing the trend with a centred moving
     average of length ``m`` (2×m for even ``m``, as in classical decomposition), the ACF at lag
     ``m`` is positive, outside its Bartlett band and a local peak (not below lags m-1 and m+1).
     Bartlett's band assumes an MA(m-1) null, so in a short, strongly seasonal series the seasonal
@@ -38,6 +38,7 @@ from forecast.diagnostics.autocorr import acf_bands
 from forecast.diagnostics.prepare import is_constant, prepare_values
 from forecast.frequency import season_length
 from forecast.seasonal import stl_fit
+from forecast.seasonal_periods import seasonal_periods
 
 __all__ = [
     "NSDIFFS_METHOD",
@@ -68,6 +69,8 @@ NSDIFFS_METHOD = "F_S > 0.64 (feasts::unitroot_nsdiffs) and detrended ACF at lag
 def calendar_periods(freq: str | None) -> list[int]:
     """Seasonal periods the calendar makes plausible for a frequency, the prior first.
 
+    A view of :func:`forecast.seasonal_periods.seasonal_periods`, whose table holds the facts.
+
     Parameters
     ----------
     freq : str or None
@@ -79,14 +82,7 @@ def calendar_periods(freq: str | None) -> list[int]:
         E.g. ``[12]`` for monthly, ``[7, 365]`` for daily, ``[24, 168]`` for hourly; empty for
         yearly or unknown frequencies.
     """
-    prior = season_length(freq)
-    out = [prior] if prior > 1 else []
-    if freq and prior > 1:
-        offset = pd.tseries.frequencies.to_offset(freq)
-        extra = {"Day": [365], "Hour": [168], "Minute": [1440], "BusinessDay": [260]}
-        if offset.n == 1:
-            out += [p for p in extra.get(type(offset).__name__, []) if p not in out]
-    return out
+    return list(seasonal_periods(freq))
 
 
 def _ma_detrend(x: np.ndarray, m: int) -> np.ndarray:

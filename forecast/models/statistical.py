@@ -48,6 +48,7 @@ from forecast.models.base import (
     check_level,
     forecast_frame,
 )
+from forecast.seasonal_periods import seasonal_periods
 
 __all__ = [
     "MSTL",
@@ -61,7 +62,9 @@ __all__ = [
 
 
 def season_lengths(freq: str | None) -> list[int]:
-    """Every seasonal period a frequency implies, shortest first.
+    """Every seasonal period a frequency implies, shortest first (MSTL's periods).
+
+    A view of :func:`forecast.seasonal_periods.seasonal_periods`, whose table holds the facts.
 
     Parameters
     ----------
@@ -71,20 +74,10 @@ def season_lengths(freq: str | None) -> list[int]:
     Returns
     -------
     list of int
-        ``[24, 168]`` hourly, ``[48, 336]`` half-hourly, ``[7, 365]`` daily, otherwise the single
-        period of :func:`forecast.frequency.season_length` (``[12]`` monthly, ``[1]`` yearly).
+        ``[24, 168]`` hourly, ``[48, 336]`` half-hourly, ``[7, 365]`` daily, ``[5, 260]``
+        business-daily, ``[12]`` monthly; ``[1]`` when there is none (yearly, unknown).
     """
-    if freq:
-        base = pd.tseries.frequencies.to_offset(freq)
-        name, n = type(base).__name__, max(int(base.n), 1)
-        if name == "Hour" and n == 1:
-            return [24, 168]
-        if name == "Minute" and n in (15, 30):
-            per_day = 1440 // n
-            return [per_day, 7 * per_day]
-        if name == "Day" and n == 1:
-            return [7, 365]
-    return [freq_season_length(freq)]
+    return list(seasonal_periods(freq)) or [1]
 
 
 def _level_key(level: float):
