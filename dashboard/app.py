@@ -15,7 +15,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import api, auth, state, upload
+from dashboard import api, auth, shared_cache, state, upload
 from dashboard.pages import PAGES
 
 __all__ = ["create_app", "default_dataset", "serve", "warm_up"]
@@ -253,10 +253,11 @@ def serve(
     OSError
         The address is in use or not available.
     SpecError
-        The job store URL cannot be opened, a bad users file, or a non-loopback ``host``
-        without sign-in (and without ``insecure``).
+        The job store URL cannot be opened, a bad users file, a bad ``$FORECAST_CACHE_MB``,
+        or a non-loopback ``host`` without sign-in (and without ``insecure``).
     """
     auth.check_bind(host, auth.AuthConfig.from_env(), insecure)
+    shared_cache.cache_limit_bytes()  # a bad $FORECAST_CACHE_MB fails here, not in a request
     _check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(db)

@@ -88,6 +88,7 @@ def serve(
     """
     from dashboard.app import _check_port
     from dashboard.auth import AuthConfig, check_bind
+    from dashboard.shared_cache import cache_limit_bytes
 
     env = {
         "FORECAST_DB": db,
@@ -103,6 +104,7 @@ def serve(
     try:
         config = AuthConfig.from_env()
         check_bind(host, config, insecure)
+        cache_limit_bytes()  # a bad $FORECAST_CACHE_MB fails here, once
         from forecast.jobs import JobStore
 
         JobStore(os.environ.get("FORECAST_DB") or None).close()  # a bad URL fails here, once
