@@ -12,7 +12,7 @@ evidence (safetensors + JSON).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ from forecast.models.base import (
     FORECAST_COLUMNS,
     RESIDUAL_COLUMNS,
     Forecaster,
+    Progress,
+    ShouldStop,
     check_fitted,
     check_horizon,
     check_level,
@@ -81,8 +83,8 @@ class Auto(Forecaster):
         self,
         df: pd.DataFrame,
         *,
-        progress: Callable[[int, int, str], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> Auto:
         """Backtest the candidates, refit them, combine the best per series.
 

@@ -16,7 +16,6 @@ the registry's member models (``model_names(member=True)``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +25,14 @@ from forecast.errors import DataError, SpecError
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
     Forecaster,
+    Progress,
+    ShouldStop,
     check_fitted,
     check_horizon,
     check_level,
 )
 
 __all__ = ["RecurrentEnsemble"]
-
-Progress = Callable[[int, int, str], None]
-ShouldStop = Callable[[], bool]
 
 
 class RecurrentEnsemble(Forecaster):

@@ -14,14 +14,20 @@ one-step residuals ``e_t - ê_t`` (NaN for the net's first ``input_size`` points
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from forecast.errors import SpecError
 from forecast.models.arima import AutoARIMA
-from forecast.models.base import Forecaster, check_fitted, check_horizon, check_level
+from forecast.models.base import (
+    Forecaster,
+    Progress,
+    ShouldStop,
+    check_fitted,
+    check_horizon,
+    check_level,
+)
 
 __all__ = ["Hybrid"]
 
@@ -93,8 +99,8 @@ class Hybrid(Forecaster):
         self,
         df: pd.DataFrame,
         *,
-        progress: Callable[[int, int, str], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> Hybrid:
         """Fit ARIMA per series, then the net on ARIMA's residuals (globally).
 

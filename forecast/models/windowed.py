@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,8 @@ from forecast.frequency import season_length as freq_season_length
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
     Forecaster,
+    Progress,
+    ShouldStop,
     check_fitted,
     check_frame,
     check_horizon,
@@ -47,9 +48,6 @@ from forecast.windows import (
 )
 
 __all__ = ["WindowedForecaster"]
-
-Progress = Callable[[int, int, str], None]
-ShouldStop = Callable[[], bool]
 
 
 class WindowedForecaster(Forecaster):
