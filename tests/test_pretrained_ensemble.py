@@ -104,3 +104,22 @@ def test_finetuning_an_ensemble_adapts_each_member_reproducibly(pair):
     )
     assert steps[-1][1] == 2 * 2 and "member 2/2" in steps[-1][2]
     json.dumps(a.get_params())
+
+
+def test_mase_loss_weights_change_training_and_bad_ones_are_refused(singles, tmp_path):
+    out = tmp_path / "mase.json"
+    assert main(["--tiny", "--loss-weight", "mase", "--out", str(out)]) == 0
+    config, arrays = read_pretrained(out)
+    assert config["settings"]["loss_weight"] == "mase"
+    plain = read_pretrained(singles[0])[1]
+    assert not np.array_equal(arrays["net.head.weight"], plain["net.head.weight"])
+    assert main(["--tiny", "--loss-weight", "rmse", "--out", str(tmp_path / "x.json")]) == 2
+    assert main(["--tiny", "--members", "0", "--out", str(tmp_path / "y.json")]) == 2
+
+
+def test_the_naive_error_is_the_mase_denominator():
+    from forecast.pretrain.train import _naive_error
+
+    y = np.array([1.0, 2, 3, 4, 6, 7, 8, 9, 11])
+    assert _naive_error(y, 4) == pytest.approx(5.0)  # lag 4: 5, 5, 5, 5, 5
+    assert _naive_error(y[:6], 4) == pytest.approx(1.2)  # under two seasons: lag 1
