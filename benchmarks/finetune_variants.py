@@ -87,6 +87,8 @@ def refit_class():
 
     class Refit(pretrained.Finetuned):
         def _adapt(self, progress, should_stop) -> None:
+            if len(self.members_) != 1:
+                raise SystemExit("the refit variant retrains one network; give single weights")
             start = self.members_[0].state
             super()._adapt(progress, should_stop)
             if not self.adapted_:

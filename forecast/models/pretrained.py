@@ -31,7 +31,7 @@ import pandas as pd
 from forecast.errors import DataError, SpecError
 from forecast.models.base import check_horizon
 from forecast.models.numpy_rnn import NumpyRecurrentNet
-from forecast.models.pretrained_io import read_pretrained
+from forecast.models.pretrained_io import member_states, read_pretrained
 from forecast.models.windowed import WindowedForecaster
 from forecast.seasonal import seasonal_method
 from forecast.windows import (
@@ -162,7 +162,8 @@ class Pretrained(WindowedForecaster):
             raise SpecError(f"{self.name}: weights must be a path, got {self.weights!r}.")
 
     # ------------------------------------------------------------------ weights
-    def _load_weights(self) -> NumpyRecurrentNet:
+    def _load_weights(self) -> list[NumpyRecurrentNet]:
+        """The networks of the weights file (one, or every member of an ensemble)."""
         config, arrays = read_pretrained(self.weights)
         self.architecture_ = dict(config["architecture"])
         inputs = config["input"]
@@ -170,9 +171,8 @@ class Pretrained(WindowedForecaster):
         self.normalize = inputs["normalize"]
         self.deseasonalize = inputs["deseasonalize"]
         self.weights_config_ = config
-        state = {k[4:]: v for k, v in arrays.items() if k.startswith("net.")}
         self._shipped_calibration = np.asarray(arrays["calibration"], dtype=float)
-        return numpy_network(self.architecture_, state)
+        return [numpy_network(self.architecture_, state) for state in member_states(arrays)]
 
     # ------------------------------------------------------------------ members (numpy)
     def _predict_member(self, member: NumpyRecurrentNet, X: np.ndarray) -> np.ndarray:
@@ -211,7 +211,7 @@ class Pretrained(WindowedForecaster):
 
     # ------------------------------------------------------------------ "training"
     def _train(self, horizon, progress, should_stop) -> None:
-        net = self._load_weights()
+        nets = self._load_weights()
         periods = self.weights_config_.get("periods")
         if periods and self.season_length_ not in periods:
             raise SpecError(
@@ -230,7 +230,7 @@ class Pretrained(WindowedForecaster):
         )
         self.input_size_ = int(self.architecture_["input_size"])
         self.horizon_ = int(self.architecture_["horizon"])
-        self.members_ = [net]
+        self.members_ = nets
         self.calibration_ = self._shipped_calibration
         self.n_train_windows_ = 0
         self.n_val_windows_ = 0
@@ -356,7 +356,7 @@ class Finetuned(Pretrained):
         return int(min(h, max(n // 5, 1)))
 
     def _adapt(self, progress, should_stop) -> None:
-        from forecast.training import TrainConfig, pick_device, torch_session, train_module
+        from forecast.training import TrainConfig, torch_session
 
         z = self.transform_.forward(self.values_)
         L, H = self.input_size_, self.horizon_
@@ -401,6 +401,7 @@ class Finetuned(Pretrained):
         else:
             Xv, Yv = Xn[:0], Yn[:0]
         counts = np.bincount(train.series, minlength=len(z)).astype(float)
+        weights = 1.0 / counts[train.series]
         config = TrainConfig(
             epochs=int(self.epochs),
             batch_size=int(self.batch_size),
@@ -410,32 +411,76 @@ class Finetuned(Pretrained):
             loss="masked_mae",
             schedule="constant",
         )
-        net = torch_network(self.architecture_, self.members_[0].state)
+        members, adapted = [], []
+        with torch_session(int(self.seed), self.threads):
+            for k, member in enumerate(self.members_):
+                net, kept = self._adapt_member(
+                    member, (Xn, Yn, Xv, Yv, weights), config, k, progress, should_stop
+                )
+                members.append(net)
+                adapted.append(kept)
+                if should_stop is not None and should_stop():
+                    break
+        self.members_ = members + self.members_[len(members) :]
+        self.adapted_ = any(adapted)
+        self.adapted_members_ = adapted
+        self.n_train_windows_ = len(Xn)
+        self.n_val_windows_ = len(Xv)
+
+    def _adapt_member(self, member, data, config, k: int, progress, should_stop):
+        """Fine-tune member ``k`` on the normalised windows; keep its pretrained weights when
+        the held-out tail does not improve.
+
+        Parameters
+        ----------
+        member : NumpyRecurrentNet
+        data : tuple
+            ``(Xn, Yn, Xv, Yv, weights)``: training windows (n, L) and targets (n, H),
+            held-out-tail windows and targets, sampling weights (n,).
+        config : TrainConfig
+        k : int
+            Member number (seeds the window order with ``seed + k``).
+        progress, should_stop : callable or None
+            As for ``fit``; progress counts the epochs of every member.
+
+        Returns
+        -------
+        net : NumpyRecurrentNet
+        adapted : bool
+        """
+        from forecast.training import pick_device, train_module
+
+        Xn, Yn, Xv, Yv, weights = data
+        n_members = len(self.members_)
+
+        def member_progress(step: int, total: int, message: str) -> None:
+            if progress is not None:
+                prefix = f"member {k + 1}/{n_members}: " if n_members > 1 else ""
+                progress(k * total + step, n_members * total, prefix + message)
+
+        net = torch_network(self.architecture_, member.state)
         for param in net.rnn.parameters():
             param.requires_grad_(self.train == "all")
         before = _masked_loss(net, Xv, Yv)
-        start = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        with torch_session(int(self.seed), self.threads):
-            self.train_result_ = train_module(
-                net,
-                Xn,
-                Yn,
-                Xv,
-                Yv,
-                config=config,
-                seed=int(self.seed),
-                device=pick_device(self.device),
-                progress=progress,
-                should_stop=should_stop,
-                weights=1.0 / counts[train.series],
-            )
+        start = {key: v.detach().clone() for key, v in net.state_dict().items()}
+        self.train_result_ = train_module(
+            net,
+            Xn,
+            Yn,
+            Xv,
+            Yv,
+            config=config,
+            seed=int(self.seed) + k,
+            device=pick_device(self.device),
+            progress=member_progress,
+            should_stop=should_stop,
+            weights=weights,
+        )
         for param in net.parameters():
             param.requires_grad_(True)
         after = _masked_loss(net, Xv, Yv)
-        self.adapted_ = bool(after < before) if before is not None else True
-        if not self.adapted_:
+        adapted = bool(after < before) if before is not None else True
+        if not adapted:
             net.load_state_dict(start)
-        state = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
-        self.members_ = [numpy_network(self.architecture_, state)]
-        self.n_train_windows_ = len(Xn)
-        self.n_val_windows_ = len(Xv)
+        state = {key: v.detach().cpu().numpy() for key, v in net.state_dict().items()}
+        return numpy_network(self.architecture_, state), adapted

@@ -1,8 +1,10 @@
 """The shipped pretrained weights: safetensors + JSON, each sealing the other.
 
-``pretrained.safetensors`` holds the network's state (``net.*``) and the conformal calibration
-errors (``calibration``, shape (n, H), normalised space); its metadata carries the SHA-256 of
-the JSON config (minus its ``weights_sha256`` key). ``pretrained.json`` holds the format tag,
+``pretrained.safetensors`` holds the state of one network (``net.<name>``) or of an ensemble of
+``K`` networks trained alike from different seeds (``net.<k>.<name>``, k = 0 … K−1; the config's
+``members`` says K) and the conformal calibration errors (``calibration``, shape (n, H),
+normalised space); its metadata carries the SHA-256 of the JSON config (minus its
+``weights_sha256`` key). ``pretrained.json`` holds the format tag,
 architecture, input treatment, corpus, seed, script version and measured scores, and the
 SHA-256 of the safetensors file. :func:`read_pretrained` refuses a file whose hashes disagree,
 a config of another format, or arrays that do not fit the declared architecture; nothing is
@@ -23,7 +25,13 @@ from safetensors.numpy import save_file
 
 from forecast.errors import DataError
 
-__all__ = ["DEFAULT_WEIGHTS", "PRETRAINED_FORMAT", "read_pretrained", "write_pretrained"]
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "PRETRAINED_FORMAT",
+    "member_states",
+    "read_pretrained",
+    "write_pretrained",
+]
 
 #: Format tag of the config.
 PRETRAINED_FORMAT = "forecast-workbench/pretrained"
@@ -54,7 +62,8 @@ def write_pretrained(path: str | Path, arrays: dict[str, np.ndarray], config: di
     path : str or Path
         The JSON path (``.json``); the weights go beside it with the suffix ``.safetensors``.
     arrays : dict of str to ndarray
-        ``net.<name>`` state arrays and ``calibration``.
+        ``net.<name>`` state arrays of one network (or ``net.<k>.<name>`` of member ``k`` of
+        an ensemble) and ``calibration``.
     config : dict
         JSON-ready: ``architecture`` (cell, hidden_size, num_layers, input_size, horizon,
         skip), ``input`` (log, deseasonalize, normalize) and anything else to record.
@@ -149,4 +158,52 @@ def _verify(
         )
     if "calibration" not in arrays:
         raise DataError(f"{w_path} lacks the calibration errors; the file is damaged.")
+    states = member_states(arrays)
+    declared = config.get("members", 1)
+    if isinstance(declared, bool) or declared != len(states):
+        raise DataError(
+            f"{w_path} holds {len(states)} networks but {json_path.name} declares "
+            f"{config.get('members', 1)}; the files are damaged."
+        )
     return config, arrays
+
+
+def member_states(arrays: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """The state arrays of each network in a weights file, in member order.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+        As read from the safetensors file: ``net.<name>`` (one network) or ``net.<k>.<name>``
+        (member ``k`` of an ensemble).
+
+    Returns
+    -------
+    list of dict
+        One ``{name: array}`` per network (names without the prefix).
+
+    Raises
+    ------
+    DataError
+        No network, both layouts at once, or member numbers that are not 0 … K−1.
+    """
+    single: dict[str, np.ndarray] = {}
+    members: dict[int, dict[str, np.ndarray]] = {}
+    for key, arr in arrays.items():
+        if not key.startswith("net."):
+            continue
+        head, _, rest = key[4:].partition(".")
+        if head.isdigit() and rest:
+            members.setdefault(int(head), {})[rest] = arr
+        else:
+            single[key[4:]] = arr
+    if single and members:
+        raise DataError("The weights mix one network (net.<name>) and members (net.<k>.<name>).")
+    if single:
+        return [single]
+    if sorted(members) != list(range(len(members))) or not members:
+        raise DataError(
+            f"The weights hold no network or members numbered {sorted(members)}, not 0 … K-1; "
+            "the files are damaged."
+        )
+    return [members[k] for k in range(len(members))]

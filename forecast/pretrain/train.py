@@ -64,6 +64,11 @@ class PretrainConfig:
     epochs, windows_per_epoch, batch_size, lr, weight_decay, patience : training settings
     val_share : float
         Share of the series held out (whole) for early stopping and calibration.
+    loss_weight : {"none", "mase"}
+        How much each window's error counts: the same for every window of a series
+        ("none"), or divided by its series' in-sample seasonal-naive error in the network's
+        units ("mase": the mean absolute error then approximates MASE, the score the
+        forecasts are judged by; weights clipped to their 5–95 % range).
     seed : int
     threads : int or None
         Torch threads (1 by default: on a shared 2-core machine one thread ran a GRU step
@@ -89,6 +94,7 @@ class PretrainConfig:
     weight_decay: float = 1e-5
     patience: int = 6
     val_share: float = 0.03
+    loss_weight: str = "none"
     seed: int = 0
     threads: int | None = 1
     max_minutes: float | None = None
@@ -159,8 +165,12 @@ def corpus_windows(
     Y : ndarray, shape (n, H), float32 (NaN where a short series has no target)
     series : ndarray of int, shape (n,)
         Index in ``corpus`` of each window.
+    scale : ndarray, shape (n,)
+        Mean absolute seasonal-naive error of the window's series, in the window's
+        normalised units (lag ``period``, or 1 when the series is shorter than two seasons):
+        the MASE denominator of that window.
     """
-    xs, ys, ss = [], [], []
+    xs, ys, ss, cs = [], [], [], []
     L, H = cfg.input_size, cfg.horizon
     for i, item in enumerate(corpus):
         y = np.asarray(item.values, dtype=float)
@@ -179,13 +189,23 @@ def corpus_windows(
         )
         if len(w) == 0:
             continue
-        Xn, Yn, _, _ = normalize_windows(w.X, w.Y, method=cfg.normalize, period=m, scale=not tr.log)
+        Xn, Yn, _, scl = normalize_windows(
+            w.X, w.Y, method=cfg.normalize, period=m, scale=not tr.log
+        )
         xs.append(Xn.astype(np.float32))
         ys.append(Yn.astype(np.float32))
         ss.append(np.full(len(Xn), i, dtype=np.int64))
+        cs.append(_naive_error(np.log(y) if tr.log else y, m) / scl[:, 0])
     if not xs:
         raise SpecError("The corpus yields no windows; give series of at least 5 points.")
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss), np.concatenate(cs)
+
+
+def _naive_error(y: np.ndarray, period: int) -> float:
+    """Mean absolute seasonal-naive error of ``y`` (lag ``period``; 1 when the series is
+    shorter than two seasons)."""
+    lag = period if len(y) > 2 * period else 1
+    return float(np.mean(np.abs(y[lag:] - y[:-lag]))) if len(y) > lag else 0.0
 
 
 def _is_synthetic(item: CorpusSeries) -> bool:
@@ -219,16 +239,22 @@ def pretrain(corpus: list[CorpusSeries], cfg: PretrainConfig, *, progress=None) 
     n_val = max(1, round(cfg.val_share * len(corpus))) if len(corpus) > 1 else 0
     val_items = [corpus[i] for i in order[:n_val]]
     train_items = [corpus[i] for i in order[n_val:]] or val_items
-    X, Y, series = corpus_windows(train_items, cfg, rng)
-    Xv, Yv, _ = (
+    X, Y, series, scale = corpus_windows(train_items, cfg, rng)
+    Xv, Yv, _, _ = (
         corpus_windows(val_items, cfg, rng, full_targets=True, last_only=True)
         if val_items
-        else (X[:0], Y[:0], None)
+        else (X[:0], Y[:0], None, None)
     )
     synthetic = np.array([_is_synthetic(train_items[i]) for i in range(len(train_items))])
     counts = np.bincount(series, minlength=len(train_items)).astype(float)
     weights = 1.0 / counts[series]
     is_syn = synthetic[series]
+    if cfg.loss_weight == "mase":
+        positive = scale[scale > 0]
+        low, high = np.percentile(positive, [5, 95]) if len(positive) else (1.0, 1.0)
+        weights /= np.clip(scale, low, high)
+    elif cfg.loss_weight != "none":
+        raise SpecError(f"loss_weight must be 'none' or 'mase', got {cfg.loss_weight!r}.")
     if is_syn.any() and (~is_syn).any():
         weights[~is_syn] *= cfg.real_share / weights[~is_syn].sum()
         weights[is_syn] *= (1 - cfg.real_share) / weights[is_syn].sum()
