@@ -199,5 +199,20 @@ def verdict(
             f"Worse than seasonal naive in the {evaluation}: {', '.join(losers)} — do not use "
             + ("it." if len(losers) == 1 else "them.")
         )
+    failed = _failures(rows)
+    if failed:
+        text.append(f"Could not run: {'; '.join(failed)}.")
     text.extend(notes or [])
     return " ".join(t for t in text if t)
+
+
+def _failures(rows: pd.DataFrame) -> list[str]:
+    """``model (why)`` for every leaderboard row that carries an error."""
+    if "error" not in rows.columns:
+        return []
+    out = []
+    for model, error in rows["error"].items():
+        if isinstance(error, str) and error:
+            why = error.removeprefix(f"{model}: ").rstrip(".")
+            out.append(f"{model} ({why})")
+    return out

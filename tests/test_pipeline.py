@@ -227,6 +227,28 @@ def test_default_auto_is_the_documented_rule_over_the_default_candidates():
     np.testing.assert_allclose(fc.loc["auto"].to_numpy(), expect, rtol=1e-12)
 
 
+def test_auto_combines_the_others_when_pretrained_cannot_serve_the_frequency():
+    # business days (period 5): the pretrained network never saw that period, so its row
+    # carries the reason and auto averages the three statistical candidates
+    df = make_frame(90, freq="B", season=5)
+    result = run_forecast(df, horizon=5)
+    board = result.leaderboard.set_index("model")
+    assert "covers seasonal periods" in board.loc["pretrained", "error"]
+    assert "Could not run: pretrained (the pretrained model covers seasonal periods" in (
+        result.verdict
+    )
+    assert board.drop(index="pretrained")["error"].isna().all()
+    members = result.auto["members"]["s0"]
+    assert sorted(members) == ["arima", "ets", "stheta"]
+    fc = result.forecasts.set_index(["model", "ds"])["yhat"]
+    expect = np.mean([fc.loc[m].to_numpy() for m in members], axis=0)
+    np.testing.assert_allclose(fc.loc["auto"].to_numpy(), expect, rtol=1e-12)
+    assert (
+        result.recommended["model"] in board.index
+        and "pretrained" not in result.recommended["model"]
+    )
+
+
 def test_auto_future_is_the_mean_of_its_members():
     df = make_frame(72)
     result = run_forecast(df, horizon=6, models="snaive,ets,theta,auto", level=80)
