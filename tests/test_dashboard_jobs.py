@@ -140,6 +140,14 @@ def test_results_of_a_finished_job(tmp_path):
     ranks = [row["rank"] for row in board.data]
     assert ranks == sorted(ranks) and "residual_verdict" in board.data[0]
     assert board.sort_action == "native"
+    # numbers stay numbers (sorting), shown as the reader expects: shares as percentages
+    # beside the nominal level, MASE to 3 decimals
+    shown = {
+        c["id"]: c["format"].to_plotly_json()["specifier"] for c in board.columns if "format" in c
+    }
+    assert shown["coverage"] == shown["skill"] == ".0%" and shown["mase"] == ".3f"
+    assert all(c["type"] == "numeric" for c in board.columns if "format" in c)
+    assert isinstance(board.data[0]["coverage"], float)
     verdict, _, _memory = results_page.residual_views(job_id, first)
     assert first in _texts(verdict)
     payload = job_results.download_forecasts(job_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.dash_table.Format import Format, Scheme, Symbol
 from dash.exceptions import PreventUpdate
 
 from dashboard import auth, state
@@ -56,6 +57,20 @@ LEADERBOARD_LABELS = {
     "residual_verdict": "residual verdict",
     "fit_seconds": "fit s",
     "error": "error",
+}
+#: How the leaderboard's numbers read (the cells stay numbers, so sorting stays numeric):
+#: shares as percentages next to the nominal level, errors to 4 significant digits.
+_SIGNIFICANT4 = Format(precision=4, scheme=Scheme.decimal_or_exponent)
+LEADERBOARD_FORMATS = {
+    "mae": _SIGNIFICANT4,
+    "rmse": _SIGNIFICANT4,
+    "smape": Format(precision=2, scheme=Scheme.fixed),
+    "mase": Format(precision=3, scheme=Scheme.fixed),
+    "skill": Format(precision=0, scheme=Scheme.percentage),
+    "coverage": Format(precision=0, scheme=Scheme.percentage),
+    "level": Format(precision=0, scheme=Scheme.fixed).symbol(Symbol.yes).symbol_suffix("%"),
+    "ljung_box_pvalue": Format(precision=2, scheme=Scheme.decimal_or_exponent),
+    "fit_seconds": Format(precision=2, scheme=Scheme.fixed),
 }
 LEADERBOARD_COLUMNS = [
     "rank",
@@ -288,7 +303,15 @@ def leaderboard_view(board: pd.DataFrame, recommended: str | None = None):
             },
         ],
     )
-    table.columns = [{"name": LEADERBOARD_LABELS.get(c, c), "id": c} for c in frame.columns]
+    table.columns = [
+        {"name": LEADERBOARD_LABELS.get(c, c), "id": c}
+        | (
+            {"type": "numeric", "format": LEADERBOARD_FORMATS[c]}
+            if c in LEADERBOARD_FORMATS
+            else {}
+        )
+        for c in frame.columns
+    ]
     return table
 
 

@@ -246,6 +246,7 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     board = wait_for(driver, lambda d: text_of(d, "#leaderboard-table"), what="the leaderboard")
     for model in ("snaive", "lstm", "esn"):
         assert model in board
+    assert "80%" in board  # the nominal level, shown as a percentage
     wait_for(
         driver,
         lambda d: d.find_elements(By.CSS_SELECTOR, "#results-fan g.trace"),
