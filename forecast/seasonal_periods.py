@@ -17,12 +17,10 @@ frequency                 periods                     cycles
 ========================  ==========================  =====================================
 
 Multiples: ``k`` months, quarters or weeks a step have the year divided by ``k`` when it is
-whole (``2MS`` 6, ``2W`` 26, ``3W`` none); a step of ``k`` minutes that divides the day has the
-day, and the week too from 15 minutes on (``5min`` 288; ``20min`` 72 and 504; ``60min`` as
-``h``). Multiples of hours, days and business days, yearly and every other frequency (seconds,
-business months...) have none: seasonal period 1. (``2h`` thus has none while ``120min`` has 12
-and 84: hourly multiples were never seasonal, and making them so would change the default
-models' periods, e.g. ``pretrained`` would refuse ``3h`` data; left as it was.)
+whole (``2MS`` 6, ``2W`` 26, ``3W`` none); a step of ``k`` hours or minutes that divides the day
+has the day, and the week too from 15 minutes on (``3h`` 8 and 56, as ``180min``; ``5min`` 288;
+``20min`` 72 and 504; ``60min`` as ``h``). Multiples of days and business days, yearly and every
+other frequency (seconds, business months...) have none: seasonal period 1.
 
 Three views read this table and nothing else: :func:`forecast.frequency.season_length` (the
 prior, 1 when none), :func:`forecast.models.statistical.season_lengths` (every period, for MSTL)
@@ -66,7 +64,8 @@ def _build() -> dict[str, tuple[int, ...]]:
             table[_key(unit, n)] = (per_year // n,)
     table["B"] = (5, 260)  # the business week, the business year
     table["D"] = (7, 365)  # the week, the year
-    table["h"] = (24, 168)  # the day, the week
+    for n in _divisors(24):  # hours dividing the day: the day, the week
+        table[_key("h", n)] = (24 // n, 168 // n)
     for n in _divisors(1440)[1:]:  # minutes dividing the day: the day, the week from 15 min
         table[_key("min", n)] = (1440 // n, 10080 // n) if n >= 15 else (1440 // n,)
     table["min"] = (60, 1440)  # minutely: the hour, then the day

@@ -44,14 +44,22 @@ def test_every_period_spans_one_calendar_cycle(freq):
 
 @pytest.mark.parametrize(
     ("one", "other"),
-    [("QS", "QS-OCT"), ("QE", "QE-MAR"), ("W", "W-MON"), ("2W", "2W-WED"), ("h", "60min")],
+    [
+        ("QS", "QS-OCT"),
+        ("QE", "QE-MAR"),
+        ("W", "W-MON"),
+        ("2W", "2W-WED"),
+        ("h", "60min"),
+        ("2h", "120min"),
+        ("3h", "180min"),
+    ],
 )
 def test_anchor_and_spelling_do_not_change_the_periods(one, other):
     assert seasonal_periods(one) == seasonal_periods(other) != ()
     assert season_length(one) == season_length(other) > 1
 
 
-@pytest.mark.parametrize("freq", [None, "", "YS", "YE", "s", "2D", "7D", "2h", "BMS", "SME", "5MS"])
+@pytest.mark.parametrize("freq", [None, "", "YS", "YE", "s", "2D", "7D", "5h", "BMS", "SME", "5MS"])
 def test_frequencies_without_a_season(freq):
     assert seasonal_periods(freq) == ()
     assert season_length(freq) == 1
