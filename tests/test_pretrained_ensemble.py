@@ -76,6 +76,8 @@ def test_merging_refuses_mismatched_or_too_few_members(singles, tmp_path):
     with pytest.raises(DataError, match="at least two"):
         combine_weights([singles[0]], tmp_path / "bad.json")
     assert main(["--combine", singles[0], str(other), "--out", str(tmp_path / "b.json")]) == 2
+    assert main(["--combine", singles[0], "--out", str(tmp_path / "c.json"), "--no-eval"]) == 2
+    assert not (tmp_path / "c.json").exists()
 
 
 def test_a_file_whose_member_count_disagrees_is_refused(pair, tmp_path):

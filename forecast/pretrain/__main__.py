@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                 members = _train_members(args, cfg, Path(tmp))
             else:
                 members = [_train_one(args, cfg, args.out)]
-            if len(members) > 1:
+            ensemble = bool(args.combine) or len(members) > 1
+            if ensemble:
                 combine_weights(members, args.out)
             if not args.no_eval:
                 scores = {
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                     for s in ("monthly", "quarterly")
                 }
                 extra = {"zero_shot_held_out": scores}
-                if len(members) > 1:
+                if ensemble:
                     combine_weights(members, args.out, extra)
                 else:
                     _add_to_config(args.out, extra)
@@ -147,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     except ForecastError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}", file=sys.stderr)
+    if ensemble:
+        print(f"wrote {args.out} ({len(members)} networks)", file=sys.stderr)
     return 0
 
 
