@@ -62,6 +62,12 @@ def test_run_writes_forecasts_and_leaderboard_csvs(data_dir, tmp_path, name, hor
     if extra:  # scored on the holdout
         assert board["mase"].notna().all() and list(board["rank"]) == [1, 2, 3]
     assert "leaderboard" in res.stdout and "wrote" in res.stdout
+    # the printed table reads coverage as a percentage beside the nominal level; the CSV keeps
+    # the fraction
+    snaive = board.set_index("model").loc["snaive"]
+    line = next(x for x in res.stdout.splitlines() if " snaive " in x)
+    cells = [c.strip() for c in line.split("│")]
+    assert f"{snaive['coverage']:.0%}" in cells and 0 <= snaive["coverage"] <= 1
 
 
 def test_json_prints_one_object_with_the_contract_keys(data_dir, tmp_path):
