@@ -228,9 +228,9 @@ def test_default_auto_is_the_documented_rule_over_the_default_candidates():
 
 
 def test_auto_combines_the_others_when_pretrained_cannot_serve_the_frequency():
-    # business days (period 5): the pretrained network never saw that period, so its row
+    # 4-hourly data (period 6): a period the pretrained network does not serve, so its row
     # carries the reason and auto averages the three statistical candidates
-    df = make_frame(90, freq="B", season=5)
+    df = make_frame(90, freq="4h", season=6)
     result = run_forecast(df, horizon=5)
     board = result.leaderboard.set_index("model")
     assert "covers seasonal periods" in board.loc["pretrained", "error"]

@@ -110,7 +110,19 @@ def test_pretrained_forecasts_series_shorter_than_its_window():
 def test_pretrained_refuses_a_period_the_corpus_did_not_cover():
     df = make_frame(60, freq="MS")
     with pytest.raises(SpecError, match="covers seasonal periods"):
-        Pretrained(season_length=5).fit(df).predict(6)
+        Pretrained(season_length=6).fit(df).predict(6)
+
+
+def test_pretrained_serves_business_days_and_three_hourly_data():
+    # periods 5 and 8 were not in the corpus; measured to work as well as those that were
+    for freq, m in (("B", 5), ("3h", 8)):
+        df = make_frame(90, freq=freq, season=m)
+        model = Pretrained().fit(df)
+        fc = model.predict(m)
+        assert model.season_length_ == m and np.isfinite(fc["yhat"]).all()
+        assert (fc["lo"] < fc["yhat"]).all() and (fc["yhat"] < fc["hi"]).all()
+    with pytest.raises(SpecError, match=r"not 6 \(frequency 4h\)"):
+        Pretrained().fit(make_frame(90, freq="4h", season=6))
 
 
 # ---------------------------------------------------------------- tampering
