@@ -25,6 +25,7 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.stattools import acf
 
 from forecast.diagnostics.prepare import unit_scale
+from forecast.pvalues import pvalue_text
 
 __all__ = ["ResidualCheck", "combine_checks", "ljung_box_lags", "residual_check"]
 
@@ -227,7 +228,7 @@ def residual_check(
         shown = sorted(shown)
         base.verdict = (
             f"structure left at lags {', '.join(map(str, shown))} — {_verdict_tail(base.significant_lags, values, m)} "
-            f"(Ljung-Box p = {base.pvalue:.3g})"
+            f"(Ljung-Box p {_p_clause(base.pvalue)})"
         )
     if base.mean_zero is False:
         base.verdict += f"; residual mean {base.mean:.3g} is not zero (biased forecasts)"
@@ -299,3 +300,9 @@ def combine_checks(checks: dict[str, ResidualCheck], *, alpha: float = 0.05) -> 
         ljung_box=worst.ljung_box,
     )
     return out
+
+
+def _p_clause(p: float) -> str:
+    """``= 0.0312`` or ``< 1e-300`` (an underflowed p-value is never written as 0)."""
+    text = pvalue_text(p)
+    return text if text.startswith("<") else f"= {text}"

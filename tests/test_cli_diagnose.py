@@ -28,7 +28,8 @@ def test_json_is_one_object_with_the_contract_keys(data_dir):
     assert tuple(s) == CONTRACT_KEYS
     assert s["acf"][0] == 1.0 and len(s["acf"]) == len(s["acf_confint"]) == 37
     assert s["seasonal_period"] == 12 and s["freq"] == "MS"
-    assert set(s["adf"]) == {"stat", "pvalue"} and set(s["kpss"]) == {"stat", "pvalue"}
+    assert set(s["adf"]) == {"stat", "pvalue"}
+    assert set(s["kpss"]) == {"stat", "pvalue", "pvalue_bound"}  # the bound added compatibly
     expected = diagnose(read_csv(data_dir / "air_passengers.csv")[0])[0]
     np.testing.assert_allclose(s["pacf"], expected.pacf, atol=1e-12)
     assert s["suggested_arima_order"] == expected.suggested_arima_order
@@ -71,6 +72,8 @@ def test_table_and_readings_for_people(data_dir):
     assert result.exit_code == 0, result.output
     assert "seasonal period" in result.stdout and "ARIMA start" in result.stdout
     assert "Suggested look-back window" in result.stdout
+    # p-values: the underflowed Ljung-Box tail and KPSS's table bound, never a bare 0 or 0.01
+    assert "< 1e-300" in result.stdout and "< 0.01" in result.stdout
 
 
 @pytest.mark.parametrize(

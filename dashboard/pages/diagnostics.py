@@ -24,6 +24,7 @@ from dashboard.components import (
 )
 from dashboard.shared_cache import shared
 from forecast.errors import DataError, ForecastError
+from forecast.pvalues import pvalue_text
 
 #: Most points drawn per trace in the series, STL and lag-scatter figures; longer traces are
 #: thinned for display (the statistics always use every point). Every point sent to the browser
@@ -320,6 +321,8 @@ def summary_views(d: dict):
     lb = pd.DataFrame(d.get("ljung_box") or [])
     if not lb.empty:
         lb = lb[[c for c in ("lag", "stat", "pvalue") if c in lb.columns]]
+        if "pvalue" in lb.columns:  # text: an underflowed p is "< 1e-300", never 0
+            lb["pvalue"] = [pvalue_text(v, digits=4) for v in lb["pvalue"]]
         lb = lb.rename(columns={"stat": "Q statistic", "pvalue": "p-value"})
     lb_view = (
         data_table("diag-ljungbox-table", lb, page_size=8)
@@ -330,9 +333,12 @@ def summary_views(d: dict):
     stationarity = _facts(
         [
             ("ADF statistic", _fmt(adf.get("stat"))),
-            ("ADF p-value (H0: unit root)", _fmt(adf.get("pvalue"))),
+            ("ADF p-value (H0: unit root)", pvalue_text(adf.get("pvalue"))),
             ("KPSS statistic", _fmt(kpss.get("stat"))),
-            ("KPSS p-value (H0: stationary)", _fmt(kpss.get("pvalue"))),
+            (
+                "KPSS p-value (H0: stationary)",
+                pvalue_text(kpss.get("pvalue"), bound=kpss.get("pvalue_bound")),
+            ),
             ("Regular differences (ndiffs)", _fmt(d.get("ndiffs"))),
             ("Seasonal differences (nsdiffs)", _fmt(d.get("nsdiffs"))),
         ]

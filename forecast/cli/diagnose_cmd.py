@@ -8,6 +8,7 @@ import typer
 
 from forecast.cli.common import fail, load_frame, print_json
 from forecast.cli.options import AsJson, CsvFile, IdCol, TimeCol, ValueCol
+from forecast.pvalues import pvalue_text
 
 NLags = Annotated[
     int | None,
@@ -86,11 +87,13 @@ def _print_tables(file: str, results: list) -> None:
         "seasonal period": lambda d: _fmt(d.seasonal_period),
         "ACF at lag 1": lambda d: _fmt(d.acf[1] if len(d.acf) > 1 else None, 2),
         "significant ACF lags": lambda d: f"{len(d.significant_lags)} of {d.nlags}",
-        "Ljung-Box p (last lag)": lambda d: _fmt(
-            d.ljung_box[-1]["pvalue"] if d.ljung_box else None
+        "Ljung-Box p (last lag)": lambda d: pvalue_text(
+            d.ljung_box[-1]["pvalue"] if d.ljung_box else None, missing="-"
         ),
-        "ADF p": lambda d: _fmt(d.adf["pvalue"]),
-        "KPSS p": lambda d: _fmt(d.kpss["pvalue"]),
+        "ADF p": lambda d: pvalue_text(d.adf["pvalue"], missing="-"),
+        "KPSS p": lambda d: pvalue_text(
+            d.kpss["pvalue"], bound=d.kpss.get("pvalue_bound"), missing="-"
+        ),
         "ndiffs / nsdiffs": lambda d: f"{d.ndiffs} / {d.nsdiffs}",
         "trend strength": lambda d: _fmt(d.trend_strength, 2),
         "seasonal strength": lambda d: _fmt(d.seasonal_strength, 2),

@@ -26,6 +26,7 @@ from forecast.cli.options import (
 from forecast.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
+from forecast.pvalues import pvalue_text
 
 #: Leaderboard keys of the ``--json`` output, in order.
 JSON_KEYS = [
@@ -210,7 +211,7 @@ def _print_table(board, level: float) -> None:
             _fmt(row["mase"], ".3f"),
             _fmt(row["coverage"], ".0%"),
             _fmt(row.get("skill"), "+.0%"),
-            _fmt(row["ljung_box_pvalue"], ".2g"),
+            pvalue_text(row["ljung_box_pvalue"], digits=2, missing="-"),
             _fmt(row["residuals_white"]),
             _fmt(row["fit_seconds"], ".2f"),
         )
