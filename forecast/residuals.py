@@ -125,7 +125,8 @@ def _verdict_tail(significant: list[int], acf_values, m: int) -> str:
     if seasonal:
         reasons.append("the seasonal pattern")
     if not reasons:
-        return "correlation at these lags is unexplained"
+        one = len(significant) <= 1
+        return f"correlation at {'this lag' if one else 'these lags'} is unexplained"
     return "the model missed " + " and ".join(reasons)
 
 
@@ -216,20 +217,18 @@ def residual_check(
     pmin = min(row["pvalue"] for row in base.ljung_box)
     base.pvalue = float(min(1.0, len(base.ljung_box) * pmin))
     base.white = bool(base.pvalue >= alpha)
-    lag_text = ", ".join(str(row["lag"]) for row in base.ljung_box)
+    lags = [str(row["lag"]) for row in base.ljung_box]
+    lag_text = ("lag " if len(lags) == 1 else "lags ") + ", ".join(lags)
     if base.white:
-        base.verdict = (
-            f"no autocorrelation left (Ljung-Box p = {base.pvalue:.2f} at lags {lag_text})"
-        )
+        base.verdict = f"no autocorrelation left (Ljung-Box p = {base.pvalue:.2f} at {lag_text})"
     else:
         shown = sorted(base.significant_lags, key=lambda lag: -abs(values[lag - 1]))[:6] or [
             base.ljung_box[0]["lag"]
         ]
         shown = sorted(shown)
-        base.verdict = (
-            f"structure left at lags {', '.join(map(str, shown))} — {_verdict_tail(base.significant_lags, values, m)} "
-            f"(Ljung-Box p {_p_clause(base.pvalue)})"
-        )
+        where = ("lag " if len(shown) == 1 else "lags ") + ", ".join(map(str, shown))
+        tail = _verdict_tail(base.significant_lags, values, m)
+        base.verdict = f"structure left at {where} — {tail} (Ljung-Box p {_p_clause(base.pvalue)})"
     if base.mean_zero is False:
         base.verdict += f"; residual mean {base.mean:.3g} is not zero (biased forecasts)"
     if base.normal is False:

@@ -221,7 +221,7 @@ def check_residuals(c: dict, m: int, alpha: float = 0.05) -> None:
     assert ("not zero" in c["verdict"]) == (c["mean_zero"] is False)
     assert ("not normal" in c["verdict"]) == (c["normal"] is False)
     if not c["white"]:
-        lags = re.match(r"structure left at lags ([\d, ]+)", c["verdict"])[1]
+        lags = re.match(r"structure left at lags? ([\d, ]+)", c["verdict"])[1]
         quoted = {int(v) for v in lags.replace(" ", "").strip(",").split(",")}
         assert quoted <= set(c["significant_lags"]) | {c["ljung_box"][0]["lag"]}
 
