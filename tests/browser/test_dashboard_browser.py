@@ -101,6 +101,12 @@ def test_drop_a_file_on_the_upload_box(driver, app_url, shot):
 
     fresh(driver, app_url)
     wait_for(driver, lambda d: "air_passengers" in text_of(d, "#nav-dataset"), what="default")
+    # the page's content renders after the navbar: drop only once the box is there
+    wait_for(
+        driver,
+        lambda d: d.find_elements("css selector", "#upload .upload-box"),
+        what="the upload box",
+    )
     text = (DATA / "sunspots_yearly.csv").read_text()
     driver.execute_script(
         """
