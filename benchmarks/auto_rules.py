@@ -5,7 +5,7 @@ Run:  nice -n 10 .venv/bin/python benchmarks/auto_rules.py --part tune \\
 
 The sample is the tuning part of the M3 half kept out of pretraining (``single_series.py
 --part tune``: ``pretrained`` never saw these series; the report part is never scored here).
-Each sampled series goes once through :func:`forecast.pipeline.run_forecast` with the
+Each sampled series goes once through :func:`forecast.run.pipeline.run_forecast` with the
 candidates (:data:`STAT`, then :data:`NEURAL` in a second run, each cached as CSV under
 ``--cache``) and the default backtest, which gives every candidate's backtest and future
 forecasts. Every rule is then applied to those forecasts and scored on the official test set:
@@ -45,7 +45,7 @@ SF_COMBO = ("stheta", "ets", "arima")
 
 def one_series(x: np.ndarray, h: int, freq: str, windows: int, models: tuple[str, ...]):
     """Backtest and future forecasts of the given models on one series."""
-    from forecast.pipeline import run_forecast
+    from forecast.run.pipeline import run_forecast
 
     df = pd.DataFrame(
         {"unique_id": "s", "ds": pd.date_range("1950-01-01", periods=len(x), freq=freq), "y": x}
@@ -96,7 +96,7 @@ def cached_runs(cache, group, models, subset, idx, train, h, freq, windows, jobs
 def to_arrays(runs, names, h):
     """``F`` (series, model, h) future forecasts and ``E`` (series, model) mean absolute
     backtest errors (NaN without a backtest), for the models in ``names`` order."""
-    from forecast.combination import member_errors
+    from forecast.run.combination import member_errors
 
     n = len(runs[0])
     F = np.full((n, len(names), h), np.nan)

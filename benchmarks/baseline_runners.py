@@ -1,7 +1,7 @@
 """Our statistical models (naive, snaive, drift, arima) as M3 runners (signature in m3.py).
 
 ARIMA fits are spread over ``threads`` worker processes in chunks of series, the way
-``forecast.pipeline.run_forecast`` fans per-series models out over an executor.
+``forecast.run.pipeline.run_forecast`` fans per-series models out over an executor.
 """
 
 from __future__ import annotations

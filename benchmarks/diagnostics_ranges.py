@@ -6,7 +6,7 @@ The data: two families of 88 monthly series each, lengths n = 12, 18, 24, 30, 36
 72, 84, 90 and 8 seeds each (the kind of short sales file a new user uploads): ``trend`` (random
 level, linear trend, yearly sine of random amplitude and phase, white noise) and ``walk`` (a
 random walk plus a yearly sine). They are written to one long CSV (``unique_id``,
-``date``, ``sales``) and diagnosed the way the CLI does it: :func:`forecast.io.read_csv` then
+``date``, ``sales``) and diagnosed the way the CLI does it: :func:`forecast.ingest.reader.read_csv` then
 :func:`forecast.diagnostics.diagnose` (``--cli`` runs the ``forecast diagnose FILE --json``
 command itself in a subprocess instead). Printed: per length, how many series have |PACF| > 1,
 |ACF| > 1, the largest |PACF|, the lags shown and the PACF method.
@@ -71,7 +71,7 @@ def diagnose_file(path: Path, cli: bool) -> list[dict]:
         )
         return json.loads(out.stdout)["series"]
     from forecast.diagnostics import diagnose
-    from forecast.io import read_csv
+    from forecast.ingest.reader import read_csv
 
     df, _ = read_csv(path)
     return [d.to_dict() for d in diagnose(df)]

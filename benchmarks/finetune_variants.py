@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from forecast.models.neural.windows import pad_left
 from forecast.pretrain.corpus import M3_PERIODS, m3_series
 from forecast.pretrain.evaluate import FREQS, m3_frame, mase, smape
-from forecast.windows import pad_left
 
 TTA_WINDOWS = (None, 42, 36, 30, 24)
 SELECT_WINDOWS = (None, 42, 36, 30, 24, 18, 12)
@@ -54,7 +54,7 @@ def window_forecast(model, h: int, window: int | None = None) -> np.ndarray:
 
 def tail_select(x: np.ndarray, uid: str, freq: str, h: int) -> np.ndarray:
     """Forecast with the window whose forecast of the series' own tail was best."""
-    from forecast.models.pretrained import Pretrained
+    from forecast.models.neural.pretrained import Pretrained
 
     k = min(h, max(len(x) // 5, 1))
     early = Pretrained().fit(m3_frame([x[:-k]], freq, [uid]))
@@ -65,7 +65,7 @@ def tail_select(x: np.ndarray, uid: str, freq: str, h: int) -> np.ndarray:
 
 def with_l2sp(lam: float) -> None:
     """Make ``finetuned`` pull every trained weight toward its pretrained value (L2-SP)."""
-    import forecast.models.pretrained as pretrained
+    import forecast.models.neural.pretrained as pretrained
 
     build = pretrained.torch_network
 
@@ -81,9 +81,9 @@ def with_l2sp(lam: float) -> None:
 
 def refit_class():
     """``Finetuned`` whose adapted weights are retrained on the whole series (``refit``)."""
-    from forecast.models import pretrained
-    from forecast.training import TrainConfig, torch_session, train_module
-    from forecast.windows import normalize_windows, padded_windows
+    from forecast.models.neural import pretrained
+    from forecast.models.neural.training import TrainConfig, torch_session, train_module
+    from forecast.models.neural.windows import normalize_windows, padded_windows
 
     class Refit(pretrained.Finetuned):
         def _adapt(self, progress, should_stop) -> None:
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import m3
 
-    from forecast.models.pretrained import Finetuned, Pretrained
+    from forecast.models.neural.pretrained import Finetuned, Pretrained
 
     if args.l2sp > 0:
         with_l2sp(args.l2sp)

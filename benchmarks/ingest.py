@@ -1,4 +1,4 @@
-"""Time forecast.io.read_csv on generated CSVs of 10k, 100k and 1M rows and print a table.
+"""Time forecast.ingest.reader.read_csv on generated CSVs of 10k, 100k and 1M rows and print a table.
 
 Run:  .venv/bin/python benchmarks/ingest.py [--sizes 10000,100000,1000000] [--repeat 3]
 """
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 
 
 def make_csv(n: int, kind: str) -> bytes:

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/ingest_us_dates.py``
 
 Reads the US-style files of ``tests/csv_corpus/good`` and one generated export of 72 months
 (``1/1/2016`` to ``12/1/2021``, month first, the case of a 70-month sales file misread as daily)
-and prints, per file, what :func:`forecast.io.read_csv` made of it: the frequency, the number of
+and prints, per file, what :func:`forecast.ingest.reader.read_csv` made of it: the frequency, the number of
 grid points and gaps, the first two dates and the report line about the dates.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import DataError
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "csv_corpus" / "good"
 FILES = [

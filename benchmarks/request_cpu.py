@@ -70,7 +70,7 @@ def main() -> None:
     os.environ["FORECAST_USERS_FILE"] = str(users)
 
     import forecast.diagnostics
-    import forecast.io
+    import forecast.ingest.reader
     from dashboard import cache, datasets
     from dashboard.app import create_app, warm_up
     from dashboard.pages import diagnostics as page
@@ -92,7 +92,7 @@ def main() -> None:
 
         setattr(module, name, counted)
 
-    counting(forecast.io, "read_csv", "read")
+    counting(forecast.ingest.reader, "read_csv", "read")
     counting(forecast.diagnostics, "diagnose_series", "diagnosed")
 
     def forget_memos() -> None:

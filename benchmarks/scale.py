@@ -4,7 +4,7 @@ Run:  .venv/bin/python benchmarks/scale.py --series 1000 --models snaive,gru
       .venv/bin/python benchmarks/scale.py --series 200 --models arima --configs inproc,dask1,dask2
 
 A synthetic panel of ``--series`` monthly series (``--length`` points, trend + seasonality +
-noise, one level per series) goes through :func:`forecast.pipeline.run_forecast` — the code a
+noise, one level per series) goes through :func:`forecast.run.pipeline.run_forecast` — the code a
 job's process runs — once per executor configuration:
 
 - ``inproc``: no executor, every model in this process (what a job does without ``--dask``);
@@ -195,7 +195,7 @@ def _pause_rss(pause: float) -> tuple[int, float]:
 def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
     """Run every (size, configuration) and return one row per model."""
     from forecast.models.registry import model_names
-    from forecast.pipeline import run_forecast
+    from forecast.run.pipeline import run_forecast
 
     PER_SERIES_MODELS = model_names(scope="per_series")
 

@@ -33,7 +33,7 @@ SEED = 90_210
 
 def unlocked_weights(folder: Path, periods: list[int]) -> str:
     """A copy of the packaged weights that accepts ``periods`` too (nothing else changed)."""
-    from forecast.models.pretrained_io import read_pretrained, write_pretrained
+    from forecast.models.neural.pretrained_io import read_pretrained, write_pretrained
 
     config, arrays = read_pretrained()
     config["periods"] = sorted(set(config["periods"]) | set(periods))
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     import m3
 
     from forecast.models import make_model
-    from forecast.models.pretrained_io import read_pretrained
+    from forecast.models.neural.pretrained_io import read_pretrained
 
     peers = m3._peer_runners()
     seen = set(read_pretrained()[0]["periods"])

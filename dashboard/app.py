@@ -197,7 +197,7 @@ def warm_up() -> float:
 
     start = time.perf_counter()
 
-    import forecast.io  # noqa: F401
+    import forecast.ingest.reader  # noqa: F401
     import forecast.plots as plots
     from forecast.diagnostics import diagnose_series
 

@@ -174,7 +174,7 @@ def save_sample(name: str) -> str:
 
 @memo(maxsize=8)
 def _load(digest: str, overrides: Overrides):
-    from forecast.io import read_csv
+    from forecast.ingest.reader import read_csv
 
     return read_csv(
         state.get_store().dataset_path(digest),  # checked by load_frame before the cache
@@ -200,7 +200,7 @@ def load_frame(digest: str, overrides: Overrides | dict | None = None):
     -------
     df : DataFrame
         Long frame ``unique_id, ds, y`` (a copy: callers may change it).
-    report : forecast.io.CsvReport
+    report : forecast.ingest.reader.CsvReport
         What was inferred and repaired.
 
     Raises
@@ -227,7 +227,7 @@ def preview_table(digest: str, rows: int = 10) -> pd.DataFrame:
     DataError
         The file is not text or cannot be split into fields.
     """
-    from forecast.parsing import decode, read_table, sniff_delimiter
+    from forecast.ingest.parsing import decode, read_table, sniff_delimiter
 
     with open(resolve_path(digest), "rb") as fh:
         head = fh.read(256 * 1024)

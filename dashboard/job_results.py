@@ -98,8 +98,8 @@ def effective_memory(job_id: str, model: str) -> pd.DataFrame | None:
 @memo(maxsize=16)
 def history_acf(job_id: str, uid: str | None) -> list[float] | None:
     """ACF (lag 0 first) of one series of a job's training data, or None."""
+    from forecast.calendar.frequency import frame_freq
     from forecast.diagnostics import diagnose_series
-    from forecast.frequency import frame_freq
 
     history = load_result(job_id).history
     if history is None or history.empty:
@@ -240,9 +240,9 @@ def apply_models(
 
     from dashboard import datasets
     from forecast.errors import DataError, ForecastError
-    from forecast.io import read_csv
+    from forecast.ingest.reader import read_csv
     from forecast.models.base import FORECAST_COLUMNS, check_horizon
-    from forecast.saved import apply_saved, load_saved_model
+    from forecast.models.saved import apply_saved, load_saved_model
 
     check_horizon(horizon)
     models = {

@@ -13,9 +13,9 @@ import pytest
 from conftest import make_frame
 
 from forecast.errors import SpecError
-from forecast.models import arima as arima_module
 from forecast.models import make_model
-from forecast.models.arima import AutoARIMA, arima_label
+from forecast.models.statistical.arima import AutoARIMA, arima_label
+from forecast.models.statistical import arima as arima_module
 
 
 def _simulate(kind: str, n: int, rng) -> np.ndarray:
@@ -154,7 +154,7 @@ def test_long_seasons_use_stl_plus_arima_and_round_trip(tmp_path):
 
 def test_the_search_differences_by_the_diagnostics_rules():
     from forecast import diagnostics
-    from forecast.models import arima_search
+    from forecast.models.statistical import arima_search
 
     assert arima_search.ndiffs is diagnostics.ndiffs
     assert arima_search.nsdiffs is diagnostics.nsdiffs

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from conftest import make_frame
 
-from forecast.backtest import backtest, backtest_splits, conformal_quantiles, window_scores
 from forecast.errors import DataError, SpecError
-from forecast.models.naive import SeasonalNaive
+from forecast.models.statistical.naive import SeasonalNaive
+from forecast.run.backtest import backtest, backtest_splits, conformal_quantiles, window_scores
 
 
 def _ragged():

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.diagnostics import CONTRACT_KEYS, diagnose
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 
 runner = CliRunner()
 

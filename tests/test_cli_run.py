@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.defaults import BACKTEST_COLUMNS
 from forecast.models.base import FORECAST_COLUMNS
+from forecast.run.defaults import BACKTEST_COLUMNS
 
 runner = CliRunner()
 JSON_KEYS = {

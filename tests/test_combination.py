@@ -1,4 +1,4 @@
-"""forecast.combination: how ``auto`` chooses and combines its members."""
+"""forecast.run.combination: how ``auto`` chooses and combines its members."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.combination import auto_backtest, choose_members, combine, member_errors
 from forecast.errors import SpecError
+from forecast.run.combination import auto_backtest, choose_members, combine, member_errors
 
 
 def _forecasts(values: dict[str, list[float]]) -> pd.DataFrame:

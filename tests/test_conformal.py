@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import make_frame
 
-from forecast.backtest import conformal_quantiles
-from forecast.conformal import conformal_quantile
+from forecast.evaluation.conformal import conformal_quantile
 from forecast.models import make_model
+from forecast.run.backtest import conformal_quantiles
 
 
 def test_the_k_th_smallest_score_with_k_from_n_plus_one():

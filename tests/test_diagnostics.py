@@ -26,7 +26,7 @@ from forecast.diagnostics import (
 from forecast.diagnostics.autocorr import LJUNG_BOX_DIRECT_MAX
 from forecast.diagnostics.stationarity import ADF_MAX_OBS, kpss_lags
 from forecast.errors import DataError, SpecError
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 
 # the statsmodels reference calls use the tuple API that 0.15 deprecates
 pytestmark = [

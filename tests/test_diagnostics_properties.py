@@ -3,7 +3,7 @@
 Hypothesis draws series of every awkward kind (short from n = 3, long up to 400, constant
 stretches, a single spike, huge and tiny magnitudes, NaN gaps, negative values, integer counts with
 many zeros) and checks, for :func:`forecast.diagnostics.diagnose_series`, ``forecast diagnose --json`` and
-:func:`forecast.residuals.residual_check` / :func:`~forecast.residuals.combine_checks`: |ACF| and
+:func:`forecast.evaluation.residuals.residual_check` / :func:`~forecast.evaluation.residuals.combine_checks`: |ACF| and
 |PACF| at most 1, bands finite and ordered, p-values and strengths in [0, 1], a seasonal period
 None or in [2, n/2], a window in [1, what the series allows], non-negative orders, readings that
 quote the numbers they stand on, and no exception but :class:`DataError`.
@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from forecast.cli import app
 from forecast.diagnostics import diagnose_series
 from forecast.errors import DataError
-from forecast.residuals import combine_checks, residual_check
+from forecast.evaluation.residuals import combine_checks, residual_check
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -66,8 +66,8 @@ import forecast.diagnostics.diagnosis as dd
 def refuse(*a, **k):
     raise SystemExit("diagnosed again")
 dd.diagnose_series = refuse
-import forecast.io
-forecast.io.read_csv = refuse
+import forecast.ingest.reader
+forecast.ingest.reader.read_csv = refuse
 from dashboard.app import create_app
 create_app(None)
 from dashboard.pages import diagnostics as page

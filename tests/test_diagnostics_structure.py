@@ -20,7 +20,7 @@ from forecast.diagnostics import (
 )
 from forecast.diagnostics.window import MIN_WINDOW, window_from
 from forecast.errors import SpecError
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 
 
 def _arma(ar, ma, n, seed):

@@ -1,4 +1,4 @@
-"""The recurrent ensemble (forecast.models.ensemble)."""
+"""The recurrent ensemble (forecast.models.neural.ensemble)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from conftest import make_frame
 from forecast.errors import Cancelled, DataError, SpecError
 from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS, RESIDUAL_COLUMNS
-from forecast.models.ensemble import RecurrentEnsemble
+from forecast.models.neural.ensemble import RecurrentEnsemble
 
 SMALL = {"hidden_size": 4, "epochs": 3, "threads": 1}
 

@@ -1,4 +1,4 @@
-"""Echo State Network forecaster (forecast.models.esn)."""
+"""Echo State Network forecaster (forecast.models.neural.esn)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from test_recurrent import _check_forecast, seasonal_ar
 
 from forecast.errors import Cancelled, DataError, SpecError
 from forecast.models import make_model
-from forecast.models.esn import ESN
-from forecast.models.recurrent import LSTM
+from forecast.models.neural.esn import ESN
+from forecast.models.neural.recurrent import LSTM
 
 SMALL = {"reservoir_size": 40, "threads": 1}
 

@@ -1,4 +1,4 @@
-"""forecast.io.read_csv on a corpus of good and bad CSV files, and on the bundled data."""
+"""forecast.ingest.reader.read_csv on a corpus of good and bad CSV files, and on the bundled data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from forecast import DataError
-from forecast.io import read_csv, series_summary
+from forecast.ingest.reader import read_csv, series_summary
 
 CORPUS = Path(__file__).parent / "csv_corpus"
 STEP = [1.5, 2.5, 3.5, 4.5]
@@ -243,7 +243,7 @@ def test_corpus_lists_every_file():
 
 
 def test_calendar_regularity_counts_calendar_steps():
-    from forecast.frequency import calendar_regularity
+    from forecast.calendar.frequency import calendar_regularity
 
     assert calendar_regularity(pd.date_range("2016-01-01", periods=13, freq="MS")) == (1.0, "MS")
     assert calendar_regularity(pd.date_range("2016-01-31", periods=13, freq="ME")) == (1.0, "ME")

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecast import DataError
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 
 GOOD = sorted((Path(__file__).parent / "csv_corpus" / "good").glob("*.csv"))
 SEEDS = [p.read_bytes() for p in GOOD]

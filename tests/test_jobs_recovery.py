@@ -117,7 +117,7 @@ def test_sigkilled_worker_job_is_interrupted_then_rerun_to_done(store_url, data_
     result = store.result(slow)
     assert len(result.forecasts) == 12 and result.forecasts["yhat"].notna().all()
     # the model file is an artifact that reloads to the same forecasts
-    from forecast.models.recurrent import GRU
+    from forecast.models.neural.recurrent import GRU
 
     reloaded = GRU.load(result.artifacts["model:gru"]).predict(12)
     assert np.allclose(reloaded["yhat"], result.forecasts["yhat"])

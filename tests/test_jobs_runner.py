@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from forecast.errors import Cancelled, SpecError
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 from forecast.jobs import JobSpec, JobStore, LocalRunner
 from forecast.jobs.executors import ProgressReporter
 from forecast.models import make_model
-from forecast.pipeline import run_forecast
+from forecast.run.pipeline import run_forecast
 
 torch.set_num_threads(1)
 AIR = "air_passengers.csv"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.metrics import (
+from forecast.evaluation.metrics import (
     METRICS,
     coverage,
     mae,

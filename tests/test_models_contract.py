@@ -23,7 +23,7 @@ from forecast.models.registry import (
     model_names,
     model_table,
 )
-from forecast.pipeline import run_forecast
+from forecast.run.pipeline import run_forecast
 
 #: Small, fast settings, given to each model that takes them.
 FAST = {

@@ -10,7 +10,7 @@ from conftest import make_frame
 from forecast.errors import Cancelled, SpecError
 from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS
-from forecast.models.naive import Drift, Naive, SeasonalNaive, normal_quantile
+from forecast.models.statistical.naive import Drift, Naive, SeasonalNaive, normal_quantile
 
 
 def _frame(y, freq="MS"):

@@ -13,12 +13,12 @@ import pytest
 import torch
 from conftest import DATA
 
-from forecast.io import read_csv
-from forecast.models.numpy_rnn import NumpyRecurrentNet
-from forecast.models.pretrained import Pretrained, torch_network
-from forecast.models.pretrained_io import read_pretrained
-from forecast.models.recurrent import RecurrentNet
-from forecast.training import predict_module
+from forecast.ingest.reader import read_csv
+from forecast.models.neural.numpy_rnn import NumpyRecurrentNet
+from forecast.models.neural.pretrained import Pretrained, torch_network
+from forecast.models.neural.pretrained_io import read_pretrained
+from forecast.models.neural.recurrent import RecurrentNet
+from forecast.models.neural.training import predict_module
 
 
 def _architecture(cell, layers, skip, L=10, hidden=6, H=4) -> dict:
@@ -94,7 +94,7 @@ def test_weights_are_parsed_once_and_a_changed_file_is_still_refused(tmp_path):
     from test_pretrained import _copy_weights
 
     from forecast.errors import DataError
-    from forecast.models.pretrained_io import DEFAULT_WEIGHTS
+    from forecast.models.neural.pretrained_io import DEFAULT_WEIGHTS
 
     path = _copy_weights(str(DEFAULT_WEIGHTS), tmp_path)
     a = read_pretrained(path)[1]

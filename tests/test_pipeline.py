@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 from conftest import make_frame
 
-from forecast.defaults import (
+from forecast.errors import Cancelled, DataError, SpecError
+from forecast.evaluation.leaderboard import LEADERBOARD_COLUMNS
+from forecast.models.base import FORECAST_COLUMNS
+from forecast.run.defaults import (
     AUTO_DEFAULT_CANDIDATES,
     AUTO_RULE,
     AUTO_TOP_K,
     BACKTEST_COLUMNS,
     DEFAULT_MODELS,
 )
-from forecast.errors import Cancelled, DataError, SpecError
-from forecast.leaderboard import LEADERBOARD_COLUMNS
-from forecast.models.base import FORECAST_COLUMNS
-from forecast.pipeline import RunResult, parse_models, run_forecast
+from forecast.run.pipeline import RunResult, parse_models, run_forecast
 
 
 def test_holdout_run_scores_ranks_and_checks_every_model():
@@ -283,7 +283,7 @@ def test_intervals_are_calibrated_on_backtest_errors():
         assert "rescaled" in board.loc[model, "detail"]
     bt = result.backtest_forecasts
     # the scale makes the backtest intervals of ets cover at least the nominal share
-    from forecast.calibration import apply_scale, backtest_coverage
+    from forecast.evaluation.calibration import apply_scale, backtest_coverage
 
     ets = apply_scale(bt[bt["model"] == "ets"], board.loc["ets", "interval_scale"])
     assert backtest_coverage(ets) >= 0.8

@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import pytest
 from conftest import make_frame
 
-from forecast.pipeline import run_forecast
 from forecast.plots import forecast_figure, leaderboard_figure, model_color, residual_figure
+from forecast.run.pipeline import run_forecast
 
 
 @pytest.fixture(scope="module")

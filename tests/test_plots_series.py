@@ -9,7 +9,7 @@ from conftest import DATA, make_frame
 
 from forecast.diagnostics import diagnose, diagnose_series
 from forecast.errors import DataError, SpecError
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 from forecast.plots import acf_figure, lag_scatter_figure, series_figure, stl_figure
 
 

@@ -13,12 +13,12 @@ import torch
 from conftest import DATA, make_frame
 
 from forecast.errors import DataError, SpecError
-from forecast.io import read_csv
+from forecast.ingest.reader import read_csv
 from forecast.models import make_model
-from forecast.models.pretrained import Finetuned, Pretrained
-from forecast.models.pretrained_io import DEFAULT_WEIGHTS, read_pretrained
-from forecast.training import MaskedL1Loss
-from forecast.windows import pad_left, padded_windows
+from forecast.models.neural.pretrained import Finetuned, Pretrained
+from forecast.models.neural.pretrained_io import DEFAULT_WEIGHTS, read_pretrained
+from forecast.models.neural.training import MaskedL1Loss
+from forecast.models.neural.windows import pad_left, padded_windows
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +182,7 @@ def test_finetuned_trains_from_the_weights_and_is_reproducible(tiny_weights, tmp
 
 
 def test_pretrained_in_a_run_has_residual_checks(tiny_weights):
-    from forecast.pipeline import run_forecast
+    from forecast.run.pipeline import run_forecast
 
     df = make_frame(60)
     result = run_forecast(

@@ -10,8 +10,8 @@ import pytest
 from conftest import make_frame
 
 from forecast.errors import DataError
-from forecast.models.pretrained import Finetuned, Pretrained
-from forecast.models.pretrained_io import member_states, read_pretrained, write_pretrained
+from forecast.models.neural.pretrained import Finetuned, Pretrained
+from forecast.models.neural.pretrained_io import member_states, read_pretrained, write_pretrained
 from forecast.pretrain.__main__ import main
 from forecast.pretrain.ensemble import combine_weights
 

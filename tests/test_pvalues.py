@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast.pvalues import P_FLOOR, pvalue_text
+from forecast.diagnostics.pvalues import P_FLOOR, pvalue_text
 
 
 def test_an_underflowed_tail_is_written_as_a_bound_not_zero():

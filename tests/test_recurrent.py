@@ -1,4 +1,4 @@
-"""Recurrent forecasters (forecast.models.recurrent) against the model contract."""
+"""Recurrent forecasters (forecast.models.neural.recurrent) against the model contract."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from conftest import make_frame
 from forecast.errors import Cancelled, DataError, SpecError
 from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS, RESIDUAL_COLUMNS
-from forecast.models.recurrent import LSTM, RecurrentNet
+from forecast.models.neural.recurrent import LSTM, RecurrentNet
 
 torch.set_num_threads(1)
 
@@ -230,7 +230,7 @@ def test_effective_memory_figure_beside_the_acf():
 
 
 def test_series_sampling_weighs_every_series_the_same():
-    from forecast.models.recurrent import LSTM
+    from forecast.models.neural.recurrent import LSTM
 
     model = LSTM(sampling="series")
     series = np.r_[np.zeros(90, int), np.ones(10, int), np.full(5, 3)]

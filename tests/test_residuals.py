@@ -11,7 +11,12 @@ import json
 import numpy as np
 import pytest
 
-from forecast.residuals import ResidualCheck, combine_checks, ljung_box_lags, residual_check
+from forecast.evaluation.residuals import (
+    ResidualCheck,
+    combine_checks,
+    ljung_box_lags,
+    residual_check,
+)
 
 
 @pytest.mark.parametrize(("n", "m"), [(120, 12), (60, 1)])

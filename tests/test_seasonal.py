@@ -1,4 +1,4 @@
-"""Seasonal components for seasonal adjustment (forecast.seasonal) and their use in windows."""
+"""Seasonal components for seasonal adjustment (forecast.calendar.seasonal_adjustment) and their use in windows."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 from conftest import make_frame
 
-from forecast.errors import SpecError
-from forecast.models import make_model
-from forecast.seasonal import (
+from forecast.calendar.seasonal_adjustment import (
     classical_seasonal,
     is_seasonal,
     seasonal_component,
     seasonal_method,
     stl_seasonal,
 )
-from forecast.windows import SeriesTransform
+from forecast.errors import SpecError
+from forecast.models import make_model
+from forecast.models.neural.windows import SeriesTransform
 
 
 def _seasonal_series(n=96, m=12, noise=0.3, seed=0):
@@ -98,9 +98,9 @@ def test_models_default_to_classical_adjustment_and_save_it(tmp_path):
 
 
 def test_one_stl_serves_the_networks_arima_and_the_diagnostics():
+    from forecast.calendar.seasonal_adjustment import stl_fit, stl_seasonal
     from forecast.diagnostics.seasonality import stl_decompose
-    from forecast.models.arima_fits import SeasonalAdjustedFit
-    from forecast.seasonal import stl_fit, stl_seasonal
+    from forecast.models.statistical.arima_fits import SeasonalAdjustedFit
 
     y = make_frame(120)["y"].to_numpy()
     res = stl_fit(y, 12)

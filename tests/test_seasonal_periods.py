@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from forecast.calendar.frequency import season_length
+from forecast.calendar.seasonal_periods import SEASONAL_PERIODS, seasonal_key, seasonal_periods
 from forecast.diagnostics.seasonality import calendar_periods
-from forecast.frequency import season_length
-from forecast.models.statistical import season_lengths
-from forecast.seasonal_periods import SEASONAL_PERIODS, seasonal_key, seasonal_periods
+from forecast.models.statistical.smoothing import season_lengths
 
 KEYS = sorted(SEASONAL_PERIODS)
 HOUR, DAY, WEEK = pd.Timedelta(hours=1), pd.Timedelta(days=1), pd.Timedelta(days=7)

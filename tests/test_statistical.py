@@ -9,7 +9,7 @@ import pytest
 from forecast.errors import DataError, SpecError
 from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS, RESIDUAL_COLUMNS
-from forecast.models.statistical import season_lengths
+from forecast.models.statistical.smoothing import season_lengths
 
 STAT_MODELS = ["ets", "theta", "stheta", "dotheta", "ces", "mstl"]
 

@@ -1,4 +1,4 @@
-"""The shared torch training loop (forecast.training)."""
+"""The shared torch training loop (forecast.models.neural.training)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from forecast.errors import Cancelled, SpecError
-from forecast.training import (
+from forecast.models.neural.training import (
     TrainConfig,
     pick_device,
     predict_module,
@@ -139,7 +139,7 @@ def test_torch_session_sets_and_restores_threads_and_determinism():
 
 _FRESH_SESSION = """
 import sys, torch
-from forecast.training import torch_session
+from forecast.models.neural.training import torch_session
 with torch_session(0, threads=1):
     inside = (torch.are_deterministic_algorithms_enabled(),
               torch.is_deterministic_algorithms_warn_only_enabled())

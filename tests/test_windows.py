@@ -1,4 +1,4 @@
-"""Sliding windows, time-ordered splits and reversible scaling (forecast.windows)."""
+"""Sliding windows, time-ordered splits and reversible scaling (forecast.models.neural.windows)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from conftest import make_frame
 
 from forecast.errors import DataError, SpecError
-from forecast.windows import (
+from forecast.models.neural.windows import (
     SeriesTransform,
     check_window,
     denormalize,

@@ -17,8 +17,8 @@ from dashboard.components import (
     log,
     user_message,
 )
+from forecast.calendar.frequency import season_length
 from forecast.errors import ForecastError
-from forecast.frequency import season_length
 
 KEY = "data"
 PATH = "/"
@@ -200,7 +200,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
-    from forecast.io import series_summary
+    from forecast.ingest.reader import series_summary
 
     series = pd.DataFrame(series_summary(df, report))
     series["start"] = series["start"].str[:10]
@@ -337,7 +337,7 @@ def first_look(data: dict | None):
     except Exception:  # the summary callback reports reading errors
         return None
     from dashboard.pages.run import default_horizon
-    from forecast.models.pretrained import Pretrained
+    from forecast.models.neural.pretrained import Pretrained
     from forecast.plots import forecast_figure
 
     uid = str(df["unique_id"].iloc[0])

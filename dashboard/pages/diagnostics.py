@@ -23,8 +23,8 @@ from dashboard.components import (
     user_message,
 )
 from dashboard.shared_cache import shared
+from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import DataError, ForecastError
-from forecast.pvalues import pvalue_text
 
 #: Most points drawn per trace in the series, STL and lag-scatter figures; longer traces are
 #: thinned for display (the statistics always use every point). Every point sent to the browser

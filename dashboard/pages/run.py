@@ -8,11 +8,11 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
-from forecast.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
-from forecast.defaults import DEFAULT_WINDOWS
+from forecast.calendar.frequency import season_length
 from forecast.errors import ForecastError, SpecError
-from forecast.frequency import season_length
 from forecast.models.registry import MODEL_NAMES, check_model_list, model_class
+from forecast.run.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
+from forecast.run.defaults import DEFAULT_WINDOWS
 
 KEY = "run"
 PATH = "/run"

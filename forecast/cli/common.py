@@ -39,7 +39,7 @@ def print_json(obj: Any) -> None:
 
 def load_frame(path: str, time_col=None, value_col=None, id_col=None, fill="none", freq=None):
     """Read a CSV for a command, turning every :class:`DataError` into a clean exit 2."""
-    from forecast.io import read_csv
+    from forecast.ingest.reader import read_csv
 
     try:
         return read_csv(

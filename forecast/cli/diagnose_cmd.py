@@ -8,7 +8,7 @@ import typer
 
 from forecast.cli.common import fail, load_frame, print_json
 from forecast.cli.options import AsJson, CsvFile, IdCol, TimeCol, ValueCol
-from forecast.pvalues import pvalue_text
+from forecast.diagnostics.pvalues import pvalue_text
 
 NLags = Annotated[
     int | None,

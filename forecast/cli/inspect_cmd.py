@@ -1,4 +1,4 @@
-"""``forecast inspect FILE``: what :func:`forecast.io.read_csv` inferred and repaired."""
+"""``forecast inspect FILE``: what :func:`forecast.ingest.reader.read_csv` inferred and repaired."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def inspect(
     as_json: AsJson = False,
 ) -> None:
     """Show what was inferred from FILE: columns, frequency, series, gaps and repairs."""
-    from forecast.io import series_summary
+    from forecast.ingest.reader import series_summary
 
     df, report = load_frame(file, time_col, value_col, id_col, fill)
     series = series_summary(df, report)

@@ -21,9 +21,9 @@ from rich.table import Table
 
 from forecast.cli.common import fail, print_json
 from forecast.cli.options import AsJson, Db
-from forecast.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 
 jobs_app = typer.Typer(
     name="jobs",

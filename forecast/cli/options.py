@@ -30,7 +30,7 @@ __all__ = [
 #: The CSV file a command reads (argument).
 CsvFile = Annotated[str, typer.Argument(help="CSV file (wide or long).")]
 
-#: How :func:`forecast.io.read_csv` finds the series: columns named by the user, else detected.
+#: How :func:`forecast.ingest.reader.read_csv` finds the series: columns named by the user, else detected.
 TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column (detected).")]
 ValueCol = Annotated[
     str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")

@@ -39,7 +39,7 @@ def predict(
     """
     import pandas as pd
 
-    from forecast.saved import apply_saved, open_saved
+    from forecast.models.saved import apply_saved, open_saved
 
     df, _report = load_frame(file, time_col, value_col, id_col, fill)
     names = [n.strip() for n in name.split(",") if n.strip()] if name else None

@@ -23,10 +23,10 @@ from forecast.cli.options import (
     TimeCol,
     ValueCol,
 )
-from forecast.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
-from forecast.pvalues import pvalue_text
+from forecast.run.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
 
 #: Leaderboard keys of the ``--json`` output, in order.
 JSON_KEYS = [
@@ -98,7 +98,7 @@ def run(
     and their cutoff) and OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
     interval coverage).
     """
-    from forecast.pipeline import run_forecast
+    from forecast.run.pipeline import run_forecast
 
     df, _report = load_frame(file, time_col, value_col, id_col, fill)
     console = Console(stderr=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecast.calendar.frequency import frame_freq
 from forecast.diagnostics.autocorr import (
     PACF_METHOD,
     autocorrelation,
@@ -29,7 +30,6 @@ from forecast.diagnostics.seasonality import (
 from forecast.diagnostics.stationarity import adf_test, kpss_test, ndiffs
 from forecast.diagnostics.window import suggested_arima_order, window_from, window_pacf_lags
 from forecast.errors import DataError, SpecError
-from forecast.frequency import frame_freq
 from forecast.jsonable import to_jsonable
 
 __all__ = ["CONTRACT_KEYS", "SeriesDiagnosis", "diagnose", "diagnose_series"]
@@ -378,7 +378,7 @@ def diagnose(
     Parameters
     ----------
     df : DataFrame
-        Long frame ``unique_id, ds, y`` (as from :func:`forecast.io.read_csv`); the frequency
+        Long frame ``unique_id, ds, y`` (as from :func:`forecast.ingest.reader.read_csv`); the frequency
         is ``df.attrs["freq"]`` or inferred from the dates.
     nlags : int, optional
         Lags of the ACF/PACF (default per series, see :func:`diagnose_series`).

@@ -1,7 +1,7 @@
 """Turn one series into the clean float array every diagnostic works on.
 
 Diagnostics need a gap-free, finite array. Missing values (NaN on the regular grid, as
-:func:`forecast.io.read_csv` leaves them with ``fill="none"``) are filled by linear interpolation
+:func:`forecast.ingest.reader.read_csv` leaves them with ``fill="none"``) are filled by linear interpolation
 for the analysis only, and the fact is reported, never hidden.
 """
 

@@ -1,8 +1,8 @@
 """Seasonality: seasonal period detection, STL decomposition, trend/seasonal strength, ``nsdiffs``.
 
 Seasonal period
-    Candidates come from the calendar (:mod:`forecast.seasonal_periods`: the frequency prior
-    of :func:`forecast.frequency.season_length` first, then e.g. 365 for daily or 168 for
+    Candidates come from the calendar (:mod:`forecast.calendar.seasonal_periods`: the frequency prior
+    of :func:`forecast.calendar.frequency.season_length` first, then e.g. 365 for daily or 168 for
     hourly data). A candidate ``m`` is accepted when, after removing the trend with a centred moving
     average of length ``m`` (2×m for even ``m``, as in classical decomposition), the ACF at lag
     ``m`` is positive, outside its Bartlett band and a local peak (not below lags m-1 and m+1).
@@ -34,11 +34,11 @@ from scipy import signal, stats
 from statsmodels.nonparametric.smoothers_lowess import lowess
 from statsmodels.tsa.stattools import acf
 
+from forecast.calendar.frequency import season_length
+from forecast.calendar.seasonal_adjustment import stl_fit
+from forecast.calendar.seasonal_periods import seasonal_periods
 from forecast.diagnostics.autocorr import acf_bands
 from forecast.diagnostics.prepare import is_constant, prepare_values
-from forecast.frequency import season_length
-from forecast.seasonal import stl_fit
-from forecast.seasonal_periods import seasonal_periods
 
 __all__ = [
     "NSDIFFS_METHOD",
@@ -69,7 +69,7 @@ NSDIFFS_METHOD = "F_S > 0.64 (feasts::unitroot_nsdiffs) and detrended ACF at lag
 def calendar_periods(freq: str | None) -> list[int]:
     """Seasonal periods the calendar makes plausible for a frequency, the prior first.
 
-    A view of :func:`forecast.seasonal_periods.seasonal_periods`, whose table holds the facts.
+    A view of :func:`forecast.calendar.seasonal_periods.seasonal_periods`, whose table holds the facts.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 - :class:`JobSpec` — what to run (dataset by content hash, columns, horizon, models, seed...).
 - :class:`JobStore` — jobs, progress events, results and artifact paths in SQLite/PostgreSQL.
 - :class:`LocalRunner` — claims queued jobs and runs each in a child process through
-  :func:`forecast.pipeline.run_forecast`; optional Dask scale-out for per-series models.
+  :func:`forecast.run.pipeline.run_forecast`; optional Dask scale-out for per-series models.
 
 Examples
 --------

@@ -1,7 +1,7 @@
 """Execute one claimed job: read its dataset, run the pipeline, store the result.
 
 :func:`execute_job` is the body of a job's child process (started by
-:class:`forecast.jobs.runner.LocalRunner`). It runs :func:`forecast.pipeline.run_forecast` — the
+:class:`forecast.jobs.runner.LocalRunner`). It runs :func:`forecast.run.pipeline.run_forecast` — the
 pipeline of ``forecast run`` — with
 
 - ``progress`` writing the fraction done and the message (model, epoch, backtest window) into the
@@ -215,13 +215,13 @@ def run_spec(
     ----------
     spec : JobSpec
     progress, should_stop : callable, optional
-        Passed to :func:`forecast.pipeline.run_forecast`.
+        Passed to :func:`forecast.run.pipeline.run_forecast`.
     executor : Executor, optional
         Per-series fan-out (see :func:`open_executor`).
 
     Returns
     -------
-    forecast.pipeline.RunResult
+    forecast.run.pipeline.RunResult
 
     Raises
     ------
@@ -232,8 +232,8 @@ def run_spec(
     Cancelled
         ``should_stop()`` returned True.
     """
-    from forecast.io import read_csv
-    from forecast.pipeline import run_forecast
+    from forecast.ingest.reader import read_csv
+    from forecast.run.pipeline import run_forecast
 
     path = Path(spec.dataset_path)
     if not path.exists():

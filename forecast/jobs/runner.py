@@ -37,7 +37,7 @@ __all__ = ["LocalRunner", "worker_name"]
 log = logging.getLogger(__name__)
 
 #: Modules the forkserver imports once, so each job starts in milliseconds.
-_PRELOAD = ["forecast.jobs.executors", "forecast.io", "forecast.pipeline"]
+_PRELOAD = ["forecast.jobs.executors", "forecast.ingest.reader", "forecast.run.pipeline"]
 
 
 @dataclass

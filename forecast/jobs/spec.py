@@ -2,7 +2,7 @@
 
 A spec names its dataset by content (the SHA-256 of the uploaded bytes) and by the stored copy
 (``$FORECAST_HOME/datasets/<sha256>.csv``), records how to read it (column mapping, gap policy,
-frequency) and every setting of :func:`forecast.pipeline.run_forecast`. Building one checks every
+frequency) and every setting of :func:`forecast.run.pipeline.run_forecast`. Building one checks every
 field; a bad value raises :class:`forecast.errors.SpecError` naming the field and the fix.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from forecast.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 from forecast.errors import SpecError
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 
 __all__ = ["FILL_POLICIES", "JobSpec"]
 
-#: Gap policies accepted by :func:`forecast.io.read_csv`.
+#: Gap policies accepted by :func:`forecast.ingest.reader.read_csv`.
 FILL_POLICIES = ("none", "interpolate", "ffill")
 
 
@@ -45,7 +45,7 @@ class JobSpec(BaseModel):
     filename : str
         Original file name, for display.
     time_col, id_col : str or None
-        Column mapping passed to :func:`forecast.io.read_csv` (None: detected).
+        Column mapping passed to :func:`forecast.ingest.reader.read_csv` (None: detected).
     value_cols : list of str or None
         Value columns (None: every numeric column). A comma-separated string is accepted.
     fill : {"none", "interpolate", "ffill"}
@@ -248,7 +248,7 @@ class JobSpec(BaseModel):
         return self.model_dump_json()
 
     def run_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`forecast.pipeline.run_forecast` (without the frame)."""
+        """Keyword arguments of :func:`forecast.run.pipeline.run_forecast` (without the frame)."""
         return {
             "horizon": self.horizon,
             "models": tuple(self.models),
@@ -261,7 +261,7 @@ class JobSpec(BaseModel):
         }
 
     def read_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`forecast.io.read_csv` (without the source)."""
+        """Keyword arguments of :func:`forecast.ingest.reader.read_csv` (without the source)."""
         return {
             "time_col": self.time_col,
             "value_cols": self.value_cols,

@@ -69,8 +69,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from forecast.calendar.frequency import frame_freq, future_dates
 from forecast.errors import DataError, NotFittedError, SpecError
-from forecast.frequency import frame_freq, future_dates
 
 __all__ = [
     "FORECAST_COLUMNS",
@@ -116,7 +116,7 @@ def check_frame(df: pd.DataFrame, *, min_length: int = 1, model: str = "model") 
     if missing:
         raise DataError(
             f"{model}: the frame lacks columns {sorted(missing)}; read CSVs with "
-            "forecast.io.read_csv, which returns unique_id, ds, y."
+            "forecast.ingest.reader.read_csv, which returns unique_id, ds, y."
         )
     if df.empty:
         raise DataError(f"{model}: the frame is empty.")

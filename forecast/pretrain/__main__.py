@@ -2,7 +2,7 @@
 
 Example
 -------
-``nice -n 10 python -m forecast.pretrain --out forecast/models/weights/pretrained.json``
+``nice -n 10 python -m forecast.pretrain --out forecast/models/neural/weights/pretrained.json``
 (needs ``make install-bench`` for M3). ``--tiny`` runs end to end in seconds (no M3, a few
 synthetic series, one epoch) for tests.
 """
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _add_to_config(path: str, extra: dict) -> None:
     """Rewrite a single network's weights files with more config keys."""
-    from forecast.models.pretrained_io import read_pretrained, write_pretrained
+    from forecast.models.neural.pretrained_io import read_pretrained, write_pretrained
 
     config, arrays = read_pretrained(path)
     config.update(extra)

@@ -115,8 +115,8 @@ def m3_series(subset: str, part: str) -> tuple[list[str], list[np.ndarray], list
 
 def bundled_series(folder: Path = _DATA) -> list[CorpusSeries]:
     """Every series of the CSV files in ``folder`` (the repository's ``data/``)."""
-    from forecast.frequency import season_length
-    from forecast.io import read_csv
+    from forecast.calendar.frequency import season_length
+    from forecast.ingest.reader import read_csv
 
     out = []
     for path in sorted(Path(folder).glob("*.csv")):

@@ -5,7 +5,7 @@ err differently; the median (for two, the mean) of their forecasts is more accur
 of them (benchmarks/README.md). :func:`combine_weights` writes such an ensemble: member ``k``'s
 state as ``net.<k>.<name>``, the calibration errors of every member's own validation series
 stacked, and a config that records each member's seed and training next to the shared
-architecture and input treatment (:mod:`forecast.models.pretrained_io`).
+architecture and input treatment (:mod:`forecast.models.neural.pretrained_io`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast.errors import DataError
-from forecast.models.pretrained_io import member_states, read_pretrained, write_pretrained
+from forecast.models.neural.pretrained_io import member_states, read_pretrained, write_pretrained
 
 __all__ = ["combine_weights"]
 

@@ -1,6 +1,6 @@
 """Zero-shot scores of pretrained weights on the M3 half kept out of the corpus.
 
-The forecasts come from :class:`~forecast.models.pretrained.Pretrained` itself (the product's
+The forecasts come from :class:`~forecast.models.neural.pretrained.Pretrained` itself (the product's
 code path), one model over all series of a subset; each series is treated on its own, so this
 equals forecasting every series from its own file. Metrics as in the M3 literature: sMAPE
 (0–200) and MASE (in-sample seasonal naive scale).

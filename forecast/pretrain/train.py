@@ -1,13 +1,13 @@
 """Pretraining: corpus windows, one global recurrent network, shipped weights files.
 
 :func:`pretrain` turns every corpus series into normalised windows exactly as
-:class:`~forecast.models.pretrained.Pretrained` treats a series at forecast time (log when
+:class:`~forecast.models.neural.pretrained.Pretrained` treats a series at forecast time (log when
 positive, classical seasonal adjustment at the series' period, inputs left-padded, targets
 NaN-padded, level of the last season removed), trains one
-:class:`~forecast.models.recurrent.RecurrentNet` with :func:`forecast.training.train_module`
+:class:`~forecast.models.neural.recurrent.RecurrentNet` with :func:`forecast.models.neural.training.train_module`
 (masked MAE, each series weighing the same, real and synthetic series in fixed shares), keeps
 the weights of the best validation epoch, and records the validation errors for conformal
-intervals. :func:`save_weights` writes them with :func:`~forecast.models.pretrained_io.write_pretrained`.
+intervals. :func:`save_weights` writes them with :func:`~forecast.models.neural.pretrained_io.write_pretrained`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from forecast.errors import SpecError
-from forecast.models.pretrained import network_from_config
-from forecast.models.pretrained_io import write_pretrained
+from forecast.models.neural.pretrained import network_from_config
+from forecast.models.neural.pretrained_io import write_pretrained
+from forecast.models.neural.training import TrainConfig, TrainResult, torch_session, train_module
+from forecast.models.neural.windows import SeriesTransform, normalize_windows, padded_windows
 from forecast.pretrain.corpus import CorpusSeries
-from forecast.training import TrainConfig, TrainResult, torch_session, train_module
-from forecast.windows import SeriesTransform, normalize_windows, padded_windows
 
 __all__ = [
     "SCRIPT_VERSION",
@@ -296,7 +296,7 @@ def pretrain(corpus: list[CorpusSeries], cfg: PretrainConfig, *, progress=None) 
 
 def save_weights(path, result: PretrainResult, cfg: PretrainConfig, extra: dict | None = None):
     """Write the weights files for ``result`` (see
-    :func:`forecast.models.pretrained_io.write_pretrained`).
+    :func:`forecast.models.neural.pretrained_io.write_pretrained`).
 
     Parameters
     ----------

@@ -1,0 +1,499 @@
+"""Read any reasonable CSV into the long frame, or refuse it with a message that says what to fix.
+
+The long frame
+--------------
+:func:`read_csv` returns a ``pandas.DataFrame`` with exactly three columns and these invariants:
+
+1. ``unique_id`` is ``str``; one series per value (a wide file's column name, or a long file's id).
+2. ``ds`` is ``datetime64[ns]``, timezone-naive.
+3. ``y`` is ``float64``; it is NaN only where a gap was left unfilled (``fill="none"``).
+4. Rows are sorted by ``unique_id`` then ``ds``; ``(unique_id, ds)`` pairs are unique.
+5. Every series lies on one regular grid of one frequency (``df.attrs["freq"]``, a pandas offset
+   alias such as ``MS``, ``QS-OCT``, ``YS``, ``W-SUN``, ``D``): missing timestamps are inserted as
+   rows (then filled or left NaN by the ``fill`` policy), so ``len`` of a series is the number of
+   grid points from its first to its last observation.
+6. Each series has at least ``min_length`` observed (non-missing) values.
+7. The index is a ``RangeIndex``.
+
+Everything inferred or repaired on the way is recorded in a :class:`CsvReport`. This module reads
+the file and assembles the frame; the steps it delegates say what they found and it records that:
+:mod:`forecast.ingest.parsing` reads bytes, delimiters and numbers, :mod:`forecast.ingest.dates` timestamps,
+:mod:`forecast.ingest.columns` chooses the time, value and id columns, and :mod:`forecast.ingest.regular_grid` puts the
+series on their grid.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import DataError
+from forecast.ingest.columns import choose_time_column, choose_value_columns
+from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
+from forecast.ingest.regular_grid import FillPolicy, regularise
+
+__all__ = ["DEFAULT_MAX_BYTES", "CsvReport", "read_csv", "series_summary"]
+
+#: Default size limit of an input file, in bytes (200 MB).
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+
+Source = str | os.PathLike | bytes | bytearray | IO
+
+
+@dataclass
+class CsvReport:
+    """What :func:`read_csv` inferred and repaired.
+
+    Attributes
+    ----------
+    delimiter, encoding, decimal : str
+        Field delimiter, text encoding and decimal mark found in the file.
+    thousands : str or None
+        Thousands separator, if any.
+    time_col : str
+        Column read as the timestamps.
+    value_cols : list of str
+        Columns read as values.
+    id_col : str or None
+        Series id column of a long file (None for a wide file).
+    dayfirst : bool or None
+        Whether ``dd/mm`` dates were read day-first (None when the dates have no such form).
+    ambiguous_dates : bool
+        Every date read both day-first and month-first and both readings were regular; the
+        coarser one was taken (a line of ``repairs`` says which, and how to override it).
+    utc_offsets : str or None
+        ``"utc"`` when timestamps with UTC offsets were converted to UTC, ``"wall"`` when their
+        local wall-clock time was kept, None when the file has no offsets.
+    freq : str
+        Offset alias of the series.
+    fill : str
+        Gap policy applied: ``"none"``, ``"interpolate"`` or ``"ffill"``.
+    gaps : dict of str to int
+        Per series, grid points with no value before filling (missing timestamps and missing cells).
+    missing_filled : dict of str to int
+        Per series, values filled by the policy.
+    dropped_rows : int
+        Data rows dropped (no timestamp, exact duplicates).
+    repairs : list of str
+        Every repair and notable inference, in plain sentences.
+    """
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    decimal: str = "."
+    thousands: str | None = None
+    time_col: str = ""
+    value_cols: list[str] = field(default_factory=list)
+    id_col: str | None = None
+    dayfirst: bool | None = None
+    ambiguous_dates: bool = False
+    utc_offsets: str | None = None
+    freq: str = ""
+    fill: str = "none"
+    gaps: dict[str, int] = field(default_factory=dict)
+    missing_filled: dict[str, int] = field(default_factory=dict)
+    dropped_rows: int = 0
+    repairs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict of the report."""
+        return asdict(self)
+
+
+def _read_bytes(source: Source, max_bytes: int) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise DataError(f"File not found: {path}. Check the path.")
+        if path.is_dir():
+            raise DataError(f"{path} is a folder, not a CSV file.")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DataError(
+                f"{path.name} is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.0f} MB limit; "
+                "split the file or raise max_bytes."
+            )
+        raw = path.read_bytes()
+    elif hasattr(source, "read"):
+        raw = source.read(max_bytes + 1)
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+    else:
+        raise DataError(
+            f"Cannot read a CSV from a {type(source).__name__}; pass a path, bytes or a file object."
+        )
+    if len(raw) > max_bytes:
+        raise DataError(
+            f"The file is over the {max_bytes / 1e6:.0f} MB limit; split it or raise max_bytes."
+        )
+    return raw
+
+
+def _drop_index_column(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    """Drop a leading unnamed column of row numbers (what ``DataFrame.to_csv`` writes)."""
+    first = table.columns[0]
+    if len(table.columns) < 2 or not (first.startswith("Unnamed") or first in {"", "index"}):
+        return table
+    numbers = pd.to_numeric(table[first], errors="coerce")
+    if numbers.notna().all() and (np.diff(numbers.to_numpy()) == 1).all():
+        report.repairs.append(f"Dropped the leading unnamed index column '{first}'.")
+        return table.drop(columns=first)
+    return table
+
+
+#: First-cell labels of a spreadsheet's summary rows (compared in lower case, stripped).
+SUMMARY_LABELS = frozenset(
+    {
+        "total",
+        "totals",
+        "total:",
+        "grand total",
+        "subtotal",
+        "sub-total",
+        "sum",
+        "summe",
+        "gesamt",
+        "gesamtsumme",
+        "totaal",
+        "totale",
+        "average",
+        "mean",
+        "avg",
+    }
+)
+
+
+def _drop_summary_rows(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    """Drop a spreadsheet's ``Total`` (or ``Average``) rows: one or two rows whose first cell says so.
+
+    More than two such rows are data (a series named "Total" in a long file) and are kept.
+    """
+    first = table.iloc[:, 0]
+    hit = first.str.lower().isin(SUMMARY_LABELS).to_numpy()
+    if not hit.any() or hit.sum() > 2 or hit.all():
+        return table
+    for line, label in zip(table.index[hit], first[hit], strict=True):
+        report.repairs.append(
+            f"Dropped the summary row '{label}' (line {line}): a total is not an observation."
+        )
+    report.dropped_rows += int(hit.sum())
+    return table.loc[~hit]
+
+
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
+def _drop_units_and_footer(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    """Drop a units row under the header and footer notes below the data, before detection.
+
+    A units row (``, °C, mm``) is the first data row when none of its cells holds a digit; a
+    footer is a trailing row with a single non-empty cell of words (``Source: ledger, 2021``).
+    Neither is an observation, and in a short file they would hide the time column.
+    """
+    if len(table) < 2 or len(table.columns) < 2:
+        return table
+    keep = np.ones(len(table), dtype=bool)
+    first = [str(c) for c in table.iloc[0] if c]
+    if first and not any(_DIGIT.search(c) for c in first):
+        keep[0] = False
+        report.repairs.append(
+            f"Dropped the units row under the header (line {table.index[0]}: "
+            f"{', '.join(first[:4])})."
+        )
+    footer = []
+    for pos in range(len(table) - 1, 0, -1):
+        cells = [str(c) for c in table.iloc[pos] if c]
+        if len(cells) != 1 or not _WORD.search(cells[0]):
+            break
+        footer.append(pos)
+    if footer and len(footer) < keep.sum():
+        keep[footer] = False
+        start = min(footer)
+        text = next(str(c) for c in table.iloc[start] if c)
+        report.repairs.append(
+            f"Dropped {len(footer)} row{'s' if len(footer) > 1 else ''} after the data "
+            f"(from line {table.index[start]}: '{text[:60]}'): a footer, not observations."
+        )
+    report.dropped_rows += int((~keep).sum())
+    return table if keep.all() else table.loc[keep]
+
+
+def _report_undated_rows(
+    table: pd.DataFrame, no_time: np.ndarray, time_name: str, values: list[str], report: CsvReport
+) -> None:
+    """Say which rows without a date are dropped: a units row, a footer, or others."""
+    where = np.flatnonzero(no_time)
+    report.dropped_rows += len(where)
+    cells = [c for c in values if c in table.columns]
+    if where[0] == 0 and cells:  # right under the header: units (°C, mm, EUR) or notes
+        row = table.iloc[0]
+        units = [str(row[c]) for c in cells if row[c]]
+        fmt = NumberFormat(report.decimal, report.thousands)
+        numbers, _, _ = parse_numbers(row[cells].astype(str), fmt)
+        if units and not np.isfinite(numbers).any():
+            report.repairs.append(
+                f"Dropped the units row under the header (line {table.index[0]}: "
+                f"{', '.join(units[:4])})."
+            )
+            where = where[1:]
+    dated = np.flatnonzero(~no_time)
+    if len(where) and len(dated) and where[-1] > dated[-1]:
+        footer = where[where > dated[-1]]
+        row = table.iloc[footer[0]]
+        text = next((str(v) for v in row if v), "")
+        report.repairs.append(
+            f"Dropped {len(footer)} row{'s' if len(footer) > 1 else ''} after the data "
+            f"(from line {table.index[footer[0]]}: '{text[:60]}'): a footer, not observations."
+        )
+        where = where[where <= dated[-1]]
+    if len(where):
+        row = int(where[0])
+        report.repairs.append(
+            f"Dropped {len(where)} rows whose '{time_name}' is not a date "
+            f"(first: line {table.index[row]}, '{table[time_name].iloc[row]}')."
+        )
+
+
+def _to_long(
+    table: pd.DataFrame,
+    times: pd.DatetimeIndex,
+    values: list[str],
+    id_col: str | None,
+    report: CsvReport,
+) -> pd.DataFrame:
+    fmt = NumberFormat(report.decimal, report.thousands)
+    frames = []
+    for name in values:
+        numbers, missing, bad = parse_numbers(table[name], fmt)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"Column '{name}', line {table.index[row]} of the file: "
+                f"'{table[name].iloc[row]}' is not a number ({int(bad.sum())} such cells). "
+                "Fix the value, or leave the cell empty to mark it missing."
+            )
+        if missing.any():
+            tokens = sorted({table[name].iloc[i] or "(empty)" for i in np.flatnonzero(missing)})
+            report.repairs.append(
+                f"Column '{name}': {int(missing.sum())} missing cells ({', '.join(tokens[:4])}) "
+                "read as missing values."
+            )
+        if id_col is None:
+            uid = pd.Series(name, index=table.index)
+        elif len(values) == 1:
+            uid = table[id_col].astype(str).str.strip()
+        else:
+            uid = table[id_col].astype(str).str.strip() + ":" + name
+        frames.append(pd.DataFrame({"unique_id": uid.to_numpy(), "ds": times, "y": numbers}))
+    long = pd.concat(frames, ignore_index=True)
+    if id_col is not None and (long["unique_id"] == "").any():
+        row = int(np.flatnonzero(table[id_col].astype(str).str.strip() == "")[0])
+        raise DataError(
+            f"Column '{id_col}' (series id) is empty on line {table.index[row]}; fill in the series id."
+        )
+    return long
+
+
+def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
+    key = ["unique_id", "ds"]
+    dup = long.duplicated(key, keep=False)
+    if not dup.any():
+        return long
+    groups = long[dup].groupby(key, sort=True)["y"]
+    conflicting = groups.nunique(dropna=False) > 1
+    if conflicting.any():
+        uid, ds = conflicting[conflicting].index[0]
+        vals = long.loc[(long["unique_id"] == uid) & (long["ds"] == ds), "y"].tolist()
+        where = (
+            ""
+            if uid == long["unique_id"].iloc[0] and long["unique_id"].nunique() == 1
+            else f" in series '{uid}'"
+        )
+        raise DataError(
+            f"Duplicate timestamp {ds}{where} with different values {vals} "
+            f"({int(conflicting.sum())} such timestamps). Keep one row per timestamp, or "
+            "name the series id column if this is a long file with several series."
+        )
+    before = len(long)
+    long = long.drop_duplicates(key)
+    report.dropped_rows += before - len(long)
+    report.repairs.append(f"Dropped {before - len(long)} exact duplicate rows.")
+    return long
+
+
+def read_csv(
+    source: Source,
+    *,
+    time_col: str | None = None,
+    value_cols: str | list[str] | None = None,
+    id_col: str | None = None,
+    freq: str | None = None,
+    fill: FillPolicy = "none",
+    min_length: int = 3,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[pd.DataFrame, CsvReport]:
+    """Read a CSV of one or many time series into the long frame.
+
+    Parameters
+    ----------
+    source : path, bytes or file object
+        The CSV. Delimiter (``,`` ``;`` tab ``|``), encoding (UTF-8 with or without BOM,
+        Latin-1), decimal comma, thousands separators, a leading unnamed index column,
+        day-first dates, integer years and period strings (``1959Q1``, ``2001-03``) are detected.
+    time_col : str, optional
+        Column with the timestamps; detected when omitted.
+    value_cols : str or list of str, optional
+        Value columns; every numeric column when omitted. In a wide file each becomes a series.
+    id_col : str, optional
+        Series id column of a long file (time, id, value); detected when timestamps repeat.
+    freq : str, optional
+        Offset alias; inferred from the dominant step when omitted.
+    fill : {"none", "interpolate", "ffill"}
+        What to do with gaps on the regular grid: leave NaN, interpolate linearly, or carry the
+        last value forward. Recorded in the report.
+    min_length : int
+        Minimum number of observed values per series.
+    max_bytes : int
+        Size limit of the file in bytes (default 200 MB).
+
+    Returns
+    -------
+    df : DataFrame
+        Long frame ``unique_id, ds, y`` (see the module docstring for its invariants), with
+        ``df.attrs["freq"]`` set.
+    report : CsvReport
+        What was inferred and repaired.
+
+    Raises
+    ------
+    DataError
+        Empty file, header only, no parseable time column, no numeric column, unparseable
+        numbers, duplicate timestamps with different values, irregular timestamps, series
+        shorter than ``min_length``, non-text bytes, or a file above ``max_bytes``.
+
+    Examples
+    --------
+    >>> df, report = read_csv(b"month,sales\\n2020-01,1\\n2020-02,2\\n2020-03,3\\n")
+    >>> report.freq, df["y"].tolist()
+    ('MS', [1.0, 2.0, 3.0])
+    """
+    if fill not in ("none", "interpolate", "ffill"):
+        raise DataError(f"fill='{fill}' is not a gap policy; use 'none', 'interpolate' or 'ffill'.")
+    if isinstance(value_cols, str):
+        value_cols = [c.strip() for c in value_cols.split(",") if c.strip()]
+    report = CsvReport(fill=fill)
+    raw = _read_bytes(source, max_bytes)
+    if not raw.strip():
+        raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
+    text, report.encoding = decode(raw)
+    lines = [line for line in text.split("\n") if line.strip()][:200]
+    if not lines:
+        raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
+    report.delimiter = sniff_delimiter(lines)
+    table = read_table(text, report.delimiter)
+    if table.empty:
+        raise DataError(
+            f"The file has a header ({', '.join(table.columns[:6])}) but no data rows. "
+            "Add rows of data below the header."
+        )
+    table = _drop_index_column(table, report)
+    empty_cols = [c for c in table.columns if (table[c] == "").all()]
+    if empty_cols and len(empty_cols) < len(table.columns):
+        table = table.drop(columns=empty_cols)
+        shown = ", ".join(f"'{c}'" for c in empty_cols[:4]) + (", …" if len(empty_cols) > 4 else "")
+        report.repairs.append(f"Dropped {len(empty_cols)} empty columns ({shown}).")
+    table = _drop_summary_rows(table, report)
+    table = _drop_units_and_footer(table, report)
+    time_name, parsed = choose_time_column(table, time_col, freq)
+    report.time_col, report.dayfirst = time_name, parsed.dayfirst
+    report.ambiguous_dates, report.utc_offsets = parsed.ambiguous, parsed.utc_offsets
+    report.repairs.extend(parsed.notes)
+    if parsed.kind != "datetime":
+        report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
+    columns = choose_value_columns(table, time_name, value_cols, id_col, report.delimiter)
+    chosen, id_name = columns.value_cols, columns.id_col
+    fmt = columns.number_format
+    report.decimal, report.thousands = fmt.decimal, fmt.thousands
+    report.repairs.extend(columns.repairs)
+    report.value_cols, report.id_col = chosen, id_name
+    no_time = np.asarray(parsed.values.isna())
+    if no_time.any():
+        _report_undated_rows(table, no_time, time_name, chosen, report)
+    keep = ~no_time
+    table = table.loc[keep]
+    times = pd.DatetimeIndex(parsed.values[keep])
+    if table.empty:
+        raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
+    long = _to_long(table, times, chosen, id_name, report)
+    long = _deduplicate(long, report)
+    long = long[long.groupby("unique_id")["y"].transform(lambda s: s.notna().any())]
+    if long.empty:
+        raise DataError(f"The value columns {chosen} hold no numbers.")
+    use_freq = freq or (parsed.freq if parsed.kind != "datetime" else None)
+    observed = long.dropna(subset=["y"])
+    regular = regularise(observed, use_freq, fill)
+    report.freq, report.gaps = regular.freq, regular.gaps
+    report.missing_filled = regular.missing_filled
+    report.repairs.extend(regular.repairs)
+    long = regular.frame
+    counts = long.groupby("unique_id")["y"].count()
+    short = counts[counts < min_length]
+    if len(short):
+        uid, n = short.index[0], int(short.iloc[0])
+        raise DataError(
+            f"Series '{uid}' has {n} observed values; at least {min_length} are needed. "
+            "Use a longer series or drop it."
+        )
+    long = long.sort_values(["unique_id", "ds"], ignore_index=True)
+    long["unique_id"] = long["unique_id"].astype(str)
+    long["ds"] = pd.DatetimeIndex(long["ds"]).as_unit("ns")
+    long["y"] = long["y"].astype("float64")
+    long.attrs["freq"] = report.freq
+    return long, report
+
+
+def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
+    """One JSON-ready summary per series: id, size, frequency, span, gaps.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame from :func:`read_csv`.
+    report : CsvReport
+        Its report.
+
+    Returns
+    -------
+    list of dict
+        Keys ``unique_id, n_obs, freq, start, end, gaps, missing_filled``; ``n_obs`` counts rows
+        after filling.
+    """
+    out = []
+    for uid, g in df.groupby("unique_id", sort=True):
+        out.append(
+            {
+                "unique_id": str(uid),
+                "n_obs": len(g),
+                "freq": report.freq,
+                "start": g["ds"].iloc[0].isoformat(),
+                "end": g["ds"].iloc[-1].isoformat(),
+                "gaps": int(report.gaps.get(str(uid), 0)),
+                "missing_filled": int(report.missing_filled.get(str(uid), 0)),
+            }
+        )
+    return out
+
+
+def read_text(text: str, **kwargs) -> tuple[pd.DataFrame, CsvReport]:
+    """Convenience: :func:`read_csv` on CSV text (tests, notebooks)."""
+    return read_csv(io.BytesIO(text.encode("utf-8")), **kwargs)

@@ -1,0 +1,175 @@
+"""Put every series of a long frame on one regular time grid, and fill its gaps by a policy.
+
+:func:`regularise` finds (or checks) the one frequency of the series, moves mid-period dates to
+the start of their period where that makes them regular, inserts the missing grid points and fills
+them as asked; it says what it did, and :mod:`forecast.ingest.reader` records that in its report.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from forecast.calendar.frequency import canonical_alias, infer_freq, on_grid
+from forecast.errors import DataError
+
+__all__ = ["FillPolicy", "Regularised", "regularise"]
+
+FillPolicy = Literal["none", "interpolate", "ffill"]
+
+
+@dataclass
+class Regularised:
+    """Series on a regular grid, as :func:`regularise` returns them.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Long frame ``unique_id, ds, y`` with one row per grid point of each series, grouped by
+        ``unique_id`` in sorted order and sorted by ``ds`` within a series.
+    freq : str
+        Offset alias of the grid.
+    gaps : dict of str to int
+        Per series, grid points with no value before filling.
+    missing_filled : dict of str to int
+        Per series, values filled by the policy.
+    repairs : list of str
+        Timestamps moved and gaps found, in plain sentences.
+    """
+
+    frame: pd.DataFrame
+    freq: str
+    gaps: dict[str, int] = field(default_factory=dict)
+    missing_filled: dict[str, int] = field(default_factory=dict)
+    repairs: list[str] = field(default_factory=list)
+
+
+def _frequency(long: pd.DataFrame, freq: str | None) -> str:
+    """The one frequency of the series (inferred when ``freq`` is None), as a canonical alias."""
+    if freq is None:
+        freqs = {
+            uid: infer_freq(g["ds"])
+            for uid, g in long.groupby("unique_id", sort=False)
+            if g["ds"].nunique() >= 2
+        }
+        distinct = sorted(set(freqs.values()))
+        if len(distinct) > 1:
+            raise DataError(
+                f"The series have different frequencies {distinct}; load series of one "
+                "frequency together, or pass freq to read them all on one grid."
+            )
+        freq = distinct[0] if distinct else None
+        if freq is None:
+            raise DataError("Every series has a single timestamp: a frequency cannot be inferred.")
+        return freq
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return canonical_alias(freq)
+    except ValueError as exc:
+        raise DataError(
+            f"freq='{freq}' is not a pandas offset alias (try MS, QS, YS, W-SUN, D, h)."
+        ) from exc
+
+
+def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regularised:
+    """Put each series on a regular grid of one frequency and fill its gaps.
+
+    Parameters
+    ----------
+    long : DataFrame
+        Long frame ``unique_id, ds, y`` of observed values, with unique ``(unique_id, ds)`` pairs
+        (in any order).
+    freq : str or None
+        Offset alias of the grid; inferred from the dominant step of each series when None (the
+        series must agree).
+    fill : {"none", "interpolate", "ffill"}
+        What to do with the inserted grid points: leave NaN, interpolate linearly, or carry the
+        last value forward (and the first value backward).
+
+    Returns
+    -------
+    Regularised
+        The frame on the grid, its frequency, gaps and values filled per series, and what was
+        done.
+
+    Raises
+    ------
+    DataError
+        Series of different frequencies, no series with two timestamps, ``freq`` not an offset
+        alias, timestamps off the grid, or two rows in one period after moving mid-period dates.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame(
+    ...     {"unique_id": "a", "ds": pd.to_datetime(["2020-01-01", "2020-03-01"]), "y": [1.0, 3.0]}
+    ... )
+    >>> out = regularise(long, "MS", "interpolate")
+    >>> out.frame["y"].tolist(), out.gaps
+    ([1.0, 2.0, 3.0], {'a': 1})
+    """
+    freq = _frequency(long, freq)
+    out = Regularised(frame=pd.DataFrame(), freq=freq)
+    pieces = []
+    for uid, g in long.groupby("unique_id", sort=True):
+        g = g.sort_values("ds")
+        ds = pd.DatetimeIndex(g["ds"])
+        ok = on_grid(ds, freq)
+        if not ok.all():
+            snapped = _snap(ds, freq)
+            if snapped is not None:
+                out.repairs.append(
+                    f"Series '{uid}': timestamps moved to the start of each {freq} period."
+                )
+                ds = snapped
+                g = g.assign(ds=ds)
+                if g["ds"].duplicated().any():
+                    raise DataError(
+                        f"Series '{uid}' has two rows in the same {freq} period "
+                        f"(e.g. {g.loc[g['ds'].duplicated(), 'ds'].iloc[0].date()}); "
+                        "aggregate them first."
+                    )
+            else:
+                bad = ds[~ok]
+                raise DataError(
+                    f"Series '{uid}': {len(bad)} timestamps are off the {freq} grid "
+                    f"(first: {bad[0]}). The timestamps are irregular; resample them to one "
+                    "frequency or pass freq."
+                )
+        grid = pd.date_range(ds[0], ds[-1], freq=freq)
+        y = pd.Series(g["y"].to_numpy(), index=ds).reindex(grid)
+        n_gaps = int(y.isna().sum())
+        out.gaps[str(uid)] = n_gaps
+        filled = 0
+        if n_gaps and fill == "interpolate":
+            y = y.interpolate(method="linear", limit_direction="both")
+            filled = n_gaps - int(y.isna().sum())
+        elif n_gaps and fill == "ffill":
+            y = y.ffill().bfill()
+            filled = n_gaps - int(y.isna().sum())
+        out.missing_filled[str(uid)] = filled
+        if n_gaps:
+            action = {
+                "none": "left as NaN (fill='none')",
+                "interpolate": "filled by linear interpolation",
+                "ffill": "filled with the previous value",
+            }[fill]
+            out.repairs.append(f"Series '{uid}': {n_gaps} gaps on the {freq} grid, {action}.")
+        pieces.append(pd.DataFrame({"unique_id": str(uid), "ds": grid, "y": y.to_numpy()}))
+    out.frame = pd.concat(pieces, ignore_index=True)
+    return out
+
+
+def _snap(ds: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex | None:
+    """Move mid-period dates (e.g. the 15th of each month) to the period start, if that fits."""
+    if freq in {"MS", "ME"} or freq.startswith(("QS", "QE", "YS", "YE")):
+        period = {"M": "M", "Q": "Q", "Y": "Y"}[freq[0]]
+        snapped = ds.to_period(period).to_timestamp(how="start")
+        if freq.endswith("E") or "E-" in freq:
+            snapped = ds.to_period(period).to_timestamp(how="end").normalize()
+        if on_grid(snapped, freq).all():
+            return snapped
+    return None

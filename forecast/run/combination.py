@@ -1,0 +1,224 @@
+"""``auto``: per series, a combination of the models that backtest best.
+
+For every series, the candidate models (every other model of the run but the reference
+baselines naive, seasonal naive and drift) are ranked by their mean absolute error over the backtest windows; the
+best ``top_k`` are combined point by point (``rule``: their mean, their median, their trimmed
+mean — the highest and the lowest member dropped at each step when there are at least three —
+or weights proportional to 1 / backtest MAE). Its intervals are the members' intervals combined the same
+way, then calibrated on the combination's own backtest errors like every model's
+(:mod:`forecast.evaluation.calibration`).
+
+The combination's own backtest is honest (:func:`auto_backtest`): in window ``w`` its members
+are chosen on windows before ``w`` only, and in the first window (nothing earlier to choose on)
+it is the combination of every candidate. So its leaderboard score is what choosing by backtest
+would have earned, not the best models' scores in hindsight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import SpecError
+
+__all__ = [
+    "AUTO",
+    "RULES",
+    "auto_backtest",
+    "choose_members",
+    "combine",
+    "member_errors",
+]
+
+#: The model name of the combination.
+AUTO = "auto"
+#: How members are combined.
+RULES = ("mean", "median", "trimmed", "inverse")
+
+
+def member_errors(bt: pd.DataFrame, windows: Iterable[int] | None = None) -> pd.DataFrame:
+    """Mean absolute backtest error per (series, model), over the given windows.
+
+    Parameters
+    ----------
+    bt : DataFrame
+        Backtest forecasts ``window, unique_id, model, yhat, y``.
+    windows : iterable of int, optional
+        Windows to use (all when None).
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id, model, mae`` (models that never forecast a series are absent).
+    """
+    part = bt if windows is None else bt[bt["window"].isin(list(windows))]
+    part = part.dropna(subset=["y", "yhat"])
+    err = (part["y"] - part["yhat"]).abs()
+    out = err.groupby([part["unique_id"].astype(str), part["model"]], sort=False).mean()
+    return out.rename("mae").reset_index()
+
+
+def choose_members(
+    errors: pd.DataFrame, top_k: int, candidates: Sequence[str]
+) -> dict[str, list[tuple[str, float]]]:
+    """The ``top_k`` candidates with the lowest backtest error, per series.
+
+    Parameters
+    ----------
+    errors : DataFrame
+        ``unique_id, model, mae`` from :func:`member_errors`.
+    top_k : int
+        Members per series (fewer when fewer candidates were scored).
+    candidates : sequence of str
+        Models allowed; ties keep this order.
+
+    Returns
+    -------
+    dict
+        ``unique_id -> [(model, mae), ...]``, best first.
+    """
+    order = {name: i for i, name in enumerate(candidates)}
+    errors = errors[errors["model"].isin(order) & np.isfinite(errors["mae"])]
+    out: dict[str, list[tuple[str, float]]] = {}
+    for uid, part in errors.groupby("unique_id", sort=False):
+        ranked = sorted(
+            zip(part["model"], part["mae"], strict=True), key=lambda t: (t[1], order[t[0]])
+        )
+        out[str(uid)] = [(str(m), float(e)) for m, e in ranked[:top_k]]
+    return out
+
+
+def _trimmed_mean(values: pd.Series) -> float:
+    """Mean without the highest and the lowest value (the plain mean of fewer than three)."""
+    v = np.sort(values.to_numpy(dtype=float))
+    return float(v[1:-1].mean() if len(v) >= 3 else v.mean())
+
+
+def _weights(members: list[tuple[str, float]], rule: str) -> dict[str, float]:
+    if rule == "inverse":
+        inv = {m: 1.0 / max(e, 1e-12) for m, e in members}
+        total = sum(inv.values())
+        return {m: v / total for m, v in inv.items()}
+    return {m: 1.0 / len(members) for m, _ in members}
+
+
+def combine(
+    forecasts: pd.DataFrame,
+    members: Mapping[str, list[tuple[str, float]]],
+    rule: str = "mean",
+    *,
+    keys: Sequence[str] = ("unique_id", "ds"),
+) -> pd.DataFrame:
+    """Combine the members' forecasts of every series.
+
+    Parameters
+    ----------
+    forecasts : DataFrame
+        ``unique_id, ds, model, yhat, lo, hi`` (plus any columns in ``keys``).
+    members : mapping
+        ``unique_id -> [(model, backtest error), ...]`` from :func:`choose_members`.
+    rule : {"mean", "median", "trimmed", "inverse"}
+        Mean, median, trimmed mean (highest and lowest dropped, with three members or more) or
+        1/error-weighted mean of the members' ``yhat``; ``lo`` and ``hi`` are combined the same
+        way (the median rule averages them).
+    keys : sequence of str
+        Columns identifying one forecast point.
+
+    Returns
+    -------
+    DataFrame
+        Same columns as ``forecasts`` with ``model == "auto"``; series without members are
+        absent.
+
+    Raises
+    ------
+    SpecError
+        Unknown rule.
+    """
+    if rule not in RULES:
+        raise SpecError(f"auto: rule must be one of {', '.join(RULES)}, got {rule!r}.")
+    keys = list(keys)
+    uid_str = forecasts["unique_id"].astype(str)
+    parts = []
+    for uid, chosen in members.items():
+        if not chosen:
+            continue
+        weights = _weights(chosen, rule)
+        rows = forecasts[(uid_str == uid) & forecasts["model"].isin(list(weights))].copy()
+        if rows.empty:
+            continue
+        rows["_w"] = rows["model"].map(weights)
+        grouped = rows.groupby(keys, sort=False)
+        wsum = grouped["_w"].sum()
+        out = pd.DataFrame(
+            {
+                col: (rows[col] * rows["_w"]).groupby([rows[k] for k in keys], sort=False).sum()
+                / wsum
+                for col in ("yhat", "lo", "hi")
+            }
+        )
+        if rule == "median":
+            out["yhat"] = grouped["yhat"].median()
+        elif rule == "trimmed":
+            for col in ("yhat", "lo", "hi"):
+                out[col] = grouped[col].agg(_trimmed_mean)
+        bounds = rows[["lo", "hi"]].notna().all(axis=1).groupby([rows[k] for k in keys]).all()
+        out.loc[~bounds.reindex(out.index).fillna(False).to_numpy(), ["lo", "hi"]] = np.nan
+        parts.append(out.reset_index())
+    columns = list(forecasts.columns)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True)
+    out["model"] = AUTO
+    for col in columns:
+        if col not in out:
+            first = forecasts.drop_duplicates(keys).set_index(keys)[col]
+            out[col] = first.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
+    return out[columns]
+
+
+def auto_backtest(
+    bt: pd.DataFrame, candidates: Sequence[str], top_k: int, rule: str = "mean"
+) -> pd.DataFrame:
+    """The combination's own backtest, choosing members on earlier windows only.
+
+    Parameters
+    ----------
+    bt : DataFrame
+        Backtest forecasts of the candidates: ``window, cutoff, unique_id, ds, model, yhat, lo,
+        hi, y``.
+    candidates : sequence of str
+        Models allowed as members.
+    top_k : int
+        Members per series.
+    rule : str
+        See :func:`combine`.
+
+    Returns
+    -------
+    DataFrame
+        The same columns, ``model == "auto"``. Window 0 combines every candidate.
+    """
+    keys = ["window", "cutoff", "unique_id", "ds"]
+    frames = []
+    windows = sorted(bt["window"].unique())
+    for w in windows:
+        part = bt[(bt["window"] == w) & bt["model"].isin(list(candidates))]
+        if part.empty:
+            continue
+        if w == windows[0]:
+            scored = member_errors(part)
+            members = {u: [(m, 1.0) for m in g["model"]] for u, g in scored.groupby("unique_id")}
+            fc = combine(part, members, "mean" if rule == "inverse" else rule, keys=keys)
+        else:
+            members = choose_members(
+                member_errors(bt, windows=[v for v in windows if v < w]), top_k, candidates
+            )
+            fc = combine(part, members, rule, keys=keys)
+        frames.append(fc)
+    if not frames:
+        return pd.DataFrame(columns=bt.columns)
+    out = pd.concat(frames, ignore_index=True)
+    return out[list(bt.columns)]

@@ -1,0 +1,438 @@
+"""One forecasting job: what happens next, and can I trust it — for every front end.
+
+:func:`run_forecast` is what ``forecast run``, the job runner and the dashboard call. It infers
+the frequency once, optionally holds out the last ``holdout`` points (scored later), plans the
+rolling origins the shortest series allows (:func:`plan_backtest`, fewer than asked is said in
+``notes``), then runs named steps:
+
+1. ``_backtest_step``: every model over the rolling origins (seasonal naive too, as the
+   reference of ``skill``, even when it is not in the run);
+2. ``_refit_step``: every model refit on the whole history, forecasting the future ``horizon``
+   steps; a model that fails records its error and the run goes on (``Cancelled`` propagates);
+3. ``_combine_step``: ``auto``, per series the combination of the best backtesting candidates
+   (:mod:`forecast.run.combination`), with its evidence;
+4. ``_calibrate_step``: every model's intervals calibrated on its own backtest errors
+   (:mod:`forecast.evaluation.calibration`; neural models get split-conformal intervals);
+5. ``_residual_step``: the residual check of every model (:mod:`forecast.evaluation.residuals`);
+6. ``_score_step``: the leaderboard (:mod:`forecast.evaluation.leaderboard`) from the holdout, else the
+   backtest, with ``skill`` against seasonal naive;
+then the recommendation and the verdict in words (:mod:`forecast.run.recommend`).
+
+Per-series models (naive, snaive, drift, arima) can be fanned out over a
+``concurrent.futures.Executor`` (a local process pool, or ``distributed.Client.get_executor()``)
+in chunks of series; global (neural) models train as one task in this process.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.calendar.frequency import frame_freq, season_length
+from forecast.errors import DataError, SpecError
+from forecast.evaluation.metrics import mase_scale
+from forecast.jsonable import to_jsonable
+from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
+from forecast.models.registry import (
+    check_model_list,
+    check_model_params,
+    check_run_options,
+    model_class,
+)
+from forecast.run.backtest import MIN_TRAIN
+from forecast.run.combination import (
+    AUTO,
+)
+from forecast.run.defaults import (
+    AUTO_DEFAULT_CANDIDATES,
+    AUTO_RULE,
+    AUTO_TOP_K,
+    BACKTEST_COLUMNS,
+    DEFAULT_MODELS,
+    DEFAULT_WINDOWS,
+    REFERENCE_MODELS,
+)
+from forecast.run.recommend import recommend, verdict
+from forecast.run.steps import (
+    Run,
+    backtest_step,
+    calibrate_step,
+    combine_step,
+    concat,
+    refit_step,
+    residual_step,
+    score_step,
+)
+
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "DEFAULT_MODELS",
+    "DEFAULT_WINDOWS",
+    "RunResult",
+    "parse_models",
+    "plan_backtest",
+    "run_forecast",
+]
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced.
+
+    Attributes
+    ----------
+    leaderboard : DataFrame
+        One row per model (see :data:`forecast.evaluation.leaderboard.LEADERBOARD_COLUMNS`).
+    forecasts : DataFrame
+        ``unique_id, ds, model, yhat, lo, hi`` of every model that succeeded.
+    actuals : DataFrame or None
+        The held-out part (``unique_id, ds, y``), None without a holdout.
+    history : DataFrame
+        The training part.
+    residual_checks : dict
+        Model -> JSON-ready residual summary (:func:`forecast.evaluation.residuals.combine_checks`).
+    fitted : dict
+        Model -> fitted estimator.
+    level : float
+        Interval level in percent.
+    backtest : DataFrame or None
+        Per-window, per-series backtest scores (:func:`forecast.run.backtest.window_scores`).
+    backtest_forecasts : DataFrame or None
+        Every model's backtest forecasts beside the actuals (:data:`BACKTEST_COLUMNS`).
+    backtest_windows : int
+        Rolling origins actually used (fewer than asked on short series, see ``notes``).
+    recommended : dict
+        ``{"model", "reason", "per_series"}`` (:func:`forecast.run.recommend.recommend`).
+    verdict : str
+        The run's answer in words (:func:`forecast.run.recommend.verdict`).
+    notes : list of str
+        Caveats of the run.
+    auto : dict
+        Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
+        the candidates' residual verdicts (empty when ``auto`` did not run).
+    """
+
+    leaderboard: pd.DataFrame
+    forecasts: pd.DataFrame
+    actuals: pd.DataFrame | None
+    history: pd.DataFrame
+    residual_checks: dict
+    fitted: dict
+    level: float
+    horizon: int = 0
+    holdout: int = 0
+    backtest: pd.DataFrame | None = None
+    residuals: dict = field(default_factory=dict)
+    backtest_forecasts: pd.DataFrame | None = None
+    backtest_windows: int = 0
+    recommended: dict = field(default_factory=dict)
+    verdict: str = ""
+    notes: list = field(default_factory=list)
+    auto: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
+        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds)."""
+        return _jsonable(
+            {
+                "recommended": self.recommended,
+                "verdict": self.verdict,
+                "notes": self.notes,
+                "backtest_windows": self.backtest_windows,
+                "auto": self.auto,
+            }
+        )
+
+    def to_json(self) -> dict:
+        """JSON-ready dict: ``leaderboard``, ``forecasts``, ``actuals``, ``residual_checks``,
+        ``level``, ``horizon``, ``holdout``, ``backtest`` (records; timestamps ISO strings,
+        NaN as None), and the keys of :meth:`summary`."""
+        return _jsonable(
+            {
+                "leaderboard": _records(self.leaderboard),
+                "forecasts": _records(self.forecasts),
+                "actuals": None if self.actuals is None else _records(self.actuals),
+                "residual_checks": self.residual_checks,
+                "level": self.level,
+                "horizon": self.horizon,
+                "holdout": self.holdout,
+                "backtest": None if self.backtest is None else _records(self.backtest),
+                **self.summary(),
+            }
+        )
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return out.to_dict(orient="records")
+
+
+_jsonable = to_jsonable
+
+
+def parse_models(models: str | Sequence[str]) -> list[str]:
+    """Normalise a model list (``"snaive,arima"`` or a sequence); see
+    :func:`forecast.models.registry.check_model_list`.
+
+    Raises
+    ------
+    SpecError
+        Empty list, unknown name, or a name listed twice.
+    """
+    return check_model_list(models)
+
+
+def _model_params(
+    name: str, model_params: Mapping[str, dict], *, horizon: int, epochs, seed: int
+) -> dict:
+    params = dict(model_params.get(name, {}))
+    takes = model_class(name).run_options()
+    run = {"horizon": horizon, "seed": seed, "epochs": epochs}
+    for key, value in run.items():
+        if key in takes and value is not None:
+            params.setdefault(key, value)
+    return params
+
+
+def _split_holdout(
+    df: pd.DataFrame, holdout: int, freq: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    if holdout == 0:
+        history = df.reset_index(drop=True)
+        history.attrs["freq"] = freq
+        return history, None
+    sizes = df.groupby("unique_id", sort=False).size()
+    if (sizes <= holdout + 2).any():
+        uid = sizes.idxmin()
+        raise SpecError(
+            f"holdout {holdout} leaves series '{uid}' ({int(sizes.min())} points) fewer than 3 "
+            "points to fit on; use a holdout smaller than every series' length minus 2."
+        )
+    position = df.groupby("unique_id", sort=False).cumcount().to_numpy()
+    cut = df["unique_id"].map(sizes).to_numpy() - holdout
+    history = df.loc[position < cut].reset_index(drop=True)
+    actuals = df.loc[position >= cut, ["unique_id", "ds", "y"]].reset_index(drop=True)
+    history.attrs["freq"] = freq
+    actuals.attrs["freq"] = freq
+    return history, actuals
+
+
+def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -> tuple[int, str]:
+    """How many rolling origins the shortest series allows (at most ``requested``).
+
+    Every window keeps at least ``max(MIN_TRAIN, m + 1)`` training points.
+
+    Returns
+    -------
+    (int, str)
+        The number of windows and a note for people ('' when all requested windows fit).
+    """
+    if requested == 0:
+        return 0, ""
+    shortest = int(history.groupby("unique_id", sort=False).size().min())
+    min_train = max(MIN_TRAIN, m + 1)
+    fits = max(0, (shortest - min_train) // horizon)
+    windows = min(requested, fits)
+    if windows == requested:
+        return windows, ""
+    if windows == 0:
+        note = (
+            f"No backtest: the shortest series ({shortest} points) is too short for one origin of "
+            f"{horizon} steps after {min_train} training points, so nothing is scored."
+        )
+    else:
+        note = (
+            f"Backtest over {windows} origin{'s' if windows > 1 else ''} instead of {requested}: "
+            f"the shortest series has {shortest} points."
+        )
+    return windows, note
+
+
+def _check_settings(df, horizon, level, models, holdout, backtest_windows, model_params, epochs):
+    horizon = check_horizon(horizon)
+    level = check_level(level)
+    names = parse_models(models)
+    for label, value in (("holdout", holdout), ("backtest_windows", backtest_windows)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise SpecError(f"{label} must be a whole number >= 0, got {value!r}.")
+    missing = {"unique_id", "ds", "y"} - set(df.columns)
+    if missing:
+        raise DataError(
+            f"The frame lacks columns {sorted(missing)}; read it with forecast.ingest.reader.read_csv."
+        )
+    if df["y"].isna().any():
+        raise DataError(
+            f"The data has {int(df['y'].isna().sum())} missing values; fill the gaps "
+            "(--fill interpolate or ffill) before forecasting."
+        )
+    model_params = dict(model_params or {})
+    check_model_params(model_params, names)
+    check_run_options(names, epochs=epochs)
+    if AUTO in names and not [n for n in names if n != AUTO and n not in REFERENCE_MODELS]:
+        # auto needs candidates to combine
+        names = [n for n in names if n != AUTO] + [*AUTO_DEFAULT_CANDIDATES, AUTO]
+    return horizon, level, names, model_params
+
+
+def _auto_words(evidence: dict) -> str | None:
+    """``auto`` in words for the recommendation: its rule and most common members."""
+    members = evidence.get("members") or {}
+    if not members:
+        return None
+    common = Counter(" + ".join(v) for v in members.values()).most_common(1)[0][0]
+    n = len(members)
+    where = "" if n == 1 else f" (most common of {n} series)"
+    return f"{evidence.get('rule', 'mean')} of {common}{where}"
+
+
+def run_forecast(
+    df: pd.DataFrame,
+    *,
+    horizon: int,
+    models: str | Sequence[str] = DEFAULT_MODELS,
+    holdout: int = 0,
+    backtest_windows: int = DEFAULT_WINDOWS,
+    epochs: int | None = None,
+    seed: int = 0,
+    level: float = 80,
+    model_params: Mapping[str, dict] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    executor: Executor | None = None,
+) -> RunResult:
+    """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame ``unique_id, ds, y`` (``attrs["freq"]`` used when set).
+    horizon : int
+        Steps to forecast past the end of the history.
+    models : str or sequence of str
+        Model names (:data:`forecast.models.MODEL_NAMES`); ``"snaive,arima"`` also works.
+        Default :data:`DEFAULT_MODELS`.
+    holdout : int
+        Points held out at the end of every series and scored (0: forecast the future).
+    backtest_windows : int
+        Rolling-origin windows (step = horizon) on the history; fewer when the shortest series
+        is too short (said in ``notes``); 0 skips the backtest.
+    epochs : int, optional
+        Training epochs of neural models (their default when None).
+    seed : int
+        Seed of neural models.
+    level : float
+        Prediction-interval level in percent.
+    model_params : mapping, optional
+        ``model name -> dict`` of extra hyperparameters.
+    progress : callable, optional
+        ``progress(step, total, message)``, steps counted over backtest fits and refits.
+    should_stop : callable, optional
+        Polled between steps and handed to model fits; True raises :class:`Cancelled`.
+    executor : concurrent.futures.Executor, optional
+        Where per-series models refit, in chunks of series.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    SpecError
+        Bad horizon, level, holdout, window count or model name.
+    DataError
+        Unusable frame (missing values).
+    Cancelled
+        When ``should_stop()`` returned True.
+    """
+    horizon, level, names, model_params = _check_settings(
+        df, horizon, level, models, holdout, backtest_windows, model_params, epochs
+    )
+    freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
+    m = season_length(freq)
+    history, actuals = _split_holdout(df, int(holdout), freq)
+    windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
+    auto_params = dict(model_params.get(AUTO, {}))
+    run = Run(
+        names=names,
+        params_of={
+            n: _model_params(n, model_params, horizon=horizon, epochs=epochs, seed=seed)
+            for n in names
+            if n != AUTO
+        },
+        horizon=horizon,
+        level=level,
+        m=m,
+        history=history,
+        actuals=actuals,
+        windows=windows,
+        progress=progress,
+        should_stop=should_stop,
+        executor=executor,
+        per_series=frozenset(n for n in names if model_class(n).scope == "per_series"),
+        neural=frozenset(n for n in names if model_class(n).neural),
+        top_k=int(auto_params.pop("top_k", AUTO_TOP_K)),
+        rule=str(auto_params.pop("rule", AUTO_RULE)),
+        rows={n: {"model": n, "error": None} for n in names},
+        notes=[note] if note else [],
+    )
+    if auto_params:
+        raise SpecError(
+            f"auto in a job takes top_k and rule, not {', '.join(sorted(auto_params))}."
+        )
+    run.total = len(run.fitted_names) * (1 + windows)
+    if progress is not None:
+        progress(0, run.total, "starting")
+    scales = {
+        str(uid): mase_scale(part["y"].to_numpy(dtype=float), m)
+        for uid, part in history.groupby("unique_id", sort=False)
+    }
+    backtest_step(run)
+    refit_step(run)
+    combine_step(run)
+    calibrate_step(run, scales)
+    residual_step(run)
+    board, scores, evaluation, _reference = score_step(run, int(holdout))
+    recommended = recommend(
+        board,
+        scores,
+        evaluation,
+        prefer=AUTO if AUTO in names else None,
+        prefer_detail=_auto_words(run.evidence),
+    )
+    bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
+    text = verdict(
+        board,
+        recommended,
+        level=level,
+        evaluation=evaluation,
+        checks=run.checks,
+        default_models=frozenset(DEFAULT_MODELS),
+        notes=run.notes,
+    )
+    return RunResult(
+        leaderboard=board,
+        forecasts=concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+        actuals=actuals,
+        history=history,
+        residual_checks=run.checks,
+        fitted={n: f for n, f in run.fitted.items() if f is not None},
+        level=level,
+        horizon=horizon,
+        holdout=int(holdout),
+        backtest=None if scores is None or not evaluation.startswith("backtest") else scores,
+        residuals=run.residuals,
+        backtest_forecasts=bt_frame if run.windows else None,
+        backtest_windows=windows,
+        recommended=recommended,
+        verdict=text,
+        notes=run.notes,
+        auto=run.evidence,
+    )

@@ -1,0 +1,338 @@
+"""The named steps of one job (:func:`forecast.run.pipeline.run_forecast` runs them in order).
+
+Each step reads and fills the shared :class:`Run`: ``backtest_step`` (every model over the
+rolling origins, seasonal naive too as the reference of ``skill``), ``refit_step`` (the whole
+history, the future ``h`` steps), ``combine_step`` (``auto``), ``calibrate_step`` (intervals from
+backtest errors), ``residual_step`` (the residual checks) and ``score_step`` (the leaderboard).
+A model that fails records its error in its row and the job goes on; ``Cancelled`` propagates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import Cancelled, ForecastError
+from forecast.evaluation.calibration import apply_scale, interval_scale
+from forecast.evaluation.leaderboard import leaderboard
+from forecast.evaluation.metrics import score_frame
+from forecast.evaluation.residuals import combine_checks, residual_check
+from forecast.jsonable import to_jsonable
+from forecast.models import make_model
+from forecast.models.base import FORECAST_COLUMNS
+from forecast.run.backtest import backtest, conformal_quantiles, window_scores
+from forecast.run.combination import (
+    AUTO,
+    auto_backtest,
+    choose_members,
+    combine,
+    member_errors,
+)
+from forecast.run.defaults import AUTO_RULE, AUTO_TOP_K, REFERENCE_MODELS
+from forecast.run.fanout import fit_on_executor
+from forecast.run.recommend import skill
+
+__all__ = [
+    "Run",
+    "backtest_step",
+    "calibrate_step",
+    "combine_step",
+    "concat",
+    "refit_step",
+    "residual_step",
+    "score_step",
+]
+
+
+@dataclass
+class Run:
+    """What the steps of one run share (settings, the frame, the steps' products)."""
+
+    names: list[str]
+    params_of: dict
+    horizon: int
+    level: float
+    m: int
+    history: pd.DataFrame
+    actuals: pd.DataFrame | None
+    windows: int
+    progress: Callable[[int, int, str], None] | None
+    should_stop: Callable[[], bool] | None
+    executor: Executor | None
+    per_series: frozenset = frozenset()
+    neural: frozenset = frozenset()
+    top_k: int = AUTO_TOP_K
+    rule: str = AUTO_RULE
+    done: int = 0
+    total: int = 0
+    rows: dict = field(default_factory=dict)
+    bt: dict = field(default_factory=dict)
+    future: dict = field(default_factory=dict)
+    fitted: dict = field(default_factory=dict)
+    residuals: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+
+    def tick(self, message: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, message)
+
+    def reporter(self) -> Callable[[int, int, str], None]:
+        """A ``progress`` for a sub-task whose step counts start at the run's current count."""
+        base = self.done
+
+        def report(step: int, _total: int, message: str) -> None:
+            self.done = base + step
+            if self.progress is not None:
+                self.progress(self.done, self.total, message)
+
+        return report
+
+    def stop_check(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise Cancelled("run cancelled")
+
+    def fail(self, name: str, exc: Exception) -> None:
+        if isinstance(exc, Cancelled):
+            raise exc
+        self.rows[name]["error"] = (
+            str(exc) if isinstance(exc, ForecastError) else f"{type(exc).__name__}: {exc}"
+        )
+
+    @property
+    def fitted_names(self) -> list[str]:
+        return [n for n in self.names if n != AUTO]
+
+
+def backtest_step(run: Run) -> None:
+    """Step 1: every model over the rolling origins (a model failing here fails the model)."""
+    if not run.windows:
+        return
+    reference = [] if "snaive" in run.names else [("snaive", {})]
+    for name, params in [(n, run.params_of[n]) for n in run.fitted_names] + reference:
+        run.stop_check()
+        report = run.reporter() if name in run.rows else None
+        try:
+            run.bt[name] = backtest(
+                {name: lambda name=name, params=params: make_model(name, **params)},
+                run.history,
+                run.horizon,
+                run.windows,
+                level=run.level,
+                should_stop=run.should_stop,
+                progress=report,
+            )
+        except Exception as exc:
+            if name in run.rows:
+                run.fail(name, exc)
+
+
+def refit_step(run: Run) -> None:
+    """Step 2: every model that backtested refit on the whole history; the future ``h`` steps."""
+    for name in run.fitted_names:
+        run.stop_check()
+        row = run.rows[name]
+        if row["error"] is not None:
+            run.tick(f"{name} failed")
+            continue
+        params = run.params_of[name]
+        try:
+            start = time.perf_counter()
+            if run.executor is not None and name in run.per_series:
+                model, fc = fit_on_executor(
+                    run.executor,
+                    name,
+                    params,
+                    run.history,
+                    run.horizon,
+                    run.level,
+                    run.should_stop,
+                )
+            else:
+                model = make_model(name, **params)
+                model.fit(
+                    run.history,
+                    progress=None
+                    if run.progress is None
+                    else (
+                        lambda s, t, msg, name=name: run.progress(
+                            run.done + _within(s, t), run.total, f"{name}: {msg}"
+                        )
+                    ),
+                    should_stop=run.should_stop,
+                )
+                fc = model.predict(run.horizon, level=run.level)
+            row["fit_seconds"] = time.perf_counter() - start
+            detail = getattr(model, "detail_", None)
+            if detail:
+                row["detail"] = str(detail)
+            run.fitted[name] = model
+            run.future[name] = fc[FORECAST_COLUMNS]
+            run.residuals[name] = model.residuals_
+        except Exception as exc:
+            run.fail(name, exc)
+        run.tick(f"{name} done" if row["error"] is None else f"{name} failed")
+
+
+def combine_step(run: Run) -> None:
+    """Step 3: ``auto`` — per series, the combination of the best backtesting candidates."""
+    if AUTO not in run.names:
+        return
+    start = time.perf_counter()
+    succeeded = [n for n in run.fitted_names if n in run.future]
+    candidates = [n for n in succeeded if n not in REFERENCE_MODELS] or succeeded
+    row = run.rows[AUTO]
+    if not candidates:
+        row["error"] = "auto has no candidate model that succeeded to combine."
+        return
+    uids = [str(u) for u in pd.unique(run.history["unique_id"])]
+    bt_all = [run.bt[n] for n in candidates if n in run.bt]
+    if bt_all:
+        bt = pd.concat(bt_all, ignore_index=True)
+        errors = member_errors(bt)
+        members = choose_members(errors, run.top_k, candidates)
+        run.bt[AUTO] = auto_backtest(bt, candidates, run.top_k, run.rule)
+        how = f"{run.rule} of the best {run.top_k} of {', '.join(candidates)} by backtest error"
+    else:
+        members = {uid: [(n, float("nan")) for n in candidates] for uid in uids}
+        how = f"mean of every candidate ({', '.join(candidates)}): no backtest to choose on"
+    rule = run.rule if bt_all else "mean"
+    future = pd.concat([run.future[n] for n in candidates], ignore_index=True)
+    run.future[AUTO] = combine(future, members, rule)[FORECAST_COLUMNS]
+    resid = pd.concat(
+        [run.residuals[n].assign(model=n, yhat=0.0, lo=np.nan, hi=np.nan) for n in candidates],
+        ignore_index=True,
+    ).rename(columns={"resid": "r"})
+    resid["yhat"] = resid["r"]
+    combined = combine(resid[["unique_id", "ds", "model", "yhat", "lo", "hi"]], members, "mean")
+    run.residuals[AUTO] = combined.rename(columns={"yhat": "resid"})[["unique_id", "ds", "resid"]]
+    run.evidence = {
+        "rule": rule,
+        "top_k": run.top_k,
+        "candidates": candidates,
+        "members": {uid: [m for m, _ in chosen] for uid, chosen in members.items()},
+        "backtest_mae": {uid: dict(chosen) for uid, chosen in members.items()},
+    }
+    common = Counter(tuple(v) for v in run.evidence["members"].values()).most_common(1)
+    row["detail"] = how + (f"; members {' + '.join(common[0][0])}" if common else "")
+    row["fit_seconds"] = time.perf_counter() - start
+    run.fitted[AUTO] = None
+
+
+def calibrate_step(run: Run, scales: Mapping[str, float]) -> None:
+    """Step 4: every model's future intervals calibrated on its own backtest errors."""
+    for name, fc in list(run.future.items()):
+        bt = run.bt.get(name)
+        row = run.rows[name]
+        if bt is None or bt.empty:
+            continue
+        scale = None if name in run.neural else interval_scale(bt, run.level)
+        if scale is not None:
+            run.future[name] = apply_scale(fc, scale)
+            row["interval_scale"] = scale
+            note = f"intervals rescaled x{scale:.2f} to cover {run.level:g}% of backtest actuals"
+        else:
+            q = conformal_quantiles(bt, scales, run.level)
+            run.future[name] = _apply_conformal(fc, q, scales)
+            note = "split-conformal intervals from backtest errors"
+        row["detail"] = "; ".join(filter(None, [note, row.get("detail")]))
+
+
+def residual_step(run: Run) -> None:
+    """Step 5: the residual check of every model that produced residuals."""
+    for name, resid in run.residuals.items():
+        row = run.rows[name]
+        params = run.params_of.get(name, {})
+        model = run.fitted.get(name)
+        n_params = getattr(model, "n_params_", {}) if model is not None else {}
+        m_check = int(params.get("season_length") or run.m)  # a user-given period wins
+        per_series = {
+            str(uid): residual_check(
+                part["resid"].to_numpy(dtype=float), m_check, n_params.get(str(uid), 0)
+            )
+            for uid, part in resid.groupby("unique_id", sort=False)
+        }
+        summary = combine_checks(per_series)
+        run.checks[name] = to_jsonable(summary)
+        if name == "arima" and summary["white"] is False and "hybrid" not in run.names:
+            tip = "residual structure left: try the hybrid model (ARIMA + recurrent net)"
+            row["detail"] = "; ".join(filter(None, [row.get("detail"), tip]))
+        row.update(
+            ljung_box_pvalue=summary["pvalue"],
+            residuals_white=summary["white"],
+            residual_verdict=summary["verdict"],
+        )
+    if AUTO in run.rows and run.evidence:
+        run.evidence["residuals_white"] = {
+            n: run.checks.get(n, {}).get("white") for n in run.evidence["candidates"]
+        }
+
+
+def score_step(
+    run: Run, holdout: int
+) -> tuple[pd.DataFrame, pd.DataFrame | None, str, float | None]:
+    """Step 6: the leaderboard — holdout scores if any, else backtest scores; skill vs snaive."""
+    all_fc = concat([run.future[n] for n in run.names if n in run.future], FORECAST_COLUMNS)
+    bt_scores = None
+    if run.bt:
+        bt_scores = window_scores(
+            pd.concat(list(run.bt.values()), ignore_index=True), run.history, m=run.m
+        )
+    if run.actuals is not None and not all_fc.empty:
+        scores = score_frame(all_fc, run.actuals, run.history, m=run.m)
+        evaluation = f"holdout of {holdout}"
+        if "snaive" not in run.names:
+            ref = make_model("snaive").fit(run.history).predict(run.horizon, level=run.level)
+            scores = pd.concat([scores, score_frame(ref, run.actuals, run.history, m=run.m)])
+    elif bt_scores is not None and not bt_scores.empty:
+        scores = bt_scores
+        evaluation = f"backtest of {run.windows} window{'s' if run.windows > 1 else ''}"
+    else:
+        scores, evaluation = None, "none"
+    reference = None
+    if scores is not None:
+        ref_rows = scores[scores["model"] == "snaive"]
+        reference = float(ref_rows["mase"].mean()) if not ref_rows.empty else None
+        scores = scores[scores["model"].isin(run.names)]
+    rows = list(run.rows.values())
+    for row in rows:
+        row["evaluation"] = evaluation if row["error"] is None else None
+    board = leaderboard(rows, scores)
+    board["skill"] = skill(board, reference)
+    board["level"] = run.level
+    scale = {r["model"]: r.get("interval_scale", np.nan) for r in rows}
+    board["interval_scale"] = board["model"].map(scale).astype(float)
+    return board, scores, evaluation, reference
+
+
+def concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _within(step: float, total: float) -> float:
+    """Fraction of a model's own fit done (``step / total``), kept below 1: the step ends with
+    the model's row, not its last epoch."""
+    return min(float(step) / float(total), 0.99) if total else 0.0
+
+
+def _apply_conformal(fc: pd.DataFrame, q: np.ndarray, scales: Mapping[str, float]) -> pd.DataFrame:
+    """Replace ``lo, hi`` by ``yhat ∓ q[step] * scale[series]`` (steps beyond ``q`` reuse its last)."""
+    fc = fc.copy()
+    step = fc.groupby("unique_id", sort=False).cumcount().to_numpy()
+    half = q[np.minimum(step, len(q) - 1)]
+    scale = fc["unique_id"].map(lambda uid: scales.get(str(uid), np.nan)).astype(float)
+    scale = scale.where(scale > 0, 1.0).fillna(1.0).to_numpy()
+    fc["lo"] = fc["yhat"] - half * scale
+    fc["hi"] = fc["yhat"] + half * scale
+    return fc
