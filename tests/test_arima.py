@@ -14,8 +14,8 @@ from conftest import make_frame
 
 from forecast.errors import SpecError
 from forecast.models import make_model
-from forecast.models.statistical.arima import AutoARIMA, arima_label
 from forecast.models.statistical import arima as arima_module
+from forecast.models.statistical.arima import AutoARIMA, arima_label
 
 
 def _simulate(kind: str, n: int, rng) -> np.ndarray:
