@@ -9,7 +9,14 @@ The contract (scikit-learn's ``BaseEstimator``, see DESIGN.md), kept by :class:`
   (a global model trains for its ``horizon`` there: the default one when it is None);
 - learned state lives in attributes ending in ``_``; ``predict`` before ``fit`` raises
   :class:`~forecast.errors.NotFittedError`;
-- ``predict(h, level=80) -> DataFrame`` with columns ``FORECAST_COLUMNS``;
+- ``predict(h, level=80, X_future=None) -> DataFrame`` with columns ``FORECAST_COLUMNS``;
+- drivers: ``fit(df)`` takes ``unique_id, ds, y, <drivers>`` (the drivers are
+  :func:`forecast.ingest.frame.driver_columns` of the frame); ``X_future`` is a long frame
+  ``unique_id, ds, <known drivers>`` covering the ``h`` future steps. Which drivers a model
+  uses is declared on its class (``drivers_accepted``, from {"known", "observed"}; empty: none,
+  and the driver columns are ignored). A model fitted with known-in-advance drivers refuses a
+  missing or short ``X_future`` with a :class:`~forecast.errors.DataError`
+  (:mod:`forecast.models.drivers`); one without drivers ignores ``X_future``;
 - ``residuals_`` a long frame ``unique_id, ds, resid`` of in-sample one-step-ahead residuals
   (NaN where a model has none, e.g. the first m points of seasonal naive); ``n_params_`` the
   number of fitted ARMA-type parameters per series (dict, for the Ljung-Box degrees of freedom;
@@ -244,6 +251,10 @@ class Forecaster(BaseEstimator):
         Has ``effective_memory(df)`` (how far back it looks, by lag).
     member : bool
         May be a member of the ensemble or the residual model of the hybrid.
+    drivers_accepted : tuple of {"known", "observed"}
+        The drivers the model can use: "known" (known in advance: values over the horizon come
+        in ``X_future``), "observed" (observed only: values up to the last observation).
+        Empty: none (driver columns are ignored).
     """
 
     name: ClassVar[str] = ""
@@ -252,6 +263,7 @@ class Forecaster(BaseEstimator):
     neural: ClassVar[bool] = False
     memory: ClassVar[bool] = False
     member: ClassVar[bool] = False
+    drivers_accepted: ClassVar[tuple[str, ...]] = ()
     #: Attribute set by ``fit`` whose absence means "not fitted".
     _fitted_attr: ClassVar[str] = "last_ds_"
     #: Hyperparameters that older model files hold and this version no longer takes (they
@@ -296,8 +308,11 @@ class Forecaster(BaseEstimator):
         """Learn from a long frame ``unique_id, ds, y``; return self."""
         raise NotImplementedError
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:  # pragma: no cover - abstract
-        """Forecast ``h`` steps past the end of every series (columns ``FORECAST_COLUMNS``)."""
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:  # pragma: no cover - abstract
+        """Forecast ``h`` steps past the end of every series (columns ``FORECAST_COLUMNS``);
+        ``X_future`` holds the known drivers over those steps (``unique_id, ds, <drivers>``)."""
         raise NotImplementedError
 
     def __sklearn_is_fitted__(self) -> bool:

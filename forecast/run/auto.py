@@ -117,7 +117,9 @@ class Auto(Forecaster):
         self.detail_ = row["detail"]
         return self
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """The first ``h`` steps of the combination (``h <= horizon``, ``level`` as fitted).
 
         Raises

@@ -41,7 +41,9 @@ class ChunkedModel:
         else:
             self.detail_ = None
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Concatenated forecasts of every chunk (see the model's own ``predict``)."""
         return pd.concat([p.predict(h, level=level) for p in self.parts], ignore_index=True)
 

@@ -200,7 +200,9 @@ class RecurrentEnsemble(Forecaster):
 
         return sub
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Median forecast and interval bounds of the members.
 
         Parameters

@@ -131,7 +131,7 @@ class Hybrid(Forecaster):
         for attr in ("arima_", "nn_"):
             vars(self).pop(attr, None)
         arima = AutoARIMA(season_length=self.season_length, **(self.arima_params or {}))
-        arima.fit(df, should_stop=should_stop)
+        arima.fit(df[["unique_id", "ds", "y"]], should_stop=should_stop)  # no drivers
         resid = arima.residuals_.rename(columns={"resid": "y"})
         resid["y"] = resid["y"].fillna(0.0)  # burn-in of a differenced fixed-order fit
         resid.attrs["freq"] = arima.freq_
@@ -163,7 +163,9 @@ class Hybrid(Forecaster):
         check_fitted(self, "nn_")
         return self.nn_.residuals_
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps: ARIMA's forecast plus the net's residual forecast.
 
         Returns

@@ -330,7 +330,9 @@ class WindowedForecaster(Forecaster):
         return np.concatenate(out, axis=1)[:, :steps]
 
     # ------------------------------------------------------------------ predict
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps after the end of every series.
 
         Parameters

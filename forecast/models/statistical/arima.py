@@ -39,7 +39,9 @@ from forecast.models.base import (
     check_level,
     forecast_frame,
 )
+from forecast.models.drivers import fit_drivers, future_drivers, history_drivers
 from forecast.models.statistical.arima_fits import (
+    RegressionFit,
     SarimaxFit,
     SeasonalAdjustedFit,
     StatsforecastFit,
@@ -88,6 +90,7 @@ class AutoARIMA(Forecaster):
     name = "arima"
     label = "ARIMA (automatic)"
     scope = "per_series"
+    drivers_accepted = ("known",)
 
     def __init__(
         self,
@@ -135,8 +138,32 @@ class AutoARIMA(Forecaster):
             return StatsforecastFit.fit(y, m, stepwise=self.stepwise)
         return stepwise_search(y, m)
 
-    def _fit_one(self, y: np.ndarray, m: int) -> tuple[object, str]:
-        """Fit one series; return the fit and a note ('' unless a fallback was taken)."""
+    def _fit_one(self, y: np.ndarray, m: int, X: np.ndarray | None = None) -> tuple[object, str]:
+        """Fit one series; return the fit and a note ('' unless a fallback was taken).
+
+        With drivers ``X`` of shape (n, k): statsforecast's regression with ARIMA errors, or
+        (fixed orders, long seasons, the other engine, a failed fit) least squares on the
+        drivers and the univariate fit on what they leave (:class:`RegressionFit`)."""
+        if X is None:
+            return self._fit_univariate(y, m)
+        if self.engine == "statsforecast" and self.order is None and m <= self.max_season:
+            seasonal_ok = m > 1 and len(y) >= 2 * m + 2
+            try:
+                fit = StatsforecastFit.fit(y, m if seasonal_ok else 1, X=X, stepwise=self.stepwise)
+                if np.isfinite(fit.forecast(1, 80, X[-1:])[0]).all():
+                    return fit, ""
+            except Exception:  # collinear or constant drivers: regress first, then ARIMA
+                pass
+        notes = []
+
+        def inner(rest):
+            fit, note = self._fit_univariate(rest, m)
+            notes.append(note)
+            return fit
+
+        return RegressionFit.fit(y, X, inner), notes[0] if notes else ""
+
+    def _fit_univariate(self, y: np.ndarray, m: int) -> tuple[object, str]:
         seasonal_ok = m > 1 and len(y) >= 2 * m + 2
         m_eff = m if seasonal_ok else 1
         failure = ""
@@ -173,7 +200,9 @@ class AutoARIMA(Forecaster):
         Parameters
         ----------
         df : DataFrame
-            Long frame ``unique_id, ds, y``; every series needs at least 4 observations.
+            Long frame ``unique_id, ds, y`` and any drivers; every series needs at least 4
+            observations. Known-in-advance drivers enter as regressors (regression with ARIMA
+            errors); observed-only ones are not used.
         progress : callable, optional
             ``progress(i, n_series, message)`` after each series.
         should_stop : callable, optional
@@ -193,6 +222,8 @@ class AutoARIMA(Forecaster):
         if m < 1:
             raise SpecError(f"arima: season_length must be at least 1, got {m}.")
         self.m_ = m
+        self.drivers_ = fit_drivers(df, self.drivers_accepted)
+        xs = history_drivers(df, self.drivers_, model=self.name) if self.drivers_ else {}
         self.fits_: dict[str, object] = {}
         self.last_ds_: dict[str, pd.Timestamp] = {}
         self.model_strings_: dict[str, str] = {}
@@ -205,7 +236,7 @@ class AutoARIMA(Forecaster):
                 raise Cancelled("arima: cancelled between series")
             uid = str(uid)
             y = part["y"].to_numpy(dtype=float)
-            fit, note = self._fit_one(y, m)
+            fit, note = self._fit_one(y, m, xs.get(uid))
             self.fits_[uid] = fit
             self.last_ds_[uid] = pd.Timestamp(part["ds"].iloc[-1])
             self.model_strings_[uid] = fit.label
@@ -232,21 +263,64 @@ class AutoARIMA(Forecaster):
             text += f"; {len(self.notes_)} fell back to a simpler order"
         return text
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps with ``level`` % intervals from each series' fitted model.
+
+        Parameters
+        ----------
+        h : int
+            Horizon in steps.
+        level : float
+            Interval level in percent.
+        X_future : DataFrame, optional
+            ``unique_id, ds, <drivers>`` over the ``h`` steps; required when fitted with drivers.
 
         Returns
         -------
         DataFrame
             ``unique_id, ds, model, yhat, lo, hi``.
+
+        Raises
+        ------
+        DataError
+            Fitted with drivers and ``X_future`` is missing or does not cover the ``h`` steps.
         """
         check_fitted(self)
         h = check_horizon(h)
         level = check_level(level)
+        future = (
+            future_drivers(X_future, self.drivers_, self.last_ds_, self.freq_, h, model=self.name)
+            if self.drivers_
+            else {}
+        )
         yhat, lo, hi = (np.empty((len(self.fits_), h)) for _ in range(3))
         for i, uid in enumerate(self.last_ds_):
-            yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
+            if self.drivers_:
+                yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level, future[uid])
+            else:
+                yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
         return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
+
+    def effects(self) -> pd.DataFrame:
+        """The estimated effect of each driver, per series.
+
+        Returns
+        -------
+        DataFrame
+            ``unique_id, driver, coef, se``: the change in ``y`` (its units) per unit of the
+            driver, and its standard error; empty without drivers.
+        """
+        check_fitted(self)
+        rows = []
+        for uid, fit in self.fits_.items():
+            if not self.drivers_ or not hasattr(fit, "effects"):
+                continue
+            coef, se = fit.effects()
+            for name, c, e in zip(self.drivers_, coef, se, strict=False):
+                rows.append({"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)})
+        return pd.DataFrame(rows, columns=["unique_id", "driver", "coef", "se"])
 
     # ------------------------------------------------------------------ persistence
     @classmethod
@@ -273,6 +347,7 @@ class AutoARIMA(Forecaster):
         fitted = {
             "freq": self.freq_,
             "m": self.m_,
+            "drivers": list(self.drivers_),
             "ids": list(self.last_ds_),
             "last_ds": [self.last_ds_[u].isoformat() for u in self.last_ds_],
             "notes": self.notes_,
@@ -283,6 +358,7 @@ class AutoARIMA(Forecaster):
     def _restore_state(self, fitted: dict, arrays: dict, folder=None, prefix: str = "arima"):
         self.freq_ = fitted["freq"]
         self.m_ = fitted["m"]
+        self.drivers_ = list(fitted.get("drivers", []))
         self.fits_ = fits_from_state(fitted["fits"], arrays, prefix)
         ids = fitted["ids"]
         self.model_strings_ = {u: self.fits_[u].label for u in ids}

@@ -3,7 +3,8 @@
 - :class:`SarimaxFit`: statsmodels' SARIMAX at a given order (fixed orders, fallbacks and the
   stepwise search of :mod:`forecast.models.statistical.arima_search`);
 - :class:`StatsforecastFit`: statsforecast's ``AutoARIMA`` (the default engine);
-- :class:`SeasonalAdjustedFit`: STL removes a long season, a non-seasonal fit models the rest.
+- :class:`SeasonalAdjustedFit`: STL removes a long season, a non-seasonal fit models the rest;
+- :class:`RegressionFit`: least squares on the drivers, any of the above on what they leave.
 
 Every kind has ``order``, ``seasonal_order``, ``label`` (``ARIMA(0,1,1)(0,1,1)[12]``),
 ``n_params`` (ARMA coefficients, for the Ljung-Box degrees of freedom), ``resid`` (in-sample
@@ -23,6 +24,7 @@ from forecast.calendar.seasonal_adjustment import stl_seasonal
 from forecast.models.statistical.arima_io import flatten, unflatten
 
 __all__ = [
+    "RegressionFit",
     "SarimaxFit",
     "SeasonalAdjustedFit",
     "StatsforecastFit",
@@ -159,22 +161,42 @@ class StatsforecastFit:
         self.resid = np.asarray(info["residuals"], dtype=float)
 
     @classmethod
-    def fit(cls, y, m: int, **kwargs) -> StatsforecastFit:
-        """Search and estimate (Hyndman–Khandakar, statsforecast's C++/numba port)."""
+    def fit(cls, y, m: int, X: np.ndarray | None = None, **kwargs) -> StatsforecastFit:
+        """Search and estimate (Hyndman–Khandakar, statsforecast's C++/numba port); with
+        drivers ``X`` of shape (n, k), a regression with ARIMA errors."""
         from statsforecast.models import AutoARIMA as SFAutoARIMA
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = cls(SFAutoARIMA(season_length=m, **kwargs).fit(y))
+            fit = cls(SFAutoARIMA(season_length=m, **kwargs).fit(y, X=X))
         if not np.isfinite(fit.resid).any():
             raise ValueError("statsforecast returned no residuals")
         return fit
 
-    def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def effects(self) -> tuple[np.ndarray, np.ndarray]:
+        """The drivers' coefficients and standard errors (empty without drivers)."""
+        info = self.model.model_
+        names = [k for k in info["coef"] if str(k).startswith("ex_")]
+        coef = np.array([float(info["coef"][k]) for k in names])
+        keys = list(info["coef"])
+        var = np.asarray(info.get("var_coef"), dtype=float)
+        idx = [keys.index(k) for k in names]
+        se = np.full(len(coef), np.nan)
+        if var.ndim == 2 and len(var) == len(keys):
+            diag = np.diag(var)[idx]
+            # statsforecast leaves identity / nobs where it estimated no Hessian: not an error
+            placeholder = np.allclose(var, np.eye(len(keys)) / float(info["nobs"]), atol=1e-12)
+            if not placeholder:
+                se = np.sqrt(np.clip(diag, 0, None))
+        return coef, se
+
+    def forecast(
+        self, h: int, level: float, X: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lvl = int(level) if float(level).is_integer() else float(level)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = self.model.predict(h, level=[lvl])
+            out = self.model.predict(h, X=X, level=[lvl])
         lo = next(v for k, v in out.items() if k.startswith("lo-"))
         hi = next(v for k, v in out.items() if k.startswith("hi-"))
         return np.asarray(out["mean"], float), np.asarray(lo, float), np.asarray(hi, float)
@@ -233,7 +255,53 @@ class SeasonalAdjustedFit:
         return cls(inner, np.array(arrays[f"{name}.season"]), entry["m"])
 
 
-_KINDS = {k.kind: k for k in (SarimaxFit, StatsforecastFit, SeasonalAdjustedFit)}
+class RegressionFit:
+    """Drivers first, then any fit on what they leave: ``y - X @ b`` with ``b`` by least squares
+    (:class:`forecast.models.drivers.LinearDrivers`), the inner fit on the rest, the forecast
+    ``inner + X_future @ b``. The fallback of a regression with ARIMA errors that
+    statsforecast could not fit (collinear drivers, a constant driver, a failed search), and the
+    form of fixed orders and long seasons with drivers."""
+
+    kind = "regression"
+
+    def __init__(self, inner, linear) -> None:
+        self.inner = inner
+        self.linear = linear
+        self.order, self.seasonal_order = inner.order, inner.seasonal_order
+        self.label = f"regression + {inner.label}"
+        self.n_params = inner.n_params
+        self.resid = inner.resid
+
+    @classmethod
+    def fit(cls, y, X, inner_factory) -> RegressionFit:
+        from forecast.models.drivers import LinearDrivers
+
+        linear = LinearDrivers.fit(np.asarray(y, dtype=float), X)
+        return cls(inner_factory(y - linear.effect(X)), linear)
+
+    def effects(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.linear.coef[1:], self.linear.se[1:]
+
+    def forecast(self, h: int, level: float, X=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mean, lo, hi = self.inner.forecast(h, level)
+        add = self.linear.effect(X)
+        return mean + add, lo + add, hi + add
+
+    def to_state(self, name: str, arrays: dict[str, np.ndarray]) -> dict:
+        arrays[f"{name}.coef"] = np.asarray(self.linear.coef, dtype=np.float64)
+        arrays[f"{name}.se"] = np.asarray(self.linear.se, dtype=np.float64)
+        return {"inner": fit_to_state(self.inner, f"{name}.inner", arrays)}
+
+    @classmethod
+    def from_state(cls, entry: dict, name: str, arrays: dict[str, np.ndarray]):
+        from forecast.models.drivers import LinearDrivers
+
+        inner = fit_from_state(entry["inner"], f"{name}.inner", arrays)
+        linear = LinearDrivers(np.array(arrays[f"{name}.coef"]), np.array(arrays[f"{name}.se"]))
+        return cls(inner, linear)
+
+
+_KINDS = {k.kind: k for k in (SarimaxFit, StatsforecastFit, SeasonalAdjustedFit, RegressionFit)}
 
 
 def fit_to_state(fit, name: str, arrays: dict[str, np.ndarray]) -> dict:

@@ -120,7 +120,9 @@ class _Baseline(Forecaster):
             progress(1, 1, f"{self.name} fitted on {len(self.y_)} series")
         return self
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps past the end of every series.
 
         Parameters

@@ -19,7 +19,12 @@
 
 Every model here follows :mod:`forecast.models.base`: ``fit(df)`` per series, ``predict(h,
 level)`` with the library's normal intervals, ``residuals_`` (``y - fitted`` in sample),
-``n_params_`` 0 (no ARMA terms to take off the Ljung-Box degrees of freedom). A series shorter
+``n_params_`` 0 (no ARMA terms to take off the Ljung-Box degrees of freedom).
+
+Drivers (known in advance) enter by dynamic regression: per series, least squares of ``y`` on
+the drivers (:class:`forecast.models.drivers.LinearDrivers`), the univariate model on
+``y - X @ coef`` (the level kept), and the forecast adds ``X_future @ coef`` back; the
+intervals are the univariate model's (the coefficients' own uncertainty is not added). A series shorter
 than two seasons is fitted without a season; a fit that fails falls back to the naive random
 walk, and the fallback is recorded in ``notes_[uid]`` and ``detail_``.
 
@@ -40,6 +45,12 @@ import pandas as pd
 from forecast.calendar.frequency import season_length as freq_season_length
 from forecast.calendar.seasonal_periods import seasonal_periods
 from forecast.errors import Cancelled, SpecError
+from forecast.models.drivers import (
+    LinearDrivers,
+    fit_drivers,
+    future_drivers,
+    history_drivers,
+)
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
     Forecaster,
@@ -135,6 +146,7 @@ class _StatsforecastModel(Forecaster):
 
     name = "statistical"
     scope = "per_series"
+    drivers_accepted = ("known",)
 
     def __init__(self, *, season_length: int | None = None) -> None:
         self.season_length = season_length
@@ -188,18 +200,28 @@ class _StatsforecastModel(Forecaster):
         self
         """
         freq = check_frame(df, min_length=3, model=self.name)
+        drivers = fit_drivers(df, self.drivers_accepted)
+        xs = history_drivers(df, drivers, model=self.name) if drivers else {}
         series = {
             str(uid): (part["ds"].to_numpy(), part["y"].to_numpy(dtype=float))
             for uid, part in df.groupby("unique_id", sort=False)
         }
-        return self._fit_series(freq, series, progress=progress, should_stop=should_stop)
+        return self._fit_series(
+            freq, series, drivers, xs, progress=progress, should_stop=should_stop
+        )
 
-    def _fit_series(self, freq: str, series: dict, *, progress=None, should_stop=None):
-        """Fit every series of ``{uid: (ds, y)}`` (what ``fit`` and ``load`` share)."""
+    def _fit_series(
+        self, freq: str, series: dict, drivers=(), xs=None, *, progress=None, should_stop=None
+    ):
+        """Fit every series of ``{uid: (ds, y)}`` with drivers ``{uid: X}`` of shape (n, k)
+        (what ``fit`` and ``load`` share)."""
         self.freq_ = freq
         m = self._season()
         self.m_ = m
         self.series_ = series
+        self.drivers_ = list(drivers)
+        self.xs_ = dict(xs or {})
+        self.linear_: dict[str, LinearDrivers] = {}
         self.fits_: dict[str, object] = {}
         self.last_ds_: dict[str, pd.Timestamp] = {}
         self.model_strings_: dict[str, str] = {}
@@ -209,10 +231,13 @@ class _StatsforecastModel(Forecaster):
         for i, (uid, (ds, y)) in enumerate(series.items()):
             if should_stop is not None and should_stop():
                 raise Cancelled(f"{self.name}: cancelled between series")
+            if self.drivers_:
+                self.linear_[uid] = LinearDrivers.fit(y, self.xs_[uid])
+                y = y - self.linear_[uid].effect(self.xs_[uid])
             fit, note = self._fit_one(y, m)
             self.fits_[uid] = fit
             self.last_ds_[uid] = pd.Timestamp(ds[-1])
-            self.model_strings_[uid] = fit.label
+            self.model_strings_[uid] = f"regression + {fit.label}" if self.drivers_ else fit.label
             self.n_params_[uid] = 0
             if note:
                 self.notes_[uid] = note
@@ -246,7 +271,9 @@ class _StatsforecastModel(Forecaster):
             ),
             "lengths": np.array([len(self.series_[u][1]) for u in ids], dtype=np.int64),
         }
-        return {"freq": self.freq_, "ids": ids}, arrays
+        if self.drivers_:
+            arrays["x"] = np.concatenate([self.xs_[u] for u in ids]).astype(np.float64)
+        return {"freq": self.freq_, "ids": ids, "drivers": self.drivers_}, arrays
 
     def _restore_state(self, fitted: dict, arrays: dict[str, np.ndarray], folder) -> None:
         bounds = np.concatenate([[0], np.cumsum(arrays["lengths"])])
@@ -255,23 +282,70 @@ class _StatsforecastModel(Forecaster):
             u: (ds[bounds[i] : bounds[i + 1]], arrays["y"][bounds[i] : bounds[i + 1]])
             for i, u in enumerate(fitted["ids"])
         }
-        self._fit_series(fitted["freq"], series)
+        drivers = list(fitted.get("drivers", []))
+        xs = (
+            {u: arrays["x"][bounds[i] : bounds[i + 1]] for i, u in enumerate(fitted["ids"])}
+            if drivers
+            else {}
+        )
+        self._fit_series(fitted["freq"], series, drivers, xs)
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps with ``level`` % intervals from each series' fitted model.
+
+        Parameters
+        ----------
+        h : int
+            Horizon in steps.
+        level : float
+            Interval level in percent.
+        X_future : DataFrame, optional
+            ``unique_id, ds, <drivers>`` over the ``h`` steps; required when fitted with drivers.
 
         Returns
         -------
         DataFrame
             ``unique_id, ds, model, yhat, lo, hi``; ``h`` rows per series.
+
+        Raises
+        ------
+        DataError
+            Fitted with drivers and ``X_future`` is missing or does not cover the ``h`` steps.
         """
         check_fitted(self)
         h = check_horizon(h)
         level = check_level(level)
+        future = (
+            future_drivers(X_future, self.drivers_, self.last_ds_, self.freq_, h, model=self.name)
+            if self.drivers_
+            else {}
+        )
         yhat, lo, hi = (np.empty((len(self.fits_), h)) for _ in range(3))
         for i, uid in enumerate(self.last_ds_):
             yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
+            if self.drivers_:
+                add = self.linear_[uid].effect(future[uid])
+                yhat[i], lo[i], hi[i] = yhat[i] + add, lo[i] + add, hi[i] + add
         return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
+
+    def effects(self) -> pd.DataFrame:
+        """The estimated effect of each driver, per series (least squares).
+
+        Returns
+        -------
+        DataFrame
+            ``unique_id, driver, coef, se``: the change in ``y`` (its units) per unit of the
+            driver and its standard error; empty without drivers.
+        """
+        check_fitted(self)
+        rows = [
+            {"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)}
+            for uid, lin in self.linear_.items()
+            for name, c, e in zip(self.drivers_, lin.coef[1:], lin.se[1:], strict=True)
+        ]
+        return pd.DataFrame(rows, columns=["unique_id", "driver", "coef", "se"])
 
 
 def _m_for(m: int, n: int) -> int:

@@ -1,0 +1,217 @@
+"""Drivers in and out of a model: the history's driver values, the future's, and the regression.
+
+The estimator contract with drivers (see :mod:`forecast.models.base`):
+
+- ``fit(df)`` with ``df = unique_id, ds, y, <drivers>``; the drivers are
+  :func:`forecast.ingest.frame.driver_columns` of ``df``, known in advance unless named observed
+  only (:func:`forecast.ingest.frame.observed_drivers`);
+- ``predict(h, level=80, X_future=None)`` with ``X_future`` a long frame ``unique_id, ds,
+  <known drivers>`` covering the ``h`` steps after each series' last timestamp. A model that uses
+  known-in-advance drivers refuses a missing, short, gapped or non-numeric ``X_future`` with a
+  :class:`~forecast.errors.DataError` saying what is missing and where.
+
+:class:`LinearDrivers` is the regression half of "dynamic regression" (Hyndman &
+Athanasopoulos, *FPP*, ch. 10): ordinary least squares of ``y`` on the drivers, series by
+series; a univariate model forecasts what the regression leaves and the forecast adds
+``X_future @ coef`` back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecast.calendar.frequency import future_dates
+from forecast.errors import DataError
+from forecast.ingest.frame import known_drivers
+
+__all__ = [
+    "LinearDrivers",
+    "fit_drivers",
+    "future_drivers",
+    "history_drivers",
+]
+
+
+def fit_drivers(df: pd.DataFrame, accepted: Sequence[str]) -> list[str]:
+    """The drivers of ``df`` a model with capability ``accepted`` uses (known ones only for
+    ``("known",)``), in frame order.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The frame given to ``fit``.
+    accepted : sequence of {"known", "observed"}
+        The model class's ``drivers_accepted``.
+
+    Returns
+    -------
+    list of str
+    """
+    if "known" not in accepted:
+        return []
+    return known_drivers(df)
+
+
+def history_drivers(df: pd.DataFrame, names: Sequence[str], *, model: str) -> dict[str, np.ndarray]:
+    """Per series, the driver values over the history.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame ``unique_id, ds, y, <names>`` sorted by series then time.
+    names : sequence of str
+        Driver columns.
+    model : str
+        Model name for messages.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_i, len(names))
+
+    Raises
+    ------
+    DataError
+        A driver value is missing or infinite.
+    """
+    names = list(names)
+    values = df[names].to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        raise DataError(
+            f"{model}: driver '{names[col]}' has {int(bad[:, col].sum())} missing or infinite "
+            f"values in the history (first in series '{df['unique_id'].iloc[row]}' at "
+            f"{df['ds'].iloc[row]}); fill them (fill='interpolate' or 'ffill' when reading) "
+            "or drop the driver."
+        )
+    out = {}
+    codes = df["unique_id"].astype(str).to_numpy()
+    for uid in pd.unique(codes):
+        out[str(uid)] = values[codes == uid]
+    return out
+
+
+def future_drivers(
+    X_future: pd.DataFrame | None,
+    names: Sequence[str],
+    last_ds: dict[str, pd.Timestamp],
+    freq: str,
+    h: int,
+    *,
+    model: str,
+) -> dict[str, np.ndarray]:
+    """Per series, the known drivers over the ``h`` steps after its last timestamp.
+
+    Parameters
+    ----------
+    X_future : DataFrame or None
+        Long frame ``unique_id, ds, <names>``; rows beyond the ``h`` steps are ignored.
+    names : sequence of str
+        Known-in-advance drivers the model was fitted with.
+    last_ds : dict of str to Timestamp
+        Last training timestamp per series.
+    freq : str
+        Offset alias of the series.
+    h : int
+        Horizon in steps.
+    model : str
+        Model name for messages.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (h, len(names))
+
+    Raises
+    ------
+    DataError
+        ``X_future`` missing, lacking a driver column or ``unique_id``/``ds``, holding
+        non-numeric or missing values, or not covering every step of every series.
+    """
+    names = list(names)
+    listed = ", ".join(names)
+    if X_future is None:
+        raise DataError(
+            f"{model} was fitted with the known-in-advance drivers {listed}; pass their future "
+            f"values for the {h} steps after each series' end (X_future: unique_id, ds, {listed})."
+        )
+    missing = [c for c in ("unique_id", "ds", *names) if c not in X_future.columns]
+    if missing:
+        raise DataError(
+            f"{model}: the future drivers lack column(s) {', '.join(missing)}; the model was "
+            f"fitted with {listed} and needs each over the {h} forecast steps."
+        )
+    for c in names:
+        if not (
+            pd.api.types.is_numeric_dtype(X_future[c]) or pd.api.types.is_bool_dtype(X_future[c])
+        ):
+            raise DataError(
+                f"{model}: future driver '{c}' is not numeric (e.g. {X_future[c].iloc[0]!r}); "
+                "give numbers."
+            )
+    frame = X_future.assign(
+        unique_id=X_future["unique_id"].astype(str), ds=pd.to_datetime(X_future["ds"])
+    )
+    if frame.duplicated(["unique_id", "ds"]).any():
+        dup = frame.loc[frame.duplicated(["unique_id", "ds"])].iloc[0]
+        raise DataError(
+            f"{model}: the future drivers hold {dup['ds']} twice for series "
+            f"'{dup['unique_id']}'; give one row per series and time."
+        )
+    indexed = frame.set_index(["unique_id", "ds"])[names]
+    out = {}
+    for uid, last in last_ds.items():
+        dates = future_dates(pd.Timestamp(last), h, freq)
+        keys = pd.MultiIndex.from_arrays([[str(uid)] * h, dates])
+        rows = indexed.reindex(keys)
+        values = rows.to_numpy(dtype=float)
+        gone = ~np.isfinite(values)
+        if gone.any():
+            step, col = (int(v[0]) for v in np.nonzero(gone))
+            have = int(np.isfinite(values).all(axis=1).sum())
+            raise DataError(
+                f"{model}: the future of driver '{names[col]}' for series '{uid}' has no value "
+                f"at {dates[step]} (step {step + 1} of {h}; {have} of {h} steps complete); "
+                f"give every known driver for each of the {h} steps after {pd.Timestamp(last)}."
+            )
+        out[str(uid)] = values
+    return out
+
+
+class LinearDrivers:
+    """Ordinary least squares of one series on its drivers (with an intercept).
+
+    Parameters
+    ----------
+    coef : ndarray of shape (k + 1,)
+        Intercept first, then one coefficient per driver (units of ``y`` per unit of driver).
+    se : ndarray of shape (k + 1,)
+        Their standard errors (NaN where the design is rank-deficient).
+    """
+
+    def __init__(self, coef: np.ndarray, se: np.ndarray) -> None:
+        self.coef = np.asarray(coef, dtype=float)
+        self.se = np.asarray(se, dtype=float)
+
+    @classmethod
+    def fit(cls, y: np.ndarray, X: np.ndarray) -> LinearDrivers:
+        """Estimate on ``y`` of shape (n,) and ``X`` of shape (n, k)."""
+        design = np.column_stack([np.ones(len(y)), np.asarray(X, dtype=float)])
+        coef, _res, rank, _sv = np.linalg.lstsq(design, y, rcond=None)
+        se = np.full(len(coef), np.nan)
+        dof = len(y) - rank
+        if rank == design.shape[1] and dof > 0:
+            resid = y - design @ coef
+            sigma2 = float(resid @ resid) / dof
+            cov = sigma2 * np.linalg.inv(design.T @ design)
+            se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        return cls(coef, se)
+
+    def effect(self, X: np.ndarray) -> np.ndarray:
+        """The drivers' part of ``y`` for ``X`` of shape (n, k): ``X @ coef[1:]``, shape (n,).
+
+        The intercept stays with the series, so what the drivers leave keeps the level (and
+        sign) of ``y`` for the univariate model that forecasts it."""
+        return np.asarray(X, dtype=float) @ self.coef[1:]
