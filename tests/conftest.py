@@ -52,6 +52,47 @@ def make_frame(
     return df
 
 
+def make_driver_frame(
+    n: int = 80,
+    h: int = 6,
+    *,
+    series: int = 2,
+    freq: str = "MS",
+    effect: float = 5.0,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Series that move with a driver ``x`` (``effect`` units of y per unit of x) plus a 0/1
+    flag ``flag`` (3 units): returns ``(history, future, actuals)`` — the ``n`` observed rows
+    with both drivers, the ``h`` future rows of the drivers (``unique_id, ds, x, flag``) and the
+    future ``y`` (``unique_id, ds, y``)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(series):
+        t = np.arange(n + h)
+        x = rng.normal(0, 1, n + h)
+        flag = (rng.random(n + h) < 0.3).astype(float)
+        level = 40 + 10 * k + np.cumsum(rng.normal(0, 0.3, n + h))
+        y = level + effect * x + 3 * flag + 4 * np.sin(2 * np.pi * t / 12)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{k}",
+                    "ds": pd.date_range("2000-01-01", periods=n + h, freq=freq),
+                    "y": y,
+                    "x": x,
+                    "flag": flag,
+                }
+            )
+        )
+    full = pd.concat(frames, ignore_index=True)
+    step = full.groupby("unique_id").cumcount()
+    history = full[step < n].reset_index(drop=True)
+    future = full.loc[step >= n, ["unique_id", "ds", "x", "flag"]].reset_index(drop=True)
+    actuals = full.loc[step >= n, ["unique_id", "ds", "y"]].reset_index(drop=True)
+    history.attrs["freq"] = freq
+    return history, future, actuals
+
+
 @pytest.fixture
 def seasonal_frame() -> pd.DataFrame:
     return make_frame()

@@ -96,8 +96,12 @@ class Auto(Forecaster):
 
         if "auto" in self.candidates:
             raise SpecError("auto: candidates cannot include auto itself.")
+        # the estimator forecasts at fit time, before any future drivers exist: it takes none
+        # (a job with drivers chooses with or without them per series: forecast.run.drivers)
+        plain = df[["unique_id", "ds", "y"]].copy()
+        plain.attrs.update({k: v for k, v in df.attrs.items() if k == "freq"})
         result = run_forecast(
-            df,
+            plain,
             horizon=self.horizon,
             models=[*self.candidates, "auto"],
             backtest_windows=self.windows,

@@ -4,6 +4,13 @@ Window ``w`` (0 = oldest) of a series of length ``n`` trains on its first
 ``n - h - (K - 1 - w) * step`` points and is scored on the ``h`` points that follow, so the last
 window ends exactly at the end of the series. A model only ever sees a frame cut before its
 window's first forecast timestamp (no leakage; ``tests/test_backtest.py`` asserts it).
+
+Drivers: the training frame carries every driver up to the cutoff. A driver known in advance
+gets its *actual* values over the window's ``h`` steps as ``X_future`` — the perfect-knowledge
+assumption (with forecast temperatures, expect more error than the backtest shows); a driver
+observed only (:func:`forecast.ingest.frame.observed_drivers`) is never read past the cutoff,
+and neither is ``y`` (``tests/test_backtest_drivers.py`` proves no value after a cutoff reaches a
+model).
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from forecast.calendar.frequency import frame_freq
 from forecast.errors import Cancelled, DataError, SpecError
 from forecast.evaluation.conformal import conformal_quantile
 from forecast.evaluation.metrics import score_frame
+from forecast.ingest.frame import OBSERVED_ATTR, known_drivers
 from forecast.models.base import check_horizon, check_level
 
-__all__ = ["backtest", "backtest_splits", "conformal_quantiles", "window_scores"]
+__all__ = ["backtest", "backtest_splits", "conformal_quantiles", "window_future", "window_scores"]
 
 #: Fewest training points a backtest window may leave a series.
 MIN_TRAIN = 4
@@ -72,13 +80,15 @@ def backtest_splits(
         )
     position = df.groupby("unique_id", sort=False).cumcount().to_numpy()
     length = df["unique_id"].map(sizes).to_numpy()
+    observed = tuple(df.attrs.get(OBSERVED_ATTR, ()) or ())
     splits = []
     for w in range(n_windows):
         train_end = length - h - (n_windows - 1 - w) * step  # exclusive, per row's series
         train = df.loc[position < train_end].reset_index(drop=True)
         test = df.loc[(position >= train_end) & (position < train_end + h)].reset_index(drop=True)
-        train.attrs["freq"] = freq
-        test.attrs["freq"] = freq
+        for part in (train, test):
+            part.attrs["freq"] = freq
+            part.attrs[OBSERVED_ATTR] = observed
         splits.append((pd.Timestamp(train["ds"].iloc[-1]), train, test))
     return splits
 
@@ -119,6 +129,11 @@ def backtest(
     DataFrame
         ``window, cutoff, unique_id, ds, model, yhat, lo, hi, y`` — every window's forecasts
         beside the actual values. A model that fails in a window is skipped there.
+
+    Notes
+    -----
+    Known-in-advance drivers of ``df`` reach each window's forecast as their actual values over
+    the window (``X_future``); observed-only drivers and ``y`` never past the cutoff.
     """
     from forecast.models import make_model
 
@@ -147,7 +162,7 @@ def backtest(
                     progress(done + frac, total, f"backtest {name} window {w + 1}: {msg}")
 
             model.fit(train, should_stop=should_stop, progress=inner)
-            fc = model.predict(h, level=level)
+            fc = model.predict(h, level=level, X_future=window_future(test))
             fc = fc.merge(test[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
             fc.insert(0, "cutoff", cutoff)
             fc.insert(0, "window", w)
@@ -159,6 +174,16 @@ def backtest(
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def window_future(test: pd.DataFrame) -> pd.DataFrame | None:
+    """What a backtest window's forecast may know of its future: the known-in-advance drivers'
+    actual values over the window (``unique_id, ds, <known>``), never ``y`` nor an observed-only
+    driver; None when there are no known drivers."""
+    known = known_drivers(test)
+    if not known:
+        return None
+    return test[["unique_id", "ds", *known]].reset_index(drop=True)
 
 
 def window_scores(bt: pd.DataFrame, df: pd.DataFrame, *, m: int = 1) -> pd.DataFrame:

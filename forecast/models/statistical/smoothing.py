@@ -45,12 +45,6 @@ import pandas as pd
 from forecast.calendar.frequency import season_length as freq_season_length
 from forecast.calendar.seasonal_periods import seasonal_periods
 from forecast.errors import Cancelled, SpecError
-from forecast.models.drivers import (
-    LinearDrivers,
-    fit_drivers,
-    future_drivers,
-    history_drivers,
-)
 from forecast.models.base import (
     RESIDUAL_COLUMNS,
     Forecaster,
@@ -59,6 +53,12 @@ from forecast.models.base import (
     check_horizon,
     check_level,
     forecast_frame,
+)
+from forecast.models.drivers import (
+    LinearDrivers,
+    fit_drivers,
+    future_drivers,
+    history_drivers,
 )
 
 __all__ = [
