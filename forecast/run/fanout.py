@@ -14,6 +14,7 @@ import pandas as pd
 
 from forecast.calendar.frequency import frame_freq
 from forecast.errors import Cancelled
+from forecast.ingest.frame import observed_drivers
 from forecast.models import make_model
 
 __all__ = ["ChunkedModel", "fit_on_executor"]
@@ -45,26 +46,34 @@ class ChunkedModel:
         self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
     ) -> pd.DataFrame:
         """Concatenated forecasts of every chunk (see the model's own ``predict``)."""
-        return pd.concat([p.predict(h, level=level) for p in self.parts], ignore_index=True)
+        return pd.concat(
+            [p.predict(h, level=level, X_future=X_future) for p in self.parts], ignore_index=True
+        )
 
 
-def _fit_predict(name: str, params: dict, frame: pd.DataFrame, h: int, level: float):
+def _fit_predict(name: str, params: dict, frame: pd.DataFrame, h: int, level: float, X_future):
     """Fit one model on a frame and forecast (module level so executors can pickle it)."""
     model = make_model(name, **params)
     model.fit(frame)
-    return model, model.predict(h, level=level)
+    return model, model.predict(h, level=level, X_future=X_future)
 
 
-def fit_on_executor(executor: Executor, name, params, frame, h, level, should_stop):
+def fit_on_executor(
+    executor: Executor, name, params, frame, h, level, should_stop, *, X_future=None
+):
     uids = list(pd.unique(frame["unique_id"]))
     n_chunks = min(len(uids), 32)
     chunks = [list(c) for c in np.array_split(np.asarray(uids, dtype=object), n_chunks)]
     freq = frame_freq(frame)  # set in attrs by run_forecast: no inference here
+    observed = observed_drivers(frame)
     futures = []
     for chunk in chunks:
         part = frame[frame["unique_id"].isin(chunk)].reset_index(drop=True)
+        part = part.drop(columns=observed)  # roles in attrs may not survive the trip
+        part.attrs.update(frame.attrs)  # the frequency and the drivers' roles
         part.attrs["freq"] = freq
-        futures.append(executor.submit(_fit_predict, name, params, part, h, level))
+        future = None if X_future is None else X_future[X_future["unique_id"].isin(chunk)]
+        futures.append(executor.submit(_fit_predict, name, params, part, h, level, future))
     results = []
     try:
         for fut in futures:

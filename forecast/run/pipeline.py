@@ -36,6 +36,7 @@ import pandas as pd
 from forecast.calendar.frequency import frame_freq, season_length
 from forecast.errors import DataError, SpecError
 from forecast.evaluation.metrics import mase_scale
+from forecast.ingest.frame import driver_columns
 from forecast.jsonable import to_jsonable
 from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
 from forecast.models.registry import (
@@ -57,6 +58,7 @@ from forecast.run.defaults import (
     DEFAULT_WINDOWS,
     REFERENCE_MODELS,
 )
+from forecast.run.drivers import drivers_step, plan_drivers, split_future, uses_drivers
 from forecast.run.recommend import recommend, verdict
 from forecast.run.steps import (
     Run,
@@ -106,6 +108,11 @@ class RunResult:
         Every model's backtest forecasts beside the actuals (:data:`BACKTEST_COLUMNS`).
     backtest_windows : int
         Rolling origins actually used (fewer than asked on short series, see ``notes``).
+    drivers : dict
+        With drivers: their roles, the models that used them, ``auto``'s choice per series
+        with or without them and why, the estimated effects (empty without drivers).
+    baseline : DataFrame or None
+        ``auto``'s future without the drivers (beside the recommended one), when compared.
     recommended : dict
         ``{"model", "reason", "per_series"}`` (:func:`forecast.run.recommend.recommend`).
     verdict : str
@@ -134,19 +141,24 @@ class RunResult:
     verdict: str = ""
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
+    drivers: dict = field(default_factory=dict)
+    baseline: pd.DataFrame | None = None
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
-        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds)."""
-        return _jsonable(
-            {
-                "recommended": self.recommended,
-                "verdict": self.verdict,
-                "notes": self.notes,
-                "backtest_windows": self.backtest_windows,
-                "auto": self.auto,
-            }
-        )
+        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds), and ``drivers``
+        when the data had drivers (``known``, ``observed``, ``used_by``, ``per_series`` with
+        ``auto``'s choice and both backtest MASEs, ``reading``, ``effects``)."""
+        out = {
+            "recommended": self.recommended,
+            "verdict": self.verdict,
+            "notes": self.notes,
+            "backtest_windows": self.backtest_windows,
+            "auto": self.auto,
+        }
+        if self.drivers:
+            out["drivers"] = self.drivers
+        return _jsonable(out)
 
     def to_json(self) -> dict:
         """JSON-ready dict: ``leaderboard``, ``forecasts``, ``actuals``, ``residual_checks``,
@@ -307,13 +319,16 @@ def run_forecast(
     progress: Callable[[int, int, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     executor: Executor | None = None,
+    X_future: pd.DataFrame | None = None,
 ) -> RunResult:
     """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
 
     Parameters
     ----------
     df : DataFrame
-        Long frame ``unique_id, ds, y`` (``attrs["freq"]`` used when set).
+        Long frame ``unique_id, ds, y`` (``attrs["freq"]`` used when set), with any driver
+        columns (:func:`forecast.ingest.frame.driver_columns`); rows after a series' last
+        observed ``y`` hold the drivers' future.
     horizon : int
         Steps to forecast past the end of the history.
     models : str or sequence of str
@@ -338,6 +353,9 @@ def run_forecast(
         Polled between steps and handed to model fits; True raises :class:`Cancelled`.
     executor : concurrent.futures.Executor, optional
         Where per-series models refit, in chunks of series.
+    X_future : DataFrame, optional
+        ``unique_id, ds, <drivers>`` over the ``horizon`` steps (instead of future rows in
+        ``df``): the drivers named here are known in advance, the others observed only.
 
     Returns
     -------
@@ -352,12 +370,23 @@ def run_forecast(
     Cancelled
         When ``should_stop()`` returned True.
     """
+    df, future_rows = split_future(df)
+    if future_rows is not None and X_future is not None:
+        raise DataError(
+            "The drivers' future is given twice (rows after the last observed value and a "
+            "separate future frame); give one."
+        )
+    X_future = future_rows if X_future is None else X_future
     horizon, level, names, model_params = _check_settings(
         df, horizon, level, models, holdout, backtest_windows, model_params, epochs
     )
     freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
     history, actuals = _split_holdout(df, int(holdout), freq)
+    plan = None
+    if driver_columns(history):
+        held = df.groupby("unique_id", sort=False).tail(int(holdout)) if holdout else None
+        plan = plan_drivers(history, X_future, horizon, freq, holdout=held)
     windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
     auto_params = dict(model_params.get(AUTO, {}))
     run = Run(
@@ -388,6 +417,19 @@ def run_forecast(
             f"auto in a job takes top_k and rule, not {', '.join(sorted(auto_params))}."
         )
     run.total = len(run.fitted_names) * (1 + windows)
+    if plan is not None:
+        run.x_future = plan.future
+        aware = [n for n in run.fitted_names if uses_drivers(n, plan)]
+        if aware:
+            run.notes.append(plan.note())
+            if AUTO in names and windows:  # auto compares them with the same without drivers
+                run.total += len([n for n in aware if n not in REFERENCE_MODELS]) * (1 + windows)
+        else:
+            run.notes.append(
+                f"No model of this run uses the drivers {', '.join(plan.names)}"
+                + (" (observed only: no future given)" if not plan.known else "")
+                + "."
+            )
     if progress is not None:
         progress(0, run.total, "starting")
     scales = {
@@ -397,6 +439,7 @@ def run_forecast(
     backtest_step(run)
     refit_step(run)
     combine_step(run)
+    drivers_step(run, plan)
     calibrate_step(run, scales)
     residual_step(run)
     board, scores, evaluation, _reference = score_step(run, int(holdout))
@@ -435,4 +478,27 @@ def run_forecast(
         verdict=text,
         notes=run.notes,
         auto=run.evidence,
+        drivers=_drivers_summary(run, plan),
+        baseline=run.baseline,
     )
+
+
+def _drivers_summary(run: Run, plan) -> dict:
+    """``RunResult.drivers``: roles, users, auto's choice, the fitted effects per model."""
+    if plan is None:
+        return {}
+    out = {
+        "known": plan.known,
+        "observed": plan.observed,
+        "used_by": [n for n in run.fitted_names if uses_drivers(n, plan) and n in run.fitted],
+        "assumption": plan.note(),
+    }
+    out.update({k: v for k, v in (run.evidence.get("drivers") or {}).items() if k != "known"})
+    effects = {}
+    for name, model in run.fitted.items():
+        if model is not None and callable(getattr(model, "effects", None)):
+            frame = model.effects()
+            if not frame.empty:
+                effects[name] = frame.to_dict(orient="records")
+    out["effects"] = effects
+    return out

@@ -79,6 +79,10 @@ class Run:
     checks: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
+    #: Known drivers over the future ``horizon`` steps (``unique_id, ds, <drivers>``), or None.
+    x_future: pd.DataFrame | None = None
+    #: ``auto``'s future without the drivers (when a run with drivers compared both).
+    baseline: pd.DataFrame | None = None
 
     def tick(self, message: str) -> None:
         self.done += 1
@@ -155,6 +159,7 @@ def refit_step(run: Run) -> None:
                     run.horizon,
                     run.level,
                     run.should_stop,
+                    X_future=run.x_future,
                 )
             else:
                 model = make_model(name, **params)
@@ -169,7 +174,7 @@ def refit_step(run: Run) -> None:
                     ),
                     should_stop=run.should_stop,
                 )
-                fc = model.predict(run.horizon, level=run.level)
+                fc = model.predict(run.horizon, level=run.level, X_future=run.x_future)
             row["fit_seconds"] = time.perf_counter() - start
             detail = getattr(model, "detail_", None)
             if detail:

@@ -184,8 +184,10 @@ class StatsforecastFit:
         se = np.full(len(coef), np.nan)
         if var.ndim == 2 and len(var) == len(keys):
             diag = np.diag(var)[idx]
-            # statsforecast leaves identity / nobs where it estimated no Hessian: not an error
-            placeholder = np.allclose(var, np.eye(len(keys)) / float(info["nobs"]), atol=1e-12)
+            # statsforecast leaves a multiple of the identity (1 / n) where it estimated no
+            # Hessian: not a standard error
+            off = var - np.diag(np.diag(var))
+            placeholder = np.allclose(off, 0, atol=1e-15) and np.allclose(diag, diag[0])
             if not placeholder:
                 se = np.sqrt(np.clip(diag, 0, None))
         return coef, se
