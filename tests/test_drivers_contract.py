@@ -80,7 +80,7 @@ def test_contract_with_and_without_drivers(name, tmp_path):
     assert set(effects["driver"]) == {"x", "flag"}
 
 
-@pytest.mark.parametrize("name", ["arima", "ets", "stheta"])
+@pytest.mark.parametrize("name", ["arima", "ets", "stheta", "pretrained"])
 def test_drivers_that_matter_cut_the_error(name):
     history, future, actuals = make_driver_frame(80, 6, series=2, effect=5.0)
     plain = history[["unique_id", "ds", "y"]]

@@ -11,8 +11,8 @@ The estimator contract with drivers (see :mod:`forecast.models.base`):
   :class:`~forecast.errors.DataError` saying what is missing and where.
 
 :class:`LinearDrivers` is the regression half of "dynamic regression" (Hyndman &
-Athanasopoulos, *FPP*, ch. 10): ordinary least squares of ``y`` on the drivers, series by
-series; a univariate model forecasts what the regression leaves and the forecast adds
+Athanasopoulos, *FPP*, ch. 10): ``y`` on the drivers with AR(1) errors (feasible GLS), series
+by series; a univariate model forecasts what the regression leaves and the forecast adds
 ``X_future @ coef`` back.
 """
 
@@ -181,7 +181,13 @@ def future_drivers(
 
 
 class LinearDrivers:
-    """Ordinary least squares of one series on its drivers (with an intercept).
+    """Regression of one series on its drivers (with an intercept), errors AR(1).
+
+    Estimated by feasible GLS (Cochrane–Orcutt): least squares, the lag-1 autocorrelation
+    ``rho`` of its residuals, least squares again on the quasi-differences ``y_t - rho y_{t-1}``
+    and ``x_t - rho x_{t-1}``, three rounds. A forecastable series has autocorrelated errors
+    around the regression; plain least squares in levels then weighs the drivers badly
+    (``rho`` near 1 is regression on first differences, ``rho`` 0 plain least squares).
 
     Parameters
     ----------
@@ -189,25 +195,45 @@ class LinearDrivers:
         Intercept first, then one coefficient per driver (units of ``y`` per unit of driver).
     se : ndarray of shape (k + 1,)
         Their standard errors (NaN where the design is rank-deficient).
+    rho : float
+        The errors' lag-1 autocorrelation used in the last round (0 ... 0.99).
     """
 
-    def __init__(self, coef: np.ndarray, se: np.ndarray) -> None:
+    def __init__(self, coef: np.ndarray, se: np.ndarray, rho: float = 0.0) -> None:
         self.coef = np.asarray(coef, dtype=float)
         self.se = np.asarray(se, dtype=float)
+        self.rho = float(rho)
 
-    @classmethod
-    def fit(cls, y: np.ndarray, X: np.ndarray) -> LinearDrivers:
-        """Estimate on ``y`` of shape (n,) and ``X`` of shape (n, k)."""
-        design = np.column_stack([np.ones(len(y)), np.asarray(X, dtype=float)])
+    @staticmethod
+    def _ols(y: np.ndarray, design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         coef, _res, rank, _sv = np.linalg.lstsq(design, y, rcond=None)
         se = np.full(len(coef), np.nan)
         dof = len(y) - rank
         if rank == design.shape[1] and dof > 0:
             resid = y - design @ coef
             sigma2 = float(resid @ resid) / dof
-            cov = sigma2 * np.linalg.inv(design.T @ design)
+            cov = sigma2 * np.linalg.pinv(design.T @ design)
             se = np.sqrt(np.clip(np.diag(cov), 0, None))
-        return cls(coef, se)
+        return coef, se
+
+    @classmethod
+    def fit(cls, y: np.ndarray, X: np.ndarray, rounds: int = 3) -> LinearDrivers:
+        """Estimate on ``y`` of shape (n,) and ``X`` of shape (n, k)."""
+        y = np.asarray(y, dtype=float)
+        design = np.column_stack([np.ones(len(y)), np.asarray(X, dtype=float)])
+        coef, se = cls._ols(y, design)
+        rho = 0.0
+        if len(y) < design.shape[1] + 4:
+            return cls(coef, se, rho)
+        for _ in range(rounds):
+            e = y - design @ coef
+            denom = float(e[:-1] @ e[:-1])
+            rho = float(np.clip((e[1:] @ e[:-1]) / denom, 0.0, 0.99)) if denom > 0 else 0.0
+            quasi = design[1:] - rho * design[:-1]
+            coef, se = cls._ols(y[1:] - rho * y[:-1], quasi)
+            if not np.isfinite(coef).all():
+                return cls(*cls._ols(y, design), 0.0)
+        return cls(coef, se, rho)
 
     def effect(self, X: np.ndarray) -> np.ndarray:
         """The drivers' part of ``y`` for ``X`` of shape (n, k): ``X @ coef[1:]``, shape (n,).
