@@ -102,7 +102,6 @@ def plan_drivers(
     future: pd.DataFrame | None,
     horizon: int,
     freq: str,
-    holdout: pd.DataFrame | None = None,
 ) -> DriverPlan:
     """Roles of the drivers of ``history`` and the future the models will be given.
 
@@ -117,8 +116,6 @@ def plan_drivers(
         Steps forecast.
     freq : str
         Offset alias.
-    holdout : DataFrame, optional
-        Held-out rows (with their drivers): their known drivers come first in the future.
 
     Returns
     -------
@@ -141,11 +138,6 @@ def plan_drivers(
     known = [c for c in drivers if c in named]
     observed = [c for c in drivers if c not in known]
     with_observed(history, observed)
-    if holdout is not None and known:
-        future = pd.concat(
-            [holdout[["unique_id", "ds", *known]], future[["unique_id", "ds", *known]]],
-            ignore_index=True,
-        )
     if known:
         last = {
             str(u): pd.Timestamp(d) for u, d in history.groupby("unique_id")["ds"].max().items()

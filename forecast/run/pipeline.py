@@ -385,8 +385,11 @@ def run_forecast(
     history, actuals = _split_holdout(df, int(holdout), freq)
     plan = None
     if driver_columns(history):
-        held = df.groupby("unique_id", sort=False).tail(int(holdout)) if holdout else None
-        plan = plan_drivers(history, X_future, horizon, freq, holdout=held)
+        if holdout:  # the held-out rows' drivers are the first of the future the models see
+            held = df.groupby("unique_id", sort=False).tail(int(holdout))
+            held = held[["unique_id", "ds", *driver_columns(history)]]
+            X_future = held if X_future is None else pd.concat([held, X_future])
+        plan = plan_drivers(history, X_future, horizon, freq)
     windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
     auto_params = dict(model_params.get(AUTO, {}))
     run = Run(
