@@ -137,6 +137,7 @@ def choose_value_columns(
     value_cols: list[str] | None,
     id_col: str | None,
     delimiter: str,
+    drivers: list[str] | None = None,
 ) -> ColumnChoice:
     """Choose the value columns and the series id column, and how their numbers are written.
 
@@ -155,6 +156,8 @@ def choose_value_columns(
         ``item`` ...), or failing any text column a numeric one with an id-like name.
     delimiter : str
         Field delimiter of the file (a comma delimiter rules out a decimal comma).
+    drivers : list of str, optional
+        Columns read as drivers: never value columns, and not reported as ignored.
 
     Returns
     -------
@@ -204,13 +207,23 @@ def choose_value_columns(
             if ints:
                 id_col = ints[0]
                 numeric.remove(id_col)
-    chosen = list(value_cols) if value_cols else [c for c in numeric if c != id_col]
+    drivers = drivers or []
+    chosen = (
+        list(value_cols) if value_cols else [c for c in numeric if c != id_col and c not in drivers]
+    )
     if not chosen:
         raise DataError(
             f"No column holds numbers: besides the time column '{time_name}', the columns "
             f"{others} are text. Add a numeric value column or name it with value_cols."
         )
-    ignored = [c for c in others if c not in chosen and c != id_col]
-    if ignored:
-        repairs.append(f"Ignored non-numeric columns {ignored}.")
+    ignored = [c for c in others if c not in chosen and c != id_col and c not in drivers]
+    unused = [c for c in ignored if c in numeric]
+    text = [c for c in ignored if c not in numeric]
+    if text:
+        repairs.append(f"Ignored non-numeric columns {text}.")
+    if unused:
+        repairs.append(
+            f"Ignored numeric columns {unused}: name them with drivers (--drivers) to use them "
+            "as drivers of the target, or with value_cols (--value-col) as series."
+        )
     return ColumnChoice(chosen, id_col, fmt, repairs)
