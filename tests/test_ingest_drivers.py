@@ -74,7 +74,7 @@ def test_drivers_all_takes_every_other_numeric_column_and_names_the_rest_targets
 
 def test_an_observed_only_driver_has_no_future_values():
     text = daily_csv(future=0) + "2024-01-11,,,1\n2024-01-12,,,1\n"
-    df, report = read_text(text, value_cols="Demand", drivers="Temp,WorkDay")
+    _, report = read_text(text, value_cols="Demand", drivers="Temp,WorkDay")
     facts = {d.name: d for d in report.drivers}
     assert facts["WorkDay"].known_in_advance and facts["WorkDay"].future_rows == 2
     assert not facts["Temp"].known_in_advance and facts["Temp"].future_rows == 0
