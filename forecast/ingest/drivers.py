@@ -104,7 +104,7 @@ def choose_drivers(
     *,
     time_name: str,
     value_cols: list[str] | None,
-    id_col: str | None,
+    keys: list[str],
 ) -> list[str]:
     """Check the named drivers against the table (or list every candidate for ``"all"``).
 
@@ -118,8 +118,8 @@ def choose_drivers(
         The time column.
     value_cols : list of str or None
         Target columns named by the user.
-    id_col : str or None
-        Id column named by the user.
+    keys : list of str
+        Series key columns named by the user.
 
     Returns
     -------
@@ -139,7 +139,7 @@ def choose_drivers(
                 "drivers 'all' needs the target named: pass --value-col (value_cols) so the other "
                 "numeric columns can be read as its drivers."
             )
-        skip = {time_name, id_col, *value_cols}
+        skip = {time_name, *keys, *value_cols}
         return [c for c in table.columns if c not in skip]
     for name in spec:
         if name not in table.columns:
@@ -154,8 +154,8 @@ def choose_drivers(
             )
         if name == time_name:
             raise DataError(f"Driver '{name}' is the time column; name a numeric column instead.")
-        if id_col and name == id_col:
-            raise DataError(f"Driver '{name}' is the series id column; name a numeric column.")
+        if name in keys:
+            raise DataError(f"Driver '{name}' is a series key column; name a numeric column.")
     return list(spec)
 
 
@@ -231,12 +231,13 @@ def read_future_file(
     source,
     *,
     time_name: str,
-    id_col: str | None,
+    keys: list[str],
     targets: list[str],
     series: list[str],
     drivers: list[str],
     fmt: NumberFormat,
     freq: str | None,
+    series_ids=None,
 ) -> pd.DataFrame:
     """Read a ``--future`` file: the drivers' future values, in the columns of the history file.
 
@@ -245,8 +246,10 @@ def read_future_file(
     source : path or bytes
         The future CSV: the time column, the id column of a long file, every file driver, and
         optionally the target columns left empty.
-    time_name, id_col : str, str or None
-        Time and id columns of the history file.
+    time_name : str
+        Time column of the history file.
+    keys : list of str
+        Series key columns of the history file (empty for a wide file).
     targets : list of str
         Target columns of the history file.
     series : list of str
@@ -257,6 +260,8 @@ def read_future_file(
         Number format of the history file.
     freq : str or None
         Frequency asked for (settles ambiguous dates).
+    series_ids : callable, optional
+        ``series_ids(table, keys) -> Series of str``: the reader's readable id of each row.
 
     Returns
     -------
@@ -286,7 +291,7 @@ def read_future_file(
     if len(lines) < 2:
         raise DataError("The future file has no data rows; add rows of future driver values.")
     table = read_table(text, sniff_delimiter(lines))
-    need = [time_name, *([id_col] if id_col else []), *drivers]
+    need = [time_name, *keys, *drivers]
     missing = [c for c in need if c not in table.columns]
     extra = [c for c in table.columns if c not in need and c not in targets]
     if missing or extra:
@@ -317,10 +322,9 @@ def read_future_file(
         )
     values = parse_drivers(table, drivers, fmt)
     ds = pd.DatetimeIndex(parsed.values).as_unit("ns")
-    if id_col:
-        frame = pd.DataFrame(
-            {"unique_id": table[id_col].astype(str).str.strip().to_numpy(), "ds": ds, **values}
-        )
+    if keys:
+        ids = series_ids(table, keys) if series_ids else table[keys[0]].astype(str).str.strip()
+        frame = pd.DataFrame({"unique_id": ids.to_numpy(), "ds": ds, **values})
         if len(targets) > 1:
             frame = pd.concat(
                 [frame.assign(unique_id=frame["unique_id"] + ":" + t) for t in targets],

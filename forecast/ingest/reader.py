@@ -2,9 +2,12 @@
 
 The long frame
 --------------
-:func:`read_csv` returns a ``pandas.DataFrame`` with exactly three columns and these invariants:
+:func:`read_csv` returns a ``pandas.DataFrame`` with the columns ``unique_id, ds, y`` — then, when a
+long file has several key columns, those columns as text (``df.attrs["keys"]`` names them) — and
+these invariants:
 
-1. ``unique_id`` is ``str``; one series per value (a wide file's column name, or a long file's id).
+1. ``unique_id`` is ``str``; one series per value (a wide file's column name, or a long file's id;
+   with several key columns their values joined with ``" / "``: ``"ACT / Female / Remanded"``).
 2. ``ds`` is ``datetime64[ns]``, timezone-naive.
 3. ``y`` is ``float64``; it is NaN only where a gap was left unfilled (``fill="none"``).
 4. Rows are sorted by ``unique_id`` then ``ds``; ``(unique_id, ds)`` pairs are unique.
@@ -14,6 +17,8 @@ The long frame
    grid points from its first to its last observation.
 6. Each series has at least ``min_length`` observed (non-missing) values.
 7. The index is a ``RangeIndex``.
+8. Key columns (when present) hold non-empty text, constant within a series; ``unique_id`` is
+   their join, so one key tuple is one series.
 
 Everything inferred or repaired on the way is recorded in a :class:`CsvReport`. This module reads
 the file and assembles the frame; the steps it delegates say what they found and it records that:
@@ -73,7 +78,11 @@ class CsvReport:
     value_cols : list of str
         Columns read as values.
     id_col : str or None
-        Series id column of a long file (None for a wide file).
+        Series key column(s) of a long file, joined with ``,`` as ``--id-col`` takes them
+        (None for a wide file).
+    keys : list of str
+        The series key columns of a long file, one or several (empty for a wide file); with
+        several, the frame carries them as text columns after ``y``.
     dayfirst : bool or None
         Whether ``dd/mm`` dates were read day-first (None when the dates have no such form).
     ambiguous_dates : bool
@@ -109,6 +118,7 @@ class CsvReport:
     time_col: str = ""
     value_cols: list[str] = field(default_factory=list)
     id_col: str | None = None
+    keys: list[str] = field(default_factory=list)
     dayfirst: bool | None = None
     ambiguous_dates: bool = False
     utc_offsets: str | None = None
@@ -289,15 +299,56 @@ def _report_undated_rows(
         )
 
 
+#: Key cells read as missing (compared in lower case): empty, and what spreadsheets and R write.
+KEY_MISSING = frozenset({"", "na", "nan", "null", "n/a", "#n/a"})
+#: Joins the values of several key columns into the readable ``unique_id``.
+KEY_SEPARATOR = " / "
+
+
+def _series_ids(table: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The readable id of each row: its key (or its keys joined with ``" / "``).
+
+    Raises
+    ------
+    DataError
+        A key cell is missing (empty, ``NA``, ``null`` …), or two different key tuples join to
+        the same id.
+    """
+    for name in keys:
+        cells = table[name].astype(str).str.strip()
+        missing = cells.str.lower().isin(KEY_MISSING).to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            shown = cells.iloc[row] or "empty"
+            what = "series id" if len(keys) == 1 else "series key"
+            raise DataError(
+                f"Column '{name}' ({what}) is missing on line {table.index[row]} ({shown}; "
+                f"{int(missing.sum())} such rows). Fill in the {what}, or drop those rows."
+            )
+    if len(keys) == 1:
+        return table[keys[0]].astype(str).str.strip()
+    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+    distinct = parts.drop_duplicates()
+    joined = distinct[keys[0]].str.cat([distinct[k] for k in keys[1:]], sep=KEY_SEPARATOR)
+    if joined.duplicated().any():
+        clash = joined[joined.duplicated(keep=False)].iloc[0]
+        raise DataError(
+            f"Two different key combinations of {keys} read as the same series '{clash}' "
+            f"(a key holds '{KEY_SEPARATOR.strip()}'); remove it from the key values."
+        )
+    return parts[keys[0]].str.cat([parts[k] for k in keys[1:]], sep=KEY_SEPARATOR)
+
+
 def _to_long(
     table: pd.DataFrame,
     times: pd.DatetimeIndex,
     values: list[str],
-    id_col: str | None,
+    keys: list[str],
     report: CsvReport,
     drivers: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     fmt = NumberFormat(report.decimal, report.thousands)
+    ids = _series_ids(table, keys) if keys else None
     frames = []
     for name in values:
         numbers, missing, bad = parse_numbers(table[name], fmt)
@@ -314,24 +365,32 @@ def _to_long(
                 f"Column '{name}': {int(missing.sum())} missing cells ({', '.join(tokens[:4])}) "
                 "read as missing values."
             )
-        if id_col is None:
+        if ids is None:
             uid = pd.Series(name, index=table.index)
         elif len(values) == 1:
-            uid = table[id_col].astype(str).str.strip()
+            uid = ids
         else:
-            uid = table[id_col].astype(str).str.strip() + ":" + name
+            uid = ids + ":" + name
         frames.append(
             pd.DataFrame(
                 {"unique_id": uid.to_numpy(), "ds": times, "y": numbers, **(drivers or {})}
             )
         )
-    long = pd.concat(frames, ignore_index=True)
-    if id_col is not None and (long["unique_id"] == "").any():
-        row = int(np.flatnonzero(table[id_col].astype(str).str.strip() == "")[0])
-        raise DataError(
-            f"Column '{id_col}' (series id) is empty on line {table.index[row]}; fill in the series id."
-        )
-    return long
+    return pd.concat(frames, ignore_index=True)
+
+
+def _key_table(table: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame | None:
+    """One row per series: ``unique_id`` and its key columns (None unless there are several)."""
+    if len(keys) < 2:
+        return None
+    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+    ids = _series_ids(table, keys)
+    frames = []
+    for name in values:
+        uid = ids if len(values) == 1 else ids + ":" + name
+        frames.append(parts.assign(unique_id=uid.to_numpy()))
+    out = pd.concat(frames, ignore_index=True).drop_duplicates("unique_id")
+    return out[["unique_id", *keys]].reset_index(drop=True)
 
 
 def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
@@ -352,7 +411,8 @@ def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
         raise DataError(
             f"Duplicate timestamp {ds}{where} with different values {vals} "
             f"({int(conflicting.sum())} such timestamps). Keep one row per timestamp, or "
-            "name the series id column if this is a long file with several series."
+            "name the series id column — or all its key columns, e.g. 'state,gender' — if "
+            "this is a long file with several series."
         )
     before = len(long)
     long = long.drop_duplicates(key)
@@ -366,7 +426,7 @@ def read_csv(
     *,
     time_col: str | None = None,
     value_cols: str | list[str] | None = None,
-    id_col: str | None = None,
+    id_col: str | list[str] | None = None,
     freq: str | None = None,
     fill: FillPolicy = "none",
     min_length: int = 3,
@@ -388,8 +448,11 @@ def read_csv(
         Column with the timestamps; detected when omitted.
     value_cols : str or list of str, optional
         Value columns; every numeric column when omitted. In a wide file each becomes a series.
-    id_col : str, optional
-        Series id column of a long file (time, id, value); detected when timestamps repeat.
+    id_col : str or list of str, optional
+        Series key column(s) of a long file (time, keys, value): one name, several joined with
+        ``,`` (``"state,gender,legal"``) or a list. Detected when timestamps repeat: the
+        smallest set of text columns that makes (keys, time) unique. With several keys the
+        frame keeps them as text columns and ``unique_id`` joins their values with ``" / "``.
     freq : str, optional
         Offset alias; inferred from the dominant step when omitted.
     fill : {"none", "interpolate", "ffill"}
@@ -416,9 +479,10 @@ def read_csv(
     Returns
     -------
     df : DataFrame
-        Long frame ``unique_id, ds, y`` then the driver columns (float64) in file order, then
-        the calendar ones (see the module docstring for its invariants), with
-        ``df.attrs["freq"]`` set.
+        Long frame ``unique_id, ds, y``, then the drivers (float64, file order, then the calendar
+        ones), then the key columns of a file with several (see the module docstring for its
+        invariants), with ``df.attrs["freq"]`` and
+        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set.
     report : CsvReport
         What was inferred and repaired.
 
@@ -426,7 +490,7 @@ def read_csv(
     ------
     DataError
         Empty file, header only, no parseable time column, no numeric column, unparseable
-        numbers, duplicate timestamps with different values, irregular timestamps, series
+        numbers, a key column not in the file or with missing cells, duplicate timestamps with different values, irregular timestamps, series
         shorter than ``min_length``, non-text bytes, or a file above ``max_bytes``; a driver
         not numeric, named twice or equal to the target; future rows off the grid or with
         gaps; a driver missing in the history with ``fill="none"``; a ``future`` file whose
@@ -476,18 +540,27 @@ def read_csv(
         report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
     named_drivers: list[str] = []
     if driver_spec is not None:
+        named_keys = (
+            [c.strip() for c in id_col.split(",")] if isinstance(id_col, str) else id_col or []
+        )
         named_drivers = choose_drivers(
-            table, driver_spec, time_name=time_name, value_cols=value_cols, id_col=id_col
+            table, driver_spec, time_name=time_name, value_cols=value_cols, keys=named_keys
         )
     columns = choose_value_columns(
-        table, time_name, value_cols, id_col, report.delimiter, drivers=named_drivers
+        table,
+        time_name,
+        value_cols,
+        id_col,
+        report.delimiter,
+        times=parsed.values,
+        drivers=named_drivers,
     )
-    chosen, id_name = columns.value_cols, columns.id_col
+    chosen, keys = columns.value_cols, columns.keys
     fmt = columns.number_format
-    driver_names = [c for c in named_drivers if c != id_name]
+    driver_names = [c for c in named_drivers if c not in keys]
     if driver_spec == "all":
         driver_names = numeric_columns(table, driver_names, fmt)
-        text = [c for c in named_drivers if c not in driver_names and c != id_name]
+        text = [c for c in named_drivers if c not in driver_names and c not in keys]
         if text:
             report.repairs.append(f"Ignored non-numeric columns {text}.")
         if not driver_names:
@@ -495,11 +568,12 @@ def read_csv(
                 f"drivers 'all': no numeric column besides the target {chosen}; the file has "
                 "no driver to read."
             )
-    elif id_name in named_drivers:
-        raise DataError(f"Driver '{id_name}' is the series id column; name a numeric column.")
+    elif len(driver_names) < len(named_drivers):
+        key = next(c for c in named_drivers if c in keys)
+        raise DataError(f"Driver '{key}' is a series key column; name a numeric column.")
     report.decimal, report.thousands = fmt.decimal, fmt.thousands
     report.repairs.extend(columns.repairs)
-    report.value_cols, report.id_col = chosen, id_name
+    report.value_cols, report.id_col, report.keys = chosen, columns.id_col, list(keys)
     no_time = np.asarray(parsed.values.isna())
     if no_time.any():
         _report_undated_rows(table, no_time, time_name, chosen, report)
@@ -509,7 +583,8 @@ def read_csv(
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
     driver_values = parse_drivers(table, driver_names, fmt) if driver_names else None
-    long = _to_long(table, times, chosen, id_name, report, driver_values)
+    long = _to_long(table, times, chosen, keys, report, driver_values)
+    key_table = _key_table(table, keys, chosen)
     long = _deduplicate(long, report)
     long = long[long.groupby("unique_id")["y"].transform(lambda s: s.notna().any())]
     if long.empty:
@@ -541,12 +616,13 @@ def read_csv(
             given = read_future_file(
                 future,
                 time_name=time_name,
-                id_col=id_name,
+                keys=keys,
                 targets=chosen,
                 series=sorted(long["unique_id"].unique()),
                 drivers=driver_names,
                 fmt=fmt,
                 freq=report.freq,
+                series_ids=_series_ids,
             )
             both = future_rows.merge(given[["unique_id", "ds"]], on=["unique_id", "ds"])
             if len(both):
@@ -562,7 +638,10 @@ def read_csv(
         report.repairs.extend(notes)
     if calendar or holidays:
         long = _add_calendar(long, report, calendar=calendar, holidays=holidays)
+    if key_table is not None:
+        long = long.merge(key_table, on="unique_id", how="left", sort=False)
     long.attrs["freq"] = report.freq
+    long.attrs["keys"] = list(keys) if key_table is not None else []
     return long, report
 
 
@@ -584,7 +663,7 @@ def _add_calendar(
         return long
     long = pd.concat([long, cal.set_axis(long.index)], axis=1)
     future = report.future
-    if future.empty and not len(future.columns):
+    if not len(future.columns):
         future = pd.DataFrame({"unique_id": pd.Series(dtype=str), "ds": pd.Series(dtype="M8[ns]")})
     fut = calendar_drivers(future["ds"], report.freq, calendar=calendar, holidays=holidays)
     report.future = pd.concat([future.reset_index(drop=True), fut], axis=1)
@@ -616,10 +695,14 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
     -------
     list of dict
         Keys ``unique_id, n_obs, freq, start, end, gaps, missing_filled``; ``n_obs`` counts rows
-        after filling.
+        after filling. When the frame has several key columns, also ``keys``: the series' key
+        values by column (``{"state": "ACT", "gender": "Female"}``).
     """
+    named = df.attrs.get("keys") or (report.keys if len(report.keys) > 1 else [])
+    keys = [k for k in named if k in df.columns]
     out = []
     for uid, g in df.groupby("unique_id", sort=True):
+        extra = {"keys": {k: str(g[k].iloc[0]) for k in keys}} if keys else {}
         out.append(
             {
                 "unique_id": str(uid),
@@ -629,6 +712,7 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
                 "end": g["ds"].iloc[-1].isoformat(),
                 "gaps": int(report.gaps.get(str(uid), 0)),
                 "missing_filled": int(report.missing_filled.get(str(uid), 0)),
+                **extra,
             }
         )
     return out
