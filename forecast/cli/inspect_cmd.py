@@ -31,6 +31,7 @@ def inspect(
             "time_col": report.time_col,
             "value_cols": report.value_cols,
             "id_col": report.id_col,
+            "keys": report.keys,
             "decimal": report.decimal,
             "thousands": report.thousands,
             "freq": report.freq,
@@ -48,6 +49,8 @@ def inspect(
         f"[bold]{file}[/]: {delim}-separated, {report.encoding}, decimal '{report.decimal}', "
         f"time column '{report.time_col}', frequency {report.freq}"
     )
+    if report.keys:
+        console.print(f"series keys: {', '.join(report.keys)}")
     table = Table("series", "n_obs", "freq", "start", "end", "gaps", "filled")
     for s in series:
         table.add_row(

@@ -70,7 +70,10 @@ def submit(
     value_col: Annotated[
         str | None, typer.Option("--value-col", help="Value column(s), comma-separated.")
     ] = None,
-    id_col: Annotated[str | None, typer.Option("--id-col", help="Series id column.")] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option("--id-col", help="Series key column(s), comma-separated: store or a,b,c."),
+    ] = None,
     fill: Annotated[str, typer.Option(help="Gap policy: none, interpolate or ffill.")] = "none",
     freq: Annotated[str | None, typer.Option(help="Frequency alias (inferred).")] = None,
     model_params: Annotated[

@@ -37,7 +37,14 @@ TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column (de
 ValueCol = Annotated[
     str | None, typer.Option("--value-col", help="Value column(s), comma-separated (detected).")
 ]
-IdCol = Annotated[str | None, typer.Option("--id-col", help="Series id column of a long file.")]
+IdCol = Annotated[
+    str | None,
+    typer.Option(
+        "--id-col",
+        help="Series key column(s) of a long file, comma-separated: store or state,gender "
+        "(detected).",
+    ),
+]
 Fill = Annotated[str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")]
 
 #: Forecast length in steps of the series' frequency (required where it is used).

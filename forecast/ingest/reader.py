@@ -2,9 +2,12 @@
 
 The long frame
 --------------
-:func:`read_csv` returns a ``pandas.DataFrame`` with exactly three columns and these invariants:
+:func:`read_csv` returns a ``pandas.DataFrame`` with the columns ``unique_id, ds, y`` — then, when a
+long file has several key columns, those columns as text (``df.attrs["keys"]`` names them) — and
+these invariants:
 
-1. ``unique_id`` is ``str``; one series per value (a wide file's column name, or a long file's id).
+1. ``unique_id`` is ``str``; one series per value (a wide file's column name, or a long file's id;
+   with several key columns their values joined with ``" / "``: ``"ACT / Female / Remanded"``).
 2. ``ds`` is ``datetime64[ns]``, timezone-naive.
 3. ``y`` is ``float64``; it is NaN only where a gap was left unfilled (``fill="none"``).
 4. Rows are sorted by ``unique_id`` then ``ds``; ``(unique_id, ds)`` pairs are unique.
@@ -14,6 +17,8 @@ The long frame
    grid points from its first to its last observation.
 6. Each series has at least ``min_length`` observed (non-missing) values.
 7. The index is a ``RangeIndex``.
+8. Key columns (when present) hold non-empty text, constant within a series; ``unique_id`` is
+   their join, so one key tuple is one series.
 
 Everything inferred or repaired on the way is recorded in a :class:`CsvReport`. This module reads
 the file and assembles the frame; the steps it delegates say what they found and it records that:
@@ -62,7 +67,11 @@ class CsvReport:
     value_cols : list of str
         Columns read as values.
     id_col : str or None
-        Series id column of a long file (None for a wide file).
+        Series key column(s) of a long file, joined with ``,`` as ``--id-col`` takes them
+        (None for a wide file).
+    keys : list of str
+        The series key columns of a long file, one or several (empty for a wide file); with
+        several, the frame carries them as text columns after ``y``.
     dayfirst : bool or None
         Whether ``dd/mm`` dates were read day-first (None when the dates have no such form).
     ambiguous_dates : bool
@@ -92,6 +101,7 @@ class CsvReport:
     time_col: str = ""
     value_cols: list[str] = field(default_factory=list)
     id_col: str | None = None
+    keys: list[str] = field(default_factory=list)
     dayfirst: bool | None = None
     ambiguous_dates: bool = False
     utc_offsets: str | None = None
@@ -264,14 +274,55 @@ def _report_undated_rows(
         )
 
 
+#: Key cells read as missing (compared in lower case): empty, and what spreadsheets and R write.
+KEY_MISSING = frozenset({"", "na", "nan", "null", "n/a", "#n/a"})
+#: Joins the values of several key columns into the readable ``unique_id``.
+KEY_SEPARATOR = " / "
+
+
+def _series_ids(table: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The readable id of each row: its key (or its keys joined with ``" / "``).
+
+    Raises
+    ------
+    DataError
+        A key cell is missing (empty, ``NA``, ``null`` …), or two different key tuples join to
+        the same id.
+    """
+    for name in keys:
+        cells = table[name].astype(str).str.strip()
+        missing = cells.str.lower().isin(KEY_MISSING).to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            shown = cells.iloc[row] or "empty"
+            what = "series id" if len(keys) == 1 else "series key"
+            raise DataError(
+                f"Column '{name}' ({what}) is missing on line {table.index[row]} ({shown}; "
+                f"{int(missing.sum())} such rows). Fill in the {what}, or drop those rows."
+            )
+    if len(keys) == 1:
+        return table[keys[0]].astype(str).str.strip()
+    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+    distinct = parts.drop_duplicates()
+    joined = distinct[keys[0]].str.cat([distinct[k] for k in keys[1:]], sep=KEY_SEPARATOR)
+    if joined.duplicated().any():
+        clash = joined[joined.duplicated(keep=False)].iloc[0]
+        raise DataError(
+            f"Two different key combinations of {keys} read as the same series '{clash}' "
+            f"(a key holds '{KEY_SEPARATOR.strip()}'); remove it from the key values."
+        )
+    return parts[keys[0]].str.cat([parts[k] for k in keys[1:]], sep=KEY_SEPARATOR)
+
+
 def _to_long(
     table: pd.DataFrame,
     times: pd.DatetimeIndex,
     values: list[str],
-    id_col: str | None,
+    keys: list[str],
     report: CsvReport,
 ) -> pd.DataFrame:
     fmt = NumberFormat(report.decimal, report.thousands)
+    ids = _series_ids(table, keys) if keys else None
     frames = []
     for name in values:
         numbers, missing, bad = parse_numbers(table[name], fmt)
@@ -288,20 +339,28 @@ def _to_long(
                 f"Column '{name}': {int(missing.sum())} missing cells ({', '.join(tokens[:4])}) "
                 "read as missing values."
             )
-        if id_col is None:
+        if ids is None:
             uid = pd.Series(name, index=table.index)
         elif len(values) == 1:
-            uid = table[id_col].astype(str).str.strip()
+            uid = ids
         else:
-            uid = table[id_col].astype(str).str.strip() + ":" + name
+            uid = ids + ":" + name
         frames.append(pd.DataFrame({"unique_id": uid.to_numpy(), "ds": times, "y": numbers}))
-    long = pd.concat(frames, ignore_index=True)
-    if id_col is not None and (long["unique_id"] == "").any():
-        row = int(np.flatnonzero(table[id_col].astype(str).str.strip() == "")[0])
-        raise DataError(
-            f"Column '{id_col}' (series id) is empty on line {table.index[row]}; fill in the series id."
-        )
-    return long
+    return pd.concat(frames, ignore_index=True)
+
+
+def _key_table(table: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame | None:
+    """One row per series: ``unique_id`` and its key columns (None unless there are several)."""
+    if len(keys) < 2:
+        return None
+    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+    ids = _series_ids(table, keys)
+    frames = []
+    for name in values:
+        uid = ids if len(values) == 1 else ids + ":" + name
+        frames.append(parts.assign(unique_id=uid.to_numpy()))
+    out = pd.concat(frames, ignore_index=True).drop_duplicates("unique_id")
+    return out[["unique_id", *keys]].reset_index(drop=True)
 
 
 def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
@@ -322,7 +381,8 @@ def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
         raise DataError(
             f"Duplicate timestamp {ds}{where} with different values {vals} "
             f"({int(conflicting.sum())} such timestamps). Keep one row per timestamp, or "
-            "name the series id column if this is a long file with several series."
+            "name the series id column — or all its key columns, e.g. 'state,gender' — if "
+            "this is a long file with several series."
         )
     before = len(long)
     long = long.drop_duplicates(key)
@@ -336,7 +396,7 @@ def read_csv(
     *,
     time_col: str | None = None,
     value_cols: str | list[str] | None = None,
-    id_col: str | None = None,
+    id_col: str | list[str] | None = None,
     freq: str | None = None,
     fill: FillPolicy = "none",
     min_length: int = 3,
@@ -354,8 +414,11 @@ def read_csv(
         Column with the timestamps; detected when omitted.
     value_cols : str or list of str, optional
         Value columns; every numeric column when omitted. In a wide file each becomes a series.
-    id_col : str, optional
-        Series id column of a long file (time, id, value); detected when timestamps repeat.
+    id_col : str or list of str, optional
+        Series key column(s) of a long file (time, keys, value): one name, several joined with
+        ``,`` (``"state,gender,legal"``) or a list. Detected when timestamps repeat: the
+        smallest set of text columns that makes (keys, time) unique. With several keys the
+        frame keeps them as text columns and ``unique_id`` joins their values with ``" / "``.
     freq : str, optional
         Offset alias; inferred from the dominant step when omitted.
     fill : {"none", "interpolate", "ffill"}
@@ -369,8 +432,9 @@ def read_csv(
     Returns
     -------
     df : DataFrame
-        Long frame ``unique_id, ds, y`` (see the module docstring for its invariants), with
-        ``df.attrs["freq"]`` set.
+        Long frame ``unique_id, ds, y`` (then the key columns of a file with several; see the
+        module docstring for its invariants), with ``df.attrs["freq"]`` and
+        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set.
     report : CsvReport
         What was inferred and repaired.
 
@@ -378,7 +442,7 @@ def read_csv(
     ------
     DataError
         Empty file, header only, no parseable time column, no numeric column, unparseable
-        numbers, duplicate timestamps with different values, irregular timestamps, series
+        numbers, a key column not in the file or with missing cells, duplicate timestamps with different values, irregular timestamps, series
         shorter than ``min_length``, non-text bytes, or a file above ``max_bytes``.
 
     Examples
@@ -420,12 +484,14 @@ def read_csv(
     report.repairs.extend(parsed.notes)
     if parsed.kind != "datetime":
         report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
-    columns = choose_value_columns(table, time_name, value_cols, id_col, report.delimiter)
-    chosen, id_name = columns.value_cols, columns.id_col
+    columns = choose_value_columns(
+        table, time_name, value_cols, id_col, report.delimiter, times=parsed.values
+    )
+    chosen, keys = columns.value_cols, columns.keys
     fmt = columns.number_format
     report.decimal, report.thousands = fmt.decimal, fmt.thousands
     report.repairs.extend(columns.repairs)
-    report.value_cols, report.id_col = chosen, id_name
+    report.value_cols, report.id_col, report.keys = chosen, columns.id_col, list(keys)
     no_time = np.asarray(parsed.values.isna())
     if no_time.any():
         _report_undated_rows(table, no_time, time_name, chosen, report)
@@ -434,7 +500,8 @@ def read_csv(
     times = pd.DatetimeIndex(parsed.values[keep])
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
-    long = _to_long(table, times, chosen, id_name, report)
+    long = _to_long(table, times, chosen, keys, report)
+    key_table = _key_table(table, keys, chosen)
     long = _deduplicate(long, report)
     long = long[long.groupby("unique_id")["y"].transform(lambda s: s.notna().any())]
     if long.empty:
@@ -458,7 +525,10 @@ def read_csv(
     long["unique_id"] = long["unique_id"].astype(str)
     long["ds"] = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     long["y"] = long["y"].astype("float64")
+    if key_table is not None:
+        long = long.merge(key_table, on="unique_id", how="left", sort=False)
     long.attrs["freq"] = report.freq
+    long.attrs["keys"] = list(keys) if key_table is not None else []
     return long, report
 
 
@@ -476,10 +546,14 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
     -------
     list of dict
         Keys ``unique_id, n_obs, freq, start, end, gaps, missing_filled``; ``n_obs`` counts rows
-        after filling.
+        after filling. When the frame has several key columns, also ``keys``: the series' key
+        values by column (``{"state": "ACT", "gender": "Female"}``).
     """
+    named = df.attrs.get("keys") or (report.keys if len(report.keys) > 1 else [])
+    keys = [k for k in named if k in df.columns]
     out = []
     for uid, g in df.groupby("unique_id", sort=True):
+        extra = {"keys": {k: str(g[k].iloc[0]) for k in keys}} if keys else {}
         out.append(
             {
                 "unique_id": str(uid),
@@ -489,6 +563,7 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
                 "end": g["ds"].iloc[-1].isoformat(),
                 "gaps": int(report.gaps.get(str(uid), 0)),
                 "missing_filled": int(report.missing_filled.get(str(uid), 0)),
+                **extra,
             }
         )
     return out

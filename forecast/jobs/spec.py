@@ -45,7 +45,8 @@ class JobSpec(BaseModel):
     filename : str
         Original file name, for display.
     time_col, id_col : str or None
-        Column mapping passed to :func:`forecast.ingest.reader.read_csv` (None: detected).
+        Column mapping passed to :func:`forecast.ingest.reader.read_csv` (None: detected);
+        several key columns are joined with ``,`` (``"state,gender,legal"``; a list is accepted).
     value_cols : list of str or None
         Value columns (None: every numeric column). A comma-separated string is accepted.
     fill : {"none", "interpolate", "ffill"}
@@ -140,6 +141,17 @@ class JobSpec(BaseModel):
         if isinstance(v, str):
             v = [c.strip() for c in v.split(",") if c.strip()]
             return v or None
+        return v
+
+    @field_validator("id_col", mode="before")
+    @classmethod
+    def _join_keys(cls, v: Any) -> Any:
+        """Several key columns as a list are kept joined with ``,`` (as ``--id-col`` takes them)."""
+        if isinstance(v, (list, tuple)):
+            names = [str(c).strip() for c in v if str(c).strip()]
+            return ",".join(names) or None
+        if isinstance(v, str) and not v.strip():
+            return None
         return v
 
     @field_validator("fill")
