@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from forecast.errors import DataError, SpecError
+from forecast.models.base import FORECAST_COLUMNS as FORECAST_COLUMNS_
 from forecast.run.hierarchy import (
     TOTAL,
     attach_keys,
@@ -169,10 +170,15 @@ def test_reconcile_none_keeps_the_base_forecasts():
     assert np.abs(part["total"] - part.drop(columns="total").sum(axis=1)).max() > 1e-3
 
 
-def test_levels_without_keys_is_refused():
-    df = keyed_frame()[["unique_id", "ds", "y"]]
+def test_one_key_sums_into_the_total_and_one_series_is_refused():
+    df = keyed_frame()[["unique_id", "ds", "y"]]  # one key: the series id itself
+    result = run_forecast(df, horizon=4, models="snaive", levels="total", backtest_windows=1)
+    assert result.hierarchy["levels"] == ["total", "series"]
+    wide = result.forecasts.pivot(index="ds", columns="unique_id", values="yhat")
+    np.testing.assert_allclose(wide["total"], wide.drop(columns="total").sum(axis=1))
+    one = df[df["unique_id"] == "NSW / Male"]
     with pytest.raises(SpecError, match="--id-col"):
-        run_forecast(df, horizon=4, models="snaive", levels="total")
+        run_forecast(one, horizon=4, models="snaive", levels="total")
 
 
 def test_per_series_table_worst_first_with_skill_against_seasonal_naive():
@@ -196,3 +202,60 @@ def test_per_series_table_worst_first_with_skill_against_seasonal_naive():
 def test_attach_keys_without_keys_is_identity():
     frame = pd.DataFrame({"unique_id": ["a"], "x": [1]})
     assert attach_keys(frame, None) is frame
+
+
+def _prison_csv(path) -> None:
+    """A long file keyed by three columns (state, gender, legal), quarterly."""
+    rng = np.random.default_rng(1)
+    quarters = pd.period_range("2005Q1", periods=28, freq="Q")
+    rows = []
+    for s in ("ACT", "NSW"):
+        for g in ("Female", "Male"):
+            for legal in ("Remanded", "Sentenced"):
+                base = rng.uniform(20, 200)
+                y = base * (1 + 0.1 * np.sin(np.arange(28) * np.pi / 2)) + rng.normal(0, 2, 28)
+                rows += [
+                    (s, g, legal, f"{q.year} Q{q.quarter}", round(v, 1))
+                    for q, v in zip(quarters, y, strict=True)
+                ]
+    pd.DataFrame(rows, columns=["state", "gender", "legal", "t", "count"]).to_csv(path, index=False)
+
+
+def test_cli_run_with_levels_writes_coherent_forecasts_with_level_columns(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    src, out = tmp_path / "prison.csv", tmp_path / "out"
+    _prison_csv(src)
+    res = CliRunner().invoke(
+        app,
+        [
+            "run", str(src), "--horizon", "4", "--models", "snaive,ets",
+            "--id-col", "state,gender,legal", "--levels", "state,state/gender,total",
+            "--backtest-windows", "2", "--out", str(out), "--json",
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert payload["hierarchy"]["levels"] == [
+        "total", "state", "state/gender", "state/gender/legal",
+    ]  # fmt: skip
+    fc = pd.read_csv(out / "forecasts.csv", parse_dates=["ds"])
+    assert list(fc.columns) == [*FORECAST_COLUMNS_, "state", "gender", "legal", "level"]
+    assert fc.groupby("level")["unique_id"].nunique().to_dict() == {
+        "total": 1, "state": 2, "state/gender": 4, "state/gender/legal": 8,
+    }  # fmt: skip
+    ets = fc[fc["model"] == "ets"]
+    bottom = ets[ets["level"] == "state/gender/legal"].groupby("ds")["yhat"].sum()
+    total = ets[ets["level"] == "total"].set_index("ds")["yhat"]
+    np.testing.assert_allclose(total, bottom, atol=1e-6)
+    row = fc[(fc["level"] == "state/gender")].iloc[0]
+    assert isinstance(row["state"], str) and isinstance(row["gender"], str)
+    assert pd.isna(row["legal"])
+    by_series = pd.read_csv(out / "leaderboard_by_series.csv")
+    assert len(by_series) == 15 and {"state", "gender", "legal", "level"} <= set(by_series)
+    bt = pd.read_csv(out / "backtest.csv")
+    assert "level" in bt.columns and set(bt["level"]) == set(fc["level"])

@@ -390,7 +390,12 @@ def run_forecast(
     m = season_length(freq)
     reconcile = check_method(reconcile)
     hierarchy = None
-    wanted = parse_levels(levels, key_columns(df))
+    keys = key_columns(df)
+    if levels and not keys and df["unique_id"].nunique() > 1:  # one key: the series id itself
+        df = df.assign(series=df["unique_id"].astype(str))
+        df.attrs.update(freq=freq, keys=["series"])
+        keys = ["series"]
+    wanted = parse_levels(levels, keys)
     if wanted:
         df = df.copy()
         df.attrs["freq"] = freq
