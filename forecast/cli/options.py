@@ -13,9 +13,13 @@ import typer
 
 __all__ = [
     "AsJson",
+    "Calendar",
     "CsvFile",
     "Db",
+    "Drivers",
     "Fill",
+    "FutureFile",
+    "Holidays",
     "Horizon",
     "Host",
     "IdCol",
@@ -46,6 +50,30 @@ IdCol = Annotated[
     ),
 ]
 Fill = Annotated[str, typer.Option("--fill", help="Gap policy: none, interpolate or ffill.")]
+
+#: Drivers read beside the target (:mod:`forecast.ingest.drivers`).
+Drivers = Annotated[
+    str | None,
+    typer.Option(
+        "--drivers",
+        help="Driver columns, comma-separated, or 'all' (every other numeric column; needs "
+        "--value-col). Rows after the last target value holding driver values are their future.",
+    ),
+]
+FutureFile = Annotated[
+    str | None,
+    typer.Option("--future", help="CSV of the drivers' future values (the file's columns)."),
+]
+Calendar = Annotated[
+    bool,
+    typer.Option("--calendar", help="Add calendar drivers (day of week, month, hour, quarter)."),
+]
+Holidays = Annotated[
+    str | None,
+    typer.Option(
+        "--holidays", help="Add a public-holiday driver: country code, e.g. AU or AU-VIC."
+    ),
+]
 
 #: Forecast length in steps of the series' frequency (required where it is used).
 Horizon = Annotated[int, typer.Option("--horizon", help="Steps to forecast.")]
