@@ -25,8 +25,10 @@ __all__ = [
     "IdCol",
     "Insecure",
     "Level",
+    "Levels",
     "OutFolder",
     "Port",
+    "Reconcile",
     "TimeCol",
     "ValueCol",
 ]
@@ -77,6 +79,23 @@ Holidays = Annotated[
 Horizon = Annotated[int, typer.Option("--horizon", help="Steps to forecast.")]
 #: Prediction-interval level in percent.
 Level = Annotated[float, typer.Option("--level", help="Prediction-interval level, %.")]
+#: Aggregate levels of a keyed file, and how their forecasts are made coherent.
+Levels = Annotated[
+    str | None,
+    typer.Option(
+        "--levels",
+        help="Aggregate levels of the key columns, summed from the bottom and forecast too: "
+        "comma-separated, keys joined by '/' (state,state/gender,total), or all.",
+    ),
+]
+Reconcile = Annotated[
+    str,
+    typer.Option(
+        "--reconcile",
+        help="With --levels: auto (chosen by backtest), bottom_up, mint_shrink or none.",
+    ),
+]
+
 #: Folder the command writes its CSV files into (created if missing).
 OutFolder = Annotated[str, typer.Option("--out", help="Output folder.")]
 

@@ -71,6 +71,12 @@ class JobSpec(BaseModel):
     model_params : dict of str to dict
         Per-model hyperparameters; every key must be one of ``models``, and every parameter
         one that model takes.
+    levels : str or None
+        Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``; see
+        :func:`forecast.run.hierarchy.parse_levels`); None: the series as read.
+    reconcile : str
+        With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
+        ``none``.
 
     Raises
     ------
@@ -102,6 +108,8 @@ class JobSpec(BaseModel):
     seed: int = 0
     level: float = 80.0
     model_params: dict[str, dict[str, Any]] = {}
+    levels: str | None = None
+    reconcile: str = "auto"
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -196,6 +204,25 @@ class JobSpec(BaseModel):
             raise ValueError(f"is a percentage between 0 and 100, got {v}")
         return float(v)
 
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _check_levels(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            v = ",".join(str(x) for x in v)
+        if v is None or not str(v).strip():
+            return None
+        return ",".join(p.strip() for p in str(v).split(",") if p.strip())
+
+    @field_validator("reconcile")
+    @classmethod
+    def _check_reconcile(cls, v: str) -> str:
+        from forecast.run.reconcile import check_method
+
+        try:
+            return check_method(v)
+        except SpecError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+
     @field_validator("models", mode="before")
     @classmethod
     def _check_models(cls, v: Any) -> Any:
@@ -270,6 +297,8 @@ class JobSpec(BaseModel):
             "seed": self.seed,
             "level": self.level,
             "model_params": {k: dict(v) for k, v in self.model_params.items()} or None,
+            "levels": self.levels,
+            "reconcile": self.reconcile,
         }
 
     def read_kwargs(self) -> dict[str, Any]:
