@@ -131,7 +131,7 @@ class DriverAnalysis:
         out = {
             k: getattr(self, k)
             for k in self.__dataclass_fields__
-            if k not in ("y_values", "x_values", "target")
+            if k not in ("y_values", "x_values")
         }
         return {k: out.pop(k) for k in DRIVER_KEYS} | out
 
