@@ -57,7 +57,7 @@ from forecast.run.defaults import (
     DEFAULT_WINDOWS,
     REFERENCE_MODELS,
 )
-from forecast.run.recommend import recommend, verdict
+from forecast.run.recommend import recommend
 from forecast.run.steps import (
     Run,
     backtest_step,
@@ -68,6 +68,7 @@ from forecast.run.steps import (
     residual_step,
     score_step,
 )
+from forecast.run.story import series_scores, tell
 
 __all__ = [
     "BACKTEST_COLUMNS",
@@ -107,14 +108,18 @@ class RunResult:
     backtest_windows : int
         Rolling origins actually used (fewer than asked on short series, see ``notes``).
     recommended : dict
-        ``{"model", "reason", "per_series"}`` (:func:`forecast.run.recommend.recommend`).
+        ``{"model", "reason", "per_series", "reasons", "verdicts", "summary", "opening"}``
+        (:func:`forecast.run.recommend.recommend`, then :func:`forecast.run.story.tell`).
     verdict : str
-        The run's answer in words (:func:`forecast.run.recommend.verdict`).
+        The run's answer in words (:func:`forecast.run.story.tell`).
     notes : list of str
         Caveats of the run.
     auto : dict
         Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
         the candidates' residual verdicts (empty when ``auto`` did not run).
+    series_scores : DataFrame or None
+        One row per (model, series) of the run's evaluation: ``mae, rmse`` (in the series'
+        units), ``smape, mase, coverage, skill`` (:func:`forecast.run.story.series_scores`).
     """
 
     leaderboard: pd.DataFrame
@@ -134,6 +139,7 @@ class RunResult:
     verdict: str = ""
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
+    series_scores: pd.DataFrame | None = None
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
@@ -408,12 +414,16 @@ def run_forecast(
         prefer_detail=_auto_words(run.evidence),
     )
     bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
-    text = verdict(
+    recommended, text = tell(
         board,
+        scores,
         recommended,
+        checks=run.checks,
         level=level,
         evaluation=evaluation,
-        checks=run.checks,
+        history=history,
+        evidence=run.evidence,
+        intervals=run.intervals,
         default_models=frozenset(DEFAULT_MODELS),
         notes=run.notes,
     )
@@ -435,4 +445,5 @@ def run_forecast(
         verdict=text,
         notes=run.notes,
         auto=run.evidence,
+        series_scores=series_scores(scores),
     )
