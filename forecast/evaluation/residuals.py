@@ -226,7 +226,9 @@ def residual_check(
     outside = [lag for lag in base.significant_lags if lag <= max(lb_lags)]
     base.outside_lags = outside
     if base.white and not outside:
-        base.verdict = f"no autocorrelation left (Ljung-Box p {_p_clause(base.pvalue)} at {lag_text})"
+        base.verdict = (
+            f"no autocorrelation left (Ljung-Box p {_p_clause(base.pvalue)} at {lag_text})"
+        )
     elif base.white:
         where = ("lag " if len(outside) == 1 else "lags ") + ", ".join(map(str, outside[:6]))
         base.verdict = (

@@ -120,6 +120,9 @@ class RunResult:
     series_scores : DataFrame or None
         One row per (model, series) of the run's evaluation: ``mae, rmse`` (in the series'
         units), ``smape, mase, coverage, skill`` (:func:`forecast.run.story.series_scores`).
+    intervals : dict
+        Model -> series -> interval calibration (``scale, group, n, why, coverage,
+        lowo_coverage``; :func:`forecast.evaluation.calibration.calibrate_per_series`).
     """
 
     leaderboard: pd.DataFrame
@@ -140,6 +143,7 @@ class RunResult:
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
     series_scores: pd.DataFrame | None = None
+    intervals: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
@@ -446,4 +450,5 @@ def run_forecast(
         notes=run.notes,
         auto=run.evidence,
         series_scores=series_scores(scores),
+        intervals=run.intervals,
     )

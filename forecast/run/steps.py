@@ -250,7 +250,9 @@ def calibrate_step(run: Run, scales: Mapping[str, float]) -> None:
             if not used:
                 note = f"intervals as the model made them ({next(iter(per.values()))['why']})"
             elif len(per) == 1:
-                note = f"intervals rescaled x{used[0]:.2f} to cover {run.level:g}% of backtest actuals"
+                note = (
+                    f"intervals rescaled x{used[0]:.2f} to cover {run.level:g}% of backtest actuals"
+                )
             else:
                 note = (
                     f"intervals rescaled per series (median x{row['interval_scale']:.2f}; "

@@ -155,6 +155,7 @@ def _series_answer(
     level: float,
     intervals: Mapping | None,
     default_models: frozenset[str],
+    rule: str = "mean",
 ) -> dict:
     """Model, reason and verdict of one series."""
     rows = table[table["unique_id"] == uid].set_index("model")
@@ -187,9 +188,18 @@ def _series_answer(
         if sk > 0:
             text.append(f"That is {_pct(sk)} lower MASE than seasonal naive on this series.")
         else:
+            beat = [
+                str(m)
+                for m in rows.index
+                if m != model and _finite(rows.loc[m, "skill"]) and rows.loc[m, "skill"] > 0
+            ]
             text.append(
-                f"It is no better than seasonal naive here ({_pct(-sk)} higher MASE): no model "
-                "beat the simplest forecast on this series."
+                f"It is no better than seasonal naive here ({_pct(-sk)} higher MASE)"
+                + (
+                    ": no model beat the simplest forecast on this series."
+                    if not beat
+                    else f"; {', '.join(beat)} did on this series."
+                )
             )
     sentence, kind = _white_sentence(_series_check(checks, model, uid), "Its")
     if sentence:
@@ -226,8 +236,13 @@ def _series_answer(
         text.append(
             f"Alone, {', '.join(kept)} scored worse than seasonal naive on this series, yet "
             + ("stays a member" if len(kept) == 1 else "stay members")
-            + f" of {model}: its members are the best {len(members)} candidates by backtest "
-            "error, and their mean beat picking single models on M3."
+            + f" of {model}: "
+            + (
+                f"its members are the best {len(members)} candidates by backtest error, and "
+                f"their {rule} beat picking single models on M3."
+                if len(members) > 1
+                else "its one member is the candidate with the lowest backtest error."
+            )
         )
     return {
         "model": model,
@@ -367,6 +382,7 @@ def tell(
             level=level,
             intervals=intervals,
             default_models=default_models,
+            rule=rule,
         )
     opening = opening_series(history)
     out.update(
