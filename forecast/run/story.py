@@ -155,10 +155,11 @@ def _series_answer(
     level: float,
     intervals: Mapping | None,
     default_models: frozenset[str],
+    ran: set,
     rule: str = "mean",
 ) -> dict:
     """Model, reason and verdict of one series."""
-    rows = table[table["unique_id"] == uid].set_index("model")
+    rows = table[(table["unique_id"] == uid) & table["model"].isin(ran)].set_index("model")
     have = rows.index.intersection([m for m in rows.index if _finite(rows.loc[m, "mase"])])
     ranked = rows.loc[have].sort_values("mase") if len(have) else rows.iloc[0:0]
     parts: list[str] = []
@@ -320,7 +321,8 @@ def tell(
     board : DataFrame
         The leaderboard (``model, mase, skill, coverage, error, rank``...).
     scores : DataFrame or None
-        Per (window,) model, series scores of the run's evaluation.
+        Per (window,) model, series scores of the run's evaluation, seasonal naive included
+        (the reference of skill) even when it is not a model of the run.
     recommended : dict
         The overall pick, ``{"model", "reason"}`` (:func:`forecast.run.recommend.recommend`).
     checks : mapping
@@ -383,6 +385,7 @@ def tell(
             intervals=intervals,
             default_models=default_models,
             rule=rule,
+            ran=set(board["model"]),
         )
     opening = opening_series(history)
     out.update(
