@@ -34,6 +34,7 @@ from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, log
 from dashboard.upload import FILENAME_HEADER
 from forecast.errors import DataError, ForecastError, SpecError
+from forecast.safe_csv import to_csv_for_people
 
 __all__ = ["PREFIX", "register"]
 
@@ -275,7 +276,7 @@ def _done_result(job_id: str):
 
 
 def _csv(frame, filename: str) -> Response:
-    response = Response(frame.to_csv(index=False), mimetype="text/csv")
+    response = Response(to_csv_for_people(frame, index=False), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
