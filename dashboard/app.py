@@ -15,7 +15,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import api, auth, shared_cache, state, upload
+from dashboard import api, auth, guards, shared_cache, state, upload
 from dashboard.pages import PAGES
 
 __all__ = ["create_app", "default_dataset", "serve", "warm_up"]
@@ -159,7 +159,9 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
         )
         page.register(app)
     app.layout = _layout
+    guards.install(app.server, app.callback_map)  # host, origin, size, shape: before sign-in
     auth.install(app.server, config)
+    guards.install_body_checks(app.server)
     upload.register(app)
     api.register(app.server)
     # In the browser: no round trip (and no wait behind a busy server) to show the file name.
