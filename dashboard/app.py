@@ -139,6 +139,7 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
     """
     config = auth.AuthConfig.from_env() if auth_config is None else auth_config
     state.set_db(db)
+    _sweep()
     app = dash.Dash(
         __name__,
         title="Forecast Workbench",
@@ -171,6 +172,17 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
         dash.Input("dataset", "data"),
     )
     return app
+
+
+def _sweep() -> None:
+    """Remove the partial uploads a killed web process left behind (start-up of the app)."""
+    try:
+        removed = state.get_store().sweep_partial_files()
+    except Exception:  # the store is checked again, with a clear error, by the first request
+        log.exception("could not sweep partial files")
+        return
+    if removed:
+        log.info("removed %d partial file(s) left by a killed process", len(removed))
 
 
 def _check_port(host: str, port: int) -> None:
@@ -234,6 +246,7 @@ def serve(
     debug: bool = False,
     runner: bool = True,
     insecure: bool = False,
+    allowed_hosts: list[str] | None = None,
 ) -> None:
     """Run the app with Dash's server on HOST:PORT, with the embedded job runner.
 
@@ -249,6 +262,8 @@ def serve(
         Start a :class:`forecast.jobs.LocalRunner` in this process.
     insecure : bool
         Serve a non-loopback address without sign-in.
+    allowed_hosts : list of str, optional
+        Host names answered (default :func:`dashboard.guards.default_allowed_hosts` of ``host``).
 
     Raises
     ------
@@ -258,7 +273,14 @@ def serve(
         The job store URL cannot be opened, a bad users file, a bad ``$FORECAST_CACHE_MB``,
         or a non-loopback ``host`` without sign-in (and without ``insecure``).
     """
+    import os
+
+    from forecast.jobs.store import make_private
+
     auth.check_bind(host, auth.AuthConfig.from_env(), insecure)
+    hosts = allowed_hosts or guards.default_allowed_hosts(host)
+    os.environ[guards.ALLOWED_HOSTS_ENV] = ",".join(h.strip() for h in hosts if h.strip())
+    make_private()
     shared_cache.cache_limit_bytes()  # a bad $FORECAST_CACHE_MB fails here, not in a request
     _check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -36,6 +36,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 from forecast.ingest.columns import choose_time_column, choose_value_columns
+from forecast.ingest.limits import check_columns, check_series, count_header_fields
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, regularise
 
@@ -400,6 +401,7 @@ def read_csv(
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
     report.delimiter = sniff_delimiter(lines)
+    check_columns(count_header_fields(lines[0], report.delimiter))  # before splitting the rows
     table = read_table(text, report.delimiter)
     if table.empty:
         raise DataError(
@@ -435,6 +437,7 @@ def read_csv(
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
     long = _to_long(table, times, chosen, id_name, report)
+    check_series(long["unique_id"].nunique())
     long = _deduplicate(long, report)
     long = long[long.groupby("unique_id")["y"].transform(lambda s: s.notna().any())]
     if long.empty:
