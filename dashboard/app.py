@@ -13,6 +13,7 @@ import logging
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import dcc, html
 
 from dashboard import api, auth, guards, shared_cache, state, upload
@@ -75,6 +76,13 @@ def _navbar() -> dbc.Navbar:
         dbc.NavItem(dbc.NavLink(page.TITLE, href=page.PATH, active="exact", id=f"nav-{page.KEY}"))
         for page in PAGES
     ]
+    config = flask.current_app.config.get("FORECAST_AUTH") if flask.has_app_context() else None
+    if config is not None and config.passwords:  # HTTP Basic: the browser forgets on a 401
+        links.append(
+            dbc.NavItem(
+                dbc.NavLink("Sign out", href=auth.SIGN_OUT_PATH, external_link=True, id="nav-out")
+            )
+        )
     return dbc.Navbar(
         dbc.Container(
             [
