@@ -46,6 +46,7 @@ from forecast.models.registry import (
     model_class,
 )
 from forecast.run.backtest import MIN_TRAIN
+from forecast.run.by_series import series_table
 from forecast.run.combination import (
     AUTO,
 )
@@ -59,7 +60,15 @@ from forecast.run.defaults import (
     REFERENCE_MODELS,
 )
 from forecast.run.drivers import drivers_step, plan_drivers, split_future, uses_drivers
-from forecast.run.recommend import recommend, verdict
+from forecast.run.hierarchy import (
+    attach_keys,
+    bottom_keys,
+    build_hierarchy,
+    key_columns,
+    parse_levels,
+)
+from forecast.run.recommend import recommend
+from forecast.run.reconcile import check_method, reconcile_step
 from forecast.run.steps import (
     Run,
     backtest_step,
@@ -70,6 +79,7 @@ from forecast.run.steps import (
     residual_step,
     score_step,
 )
+from forecast.run.story import series_scores, tell
 
 __all__ = [
     "BACKTEST_COLUMNS",
@@ -114,14 +124,29 @@ class RunResult:
     baseline : DataFrame or None
         ``auto``'s future without the drivers (beside the recommended one), when compared.
     recommended : dict
-        ``{"model", "reason", "per_series"}`` (:func:`forecast.run.recommend.recommend`).
+        ``{"model", "reason", "per_series", "reasons", "verdicts", "summary", "opening"}``
+        (:func:`forecast.run.recommend.recommend`, then :func:`forecast.run.story.tell`).
     verdict : str
-        The run's answer in words (:func:`forecast.run.recommend.verdict`).
+        The run's answer in words (:func:`forecast.run.story.tell`).
     notes : list of str
         Caveats of the run.
     auto : dict
         Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
         the candidates' residual verdicts (empty when ``auto`` did not run).
+    series_scores : DataFrame or None
+        One row per (model, series) of the run's evaluation: ``mae, rmse`` (in the series'
+        units), ``smape, mase, coverage, skill`` (:func:`forecast.run.story.series_scores`).
+    intervals : dict
+        Model -> series -> interval calibration (``scale, group, n, why, coverage,
+        lowo_coverage``; :func:`forecast.evaluation.calibration.calibrate_per_series`).
+    by_series : DataFrame or None
+        One row per series (:func:`forecast.run.by_series.series_table`;
+        ``leaderboard_by_series.csv``), with the key columns and ``level`` when the data has keys.
+    keys : DataFrame or None
+        ``unique_id``, the key columns, ``level`` of every series (None without key columns).
+    hierarchy : dict
+        Evidence of the reconciliation (:func:`forecast.run.reconcile.reconcile_step`; empty
+        without levels).
     """
 
     leaderboard: pd.DataFrame
@@ -141,24 +166,31 @@ class RunResult:
     verdict: str = ""
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
+    series_scores: pd.DataFrame | None = None
+    intervals: dict = field(default_factory=dict)
+    by_series: pd.DataFrame | None = None
+    keys: pd.DataFrame | None = None
+    hierarchy: dict = field(default_factory=dict)
     drivers: dict = field(default_factory=dict)
     baseline: pd.DataFrame | None = None
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
-        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds), and ``drivers``
-        when the data had drivers (``known``, ``observed``, ``used_by``, ``per_series`` with
-        ``auto``'s choice and both backtest MASEs, ``reading``, ``effects``)."""
-        out = {
-            "recommended": self.recommended,
-            "verdict": self.verdict,
-            "notes": self.notes,
-            "backtest_windows": self.backtest_windows,
-            "auto": self.auto,
-        }
-        if self.drivers:
-            out["drivers"] = self.drivers
-        return _jsonable(out)
+        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds), ``hierarchy``
+        with levels, and ``drivers`` when the data had drivers (``known``, ``observed``,
+        ``used_by``, ``per_series`` with ``auto``'s choice and both backtest MASEs,
+        ``reading``, ``effects``)."""
+        return _jsonable(
+            {
+                "recommended": self.recommended,
+                "verdict": self.verdict,
+                "notes": self.notes,
+                "backtest_windows": self.backtest_windows,
+                "auto": self.auto,
+                **({"hierarchy": self.hierarchy} if self.hierarchy else {}),
+                **({"drivers": self.drivers} if self.drivers else {}),
+            }
+        )
 
     def to_json(self) -> dict:
         """JSON-ready dict: ``leaderboard``, ``forecasts``, ``actuals``, ``residual_checks``,
@@ -319,6 +351,8 @@ def run_forecast(
     progress: Callable[[int, int, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     executor: Executor | None = None,
+    levels: str | Sequence[str] | None = None,
+    reconcile: str = "auto",
     X_future: pd.DataFrame | None = None,
 ) -> RunResult:
     """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
@@ -353,6 +387,14 @@ def run_forecast(
         Polled between steps and handed to model fits; True raises :class:`Cancelled`.
     executor : concurrent.futures.Executor, optional
         Where per-series models refit, in chunks of series.
+    levels : str or sequence of str, optional
+        Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``;
+        :func:`forecast.run.hierarchy.parse_levels`): their series are summed from the bottom,
+        forecast like any other, and every model's forecasts reconciled.
+    reconcile : str
+        ``auto`` (the method with the lower backtest MASE over levels), ``bottom_up``,
+        ``mint_shrink`` or ``none`` (forecasts of every level left as they are); used only with
+        ``levels``.
     X_future : DataFrame, optional
         ``unique_id, ds, <drivers>`` over the ``horizon`` steps (instead of future rows in
         ``df``): the drivers named here are known in advance, the others observed only.
@@ -382,6 +424,22 @@ def run_forecast(
     )
     freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
+    reconcile = check_method(reconcile)
+    hierarchy = None
+    keys = key_columns(df)
+    if levels and not keys and df["unique_id"].nunique() > 1:  # one key: the series id itself
+        df = df.assign(series=df["unique_id"].astype(str))
+        df.attrs.update(freq=freq, keys=["series"])
+        keys = ["series"]
+    wanted = parse_levels(levels, keys)
+    if wanted:
+        df = df.copy()
+        df.attrs["freq"] = freq
+        hierarchy = build_hierarchy(df, wanted)
+        df = hierarchy.frame
+        keys_table = hierarchy.keys
+    else:
+        keys_table = bottom_keys(df)
     history, actuals = _split_holdout(df, int(holdout), freq)
     plan = None
     if driver_columns(history):
@@ -443,6 +501,7 @@ def run_forecast(
     refit_step(run)
     combine_step(run)
     drivers_step(run, plan)
+    reconciliation = reconcile_step(run, hierarchy, reconcile) if hierarchy is not None else {}
     calibrate_step(run, scales)
     residual_step(run)
     board, scores, evaluation, _reference = score_step(run, int(holdout))
@@ -454,18 +513,33 @@ def run_forecast(
         prefer_detail=_auto_words(run.evidence),
     )
     bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
-    text = verdict(
+    recommended, text = tell(
         board,
+        run.scores,  # seasonal naive included: the reference of each series' skill
         recommended,
+        checks=run.checks,
         level=level,
         evaluation=evaluation,
-        checks=run.checks,
+        history=history,
+        evidence=run.evidence,
+        intervals=run.intervals,
         default_models=frozenset(DEFAULT_MODELS),
         notes=run.notes,
     )
+    by_series = series_table(
+        run.scores,
+        recommended,
+        run.checks,
+        [str(u) for u in pd.unique(history["unique_id"])],
+        evaluation,
+    )
+    per_series = series_scores(run.scores)
     return RunResult(
         leaderboard=board,
-        forecasts=concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+        forecasts=attach_keys(
+            concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+            keys_table,
+        ),
         actuals=actuals,
         history=history,
         residual_checks=run.checks,
@@ -475,12 +549,17 @@ def run_forecast(
         holdout=int(holdout),
         backtest=None if scores is None or not evaluation.startswith("backtest") else scores,
         residuals=run.residuals,
-        backtest_forecasts=bt_frame if run.windows else None,
+        backtest_forecasts=attach_keys(bt_frame, keys_table) if run.windows else None,
         backtest_windows=windows,
         recommended=recommended,
         verdict=text,
         notes=run.notes,
         auto=run.evidence,
+        series_scores=per_series[per_series["model"].isin(names)].reset_index(drop=True),
+        intervals=run.intervals,
+        by_series=attach_keys(by_series, keys_table),
+        keys=keys_table,
+        hierarchy=reconciliation,
         drivers=_drivers_summary(run, plan),
         baseline=run.baseline,
     )

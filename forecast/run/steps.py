@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import Cancelled, ForecastError
-from forecast.evaluation.calibration import apply_scale, interval_scale
+from forecast.evaluation.calibration import apply_scales, calibrate_per_series
 from forecast.evaluation.leaderboard import leaderboard
 from forecast.evaluation.metrics import score_frame
 from forecast.evaluation.residuals import combine_checks, residual_check
@@ -83,6 +83,8 @@ class Run:
     x_future: pd.DataFrame | None = None
     #: ``auto``'s future without the drivers (when a run with drivers compared both).
     baseline: pd.DataFrame | None = None
+    intervals: dict = field(default_factory=dict)
+    scores: pd.DataFrame | None = None  # per (model, series) scores, the reference included
 
     def tick(self, message: str) -> None:
         self.done += 1
@@ -233,22 +235,64 @@ def combine_step(run: Run) -> None:
 
 
 def calibrate_step(run: Run, scales: Mapping[str, float]) -> None:
-    """Step 4: every model's future intervals calibrated on its own backtest errors."""
+    """Step 4: every model's future intervals calibrated on its own backtest errors, per series
+    (:func:`forecast.evaluation.calibration.calibrate_per_series`: bounded, with a minimum of
+    errors, checked on windows left out); neural models get split-conformal intervals."""
     for name, fc in list(run.future.items()):
         bt = run.bt.get(name)
         row = run.rows[name]
         if bt is None or bt.empty:
             continue
-        scale = None if name in run.neural else interval_scale(bt, run.level)
-        if scale is not None:
-            run.future[name] = apply_scale(fc, scale)
-            row["interval_scale"] = scale
-            note = f"intervals rescaled x{scale:.2f} to cover {run.level:g}% of backtest actuals"
+        if name not in run.neural:
+            per = calibrate_per_series(bt, run.level)
+            run.intervals[name] = per
+            factors = {u: c["scale"] for u, c in per.items()}
+            run.future[name] = apply_scales(fc, factors)
+            used = [c for c in factors.values() if c is not None]
+            row["interval_scale"] = float(np.median(used)) if used else np.nan
+            held = [c["lowo_coverage"] for c in per.values() if np.isfinite(c["lowo_coverage"])]
+            row["heldout_coverage"] = float(np.mean(held)) if held else np.nan
+            own = sum(c["group"] == "series" for c in per.values())
+            if not used:
+                note = f"intervals as the model made them ({next(iter(per.values()))['why']})"
+            elif len(per) == 1:
+                note = (
+                    f"intervals rescaled x{used[0]:.2f} to cover {run.level:g}% of backtest actuals"
+                )
+            else:
+                note = (
+                    f"intervals rescaled per series (median x{row['interval_scale']:.2f}; "
+                    f"{own} of {len(per)} series on their own backtest errors) to cover "
+                    f"{run.level:g}%"
+                )
         else:
             q = conformal_quantiles(bt, scales, run.level)
             run.future[name] = _apply_conformal(fc, q, scales)
             note = "split-conformal intervals from backtest errors"
         row["detail"] = "; ".join(filter(None, [note, row.get("detail")]))
+
+
+def check_period(season_length, m: int) -> int:
+    """The seasonal period a model's residuals are checked at.
+
+    Parameters
+    ----------
+    season_length : int, list of int or None
+        The model's ``season_length`` parameter as the user gave it (MSTL takes a list).
+    m : int
+        The run's seasonal period from the frequency, in steps.
+
+    Returns
+    -------
+    int
+        A user-given period wins; of several (MSTL's seasons) the longest, so the Ljung-Box lags
+        reach every season the model was asked to remove; else ``m``.
+    """
+    if season_length is None or season_length == []:
+        return int(m)
+    if isinstance(season_length, (list, tuple)):
+        return max(int(p) for p in season_length)
+    return int(season_length) or int(m)
 
 
 def residual_step(run: Run) -> None:
@@ -258,7 +302,7 @@ def residual_step(run: Run) -> None:
         params = run.params_of.get(name, {})
         model = run.fitted.get(name)
         n_params = getattr(model, "n_params_", {}) if model is not None else {}
-        m_check = int(params.get("season_length") or run.m)  # a user-given period wins
+        m_check = check_period(params.get("season_length"), run.m)
         per_series = {
             str(uid): residual_check(
                 part["resid"].to_numpy(dtype=float), m_check, n_params.get(str(uid), 0)
@@ -306,6 +350,7 @@ def score_step(
     if scores is not None:
         ref_rows = scores[scores["model"] == "snaive"]
         reference = float(ref_rows["mase"].mean()) if not ref_rows.empty else None
+        run.scores = scores
         scores = scores[scores["model"].isin(run.names)]
     rows = list(run.rows.values())
     for row in rows:
@@ -313,8 +358,13 @@ def score_step(
     board = leaderboard(rows, scores)
     board["skill"] = skill(board, reference)
     board["level"] = run.level
-    scale = {r["model"]: r.get("interval_scale", np.nan) for r in rows}
-    board["interval_scale"] = board["model"].map(scale).astype(float)
+    for col in ("interval_scale", "heldout_coverage"):
+        value = {r["model"]: r.get(col, np.nan) for r in rows}
+        board[col] = board["model"].map(value).astype(float)
+    if run.history["unique_id"].nunique() > 1:
+        # MAE and RMSE are in each series' own units: never averaged across series
+        board["mae"] = np.nan
+        board["rmse"] = np.nan
     return board, scores, evaluation, reference
 
 
