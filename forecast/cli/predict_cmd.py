@@ -7,7 +7,20 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import fail, load_frame, print_json, write_csvs
-from forecast.cli.options import AsJson, Fill, Horizon, IdCol, Level, OutFolder, TimeCol, ValueCol
+from forecast.cli.options import (
+    AsJson,
+    Calendar,
+    Drivers,
+    Fill,
+    FutureFile,
+    Holidays,
+    Horizon,
+    IdCol,
+    Level,
+    OutFolder,
+    TimeCol,
+    ValueCol,
+)
 from forecast.errors import ForecastError
 
 
@@ -28,6 +41,10 @@ def predict(
     value_col: ValueCol = None,
     id_col: IdCol = None,
     fill: Fill = "none",
+    drivers: Drivers = None,
+    future: FutureFile = None,
+    calendar: Calendar = False,
+    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
     """Forecast every series of FILE with a saved model, from each series' last window.
@@ -35,17 +52,31 @@ def predict(
     Global models (rnn, lstm, gru, bilstm, esn, ensemble, pretrained, finetuned) forecast any
     series of the frequency they were trained on (the pretrained one: any frequency) that is at
     least as long as their input window; arima re-applies each series' fitted orders. Writes
-    OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi).
+    OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi). A model saved with drivers needs
+    them in FILE (--drivers) with their future: rows after each series' last value (or --future).
     """
     import pandas as pd
 
     from forecast.models.saved import apply_saved, open_saved
 
-    df, _report = load_frame(file, time_col, value_col, id_col, fill)
+    df, report = load_frame(
+        file,
+        time_col,
+        value_col,
+        id_col,
+        fill,
+        drivers=drivers,
+        future=future,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    x_future = getattr(report, "future", None)
+    if x_future is not None and (x_future.empty or len(x_future.columns) <= 2):
+        x_future = None
     names = [n.strip() for n in name.split(",") if n.strip()] if name else None
     try:
         models = open_saved(model, names)
-        frames = [apply_saved(m, df, horizon, level) for m in models.values()]
+        frames = [apply_saved(m, df, horizon, level, x_future) for m in models.values()]
     except ForecastError as exc:
         fail(str(exc))
     forecasts = pd.concat(frames, ignore_index=True)

@@ -14,8 +14,12 @@ from rich.table import Table
 from forecast.cli.common import fail, load_frame, print_json, write_csvs
 from forecast.cli.options import (
     AsJson,
+    Calendar,
     CsvFile,
+    Drivers,
     Fill,
+    FutureFile,
+    Holidays,
     Horizon,
     IdCol,
     Level,
@@ -107,6 +111,10 @@ def run(
     fill: Fill = "none",
     levels: Levels = None,
     reconcile: Reconcile = "auto",
+    drivers: Drivers = None,
+    future: FutureFile = None,
+    calendar: Calendar = False,
+    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
     """Backtest every model, refit on the whole history, forecast the future, recommend one.
@@ -117,10 +125,26 @@ def run(
     interval coverage) and OUT/leaderboard_by_series.csv (per series: the recommended model, its
     MASE, skill and coverage, residual verdict, the best single model; worst first). With key
     columns every file gains them and ``level``; --levels adds the aggregate series, reconciled.
+    With --drivers, the models that take drivers use them (those with a future — rows after the
+    last value, or --future — as known in advance), auto keeps them per series where they lower
+    the backtest error, and the verdict and --json "drivers" say which and why.
     """
     from forecast.run.pipeline import run_forecast
 
-    df, _report = load_frame(file, time_col, value_col, id_col, fill)
+    df, report = load_frame(
+        file,
+        time_col,
+        value_col,
+        id_col,
+        fill,
+        drivers=drivers,
+        future=future,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    x_future = getattr(report, "future", None)
+    if x_future is not None and (x_future.empty or len(x_future.columns) <= 2):
+        x_future = None
     console = Console(stderr=True)
     progress_bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -149,6 +173,7 @@ def run(
                 progress=progress,
                 levels=levels,
                 reconcile=reconcile,
+                X_future=x_future,
             )
     except ForecastError as exc:
         fail(str(exc))
@@ -188,6 +213,7 @@ def run(
                 "auto": result.auto,
                 "leaderboard_by_series": str(paths["leaderboard_by_series.csv"]),
                 **({"hierarchy": result.hierarchy} if result.hierarchy else {}),
+                **({"drivers": result.summary()["drivers"]} if result.drivers else {}),
             }
         )
         return

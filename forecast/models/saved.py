@@ -10,7 +10,9 @@ forecasts the series of a new frame with one of them:
   another frequency, or reading a longer window than a series offers, is refused with the
   reason (the pretrained model takes any frequency its corpus covered, and pads short series);
 - ``arima`` re-applies each series' fitted orders (matched by series id, or the one order of a
-  one-series model to every series) and re-estimates the coefficients on the new data;
+  one-series model to every series) and re-estimates the coefficients on the new data; a model
+  saved with drivers re-estimates them on the file's drivers and forecasts with the drivers'
+  future rows, and refuses a file that lacks either, with the reason;
   ``naive``, ``snaive`` and ``drift`` apply their method and settings to each new series;
 - ``hybrid`` is refused with the reason.
 """
@@ -114,7 +116,9 @@ def open_saved(path: str | Path, names: list[str] | None = None) -> dict[str, ob
     return {name: load_saved_model(folder) for name, folder in found.items()}
 
 
-def apply_saved(model, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+def apply_saved(
+    model, df: pd.DataFrame, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Forecast the series of ``df`` with a saved (loaded) model.
 
     Parameters
@@ -127,6 +131,9 @@ def apply_saved(model, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFr
         Horizon in steps.
     level : float
         Interval level in percent.
+    X_future : DataFrame, optional
+        ``unique_id, ds, <drivers>`` over the ``h`` steps: required by a model saved with
+        known-in-advance drivers (``df`` must hold those drivers too).
 
     Returns
     -------
@@ -138,15 +145,16 @@ def apply_saved(model, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFr
     SpecError
         The model cannot forecast this file, with the reason.
     DataError
-        A bad frame.
+        A bad frame; a model with drivers and a file without them or without their future.
     """
     h = check_horizon(h)
     level = check_level(level)
+    _check_drivers(model, df, X_future, h)
     if hasattr(model, "forecast_from"):
         return model.forecast_from(df, h, level=level)[FORECAST_COLUMNS]
     name = getattr(model, "name", type(model).__name__)
     if name == "arima":
-        return _reapply_arima(model, df, h, level)
+        return _reapply_arima(model, df, h, level, X_future)
     if name in {"naive", "snaive", "drift"}:
         return _reapply_baseline(model, df, h, level)
     raise SpecError(
@@ -175,7 +183,9 @@ def _reapply_baseline(model, df: pd.DataFrame, h: int, level: float) -> pd.DataF
     return fresh.fit(df).predict(h, level=level)[FORECAST_COLUMNS]
 
 
-def _reapply_arima(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFrame:
+def _reapply_arima(
+    model, df: pd.DataFrame, h: int, level: float, X_future: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each series with the orders fitted for it (coefficients re-estimated on the new data)."""
     from forecast.calendar.frequency import frame_freq
     from forecast.models.statistical.arima import AutoARIMA
@@ -205,7 +215,34 @@ def _reapply_arima(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFram
             seasonal_order=seasonal,
             season_length=int(getattr(model, "m_", 1) or 1) if any(seasonal) else 1,
         )
-        frame = part.reset_index(drop=True)
+        drivers = list(getattr(model, "drivers_", None) or [])  # the saved model's, no others
+        frame = part[["unique_id", "ds", "y", *drivers]].reset_index(drop=True)
         frame.attrs["freq"] = freq
-        out.append(est.fit(frame).predict(h, level=level))
+        future = None
+        if X_future is not None:
+            future = X_future[X_future["unique_id"].astype(str) == str(uid)]
+        out.append(est.fit(frame).predict(h, level=level, X_future=future))
     return pd.concat(out, ignore_index=True)[FORECAST_COLUMNS]
+
+
+def _check_drivers(model, df: pd.DataFrame, X_future: pd.DataFrame | None, h: int) -> None:
+    """A model saved with drivers needs them in the file's history and over its future."""
+    drivers = list(getattr(model, "drivers_", None) or [])
+    if not drivers:
+        return
+    name = getattr(model, "name", type(model).__name__)
+    listed = ",".join(drivers)
+    lacking = [d for d in drivers if d not in df.columns]
+    if lacking:
+        raise DataError(
+            f"{name} was fitted with the drivers {', '.join(drivers)}; the file lacks "
+            f"{', '.join(lacking)} (read it with --drivers {listed})."
+        )
+    future_cols = [] if X_future is None else list(X_future.columns)
+    missing = [d for d in drivers if d not in future_cols]
+    if missing:
+        raise DataError(
+            f"{name} was fitted with the known-in-advance drivers {', '.join(drivers)}; the file "
+            f"has no future values of {', '.join(missing)}: add {h} rows after each series' last "
+            "value holding them (the value column empty), or give --future FILE."
+        )
