@@ -42,7 +42,7 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
@@ -195,8 +195,18 @@ def main() -> None:
     tasks = [(n, k, opts.separate) for n in names for k in range(1, opts.origins + 1)]
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     start = time.perf_counter()
+    rows = []
     with ProcessPoolExecutor(opts.jobs) as pool:
-        rows = list(pool.map(one_origin, tasks))
+        futures = [pool.submit(one_origin, t) for t in tasks]
+        for fut in as_completed(futures):  # one line per origin as it finishes
+            row = fut.result()
+            rows.append(row)
+            print(
+                f"{row['dataset']} origin {row['origin']}: MASE "
+                + ", ".join(f"{m} {row[f'{m} mase']:.3f}" for m in METHODS)
+                + f"; auto chose {row['choice'] or '-'}; {row['with drivers s']:.0f} s",
+                flush=True,
+            )
     raw = pd.DataFrame(rows)
     table = []
     for name in names:
