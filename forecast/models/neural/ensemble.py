@@ -67,6 +67,7 @@ class RecurrentEnsemble(Forecaster):
     """
 
     name = "ensemble"
+    drivers_accepted = ("known",)
     label = "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)"
     scope = "global"
     neural = True
@@ -221,12 +222,23 @@ class RecurrentEnsemble(Forecaster):
         h = check_horizon(h)
         level = check_level(level)
         check_fitted(self, "members_")
-        frames = [m.predict(h, level=level) for m in self.members_]
+        frames = [m.predict(h, level=level, X_future=X_future) for m in self.members_]
         out = frames[0][["unique_id", "ds"]].copy()
         out["model"] = self.name
         for col in ("yhat", "lo", "hi"):
             out[col] = np.median(np.stack([f[col].to_numpy(dtype=float) for f in frames]), axis=0)
         return out.reset_index(drop=True)
+
+    @property
+    def drivers_(self) -> list[str]:
+        """The known drivers the members were fitted with (each by dynamic regression)."""
+        check_fitted(self, "members_")
+        return list(getattr(self.members_[0], "drivers_", []))
+
+    def effects(self) -> pd.DataFrame:
+        """The drivers' estimated effects (the members share one regression per series)."""
+        check_fitted(self, "members_")
+        return self.members_[0].effects()
 
     def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
         """Median of the members' forecasts of the series of ``df`` from their last windows

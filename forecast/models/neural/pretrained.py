@@ -30,13 +30,7 @@ import pandas as pd
 
 from forecast.calendar.seasonal_adjustment import seasonal_method
 from forecast.errors import DataError, SpecError
-from forecast.models.base import check_frame, check_horizon
-from forecast.models.drivers import (
-    LinearDrivers,
-    fit_drivers,
-    future_drivers,
-    history_drivers,
-)
+from forecast.models.base import check_horizon
 from forecast.models.neural.numpy_rnn import NumpyRecurrentNet
 from forecast.models.neural.pretrained_io import member_states, read_pretrained
 from forecast.models.neural.windowed import WindowedForecaster
@@ -160,82 +154,6 @@ class Pretrained(WindowedForecaster):
         self.weights = weights
         self.threads = threads
         self.device = device
-
-    # ------------------------------------------------------------------ drivers
-    #: Known-in-advance drivers by dynamic regression: per series, ``y`` on the drivers with
-    #: AR(1) errors (:class:`forecast.models.drivers.LinearDrivers`), the network forecasts
-    #: ``y - X @ coef`` and the forecast adds ``X_future @ coef`` back.
-    drivers_accepted = ("known",)
-
-    def fit(self, df: pd.DataFrame, *, progress=None, should_stop=None):
-        """Forecast-ready on ``df`` (``unique_id, ds, y`` and any known drivers, which enter by
-        dynamic regression); see :meth:`WindowedForecaster.fit`."""
-        drivers = fit_drivers(df, self.drivers_accepted)
-        linear = {}
-        if drivers:
-            check_frame(df, min_length=3, model=self.name)
-            xs = history_drivers(df, drivers, model=self.name)
-            df = df.copy()
-            codes = df["unique_id"].astype(str).to_numpy()
-            for uid, X in xs.items():
-                rows = codes == uid
-                linear[uid] = LinearDrivers.fit(df.loc[rows, "y"].to_numpy(float), X)
-                df.loc[rows, "y"] = df.loc[rows, "y"].to_numpy(float) - linear[uid].effect(X)
-        super().fit(df, progress=progress, should_stop=should_stop)
-        self.drivers_ = drivers
-        self.linear_ = linear
-        return self
-
-    def predict(
-        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
-    ) -> pd.DataFrame:
-        """Forecast ``h`` steps; ``X_future`` (``unique_id, ds, <drivers>``) is required when
-        fitted with drivers (see :meth:`WindowedForecaster.predict`)."""
-        fc = super().predict(h, level=level)
-        drivers = getattr(self, "drivers_", [])
-        if not drivers:
-            return fc
-        future = future_drivers(X_future, drivers, self.last_ds_, self.freq_, h, model=self.name)
-        add = np.concatenate([self.linear_[str(u)].effect(future[str(u)]) for u in self.ids_])
-        for col in ("yhat", "lo", "hi"):
-            fc[col] = fc[col].to_numpy() + add
-        return fc
-
-    def effects(self) -> pd.DataFrame:
-        """``unique_id, driver, coef, se``: each driver's estimated effect on ``y`` per series."""
-        rows = [
-            {"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)}
-            for uid, lin in getattr(self, "linear_", {}).items()
-            for name, c, e in zip(self.drivers_, lin.coef[1:], lin.se[1:], strict=True)
-        ]
-        return pd.DataFrame(rows, columns=["unique_id", "driver", "coef", "se"])
-
-    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
-        if getattr(self, "drivers_", []):
-            raise SpecError(
-                f"{self.name}: this model was fitted with the drivers "
-                f"{', '.join(self.drivers_)}, whose effects are per series; run a job on the "
-                "new file instead."
-            )
-        return super().forecast_from(df, h, level=level)
-
-    def _fitted_state(self, folder):
-        fitted, arrays = super()._fitted_state(folder)
-        drivers = getattr(self, "drivers_", [])
-        fitted["drivers"] = list(drivers)
-        if drivers:
-            arrays["drivers.coef"] = np.stack([self.linear_[u].coef for u in self.ids_])
-            arrays["drivers.se"] = np.stack([self.linear_[u].se for u in self.ids_])
-        return fitted, arrays
-
-    def _restore_state(self, fitted, arrays, folder) -> None:
-        super()._restore_state(fitted, arrays, folder)
-        self.drivers_ = list(fitted.get("drivers") or [])
-        self.linear_ = {
-            u: LinearDrivers(arrays["drivers.coef"][i], arrays["drivers.se"][i])
-            for i, u in enumerate(self.ids_)
-            if self.drivers_
-        }
 
     def _check_params(self) -> None:
         if self.horizon is not None:

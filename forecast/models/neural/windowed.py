@@ -36,6 +36,12 @@ from forecast.models.base import (
     check_level,
     forecast_frame,
 )
+from forecast.models.drivers import (
+    LinearDrivers,
+    fit_drivers,
+    future_drivers,
+    history_drivers,
+)
 from forecast.models.neural.windows import (
     SeriesTransform,
     check_window,
@@ -90,8 +96,85 @@ class WindowedForecaster(Forecaster):
         if self.log not in (True, False, "auto"):
             raise SpecError(f"{self.name}: log must be True, False or 'auto', got {self.log!r}.")
 
+    # ------------------------------------------------------------------ drivers
+    #: Known-in-advance drivers by dynamic regression: per series, ``y`` on the drivers with
+    #: AR(1) errors (:class:`forecast.models.drivers.LinearDrivers`), the network forecasts
+    #: ``y - X @ coef`` and the forecast adds ``X_future @ coef`` back (not covariate channels
+    #: in the network: the drivers' effect is linear and the same at every step).
+    drivers_accepted = ("known",)
+
+    def fit(self, df: pd.DataFrame, *, progress=None, should_stop=None):
+        """Fit on ``df`` (``unique_id, ds, y`` and any known drivers, which enter by dynamic
+        regression); see :meth:`_fit_series`."""
+        drivers = fit_drivers(df, self.drivers_accepted)
+        linear = {}
+        if drivers:
+            check_frame(df, min_length=3, model=self.name)
+            xs = history_drivers(df, drivers, model=self.name)
+            df = df.copy()
+            codes = df["unique_id"].astype(str).to_numpy()
+            for uid, X in xs.items():
+                rows = codes == uid
+                linear[uid] = LinearDrivers.fit(df.loc[rows, "y"].to_numpy(float), X)
+                df.loc[rows, "y"] = df.loc[rows, "y"].to_numpy(float) - linear[uid].effect(X)
+        self._fit_series(df, progress=progress, should_stop=should_stop)
+        self.drivers_ = drivers
+        self.linear_ = linear
+        return self
+
+    def predict(
+        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Forecast ``h`` steps; ``X_future`` (``unique_id, ds, <drivers>``) is required when
+        fitted with drivers (see :meth:`WindowedForecaster.predict`)."""
+        fc = self._predict_series(h, level)
+        drivers = getattr(self, "drivers_", [])
+        if not drivers:
+            return fc
+        future = future_drivers(X_future, drivers, self.last_ds_, self.freq_, h, model=self.name)
+        add = np.concatenate([self.linear_[str(u)].effect(future[str(u)]) for u in self.ids_])
+        for col in ("yhat", "lo", "hi"):
+            fc[col] = fc[col].to_numpy() + add
+        return fc
+
+    def effects(self) -> pd.DataFrame:
+        """``unique_id, driver, coef, se``: each driver's estimated effect on ``y`` per series."""
+        rows = [
+            {"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)}
+            for uid, lin in getattr(self, "linear_", {}).items()
+            for name, c, e in zip(self.drivers_, lin.coef[1:], lin.se[1:], strict=True)
+        ]
+        return pd.DataFrame(rows, columns=["unique_id", "driver", "coef", "se"])
+
+    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+        if getattr(self, "drivers_", []):
+            raise SpecError(
+                f"{self.name}: this model was fitted with the drivers "
+                f"{', '.join(self.drivers_)}, whose effects are per series; run a job on the "
+                "new file instead."
+            )
+        return self._forecast_from_series(df, h, level)
+
+    def _fitted_state(self, folder):
+        fitted, arrays = self._series_state(folder)
+        drivers = getattr(self, "drivers_", [])
+        fitted["drivers"] = list(drivers)
+        if drivers:
+            arrays["drivers.coef"] = np.stack([self.linear_[u].coef for u in self.ids_])
+            arrays["drivers.se"] = np.stack([self.linear_[u].se for u in self.ids_])
+        return fitted, arrays
+
+    def _restore_state(self, fitted, arrays, folder) -> None:
+        self._restore_series(fitted, arrays, folder)
+        self.drivers_ = list(fitted.get("drivers") or [])
+        self.linear_ = {
+            u: LinearDrivers(arrays["drivers.coef"][i], arrays["drivers.se"][i])
+            for i, u in enumerate(self.ids_)
+            if self.drivers_
+        }
+
     # ------------------------------------------------------------------ fit
-    def fit(
+    def _fit_series(
         self,
         df: pd.DataFrame,
         *,
@@ -330,9 +413,7 @@ class WindowedForecaster(Forecaster):
         return np.concatenate(out, axis=1)[:, :steps]
 
     # ------------------------------------------------------------------ predict
-    def predict(
-        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
-    ) -> pd.DataFrame:
+    def _predict_series(self, h: int, level: float = 80) -> pd.DataFrame:
         """Forecast ``h`` steps after the end of every series.
 
         Parameters
@@ -382,7 +463,7 @@ class WindowedForecaster(Forecaster):
     #: model, trained on many); others refuse a frequency they were not trained on.
     any_frequency = False
 
-    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+    def _forecast_from_series(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
         """Forecast the series of ``df`` with the trained network, from their last windows.
 
         Nothing is trained: the per-series transforms (log, seasonal adjustment) are fitted on
@@ -455,7 +536,7 @@ class WindowedForecaster(Forecaster):
             deseasonalize=deseasonalize,
             ids=ids,
         )
-        return other.predict(h, level=level)
+        return other._predict_series(h, level=level)
 
     #: Whether series shorter than the input window are left-padded (else refused).
     _pads_inputs = False
@@ -494,7 +575,7 @@ class WindowedForecaster(Forecaster):
         return pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
 
     # ------------------------------------------------------------------ persistence
-    def _fitted_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
+    def _series_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
         """The training series (values, lengths, timestamps as int64 ns), their seasonal
         components, the conformal calibration errors and each member's arrays
         (``member{k}.{name}``), plus the fitted metadata."""
@@ -528,7 +609,7 @@ class WindowedForecaster(Forecaster):
         }
         return fitted, arrays
 
-    def _restore_state(self, fitted, arrays, folder) -> None:
+    def _restore_series(self, fitted, arrays, folder) -> None:
         cuts = np.cumsum(arrays["lengths"])[:-1]
         if fitted.get("architecture"):  # models whose network is described by their file
             self.architecture_ = dict(fitted["architecture"])
