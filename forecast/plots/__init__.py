@@ -8,5 +8,6 @@ Split by subject: :mod:`forecast.plots.series` (series, ACF/PACF, lag scatter, S
 from forecast.plots.colors import MODEL_COLORS as MODEL_COLORS
 from forecast.plots.colors import model_color as model_color
 from forecast.plots.forecasts import *  # noqa: F403
+from forecast.plots.hierarchy import *  # noqa: F403
 from forecast.plots.memory import *  # noqa: F403
 from forecast.plots.series import *  # noqa: F403
