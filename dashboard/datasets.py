@@ -22,6 +22,7 @@ __all__ = [
     "ALLOWED_EXTENSIONS",
     "MAX_UPLOAD_BYTES",
     "Overrides",
+    "check_upload_content",
     "check_upload_name",
     "check_upload_size",
     "clean_filename",
@@ -121,6 +122,33 @@ def check_upload_size(filename: str, size: int | None) -> None:
             f"{filename} is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit; use "
             "`forecast jobs submit` for larger files, or upload a subset."
         )
+
+
+def check_upload_content(filename: str, data: bytes) -> None:
+    """Refuse, at upload, a file that is not text or is too wide, from its first 64 KiB.
+
+    Raises
+    ------
+    DataError
+        Empty, not text (NUL or control bytes: a workbook, an archive, random bytes), or more
+        than :data:`forecast.ingest.limits.MAX_COLUMNS` columns in its header; the message
+        names the file and says what to do.
+    """
+    from forecast.ingest.limits import check_columns, count_header_fields
+    from forecast.ingest.parsing import decode, sniff_delimiter
+
+    if not data or data.isspace():
+        raise DataError(f"The file {filename} is empty; upload a CSV with a header and data rows.")
+    head = data[: 64 * 1024]
+    try:
+        text, _ = decode(head)
+    except DataError as exc:
+        raise DataError(f"{filename}: {exc}") from None
+    start = len(head) - len(head.lstrip())
+    end = data.find(b"\n", start)
+    header = data[start : len(data) if end < 0 else end].decode("utf-8", "replace")
+    lines = [header, *[line for line in text.splitlines()[1:-1] if line.strip()][:200]]
+    check_columns(count_header_fields(header, sniff_delimiter(lines)), filename)
 
 
 def save_dataset(data: bytes, filename: str) -> str:

@@ -52,6 +52,7 @@ from forecast.ingest.drivers import (
     read_future_file,
     split_future,
 )
+from forecast.ingest.limits import check_columns, check_series, count_header_fields
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
 
@@ -518,6 +519,7 @@ def read_csv(
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
     report.delimiter = sniff_delimiter(lines)
+    check_columns(count_header_fields(lines[0], report.delimiter))  # before splitting the rows
     table = read_table(text, report.delimiter)
     if table.empty:
         raise DataError(
@@ -584,6 +586,7 @@ def read_csv(
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
     driver_values = parse_drivers(table, driver_names, fmt) if driver_names else None
     long = _to_long(table, times, chosen, keys, report, driver_values)
+    check_series(long["unique_id"].nunique())
     key_table = _key_table(table, keys, chosen)
     long = _deduplicate(long, report)
     long = long[long.groupby("unique_id")["y"].transform(lambda s: s.notna().any())]
