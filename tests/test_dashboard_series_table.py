@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.pages.results_series import filter_frame, series_page, shown_columns
+from dashboard.pages.results_series import series_page, shown_columns
+from forecast.run.table_page import filter_frame
 
 
 def table(n: int = 10_000, seed: int = 0) -> pd.DataFrame:

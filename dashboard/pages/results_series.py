@@ -6,8 +6,6 @@ Clicking a row of the table opens that series' charts (it sets the page's series
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 from dash import Input, Output, State, dash_table, html
 from dash.dash_table.Format import Format, Scheme
@@ -16,6 +14,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.components import card, empty_figure, figure, log, plot, table_records
 from dashboard.job_results import load_result, run_summary, series_frame
 from forecast.run.by_series import BY_SERIES_COLUMNS
+from forecast.run.table_page import filter_frame, table_page
 
 __all__ = ["filter_frame", "register", "series_cards", "series_page"]
 
@@ -38,20 +37,6 @@ FORMATS = {
     "skill": Format(precision=0, scheme=Scheme.percentage),
     "coverage": Format(precision=0, scheme=Scheme.percentage),
 }
-_OPERATORS = [
-    (">=", "ge"),
-    ("<=", "le"),
-    ("!=", "ne"),
-    (">", "gt"),
-    ("<", "lt"),
-    ("=", "eq"),
-    ("contains", "contains"),
-    ("datestartswith", "contains"),
-]
-_TERM = re.compile(
-    r"^\s*\{(?P<col>[^}]+)\}\s*(?P<op>[si]?(?:>=|<=|!=|=|>|<|contains|datestartswith|"
-    r"eq|ne|gt|ge|lt|le))\s*(?P<value>.*?)\s*$"
-)
 
 
 def key_names(frame: pd.DataFrame) -> list[str]:
@@ -67,43 +52,6 @@ def shown_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in head + rest if c in frame.columns]
 
 
-def filter_frame(frame: pd.DataFrame, query: str | None) -> pd.DataFrame:
-    """Rows of ``frame`` matching a DataTable ``filter_query`` (terms joined by ``&&``).
-
-    Numbers compare numerically, text case-insensitively (``contains`` as a substring); a term
-    on an unknown column or an unreadable term is ignored.
-    """
-    if not query:
-        return frame
-    mask = pd.Series(True, index=frame.index)
-    for term in query.split(" && "):
-        match = _TERM.match(term)
-        if not match or match["col"] not in frame.columns:
-            continue
-        col, value = frame[match["col"]], match["value"].strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
-            value = value[1:-1]
-        op = match["op"].lstrip("si") if match["op"][:1] in "si" else match["op"]
-        op = dict(_OPERATORS).get(op, op)
-        if op == "contains":
-            mask &= col.astype(str).str.contains(value, case=False, regex=False, na=False)
-            continue
-        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-        if pd.api.types.is_numeric_dtype(col) and pd.notna(number):
-            left, right = col.astype(float), float(number)
-        else:
-            left, right = col.astype(str).str.lower(), value.lower()
-        mask &= {
-            "eq": left == right,
-            "ne": left != right,
-            "gt": left > right,
-            "ge": left >= right,
-            "lt": left < right,
-            "le": left <= right,
-        }[op]
-    return frame[mask]
-
-
 def series_page(
     frame: pd.DataFrame,
     page: int = 0,
@@ -111,25 +59,10 @@ def series_page(
     sort_by: list[dict] | None = None,
     query: str | None = None,
 ) -> tuple[list[dict], int, int]:
-    """One page of the per-series table after filtering and sorting (on the server).
-
-    Returns
-    -------
-    (records, page_count, rows)
-        The page's rows (each with ``id`` = its series), the number of pages, the filtered rows.
-    """
-    shown = filter_frame(frame, query)
-    if sort_by:
-        shown = shown.sort_values(
-            [s["column_id"] for s in sort_by],
-            ascending=[s["direction"] == "asc" for s in sort_by],
-            na_position="last",
-            kind="stable",
-        )
-    rows = len(shown)
-    pages = max(1, -(-rows // page_size))
-    page = min(max(int(page or 0), 0), pages - 1)
-    part = shown.iloc[page * page_size : (page + 1) * page_size][shown_columns(frame)]
+    """One page of the per-series table (:func:`forecast.run.table_page.table_page`), its rows
+    as JSON-ready records each with ``id`` = its series."""
+    part, pages, rows = table_page(frame, page, page_size, sort_by, query)
+    part = part[shown_columns(frame)]
     records = table_records(part)
     for record, uid in zip(records, part["unique_id"].astype(str), strict=True):
         record["id"] = uid

@@ -24,6 +24,7 @@ __all__ = [
     "METHODS",
     "check_method",
     "coherence_error",
+    "insample_frame",
     "level_mase",
     "reconcile_backtest",
     "reconcile_forecasts",
@@ -233,7 +234,7 @@ def level_mase(scores: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _insample(history: pd.DataFrame, resid: pd.DataFrame | None) -> pd.DataFrame | None:
+def insample_frame(history: pd.DataFrame, resid: pd.DataFrame | None) -> pd.DataFrame | None:
     """``unique_id, ds, y, fitted`` from a model's in-sample residuals (None without)."""
     if resid is None or resid.empty:
         return None
@@ -290,7 +291,7 @@ def reconcile_step(run, hierarchy, method: str = "auto") -> dict:
             f"{MINT_MAX_SERIES:,}, so the forecasts are reconciled bottom-up"
         )
     for name in list(run.future):
-        insample = _insample(run.history, run.residuals.get(name))
+        insample = insample_frame(run.history, run.residuals.get(name))
         bt = run.bt.get(name)
         tried: dict[str, pd.DataFrame] = {}
         chosen = (
