@@ -107,7 +107,13 @@ def series_cards() -> list:
             ],
         ),
         html.Div(
-            card("The hierarchy: each level's forecast and skill", figure("results-hierarchy")),
+            card(
+                "The hierarchy: each level's forecast and skill",
+                [
+                    html.Div(id="results-hierarchy-note", className="small mb-1"),
+                    figure("results-hierarchy"),
+                ],
+            ),
             id="results-hierarchy-card",
             style={"display": "none"},
         ),
@@ -122,17 +128,40 @@ def _columns(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
+def reconciliation_note(evidence: dict, model: str | None) -> str:
+    """How the levels were made coherent, in words (from the run's hierarchy evidence)."""
+    if not evidence:
+        return ""
+    if evidence.get("method") == "none":
+        return "Not reconciled (--reconcile none): the levels' forecasts need not add up."
+    chosen = evidence.get("chosen") or {}
+    method = chosen.get(model) if model else None
+    names = {"bottom_up": "bottom-up", "mint_shrink": "MinTrace (shrink)"}
+    if method is None:
+        return "; ".join(f"{m}: {names.get(v, v)}" for m, v in chosen.items())
+    text = f"{model}'s forecasts add up across levels: reconciled {names.get(method, method)}"
+    table = (evidence.get("backtest_mase") or {}).get(model)
+    if table:
+        parts = ", ".join(f"{names.get(k, k)} {v:.3f}" for k, v in table.items())
+        text += f", the lower backtest MASE over levels ({parts})"
+    if evidence.get("note"):
+        text += f". {evidence['note']}"
+    return text + "."
+
+
 def hierarchy_view(job_id: str | None):
-    """The sunburst of a job with levels, and the card's style (hidden without levels)."""
+    """The sunburst of a job with levels, the card's style (hidden without levels) and the
+    reconciliation in words."""
     hidden = {"display": "none"}
     if not job_id:
-        return empty_figure(""), hidden
+        return empty_figure(""), hidden, None
     frame = series_frame(job_id)
     if frame is None or "level" not in frame.columns or frame["level"].nunique() < 2:
-        return empty_figure(""), hidden
+        return empty_figure(""), hidden, None
     keys = key_names(frame)
     result = load_result(job_id)
-    model = (run_summary(job_id).get("recommended") or {}).get("model")
+    summary = run_summary(job_id)
+    model = (summary.get("recommended") or {}).get("model")
     fig = plot(
         "hierarchy_figure",
         frame[["unique_id", *keys, "level"]],
@@ -141,7 +170,7 @@ def hierarchy_view(job_id: str | None):
         frame,
         model=model,
     )
-    return fig, {}
+    return fig, {}, reconciliation_note(summary.get("hierarchy") or {}, model)
 
 
 def register(app) -> None:
@@ -187,6 +216,7 @@ def register(app) -> None:
     @app.callback(
         Output("results-hierarchy", "figure"),
         Output("results-hierarchy-card", "style"),
+        Output("results-hierarchy-note", "children"),
         Input("results-job", "value"),
     )
     def _hierarchy(job_id):
@@ -194,4 +224,4 @@ def register(app) -> None:
             return hierarchy_view(job_id)
         except Exception:
             log.exception("hierarchy figure of %s failed", job_id)
-            return empty_figure(""), {"display": "none"}
+            return empty_figure(""), {"display": "none"}, None
