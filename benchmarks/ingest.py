@@ -22,8 +22,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from forecast.ingest import dates, parsing, regular_grid
 from forecast.ingest.reader import read_csv
+from forecast.ingest.reference import reference_paths
 
 
 def make_csv(n: int, kind: str) -> bytes:
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--reference", action="store_true", help="time the reference paths")
     args = parser.parse_args()
     if args.reference:
-        dates.FAST = parsing.FAST = regular_grid.FAST = False
+        reference_paths().__enter__()  # for the whole run
     cases = [
         (f"{n:,}", kind, make_csv(n, kind))
         for n in (int(x) for x in args.sizes.split(","))

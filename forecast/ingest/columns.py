@@ -249,6 +249,16 @@ def infer_keys(
     return None
 
 
+def _repeated(cells: pd.Series, times: pd.Series | None) -> bool:
+    """Whether a time cell repeats (a long file); distinct parsed times settle it without hashing
+    every string (equal cells parse to equal times)."""
+    if times is not None and len(times) == len(cells):
+        index = pd.DatetimeIndex(times)
+        if index.is_unique:
+            return False
+    return bool(cells.duplicated().any())
+
+
 def choose_value_columns(
     table: pd.DataFrame,
     time_name: str,
@@ -324,7 +334,7 @@ def choose_value_columns(
             numeric.append(name)
     if not keys:
         text_cols = [c for c in others if c not in numeric and c not in (value_cols or [])]
-        repeated = table[time_name].duplicated().any()
+        repeated = _repeated(table[time_name], times)
         candidates = [c for c in text_cols if _ID_NAME.match(c)] + [
             c for c in text_cols if not _ID_NAME.match(c)
         ]

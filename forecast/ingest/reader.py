@@ -39,8 +39,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+import forecast.ingest.regular_grid as regular_grid
 from forecast.errors import DataError
-from forecast.ingest import regular_grid
 from forecast.ingest.columns import choose_time_column, choose_value_columns
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, regularise
@@ -315,7 +315,8 @@ def _series_ids(table: pd.DataFrame, keys: list[str]) -> pd.Series:
     """
     for name in keys:
         cells = table[name]
-        missing = cells.str.lower().isin(KEY_MISSING).to_numpy()
+        marked = [v for v in pd.unique(cells.to_numpy()) if str(v).lower() in KEY_MISSING]
+        missing = cells.isin(marked).to_numpy()
         if missing.any():
             row = int(np.flatnonzero(missing)[0])
             shown = cells.iloc[row] or "empty"
@@ -389,10 +390,12 @@ def _key_table(table: pd.DataFrame, keys: list[str], values: list[str]) -> pd.Da
 
 def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     key = ["unique_id", "ds"]
-    codes = pd.DataFrame(
-        {"id": pd.factorize(long["unique_id"].to_numpy())[0], "ds": long["ds"].to_numpy()}
-    )
-    dup = pd.Series(codes.duplicated(keep=False).to_numpy(), index=long.index)
+    ids = pd.factorize(long["unique_id"].to_numpy())[0]
+    if ids.max(initial=0) == 0:  # one series: its timestamps alone
+        flags = pd.DatetimeIndex(long["ds"]).duplicated(keep=False)
+    else:
+        flags = pd.DataFrame({"id": ids, "ds": long["ds"].to_numpy()}).duplicated(keep=False)
+    dup = pd.Series(np.asarray(flags), index=long.index)
     if not dup.any():
         return long
     groups = long[dup].groupby(key, sort=True)["y"]

@@ -62,11 +62,13 @@ class Regularised:
 def _frequency(long: pd.DataFrame, freq: str | None) -> str:
     """The one frequency of the series (inferred when ``freq`` is None), as a canonical alias."""
     if freq is None:
-        freqs = {
-            uid: infer_freq(g["ds"])
-            for uid, g in long.groupby("unique_id", sort=False)
-            if g["ds"].nunique() >= 2
-        }
+        freqs = _series_freqs(long) if FAST else None
+        if freqs is None:
+            freqs = {
+                uid: infer_freq(g["ds"])
+                for uid, g in long.groupby("unique_id", sort=False)
+                if g["ds"].nunique() >= 2
+            }
         distinct = sorted(set(freqs.values()))
         if len(distinct) > 1:
             raise DataError(
@@ -85,6 +87,35 @@ def _frequency(long: pd.DataFrame, freq: str | None) -> str:
         raise DataError(
             f"freq='{freq}' is not a pandas offset alias (try MS, QS, YS, W-SUN, D, h)."
         ) from exc
+
+
+def _sorted(codes: np.ndarray, ns: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The arrays in (series code, time) order; no sort when they are in it already."""
+    step = np.diff(codes)
+    if (step > 0).all() or ((step >= 0) & ((step > 0) | (np.diff(ns) > 0))).all():
+        return (codes, ns, *others)
+    order = np.lexsort((ns, codes))
+    return (codes[order], ns[order], *(o[order] for o in others))
+
+
+def _series_freqs(long: pd.DataFrame) -> dict[str, str] | None:
+    """The frequency of every series with two distinct timestamps, as :func:`_frequency`'s
+    reference finds it, from one sort of the frame instead of a group per series (None when a
+    timestamp is missing)."""
+    ds = pd.DatetimeIndex(long["ds"]).as_unit("ns")
+    if ds.hasnans:
+        return None
+    codes, names = pd.factorize(long["unique_id"].to_numpy())
+    codes, ns = _sorted(codes, ds.asi8)
+    cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    out, seen = {}, {}
+    for part, code in zip(np.split(ns, cuts), codes[np.r_[0, cuts]], strict=True):
+        if part[0] != part[-1]:  # two distinct timestamps
+            key = part.tobytes()  # series on the same timestamps (most of a long file) ask once
+            if key not in seen:
+                seen[key] = infer_freq(part.view("datetime64[ns]"))
+            out[names[code]] = seen[key]
+    return out
 
 
 def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regularised:
@@ -188,9 +219,7 @@ def _on_one_grid(long: pd.DataFrame, freq: str, fill: FillPolicy) -> Regularised
         return None
     codes, names = pd.factorize(long["unique_id"].astype(str).to_numpy(), sort=True)
     ns = pd.DatetimeIndex(long["ds"]).as_unit("ns").asi8
-    order = np.lexsort((ns, codes))
-    codes, ns = codes[order], ns[order]
-    y = long["y"].to_numpy(dtype=float)[order]
+    codes, ns, y = _sorted(codes, ns, long["y"].to_numpy(dtype=float))
     first, last = pd.Timestamp(ns[0] if len(ns) == 1 else ns.min()), pd.Timestamp(ns.max())
     try:
         offset = pd.tseries.frequencies.to_offset(freq)
