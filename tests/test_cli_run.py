@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.models.base import FORECAST_COLUMNS
+from forecast.run.by_series import BY_SERIES_COLUMNS
 from forecast.run.defaults import BACKTEST_COLUMNS
 
 runner = CliRunner()
@@ -62,6 +63,10 @@ def test_run_writes_forecasts_and_leaderboard_csvs(data_dir, tmp_path, name, hor
     if extra:  # scored on the holdout
         assert board["mase"].notna().all() and list(board["rank"]) == [1, 2, 3]
     assert "leaderboard" in res.stdout and "wrote" in res.stdout
+    by_series = pd.read_csv(out / "leaderboard_by_series.csv")
+    assert list(by_series.columns) == BY_SERIES_COLUMNS
+    assert set(by_series["unique_id"].astype(str)) == set(fc["unique_id"].astype(str))
+    assert by_series["mase"].dropna().is_monotonic_decreasing  # worst series first
     # the printed table reads coverage as a percentage beside the nominal level; the CSV keeps
     # the fraction
     snaive = board.set_index("model").loc["snaive"]
@@ -88,13 +93,16 @@ def test_json_prints_one_object_with_the_contract_keys(data_dir, tmp_path):
     assert sorted(row["model"] for row in payload["leaderboard"]) == ["drift", "snaive"]
     assert payload["evaluation"] == "backtest of 3 windows"
     for row in payload["leaderboard"]:
-        assert set(row) >= JSON_KEYS | {"skill", "level", "interval_scale"}
+        assert set(row) >= JSON_KEYS | {"skill", "level", "interval_scale", "heldout_coverage"}
         assert row["mase"] > 0 and row["level"] == 80  # scored by the backtest
         assert 0 <= row["ljung_box_pvalue"] <= 1 and isinstance(row["residuals_white"], bool)
     by_model = {row["model"]: row for row in payload["leaderboard"]}
     assert by_model["snaive"]["skill"] == 0
     assert payload["recommended"]["model"] == payload["leaderboard"][0]["model"]
-    assert payload["recommended"]["reason"] and payload["recommended"]["per_series"] == {}
+    rec = payload["recommended"]
+    assert rec["reason"] and rec["per_series"] == {"Passengers": rec["model"]}  # every series
+    assert rec["reasons"]["Passengers"].startswith("MASE ")
+    assert rec["verdicts"]["Passengers"] in payload["verdict"]
     assert payload["backtest"] == str(out / "backtest.csv")
     bt = pd.read_csv(out / "backtest.csv", parse_dates=["cutoff", "ds"])
     assert list(bt.columns) == BACKTEST_COLUMNS
@@ -134,6 +142,8 @@ def test_json_with_holdout_has_metrics(data_dir, tmp_path):
         (["--horizon", "12", "--backtest-windows", "-1"], "backtest_windows"),
         (["--horizon", "3", "--models", "snaive,SNAIVE"], "listed twice"),
         (["--horizon", "3", "--models", "snaive,esn", "--epochs", "5"], "not used by any"),
+        (["--horizon", "3", "--levels", "total"], "needs key columns"),
+        (["--horizon", "3", "--reconcile", "ols"], "reconciliation method"),
     ],
 )
 def test_bad_input_exits_2_with_one_error_line(data_dir, tmp_path, args, message):

@@ -19,7 +19,9 @@ from forecast.cli.options import (
     Horizon,
     IdCol,
     Level,
+    Levels,
     OutFolder,
+    Reconcile,
     TimeCol,
     ValueCol,
 )
@@ -27,6 +29,19 @@ from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
 from forecast.run.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
+
+
+def by_series_csv(result) -> dict:
+    """``{"leaderboard_by_series.csv": frame}`` of a run (its per-series table)."""
+    from forecast.run.by_series import BY_SERIES_COLUMNS
+
+    table = getattr(result, "by_series", None)
+    return {
+        "leaderboard_by_series.csv": table
+        if table is not None
+        else pd.DataFrame(columns=BY_SERIES_COLUMNS)
+    }
+
 
 #: Leaderboard keys of the ``--json`` output, in order.
 JSON_KEYS = [
@@ -46,6 +61,7 @@ JSON_KEYS = [
     "skill",
     "level",
     "interval_scale",
+    "heldout_coverage",
 ]
 
 
@@ -89,6 +105,8 @@ def run(
     value_col: ValueCol = None,
     id_col: IdCol = None,
     fill: Fill = "none",
+    levels: Levels = None,
+    reconcile: Reconcile = "auto",
     as_json: AsJson = False,
 ) -> None:
     """Backtest every model, refit on the whole history, forecast the future, recommend one.
@@ -96,7 +114,9 @@ def run(
     Writes OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi: the future H steps, or the
     held-out part with --holdout), OUT/backtest.csv (the backtest forecasts beside the actuals
     and their cutoff) and OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
-    interval coverage).
+    interval coverage) and OUT/leaderboard_by_series.csv (per series: the recommended model, its
+    MASE, skill and coverage, residual verdict, the best single model; worst first). With key
+    columns every file gains them and ``level``; --levels adds the aggregate series, reconciled.
     """
     from forecast.run.pipeline import run_forecast
 
@@ -127,6 +147,8 @@ def run(
                 seed=seed,
                 level=level,
                 progress=progress,
+                levels=levels,
+                reconcile=reconcile,
             )
     except ForecastError as exc:
         fail(str(exc))
@@ -137,6 +159,7 @@ def run(
             "forecasts.csv": result.forecasts,
             "leaderboard.csv": result.leaderboard,
             "backtest.csv": bt if bt is not None else pd.DataFrame(columns=BACKTEST_COLUMNS),
+            **by_series_csv(result),
         },
     )
     forecasts_path = paths["forecasts.csv"]
@@ -163,13 +186,18 @@ def run(
                 "backtest": str(backtest_path),
                 "backtest_windows": result.backtest_windows,
                 "auto": result.auto,
+                "leaderboard_by_series": str(paths["leaderboard_by_series.csv"]),
+                **({"hierarchy": result.hierarchy} if result.hierarchy else {}),
             }
         )
         return
     _print_table(board, result.level)
     console = Console()
     console.print(f"[bold]verdict[/]: {result.verdict}")
-    typer.echo(f"wrote {forecasts_path}, {backtest_path} and {leaderboard_path}")
+    typer.echo(
+        f"wrote {forecasts_path}, {backtest_path}, {leaderboard_path} and "
+        f"{paths['leaderboard_by_series.csv']}"
+    )
 
 
 def _fmt(value, spec: str = ".4g") -> str:
@@ -195,6 +223,7 @@ def _print_table(board, level: float) -> None:
         "sMAPE",
         "MASE",
         f"cover {level:g}%",
+        "held out",
         "skill",
         "LB p",
         "white",
@@ -210,6 +239,7 @@ def _print_table(board, level: float) -> None:
             _fmt(row["smape"], ".2f"),
             _fmt(row["mase"], ".3f"),
             _fmt(row["coverage"], ".0%"),
+            _fmt(row.get("heldout_coverage"), ".0%"),
             _fmt(row.get("skill"), "+.0%"),
             pvalue_text(row["ljung_box_pvalue"], digits=2, missing="-"),
             _fmt(row["residuals_white"]),

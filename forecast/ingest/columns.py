@@ -266,6 +266,7 @@ def choose_value_columns(
     id_col: str | list[str] | None,
     delimiter: str,
     times: pd.Series | None = None,
+    drivers: list[str] | None = None,
 ) -> ColumnChoice:
     """Choose the value columns and the series key columns, and how their numbers are written.
 
@@ -288,6 +289,8 @@ def choose_value_columns(
         Field delimiter of the file (a comma delimiter rules out a decimal comma).
     times : Series, optional
         Parsed timestamps of the rows, shape (n,); the raw time cells when omitted.
+    drivers : list of str, optional
+        Columns read as drivers: never value columns, and not reported as ignored.
 
     Returns
     -------
@@ -359,7 +362,12 @@ def choose_value_columns(
             if ints:
                 keys = [ints[0]]
                 numeric.remove(ints[0])
-    chosen = list(value_cols) if value_cols else [c for c in numeric if c not in keys]
+    drivers = drivers or []
+    chosen = (
+        list(value_cols)
+        if value_cols
+        else [c for c in numeric if c not in keys and c not in drivers]
+    )
     if not chosen:
         raise DataError(
             f"No column holds numbers: besides the time column '{time_name}', the columns "
@@ -371,7 +379,14 @@ def choose_value_columns(
             f"Column '{overlap[0]}' is named both as a value column and as a key column; "
             "name it as one of them."
         )
-    ignored = [c for c in others if c not in chosen and c not in keys]
-    if ignored:
-        repairs.append(f"Ignored non-numeric columns {ignored}.")
+    ignored = [c for c in others if c not in chosen and c not in keys and c not in drivers]
+    unused = [c for c in ignored if c in numeric]
+    text = [c for c in ignored if c not in numeric]
+    if text:
+        repairs.append(f"Ignored non-numeric columns {text}.")
+    if unused:
+        repairs.append(
+            f"Ignored numeric columns {unused}: name them with drivers (--drivers) to use them "
+            "as drivers of the target, or with value_cols (--value-col) as series."
+        )
     return ColumnChoice(chosen, keys, fmt, repairs)

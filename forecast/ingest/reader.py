@@ -29,10 +29,11 @@ series on their grid.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -42,8 +43,20 @@ import pandas as pd
 import forecast.ingest.regular_grid as regular_grid
 from forecast.errors import DataError
 from forecast.ingest.columns import choose_time_column, choose_value_columns
+from forecast.ingest.drivers import (
+    DriverFacts,
+    choose_drivers,
+    finish_drivers,
+    numeric_columns,
+    parse_driver_spec,
+    parse_drivers,
+    read_future_file,
+    split_future,
+)
+from forecast.ingest.frame import with_observed
+from forecast.ingest.limits import check_columns, check_series, count_header_fields
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
-from forecast.ingest.regular_grid import FillPolicy, regularise
+from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
 
 __all__ = ["DEFAULT_MAX_BYTES", "CsvReport", "read_csv", "series_summary"]
 
@@ -93,6 +106,12 @@ class CsvReport:
         Data rows dropped (no timestamp, exact duplicates).
     repairs : list of str
         Every repair and notable inference, in plain sentences.
+    drivers : list of DriverFacts
+        Per driver (file columns, then calendar and holiday columns): its role, whether it is
+        known in advance, its future rows, gaps and fill policy. Empty without drivers.
+    future : DataFrame
+        The drivers' known future, ``unique_id, ds, <drivers>`` (rows after each series' last
+        observed value; observed-only drivers NaN there); empty when there is none.
     """
 
     delimiter: str = ","
@@ -112,10 +131,18 @@ class CsvReport:
     missing_filled: dict[str, int] = field(default_factory=dict)
     dropped_rows: int = 0
     repairs: list[str] = field(default_factory=list)
+    drivers: list[DriverFacts] = field(default_factory=list)
+    future: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(), repr=False)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict of the report."""
-        return asdict(self)
+        """JSON-ready dict of the report (the future frame as its number of rows)."""
+        skip = ("future", "drivers")
+        out = {
+            f: copy.deepcopy(getattr(self, f)) for f in self.__dataclass_fields__ if f not in skip
+        }
+        out["drivers"] = [d.to_dict() for d in self.drivers]
+        out["future_rows"] = len(self.future)
+        return out
 
 
 def _read_bytes(source: Source, max_bytes: int) -> bytes:
@@ -345,6 +372,7 @@ def _to_long(
     values: list[str],
     keys: list[str],
     report: CsvReport,
+    drivers: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     fmt = NumberFormat(report.decimal, report.thousands)
     ids = _series_ids(table, keys) if keys else None
@@ -370,7 +398,11 @@ def _to_long(
             uid = ids
         else:
             uid = ids + ":" + name
-        frames.append(pd.DataFrame({"unique_id": uid.to_numpy(), "ds": times, "y": numbers}))
+        frames.append(
+            pd.DataFrame(
+                {"unique_id": uid.to_numpy(), "ds": times, "y": numbers, **(drivers or {})}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -431,6 +463,10 @@ def read_csv(
     fill: FillPolicy = "none",
     min_length: int = 3,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    drivers: str | list[str] | None = None,
+    future: Source | None = None,
+    calendar: bool = False,
+    holidays: str | None = None,
 ) -> tuple[pd.DataFrame, CsvReport]:
     """Read a CSV of one or many time series into the long frame.
 
@@ -458,13 +494,29 @@ def read_csv(
         Minimum number of observed values per series.
     max_bytes : int
         Size limit of the file in bytes (default 200 MB).
+    drivers : str or list of str, optional
+        Driver columns (``"price,promo"``), or ``"all"``: every numeric column but the targets
+        (which must then be named with ``value_cols``). In a wide file the drivers are shared by
+        every series; in a long file each series has its own values. Rows after a series' last
+        observed value that hold driver values are the drivers' known future
+        (``report.future``). See :mod:`forecast.ingest.drivers`.
+    future : path or bytes, optional
+        A file of future driver values with the columns of this one (the targets empty).
+    calendar : bool
+        Add calendar drivers (day of week, month, hour, quarter as the frequency has them).
+    holidays : str, optional
+        ``CC`` or ``CC-SUB`` (``AU``, ``AU-VIC``): add a ``holiday`` driver from the
+        ``holidays`` package.
 
     Returns
     -------
     df : DataFrame
-        Long frame ``unique_id, ds, y`` (then the key columns of a file with several; see the
-        module docstring for its invariants), with ``df.attrs["freq"]`` and
-        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set.
+        Long frame ``unique_id, ds, y``, then the drivers (float64, file order, then the calendar
+        ones), then the key columns of a file with several (see the module docstring for its
+        invariants), with ``df.attrs["freq"]`` and
+        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set; with drivers,
+        ``df.attrs["observed_drivers"]`` names the observed-only ones
+        (:func:`forecast.ingest.frame.observed_drivers`).
     report : CsvReport
         What was inferred and repaired.
 
@@ -473,7 +525,10 @@ def read_csv(
     DataError
         Empty file, header only, no parseable time column, no numeric column, unparseable
         numbers, a key column not in the file or with missing cells, duplicate timestamps with different values, irregular timestamps, series
-        shorter than ``min_length``, non-text bytes, or a file above ``max_bytes``.
+        shorter than ``min_length``, non-text bytes, or a file above ``max_bytes``; a driver
+        not numeric, named twice or equal to the target; future rows off the grid or with
+        gaps; a driver missing in the history with ``fill="none"``; a ``future`` file whose
+        columns do not match.
 
     Examples
     --------
@@ -485,6 +540,9 @@ def read_csv(
         raise DataError(f"fill='{fill}' is not a gap policy; use 'none', 'interpolate' or 'ffill'.")
     if isinstance(value_cols, str):
         value_cols = [c.strip() for c in value_cols.split(",") if c.strip()]
+    driver_spec = parse_driver_spec(drivers)
+    if future is not None and driver_spec is None:
+        raise DataError("A future file carries drivers' values: name the drivers too (--drivers).")
     report = CsvReport(fill=fill)
     raw = _read_bytes(source, max_bytes)
     if not raw.strip():
@@ -494,6 +552,7 @@ def read_csv(
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
     report.delimiter = sniff_delimiter(lines)
+    check_columns(count_header_fields(lines[0], report.delimiter))  # before splitting the rows
     table = read_table(text, report.delimiter)
     if table.empty:
         raise DataError(
@@ -514,11 +573,39 @@ def read_csv(
     report.repairs.extend(parsed.notes)
     if parsed.kind != "datetime":
         report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
+    named_drivers: list[str] = []
+    if driver_spec is not None:
+        named_keys = (
+            [c.strip() for c in id_col.split(",")] if isinstance(id_col, str) else id_col or []
+        )
+        named_drivers = choose_drivers(
+            table, driver_spec, time_name=time_name, value_cols=value_cols, keys=named_keys
+        )
     columns = choose_value_columns(
-        table, time_name, value_cols, id_col, report.delimiter, times=parsed.values
+        table,
+        time_name,
+        value_cols,
+        id_col,
+        report.delimiter,
+        times=parsed.values,
+        drivers=named_drivers,
     )
     chosen, keys = columns.value_cols, columns.keys
     fmt = columns.number_format
+    driver_names = [c for c in named_drivers if c not in keys]
+    if driver_spec == "all":
+        driver_names = numeric_columns(table, driver_names, fmt)
+        text = [c for c in named_drivers if c not in driver_names and c not in keys]
+        if text:
+            report.repairs.append(f"Ignored non-numeric columns {text}.")
+        if not driver_names:
+            raise DataError(
+                f"drivers 'all': no numeric column besides the target {chosen}; the file has "
+                "no driver to read."
+            )
+    elif len(driver_names) < len(named_drivers):
+        key = next(c for c in named_drivers if c in keys)
+        raise DataError(f"Driver '{key}' is a series key column; name a numeric column.")
     report.decimal, report.thousands = fmt.decimal, fmt.thousands
     report.repairs.extend(columns.repairs)
     report.value_cols, report.id_col, report.keys = chosen, columns.id_col, list(keys)
@@ -530,15 +617,20 @@ def read_csv(
     times = pd.DatetimeIndex(parsed.values[keep])
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
-    long = _to_long(table, times, chosen, keys, report)
+    driver_values = parse_drivers(table, driver_names, fmt) if driver_names else None
+    long = _to_long(table, times, chosen, keys, report, driver_values)
+    check_series(long["unique_id"].nunique())
     key_table = _key_table(table, keys, chosen)
     long = _deduplicate(long, report)
     long = long[long.groupby("unique_id")["y"].transform("count").to_numpy() > 0]
     if long.empty:
         raise DataError(f"The value columns {chosen} hold no numbers.")
     use_freq = freq or (parsed.freq if parsed.kind != "datetime" else None)
-    observed = long.dropna(subset=["y"])
-    regular = regularise(observed, use_freq, fill)
+    if driver_names:
+        observed, future_rows = split_future(long, driver_names)
+    else:
+        observed = long.dropna(subset=["y"])
+    regular = regularise(observed, use_freq, fill, extra=driver_names)
     report.freq, report.gaps = regular.freq, regular.gaps
     report.missing_filled = regular.missing_filled
     report.repairs.extend(regular.repairs)
@@ -558,11 +650,76 @@ def read_csv(
     long["unique_id"] = long["unique_id"].astype(str)
     long["ds"] = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     long["y"] = long["y"].astype("float64")
+    if driver_names:
+        if future is not None:
+            given = read_future_file(
+                future,
+                time_name=time_name,
+                keys=keys,
+                targets=chosen,
+                series=sorted(long["unique_id"].unique()),
+                drivers=driver_names,
+                fmt=fmt,
+                freq=report.freq,
+                series_ids=_series_ids,
+            )
+            both = future_rows.merge(given[["unique_id", "ds"]], on=["unique_id", "ds"])
+            if len(both):
+                raise DataError(
+                    f"The future row {both['ds'].iloc[0]} of series '{both['unique_id'].iloc[0]}' "
+                    "is both in the file and in the future file; give it once."
+                )
+            future_rows = pd.concat([future_rows, given], ignore_index=True)
+        long, future_frame, facts, notes = finish_drivers(
+            long, future_rows, driver_names, freq=report.freq, fill=fill, snap=_snap
+        )
+        report.drivers, report.future = facts, future_frame
+        report.repairs.extend(notes)
+    if calendar or holidays:
+        long = _add_calendar(long, report, calendar=calendar, holidays=holidays)
     if key_table is not None:
         long = long.merge(key_table, on="unique_id", how="left", sort=False)
     long.attrs["freq"] = report.freq
     long.attrs["keys"] = list(keys) if key_table is not None else []
+    if report.drivers:  # the models' rule: a driver not named here is known in advance
+        with_observed(long, [f.name for f in report.drivers if not f.known_in_advance])
     return long, report
+
+
+def _add_calendar(
+    long: pd.DataFrame, report: CsvReport, *, calendar: bool, holidays: str | None
+) -> pd.DataFrame:
+    """Append calendar and holiday drivers to the frame and the future frame (known in advance)."""
+    from forecast.calendar.drivers import calendar_drivers
+
+    cal = calendar_drivers(long["ds"], report.freq, calendar=calendar, holidays=holidays)
+    clash = [c for c in cal.columns if c in long.columns]
+    if clash:
+        raise DataError(
+            f"The file already has columns {clash}, which the calendar drivers would add; rename "
+            "them in the file, or do not ask for calendar drivers."
+        )
+    if cal.columns.empty:
+        report.repairs.append(f"No calendar driver applies to {report.freq} data.")
+        return long
+    long = pd.concat([long, cal.set_axis(long.index)], axis=1)
+    future = report.future
+    if not len(future.columns):
+        future = pd.DataFrame({"unique_id": pd.Series(dtype=str), "ds": pd.Series(dtype="M8[ns]")})
+    fut = calendar_drivers(future["ds"], report.freq, calendar=calendar, holidays=holidays)
+    report.future = pd.concat([future.reset_index(drop=True), fut], axis=1)
+    n_future = int(future.groupby("unique_id").size().min()) if len(future) else 0
+    for name in cal.columns:
+        source = "holidays" if name == "holiday" else "calendar"
+        report.drivers.append(
+            DriverFacts(name, source=source, known_in_advance=True, future_rows=n_future)
+        )
+    report.repairs.append(
+        f"Added calendar drivers {list(cal.columns)} (known in advance"
+        + (f", holidays of {holidays}" if holidays else "")
+        + ")."
+    )
+    return long
 
 
 def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:

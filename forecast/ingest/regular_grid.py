@@ -8,6 +8,7 @@ them as asked; it says what it did, and :mod:`forecast.ingest.reader` records th
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -118,7 +119,9 @@ def _series_freqs(long: pd.DataFrame) -> dict[str, str] | None:
     return out
 
 
-def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regularised:
+def regularise(
+    long: pd.DataFrame, freq: str | None, fill: FillPolicy, extra: Sequence[str] = ()
+) -> Regularised:
     """Put each series on a regular grid of one frequency and fill its gaps.
 
     Parameters
@@ -132,6 +135,9 @@ def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regula
     fill : {"none", "interpolate", "ffill"}
         What to do with the inserted grid points: leave NaN, interpolate linearly, or carry the
         last value forward (and the first value backward).
+    extra : sequence of str
+        Further columns of ``long`` (drivers) carried onto the grid unfilled: NaN at inserted
+        grid points. ``y`` may be NaN in ``long`` on rows that carry them.
 
     Returns
     -------
@@ -156,7 +162,7 @@ def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regula
     """
     freq = _frequency(long, freq)
     if FAST:
-        fast = _on_one_grid(long, freq, fill)
+        fast = _on_one_grid(long, freq, fill, extra)
         if fast is not None:
             return fast
     out = Regularised(frame=pd.DataFrame(), freq=freq)
@@ -188,6 +194,7 @@ def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regula
                 )
         grid = pd.date_range(ds[0], ds[-1], freq=freq)
         y = pd.Series(g["y"].to_numpy(), index=ds).reindex(grid)
+        carried = {c: pd.Series(g[c].to_numpy(), index=ds).reindex(grid).to_numpy() for c in extra}
         n_gaps = int(y.isna().sum())
         out.gaps[str(uid)] = n_gaps
         filled = 0
@@ -201,25 +208,32 @@ def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regula
         if n_gaps:
             action = _ACTIONS[fill]
             out.repairs.append(f"Series '{uid}': {n_gaps} gaps on the {freq} grid, {action}.")
-        pieces.append(pd.DataFrame({"unique_id": str(uid), "ds": grid, "y": y.to_numpy()}))
+        pieces.append(
+            pd.DataFrame({"unique_id": str(uid), "ds": grid, "y": y.to_numpy(), **carried})
+        )
     out.frame = pd.concat(pieces, ignore_index=True)
     return out
 
 
-def _on_one_grid(long: pd.DataFrame, freq: str, fill: FillPolicy) -> Regularised | None:
+def _on_one_grid(
+    long: pd.DataFrame, freq: str, fill: FillPolicy, extra: Sequence[str] = ()
+) -> Regularised | None:
     """:func:`regularise` in one pass over all series, or None where the reference is needed.
 
     One grid of ``freq`` from the earliest to the latest timestamp; when every timestamp lies on
     it, each series' own grid (from its first to its last timestamp) is a slice of it, so the
     rows, gaps and fills are those of the reference. Linear interpolation and carrying forward
     never cross from one series to the next, because every series starts and ends with an
-    observation.
+    observation (with carried columns, a missing ``y`` leaves the frame to the reference).
     """
     if long.empty:
         return None
     codes, names = pd.factorize(long["unique_id"].astype(str).to_numpy(), sort=True)
     ns = pd.DatetimeIndex(long["ds"]).as_unit("ns").asi8
-    codes, ns, y = _sorted(codes, ns, long["y"].to_numpy(dtype=float))
+    carried = [long[c].to_numpy() for c in extra]
+    codes, ns, y, *carried = _sorted(codes, ns, long["y"].to_numpy(dtype=float), *carried)
+    if np.isnan(y).any():
+        return None
     first, last = pd.Timestamp(ns[0] if len(ns) == 1 else ns.min()), pd.Timestamp(ns.max())
     try:
         offset = pd.tseries.frequencies.to_offset(freq)
@@ -248,7 +262,15 @@ def _on_one_grid(long: pd.DataFrame, freq: str, fill: FillPolicy) -> Regularised
     row_series = np.repeat(np.arange(len(starts)), lengths)
     grid_pos = first_pos[row_series] + np.arange(int(lengths.sum())) - out_start[row_series]
     values = np.full(len(grid_pos), np.nan)
-    values[out_start[codes] + pos - first_pos[codes]] = y
+    at_obs = out_start[codes] + pos - first_pos[codes]
+    values[at_obs] = y
+    columns = {}
+    for name, column in zip(extra, carried, strict=True):  # NaN at inserted points, unfilled
+        index = np.full(len(grid_pos), len(column))
+        index[at_obs] = np.arange(len(column))
+        if (index == len(column)).any():  # a gap: upcast as the reference's reindex does
+            column = pd.Series(column).reindex(pd.RangeIndex(len(column) + 1)).to_numpy()
+        columns[name] = column[index]
     missing = np.isnan(values)
     if missing.any() and fill == "interpolate":
         at = np.arange(len(values))
@@ -263,6 +285,7 @@ def _on_one_grid(long: pd.DataFrame, freq: str, fill: FillPolicy) -> Regularised
                 "unique_id": np.asarray(ids, dtype=object)[row_series],
                 "ds": grid[grid_pos],
                 "y": values,
+                **columns,
             }
         ),
         freq=freq,

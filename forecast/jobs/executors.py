@@ -33,6 +33,7 @@ from typing import Any
 from forecast.errors import Cancelled, DataError, ForecastError
 from forecast.jobs.spec import JobSpec
 from forecast.jobs.store import JobResult, JobStore
+from forecast.safe_csv import to_csv_for_people
 
 __all__ = ["ProgressReporter", "execute_job", "open_executor", "run_spec"]
 
@@ -170,11 +171,12 @@ def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
         ("leaderboard", "leaderboard"),
         ("forecasts", "forecasts"),
         ("backtest", "backtest_forecasts"),
+        ("leaderboard_by_series", "by_series"),
     ):
         frame = getattr(result, attr, None)
         if frame is not None:
             path = folder / f"{name}.csv"
-            frame.to_csv(path, index=False)
+            to_csv_for_people(frame, path, index=False)
             out[f"{name}.csv"] = str(path)
     if hasattr(result, "summary"):  # the recommendation, verdict, notes and auto's evidence
         import json
