@@ -245,3 +245,17 @@ def test_results_of_several_series_open_on_the_largest_and_answer_per_series():
         assert text.startswith(rec["summary"]["text"])  # the scale-free line across series
         assert f"Recommended for {series}: {rec['per_series'][series]}" in text
         assert rec["verdicts"][series] in text
+
+
+def test_run_page_estimates_the_job_before_it_is_submitted():
+    from forecast.run.cost import estimate_job
+
+    data = default_dataset()  # air passengers: one monthly series of 144
+    view = run_page.estimate_view(data, 24, 3, run_page.DEFAULT_MODELS)
+    expected = estimate_job(
+        [144], horizon=24, windows=3, models=[m for m in run_page.DEFAULT_MODELS]
+    )
+    assert _texts(view).startswith("Estimated duration: about")
+    assert view.color == ("warning" if expected.warn else "light")
+    assert run_page.estimate_view(data, None, 3, ["snaive"]) is None  # nothing to estimate yet
+    assert run_page.estimate_view(None, 12, 3, ["snaive"]) is None

@@ -237,6 +237,7 @@ def layout(**_query):
             inline=True,
             className="mb-3",
         ),
+        html.Div(id="run-estimate", className="mb-3", role="status"),
         dbc.Button("Submit job", id="run-submit", color="primary", className="me-2"),
         html.Div(id="run-feedback", className="mt-3", role="status"),
     ]
@@ -251,6 +252,32 @@ def layout(**_query):
                 ]
             ),
         ]
+    )
+
+
+def estimate_view(data: dict | None, horizon, backtest, models):
+    """The job's expected duration from the data (series, lengths) and the ticked models
+    (:func:`forecast.run.cost.estimate_job`); a warning with a cheaper set above a minute."""
+    from forecast.run.cost import estimate_job
+
+    if not data or not data.get("hash") or not models:
+        return None
+    try:
+        h = _int_or_none(horizon, "Horizon")
+        windows = _backtest_windows(backtest)
+    except SpecError:
+        return None
+    if not h or h < 1:
+        return None
+    df, _report = datasets.load_frame(data["hash"], data.get("overrides"))
+    lengths = df.dropna(subset=["y"]).groupby("unique_id").size().tolist()
+    ticked = [m for m in MODEL_NAMES if m in set(models)]
+    cost = estimate_job(lengths, horizon=h, windows=windows, models=ticked)
+    return dbc.Alert(
+        cost.text(),
+        color="warning" if cost.warn else "light",
+        className="py-2 mb-0 small",
+        id="run-estimate-text",
     )
 
 
@@ -300,6 +327,21 @@ def register(app) -> None:
             message = str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
             return None, None, None, error_alert(message)
         return d["horizon"], d["holdout"], d["window"], _about(d, data.get("filename") or "")
+
+    @app.callback(
+        Output("run-estimate", "children"),
+        Input("dataset", "data"),
+        Input("run-horizon", "value"),
+        Input("run-backtest", "value"),
+        Input("run-models", "value"),
+    )
+    def _estimate(data, horizon, backtest, models):
+        try:
+            return estimate_view(data, horizon, backtest, models)
+        except Exception as exc:  # the estimate never blocks a job
+            if not isinstance(exc, ForecastError):
+                log.exception("estimating the job failed")
+            return None
 
     @app.callback(
         Output("run-feedback", "children"),
