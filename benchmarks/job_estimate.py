@@ -71,11 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--employment-models", default="snaive,ets,stheta,auto")
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--skip-employment", action="store_true")
+    parser.add_argument("--skip-samples", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     rows = [
         measure(ROOT / "data" / name, args.models.split(","), None, args.windows)
-        for name in SAMPLES
+        for name in ([] if args.skip_samples else SAMPLES)
     ]
     if not args.skip_employment:
         with tempfile.TemporaryDirectory() as tmp:

@@ -209,7 +209,9 @@ def layout(job: str | None = None, **_query):
                     dbc.Row(
                         [
                             dbc.Col(figure("results-resid", height=520), lg=7),
-                            dbc.Col(figure("results-memory", height=520), lg=5),
+                            dbc.Col(
+                                figure("results-memory", height=520), lg=5, id="results-memory-col"
+                            ),
                         ]
                     ),
                 ],
@@ -367,7 +369,7 @@ def job_views(job_id: str | None):
     return (
         None,
         summary,
-        [{"label": u, "value": u} for u in uids],
+        [{"label": series_name(u, rec), "value": u} for u in uids],
         opening,
         opts,
         [recommended] if recommended in models else models,
@@ -375,6 +377,12 @@ def job_views(job_id: str | None):
         [{"label": m, "value": m} for m in resid_models],
         resid_models[0] if resid_models else None,
     )
+
+
+def series_name(uid: str, recommended: dict) -> str:
+    """A series as people read it: ``"Total Private · CEU0500000001"`` when the file labels it."""
+    label = (recommended.get("labels") or {}).get(str(uid))
+    return f"{label} · {uid}" if label else str(uid)
 
 
 def answer_view(summary: dict, uid: str | None = None):
@@ -394,7 +402,7 @@ def answer_view(summary: dict, uid: str | None = None):
         rec = (recommended.get("per_series") or {}).get(str(uid), rec)
         across = (recommended.get("summary") or {}).get("text")
         text = own
-        body = [html.Strong(f"Recommended for {uid}: {rec}. "), own]
+        body = [html.Strong(f"Recommended for {series_name(uid, recommended)}: {rec}. "), own]
         if across:
             body = [html.Div(across, className="small mb-1", id="results-across"), *body]
     else:
@@ -483,6 +491,17 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     return verdict_view, resid_fig, mem_fig
 
 
+def memory_style(job_id: str | None) -> dict:
+    """The effective-memory panel only for jobs with a recurrent model (hidden, not empty)."""
+    if not job_id:
+        return {"display": "none"}
+    try:
+        models = state.get_store().get(job_id, owner=auth.owner_filter()).spec.models
+    except Exception:
+        return {"display": "none"}
+    return {} if any(_has_memory(m) for m in models) else {"display": "none"}
+
+
 def _has_memory(model: str) -> bool:
     """Whether the registry says ``model`` reports an effective memory."""
     from forecast.models.registry import MODELS, model_class
@@ -554,6 +573,13 @@ def register(app) -> None:
             return job_views(job_id)
         except Exception as exc:
             return (_error(exc), None, [], None, [], [], None, [], None)
+
+    @app.callback(
+        Output("results-memory-col", "style"),
+        Input("results-job", "value"),
+    )
+    def _memory_shown(job_id):
+        return memory_style(job_id)
 
     @app.callback(
         Output("results-answer", "children"),

@@ -8,7 +8,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
-from forecast.calendar.frequency import season_length
+from forecast.calendar.frequency import freq_words, season_length
 from forecast.errors import ForecastError, SpecError
 from forecast.models.registry import MODEL_NAMES, check_model_list, model_class
 from forecast.run.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
@@ -320,7 +320,7 @@ def _about(d: dict, filename: str) -> list:
     items = [
         html.Li(
             f"{filename}: {d['n_series']} series, shortest {d['n_min']} steps, "
-            f"frequency {d['freq']}."
+            f"{freq_words(d['freq'])} ({d['freq']})."
         ),
         html.Li(f"Window {d['window'] if d['window'] else '(automatic)'}: {d['window_reason']}."),
     ]
