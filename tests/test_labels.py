@@ -73,7 +73,10 @@ def test_the_answer_names_each_series_by_its_label(tmp_path):
     df, _report = read_csv(_employment_like(tmp_path), fill="interpolate")
     result = run_forecast(df, horizon=3, models="snaive,drift", backtest_windows=2)
     rec = result.recommended
-    assert rec["labels"] == {"CEU0500000001": "Total Private", "CEU1000000001": "Mining and Logging"}
+    assert rec["labels"] == {
+        "CEU0500000001": "Total Private",
+        "CEU1000000001": "Mining and Logging",
+    }
     assert rec["verdicts"]["CEU0500000001"].startswith(
         f"Use {rec['per_series']['CEU0500000001']} for 'Total Private · CEU0500000001'"
     )
