@@ -134,7 +134,9 @@ class ProgressReporter:
         if not new_step and step < total and now - self._last_write < self.min_interval:
             return
         self._last_write, self._last_step = now, whole
-        fraction = min(float(step) / total, 1.0) if total else 0.0
+        # 100 % only when the job is done (the store writes it then): combining, checking,
+        # scoring and writing follow the last fit
+        fraction = min(float(step) / total, 0.99) if total else 0.0
         if not self.store.report_progress(self.job_id, self.token, fraction, str(message)):
             self._stop = True
 
