@@ -83,6 +83,23 @@ def run(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of neural models.")] = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes the per-series models fit their series and backtest windows on "
+            "(default: every available core; 1: all in this process). Global models keep "
+            "their thread settings.",
+        ),
+    ] = None,
+    search: Annotated[
+        str,
+        typer.Option(
+            "--search",
+            help="once: ARIMA orders and the ETS model are searched per series on the oldest "
+            "backtest window and re-estimated after; every: searched at every origin.",
+        ),
+    ] = "once",
     level: Level = 80,
     out: OutFolder = "forecast-run",
     time_col: TimeCol = None,
@@ -98,8 +115,15 @@ def run(
     and their cutoff) and OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
     interval coverage).
     """
+    from forecast.run.backtest import check_search
     from forecast.run.pipeline import run_forecast
+    from forecast.run.workers import check_workers, local_pool
 
+    try:  # bad settings fail before the file is read
+        check_workers(workers)
+        check_search(search)
+    except ForecastError as exc:
+        fail(str(exc))
     df, _report = load_frame(file, time_col, value_col, id_col, fill)
     console = Console(stderr=True)
     progress_bar = Progress(
@@ -116,7 +140,7 @@ def run(
         progress_bar.update(task, completed=step, total=total, description=message[:60])
 
     try:
-        with progress_bar:
+        with progress_bar, local_pool(workers) as executor:
             result = run_forecast(
                 df,
                 horizon=horizon,
@@ -127,6 +151,8 @@ def run(
                 seed=seed,
                 level=level,
                 progress=progress,
+                executor=executor,
+                search=search,
             )
     except ForecastError as exc:
         fail(str(exc))

@@ -62,6 +62,8 @@ class WindowedForecaster(Forecaster):
     scope = "global"
     neural = True
     member = True
+    min_length = 3
+    reapplies = True
     #: Output steps of one member call: "horizon" (direct head) or 1 (recursive).
     _recursive = False
 
@@ -125,7 +127,7 @@ class WindowedForecaster(Forecaster):
         With ``horizon=None`` the head is trained for :meth:`default_horizon` steps.
         """
         self._check_params()
-        freq = check_frame(df, min_length=3, model=self.name)
+        freq = check_frame(df, min_length=self.min_length, model=self.name)
         ids, values, last_ds = frame_to_arrays(df)
         ordered = df.sort_values(["unique_id", "ds"], kind="stable")
         ds = {str(k): g["ds"].to_numpy() for k, g in ordered.groupby("unique_id", sort=False)}
