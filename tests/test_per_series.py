@@ -20,7 +20,7 @@ from forecast.models.saved import apply_saved, open_saved
 from forecast.models.statistical.arima import AutoARIMA
 from forecast.models.statistical.naive import SeasonalNaive
 from forecast.models.statistical.smoothing import AutoETS
-from forecast.run.backtest import backtest
+from forecast.run.backtest import SEARCH_MODES, backtest
 from forecast.run.pipeline import run_forecast
 from forecast.run.workers import check_workers, local_pool
 
@@ -94,7 +94,7 @@ class _Counting(AutoARIMA):
         return super().refit_one(prior, y, m)
 
 
-@pytest.mark.parametrize("search", ["once", "every"])
+@pytest.mark.parametrize("search", ["once", "twice", "every"])
 def test_the_backtest_searches_once_on_the_oldest_window(search):
     df = _seasonal_series(2, n=60)
     _Counting.calls = []
@@ -102,12 +102,26 @@ def test_the_backtest_searches_once_on_the_oldest_window(search):
     bt = backtest({"arima": _Counting}, df, h=6, n_windows=3, search=search, first_fits=first)
     searches = [n for kind, n in _Counting.calls if kind == "search"]
     refits = [n for kind, n in _Counting.calls if kind == "refit"]
-    if search == "once":
+    if search != "every":
         assert searches == [42, 42] and sorted(refits) == [48, 48, 54, 54]
         assert first["arima"].last_ds_["s0"] == bt[bt["window"] == 0]["cutoff"].iloc[0]
     else:
         assert sorted(searches) == [42, 42, 48, 48, 54, 54] and refits == [] and first == {}
     assert sorted(bt["window"].unique()) == [0, 1, 2] and len(bt) == 3 * 2 * 6
+
+
+def test_the_run_refits_the_oldest_origins_specification_or_searches_again():
+    df = _seasonal_series(2, n=60)
+    runs = {s: run_forecast(df, horizon=6, models="arima,ets", search=s) for s in SEARCH_MODES}
+    for name in ("arima", "ets"):
+        future = {s: r.forecasts[r.forecasts["model"] == name] for s, r in runs.items()}
+        # twice: the future from a search on the whole history, as every
+        np.testing.assert_array_equal(future["twice"]["yhat"], future["every"]["yhat"])
+        # once and twice share the backtest; every searched again at the later origins
+        bt = {s: r.backtest_forecasts for s, r in runs.items()}
+        np.testing.assert_array_equal(bt["once"]["yhat"], bt["twice"]["yhat"])
+    once = runs["once"].fitted["arima"]
+    assert once.last_ds_ == runs["every"].fitted["arima"].last_ds_  # fitted on everything
 
 
 def test_workers_give_the_same_forecasts_bit_for_bit_and_count_series():

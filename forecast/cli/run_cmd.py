@@ -97,7 +97,8 @@ def run(
         typer.Option(
             "--search",
             help="once: ARIMA orders and the ETS model are searched per series on the oldest "
-            "backtest window and re-estimated after; every: searched at every origin.",
+            "backtest window and re-estimated at later origins and for the future; twice: "
+            "searched again for the future; every: searched at every origin and refit.",
         ),
     ] = "once",
     level: Level = 80,

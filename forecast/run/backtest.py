@@ -32,10 +32,12 @@ __all__ = [
 
 #: Fewest training points a backtest window may leave a series, whatever the models.
 MIN_TRAIN = 4
-#: How often a per-series model with a specification search searches: ``"once"`` per series,
-#: on the earliest origin's training data (later origins and the refit re-estimate that
-#: specification), or at ``"every"`` origin and refit.
-SEARCH_MODES = ("once", "every")
+#: How often a per-series model with a specification search (ARIMA orders, the ETS model)
+#: searches, per series: ``"once"``, on the oldest origin's training data (the later origins and
+#: the refit on the whole history re-estimate that specification); ``"twice"``, on the oldest
+#: origin (re-estimated at the later origins) and again on the whole history for the future;
+#: ``"every"``, at every origin and for the refit.
+SEARCH_MODES = ("once", "twice", "every")
 
 
 def min_train(models: Iterable[object]) -> int:
@@ -60,7 +62,8 @@ def check_search(search: str) -> str:
     if search not in SEARCH_MODES:
         raise SpecError(
             f"search must be one of {', '.join(SEARCH_MODES)} (once: the specification is "
-            f"searched on the earliest origin and re-estimated after), got {search!r}."
+            f"searched on the oldest origin and re-estimated after; twice: and searched again "
+            f"for the future; every: at every fit), got {search!r}."
         )
     return search
 
@@ -167,10 +170,11 @@ def backtest(
     executor : concurrent.futures.Executor, optional
         Per-series models fan their series, and their windows side by side, out over it (the
         same forecasts as without).
-    search : {"every", "once"}
-        ``"once"``: a per-series model that ``searches`` a specification (ARIMA orders, ETS
-        model) searches it on the oldest window's training data only and re-estimates it in
-        the later windows (:meth:`~forecast.models.per_series.PerSeriesForecaster.refit`).
+    search : {"every", "once", "twice"}
+        ``"once"`` or ``"twice"`` (:data:`SEARCH_MODES`): a per-series model that ``searches``
+        a specification (ARIMA orders, ETS model) searches it on the oldest window's training
+        data only and re-estimates it in the later windows
+        (:meth:`~forecast.models.per_series.PerSeriesForecaster.refit`).
     first_fits : dict, optional
         Filled with ``name -> model fitted on the oldest window`` for those models (the run's
         refit on the whole history keeps their specifications too).
@@ -225,7 +229,7 @@ def backtest(
         if isinstance(first, PerSeriesForecaster):
             # every window of a per-series model at once: side by side on an executor
             stop_check(name, 0)
-            once = search == "once" and type(first).searches and len(splits) > 1
+            once = search != "every" and type(first).searches and len(splits) > 1
             if once:
                 fit_many(
                     [(first, splits[0][1], None)],

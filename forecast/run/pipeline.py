@@ -349,10 +349,12 @@ def run_forecast(
         Where per-series models fit their series, in chunks, and their backtest windows side
         by side (a local pool of :func:`forecast.run.workers.local_pool`, or
         ``distributed.Client.get_executor()``); the forecasts are the same as without.
-    search : {"once", "every"}
+    search : {"once", "twice", "every"}
         ``"once"`` (default): ARIMA's orders and the ETS model are searched per series on the
         oldest backtest window's training data and re-estimated at the later origins and on
-        the whole history; ``"every"``: searched afresh at every origin and for the refit.
+        the whole history; ``"twice"``: re-estimated at the later origins, searched again on
+        the whole history; ``"every"``: searched afresh at every origin and for the refit
+        (:data:`forecast.run.backtest.SEARCH_MODES`).
 
     Returns
     -------

@@ -162,7 +162,7 @@ def refit_step(run: Run) -> None:
                     )
                 )
             )
-            first = run.first.get(name)
+            first = run.first.get(name) if run.search == "once" else None
             if first is not None:  # the specification of the oldest window, re-estimated
                 model = first.refit(
                     run.history,
