@@ -46,7 +46,8 @@ class Overrides:
     Attributes
     ----------
     time_col, id_col, freq : str or None
-        Time column, series id column (long files) and pandas offset alias.
+        Time column, series key column(s) of a long file (several joined with ``,``:
+        ``"state,gender"``) and pandas offset alias.
     value_cols : tuple of str
         Value columns (empty: every numeric column).
     fill : str
@@ -69,7 +70,7 @@ class Overrides:
         return cls(
             time_col=data.get("time_col") or None,
             value_cols=tuple(values),
-            id_col=data.get("id_col") or None,
+            id_col=_join_keys(data.get("id_col")),
             freq=(data.get("freq") or "").strip() or None,
             fill=data.get("fill") or "none",
         )
@@ -83,6 +84,13 @@ class Overrides:
             "freq": self.freq,
             "fill": self.fill,
         }
+
+
+def _join_keys(value) -> str | None:
+    """Key columns as the store keeps them: one name, or several joined with ``,`` (None: infer)."""
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v).strip() for v in value if str(v).strip())
+    return value or None
 
 
 def clean_filename(name: str | None) -> str:

@@ -303,3 +303,22 @@ def test_without_auto_the_backtest_winner_is_recommended_with_per_series_excepti
     assert result.recommended["model"] == "snaive"  # seasonal data
     assert result.recommended["reason"].startswith("lowest mean MASE")
     assert result.recommended["per_series"] == {}
+
+
+def test_mstl_with_a_list_of_seasons_is_checked_at_its_longest_season():
+    # season_length of MSTL is a list; the residual check once did int(list) and aborted the run
+    df = make_frame(96)
+    result = run_forecast(
+        df,
+        horizon=6,
+        models=["snaive", "mstl"],
+        model_params={"mstl": {"season_length": [6, 12]}},
+        backtest_windows=1,
+    )
+    board = result.leaderboard.set_index("model")
+    assert board.loc["mstl", "error"] is None or pd.isna(board.loc["mstl", "error"])
+    check = result.residual_checks["mstl"]
+    # the reported ACF reaches two cycles of the longest season (2 x 12), not of the first (2 x 6)
+    assert max(check["lags"]) == 24
+    assert isinstance(board.loc["mstl", "residual_verdict"], str)
+    assert board.loc["mstl", "residual_verdict"] != ""

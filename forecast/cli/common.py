@@ -37,13 +37,39 @@ def print_json(obj: Any) -> None:
     typer.echo(json.dumps(to_jsonable(obj), default=str))
 
 
-def load_frame(path: str, time_col=None, value_col=None, id_col=None, fill="none", freq=None):
-    """Read a CSV for a command, turning every :class:`DataError` into a clean exit 2."""
+def load_frame(
+    path: str,
+    time_col=None,
+    value_col=None,
+    id_col=None,
+    fill="none",
+    freq=None,
+    *,
+    drivers=None,
+    future=None,
+    calendar=False,
+    holidays=None,
+):
+    """Read a CSV for a command, turning every :class:`DataError` into a clean exit 2.
+
+    ``drivers``, ``future``, ``calendar`` and ``holidays`` are those of
+    :func:`forecast.ingest.reader.read_csv` (the ``--drivers``, ``--future``, ``--calendar``
+    and ``--holidays`` options).
+    """
     from forecast.ingest.reader import read_csv
 
     try:
         return read_csv(
-            path, time_col=time_col, value_cols=value_col, id_col=id_col, fill=fill, freq=freq
+            path,
+            time_col=time_col,
+            value_cols=value_col,
+            id_col=id_col,
+            fill=fill,
+            freq=freq,
+            drivers=drivers,
+            future=future,
+            calendar=calendar,
+            holidays=holidays,
         )
     except ForecastError as exc:
         fail(str(exc))

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import fail, print_json
-from forecast.cli.options import AsJson, Db
+from forecast.cli.options import AsJson, Db, Levels, Reconcile
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
@@ -70,7 +70,10 @@ def submit(
     value_col: Annotated[
         str | None, typer.Option("--value-col", help="Value column(s), comma-separated.")
     ] = None,
-    id_col: Annotated[str | None, typer.Option("--id-col", help="Series id column.")] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option("--id-col", help="Series key column(s), comma-separated: store or a,b,c."),
+    ] = None,
     fill: Annotated[str, typer.Option(help="Gap policy: none, interpolate or ffill.")] = "none",
     freq: Annotated[str | None, typer.Option(help="Frequency alias (inferred).")] = None,
     model_params: Annotated[
@@ -88,6 +91,8 @@ def submit(
             "cancels and re-runs them there). Default: none (admins only).",
         ),
     ] = None,
+    levels: Levels = None,
+    reconcile: Reconcile = "auto",
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
@@ -125,6 +130,8 @@ def submit(
             seed=seed,
             level=level,
             model_params=params,
+            levels=levels,
+            reconcile=reconcile,
         )
         job_id = store.submit(spec, owner=owner)
     except ForecastError as exc:

@@ -19,14 +19,29 @@ from forecast.cli.options import (
     Horizon,
     IdCol,
     Level,
+    Levels,
     OutFolder,
+    Reconcile,
     TimeCol,
     ValueCol,
 )
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
-from forecast.run.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.run.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
+
+
+def by_series_csv(result) -> dict:
+    """``{"leaderboard_by_series.csv": frame}`` of a run (its per-series table)."""
+    from forecast.run.by_series import BY_SERIES_COLUMNS
+
+    table = getattr(result, "by_series", None)
+    return {
+        "leaderboard_by_series.csv": table
+        if table is not None
+        else pd.DataFrame(columns=BY_SERIES_COLUMNS)
+    }
+
 
 #: Leaderboard keys of the ``--json`` output, in order.
 JSON_KEYS = [
@@ -96,17 +111,20 @@ def run(
         str,
         typer.Option(
             "--search",
-            help="once: ARIMA orders and the ETS model are searched per series on the oldest "
-            "backtest window and re-estimated at later origins and for the future; twice: "
-            "searched again for the future; every: searched at every origin and refit.",
+            help="twice (default): ARIMA orders and the ETS model are searched per series on "
+            "the oldest backtest window, re-estimated at the later ones, and searched again on "
+            "the whole history for the future; once: re-estimated for the future too; every: "
+            "searched at every origin and for the future.",
         ),
-    ] = "once",
+    ] = SEARCH,
     level: Level = 80,
     out: OutFolder = "forecast-run",
     time_col: TimeCol = None,
     value_col: ValueCol = None,
     id_col: IdCol = None,
     fill: Fill = "none",
+    levels: Levels = None,
+    reconcile: Reconcile = "auto",
     as_json: AsJson = False,
 ) -> None:
     """Backtest every model, refit on the whole history, forecast the future, recommend one.
@@ -114,7 +132,9 @@ def run(
     Writes OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi: the future H steps, or the
     held-out part with --holdout), OUT/backtest.csv (the backtest forecasts beside the actuals
     and their cutoff) and OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
-    interval coverage).
+    interval coverage) and OUT/leaderboard_by_series.csv (per series: the recommended model, its
+    MASE, skill and coverage, residual verdict, the best single model; worst first). With key
+    columns every file gains them and ``level``; --levels adds the aggregate series, reconciled.
     """
     from forecast.run.backtest import check_search
     from forecast.run.pipeline import run_forecast
@@ -154,6 +174,8 @@ def run(
                 progress=progress,
                 executor=executor,
                 search=search,
+                levels=levels,
+                reconcile=reconcile,
             )
     except ForecastError as exc:
         fail(str(exc))
@@ -164,6 +186,7 @@ def run(
             "forecasts.csv": result.forecasts,
             "leaderboard.csv": result.leaderboard,
             "backtest.csv": bt if bt is not None else pd.DataFrame(columns=BACKTEST_COLUMNS),
+            **by_series_csv(result),
         },
     )
     forecasts_path = paths["forecasts.csv"]
@@ -190,13 +213,18 @@ def run(
                 "backtest": str(backtest_path),
                 "backtest_windows": result.backtest_windows,
                 "auto": result.auto,
+                "leaderboard_by_series": str(paths["leaderboard_by_series.csv"]),
+                **({"hierarchy": result.hierarchy} if result.hierarchy else {}),
             }
         )
         return
     _print_table(board, result.level)
     console = Console()
     console.print(f"[bold]verdict[/]: {result.verdict}")
-    typer.echo(f"wrote {forecasts_path}, {backtest_path} and {leaderboard_path}")
+    typer.echo(
+        f"wrote {forecasts_path}, {backtest_path}, {leaderboard_path} and "
+        f"{paths['leaderboard_by_series.csv']}"
+    )
 
 
 def _fmt(value, spec: str = ".4g") -> str:

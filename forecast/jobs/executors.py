@@ -175,6 +175,7 @@ def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
         ("leaderboard", "leaderboard"),
         ("forecasts", "forecasts"),
         ("backtest", "backtest_forecasts"),
+        ("leaderboard_by_series", "by_series"),
     ):
         frame = getattr(result, attr, None)
         if frame is not None:

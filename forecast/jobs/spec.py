@@ -45,7 +45,8 @@ class JobSpec(BaseModel):
     filename : str
         Original file name, for display.
     time_col, id_col : str or None
-        Column mapping passed to :func:`forecast.ingest.reader.read_csv` (None: detected).
+        Column mapping passed to :func:`forecast.ingest.reader.read_csv` (None: detected);
+        several key columns are joined with ``,`` (``"state,gender,legal"``; a list is accepted).
     value_cols : list of str or None
         Value columns (None: every numeric column). A comma-separated string is accepted.
     fill : {"none", "interpolate", "ffill"}
@@ -70,6 +71,12 @@ class JobSpec(BaseModel):
     model_params : dict of str to dict
         Per-model hyperparameters; every key must be one of ``models``, and every parameter
         one that model takes.
+    levels : str or None
+        Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``; see
+        :func:`forecast.run.hierarchy.parse_levels`); None: the series as read.
+    reconcile : str
+        With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
+        ``none``.
 
     Raises
     ------
@@ -101,6 +108,8 @@ class JobSpec(BaseModel):
     seed: int = 0
     level: float = 80.0
     model_params: dict[str, dict[str, Any]] = {}
+    levels: str | None = None
+    reconcile: str = "auto"
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -132,6 +141,17 @@ class JobSpec(BaseModel):
         if isinstance(v, str):
             v = [c.strip() for c in v.split(",") if c.strip()]
             return v or None
+        return v
+
+    @field_validator("id_col", mode="before")
+    @classmethod
+    def _join_keys(cls, v: Any) -> Any:
+        """Several key columns as a list are kept joined with ``,`` (as ``--id-col`` takes them)."""
+        if isinstance(v, (list, tuple)):
+            names = [str(c).strip() for c in v if str(c).strip()]
+            return ",".join(names) or None
+        if isinstance(v, str) and not v.strip():
+            return None
         return v
 
     @field_validator("fill")
@@ -183,6 +203,25 @@ class JobSpec(BaseModel):
         if not 0 < v < 100:
             raise ValueError(f"is a percentage between 0 and 100, got {v}")
         return float(v)
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _check_levels(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            v = ",".join(str(x) for x in v)
+        if v is None or not str(v).strip():
+            return None
+        return ",".join(p.strip() for p in str(v).split(",") if p.strip())
+
+    @field_validator("reconcile")
+    @classmethod
+    def _check_reconcile(cls, v: str) -> str:
+        from forecast.run.reconcile import check_method
+
+        try:
+            return check_method(v)
+        except SpecError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
 
     @field_validator("models", mode="before")
     @classmethod
@@ -258,6 +297,8 @@ class JobSpec(BaseModel):
             "seed": self.seed,
             "level": self.level,
             "model_params": {k: dict(v) for k, v in self.model_params.items()} or None,
+            "levels": self.levels,
+            "reconcile": self.reconcile,
         }
 
     def read_kwargs(self) -> dict[str, Any]:

@@ -22,10 +22,10 @@ Per-series models (:class:`forecast.models.per_series.PerSeriesForecaster`: naiv
 drift, arima, the statsforecast models) fan chunks of series, and their backtest windows side by
 side, out over a ``concurrent.futures.Executor`` (a local process pool, ``forecast run
 --workers N``, or ``distributed.Client.get_executor()``); global (neural) models train as one
-task in this process with their own thread settings. With ``search="once"`` a model with a
-specification search (ARIMA's orders, the ETS model) searches once per series, on the oldest
-backtest window's training data, and re-estimates that specification at the later origins and
-on the whole history.
+task in this process with their own thread settings. A model with a specification search
+(ARIMA's orders, the ETS model) searches per series on the oldest backtest window's training
+data and re-estimates that specification at the later origins (``search``: and searches again
+on the whole history for the future, by default).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from forecast.models.registry import (
     model_class,
 )
 from forecast.run.backtest import MIN_TRAIN, check_search, min_train
+from forecast.run.by_series import series_table
 from forecast.run.combination import (
     AUTO,
 )
@@ -61,8 +62,17 @@ from forecast.run.defaults import (
     DEFAULT_MODELS,
     DEFAULT_WINDOWS,
     REFERENCE_MODELS,
+    SEARCH,
+)
+from forecast.run.hierarchy import (
+    attach_keys,
+    bottom_keys,
+    build_hierarchy,
+    key_columns,
+    parse_levels,
 )
 from forecast.run.recommend import recommend, verdict
+from forecast.run.reconcile import check_method, reconcile_step
 from forecast.run.steps import (
     Run,
     backtest_step,
@@ -120,6 +130,14 @@ class RunResult:
     auto : dict
         Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
         the candidates' residual verdicts (empty when ``auto`` did not run).
+    by_series : DataFrame or None
+        One row per series (:func:`forecast.run.by_series.series_table`;
+        ``leaderboard_by_series.csv``), with the key columns and ``level`` when the data has keys.
+    keys : DataFrame or None
+        ``unique_id``, the key columns, ``level`` of every series (None without key columns).
+    hierarchy : dict
+        Evidence of the reconciliation (:func:`forecast.run.reconcile.reconcile_step`; empty
+        without levels).
     """
 
     leaderboard: pd.DataFrame
@@ -139,6 +157,9 @@ class RunResult:
     verdict: str = ""
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
+    by_series: pd.DataFrame | None = None
+    keys: pd.DataFrame | None = None
+    hierarchy: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
@@ -150,6 +171,7 @@ class RunResult:
                 "notes": self.notes,
                 "backtest_windows": self.backtest_windows,
                 "auto": self.auto,
+                **({"hierarchy": self.hierarchy} if self.hierarchy else {}),
             }
         )
 
@@ -315,7 +337,9 @@ def run_forecast(
     progress: Callable[[int, int, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     executor: Executor | None = None,
-    search: str = "once",
+    levels: str | Sequence[str] | None = None,
+    reconcile: str = "auto",
+    search: str = SEARCH,
 ) -> RunResult:
     """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
 
@@ -349,12 +373,20 @@ def run_forecast(
         Where per-series models fit their series, in chunks, and their backtest windows side
         by side (a local pool of :func:`forecast.run.workers.local_pool`, or
         ``distributed.Client.get_executor()``); the forecasts are the same as without.
-    search : {"once", "twice", "every"}
-        ``"once"`` (default): ARIMA's orders and the ETS model are searched per series on the
-        oldest backtest window's training data and re-estimated at the later origins and on
-        the whole history; ``"twice"``: re-estimated at the later origins, searched again on
-        the whole history; ``"every"``: searched afresh at every origin and for the refit
-        (:data:`forecast.run.backtest.SEARCH_MODES`).
+    levels : str or sequence of str, optional
+        Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``;
+        :func:`forecast.run.hierarchy.parse_levels`): their series are summed from the bottom,
+        forecast like any other, and every model's forecasts reconciled.
+    reconcile : str
+        ``auto`` (the method with the lower backtest MASE over levels), ``bottom_up``,
+        ``mint_shrink`` or ``none`` (forecasts of every level left as they are); used only with
+        ``levels``.
+    search : {"twice", "once", "every"}
+        ``"twice"`` (default, :data:`forecast.run.defaults.SEARCH`): ARIMA's orders and the ETS
+        model are searched per series on the oldest backtest window's training data,
+        re-estimated at the later origins, and searched again on the whole history for the
+        future; ``"once"``: re-estimated on the whole history too; ``"every"``: searched afresh
+        at every origin and for the refit (:data:`forecast.run.backtest.SEARCH_MODES`).
 
     Returns
     -------
@@ -375,6 +407,22 @@ def run_forecast(
     search = check_search(search)
     freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
+    reconcile = check_method(reconcile)
+    hierarchy = None
+    keys = key_columns(df)
+    if levels and not keys and df["unique_id"].nunique() > 1:  # one key: the series id itself
+        df = df.assign(series=df["unique_id"].astype(str))
+        df.attrs.update(freq=freq, keys=["series"])
+        keys = ["series"]
+    wanted = parse_levels(levels, keys)
+    if wanted:
+        df = df.copy()
+        df.attrs["freq"] = freq
+        hierarchy = build_hierarchy(df, wanted)
+        df = hierarchy.frame
+        keys_table = hierarchy.keys
+    else:
+        keys_table = bottom_keys(df)
     history, actuals = _split_holdout(df, int(holdout), freq)
     least = min_train(model_class(n) for n in [*names, "snaive"] if n != AUTO)
     windows, note = plan_backtest(history, horizon, int(backtest_windows), m, min_points=least)
@@ -417,6 +465,7 @@ def run_forecast(
     backtest_step(run)
     refit_step(run)
     combine_step(run)
+    reconciliation = reconcile_step(run, hierarchy, reconcile) if hierarchy is not None else {}
     calibrate_step(run, scales)
     residual_step(run)
     board, scores, evaluation, _reference = score_step(run, int(holdout))
@@ -428,6 +477,13 @@ def run_forecast(
         prefer_detail=_auto_words(run.evidence),
     )
     bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
+    by_series = series_table(
+        run.scores,
+        recommended,
+        run.checks,
+        [str(u) for u in pd.unique(history["unique_id"])],
+        evaluation,
+    )
     text = verdict(
         board,
         recommended,
@@ -439,7 +495,10 @@ def run_forecast(
     )
     return RunResult(
         leaderboard=board,
-        forecasts=concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+        forecasts=attach_keys(
+            concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+            keys_table,
+        ),
         actuals=actuals,
         history=history,
         residual_checks=run.checks,
@@ -449,10 +508,13 @@ def run_forecast(
         holdout=int(holdout),
         backtest=None if scores is None or not evaluation.startswith("backtest") else scores,
         residuals=run.residuals,
-        backtest_forecasts=bt_frame if run.windows else None,
+        backtest_forecasts=attach_keys(bt_frame, keys_table) if run.windows else None,
         backtest_windows=windows,
         recommended=recommended,
         verdict=text,
         notes=run.notes,
         auto=run.evidence,
+        by_series=attach_keys(by_series, keys_table),
+        keys=keys_table,
+        hierarchy=reconciliation,
     )

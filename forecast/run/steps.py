@@ -35,7 +35,7 @@ from forecast.run.combination import (
     combine,
     member_errors,
 )
-from forecast.run.defaults import AUTO_RULE, AUTO_TOP_K, REFERENCE_MODELS
+from forecast.run.defaults import AUTO_RULE, AUTO_TOP_K, REFERENCE_MODELS, SEARCH
 from forecast.run.recommend import skill
 
 __all__ = [
@@ -67,7 +67,7 @@ class Run:
     executor: Executor | None
     per_series: frozenset = frozenset()
     neural: frozenset = frozenset()
-    search: str = "once"
+    search: str = SEARCH
     #: Per-series models fitted on the oldest backtest window, whose specifications the refit
     #: keeps (``search="once"``).
     first: dict = field(default_factory=dict)
@@ -83,6 +83,7 @@ class Run:
     checks: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
+    scores: pd.DataFrame | None = None  # per (model, series) scores, the reference included
 
     def tick(self, message: str) -> None:
         self.done += 1
@@ -253,6 +254,29 @@ def calibrate_step(run: Run, scales: Mapping[str, float]) -> None:
         row["detail"] = "; ".join(filter(None, [note, row.get("detail")]))
 
 
+def check_period(season_length, m: int) -> int:
+    """The seasonal period a model's residuals are checked at.
+
+    Parameters
+    ----------
+    season_length : int, list of int or None
+        The model's ``season_length`` parameter as the user gave it (MSTL takes a list).
+    m : int
+        The run's seasonal period from the frequency, in steps.
+
+    Returns
+    -------
+    int
+        A user-given period wins; of several (MSTL's seasons) the longest, so the Ljung-Box lags
+        reach every season the model was asked to remove; else ``m``.
+    """
+    if season_length is None or season_length == []:
+        return int(m)
+    if isinstance(season_length, (list, tuple)):
+        return max(int(p) for p in season_length)
+    return int(season_length) or int(m)
+
+
 def residual_step(run: Run) -> None:
     """Step 5: the residual check of every model that produced residuals."""
     for name, resid in run.residuals.items():
@@ -260,7 +284,7 @@ def residual_step(run: Run) -> None:
         params = run.params_of.get(name, {})
         model = run.fitted.get(name)
         n_params = getattr(model, "n_params_", {}) if model is not None else {}
-        m_check = int(params.get("season_length") or run.m)  # a user-given period wins
+        m_check = check_period(params.get("season_length"), run.m)
         per_series = {
             str(uid): residual_check(
                 part["resid"].to_numpy(dtype=float), m_check, n_params.get(str(uid), 0)
@@ -308,6 +332,7 @@ def score_step(
     if scores is not None:
         ref_rows = scores[scores["model"] == "snaive"]
         reference = float(ref_rows["mase"].mean()) if not ref_rows.empty else None
+        run.scores = scores
         scores = scores[scores["model"].isin(run.names)]
     rows = list(run.rows.values())
     for row in rows:
