@@ -234,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accuracy-series", type=int, default=40, help="Per subset.")
     parser.add_argument("--workers", type=int, default=2, help="Processes of the accuracy part.")
     args = parser.parse_args(argv)
-    parts = set(args.parts.split(","))
     N_SERIES = args.series
     train_all, test_all, _h, _ids = load_m3("monthly")
     idx = sample(len(train_all), args.series, 0)
@@ -247,14 +246,15 @@ def main(argv: list[str] | None = None) -> int:
         path = tmp / "monthly.csv"
         write_long(train, path)
         today = None
-        if "cores" in parts:
-            part_cores(path, tmp)
-        if "arima" in parts:
-            today = part_arima(path, tmp, train, test, ids)
-        if "dask" in parts:
-            part_dask(path, train, test, ids, today)
-    if "accuracy" in parts:
-        part_accuracy(args.accuracy_series, args.workers)
+        for part in args.parts.split(","):  # in the order given
+            if part == "cores":
+                part_cores(path, tmp)
+            elif part == "arima":
+                today = part_arima(path, tmp, train, test, ids)
+            elif part == "dask":
+                part_dask(path, train, test, ids, today)
+            elif part == "accuracy":
+                part_accuracy(args.accuracy_series, args.workers)
     return 0
 
 

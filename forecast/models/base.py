@@ -23,7 +23,11 @@ declared on its class, next to its code, and read through :mod:`forecast.models.
 
 How to add a model
 ------------------
-One class and one registry line. The class::
+One class and one registry line. A model fitted series by series subclasses
+:class:`forecast.models.per_series.PerSeriesForecaster` instead and writes only
+``fit_one(y, m)`` (and, optionally, ``fallback_one`` and ``refit_one``): the loop, fan-out,
+residuals, summary, ``predict`` and re-application come with it. A global model is a class
+like this::
 
     class Mean(Forecaster):
         # the mean of each series (or of its last ``window`` values), carried forward

@@ -110,6 +110,10 @@ class PerSeriesForecaster(Forecaster):
     reapplies: ClassVar[bool] = True
     #: Fewest observations per series ``fit`` accepts.
     min_length: ClassVar[int] = 2
+    #: Whether fits go to an executor when one is given: a model whose fit of a series costs
+    #: less than shipping it to a worker (the baselines, ~1 ms per series: benchmarks/README.md,
+    #: "Scale-out") stays in this process.
+    fans_out: ClassVar[bool] = True
     #: What the summary says of the series that fell back.
     fallback_words: ClassVar[str] = "fell back to a simpler model"
     #: Learned attributes removed when a fit starts (a failed fit leaves the model unfitted).
@@ -379,7 +383,8 @@ def fit_many(
     executor : Executor, optional
         None fits in this process, series by series; otherwise chunks of series (of every job)
         are submitted together, so backtest windows run side by side. A call with a single
-        series stays in this process (a pool's start costs more than one fit).
+        series, or of models that do not declare ``fans_out`` (the baselines), stays in this
+        process (a pool's start and the shipping cost more than such fits).
     progress : callable, optional
         ``progress(done, total, message)`` as series finish, counted over every job.
     should_stop : callable, optional
@@ -405,7 +410,7 @@ def fit_many(
         if progress is not None:
             progress(done, total, f"{uid}: {fit.label}")
 
-    if executor is None or total < 2:
+    if executor is None or total < 2 or not any(type(m).fans_out for m, *_r in prepared):
         for j, (model, series, m, items) in enumerate(prepared):
             uids = list(series)
             for i, (y, prior) in enumerate(items):
