@@ -116,8 +116,8 @@ def part_arima(path: Path, tmp: Path, train, test, ids) -> float:
         f"\n### `forecast run --models snaive,arima` on {N_SERIES} monthly series, h = {H} "
         f"({_load()})\n"
     )
-    print("| run | wall s | x today | cores used | arima MASE | arima sMAPE |")
-    print("|---|---|---|---|---|---|")
+    print("| run | wall s | x today | CPU s | cores used | arima MASE | arima sMAPE |")
+    print("|---|---|---|---|---|---|---|")
     runs = (
         ("today: --workers 1 --search every", ["--workers", "1", "--search", "every"]),
         ("default: all cores, --search twice", []),
@@ -131,7 +131,8 @@ def part_arima(path: Path, tmp: Path, train, test, ids) -> float:
         today = today or r["wall"]
         m, s = future_mase(out, "arima", train, test, ids)
         print(
-            f"| {label} | {r['wall']:.1f} | {r['wall'] / today:.2f} | {r['cores']:.2f} | "
+            f"| {label} | {r['wall']:.1f} | {r['wall'] / today:.2f} | {r['cpu']:.1f} | "
+            f"{r['cores']:.2f} | "
             f"{m:.4f} | {s:.3f} |",
             flush=True,
         )

@@ -102,10 +102,12 @@ def test_fit_returns_self_and_save_load_predicts_the_same(name, tmp_path):
     model = _fast(name)
 
     def settings(m):  # everything but learned state: fit and load change none of it
-        return {k: repr(v) for k, v in vars(m).items() if not k.endswith("_") and k[0] != "_"}
+        return to_jsonable(
+            {k: v for k, v in vars(m).items() if not k.endswith("_") and k[0] != "_"}
+        )
 
     before = settings(model)
-    assert before == {k: repr(v) for k, v in model.get_params(deep=False).items()}
+    assert before == to_jsonable(model.get_params(deep=False))
     assert model.fit(df) is model
     assert settings(model) == before
     fc = model.predict(4, level=90)

@@ -145,6 +145,13 @@ def test_workers_give_the_same_forecasts_bit_for_bit_and_count_series():
     }
 
 
+def test_one_series_and_the_baselines_never_start_the_pool():
+    with local_pool(2) as pool:
+        run_forecast(make_frame(60), horizon=6, models="snaive,arima", executor=pool)  # 1 series
+        run_forecast(_seasonal_series(3), horizon=6, models="naive,snaive,drift", executor=pool)
+        assert not pool.started
+
+
 def test_cli_workers_2_writes_the_same_files_as_workers_1(tmp_path):
     path = tmp_path / "four.csv"
     _seasonal_series(4, n=48).rename(columns={"unique_id": "id"}).to_csv(path, index=False)

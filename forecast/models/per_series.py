@@ -382,9 +382,10 @@ def fit_many(
         re-estimates (None: search every series).
     executor : Executor, optional
         None fits in this process, series by series; otherwise chunks of series (of every job)
-        are submitted together, so backtest windows run side by side. A call with a single
-        series, or of models that do not declare ``fans_out`` (the baselines), stays in this
-        process (a pool's start and the shipping cost more than such fits).
+        are submitted together, so backtest windows run side by side. Frames of a single
+        series (the windows of a one-series file), and models that do not declare
+        ``fans_out`` (the baselines), stay in this process: a pool's start and the shipping
+        cost more than such fits.
     progress : callable, optional
         ``progress(done, total, message)`` as series finish, counted over every job.
     should_stop : callable, optional
@@ -410,7 +411,8 @@ def fit_many(
         if progress is not None:
             progress(done, total, f"{uid}: {fit.label}")
 
-    if executor is None or total < 2 or not any(type(m).fans_out for m, *_r in prepared):
+    widest = max((len(items) for *_rest, items in prepared), default=0)
+    if executor is None or widest < 2 or not any(type(m).fans_out for m, *_r in prepared):
         for j, (model, series, m, items) in enumerate(prepared):
             uids = list(series)
             for i, (y, prior) in enumerate(items):
