@@ -22,6 +22,7 @@ __all__ = [
     "ALLOWED_EXTENSIONS",
     "MAX_UPLOAD_BYTES",
     "Overrides",
+    "check_upload_content",
     "check_upload_name",
     "check_upload_size",
     "clean_filename",
@@ -52,6 +53,14 @@ class Overrides:
         Value columns (empty: every numeric column).
     fill : str
         Gap policy: ``"none"``, ``"interpolate"`` or ``"ffill"``.
+    drivers : tuple of str
+        Driver columns (empty: none); see :func:`forecast.ingest.reader.read_csv`.
+    observed_only : tuple of str
+        Drivers the user marks as not known in advance, though the file has their future.
+    calendar : bool
+        Add calendar drivers.
+    holidays : str or None
+        Country code (``AU``, ``AU-VIC``) of a holiday driver.
     """
 
     time_col: str | None = None
@@ -59,6 +68,10 @@ class Overrides:
     id_col: str | None = None
     freq: str | None = None
     fill: str = "none"
+    drivers: tuple[str, ...] = field(default_factory=tuple)
+    observed_only: tuple[str, ...] = field(default_factory=tuple)
+    calendar: bool = False
+    holidays: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Overrides:
@@ -73,6 +86,10 @@ class Overrides:
             id_col=_join_keys(data.get("id_col")),
             freq=(data.get("freq") or "").strip() or None,
             fill=data.get("fill") or "none",
+            drivers=_names(data.get("drivers")),
+            observed_only=_names(data.get("observed_only")),
+            calendar=bool(data.get("calendar")),
+            holidays=(data.get("holidays") or "").strip() or None,
         )
 
     def to_dict(self) -> dict:
@@ -83,7 +100,19 @@ class Overrides:
             "id_col": self.id_col,
             "freq": self.freq,
             "fill": self.fill,
+            # the driver roles only when set: stores and specs written before them stay equal
+            **({"drivers": list(self.drivers)} if self.drivers else {}),
+            **({"observed_only": list(self.observed_only)} if self.observed_only else {}),
+            **({"calendar": True} if self.calendar else {}),
+            **({"holidays": self.holidays} if self.holidays else {}),
         }
+
+
+def _names(value) -> tuple[str, ...]:
+    """Column names from a list or a comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(v).strip() for v in (value or ()) if str(v).strip())
 
 
 def _join_keys(value) -> str | None:
@@ -121,6 +150,33 @@ def check_upload_size(filename: str, size: int | None) -> None:
             f"{filename} is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit; use "
             "`forecast jobs submit` for larger files, or upload a subset."
         )
+
+
+def check_upload_content(filename: str, data: bytes) -> None:
+    """Refuse, at upload, a file that is not text or is too wide, from its first 64 KiB.
+
+    Raises
+    ------
+    DataError
+        Empty, not text (NUL or control bytes: a workbook, an archive, random bytes), or more
+        than :data:`forecast.ingest.limits.MAX_COLUMNS` columns in its header; the message
+        names the file and says what to do.
+    """
+    from forecast.ingest.limits import check_columns, count_header_fields
+    from forecast.ingest.parsing import decode, sniff_delimiter
+
+    if not data or data.isspace():
+        raise DataError(f"The file {filename} is empty; upload a CSV with a header and data rows.")
+    head = data[: 64 * 1024]
+    try:
+        text, _ = decode(head)
+    except DataError as exc:
+        raise DataError(f"{filename}: {exc}") from None
+    start = len(head) - len(head.lstrip())
+    end = data.find(b"\n", start)
+    header = data[start : len(data) if end < 0 else end].decode("utf-8", "replace")
+    lines = [header, *[line for line in text.splitlines()[1:-1] if line.strip()][:200]]
+    check_columns(count_header_fields(header, sniff_delimiter(lines)), filename)
 
 
 def save_dataset(data: bytes, filename: str) -> str:
@@ -182,16 +238,28 @@ def save_sample(name: str) -> str:
 
 @memo(maxsize=8)
 def _load(digest: str, overrides: Overrides):
+    from forecast.ingest.frame import with_observed
     from forecast.ingest.reader import read_csv
 
-    return read_csv(
+    df, report = read_csv(
         state.get_store().dataset_path(digest),  # checked by load_frame before the cache
         time_col=overrides.time_col,
         value_cols=list(overrides.value_cols) or None,
         id_col=overrides.id_col,
         freq=overrides.freq,
         fill=overrides.fill,
+        drivers=list(overrides.drivers) or None,
+        calendar=overrides.calendar,
+        holidays=overrides.holidays,
     )
+    marked = [d for d in report.drivers if d.name in overrides.observed_only]
+    for fact in marked:  # the user's word: the file's future of this driver is not to be used
+        fact.known_in_advance, fact.future_rows = False, 0
+        report.future[fact.name] = float("nan")
+        report.repairs.append(f"Driver '{fact.name}' marked observed only (not known in advance).")
+    if report.drivers:
+        with_observed(df, [d.name for d in report.drivers if not d.known_in_advance])
+    return df, report
 
 
 def load_frame(digest: str, overrides: Overrides | dict | None = None):

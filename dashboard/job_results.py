@@ -19,6 +19,7 @@ from dashboard import auth, state
 from dashboard.cache import memo
 from dashboard.components import log
 from forecast.errors import SpecError
+from forecast.safe_csv import restore_formulas, to_csv_for_people
 
 __all__ = [
     "apply_models",
@@ -34,6 +35,7 @@ __all__ = [
     "models_zip",
     "residual_frame",
     "run_summary",
+    "series_frame",
 ]
 
 
@@ -129,17 +131,37 @@ def run_summary(job_id: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def series_frame(job_id: str) -> pd.DataFrame | None:
+    """The job's per-series table (``leaderboard_by_series.csv``), None for jobs run before it
+    existed. Read once per job (the signed-in user's access checked on every call)."""
+    load_result(job_id)
+    return _series_frame(job_id)
+
+
+@memo(maxsize=8)
+def _series_frame(job_id: str) -> pd.DataFrame | None:
+    path = _load_result(job_id).artifacts.get("leaderboard_by_series.csv")
+    if not path or not Path(path).exists():
+        return None
+    frame = pd.read_csv(path, dtype={"unique_id": str}, keep_default_na=True)
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].where(frame[col].notna(), None)
+    return frame
+
+
 def backtest_frame(job_id: str) -> pd.DataFrame | None:
     """The job's backtest forecasts beside the actuals (``backtest.csv``), None without one."""
     path = load_result(job_id).artifacts.get("backtest.csv")
     if not path or not Path(path).exists():
         return None
     frame = pd.read_csv(path, parse_dates=["cutoff", "ds"], dtype={"unique_id": str})
-    return None if frame.empty else frame
+    # written for people (forecast.safe_csv): give back the series ids as the store has them
+    return None if frame.empty else restore_formulas(frame)
 
 
 def download_backtest(job_id: str) -> dict:
-    """``dcc.send_data_frame`` payload of a job's backtest CSV.
+    """``dcc.Download`` payload of a job's backtest CSV.
 
     Raises
     ------
@@ -149,19 +171,19 @@ def download_backtest(job_id: str) -> dict:
     frame = backtest_frame(job_id)
     if frame is None:
         raise SpecError("This job ran without a backtest (0 windows, or series too short).")
-    return dcc.send_data_frame(frame.to_csv, f"backtest-{job_id}.csv", index=False)
+    return dcc.send_string(to_csv_for_people(frame, index=False), f"backtest-{job_id}.csv")
 
 
 def download_forecasts(job_id: str) -> dict:
-    """``dcc.send_data_frame`` payload of a job's forecasts CSV."""
+    """``dcc.Download`` payload of a job's forecasts CSV."""
     fc = load_result(job_id).forecasts
-    return dcc.send_data_frame(fc.to_csv, f"forecasts-{job_id}.csv", index=False)
+    return dcc.send_string(to_csv_for_people(fc, index=False), f"forecasts-{job_id}.csv")
 
 
 def download_leaderboard(job_id: str) -> dict:
-    """``dcc.send_data_frame`` payload of a job's leaderboard CSV."""
+    """``dcc.Download`` payload of a job's leaderboard CSV."""
     board = load_result(job_id).leaderboard
-    return dcc.send_data_frame(board.to_csv, f"leaderboard-{job_id}.csv", index=False)
+    return dcc.send_string(to_csv_for_people(board, index=False), f"leaderboard-{job_id}.csv")
 
 
 def download_models(job_id: str) -> dict:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from forecast.errors import ForecastError
+from forecast.safe_csv import to_csv_for_people
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,7 +102,7 @@ def write_csvs(out: str, frames: dict[str, pd.DataFrame]) -> dict[str, Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in frames.items():
-            frame.to_csv(paths[name], index=False)
+            to_csv_for_people(frame, paths[name], index=False)
     except OSError as exc:
         fail(f"cannot write to {folder}: {exc.strerror or exc}; pass a writable --out folder.")
     return paths

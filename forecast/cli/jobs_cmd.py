@@ -324,8 +324,10 @@ def worker(
 ) -> None:
     """Run queued jobs (recovering those left running by a dead worker) until stopped."""
     from forecast.jobs import LocalRunner
+    from forecast.jobs.store import make_private
 
     niceness = lower_priority(nice)
+    make_private()  # FORECAST_HOME 0700, results 0600
 
     if dask:
         try:
@@ -335,6 +337,7 @@ def worker(
         except (OSError, TimeoutError) as exc:
             fail(f"Cannot reach the Dask scheduler at {dask} ({exc}); check --dask.")
     store = _store(db)
+    store.sweep_partial_files()  # what a killed process left half-written
     try:
         runner = LocalRunner(
             store,

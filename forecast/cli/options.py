@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 __all__ = [
+    "AllowedHosts",
     "AsJson",
     "Calendar",
     "CsvFile",
@@ -115,6 +116,15 @@ Db = Annotated[
 #: Where the web commands listen (``forecast dashboard``, ``forecast serve``).
 Host = Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")]
 Port = Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)]
+AllowedHosts = Annotated[
+    str | None,
+    typer.Option(
+        "--allowed-hosts",
+        help="Comma-separated host names the server answers to (Host header; '*': any, "
+        "'.example.org': its sub-domains). Default: the --host address, plus localhost, "
+        "127.0.0.1 and ::1 on loopback.",
+    ),
+]
 Insecure = Annotated[
     bool,
     typer.Option(

@@ -33,6 +33,7 @@ from typing import Any
 from forecast.errors import Cancelled, DataError, ForecastError
 from forecast.jobs.spec import JobSpec
 from forecast.jobs.store import JobResult, JobStore
+from forecast.safe_csv import to_csv_for_people
 
 __all__ = ["ProgressReporter", "execute_job", "open_executor", "run_spec"]
 
@@ -138,7 +139,9 @@ class ProgressReporter:
         if not new_step and step < total and now - self._last_write < self.min_interval:
             return
         self._last_write, self._last_step = now, whole
-        fraction = min(float(step) / total, 1.0) if total else 0.0
+        # 100 % only when the job is done (the store writes it then): combining, checking,
+        # scoring and writing follow the last fit
+        fraction = min(float(step) / total, 0.99) if total else 0.0
         if not self.store.report_progress(self.job_id, self.token, fraction, str(message)):
             self._stop = True
 
@@ -180,7 +183,7 @@ def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
         frame = getattr(result, attr, None)
         if frame is not None:
             path = folder / f"{name}.csv"
-            frame.to_csv(path, index=False)
+            to_csv_for_people(frame, path, index=False)
             out[f"{name}.csv"] = str(path)
     if hasattr(result, "summary"):  # the recommendation, verdict, notes and auto's evidence
         import json

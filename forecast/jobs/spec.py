@@ -16,10 +16,63 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from forecast.errors import SpecError
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 
-__all__ = ["FILL_POLICIES", "JobSpec"]
+__all__ = ["BOUNDS", "FILL_POLICIES", "JobSpec"]
 
 #: Gap policies accepted by :func:`forecast.ingest.reader.read_csv`.
 FILL_POLICIES = ("none", "interpolate", "ffill")
+
+#: Inclusive (least, most) of the sizes a job may ask for: the spec's own fields and the
+#: models' parameters of these names (in ``model_params``, nested ones such as a hybrid's
+#: ``nn_params`` included). Past them a job would only tie up a worker for days or exhaust its
+#: memory (a horizon of 1e9 steps, 1e9 epochs, a 100,000-wide hidden layer).
+BOUNDS: dict[str, tuple[int, int]] = {
+    "horizon": (1, 10_000),
+    "holdout": (0, 100_000),
+    "backtest_windows": (0, 50),
+    "windows": (0, 50),
+    "epochs": (1, 1_000),
+    "hidden_size": (1, 1_024),
+    "num_layers": (1, 8),
+    "input_size": (1, 10_000),
+    "reservoir_size": (1, 5_000),
+    "batch_size": (1, 65_536),
+    "n_seeds": (1, 20),
+    "max_windows": (1, 1_000_000),
+    "val_windows": (0, 100_000),
+    "patience": (0, 1_000),
+    "season_length": (1, 10_000),
+    "max_season": (1, 10_000),
+    "washout": (0, 10_000),
+    "min_input": (1, 10_000),
+    "top_k": (1, 20),
+    "threads": (1, 64),
+}
+
+
+def _check_bound(name: str, value: Any, where: str) -> None:
+    """Raise ValueError when ``value`` of the bounded ``name`` is outside :data:`BOUNDS`."""
+    if name not in BOUNDS or value is None or isinstance(value, bool):
+        return
+    least, most = BOUNDS[name]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError(
+            f"{where} must be a whole number from {least:,} to {most:,}, got {value!r}".lstrip()
+        )
+    if not least <= value <= most:
+        raise ValueError(f"{where} must be from {least:,} to {most:,}, got {value:,}".lstrip())
+
+
+def _check_param_bounds(params: Any, where: str) -> None:
+    """:func:`_check_bound` on every bounded name in ``params`` (nested dicts included)."""
+    if not isinstance(params, dict):
+        return
+    for key, value in params.items():
+        if isinstance(value, dict):
+            _check_param_bounds(value, f"{where}.{key}")
+        else:
+            _check_bound(str(key), value, f"{where}.{key}")
 
 
 def _readable(exc: ValidationError) -> str:
@@ -54,7 +107,7 @@ class JobSpec(BaseModel):
     freq : str or None
         Offset alias (None: inferred).
     horizon : int
-        Forecast horizon in steps, >= 1.
+        Forecast horizon in steps, 1 to 10,000 (sizes are bounded: see :data:`BOUNDS`).
     models : list of str
         Model short names (see :mod:`forecast.models.registry`), at least one, no repeats.
     holdout : int
@@ -62,7 +115,7 @@ class JobSpec(BaseModel):
     backtest_windows : int
         Rolling-origin windows, >= 0.
     epochs : int or None
-        Training epochs of the models that train by epochs (None: their defaults); refused
+        Training epochs of the models that train by epochs, 1 to 1,000 (None: their defaults); refused
         when none of ``models`` does.
     seed : int
         Random seed, >= 0.
@@ -181,13 +234,15 @@ class JobSpec(BaseModel):
     def _check_horizon(cls, v: int) -> int:
         if v < 1:
             raise ValueError(f"must be a positive number of steps, got {v}")
+        _check_bound("horizon", v, "")
         return v
 
     @field_validator("holdout", "backtest_windows", "seed")
     @classmethod
-    def _check_non_negative(cls, v: int) -> int:
+    def _check_non_negative(cls, v: int, info) -> int:
         if v < 0:
             raise ValueError(f"must be 0 or more, got {v}")
+        _check_bound(info.field_name, v, "")
         return v
 
     @field_validator("epochs")
@@ -195,6 +250,14 @@ class JobSpec(BaseModel):
     def _check_epochs(cls, v: int | None) -> int | None:
         if v is not None and v < 1:
             raise ValueError(f"must be at least 1 (or left empty for the defaults), got {v}")
+        _check_bound("epochs", v, "")
+        return v
+
+    @field_validator("model_params")
+    @classmethod
+    def _check_sizes(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for model, params in v.items():
+            _check_param_bounds(params, str(model))
         return v
 
     @field_validator("level")
