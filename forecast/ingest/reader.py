@@ -182,14 +182,11 @@ def _read_bytes(source: Source, max_bytes: int) -> bytes:
 
 def _first_lines(text: str, n: int) -> list[str]:
     """The first ``n`` non-blank lines of ``text`` (without splitting all of a large file)."""
-    for limit in (4 * n, None):
-        parts = text.split("\n", limit) if limit else text.split("\n")
-        if limit and len(parts) > limit:
-            parts = parts[:-1]  # the rest of the file, unsplit
-        lines = [line for line in parts if line.strip()][:n]
-        if len(lines) == n or limit is None or len(parts) < limit:
-            return lines
-    return lines  # pragma: no cover - the loop returns
+    parts = text.split("\n", 4 * n)  # the last part holds the rest of the file, unsplit
+    lines = [line for line in parts[: 4 * n] if line.strip()][:n]
+    if len(lines) < n and len(parts) > 4 * n:  # many blank lines: split it all
+        lines = [line for line in text.split("\n") if line.strip()][:n]
+    return lines
 
 
 def _drop_index_column(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
