@@ -134,21 +134,19 @@ def check_upload_content(filename: str, data: bytes) -> None:
         than :data:`forecast.ingest.limits.MAX_COLUMNS` columns in its header; the message
         names the file and says what to do.
     """
-    from forecast.ingest.limits import check_columns, count_header_fields
-    from forecast.ingest.parsing import decode, sniff_delimiter
+    from forecast.ingest.limits import check_header
+    from forecast.ingest.parsing import decode
 
     if not data or data.isspace():
         raise DataError(f"The file {filename} is empty; upload a CSV with a header and data rows.")
     head = data[: 64 * 1024]
     try:
-        text, _ = decode(head)
+        decode(head)
     except DataError as exc:
         raise DataError(f"{filename}: {exc}") from None
     start = len(head) - len(head.lstrip())
     end = data.find(b"\n", start)
-    header = data[start : len(data) if end < 0 else end].decode("utf-8", "replace")
-    lines = [header, *[line for line in text.splitlines()[1:-1] if line.strip()][:200]]
-    check_columns(count_header_fields(header, sniff_delimiter(lines)), filename)
+    check_header(data[start : len(data) if end < 0 else end].decode("latin-1"), filename)
 
 
 def save_dataset(data: bytes, filename: str) -> str:

@@ -52,7 +52,7 @@ from forecast.ingest.drivers import (
     read_future_file,
     split_future,
 )
-from forecast.ingest.limits import check_columns, check_series, count_header_fields
+from forecast.ingest.limits import check_header, check_series
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
 
@@ -518,8 +518,8 @@ def read_csv(
     lines = [line for line in text.split("\n") if line.strip()][:200]
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
+    check_header(lines[0])  # before anything splits it
     report.delimiter = sniff_delimiter(lines)
-    check_columns(count_header_fields(lines[0], report.delimiter))  # before splitting the rows
     table = read_table(text, report.delimiter)
     if table.empty:
         raise DataError(
