@@ -183,10 +183,16 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
 
 
 def _sweep() -> None:
-    """Remove the partial uploads a killed web process left behind (start-up of the app)."""
+    """Remove the partial uploads a killed web process left behind (start-up of the app).
+
+    Touches files only: gunicorn's master builds the app before forking the web processes,
+    and a database connection opened here would be shared by all of them.
+    """
+    from forecast.jobs.store import sweep_partial_files
+
     try:
-        removed = state.get_store().sweep_partial_files()
-    except Exception:  # the store is checked again, with a clear error, by the first request
+        removed = sweep_partial_files(state.forecast_home())
+    except OSError:
         log.exception("could not sweep partial files")
         return
     if removed:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import auth, state
+from dashboard import auth, frame_cache, state
 from dashboard.cache import memo
 from forecast.errors import DataError
 
@@ -28,6 +28,7 @@ __all__ = [
     "clean_filename",
     "list_samples",
     "load_frame",
+    "load_frame_within",
     "preview_table",
     "resolve_path",
     "save_dataset",
@@ -210,14 +211,17 @@ def save_sample(name: str) -> str:
 def _load(digest: str, overrides: Overrides):
     from forecast.ingest.reader import read_csv
 
-    return read_csv(
-        state.get_store().dataset_path(digest),  # checked by load_frame before the cache
-        time_col=overrides.time_col,
-        value_cols=list(overrides.value_cols) or None,
-        id_col=overrides.id_col,
-        freq=overrides.freq,
-        fill=overrides.fill,
-    )
+    path = Path(state.get_store().dataset_path(digest))  # checked by load_frame before the cache
+    kwargs = {
+        "time_col": overrides.time_col,
+        "value_cols": list(overrides.value_cols) or None,
+        "id_col": overrides.id_col,
+        "freq": overrides.freq,
+        "fill": overrides.fill,
+    }
+    if path.stat().st_size > frame_cache.BIG_BYTES:  # read once, in a child, for every process
+        return frame_cache.read_frame(path, digest, overrides.to_dict(), kwargs)
+    return read_csv(path, **kwargs)
 
 
 def load_frame(digest: str, overrides: Overrides | dict | None = None):
@@ -246,6 +250,29 @@ def load_frame(digest: str, overrides: Overrides | dict | None = None):
     if not isinstance(overrides, Overrides):
         overrides = Overrides.from_dict(overrides)
     df, report = _load(digest, overrides)
+    out = df.copy()
+    out.attrs["freq"] = df.attrs.get("freq")
+    return out, report
+
+
+def load_frame_within(digest: str, overrides: Overrides | dict | None, seconds: float | None):
+    """:func:`load_frame`, waiting at most ``seconds`` (None: as long as it takes).
+
+    Raises
+    ------
+    dashboard.budget.StillWorking
+        Not read yet (a big file read for the first time); the reading goes on.
+    DataError
+        As :func:`load_frame`.
+    """
+    if seconds is None:
+        return load_frame(digest, overrides)
+    from dashboard.budget import within
+
+    resolve_path(digest)  # the user's? (here, in the request: the reading thread has no user)
+    if not isinstance(overrides, Overrides):
+        overrides = Overrides.from_dict(overrides)
+    df, report = within(seconds, ("frame", digest, overrides), lambda: _load(digest, overrides))
     out = df.copy()
     out.attrs["freq"] = df.attrs.get("freq")
     return out, report

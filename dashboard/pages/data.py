@@ -8,6 +8,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import datasets
+from dashboard.budget import StillWorking
 from dashboard.components import (
     FRIENDLY_ERROR,
     card,
@@ -57,6 +58,8 @@ def layout(**_query):
             ),
             html.Div(id="upload-alert", role="alert"),
             dcc.Store(id="upload-error"),
+            # polls while a big file is read for the first time (render_within)
+            dcc.Interval(id="data-poll", interval=POLL_MS, disabled=True),
             dbc.Label("…or pick a bundled sample", html_for="sample"),
             dcc.Dropdown(
                 id="sample", options=samples, placeholder="Pick a sample", clearable=False
@@ -261,6 +264,13 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     return card("What was inferred", body)
 
 
+#: Longest a Data page request waits for its file to be read, in seconds; past it the page says
+#: the file is being read and polls (:data:`POLL_MS`) until it is.
+PAGE_BUDGET_S = 2.0
+#: Interval of the Data page's poll while a big file is read, in milliseconds.
+POLL_MS = 2000
+
+
 def render(data: dict | None):
     """Outputs of the page for a dataset store content (see :func:`register`).
 
@@ -268,6 +278,45 @@ def render(data: dict | None):
     -------
     tuple
         alert, summary, preview, then options and values of the five override controls.
+    """
+    return render_within(data, None)[:11]
+
+
+def _reading(data: dict, preview_view, options: list) -> tuple:
+    """The page while a big file is read for the first time: the preview, a note, a poll."""
+    name = data.get("filename") or "the file"
+    size = datasets.resolve_path(data["hash"]).stat().st_size / 1e6
+    reading = card(
+        "What was inferred",
+        empty_state(
+            f"Reading {name} ({size:.0f} MB)… a big file takes a while the first time; this "
+            "page fills in by itself when it is read."
+        ),
+    )
+    return (
+        None,
+        reading,
+        preview_view,
+        options,
+        None,
+        options,
+        [],
+        options,
+        None,
+        "",
+        "none",
+        False,
+    )
+
+
+def render_within(data: dict | None, budget_s: float | None):
+    """:func:`render`'s outputs, waiting at most ``budget_s`` for the file, then whether to poll.
+
+    Returns
+    -------
+    tuple
+        The 11 outputs of :func:`render`, then ``poll_disabled`` (False while the file is still
+        being read: the page asks again in :data:`POLL_MS`).
     """
     blank = (
         None,
@@ -283,7 +332,7 @@ def render(data: dict | None):
         "none",
     )
     if not data or not data.get("hash"):
-        return blank
+        return (*blank, True)
     overrides = datasets.Overrides.from_dict(data.get("overrides"))
     alert, summary, preview_view = None, None, None
     columns: list[str] = []
@@ -292,15 +341,18 @@ def render(data: dict | None):
         columns = [str(c) for c in preview.columns]
         preview_view = data_table("preview-table", preview, page_size=10)
     except ForecastError as exc:
-        return (error_alert(str(exc)), *blank[1:])
+        return (error_alert(str(exc)), *blank[1:], True)
+    options = [{"label": c, "value": c} for c in columns]
     try:
-        df, report = datasets.load_frame(data["hash"], overrides)
+        df, report = datasets.load_frame_within(data["hash"], overrides, budget_s)
         summary = _summary(df, report, data.get("filename") or "upload")
         from dashboard.pages.diagnostics import prefetch_first
 
         prefetch_first(data)
         time_col, id_col = report.time_col, list(report.keys) or None
         value_cols, freq, fill = report.value_cols, report.freq, report.fill
+    except StillWorking:
+        return _reading(data, preview_view, options)
     except Exception as exc:  # ForecastError shown as is, anything else logged
         if not isinstance(exc, ForecastError):
             log.exception("reading dataset %s failed", data["hash"])
@@ -316,7 +368,6 @@ def render(data: dict | None):
         time_col = overrides.time_col
         id_col = overrides.id_col.split(",") if overrides.id_col else None
         value_cols, freq, fill = list(overrides.value_cols), overrides.freq or "", overrides.fill
-    options = [{"label": c, "value": c} for c in columns]
     return (
         alert,
         summary,
@@ -329,10 +380,11 @@ def render(data: dict | None):
         id_col,
         freq,
         fill,
+        True,
     )
 
 
-def first_look(data: dict | None):
+def first_look(data: dict | None, budget_s: float | None = None):
     """A card with the pretrained model's zero-shot forecast of the dataset's first series and
     its 80 % interval (no training: ready as soon as the file is read), or None.
 
@@ -340,20 +392,22 @@ def first_look(data: dict | None):
     ----------
     data : dict or None
         The dataset store content.
+    budget_s : float, optional
+        Longest wait for the file to be read (None: as long as it takes).
 
     Returns
     -------
     Component or None
-        None when there is no readable dataset; a short note when the pretrained model cannot
+        None when there is no readable dataset (or it is still being read); a short note when the pretrained model cannot
         forecast it (e.g. a frequency its corpus did not cover).
     """
     if not data or not data.get("hash"):
         return None
     try:
-        df, report = datasets.load_frame(
-            data["hash"], datasets.Overrides.from_dict(data.get("overrides"))
+        df, report = datasets.load_frame_within(
+            data["hash"], datasets.Overrides.from_dict(data.get("overrides")), budget_s
         )
-    except Exception:  # the summary callback reports reading errors
+    except Exception:  # still reading (the poll asks again), or an error the summary reports
         return None
     from dashboard.pages.run import default_horizon
     from forecast.models.neural.pretrained import Pretrained
@@ -450,24 +504,27 @@ def register(app) -> None:
         Output("ov-id", "value"),
         Output("ov-freq", "value"),
         Output("ov-fill", "value"),
+        Output("data-poll", "disabled"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
+        Input("data-poll", "n_intervals"),
     )
-    def _render(data, _init):
+    def _render(data, _init, _poll):
         try:
-            return render(data)
+            return render_within(data, PAGE_BUDGET_S)
         except Exception:
             log.exception("rendering the data page failed")
-            return (error_alert(FRIENDLY_ERROR), *([no_update] * 10))
+            return (error_alert(FRIENDLY_ERROR), *([no_update] * 10), True)
 
     @app.callback(
         Output("first-look", "children"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
+        Input("data-poll", "n_intervals"),
     )
-    def _first_look(data, _init):
+    def _first_look(data, _init, _poll):
         try:
-            return first_look(data)
+            return first_look(data, PAGE_BUDGET_S)
         except Exception:
             log.exception("the first look failed")
             return None

@@ -703,16 +703,20 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
     """
     named = df.attrs.get("keys") or (report.keys if len(report.keys) > 1 else [])
     keys = [k for k in named if k in df.columns]
+    grouped = df.groupby("unique_id", sort=True)  # one pass for every series (thousands)
+    sizes = grouped.size()
+    starts, ends = grouped["ds"].first(), grouped["ds"].last()
+    firsts = grouped[keys].first() if keys else None
     out = []
-    for uid, g in df.groupby("unique_id", sort=True):
-        extra = {"keys": {k: str(g[k].iloc[0]) for k in keys}} if keys else {}
+    for uid, n in sizes.items():
+        extra = {"keys": {k: str(firsts.at[uid, k]) for k in keys}} if keys else {}
         out.append(
             {
                 "unique_id": str(uid),
-                "n_obs": len(g),
+                "n_obs": int(n),
                 "freq": report.freq,
-                "start": g["ds"].iloc[0].isoformat(),
-                "end": g["ds"].iloc[-1].isoformat(),
+                "start": starts[uid].isoformat(),
+                "end": ends[uid].isoformat(),
                 "gaps": int(report.gaps.get(str(uid), 0)),
                 "missing_filled": int(report.missing_filled.get(str(uid), 0)),
                 **extra,
