@@ -294,9 +294,9 @@ def serve(
     auth.check_bind(host, auth.AuthConfig.from_env(), insecure)
     hosts = allowed_hosts or guards.default_allowed_hosts(host)
     os.environ[guards.ALLOWED_HOSTS_ENV] = ",".join(h.strip() for h in hosts if h.strip())
-    make_private()
     shared_cache.cache_limit_bytes()  # a bad $FORECAST_CACHE_MB fails here, not in a request
     _check_port(host, port)
+    make_private()  # FORECAST_HOME 0700, its files 0600
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(db)
     local = None
