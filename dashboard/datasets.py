@@ -256,7 +256,11 @@ def load_frame(digest: str, overrides: Overrides | dict | None = None):
 
 
 def load_frame_within(digest: str, overrides: Overrides | dict | None, seconds: float | None):
-    """:func:`load_frame`, waiting at most ``seconds`` (None: as long as it takes).
+    """:func:`load_frame`, waiting at most ``seconds`` for a big file (None: as long as it takes).
+
+    Files up to :data:`dashboard.frame_cache.BIG_BYTES` are read at once, as by :func:`load_frame`
+    (a fraction of a second); bigger ones, read in a child process the first time, are waited
+    for at most ``seconds``.
 
     Raises
     ------
@@ -265,11 +269,11 @@ def load_frame_within(digest: str, overrides: Overrides | dict | None, seconds: 
     DataError
         As :func:`load_frame`.
     """
-    if seconds is None:
+    path = resolve_path(digest)  # the user's? (here, in the request: the reader has no user)
+    if seconds is None or path.stat().st_size <= frame_cache.BIG_BYTES:
         return load_frame(digest, overrides)
     from dashboard.budget import within
 
-    resolve_path(digest)  # the user's? (here, in the request: the reading thread has no user)
     if not isinstance(overrides, Overrides):
         overrides = Overrides.from_dict(overrides)
     df, report = within(seconds, ("frame", digest, overrides), lambda: _load(digest, overrides))

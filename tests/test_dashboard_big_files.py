@@ -55,16 +55,23 @@ def test_the_childs_data_error_is_the_message_shown(big):
     assert not list(shared_cache.cache_dir("frames").glob(f"{digest}.*.parquet"))
 
 
-def test_the_page_answers_within_its_budget_and_polls_until_read(big, data_dir):
+def test_the_page_answers_within_its_budget_and_polls_until_read(big, data_dir, monkeypatch):
+    from dashboard.pages import diagnostics
+
     raw = (data_dir / "air_passengers.csv").read_bytes()
     data = {"hash": datasets.save_dataset(raw, "air.csv"), "filename": "air.csv", "overrides": {}}
-    first = data_page.render_within(data, 0.0)  # nothing read yet: no wait at all
+    monkeypatch.setattr(diagnostics, "PAGE_BUDGET_S", 0.0)  # the child needs more than 0 s
+    note = diagnostics.page_views(None, data, None, None)
+    assert "Reading air.csv" in str(note[2]) and note[0] == []
+    first = data_page.render_within(data, 0.0)  # still reading: no wait at all
     assert len(first) == 12 and first[-1] is False  # the poll is on
     assert "Reading air.csv" in str(first[1]) and "Month" in str(first[2])  # preview shown
     assert data_page.first_look(data, 0.0) is None
     done = data_page.render_within(data, 60.0)  # joins the same reading
     assert done[-1] is True and "144" in str(done[1])
     assert data_page.render(data)[4] == "Month"
+    monkeypatch.setattr(diagnostics, "PAGE_BUDGET_S", 60.0)
+    assert diagnostics.page_views(None, data, None, None)[1] == "Passengers"
 
 
 def test_within_joins_running_work_and_raises_its_errors():
