@@ -20,7 +20,9 @@ __all__ = ["StillWorking", "within"]
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="forecast-budget")
 _RUNNING: dict[Hashable, Future] = {}
-_LOCK = threading.Lock()
+# re-entrant: a future already done when its callback is added runs the callback at once, in
+# the thread that holds the lock
+_LOCK = threading.RLock()
 
 
 class StillWorking(Exception):

@@ -35,7 +35,7 @@ __all__ = ["BIG_BYTES", "read_frame"]
 BIG_BYTES = 5 * 1024 * 1024
 #: Most seconds a child may take to read one file.
 READ_TIMEOUT_S = 900
-_VERSION = 1
+_VERSION = 2  # 2: the frame's attrs kept
 _META = b"forecast.report"
 _ERROR_EXIT = 3
 
@@ -52,7 +52,13 @@ def _write(df: pd.DataFrame, report, out: Path) -> None:
 
     meta = {name: getattr(report, name) for name in _report_fields()}
     table = pa.Table.from_pandas(df, preserve_index=False)
-    extra = {_META: json.dumps(meta).encode(), b"forecast.freq": str(df.attrs.get("freq"))}
+    attrs = {}
+    for name, value in df.attrs.items():  # freq, keys...: what JSON can carry
+        try:
+            attrs[name] = json.loads(json.dumps(value))
+        except (TypeError, ValueError):
+            continue
+    extra = {_META: json.dumps(meta).encode(), b"forecast.attrs": json.dumps(attrs).encode()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
     pq.write_table(table, out)
 
@@ -62,11 +68,13 @@ def _load(path: Path):
 
     from forecast.ingest.reader import CsvReport
 
-    table = pq.read_table(path)
+    # no Arrow thread pool: a web process has its own threads (and may be a fork)
+    table = pq.read_table(path, use_threads=False)
     meta = table.schema.metadata or {}
     report = CsvReport(**json.loads(meta[_META]))
-    df = table.to_pandas()
-    df.attrs["freq"] = meta.get(b"forecast.freq", b"").decode() or report.freq
+    df = table.to_pandas(use_threads=False)
+    df.attrs.update(json.loads(meta.get(b"forecast.attrs", b"{}")))
+    df.attrs.setdefault("freq", report.freq)
     return df, report
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "models_zip",
     "residual_frame",
     "run_summary",
+    "series_frame",
 ]
 
 
@@ -128,6 +129,25 @@ def run_summary(job_id: str) -> dict:
     if not path or not Path(path).exists():
         return {}
     return json.loads(Path(path).read_text())
+
+
+def series_frame(job_id: str) -> pd.DataFrame | None:
+    """The job's per-series table (``leaderboard_by_series.csv``), None for jobs run before it
+    existed. Read once per job (the signed-in user's access checked on every call)."""
+    load_result(job_id)
+    return _series_frame(job_id)
+
+
+@memo(maxsize=8)
+def _series_frame(job_id: str) -> pd.DataFrame | None:
+    path = _load_result(job_id).artifacts.get("leaderboard_by_series.csv")
+    if not path or not Path(path).exists():
+        return None
+    frame = pd.read_csv(path, dtype={"unique_id": str}, keep_default_na=True)
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].where(frame[col].notna(), None)
+    return frame
 
 
 def backtest_frame(job_id: str) -> pd.DataFrame | None:

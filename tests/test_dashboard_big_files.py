@@ -64,7 +64,7 @@ def test_the_page_answers_within_its_budget_and_polls_until_read(big, data_dir, 
     note = diagnostics.page_views(None, data, None, None)
     assert "Reading air.csv" in str(note[2]) and note[0] == []
     first = data_page.render_within(data, 0.0)  # still reading: no wait at all
-    assert len(first) == 12 and first[-1] is False  # the poll is on
+    assert len(first) == data_page.N_OUTPUTS + 1 and first[-1] is False  # the poll is on
     assert "Reading air.csv" in str(first[1]) and "Month" in str(first[2])  # preview shown
     assert data_page.first_look(data, 0.0) is None
     done = data_page.render_within(data, 60.0)  # joins the same reading
@@ -72,6 +72,12 @@ def test_the_page_answers_within_its_budget_and_polls_until_read(big, data_dir, 
     assert data_page.render(data)[4] == "Month"
     monkeypatch.setattr(diagnostics, "PAGE_BUDGET_S", 60.0)
     assert diagnostics.page_views(None, data, None, None)[1] == "Passengers"
+
+
+@pytest.mark.timeout(60)
+def test_within_returns_work_that_is_done_at_once():
+    # a future done before its callback is added runs the callback in the caller, under the lock
+    assert [budget.within(5, "fast", lambda k=k: k) for k in range(200)] == list(range(200))
 
 
 def test_within_joins_running_work_and_raises_its_errors():

@@ -88,8 +88,52 @@ def layout(**_query):
                 ],
                 className="mb-2",
             ),
-            dbc.Label("Value columns", html_for="ov-values"),
+            dbc.Label("Value columns (targets)", html_for="ov-values"),
             dcc.Dropdown(id="ov-values", multi=True, className="mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Drivers (columns that may move the target)", html_for="ov-drivers"
+                            ),
+                            dcc.Dropdown(id="ov-drivers", multi=True),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Observed only (future not known)", html_for="ov-observed"),
+                            dcc.Dropdown(id="ov-observed", multi=True),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Checklist(
+                            id="ov-calendar",
+                            options=[{"label": "Calendar drivers", "value": "calendar"}],
+                            value=[],
+                            switch=True,
+                        ),
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dbc.Input(
+                            id="ov-holidays",
+                            type="text",
+                            debounce=True,
+                            placeholder="Holidays: AU, AU-VIC, US…",
+                        ),
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
             dbc.Row(
                 [
                     dbc.Col(
@@ -154,7 +198,8 @@ def choose_dataset(
     sample : str
         Picked sample name.
     overrides : dict
-        Override form values (``time_col``, ``value_cols``, ``id_col``, ``freq``, ``fill``).
+        Override form values (``time_col``, ``value_cols``, ``id_col``, ``freq``, ``fill``,
+        ``drivers``, ``observed_only``, ``calendar``, ``holidays``).
     current : dict or None
         Current store content.
 
@@ -177,6 +222,10 @@ def choose_dataset(
         prefetch_first(chosen)
         return chosen
     if trigger in {"ov-apply", "ov-reset"} and current:
+        overrides = dict(overrides)
+        drivers = set(overrides.get("drivers") or [])
+        if drivers and overrides.get("value_cols"):  # a column named a driver is no target
+            overrides["value_cols"] = [c for c in overrides["value_cols"] if c not in drivers]
         chosen = {} if trigger == "ov-reset" else datasets.Overrides.from_dict(overrides).to_dict()
         return {**current, "overrides": chosen}
     raise PreventUpdate
@@ -237,6 +286,7 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     repairs = [html.Li(r) for r in report.repairs]
     body = [
         html.Dl(items, id="inferred-summary", className="mb-2"),
+        _roles(report) if report.drivers else None,
         html.Details(
             [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)]
         )
@@ -264,11 +314,59 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     return card("What was inferred", body)
 
 
-#: Longest a Data page request waits for its file to be read, in seconds; past it the page says
-#: the file is being read and polls (:data:`POLL_MS`) until it is.
+def _roles(report) -> html.Div:
+    """The drivers the reader found: role, known in advance, future rows, gaps; the future rows."""
+    roles = pd.DataFrame(
+        [
+            {
+                "column": d.name,
+                "role": "driver",
+                "source": d.source,
+                "known in advance": "yes" if d.known_in_advance else "no (observed only)",
+                "future rows": d.future_rows,
+                "gaps": d.gaps,
+                "filled": d.filled,
+            }
+            for d in report.drivers
+        ]
+    )
+    targets = pd.DataFrame(
+        [{"column": c, "role": "target", "source": "file"} for c in report.value_cols]
+    )
+    table = pd.concat([targets, roles], ignore_index=True).fillna("")
+    future = report.future.head(12).copy()
+    if len(future):
+        future["ds"] = (
+            pd.DatetimeIndex(future["ds"]).strftime("%Y-%m-%d %H:%M").str.replace(" 00:00", "")
+        )
+    return html.Div(
+        [
+            html.H6("Roles", className="mt-2"),
+            data_table("roles-table", table, page_size=12),
+            html.H6(
+                f"Future rows ({len(report.future)}: the drivers' values after the last target "
+                "value)",
+                className="mt-2",
+            ),
+            data_table("future-table", future.round(4), page_size=6)
+            if len(future)
+            else html.Small(
+                "None: no driver has values after the last target value.",
+                className="text-muted d-block",
+            ),
+        ],
+        id="roles",
+        className="mb-2",
+    )
+
+
+#: Longest a Data page request waits for a big file's first reading, in seconds; past it the
+#: page says the file is being read and polls (:data:`POLL_MS`) until it is.
 PAGE_BUDGET_S = 2.0
 #: Interval of the Data page's poll while a big file is read, in milliseconds.
 POLL_MS = 2000
+#: Outputs of :func:`render`.
+N_OUTPUTS = 17
 
 
 def render(data: dict | None):
@@ -277,9 +375,10 @@ def render(data: dict | None):
     Returns
     -------
     tuple
-        alert, summary, preview, then options and values of the five override controls.
+        alert, summary, preview, options and values of the five column controls, then the
+        drivers' options and value, the observed-only options and value, calendar, holidays.
     """
-    return render_within(data, None)[:11]
+    return render_within(data, None)[:N_OUTPUTS]
 
 
 def _reading(data: dict, preview_view, options: list) -> tuple:
@@ -293,30 +392,18 @@ def _reading(data: dict, preview_view, options: list) -> tuple:
             "page fills in by itself when it is read."
         ),
     )
-    return (
-        None,
-        reading,
-        preview_view,
-        options,
-        None,
-        options,
-        [],
-        options,
-        None,
-        "",
-        "none",
-        False,
-    )
+    columns = (options, None, options, [], options, None, "", "none", options, [], [], [], [], "")
+    return (None, reading, preview_view, *columns, False)
 
 
 def render_within(data: dict | None, budget_s: float | None):
-    """:func:`render`'s outputs, waiting at most ``budget_s`` for the file, then whether to poll.
+    """:func:`render`'s outputs, waiting at most ``budget_s`` for a big file, then whether to poll.
 
     Returns
     -------
     tuple
-        The 11 outputs of :func:`render`, then ``poll_disabled`` (False while the file is still
-        being read: the page asks again in :data:`POLL_MS`).
+        The :data:`N_OUTPUTS` outputs of :func:`render`, then ``poll_disabled`` (False while a
+        big file is still being read: the page asks again in :data:`POLL_MS`).
     """
     blank = (
         None,
@@ -330,6 +417,12 @@ def render_within(data: dict | None, budget_s: float | None):
         None,
         "",
         "none",
+        [],
+        [],
+        [],
+        [],
+        [],
+        "",
     )
     if not data or not data.get("hash"):
         return (*blank, True)
@@ -342,7 +435,6 @@ def render_within(data: dict | None, budget_s: float | None):
         preview_view = data_table("preview-table", preview, page_size=10)
     except ForecastError as exc:
         return (error_alert(str(exc)), *blank[1:], True)
-    options = [{"label": c, "value": c} for c in columns]
     try:
         df, report = datasets.load_frame_within(data["hash"], overrides, budget_s)
         summary = _summary(df, report, data.get("filename") or "upload")
@@ -351,8 +443,11 @@ def render_within(data: dict | None, budget_s: float | None):
         prefetch_first(data)
         time_col, id_col = report.time_col, list(report.keys) or None
         value_cols, freq, fill = report.value_cols, report.freq, report.fill
+        drivers = [d.name for d in report.drivers if d.source == "file"]
+        observed = list(overrides.observed_only)
+        driver_options = [{"label": d.name, "value": d.name} for d in report.drivers]
     except StillWorking:
-        return _reading(data, preview_view, options)
+        return _reading(data, preview_view, [{"label": c, "value": c} for c in columns])
     except Exception as exc:  # ForecastError shown as is, anything else logged
         if not isinstance(exc, ForecastError):
             log.exception("reading dataset %s failed", data["hash"])
@@ -368,6 +463,9 @@ def render_within(data: dict | None, budget_s: float | None):
         time_col = overrides.time_col
         id_col = overrides.id_col.split(",") if overrides.id_col else None
         value_cols, freq, fill = list(overrides.value_cols), overrides.freq or "", overrides.fill
+        drivers, observed = list(overrides.drivers), list(overrides.observed_only)
+        driver_options = [{"label": c, "value": c} for c in drivers]
+    options = [{"label": c, "value": c} for c in columns]
     return (
         alert,
         summary,
@@ -380,6 +478,12 @@ def render_within(data: dict | None, budget_s: float | None):
         id_col,
         freq,
         fill,
+        options,
+        drivers,
+        driver_options,
+        observed,
+        ["calendar"] if overrides.calendar else [],
+        overrides.holidays or "",
         True,
     )
 
@@ -393,13 +497,13 @@ def first_look(data: dict | None, budget_s: float | None = None):
     data : dict or None
         The dataset store content.
     budget_s : float, optional
-        Longest wait for the file to be read (None: as long as it takes).
+        Longest wait for a big file's first reading (None: as long as it takes).
 
     Returns
     -------
     Component or None
-        None when there is no readable dataset (or it is still being read); a short note when the pretrained model cannot
-        forecast it (e.g. a frequency its corpus did not cover).
+        None when there is no readable dataset (or it is still being read); a short note when
+        the pretrained model cannot forecast it (e.g. a frequency its corpus did not cover).
     """
     if not data or not data.get("hash"):
         return None
@@ -452,6 +556,10 @@ def register(app) -> None:
         State("ov-id", "value"),
         State("ov-freq", "value"),
         State("ov-fill", "value"),
+        State("ov-drivers", "value"),
+        State("ov-observed", "value"),
+        State("ov-calendar", "value"),
+        State("ov-holidays", "value"),
         State("dataset", "data"),
         prevent_initial_call=True,
     )
@@ -464,6 +572,10 @@ def register(app) -> None:
         id_col,
         freq,
         fill,
+        drivers,
+        observed,
+        calendar,
+        holidays,
         current,
     ):
         overrides = {
@@ -472,6 +584,10 @@ def register(app) -> None:
             "id_col": id_col,
             "freq": freq,
             "fill": fill,
+            "drivers": drivers,
+            "observed_only": observed,
+            "calendar": bool(calendar),
+            "holidays": holidays,
         }
         try:
             data = choose_dataset(ctx.triggered_id, sample, overrides, current)
@@ -504,6 +620,12 @@ def register(app) -> None:
         Output("ov-id", "value"),
         Output("ov-freq", "value"),
         Output("ov-fill", "value"),
+        Output("ov-drivers", "options"),
+        Output("ov-drivers", "value"),
+        Output("ov-observed", "options"),
+        Output("ov-observed", "value"),
+        Output("ov-calendar", "value"),
+        Output("ov-holidays", "value"),
         Output("data-poll", "disabled"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
@@ -514,7 +636,7 @@ def register(app) -> None:
             return render_within(data, PAGE_BUDGET_S)
         except Exception:
             log.exception("rendering the data page failed")
-            return (error_alert(FRIENDLY_ERROR), *([no_update] * 10), True)
+            return (error_alert(FRIENDLY_ERROR), *([no_update] * (N_OUTPUTS - 1)), True)
 
     @app.callback(
         Output("first-look", "children"),

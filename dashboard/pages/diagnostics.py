@@ -1,4 +1,5 @@
-"""Diagnostics page: the series, its ACF/PACF, Ljung-Box, stationarity, seasonality, STL, lags."""
+"""Diagnostics page: the series, its ACF/PACF, Ljung-Box, stationarity, seasonality, STL, lags;
+and, for a file read with drivers, which lags of each driver move it (the Drivers section)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ GRAPHS = {
     "diag-lagscatter": 400,
     "diag-acf": 380,
     "diag-pacf": 380,
+    "diag-ccf-raw": 360,
+    "diag-ccf-pw": 360,
+    "diag-driver-scatter": 360,
 }
 #: Positions of the figures in :func:`page_views`' outputs.
 _FIGURE_OUTPUTS = {
@@ -89,6 +93,8 @@ def graph(graph_id: str, fig) -> dcc.Graph:
 
 def layout(**_query):
     """The page's layout."""
+    from dashboard.diagnostics_drivers import drivers_layout
+
     controls = dbc.Row(
         [
             dbc.Col(
@@ -150,6 +156,7 @@ def layout(**_query):
                     dbc.Col(card("Lag scatter", _slot("diag-lagscatter")), lg=5),
                 ]
             ),
+            card("Drivers", drivers_layout()),
             dcc.Link(dbc.Button("Next: run models →", color="primary"), href="/run"),
         ]
     )
@@ -584,7 +591,7 @@ def _safe_acf(data: dict | None, uid: str | None, max_lag: int | None):
 
 
 def register(app) -> None:
-    """Attach the page's callback to ``app``.
+    """Attach the page's callbacks to ``app``.
 
     One callback draws the whole page (series list, figures, tables, ACF/PACF), so opening the
     page after an upload costs one round trip instead of a chain of three (series list -> main
@@ -619,3 +626,7 @@ def register(app) -> None:
             if out[i] is not no_update:
                 out[i] = graph(graph_id, out[i])
         return tuple(out)
+
+    from dashboard.diagnostics_drivers import register as register_drivers
+
+    register_drivers(app)

@@ -61,6 +61,7 @@ JSON_KEYS = [
     "skill",
     "level",
     "interval_scale",
+    "heldout_coverage",
 ]
 
 
@@ -222,6 +223,7 @@ def _print_table(board, level: float) -> None:
         "sMAPE",
         "MASE",
         f"cover {level:g}%",
+        "held out",
         "skill",
         "LB p",
         "white",
@@ -237,6 +239,7 @@ def _print_table(board, level: float) -> None:
             _fmt(row["smape"], ".2f"),
             _fmt(row["mase"], ".3f"),
             _fmt(row["coverage"], ".0%"),
+            _fmt(row.get("heldout_coverage"), ".0%"),
             _fmt(row.get("skill"), "+.0%"),
             pvalue_text(row["ljung_box_pvalue"], digits=2, missing="-"),
             _fmt(row["residuals_white"]),

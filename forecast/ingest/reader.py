@@ -40,6 +40,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+import forecast.ingest.regular_grid as regular_grid
 from forecast.errors import DataError
 from forecast.ingest.columns import choose_time_column, choose_value_columns
 from forecast.ingest.drivers import (
@@ -52,6 +53,7 @@ from forecast.ingest.drivers import (
     read_future_file,
     split_future,
 )
+from forecast.ingest.frame import with_observed
 from forecast.ingest.limits import check_header, check_series
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
@@ -174,6 +176,18 @@ def _read_bytes(source: Source, max_bytes: int) -> bytes:
     return raw
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` non-blank lines of ``text`` (without splitting all of a large file)."""
+    for limit in (4 * n, None):
+        parts = text.split("\n", limit) if limit else text.split("\n")
+        if limit and len(parts) > limit:
+            parts = parts[:-1]  # the rest of the file, unsplit
+        lines = [line for line in parts if line.strip()][:n]
+        if len(lines) == n or limit is None or len(parts) < limit:
+            return lines
+    return lines  # pragma: no cover - the loop returns
+
+
 def _drop_index_column(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     """Drop a leading unnamed column of row numbers (what ``DataFrame.to_csv`` writes)."""
     first = table.columns[0]
@@ -208,13 +222,24 @@ SUMMARY_LABELS = frozenset(
 )
 
 
+def _spellings(word: str) -> set[str]:
+    """Every upper/lower-case spelling of ``word`` (``total``: ``Total``, ``TOTAL``, ``toTal`` …)."""
+    from itertools import product
+
+    return {"".join(chars) for chars in product(*({c.lower(), c.upper()} for c in word))}
+
+
+#: Every case spelling of :data:`SUMMARY_LABELS` (about 4,000 strings).
+_SUMMARY_SPELLINGS = frozenset(s for label in SUMMARY_LABELS for s in _spellings(label))
+
+
 def _drop_summary_rows(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     """Drop a spreadsheet's ``Total`` (or ``Average``) rows: one or two rows whose first cell says so.
 
     More than two such rows are data (a series named "Total" in a long file) and are kept.
     """
     first = table.iloc[:, 0]
-    hit = first.str.lower().isin(SUMMARY_LABELS).to_numpy()
+    hit = first.isin(_SUMMARY_SPELLINGS).to_numpy()  # a hash look-up, not a lower() per cell
     if not hit.any() or hit.sum() > 2 or hit.all():
         return table
     for line, label in zip(table.index[hit], first[hit], strict=True):
@@ -316,8 +341,9 @@ def _series_ids(table: pd.DataFrame, keys: list[str]) -> pd.Series:
         the same id.
     """
     for name in keys:
-        cells = table[name].astype(str).str.strip()
-        missing = cells.str.lower().isin(KEY_MISSING).to_numpy()
+        cells = table[name]
+        marked = [v for v in pd.unique(cells.to_numpy()) if str(v).lower() in KEY_MISSING]
+        missing = cells.isin(marked).to_numpy()
         if missing.any():
             row = int(np.flatnonzero(missing)[0])
             shown = cells.iloc[row] or "empty"
@@ -327,8 +353,8 @@ def _series_ids(table: pd.DataFrame, keys: list[str]) -> pd.Series:
                 f"{int(missing.sum())} such rows). Fill in the {what}, or drop those rows."
             )
     if len(keys) == 1:
-        return table[keys[0]].astype(str).str.strip()
-    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+        return table[keys[0]]
+    parts = table[keys]
     distinct = parts.drop_duplicates()
     joined = distinct[keys[0]].str.cat([distinct[k] for k in keys[1:]], sep=KEY_SEPARATOR)
     if joined.duplicated().any():
@@ -352,7 +378,7 @@ def _to_long(
     ids = _series_ids(table, keys) if keys else None
     frames = []
     for name in values:
-        numbers, missing, bad = parse_numbers(table[name], fmt)
+        numbers, missing, bad = parse_numbers(table[name], fmt, stripped=True)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
@@ -361,7 +387,7 @@ def _to_long(
                 "Fix the value, or leave the cell empty to mark it missing."
             )
         if missing.any():
-            tokens = sorted({table[name].iloc[i] or "(empty)" for i in np.flatnonzero(missing)})
+            tokens = sorted({v or "(empty)" for v in table[name].to_numpy()[missing]})
             report.repairs.append(
                 f"Column '{name}': {int(missing.sum())} missing cells ({', '.join(tokens[:4])}) "
                 "read as missing values."
@@ -384,7 +410,7 @@ def _key_table(table: pd.DataFrame, keys: list[str], values: list[str]) -> pd.Da
     """One row per series: ``unique_id`` and its key columns (None unless there are several)."""
     if len(keys) < 2:
         return None
-    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+    parts = table[keys]
     ids = _series_ids(table, keys)
     frames = []
     for name in values:
@@ -396,7 +422,12 @@ def _key_table(table: pd.DataFrame, keys: list[str], values: list[str]) -> pd.Da
 
 def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     key = ["unique_id", "ds"]
-    dup = long.duplicated(key, keep=False)
+    ids = pd.factorize(long["unique_id"].to_numpy())[0]
+    if ids.max(initial=0) == 0:  # one series: its timestamps alone
+        flags = pd.DatetimeIndex(long["ds"]).duplicated(keep=False)
+    else:
+        flags = pd.DataFrame({"id": ids, "ds": long["ds"].to_numpy()}).duplicated(keep=False)
+    dup = pd.Series(np.asarray(flags), index=long.index)
     if not dup.any():
         return long
     groups = long[dup].groupby(key, sort=True)["y"]
@@ -483,7 +514,9 @@ def read_csv(
         Long frame ``unique_id, ds, y``, then the drivers (float64, file order, then the calendar
         ones), then the key columns of a file with several (see the module docstring for its
         invariants), with ``df.attrs["freq"]`` and
-        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set.
+        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set; with drivers,
+        ``df.attrs["observed_drivers"]`` names the observed-only ones
+        (:func:`forecast.ingest.frame.observed_drivers`).
     report : CsvReport
         What was inferred and repaired.
 
@@ -515,7 +548,7 @@ def read_csv(
     if not raw.strip():
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
     text, report.encoding = decode(raw)
-    lines = [line for line in text.split("\n") if line.strip()][:200]
+    lines = _first_lines(text, 200)
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
     check_header(lines[0])  # before anything splits it
@@ -589,7 +622,7 @@ def read_csv(
     check_series(long["unique_id"].nunique())
     key_table = _key_table(table, keys, chosen)
     long = _deduplicate(long, report)
-    long = long[long.groupby("unique_id")["y"].transform(lambda s: s.notna().any())]
+    long = long[long.groupby("unique_id")["y"].transform("count").to_numpy() > 0]
     if long.empty:
         raise DataError(f"The value columns {chosen} hold no numbers.")
     use_freq = freq or (parsed.freq if parsed.kind != "datetime" else None)
@@ -610,7 +643,10 @@ def read_csv(
             f"Series '{uid}' has {n} observed values; at least {min_length} are needed. "
             "Use a longer series or drop it."
         )
-    long = long.sort_values(["unique_id", "ds"], ignore_index=True)
+    if not regular_grid.FAST:  # the reference; the grid's frame is sorted already
+        long = long.sort_values(["unique_id", "ds"], ignore_index=True)
+    else:
+        long = long.reset_index(drop=True)
     long["unique_id"] = long["unique_id"].astype(str)
     long["ds"] = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     long["y"] = long["y"].astype("float64")
@@ -645,6 +681,8 @@ def read_csv(
         long = long.merge(key_table, on="unique_id", how="left", sort=False)
     long.attrs["freq"] = report.freq
     long.attrs["keys"] = list(keys) if key_table is not None else []
+    if report.drivers:  # the models' rule: a driver not named here is known in advance
+        with_observed(long, [f.name for f in report.drivers if not f.known_in_advance])
     return long, report
 
 
