@@ -115,6 +115,8 @@ class RunResult:
     auto : dict
         Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
         the candidates' residual verdicts (empty when ``auto`` did not run).
+    m : int
+        Seasonal period of the frequency in steps (1 without one).
     """
 
     leaderboard: pd.DataFrame
@@ -134,6 +136,7 @@ class RunResult:
     verdict: str = ""
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
+    m: int = 1
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
@@ -435,4 +438,5 @@ def run_forecast(
         verdict=text,
         notes=run.notes,
         auto=run.evidence,
+        m=int(m or 1),
     )
