@@ -32,8 +32,9 @@ from flask import Blueprint, Flask, Response, jsonify, request
 
 from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, log
-from dashboard.upload import FILENAME_HEADER
+from dashboard.upload import FILENAME_HEADER, read_body
 from forecast.errors import DataError, ForecastError, SpecError
+from forecast.safe_csv import to_csv_for_people
 
 __all__ = ["PREFIX", "register"]
 
@@ -125,26 +126,29 @@ def _int_arg(name: str, default: int, most: int) -> int:
 
 
 def _read_upload() -> tuple[bytes, str]:
-    """The uploaded file of this request (multipart ``file`` or raw body) and its name."""
-    upload = request.files.get("file")
-    if upload is not None:
-        name = datasets.clean_filename(upload.filename)
+    """The uploaded file of this request (raw body or multipart ``file``) and its name.
+
+    With the ``X-Upload-Filename`` header the body is the file, whatever its ``Content-Type``
+    says (``curl --data-binary`` sends a form's): it is read as bytes, never parsed as a form.
+    """
+    raw_name = request.headers.get(FILENAME_HEADER)
+    if raw_name and request.mimetype != "multipart/form-data":
+        name = datasets.clean_filename(unquote(raw_name))
         datasets.check_upload_name(name)
-        data = upload.read(datasets.MAX_UPLOAD_BYTES + 1)
+        datasets.check_upload_size(name, request.content_length)
+        data = read_body(datasets.MAX_UPLOAD_BYTES + 1)
     else:
-        raw_name = request.headers.get(FILENAME_HEADER)
-        if not raw_name:
+        upload = request.files.get("file")
+        if upload is None:
             raise DataError(
                 "No file: send it as the multipart field `file` (curl -F file=@data.csv), or as "
                 f"the body with its name in the {FILENAME_HEADER} header."
             )
-        name = datasets.clean_filename(unquote(raw_name))
+        name = datasets.clean_filename(upload.filename)
         datasets.check_upload_name(name)
-        datasets.check_upload_size(name, request.content_length)
-        data = request.stream.read(datasets.MAX_UPLOAD_BYTES + 1)
+        data = upload.read(datasets.MAX_UPLOAD_BYTES + 1)
     datasets.check_upload_size(name, len(data))
-    if not data:
-        raise DataError(f"The file {name} is empty; upload a CSV with data rows.")
+    datasets.check_upload_content(name, data)
     return data, name
 
 
@@ -275,7 +279,7 @@ def _done_result(job_id: str):
 
 
 def _csv(frame, filename: str) -> Response:
-    response = Response(frame.to_csv(index=False), mimetype="text/csv")
+    response = Response(to_csv_for_people(frame, index=False), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -13,9 +13,10 @@ import logging
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import dcc, html
 
-from dashboard import api, auth, shared_cache, state, upload
+from dashboard import api, auth, guards, shared_cache, state, upload
 from dashboard.pages import PAGES
 
 __all__ = ["create_app", "default_dataset", "serve", "warm_up"]
@@ -75,6 +76,13 @@ def _navbar() -> dbc.Navbar:
         dbc.NavItem(dbc.NavLink(page.TITLE, href=page.PATH, active="exact", id=f"nav-{page.KEY}"))
         for page in PAGES
     ]
+    config = flask.current_app.config.get("FORECAST_AUTH") if flask.has_app_context() else None
+    if config is not None and config.passwords:  # HTTP Basic: the browser forgets on a 401
+        links.append(
+            dbc.NavItem(
+                dbc.NavLink("Sign out", href=auth.SIGN_OUT_PATH, external_link=True, id="nav-out")
+            )
+        )
     return dbc.Navbar(
         dbc.Container(
             [
@@ -139,6 +147,7 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
     """
     config = auth.AuthConfig.from_env() if auth_config is None else auth_config
     state.set_db(db)
+    _sweep()
     app = dash.Dash(
         __name__,
         title="Forecast Workbench",
@@ -159,7 +168,9 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
         )
         page.register(app)
     app.layout = _layout
+    guards.install(app.server, app.callback_map)  # host, origin, size, shape: before sign-in
     auth.install(app.server, config)
+    guards.install_body_checks(app.server)
     upload.register(app)
     api.register(app.server)
     # In the browser: no round trip (and no wait behind a busy server) to show the file name.
@@ -169,6 +180,17 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
         dash.Input("dataset", "data"),
     )
     return app
+
+
+def _sweep() -> None:
+    """Remove the partial uploads a killed web process left behind (start-up of the app)."""
+    try:
+        removed = state.get_store().sweep_partial_files()
+    except Exception:  # the store is checked again, with a clear error, by the first request
+        log.exception("could not sweep partial files")
+        return
+    if removed:
+        log.info("removed %d partial file(s) left by a killed process", len(removed))
 
 
 def _check_port(host: str, port: int) -> None:
@@ -232,6 +254,7 @@ def serve(
     debug: bool = False,
     runner: bool = True,
     insecure: bool = False,
+    allowed_hosts: list[str] | None = None,
 ) -> None:
     """Run the app with Dash's server on HOST:PORT, with the embedded job runner.
 
@@ -247,6 +270,8 @@ def serve(
         Start a :class:`forecast.jobs.LocalRunner` in this process.
     insecure : bool
         Serve a non-loopback address without sign-in.
+    allowed_hosts : list of str, optional
+        Host names answered (default :func:`dashboard.guards.default_allowed_hosts` of ``host``).
 
     Raises
     ------
@@ -256,7 +281,14 @@ def serve(
         The job store URL cannot be opened, a bad users file, a bad ``$FORECAST_CACHE_MB``,
         or a non-loopback ``host`` without sign-in (and without ``insecure``).
     """
+    import os
+
+    from forecast.jobs.store import make_private
+
     auth.check_bind(host, auth.AuthConfig.from_env(), insecure)
+    hosts = allowed_hosts or guards.default_allowed_hosts(host)
+    os.environ[guards.ALLOWED_HOSTS_ENV] = ",".join(h.strip() for h in hosts if h.strip())
+    make_private()
     shared_cache.cache_limit_bytes()  # a bad $FORECAST_CACHE_MB fails here, not in a request
     _check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

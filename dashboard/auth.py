@@ -33,6 +33,8 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import logging
+import math
 import os
 import secrets
 import threading
@@ -47,6 +49,7 @@ from forecast.jobs.store import USER_NAME
 
 __all__ = [
     "PUBLIC_PATHS",
+    "SIGN_OUT_PATH",
     "AuthConfig",
     "Identity",
     "add_user",
@@ -58,14 +61,19 @@ __all__ = [
     "owner_filter",
     "owner_name",
     "read_users",
+    "remove_user",
 ]
 
-#: Paths answered without sign-in (the load balancer's health check).
-PUBLIC_PATHS = frozenset({"/healthz"})
+#: Path of the sign-out page (password sign-in).
+SIGN_OUT_PATH = "/sign-out"
+#: Paths answered without sign-in (the load balancer's health check, the sign-out page).
+PUBLIC_PATHS = frozenset({"/healthz", SIGN_OUT_PATH})
 #: Allowed user names (the job store's owners).
 _NAME = USER_NAME
 #: Browser-facing realm of the Basic challenge.
 REALM = "Forecast Workbench"
+
+log = logging.getLogger("dashboard")
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,44 @@ class User:
     admin: bool = False
 
 
+class _UsersFile:
+    """The users of a users file, read again whenever the file changes.
+
+    Checked on each request by the file's modification time, size and inode (``forecast users
+    add`` replaces the file, so each change gets a new inode): a change, a new password or a
+    removed user applies to the next request on every web process. A file that cannot be read
+    or has a bad line keeps the users it had (logged), so a slip while editing by hand signs
+    nobody in with a wrong password and locks nobody out.
+    """
+
+    def __init__(self, path: Path, users: dict[str, User]) -> None:
+        self.path = Path(path)
+        self._users = users
+        self._stamp = self._stat()
+        self._lock = threading.Lock()
+
+    def _stat(self) -> tuple | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def users(self) -> dict[str, User]:
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return self._users
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    self._users = read_users(self.path)
+                    log.info("users file %s read again: %d user(s)", self.path, len(self._users))
+                except SpecError as exc:
+                    log.error("users file changed but cannot be used, keeping the old one: %s", exc)
+                self._stamp = stamp
+        return self._users
+
+
 @dataclass(frozen=True)
 class AuthConfig:
     """How requests are signed in.
@@ -99,21 +145,35 @@ class AuthConfig:
     Attributes
     ----------
     users : dict of str to User
-        From the users file (empty: no password sign-in).
+        From the users file (empty: no password sign-in), as read at start-up;
+        :meth:`current_users` gives them as the file says now.
     header : str or None
         Trusted reverse-proxy header naming the user.
     admins : frozenset of str
         Admins by name (for the header; users-file admins carry ``:admin``).
+    users_file : Path or None
+        The users file, read again when it changes.
     """
 
     users: dict[str, User] = field(default_factory=dict)
     header: str | None = None
     admins: frozenset[str] = frozenset()
+    users_file: Path | None = None
+    _source: _UsersFile | None = field(default=None, compare=False, repr=False)
 
     @property
     def enabled(self) -> bool:
-        """Whether requests must be signed in."""
-        return bool(self.users) or bool(self.header)
+        """Whether requests must be signed in (a users file, even emptied later, keeps it on)."""
+        return bool(self.users) or self.users_file is not None or bool(self.header)
+
+    @property
+    def passwords(self) -> bool:
+        """Whether users sign in with a password (HTTP Basic)."""
+        return bool(self.users) or self.users_file is not None
+
+    def current_users(self) -> dict[str, User]:
+        """The users as the users file says now (read again when it changed)."""
+        return self._source.users() if self._source is not None else self.users
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> AuthConfig:
@@ -134,7 +194,14 @@ class AuthConfig:
             )
         header = (env.get("FORECAST_AUTH_HEADER") or "").strip() or None
         admins = frozenset(a.strip() for a in (env.get("FORECAST_ADMINS") or "").split(",") if a)
-        return cls(users=users, header=header, admins=admins)
+        source = _UsersFile(Path(path), users) if path else None
+        return cls(
+            users=users,
+            header=header,
+            admins=admins,
+            users_file=Path(path) if path else None,
+            _source=source,
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -237,10 +304,32 @@ def add_user(path: Path, name: str, password: str, admin: bool = False) -> None:
     path = Path(path)
     users = read_users(path) if path.exists() else {}
     users[name] = User(hash_password(password), admin)
+    _write_users(path, users)
+
+
+def remove_user(path: Path, name: str) -> None:
+    """Remove ``name`` from the users file: their next request, on every web process, is refused.
+
+    Raises
+    ------
+    SpecError
+        No such user, or an unreadable file.
+    """
+    path = Path(path)
+    users = read_users(path)
+    if name not in users:
+        raise SpecError(f"No user {name!r} in {path}; its users are {', '.join(users) or 'none'}.")
+    del users[name]
+    _write_users(path, users)
+
+
+def _write_users(path: Path, users: dict[str, User]) -> None:
+    """Replace the users file at once (a new file, mode 600, renamed over the old one)."""
     lines = [f"{n}:{u.password_hash}{':admin' if u.admin else ''}" for n, u in users.items()]
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.chmod(0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + ("\n" if lines else ""))
     os.replace(tmp, path)
 
 
@@ -254,26 +343,89 @@ class _Verified:
         self._lock = threading.Lock()
         self._size = size
 
-    def check(self, name: str, password: str, user: User) -> bool:
-        digest = hmac.new(
+    def _digest(self, name: str, password: str, user: User) -> bytes:
+        return hmac.new(
             self._key, f"{name}\0{password}\0{user.password_hash}".encode(), hashlib.sha256
         ).digest()
+
+    def seen(self, name: str, password: str, user: User) -> bool:
+        """Whether this process already checked these credentials against this hash."""
+        digest = self._digest(name, password, user)
         with self._lock:
             if digest in self._seen:
                 self._seen.move_to_end(digest)
                 return True
-        try:
-            _hasher().verify(user.password_hash, password)
-        except Exception:  # VerifyMismatchError, InvalidHashError...
-            return False
+        return False
+
+    def remember(self, name: str, password: str, user: User) -> None:
+        digest = self._digest(name, password, user)
         with self._lock:
             self._seen[digest] = None
             while len(self._seen) > self._size:
                 self._seen.popitem(last=False)
-        return True
 
 
 _VERIFIED = _Verified()
+_DUMMY: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password with the cost of real ones, checked for unknown names so
+    that an unknown name takes as long to refuse as a wrong password (no enumeration by time)."""
+    if "hash" not in _DUMMY:
+        _DUMMY["hash"] = _hasher().hash(secrets.token_urlsafe(16))
+    return _DUMMY["hash"]
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher().verify(password_hash, password))
+    except Exception:  # VerifyMismatchError, InvalidHashError...
+        return False
+
+
+class Throttled(Exception):
+    """Too many failed sign-ins for a user name or from an address: wait ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = max(1, math.ceil(seconds))
+
+
+def _throttle():
+    """The sign-in throttle on the job store of this app (counters shared by every process)."""
+    from dashboard import state
+    from forecast.jobs.throttle import SignInThrottle
+
+    store = state.get_store()
+    cached = _THROTTLE.get("throttle")
+    if cached is None or cached.store is not store:
+        cached = _THROTTLE["throttle"] = SignInThrottle(store)
+    return cached
+
+
+_THROTTLE: dict = {}
+
+
+def _check_password(name: str, password: str, users: dict[str, User]) -> Identity | None:
+    """Check Basic credentials through the throttle; raises :class:`Throttled` when blocked."""
+    throttle = _throttle()
+    keys = throttle.keys(name, request.remote_addr)
+    user = users.get(name)
+    if user is not None and _VERIFIED.seen(name, password, user):
+        wait = throttle.wait(keys)  # a block applies to every attempt, even a known-good one
+        if wait > 0:
+            raise Throttled(wait)
+        return Identity(name, admin=user.admin)
+    wait = throttle.admit(keys)  # counted as a failure until it succeeds
+    if wait > 0:
+        raise Throttled(wait)
+    ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
+    if not ok or user is None:
+        return None
+    throttle.succeeded(keys)
+    _VERIFIED.remember(name, password, user)
+    return Identity(name, admin=user.admin)
 
 
 def _basic_credentials() -> tuple[str, str] | None:
@@ -289,20 +441,24 @@ def _basic_credentials() -> tuple[str, str] | None:
 
 
 def identify(config: AuthConfig) -> Identity | None:
-    """The signed-in :class:`Identity` of the current request, or None when it is not signed in."""
+    """The signed-in :class:`Identity` of the current request, or None when it is not signed in.
+
+    Raises
+    ------
+    Throttled
+        Too many failed sign-ins for the name given, or from the request's address.
+    """
     if not config.enabled:
         return Identity(None, admin=True)
+    users = config.current_users()
     if config.header:
         name = (request.headers.get(config.header) or "").strip()
         if name and _NAME.fullmatch(name):
-            user = config.users.get(name)
+            user = users.get(name)
             return Identity(name, admin=name in config.admins or bool(user and user.admin))
     creds = _basic_credentials()
-    if creds is not None and config.users:
-        name, password = creds
-        user = config.users.get(name)
-        if user is not None and _VERIFIED.check(name, password, user):
-            return Identity(name, admin=user.admin)
+    if creds is not None and config.passwords:
+        return _check_password(*creds, users)
     return None
 
 
@@ -338,30 +494,36 @@ def _challenge() -> Response:
     return response
 
 
-def _cross_site() -> bool:
-    """Whether a browser sends this state-changing request from another site's page.
+def _throttled(wait: Throttled) -> Response:
+    message = (
+        f"Too many failed sign-ins for this user name or from this address; try again in "
+        f"{wait.seconds} s."
+    )
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": message})
+    else:
+        response = Response(message + "\n", mimetype="text/plain")
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait.seconds)
+    return response
 
-    Browsers resend Basic credentials on their own, so a page elsewhere could otherwise post a
-    form (a job, a cancel) here in its visitor's name. They name the page's origin in ``Origin``
-    on such posts; scripts (curl) send none.
+
+def _sign_out() -> Response:
+    """``GET /sign-out``: a 401 challenge, so that the browser forgets the name and password.
+
+    HTTP Basic has no session on the server: the browser keeps the credentials and sends them
+    with every request. Answering 401 makes it drop them (it asks again on the next page).
+    The navigation bar's "Sign out" first sends a request with a name that is no user's, which
+    replaces the remembered credentials in the browsers that keep them across a 401.
     """
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return False
-    origin = request.headers.get("Origin")
-    if not origin or origin == "null":
-        return origin == "null"
-    # behind a reverse proxy the browser's host may arrive as X-Forwarded-Host (a header that a
-    # page elsewhere cannot add to a simple cross-site post)
-    hosts = {
-        request.host,
-        *(h.strip() for h in request.headers.get("X-Forwarded-Host", "").split(",")),
-    }
-    return origin.split("://", 1)[-1].rstrip("/") not in hosts
-
-
-def _refuse_cross_site() -> Response:
-    response = jsonify({"error": "Requests from another site's pages are refused."})
-    response.status_code = 403
+    page = (
+        "<!doctype html><title>Signed out · Forecast Workbench</title>"
+        "<p>You are signed out. Close this tab, or <a href='/'>sign in again</a>.</p>"
+    )
+    response = Response(page, mimetype="text/html")
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -400,20 +562,24 @@ def _scrub_callback(body: dict, ident: Identity) -> None:
 def install(app: Flask, config: AuthConfig) -> None:
     """Check every request of ``app`` (a Flask server) against ``config``.
 
-    Unsigned requests get 401 with a Basic challenge (JSON under ``/api/``); signed ones carry
-    their :class:`Identity` in ``flask.g.identity``. Every response names the web process that
+    Unsigned requests get 401 with a Basic challenge (JSON under ``/api/``), throttled ones 429
+    with ``Retry-After``; signed ones carry their :class:`Identity` in ``flask.g.identity``.
+    ``GET /sign-out`` (public) answers the 401 that makes a browser forget its credentials. Every response names the web process that
     served it (``X-Forecast-Worker``: its pid), which load tests and health checks use.
     """
     app.config["FORECAST_AUTH"] = config
+
+    app.add_url_rule(SIGN_OUT_PATH, endpoint="forecast_sign_out", view_func=_sign_out)
 
     @app.before_request
     def _sign_in():
         if request.path in PUBLIC_PATHS:
             g.identity = None
             return None
-        if _cross_site():
-            return _refuse_cross_site()
-        ident = identify(config)
+        try:
+            ident = identify(config)
+        except Throttled as wait:
+            return _throttled(wait)
         if ident is None:
             return _challenge()
         g.identity = ident
@@ -422,9 +588,10 @@ def install(app: Flask, config: AuthConfig) -> None:
             and request.method == "POST"
             and request.path.endswith("_dash-update-component")
         ):
-            body = request.get_json(silent=True)
-            if isinstance(body, dict):
-                _scrub_callback(body, ident)
+            from dashboard.guards import body_problem
+
+            if body_problem(app.config.get("FORECAST_CALLBACK_MAP")) is None:
+                _scrub_callback(request.get_json(), ident)
         return None
 
     @app.after_request

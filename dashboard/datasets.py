@@ -22,6 +22,7 @@ __all__ = [
     "ALLOWED_EXTENSIONS",
     "MAX_UPLOAD_BYTES",
     "Overrides",
+    "check_upload_content",
     "check_upload_name",
     "check_upload_size",
     "clean_filename",
@@ -46,7 +47,8 @@ class Overrides:
     Attributes
     ----------
     time_col, id_col, freq : str or None
-        Time column, series id column (long files) and pandas offset alias.
+        Time column, series key column(s) of a long file (several joined with ``,``:
+        ``"state,gender"``) and pandas offset alias.
     value_cols : tuple of str
         Value columns (empty: every numeric column).
     fill : str
@@ -69,7 +71,7 @@ class Overrides:
         return cls(
             time_col=data.get("time_col") or None,
             value_cols=tuple(values),
-            id_col=data.get("id_col") or None,
+            id_col=_join_keys(data.get("id_col")),
             freq=(data.get("freq") or "").strip() or None,
             fill=data.get("fill") or "none",
         )
@@ -83,6 +85,13 @@ class Overrides:
             "freq": self.freq,
             "fill": self.fill,
         }
+
+
+def _join_keys(value) -> str | None:
+    """Key columns as the store keeps them: one name, or several joined with ``,`` (None: infer)."""
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v).strip() for v in value if str(v).strip())
+    return value or None
 
 
 def clean_filename(name: str | None) -> str:
@@ -113,6 +122,33 @@ def check_upload_size(filename: str, size: int | None) -> None:
             f"{filename} is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit; use "
             "`forecast jobs submit` for larger files, or upload a subset."
         )
+
+
+def check_upload_content(filename: str, data: bytes) -> None:
+    """Refuse, at upload, a file that is not text or is too wide, from its first 64 KiB.
+
+    Raises
+    ------
+    DataError
+        Empty, not text (NUL or control bytes: a workbook, an archive, random bytes), or more
+        than :data:`forecast.ingest.limits.MAX_COLUMNS` columns in its header; the message
+        names the file and says what to do.
+    """
+    from forecast.ingest.limits import check_columns, count_header_fields
+    from forecast.ingest.parsing import decode, sniff_delimiter
+
+    if not data or data.isspace():
+        raise DataError(f"The file {filename} is empty; upload a CSV with a header and data rows.")
+    head = data[: 64 * 1024]
+    try:
+        text, _ = decode(head)
+    except DataError as exc:
+        raise DataError(f"{filename}: {exc}") from None
+    start = len(head) - len(head.lstrip())
+    end = data.find(b"\n", start)
+    header = data[start : len(data) if end < 0 else end].decode("utf-8", "replace")
+    lines = [header, *[line for line in text.splitlines()[1:-1] if line.strip()][:200]]
+    check_columns(count_header_fields(header, sniff_delimiter(lines)), filename)
 
 
 def save_dataset(data: bytes, filename: str) -> str:

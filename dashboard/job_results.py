@@ -21,6 +21,7 @@ from dashboard import auth, state
 from dashboard.cache import memo
 from forecast.errors import SpecError
 from forecast.run.outputs import RUN_FILES
+from forecast.safe_csv import to_csv_for_people
 
 __all__ = [
     "apply_models",
@@ -119,7 +120,7 @@ def backtest_frame(job_id: str) -> pd.DataFrame | None:
 
 
 def download_backtest(job_id: str) -> dict:
-    """``dcc.send_data_frame`` payload of a job's backtest CSV.
+    """``dcc.Download`` payload of a job's backtest CSV.
 
     Raises
     ------
@@ -129,19 +130,19 @@ def download_backtest(job_id: str) -> dict:
     frame = backtest_frame(job_id)
     if frame is None:
         raise SpecError("This job ran without a backtest (0 windows, or series too short).")
-    return dcc.send_data_frame(frame.to_csv, f"backtest-{job_id}.csv", index=False)
+    return dcc.send_string(to_csv_for_people(frame, index=False), f"backtest-{job_id}.csv")
 
 
 def download_forecasts(job_id: str) -> dict:
-    """``dcc.send_data_frame`` payload of a job's forecasts CSV."""
+    """``dcc.Download`` payload of a job's forecasts CSV."""
     fc = load_result(job_id).forecasts
-    return dcc.send_data_frame(fc.to_csv, f"forecasts-{job_id}.csv", index=False)
+    return dcc.send_string(to_csv_for_people(fc, index=False), f"forecasts-{job_id}.csv")
 
 
 def download_leaderboard(job_id: str) -> dict:
-    """``dcc.send_data_frame`` payload of a job's leaderboard CSV."""
+    """``dcc.Download`` payload of a job's leaderboard CSV."""
     board = load_result(job_id).leaderboard
-    return dcc.send_data_frame(board.to_csv, f"leaderboard-{job_id}.csv", index=False)
+    return dcc.send_string(to_csv_for_people(board, index=False), f"leaderboard-{job_id}.csv")
 
 
 def download_models(job_id: str) -> dict:

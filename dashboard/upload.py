@@ -14,7 +14,9 @@ name, URL-encoded. A custom header cannot be sent across origins without a CORS 
 this server never grants, so another web site cannot upload into it from a visitor's browser.
 
 - 200 ``{"hash", "filename", "overrides": {}}``
-- 400 ``{"error"}``: no file name, a name that is not .csv/.tsv/.txt, an empty file
+- 400 ``{"error"}``: no file name, a name that is not .csv/.tsv/.txt, an empty file, bytes
+  that are not text, a header of more columns than :data:`forecast.ingest.limits.MAX_COLUMNS`
+  (any ``Content-Type`` is accepted: the body is the file)
 - 413 ``{"error"}``: over :data:`dashboard.datasets.MAX_UPLOAD_BYTES` (checked from the
   ``Content-Length`` before reading, and again on the bytes read)
 - 500 ``{"error"}``: anything unexpected (the details go to the server log)
@@ -30,7 +32,7 @@ from dashboard import datasets
 from dashboard.components import FRIENDLY_ERROR, log
 from forecast.errors import ForecastError
 
-__all__ = ["FILENAME_HEADER", "UPLOAD_PATH", "accept_upload", "register"]
+__all__ = ["FILENAME_HEADER", "UPLOAD_PATH", "accept_upload", "read_body", "register"]
 
 #: The route, under the app's ``routes_pathname_prefix``.
 UPLOAD_PATH = "upload"
@@ -56,13 +58,14 @@ def accept_upload(data: bytes, filename: str) -> dict:
     Raises
     ------
     DataError
-        Wrong extension, over the size limit, or empty.
+        Wrong extension, over the size limit, empty, not text, or too many columns.
     """
     from dashboard.pages.diagnostics import prefetch_first
 
     name = datasets.clean_filename(filename)
     datasets.check_upload_name(name)
     datasets.check_upload_size(name, len(data))
+    datasets.check_upload_content(name, data)
     chosen = {"hash": datasets.save_dataset(data, name), "filename": name, "overrides": {}}
     # Parse, diagnose and build the Diagnostics figures now, while the browser draws the Data
     # page: the Diagnostics page then finds them ready (or nearly).
@@ -74,7 +77,7 @@ def _error(message: str, status: int) -> tuple[Response, int]:
     return jsonify({"error": message}), status
 
 
-def _read_body(most: int) -> bytes:
+def read_body(most: int) -> bytes:
     """The request body, or its first ``most`` bytes (a stream's read may return less)."""
     chunks, size = [], 0
     while size < most:
@@ -97,7 +100,7 @@ def _receive():
         return _error(str(exc), 400)
     try:
         datasets.check_upload_size(name, request.content_length)
-        data = _read_body(datasets.MAX_UPLOAD_BYTES + 1)
+        data = read_body(datasets.MAX_UPLOAD_BYTES + 1)
         datasets.check_upload_size(name, len(data))
     except ForecastError as exc:
         return _error(str(exc), 413)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.models.base import FORECAST_COLUMNS
+from forecast.run.by_series import BY_SERIES_COLUMNS
 from forecast.run.defaults import BACKTEST_COLUMNS
 
 runner = CliRunner()
@@ -62,6 +63,10 @@ def test_run_writes_forecasts_and_leaderboard_csvs(data_dir, tmp_path, name, hor
     if extra:  # scored on the holdout
         assert board["mase"].notna().all() and list(board["rank"]) == [1, 2, 3]
     assert "leaderboard" in res.stdout and "wrote" in res.stdout
+    by_series = pd.read_csv(out / "leaderboard_by_series.csv")
+    assert list(by_series.columns) == BY_SERIES_COLUMNS
+    assert set(by_series["unique_id"].astype(str)) == set(fc["unique_id"].astype(str))
+    assert by_series["mase"].dropna().is_monotonic_decreasing  # worst series first
     # the printed table reads coverage as a percentage beside the nominal level; the CSV keeps
     # the fraction
     snaive = board.set_index("model").loc["snaive"]
@@ -134,6 +139,8 @@ def test_json_with_holdout_has_metrics(data_dir, tmp_path):
         (["--horizon", "12", "--backtest-windows", "-1"], "backtest_windows"),
         (["--horizon", "3", "--models", "snaive,SNAIVE"], "listed twice"),
         (["--horizon", "3", "--models", "snaive,esn", "--epochs", "5"], "not used by any"),
+        (["--horizon", "3", "--levels", "total"], "needs key columns"),
+        (["--horizon", "3", "--reconcile", "ols"], "reconciliation method"),
     ],
 )
 def test_bad_input_exits_2_with_one_error_line(data_dir, tmp_path, args, message):

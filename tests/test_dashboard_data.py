@@ -176,3 +176,40 @@ def _walk(component):
     for child in children if isinstance(children, list) else [children]:
         if hasattr(child, "children") or hasattr(child, "figure"):
             yield from _walk(child)
+
+
+def test_render_a_file_with_three_key_columns_shows_and_filters_them():
+    rows = [
+        f"{s},{g},{q},{10 * i + k}"
+        for i, (s, g) in enumerate([("ACT", "Female"), ("ACT", "Male"), ("NSW", "Female")])
+        for k, q in enumerate(["2020Q1", "2020Q2", "2020Q3", "2020Q4"])
+    ]
+    raw = ("state,gender,t,count\n" + "\n".join(rows) + "\n").encode()
+    digest = datasets.save_dataset(raw, "keys.csv")
+    out = data_page.render({"hash": digest, "filename": "keys.csv", "overrides": {}})
+    assert out[0] is None and out[8] == ["state", "gender"]  # the key dropdown's value
+    text = _text(out[1])
+    assert "Series key columns state, gender" in text and "ACT / Male" in text
+    table = next(c for c in _walk(out[1]) if getattr(c, "id", None) == "series-table")
+    assert table.filter_action == "native"
+    assert [c["id"] for c in table.columns][:3] == ["state", "gender", "unique_id"]
+    assert table.data[2]["state"] == "NSW" and table.data[2]["gender"] == "Female"
+    # the multi-select's value comes back as a list and is kept joined with ","
+    applied = data_page.choose_dataset(
+        "ov-apply", None, {"id_col": ["gender", "state"]}, {"hash": digest, "overrides": {}}
+    )
+    assert applied["overrides"]["id_col"] == "gender,state"
+    again = data_page.render({"hash": digest, "filename": "keys.csv", **applied})
+    assert again[8] == ["gender", "state"] and "Male / ACT" in _text(again[1])
+
+
+def _walk(component):
+    """Every component in a Dash component tree."""
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            yield from _walk(c)
+        return
+    if component is None or isinstance(component, (str, int, float)):
+        return
+    yield component
+    yield from _walk(getattr(component, "children", None))

@@ -73,6 +73,9 @@ def test_job_runs_end_to_end_like_the_pipeline(store, data_dir):
     assert np.allclose(saved["yhat"], direct.forecasts["yhat"])
     resid = pd.read_csv(res.artifacts["residuals.csv"])
     assert list(resid.columns) == ["model", "unique_id", "ds", "resid"]
+    by_series = pd.read_csv(res.artifacts["leaderboard_by_series.csv"])
+    assert by_series["unique_id"].tolist() == ["Passengers"]
+    assert by_series["mase"].iloc[0] == pytest.approx(direct.by_series["mase"].iloc[0])
     want = direct.residuals["snaive"]["resid"].to_numpy()
     assert np.allclose(resid.loc[resid["model"] == "snaive", "resid"], want, equal_nan=True)
     messages = [e["message"] for e in store.events(job_id)]

@@ -77,8 +77,8 @@ def layout(**_query):
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Series id column (long files)", html_for="ov-id"),
-                            dcc.Dropdown(id="ov-id", clearable=True),
+                            dbc.Label("Series key columns (long files)", html_for="ov-id"),
+                            dcc.Dropdown(id="ov-id", clearable=True, multi=True),
                         ],
                         md=6,
                     ),
@@ -202,7 +202,9 @@ def _plural(n: int, word: str) -> str:
 def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     from forecast.ingest.reader import series_summary
 
-    series = pd.DataFrame(series_summary(df, report))
+    rows = series_summary(df, report)
+    keys = list(rows[0].get("keys", {})) if rows else []
+    series = pd.DataFrame([{**r.pop("keys", {}), **r} for r in rows])
     series["start"] = series["start"].str[:10]
     series["end"] = series["end"].str[:10]
     m = season_length(report.freq)
@@ -213,7 +215,10 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
         ("File", filename),
         ("Time column", report.time_col),
         ("Value columns", ", ".join(report.value_cols)),
-        ("Series id column", report.id_col or "— (wide file)"),
+        (
+            "Series key columns" if len(report.keys) > 1 else "Series id column",
+            ", ".join(report.keys) or "— (wide file)",
+        ),
         ("Frequency", f"{report.freq} (season length {m})"),
         ("Series", f"{len(series)} · {int(series['n_obs'].sum())} observations"),
         ("Gaps", f"{int(series['gaps'].sum())} ({report.fill})"),
@@ -234,7 +239,20 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
         )
         if repairs
         else None,
-        data_table("series-table", series, page_size=8),
+        html.Small(
+            "Filter the series by their keys: type in the box under a column's name "
+            "(e.g. a value of " + " or ".join(f"'{k}'" for k in keys) + ").",
+            className="text-muted d-block mb-1",
+        )
+        if keys
+        else None,
+        data_table(
+            "series-table",
+            series,
+            page_size=8,
+            sortable=True,
+            filter_action="native" if keys else "none",
+        ),
         dcc.Link(
             dbc.Button("Next: diagnostics →", color="primary", className="mt-3"),
             href="/diagnostics",
@@ -281,7 +299,7 @@ def render(data: dict | None):
         from dashboard.pages.diagnostics import prefetch_first
 
         prefetch_first(data)
-        time_col, id_col = report.time_col, report.id_col
+        time_col, id_col = report.time_col, list(report.keys) or None
         value_cols, freq, fill = report.value_cols, report.freq, report.fill
     except Exception as exc:  # ForecastError shown as is, anything else logged
         if not isinstance(exc, ForecastError):
@@ -295,7 +313,8 @@ def render(data: dict | None):
                 "under “Check what was inferred” and press Apply."
             ),
         )
-        time_col, id_col = overrides.time_col, overrides.id_col
+        time_col = overrides.time_col
+        id_col = overrides.id_col.split(",") if overrides.id_col else None
         value_cols, freq, fill = list(overrides.value_cols), overrides.freq or "", overrides.fill
     options = [{"label": c, "value": c} for c in columns]
     return (

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from forecast.errors import ForecastError
+from forecast.safe_csv import to_csv_for_people
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,13 +38,39 @@ def print_json(obj: Any) -> None:
     typer.echo(json.dumps(to_jsonable(obj), default=str))
 
 
-def load_frame(path: str, time_col=None, value_col=None, id_col=None, fill="none", freq=None):
-    """Read a CSV for a command, turning every :class:`DataError` into a clean exit 2."""
+def load_frame(
+    path: str,
+    time_col=None,
+    value_col=None,
+    id_col=None,
+    fill="none",
+    freq=None,
+    *,
+    drivers=None,
+    future=None,
+    calendar=False,
+    holidays=None,
+):
+    """Read a CSV for a command, turning every :class:`DataError` into a clean exit 2.
+
+    ``drivers``, ``future``, ``calendar`` and ``holidays`` are those of
+    :func:`forecast.ingest.reader.read_csv` (the ``--drivers``, ``--future``, ``--calendar``
+    and ``--holidays`` options).
+    """
     from forecast.ingest.reader import read_csv
 
     try:
         return read_csv(
-            path, time_col=time_col, value_cols=value_col, id_col=id_col, fill=fill, freq=freq
+            path,
+            time_col=time_col,
+            value_cols=value_col,
+            id_col=id_col,
+            fill=fill,
+            freq=freq,
+            drivers=drivers,
+            future=future,
+            calendar=calendar,
+            holidays=holidays,
         )
     except ForecastError as exc:
         fail(str(exc))
@@ -75,7 +102,7 @@ def write_csvs(out: str, frames: dict[str, pd.DataFrame]) -> dict[str, Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in frames.items():
-            frame.to_csv(paths[name], index=False)
+            to_csv_for_people(frame, paths[name], index=False)
     except OSError as exc:
         fail(f"cannot write to {folder}: {exc.strerror or exc}; pass a writable --out folder.")
     return paths

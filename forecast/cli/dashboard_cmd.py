@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import fail
-from forecast.cli.options import Db, Host, Insecure, Port
+from forecast.cli.options import AllowedHosts, Db, Host, Insecure, Port
 from forecast.errors import ForecastError
 
 
@@ -20,12 +20,21 @@ def dashboard(
     ] = True,
     debug: Annotated[bool, typer.Option(help="Dash debug mode (never in production).")] = False,
     insecure: Insecure = False,
+    allowed_hosts: AllowedHosts = None,
 ) -> None:
     """Start the dashboard on http://HOST:PORT, with an embedded job runner."""
     from dashboard.app import serve
 
     try:
-        serve(host=host, port=port, db=db, debug=debug, runner=runner, insecure=insecure)
+        serve(
+            host=host,
+            port=port,
+            db=db,
+            debug=debug,
+            runner=runner,
+            insecure=insecure,
+            allowed_hosts=allowed_hosts.split(",") if allowed_hosts else None,
+        )
     except ForecastError as exc:
         fail(str(exc))
     except OSError as exc:  # port in use, address not available

@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import fail, load_frame, print_json
-from forecast.cli.options import AsJson, CsvFile, IdCol, TimeCol, ValueCol
+from forecast.cli.options import (
+    AsJson,
+    Calendar,
+    CsvFile,
+    Drivers,
+    FutureFile,
+    Holidays,
+    IdCol,
+    TimeCol,
+    ValueCol,
+)
 from forecast.diagnostics.pvalues import pvalue_text
 
 NLags = Annotated[
@@ -55,23 +65,58 @@ def diagnose(
     id_col: IdCol = None,
     nlags: NLags = None,
     fill: DiagnoseFill = "none",
+    drivers: Drivers = None,
+    future: FutureFile = None,
+    calendar: Calendar = False,
+    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
-    """Diagnose every series of FILE: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, window."""
+    """Diagnose every series of FILE: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, window; with
+    --drivers, which lags of each driver move it (raw and prewhitened CCF, Granger)."""
     from forecast.diagnostics import diagnose as run_diagnosis
     from forecast.errors import ForecastError
 
     if nlags is not None and nlags < 1:
         fail(f"--nlags {nlags} is not a positive number of lags; pass e.g. --nlags 24.")
-    df, _report = load_frame(file, time_col, value_col, id_col, fill)
+    df, report = load_frame(
+        file,
+        time_col,
+        value_col,
+        id_col,
+        fill,
+        drivers=drivers,
+        future=future,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    lag_analyses: dict = {}
     try:
-        results = run_diagnosis(df, nlags=nlags)
+        results = run_diagnosis(df[["unique_id", "ds", "y"]].copy(), nlags=nlags)
+        if report.drivers:
+            from forecast.diagnostics.driver_lags import analyse_drivers
+
+            lag_analyses = analyse_drivers(
+                df,
+                results,
+                drivers=[d.name for d in report.drivers],
+                known_in_advance={d.name: d.known_in_advance for d in report.drivers},
+            )
     except ForecastError as exc:
         fail(str(exc))
+    for d in results:
+        d.readings.extend(a.reading for a in lag_analyses.get(d.unique_id, []))
     if as_json:
-        print_json({"series": [d.to_dict() for d in results]})
+        series = []
+        for d in results:
+            obj = d.to_dict()
+            if report.drivers:
+                obj["drivers"] = [a.to_dict() for a in lag_analyses.get(d.unique_id, [])]
+            series.append(obj)
+        print_json({"series": series})
         return
     _print_tables(file, results)
+    if lag_analyses:
+        _print_drivers(lag_analyses)
 
 
 def _print_tables(file: str, results: list) -> None:
@@ -117,6 +162,38 @@ def _print_tables(file: str, results: list) -> None:
         console.print(f"\n[bold]{d.unique_id}[/]")
         for line in d.readings:
             console.print(f"- {line}", highlight=False)
+
+
+def _print_drivers(lag_analyses: dict) -> None:
+    """One table per series: each driver's lead, significant lags and Granger p-value."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for uid, analyses in lag_analyses.items():
+        table = Table(title=f"Drivers of {uid}")
+        for name in (
+            "driver",
+            "known in advance",
+            "lead",
+            "significant lags",
+            "r at lead",
+            "Granger p",
+            "relation",
+        ):
+            table.add_column(name, overflow="fold")
+        for a in analyses:
+            lead_r = a.prewhitened_ccf[a.lags.index(a.lead)] if a.lead is not None else None
+            table.add_row(
+                a.name,
+                "yes" if a.known_in_advance else "no",
+                _fmt(a.lead),
+                ", ".join(str(k) for k in a.significant_lags) or "-",
+                _fmt(lead_r, 2),
+                pvalue_text(a.granger_p, missing="-"),
+                a.relation,
+            )
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,18 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import load_frame, print_json
-from forecast.cli.options import AsJson, CsvFile, Fill, IdCol, TimeCol, ValueCol
+from forecast.cli.options import (
+    AsJson,
+    Calendar,
+    CsvFile,
+    Drivers,
+    Fill,
+    FutureFile,
+    Holidays,
+    IdCol,
+    TimeCol,
+    ValueCol,
+)
 
 
 def inspect(
@@ -16,12 +27,26 @@ def inspect(
     value_col: ValueCol = None,
     id_col: IdCol = None,
     fill: Fill = "none",
+    drivers: Drivers = None,
+    future: FutureFile = None,
+    calendar: Calendar = False,
+    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show what was inferred from FILE: columns, frequency, series, gaps and repairs."""
+    """Show what was inferred from FILE: columns, frequency, series, drivers, gaps and repairs."""
     from forecast.ingest.reader import series_summary
 
-    df, report = load_frame(file, time_col, value_col, id_col, fill)
+    df, report = load_frame(
+        file,
+        time_col,
+        value_col,
+        id_col,
+        fill,
+        drivers=drivers,
+        future=future,
+        calendar=calendar,
+        holidays=holidays,
+    )
     series = series_summary(df, report)
     payload = {
         "series": series,
@@ -31,6 +56,7 @@ def inspect(
             "time_col": report.time_col,
             "value_cols": report.value_cols,
             "id_col": report.id_col,
+            "keys": report.keys,
             "decimal": report.decimal,
             "thousands": report.thousands,
             "freq": report.freq,
@@ -39,6 +65,9 @@ def inspect(
             "repairs": report.repairs,
         },
     }
+    if report.drivers:  # only with --drivers/--calendar/--holidays: the contract without is kept
+        payload["drivers"] = [d.to_dict() for d in report.drivers]
+        payload["report"]["future_rows"] = len(report.future)
     if as_json:
         print_json(payload)
         return
@@ -48,6 +77,8 @@ def inspect(
         f"[bold]{file}[/]: {delim}-separated, {report.encoding}, decimal '{report.decimal}', "
         f"time column '{report.time_col}', frequency {report.freq}"
     )
+    if report.keys:
+        console.print(f"series keys: {', '.join(report.keys)}")
     table = Table("series", "n_obs", "freq", "start", "end", "gaps", "filled")
     for s in series:
         table.add_row(
@@ -60,6 +91,22 @@ def inspect(
             str(s["missing_filled"]),
         )
     console.print(table)
+    if report.drivers:
+        drivers_table = Table(
+            "driver", "role", "source", "known in advance", "future rows", "gaps", "filled", "fill"
+        )
+        for d in report.drivers:
+            drivers_table.add_row(
+                d.name,
+                "driver",
+                d.source,
+                "yes" if d.known_in_advance else "no (observed only)",
+                str(d.future_rows),
+                str(d.gaps),
+                str(d.filled),
+                d.fill,
+            )
+        console.print(drivers_table)
     for line in report.repairs:
         console.print(f"- {line}")
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import fail, print_json
-from forecast.cli.options import AsJson, Db
+from forecast.cli.options import AsJson, Db, Levels, Reconcile
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
@@ -70,7 +70,10 @@ def submit(
     value_col: Annotated[
         str | None, typer.Option("--value-col", help="Value column(s), comma-separated.")
     ] = None,
-    id_col: Annotated[str | None, typer.Option("--id-col", help="Series id column.")] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option("--id-col", help="Series key column(s), comma-separated: store or a,b,c."),
+    ] = None,
     fill: Annotated[str, typer.Option(help="Gap policy: none, interpolate or ffill.")] = "none",
     freq: Annotated[str | None, typer.Option(help="Frequency alias (inferred).")] = None,
     model_params: Annotated[
@@ -88,6 +91,8 @@ def submit(
             "cancels and re-runs them there). Default: none (admins only).",
         ),
     ] = None,
+    levels: Levels = None,
+    reconcile: Reconcile = "auto",
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
@@ -125,6 +130,8 @@ def submit(
             seed=seed,
             level=level,
             model_params=params,
+            levels=levels,
+            reconcile=reconcile,
         )
         job_id = store.submit(spec, owner=owner)
     except ForecastError as exc:
@@ -306,8 +313,10 @@ def worker(
 ) -> None:
     """Run queued jobs (recovering those left running by a dead worker) until stopped."""
     from forecast.jobs import LocalRunner
+    from forecast.jobs.store import make_private
 
     niceness = lower_priority(nice)
+    make_private()  # FORECAST_HOME 0700, results 0600
 
     if dask:
         try:
@@ -317,6 +326,7 @@ def worker(
         except (OSError, TimeoutError) as exc:
             fail(f"Cannot reach the Dask scheduler at {dask} ({exc}); check --dask.")
     store = _store(db)
+    store.sweep_partial_files()  # what a killed process left half-written
     try:
         runner = LocalRunner(
             store,

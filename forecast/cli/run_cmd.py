@@ -18,7 +18,9 @@ from forecast.cli.options import (
     Horizon,
     IdCol,
     Level,
+    Levels,
     OutFolder,
+    Reconcile,
     TimeCol,
     ValueCol,
 )
@@ -69,6 +71,8 @@ def run(
     value_col: ValueCol = None,
     id_col: IdCol = None,
     fill: Fill = "none",
+    levels: Levels = None,
+    reconcile: Reconcile = "auto",
     as_json: AsJson = False,
 ) -> None:
     """Backtest every model, refit on the whole history, forecast the future, recommend one.
@@ -76,8 +80,11 @@ def run(
     Writes OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi: the future H steps, or the
     held-out part with --holdout), OUT/backtest.csv (the backtest forecasts beside the actuals
     and their cutoff), OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
-    interval coverage), and the rest of the run's result as a job stores it: residuals.csv,
-    summary.json, diagnostics.json and a model-NAME folder per fitted model.
+    interval coverage), OUT/leaderboard_by_series.csv (per series: the recommended model, its
+    MASE, skill and coverage, residual verdict, the best single model; worst first), and the
+    rest of the run's result as a job stores it: residuals.csv, summary.json, diagnostics.json
+    and a model-NAME folder per fitted model. With key columns every file gains them and
+    ``level``; --levels adds the aggregate series, reconciled.
     """
     from forecast.run.outputs import write_run
     from forecast.run.pipeline import run_forecast
@@ -109,6 +116,8 @@ def run(
                 seed=seed,
                 level=level,
                 progress=progress,
+                levels=levels,
+                reconcile=reconcile,
             )
     except ForecastError as exc:
         fail(str(exc))
@@ -142,13 +151,18 @@ def run(
                 "backtest": str(backtest_path),
                 "backtest_windows": result.backtest_windows,
                 "auto": result.auto,
+                "leaderboard_by_series": str(paths["leaderboard_by_series.csv"]),
+                **({"hierarchy": result.hierarchy} if result.hierarchy else {}),
             }
         )
         return
     _print_table(board, result.level)
     console = Console()
     console.print(f"[bold]verdict[/]: {result.verdict}")
-    typer.echo(f"wrote {forecasts_path}, {backtest_path} and {leaderboard_path}")
+    typer.echo(
+        f"wrote {forecasts_path}, {backtest_path}, {leaderboard_path} and "
+        f"{paths['leaderboard_by_series.csv']}"
+    )
 
 
 def _fmt(value, spec: str = ".4g") -> str:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import fail
-from forecast.cli.options import Db, Host, Insecure, Port
+from forecast.cli.options import AllowedHosts, Db, Host, Insecure, Port
 from forecast.errors import ForecastError
 
 __all__ = ["register", "serve", "users_app"]
@@ -75,6 +75,7 @@ def serve(
         str | None, typer.Option(help="Comma-separated admins (with --auth-header).")
     ] = None,
     insecure: Insecure = False,
+    allowed_hosts: AllowedHosts = None,
     timeout: Annotated[
         int, typer.Option(help="Seconds a request may take before its process is restarted.")
     ] = 120,
@@ -88,7 +89,9 @@ def serve(
     """
     from dashboard.app import _check_port
     from dashboard.auth import AuthConfig, check_bind
+    from dashboard.guards import ALLOWED_HOSTS_ENV, default_allowed_hosts
     from dashboard.shared_cache import cache_limit_bytes
+    from forecast.jobs.store import make_private
 
     env = {
         "FORECAST_DB": db,
@@ -101,6 +104,9 @@ def serve(
             os.environ[key] = value
     home = os.environ.get("FORECAST_HOME") or ".forecast"
     os.environ["FORECAST_HOME"] = str(Path(home).resolve())  # the same for every process
+    hosts = allowed_hosts.split(",") if allowed_hosts else default_allowed_hosts(host)
+    os.environ[ALLOWED_HOSTS_ENV] = ",".join(h.strip() for h in hosts if h.strip())
+    make_private()  # FORECAST_HOME 0700, its files 0600, for every process forked from here
     try:
         config = AuthConfig.from_env()
         check_bind(host, config, insecure)
@@ -120,8 +126,8 @@ def serve(
         else "no sign-in"
     )
     print(
-        f"forecast serve: http://{bind}/ with {workers} web process(es), {who}; "
-        "run jobs with `forecast worker`",
+        f"forecast serve: http://{bind}/ with {workers} web process(es), {who}, answering to "
+        f"{os.environ[ALLOWED_HOSTS_ENV]}; run jobs with `forecast worker`",
         file=sys.stderr,
         flush=True,
     )
@@ -167,8 +173,23 @@ def add_user(
     typer.echo(f"{name} added to {file}" + (" (admin)" if admin else ""))
 
 
+def remove_user(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    file: Annotated[Path, typer.Option("--file", help="Users file.")],
+) -> None:
+    """Remove NAME from the users file: their next request is refused, on every web process."""
+    from dashboard.auth import remove_user as remove
+
+    try:
+        remove(file, name)
+    except ForecastError as exc:
+        fail(str(exc))
+    typer.echo(f"{name} removed from {file}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and the ``users`` sub-app."""
     app.command("serve")(serve)
     users_app.command("add")(add_user)
+    users_app.command("remove")(remove_user)
     app.add_typer(users_app, name="users")

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from forecast.diagnostics.diagnosis import SeriesDiagnosis
+    from forecast.diagnostics.driver_lags import DriverAnalysis
 
-__all__ = ["lags_text", "ljung_box_reading", "write_readings"]
+__all__ = ["driver_reading", "lags_text", "ljung_box_reading", "step_word", "write_readings"]
 
 
 def lags_text(lags: list[int], limit: int = 8) -> str:
@@ -180,3 +181,107 @@ def write_readings(d: SeriesDiagnosis) -> list[str]:
         text += f"({s[0]},{s[1]},{s[2]})[{s[3]}]"
     out.append(f"{text} — {d.order_reason}.")
     return out
+
+
+def step_word(freq: str | None) -> str:
+    """The unit of one step of a frequency, for sentences: ``month``, ``day``, ``hour``, ``step``."""
+    if not freq:
+        return "step"
+    head = freq.lstrip("0123456789")
+    for prefix, word in (
+        ("MS", "month"),
+        ("ME", "month"),
+        ("QS", "quarter"),
+        ("QE", "quarter"),
+        ("YS", "year"),
+        ("YE", "year"),
+        ("W", "week"),
+        ("D", "day"),
+        ("B", "business day"),
+        ("h", "hour"),
+    ):
+        if head.startswith(prefix) and head == freq:
+            return word
+    return "step"
+
+
+def _steps(k: int, unit: str) -> str:
+    return f"{k} {unit}" + ("" if k == 1 else "s")
+
+
+def driver_reading(a: DriverAnalysis, *, freq: str | None = None, alpha: float = 0.05) -> str:
+    """The lead-lag relation of a driver and its target in one or two sentences.
+
+    Parameters
+    ----------
+    a : DriverAnalysis
+        From :func:`forecast.diagnostics.driver_lags.analyse_driver`.
+    freq : str, optional
+        Offset alias: the unit of the lags (``day``, ``month``...).
+    alpha : float
+        Level of the Granger reading.
+
+    Returns
+    -------
+    str
+        E.g. ``"Temperature moves Demand in the same day (prewhitened correlation 0.52 at lag
+        0). Granger: Temperature's past helps predict Demand (p = 0.003, 2 lags)."``
+    """
+    from forecast.diagnostics.pvalues import pvalue_text
+
+    unit = step_word(freq)
+    name, target = a.name, a.target
+    r = {k: v for k, v in zip(a.lags, a.prewhitened_ccf, strict=True)}
+    others = [k for k in a.significant_lags if k != a.lead and k != a.strongest]
+    if a.lead == 0:
+        text = f"{name} moves {target} in the same {unit} (prewhitened correlation {r[0]:.2f} at lag 0)"
+    elif a.lead is not None:
+        text = (
+            f"{name} leads {target} by {_steps(a.lead, unit)} (prewhitened correlation "
+            f"{r[a.lead]:.2f} at lag {a.lead})"
+        )
+    elif a.strongest is not None:
+        k = -a.strongest
+        text = (
+            f"{target} leads {name} by {_steps(k, unit)} (prewhitened correlation "
+            f"{r[a.strongest]:.2f} at lag −{k}); {name} does not lead {target}"
+        )
+    else:
+        L = max(a.lags)
+        text = (
+            f"{name} shows no lead-lag relation with {target} once each series' own "
+            f"autocorrelation is removed (no prewhitened correlation beyond ±{a.band_corrected:.2f}"
+            f" at lags −{L}…{L})"
+        )
+        spurious = len(a.raw_significant_lags)
+        if spurious:
+            text += (
+                f"; the raw cross-correlation exceeds ±{a.raw_band:.2f} at "
+                f"{_steps(spurious, 'lag')}, which prewhitening shows to be spurious"
+            )
+    if a.lead is not None and a.strongest is not None and a.strongest < 0:
+        text += (
+            f"; the strongest correlation is at lag −{-a.strongest} ({r[a.strongest]:.2f}): "
+            f"{target} leads {name} too (feedback)"
+        )
+    if a.lead is not None and others:
+        shown = ", ".join(f"{k} ({r[k]:.2f})" for k in others[:5])
+        text += f"; also at lag{'s' if len(others) > 1 else ''} {shown}"
+    diffs = a.differences
+    if diffs.get("target") and diffs.get("target") == diffs.get("driver"):
+        text += f" — on {'first' if diffs['target'] == 1 else 'second'} differences of both"
+    elif diffs.get("target") or diffs.get("driver"):
+        which = [
+            f"{'first' if d == 1 else 'second'} differences of {w}"
+            for w, d in ((target, diffs.get("target")), (name, diffs.get("driver")))
+            if d
+        ]
+        text += f" — on {' and '.join(which)}"
+    text += "."
+    if a.granger_p is not None:
+        helps = "helps" if a.granger_p < alpha else "does not help"
+        text += (
+            f" Granger: {name}'s past {helps} predict {target} "
+            f"(p = {pvalue_text(a.granger_p)}, {_steps(int(a.granger_lags or 0), 'lag')})."
+        )
+    return text

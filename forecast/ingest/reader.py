@@ -2,9 +2,12 @@
 
 The long frame
 --------------
-:func:`read_csv` returns a ``pandas.DataFrame`` with exactly three columns and these invariants:
+:func:`read_csv` returns a ``pandas.DataFrame`` with the columns ``unique_id, ds, y`` — then, when a
+long file has several key columns, those columns as text (``df.attrs["keys"]`` names them) — and
+these invariants:
 
-1. ``unique_id`` is ``str``; one series per value (a wide file's column name, or a long file's id).
+1. ``unique_id`` is ``str``; one series per value (a wide file's column name, or a long file's id;
+   with several key columns their values joined with ``" / "``: ``"ACT / Female / Remanded"``).
 2. ``ds`` is ``datetime64[ns]``, timezone-naive.
 3. ``y`` is ``float64``; it is NaN only where a gap was left unfilled (``fill="none"``).
 4. Rows are sorted by ``unique_id`` then ``ds``; ``(unique_id, ds)`` pairs are unique.
@@ -14,6 +17,8 @@ The long frame
    grid points from its first to its last observation.
 6. Each series has at least ``min_length`` observed (non-missing) values.
 7. The index is a ``RangeIndex``.
+8. Key columns (when present) hold non-empty text, constant within a series; ``unique_id`` is
+   their join, so one key tuple is one series.
 
 Everything inferred or repaired on the way is recorded in a :class:`CsvReport`. This module reads
 the file and assembles the frame; the steps it delegates say what they found and it records that:
@@ -24,10 +29,11 @@ series on their grid.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -36,8 +42,19 @@ import pandas as pd
 
 from forecast.errors import DataError
 from forecast.ingest.columns import choose_time_column, choose_value_columns
+from forecast.ingest.drivers import (
+    DriverFacts,
+    choose_drivers,
+    finish_drivers,
+    numeric_columns,
+    parse_driver_spec,
+    parse_drivers,
+    read_future_file,
+    split_future,
+)
+from forecast.ingest.limits import check_columns, check_series, count_header_fields
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
-from forecast.ingest.regular_grid import FillPolicy, regularise
+from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
 
 __all__ = ["DEFAULT_MAX_BYTES", "CsvReport", "read_csv", "series_summary"]
 
@@ -62,7 +79,11 @@ class CsvReport:
     value_cols : list of str
         Columns read as values.
     id_col : str or None
-        Series id column of a long file (None for a wide file).
+        Series key column(s) of a long file, joined with ``,`` as ``--id-col`` takes them
+        (None for a wide file).
+    keys : list of str
+        The series key columns of a long file, one or several (empty for a wide file); with
+        several, the frame carries them as text columns after ``y``.
     dayfirst : bool or None
         Whether ``dd/mm`` dates were read day-first (None when the dates have no such form).
     ambiguous_dates : bool
@@ -83,6 +104,12 @@ class CsvReport:
         Data rows dropped (no timestamp, exact duplicates).
     repairs : list of str
         Every repair and notable inference, in plain sentences.
+    drivers : list of DriverFacts
+        Per driver (file columns, then calendar and holiday columns): its role, whether it is
+        known in advance, its future rows, gaps and fill policy. Empty without drivers.
+    future : DataFrame
+        The drivers' known future, ``unique_id, ds, <drivers>`` (rows after each series' last
+        observed value; observed-only drivers NaN there); empty when there is none.
     """
 
     delimiter: str = ","
@@ -92,6 +119,7 @@ class CsvReport:
     time_col: str = ""
     value_cols: list[str] = field(default_factory=list)
     id_col: str | None = None
+    keys: list[str] = field(default_factory=list)
     dayfirst: bool | None = None
     ambiguous_dates: bool = False
     utc_offsets: str | None = None
@@ -101,10 +129,18 @@ class CsvReport:
     missing_filled: dict[str, int] = field(default_factory=dict)
     dropped_rows: int = 0
     repairs: list[str] = field(default_factory=list)
+    drivers: list[DriverFacts] = field(default_factory=list)
+    future: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(), repr=False)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict of the report."""
-        return asdict(self)
+        """JSON-ready dict of the report (the future frame as its number of rows)."""
+        skip = ("future", "drivers")
+        out = {
+            f: copy.deepcopy(getattr(self, f)) for f in self.__dataclass_fields__ if f not in skip
+        }
+        out["drivers"] = [d.to_dict() for d in self.drivers]
+        out["future_rows"] = len(self.future)
+        return out
 
 
 def _read_bytes(source: Source, max_bytes: int) -> bytes:
@@ -264,14 +300,56 @@ def _report_undated_rows(
         )
 
 
+#: Key cells read as missing (compared in lower case): empty, and what spreadsheets and R write.
+KEY_MISSING = frozenset({"", "na", "nan", "null", "n/a", "#n/a"})
+#: Joins the values of several key columns into the readable ``unique_id``.
+KEY_SEPARATOR = " / "
+
+
+def _series_ids(table: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The readable id of each row: its key (or its keys joined with ``" / "``).
+
+    Raises
+    ------
+    DataError
+        A key cell is missing (empty, ``NA``, ``null`` …), or two different key tuples join to
+        the same id.
+    """
+    for name in keys:
+        cells = table[name].astype(str).str.strip()
+        missing = cells.str.lower().isin(KEY_MISSING).to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            shown = cells.iloc[row] or "empty"
+            what = "series id" if len(keys) == 1 else "series key"
+            raise DataError(
+                f"Column '{name}' ({what}) is missing on line {table.index[row]} ({shown}; "
+                f"{int(missing.sum())} such rows). Fill in the {what}, or drop those rows."
+            )
+    if len(keys) == 1:
+        return table[keys[0]].astype(str).str.strip()
+    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+    distinct = parts.drop_duplicates()
+    joined = distinct[keys[0]].str.cat([distinct[k] for k in keys[1:]], sep=KEY_SEPARATOR)
+    if joined.duplicated().any():
+        clash = joined[joined.duplicated(keep=False)].iloc[0]
+        raise DataError(
+            f"Two different key combinations of {keys} read as the same series '{clash}' "
+            f"(a key holds '{KEY_SEPARATOR.strip()}'); remove it from the key values."
+        )
+    return parts[keys[0]].str.cat([parts[k] for k in keys[1:]], sep=KEY_SEPARATOR)
+
+
 def _to_long(
     table: pd.DataFrame,
     times: pd.DatetimeIndex,
     values: list[str],
-    id_col: str | None,
+    keys: list[str],
     report: CsvReport,
+    drivers: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     fmt = NumberFormat(report.decimal, report.thousands)
+    ids = _series_ids(table, keys) if keys else None
     frames = []
     for name in values:
         numbers, missing, bad = parse_numbers(table[name], fmt)
@@ -288,20 +366,32 @@ def _to_long(
                 f"Column '{name}': {int(missing.sum())} missing cells ({', '.join(tokens[:4])}) "
                 "read as missing values."
             )
-        if id_col is None:
+        if ids is None:
             uid = pd.Series(name, index=table.index)
         elif len(values) == 1:
-            uid = table[id_col].astype(str).str.strip()
+            uid = ids
         else:
-            uid = table[id_col].astype(str).str.strip() + ":" + name
-        frames.append(pd.DataFrame({"unique_id": uid.to_numpy(), "ds": times, "y": numbers}))
-    long = pd.concat(frames, ignore_index=True)
-    if id_col is not None and (long["unique_id"] == "").any():
-        row = int(np.flatnonzero(table[id_col].astype(str).str.strip() == "")[0])
-        raise DataError(
-            f"Column '{id_col}' (series id) is empty on line {table.index[row]}; fill in the series id."
+            uid = ids + ":" + name
+        frames.append(
+            pd.DataFrame(
+                {"unique_id": uid.to_numpy(), "ds": times, "y": numbers, **(drivers or {})}
+            )
         )
-    return long
+    return pd.concat(frames, ignore_index=True)
+
+
+def _key_table(table: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame | None:
+    """One row per series: ``unique_id`` and its key columns (None unless there are several)."""
+    if len(keys) < 2:
+        return None
+    parts = table[keys].astype(str).apply(lambda c: c.str.strip())
+    ids = _series_ids(table, keys)
+    frames = []
+    for name in values:
+        uid = ids if len(values) == 1 else ids + ":" + name
+        frames.append(parts.assign(unique_id=uid.to_numpy()))
+    out = pd.concat(frames, ignore_index=True).drop_duplicates("unique_id")
+    return out[["unique_id", *keys]].reset_index(drop=True)
 
 
 def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
@@ -322,7 +412,8 @@ def _deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
         raise DataError(
             f"Duplicate timestamp {ds}{where} with different values {vals} "
             f"({int(conflicting.sum())} such timestamps). Keep one row per timestamp, or "
-            "name the series id column if this is a long file with several series."
+            "name the series id column — or all its key columns, e.g. 'state,gender' — if "
+            "this is a long file with several series."
         )
     before = len(long)
     long = long.drop_duplicates(key)
@@ -336,11 +427,15 @@ def read_csv(
     *,
     time_col: str | None = None,
     value_cols: str | list[str] | None = None,
-    id_col: str | None = None,
+    id_col: str | list[str] | None = None,
     freq: str | None = None,
     fill: FillPolicy = "none",
     min_length: int = 3,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    drivers: str | list[str] | None = None,
+    future: Source | None = None,
+    calendar: bool = False,
+    holidays: str | None = None,
 ) -> tuple[pd.DataFrame, CsvReport]:
     """Read a CSV of one or many time series into the long frame.
 
@@ -354,8 +449,11 @@ def read_csv(
         Column with the timestamps; detected when omitted.
     value_cols : str or list of str, optional
         Value columns; every numeric column when omitted. In a wide file each becomes a series.
-    id_col : str, optional
-        Series id column of a long file (time, id, value); detected when timestamps repeat.
+    id_col : str or list of str, optional
+        Series key column(s) of a long file (time, keys, value): one name, several joined with
+        ``,`` (``"state,gender,legal"``) or a list. Detected when timestamps repeat: the
+        smallest set of text columns that makes (keys, time) unique. With several keys the
+        frame keeps them as text columns and ``unique_id`` joins their values with ``" / "``.
     freq : str, optional
         Offset alias; inferred from the dominant step when omitted.
     fill : {"none", "interpolate", "ffill"}
@@ -365,12 +463,27 @@ def read_csv(
         Minimum number of observed values per series.
     max_bytes : int
         Size limit of the file in bytes (default 200 MB).
+    drivers : str or list of str, optional
+        Driver columns (``"price,promo"``), or ``"all"``: every numeric column but the targets
+        (which must then be named with ``value_cols``). In a wide file the drivers are shared by
+        every series; in a long file each series has its own values. Rows after a series' last
+        observed value that hold driver values are the drivers' known future
+        (``report.future``). See :mod:`forecast.ingest.drivers`.
+    future : path or bytes, optional
+        A file of future driver values with the columns of this one (the targets empty).
+    calendar : bool
+        Add calendar drivers (day of week, month, hour, quarter as the frequency has them).
+    holidays : str, optional
+        ``CC`` or ``CC-SUB`` (``AU``, ``AU-VIC``): add a ``holiday`` driver from the
+        ``holidays`` package.
 
     Returns
     -------
     df : DataFrame
-        Long frame ``unique_id, ds, y`` (see the module docstring for its invariants), with
-        ``df.attrs["freq"]`` set.
+        Long frame ``unique_id, ds, y``, then the drivers (float64, file order, then the calendar
+        ones), then the key columns of a file with several (see the module docstring for its
+        invariants), with ``df.attrs["freq"]`` and
+        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set.
     report : CsvReport
         What was inferred and repaired.
 
@@ -378,8 +491,11 @@ def read_csv(
     ------
     DataError
         Empty file, header only, no parseable time column, no numeric column, unparseable
-        numbers, duplicate timestamps with different values, irregular timestamps, series
-        shorter than ``min_length``, non-text bytes, or a file above ``max_bytes``.
+        numbers, a key column not in the file or with missing cells, duplicate timestamps with different values, irregular timestamps, series
+        shorter than ``min_length``, non-text bytes, or a file above ``max_bytes``; a driver
+        not numeric, named twice or equal to the target; future rows off the grid or with
+        gaps; a driver missing in the history with ``fill="none"``; a ``future`` file whose
+        columns do not match.
 
     Examples
     --------
@@ -391,6 +507,9 @@ def read_csv(
         raise DataError(f"fill='{fill}' is not a gap policy; use 'none', 'interpolate' or 'ffill'.")
     if isinstance(value_cols, str):
         value_cols = [c.strip() for c in value_cols.split(",") if c.strip()]
+    driver_spec = parse_driver_spec(drivers)
+    if future is not None and driver_spec is None:
+        raise DataError("A future file carries drivers' values: name the drivers too (--drivers).")
     report = CsvReport(fill=fill)
     raw = _read_bytes(source, max_bytes)
     if not raw.strip():
@@ -400,6 +519,7 @@ def read_csv(
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
     report.delimiter = sniff_delimiter(lines)
+    check_columns(count_header_fields(lines[0], report.delimiter))  # before splitting the rows
     table = read_table(text, report.delimiter)
     if table.empty:
         raise DataError(
@@ -420,12 +540,42 @@ def read_csv(
     report.repairs.extend(parsed.notes)
     if parsed.kind != "datetime":
         report.repairs.append(f"Read '{time_name}' as {parsed.kind}s.")
-    columns = choose_value_columns(table, time_name, value_cols, id_col, report.delimiter)
-    chosen, id_name = columns.value_cols, columns.id_col
+    named_drivers: list[str] = []
+    if driver_spec is not None:
+        named_keys = (
+            [c.strip() for c in id_col.split(",")] if isinstance(id_col, str) else id_col or []
+        )
+        named_drivers = choose_drivers(
+            table, driver_spec, time_name=time_name, value_cols=value_cols, keys=named_keys
+        )
+    columns = choose_value_columns(
+        table,
+        time_name,
+        value_cols,
+        id_col,
+        report.delimiter,
+        times=parsed.values,
+        drivers=named_drivers,
+    )
+    chosen, keys = columns.value_cols, columns.keys
     fmt = columns.number_format
+    driver_names = [c for c in named_drivers if c not in keys]
+    if driver_spec == "all":
+        driver_names = numeric_columns(table, driver_names, fmt)
+        text = [c for c in named_drivers if c not in driver_names and c not in keys]
+        if text:
+            report.repairs.append(f"Ignored non-numeric columns {text}.")
+        if not driver_names:
+            raise DataError(
+                f"drivers 'all': no numeric column besides the target {chosen}; the file has "
+                "no driver to read."
+            )
+    elif len(driver_names) < len(named_drivers):
+        key = next(c for c in named_drivers if c in keys)
+        raise DataError(f"Driver '{key}' is a series key column; name a numeric column.")
     report.decimal, report.thousands = fmt.decimal, fmt.thousands
     report.repairs.extend(columns.repairs)
-    report.value_cols, report.id_col = chosen, id_name
+    report.value_cols, report.id_col, report.keys = chosen, columns.id_col, list(keys)
     no_time = np.asarray(parsed.values.isna())
     if no_time.any():
         _report_undated_rows(table, no_time, time_name, chosen, report)
@@ -434,14 +584,20 @@ def read_csv(
     times = pd.DatetimeIndex(parsed.values[keep])
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
-    long = _to_long(table, times, chosen, id_name, report)
+    driver_values = parse_drivers(table, driver_names, fmt) if driver_names else None
+    long = _to_long(table, times, chosen, keys, report, driver_values)
+    check_series(long["unique_id"].nunique())
+    key_table = _key_table(table, keys, chosen)
     long = _deduplicate(long, report)
     long = long[long.groupby("unique_id")["y"].transform(lambda s: s.notna().any())]
     if long.empty:
         raise DataError(f"The value columns {chosen} hold no numbers.")
     use_freq = freq or (parsed.freq if parsed.kind != "datetime" else None)
-    observed = long.dropna(subset=["y"])
-    regular = regularise(observed, use_freq, fill)
+    if driver_names:
+        observed, future_rows = split_future(long, driver_names)
+    else:
+        observed = long.dropna(subset=["y"])
+    regular = regularise(observed, use_freq, fill, extra=driver_names)
     report.freq, report.gaps = regular.freq, regular.gaps
     report.missing_filled = regular.missing_filled
     report.repairs.extend(regular.repairs)
@@ -458,8 +614,74 @@ def read_csv(
     long["unique_id"] = long["unique_id"].astype(str)
     long["ds"] = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     long["y"] = long["y"].astype("float64")
+    if driver_names:
+        if future is not None:
+            given = read_future_file(
+                future,
+                time_name=time_name,
+                keys=keys,
+                targets=chosen,
+                series=sorted(long["unique_id"].unique()),
+                drivers=driver_names,
+                fmt=fmt,
+                freq=report.freq,
+                series_ids=_series_ids,
+            )
+            both = future_rows.merge(given[["unique_id", "ds"]], on=["unique_id", "ds"])
+            if len(both):
+                raise DataError(
+                    f"The future row {both['ds'].iloc[0]} of series '{both['unique_id'].iloc[0]}' "
+                    "is both in the file and in the future file; give it once."
+                )
+            future_rows = pd.concat([future_rows, given], ignore_index=True)
+        long, future_frame, facts, notes = finish_drivers(
+            long, future_rows, driver_names, freq=report.freq, fill=fill, snap=_snap
+        )
+        report.drivers, report.future = facts, future_frame
+        report.repairs.extend(notes)
+    if calendar or holidays:
+        long = _add_calendar(long, report, calendar=calendar, holidays=holidays)
+    if key_table is not None:
+        long = long.merge(key_table, on="unique_id", how="left", sort=False)
     long.attrs["freq"] = report.freq
+    long.attrs["keys"] = list(keys) if key_table is not None else []
     return long, report
+
+
+def _add_calendar(
+    long: pd.DataFrame, report: CsvReport, *, calendar: bool, holidays: str | None
+) -> pd.DataFrame:
+    """Append calendar and holiday drivers to the frame and the future frame (known in advance)."""
+    from forecast.calendar.drivers import calendar_drivers
+
+    cal = calendar_drivers(long["ds"], report.freq, calendar=calendar, holidays=holidays)
+    clash = [c for c in cal.columns if c in long.columns]
+    if clash:
+        raise DataError(
+            f"The file already has columns {clash}, which the calendar drivers would add; rename "
+            "them in the file, or do not ask for calendar drivers."
+        )
+    if cal.columns.empty:
+        report.repairs.append(f"No calendar driver applies to {report.freq} data.")
+        return long
+    long = pd.concat([long, cal.set_axis(long.index)], axis=1)
+    future = report.future
+    if not len(future.columns):
+        future = pd.DataFrame({"unique_id": pd.Series(dtype=str), "ds": pd.Series(dtype="M8[ns]")})
+    fut = calendar_drivers(future["ds"], report.freq, calendar=calendar, holidays=holidays)
+    report.future = pd.concat([future.reset_index(drop=True), fut], axis=1)
+    n_future = int(future.groupby("unique_id").size().min()) if len(future) else 0
+    for name in cal.columns:
+        source = "holidays" if name == "holiday" else "calendar"
+        report.drivers.append(
+            DriverFacts(name, source=source, known_in_advance=True, future_rows=n_future)
+        )
+    report.repairs.append(
+        f"Added calendar drivers {list(cal.columns)} (known in advance"
+        + (f", holidays of {holidays}" if holidays else "")
+        + ")."
+    )
+    return long
 
 
 def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
@@ -476,10 +698,14 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
     -------
     list of dict
         Keys ``unique_id, n_obs, freq, start, end, gaps, missing_filled``; ``n_obs`` counts rows
-        after filling.
+        after filling. When the frame has several key columns, also ``keys``: the series' key
+        values by column (``{"state": "ACT", "gender": "Female"}``).
     """
+    named = df.attrs.get("keys") or (report.keys if len(report.keys) > 1 else [])
+    keys = [k for k in named if k in df.columns]
     out = []
     for uid, g in df.groupby("unique_id", sort=True):
+        extra = {"keys": {k: str(g[k].iloc[0]) for k in keys}} if keys else {}
         out.append(
             {
                 "unique_id": str(uid),
@@ -489,6 +715,7 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
                 "end": g["ds"].iloc[-1].isoformat(),
                 "gaps": int(report.gaps.get(str(uid), 0)),
                 "missing_filled": int(report.missing_filled.get(str(uid), 0)),
+                **extra,
             }
         )
     return out

@@ -8,6 +8,7 @@ them as asked; it says what it did, and :mod:`forecast.ingest.reader` records th
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,7 +76,9 @@ def _frequency(long: pd.DataFrame, freq: str | None) -> str:
         ) from exc
 
 
-def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regularised:
+def regularise(
+    long: pd.DataFrame, freq: str | None, fill: FillPolicy, extra: Sequence[str] = ()
+) -> Regularised:
     """Put each series on a regular grid of one frequency and fill its gaps.
 
     Parameters
@@ -89,6 +92,9 @@ def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regula
     fill : {"none", "interpolate", "ffill"}
         What to do with the inserted grid points: leave NaN, interpolate linearly, or carry the
         last value forward (and the first value backward).
+    extra : sequence of str
+        Further columns of ``long`` (drivers) carried onto the grid unfilled: NaN at inserted
+        grid points. ``y`` may be NaN in ``long`` on rows that carry them.
 
     Returns
     -------
@@ -141,6 +147,7 @@ def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regula
                 )
         grid = pd.date_range(ds[0], ds[-1], freq=freq)
         y = pd.Series(g["y"].to_numpy(), index=ds).reindex(grid)
+        carried = {c: pd.Series(g[c].to_numpy(), index=ds).reindex(grid).to_numpy() for c in extra}
         n_gaps = int(y.isna().sum())
         out.gaps[str(uid)] = n_gaps
         filled = 0
@@ -158,7 +165,9 @@ def regularise(long: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Regula
                 "ffill": "filled with the previous value",
             }[fill]
             out.repairs.append(f"Series '{uid}': {n_gaps} gaps on the {freq} grid, {action}.")
-        pieces.append(pd.DataFrame({"unique_id": str(uid), "ds": grid, "y": y.to_numpy()}))
+        pieces.append(
+            pd.DataFrame({"unique_id": str(uid), "ds": grid, "y": y.to_numpy(), **carried})
+        )
     out.frame = pd.concat(pieces, ignore_index=True)
     return out
 

@@ -7,7 +7,9 @@ schema works on SQLite and PostgreSQL. Bump :data:`SCHEMA_VERSION` with a migrat
 Ownership: ``jobs.owner`` and ``datasets.owner`` name the user who submitted or uploaded (NULL:
 no owner, as written by the command line or a server without sign-in; only an admin sees those).
 A dataset's bytes live once under ``$FORECAST_HOME/datasets/<sha256>.csv``; table ``datasets``
-says who may use them (one row per owner and content hash).
+says who may use them (one row per owner and content hash). ``sign_in_failures`` counts recent
+failed sign-ins per user name and per address, for every web process (a table added by
+``create_all`` on start-up; the schema version is unchanged).
 """
 
 from __future__ import annotations
@@ -91,6 +93,15 @@ results = Table(
     Column("history", Text),
     Column("residual_checks", Text, nullable=False),
     Column("level", Float),
+)
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    # "user:NAME" or "addr:ADDRESS" (forecast.jobs.throttle); no foreign key: unknown names too
+    Column("key", String(320), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", Float, nullable=False, index=True),
+    Column("blocked_until", Float, nullable=False),
 )
 artifacts = Table(
     "artifacts",

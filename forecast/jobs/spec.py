@@ -16,10 +16,63 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from forecast.errors import SpecError
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 
-__all__ = ["FILL_POLICIES", "JobSpec"]
+__all__ = ["BOUNDS", "FILL_POLICIES", "JobSpec"]
 
 #: Gap policies accepted by :func:`forecast.ingest.reader.read_csv`.
 FILL_POLICIES = ("none", "interpolate", "ffill")
+
+#: Inclusive (least, most) of the sizes a job may ask for: the spec's own fields and the
+#: models' parameters of these names (in ``model_params``, nested ones such as a hybrid's
+#: ``nn_params`` included). Past them a job would only tie up a worker for days or exhaust its
+#: memory (a horizon of 1e9 steps, 1e9 epochs, a 100,000-wide hidden layer).
+BOUNDS: dict[str, tuple[int, int]] = {
+    "horizon": (1, 10_000),
+    "holdout": (0, 100_000),
+    "backtest_windows": (0, 50),
+    "windows": (0, 50),
+    "epochs": (1, 1_000),
+    "hidden_size": (1, 1_024),
+    "num_layers": (1, 8),
+    "input_size": (1, 10_000),
+    "reservoir_size": (1, 5_000),
+    "batch_size": (1, 65_536),
+    "n_seeds": (1, 20),
+    "max_windows": (1, 1_000_000),
+    "val_windows": (0, 100_000),
+    "patience": (0, 1_000),
+    "season_length": (1, 10_000),
+    "max_season": (1, 10_000),
+    "washout": (0, 10_000),
+    "min_input": (1, 10_000),
+    "top_k": (1, 20),
+    "threads": (1, 64),
+}
+
+
+def _check_bound(name: str, value: Any, where: str) -> None:
+    """Raise ValueError when ``value`` of the bounded ``name`` is outside :data:`BOUNDS`."""
+    if name not in BOUNDS or value is None or isinstance(value, bool):
+        return
+    least, most = BOUNDS[name]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError(
+            f"{where} must be a whole number from {least:,} to {most:,}, got {value!r}".lstrip()
+        )
+    if not least <= value <= most:
+        raise ValueError(f"{where} must be from {least:,} to {most:,}, got {value:,}".lstrip())
+
+
+def _check_param_bounds(params: Any, where: str) -> None:
+    """:func:`_check_bound` on every bounded name in ``params`` (nested dicts included)."""
+    if not isinstance(params, dict):
+        return
+    for key, value in params.items():
+        if isinstance(value, dict):
+            _check_param_bounds(value, f"{where}.{key}")
+        else:
+            _check_bound(str(key), value, f"{where}.{key}")
 
 
 def _readable(exc: ValidationError) -> str:
@@ -45,7 +98,8 @@ class JobSpec(BaseModel):
     filename : str
         Original file name, for display.
     time_col, id_col : str or None
-        Column mapping passed to :func:`forecast.ingest.reader.read_csv` (None: detected).
+        Column mapping passed to :func:`forecast.ingest.reader.read_csv` (None: detected);
+        several key columns are joined with ``,`` (``"state,gender,legal"``; a list is accepted).
     value_cols : list of str or None
         Value columns (None: every numeric column). A comma-separated string is accepted.
     fill : {"none", "interpolate", "ffill"}
@@ -53,7 +107,7 @@ class JobSpec(BaseModel):
     freq : str or None
         Offset alias (None: inferred).
     horizon : int
-        Forecast horizon in steps, >= 1.
+        Forecast horizon in steps, 1 to 10,000 (sizes are bounded: see :data:`BOUNDS`).
     models : list of str
         Model short names (see :mod:`forecast.models.registry`), at least one, no repeats.
     holdout : int
@@ -61,7 +115,7 @@ class JobSpec(BaseModel):
     backtest_windows : int
         Rolling-origin windows, >= 0.
     epochs : int or None
-        Training epochs of the models that train by epochs (None: their defaults); refused
+        Training epochs of the models that train by epochs, 1 to 1,000 (None: their defaults); refused
         when none of ``models`` does.
     seed : int
         Random seed, >= 0.
@@ -70,6 +124,12 @@ class JobSpec(BaseModel):
     model_params : dict of str to dict
         Per-model hyperparameters; every key must be one of ``models``, and every parameter
         one that model takes.
+    levels : str or None
+        Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``; see
+        :func:`forecast.run.hierarchy.parse_levels`); None: the series as read.
+    reconcile : str
+        With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
+        ``none``.
 
     Raises
     ------
@@ -101,6 +161,8 @@ class JobSpec(BaseModel):
     seed: int = 0
     level: float = 80.0
     model_params: dict[str, dict[str, Any]] = {}
+    levels: str | None = None
+    reconcile: str = "auto"
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -134,6 +196,17 @@ class JobSpec(BaseModel):
             return v or None
         return v
 
+    @field_validator("id_col", mode="before")
+    @classmethod
+    def _join_keys(cls, v: Any) -> Any:
+        """Several key columns as a list are kept joined with ``,`` (as ``--id-col`` takes them)."""
+        if isinstance(v, (list, tuple)):
+            names = [str(c).strip() for c in v if str(c).strip()]
+            return ",".join(names) or None
+        if isinstance(v, str) and not v.strip():
+            return None
+        return v
+
     @field_validator("fill")
     @classmethod
     def _check_fill(cls, v: str) -> str:
@@ -161,13 +234,15 @@ class JobSpec(BaseModel):
     def _check_horizon(cls, v: int) -> int:
         if v < 1:
             raise ValueError(f"must be a positive number of steps, got {v}")
+        _check_bound("horizon", v, "")
         return v
 
     @field_validator("holdout", "backtest_windows", "seed")
     @classmethod
-    def _check_non_negative(cls, v: int) -> int:
+    def _check_non_negative(cls, v: int, info) -> int:
         if v < 0:
             raise ValueError(f"must be 0 or more, got {v}")
+        _check_bound(info.field_name, v, "")
         return v
 
     @field_validator("epochs")
@@ -175,6 +250,14 @@ class JobSpec(BaseModel):
     def _check_epochs(cls, v: int | None) -> int | None:
         if v is not None and v < 1:
             raise ValueError(f"must be at least 1 (or left empty for the defaults), got {v}")
+        _check_bound("epochs", v, "")
+        return v
+
+    @field_validator("model_params")
+    @classmethod
+    def _check_sizes(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for model, params in v.items():
+            _check_param_bounds(params, str(model))
         return v
 
     @field_validator("level")
@@ -183,6 +266,25 @@ class JobSpec(BaseModel):
         if not 0 < v < 100:
             raise ValueError(f"is a percentage between 0 and 100, got {v}")
         return float(v)
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _check_levels(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            v = ",".join(str(x) for x in v)
+        if v is None or not str(v).strip():
+            return None
+        return ",".join(p.strip() for p in str(v).split(",") if p.strip())
+
+    @field_validator("reconcile")
+    @classmethod
+    def _check_reconcile(cls, v: str) -> str:
+        from forecast.run.reconcile import check_method
+
+        try:
+            return check_method(v)
+        except SpecError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
 
     @field_validator("models", mode="before")
     @classmethod
@@ -258,6 +360,8 @@ class JobSpec(BaseModel):
             "seed": self.seed,
             "level": self.level,
             "model_params": {k: dict(v) for k, v in self.model_params.items()} or None,
+            "levels": self.levels,
+            "reconcile": self.reconcile,
         }
 
     def read_kwargs(self) -> dict[str, Any]:

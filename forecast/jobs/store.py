@@ -71,6 +71,7 @@ __all__ = [
     "check_owner",
     "default_url",
     "forecast_home",
+    "make_private",
 ]
 
 
@@ -91,6 +92,30 @@ def forecast_home() -> Path:
     """Data directory: ``$FORECAST_HOME``, default ``./.forecast`` (created on demand)."""
     return Path(os.environ.get("FORECAST_HOME") or ".forecast").resolve()
 
+
+def make_private() -> Path:
+    """Keep what this process writes to itself: ``FORECAST_HOME`` created 0700, files 0600.
+
+    Sets the process's umask to 077 (folders 0700, files 0600, inherited by the processes it
+    starts) and creates ``FORECAST_HOME`` if missing. For the server and its workers (the
+    database, the uploads and the results are other people's data); an existing folder keeps
+    its mode. Every process sharing ``FORECAST_HOME`` must then run as the same user.
+
+    Returns
+    -------
+    Path
+        ``FORECAST_HOME``.
+    """
+    os.umask(0o077)
+    home = forecast_home()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return home
+
+
+#: Age (s) after which a partial dataset file is stale (written by a process that died).
+STALE_PARTIAL_SECONDS = 600.0
+#: Seconds between sweeps of stale partial files by one process.
+SWEEP_EVERY = 600.0
 
 #: Key of the PostgreSQL advisory lock that serialises schema migrations of concurrent starts.
 _MIGRATION_LOCK = 0x46574B42
@@ -126,6 +151,7 @@ class JobStore(JobLifecycle):
     """
 
     def __init__(self, url: str | None = None) -> None:
+        self._swept = 0.0
         url = url or default_url()
         if "://" not in url:
             url = f"sqlite:///{Path(url).resolve()}"
@@ -219,7 +245,36 @@ class JobStore(JobLifecycle):
             tmp.write_bytes(data)
             os.replace(tmp, path)
         self._record_dataset(digest, owner, filename, len(data))
+        if time.time() - self._swept > SWEEP_EVERY:
+            self.sweep_partial_files()
         return digest, str(path)
+
+    def sweep_partial_files(self, older_than: float = STALE_PARTIAL_SECONDS) -> list[str]:
+        """Delete partial files left in ``FORECAST_HOME/datasets`` by a process that died.
+
+        A dataset is written to ``.<hash>.<random>.tmp`` and renamed when complete; a process
+        killed in between leaves the temporary file. Those older than ``older_than`` seconds
+        (no write takes that long) are removed. Called when a server or worker starts and
+        every :data:`SWEEP_EVERY` seconds from :meth:`save_dataset`.
+
+        Returns
+        -------
+        list of str
+            The paths removed.
+        """
+        self._swept = time.time()
+        folder = self.home / "datasets"
+        removed = []
+        if not folder.is_dir():
+            return removed
+        for tmp in folder.glob(".*.tmp"):
+            try:
+                if self._swept - tmp.stat().st_mtime > older_than:
+                    tmp.unlink()
+                    removed.append(str(tmp))
+            except OSError:  # gone already (another process swept it)
+                continue
+        return removed
 
     def _record_dataset(self, digest: str, owner: str | None, filename: str, size: int) -> None:
         row = {

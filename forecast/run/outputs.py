@@ -10,6 +10,8 @@ files, each named in :data:`RUN_FILES`:
   (:data:`forecast.evaluation.leaderboard.LEADERBOARD_COLUMNS` first);
 - ``backtest.csv`` — every model's backtest forecasts beside the actuals
   (:data:`forecast.run.defaults.BACKTEST_COLUMNS`; header only without a backtest);
+- ``leaderboard_by_series.csv`` — one row per series (:mod:`forecast.run.by_series`; header
+  only when the run has none);
 - ``residuals.csv`` — in-sample residuals ``model, unique_id, ds, resid``;
 - ``summary.json`` — the answer: ``recommended``, ``verdict``, ``notes``, ``backtest_windows``,
   ``auto`` (:meth:`RunResult.summary`), with ``level``, ``horizon``, ``holdout``,
@@ -19,8 +21,9 @@ files, each named in :data:`RUN_FILES`:
   model with an effective memory, ``lag, importance, share`` records, or ``{"error": why}``);
 - ``model-NAME/`` — each fitted model's file (safetensors + JSON, :meth:`Forecaster.save`).
 
-Tables are written by one CSV writer (``to_csv``), so every file for people is written the same
-way.
+Tables are written by one CSV writer, :func:`forecast.safe_csv.to_csv_for_people` (text cells
+that a spreadsheet would run as formulas are neutralised); the reader gives them back as the run
+had them (:func:`forecast.safe_csv.restore_formulas`).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ RUN_FILES = {
     "forecasts": "forecasts.csv",
     "leaderboard": "leaderboard.csv",
     "backtest": "backtest.csv",
+    "by_series": "leaderboard_by_series.csv",
     "residuals": "residuals.csv",
     "summary": "summary.json",
     "diagnostics": "diagnostics.json",
@@ -66,8 +70,10 @@ CsvWriter = Callable[[pd.DataFrame, Path], None]
 
 
 def _to_csv(frame: pd.DataFrame, path: Path) -> None:
-    """The one CSV writer of run outputs (no index)."""
-    frame.to_csv(path, index=False)
+    """The one CSV writer of run outputs: for people (formulas neutralised), no index."""
+    from forecast.safe_csv import to_csv_for_people
+
+    to_csv_for_people(frame, path, index=False)
 
 
 def history_acf(history: pd.DataFrame, m: int = 1, min_lags: int = 0) -> dict[str, list[float]]:
@@ -165,7 +171,8 @@ def write_run(
     folder : str or Path
         The run's folder (``forecast run --out``, a job's artifact folder).
     to_csv : callable, optional
-        ``to_csv(frame, path)`` writing one table; default pandas without the index.
+        ``to_csv(frame, path)`` writing one table; default
+        :func:`forecast.safe_csv.to_csv_for_people` without the index.
     memory : bool
         Measure the effective memory of the models that have one (a gradient pass through each
         network, which imports torch); without it ``diagnostics.json`` holds ``memory: {}``.
@@ -186,11 +193,17 @@ def write_run(
     write = to_csv or _to_csv
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    from forecast.run.by_series import BY_SERIES_COLUMNS
+
     bt = result.backtest_forecasts
+    by_series = getattr(result, "by_series", None)
     tables = {
         "forecasts": result.forecasts,
         "leaderboard": result.leaderboard,
         "backtest": bt if bt is not None else pd.DataFrame(columns=BACKTEST_COLUMNS),
+        "by_series": by_series
+        if by_series is not None
+        else pd.DataFrame(columns=BY_SERIES_COLUMNS),
         "residuals": _residual_frame(result.residuals),
     }
     files: dict[str, str] = {}
@@ -242,6 +255,8 @@ class StoredRun:
         ``summary.json`` (``{}`` for runs written before it existed).
     backtest : DataFrame or None
         The backtest forecasts beside the actuals; None without a backtest.
+    by_series : DataFrame or None
+        One row per series (``leaderboard_by_series.csv``); None when not stored.
     residuals : DataFrame
         ``model, unique_id, ds, resid`` (empty when not stored).
     acf : dict of str to list of float
@@ -262,6 +277,7 @@ class StoredRun:
     level: float | None
     summary: dict = field(default_factory=dict)
     backtest: pd.DataFrame | None = None
+    by_series: pd.DataFrame | None = None
     residuals: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             {"model": [], "unique_id": [], "ds": pd.to_datetime([]), "resid": []}
@@ -300,9 +316,12 @@ def _read_json(path: str | None) -> dict:
 
 
 def _read_csv(path: str | None, dates: list[str]) -> pd.DataFrame | None:
+    """A table :func:`write_run` wrote, as the run had it (ids as text, dates parsed)."""
+    from forecast.safe_csv import restore_formulas
+
     if not path or not Path(path).exists():
         return None
-    frame = pd.read_csv(path, dtype={"unique_id": str})
+    frame = restore_formulas(pd.read_csv(path, dtype={"unique_id": str}))
     for col in dates:
         if col in frame:
             frame[col] = pd.to_datetime(frame[col])
@@ -342,6 +361,7 @@ def read_run(
         forecasts = _read_csv(files.get(RUN_FILES["forecasts"]), ["ds"])
     bt = _read_csv(files.get(RUN_FILES["backtest"]), ["cutoff", "ds"])
     resid = _read_csv(files.get(RUN_FILES["residuals"]), ["ds"])
+    by_series = _read_csv(files.get(RUN_FILES["by_series"]), [])
     memory: dict = {}
     for name, value in (diagnostics.get("memory") or {}).items():
         if isinstance(value, dict) and "error" in value:
@@ -364,6 +384,7 @@ def read_run(
         level=level if level is not None else summary.get("level"),
         summary=summary,
         backtest=None if bt is None or bt.empty else bt,
+        by_series=by_series,
         acf={str(k): [float(x) for x in v] for k, v in (diagnostics.get("acf") or {}).items()},
         memory=memory,
         models=models,

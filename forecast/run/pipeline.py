@@ -45,6 +45,7 @@ from forecast.models.registry import (
     model_class,
 )
 from forecast.run.backtest import MIN_TRAIN
+from forecast.run.by_series import series_table
 from forecast.run.combination import (
     AUTO,
 )
@@ -57,7 +58,15 @@ from forecast.run.defaults import (
     DEFAULT_WINDOWS,
     REFERENCE_MODELS,
 )
+from forecast.run.hierarchy import (
+    attach_keys,
+    bottom_keys,
+    build_hierarchy,
+    key_columns,
+    parse_levels,
+)
 from forecast.run.recommend import recommend, verdict
+from forecast.run.reconcile import check_method, reconcile_step
 from forecast.run.steps import (
     Run,
     backtest_step,
@@ -115,6 +124,14 @@ class RunResult:
     auto : dict
         Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
         the candidates' residual verdicts (empty when ``auto`` did not run).
+    by_series : DataFrame or None
+        One row per series (:func:`forecast.run.by_series.series_table`;
+        ``leaderboard_by_series.csv``), with the key columns and ``level`` when the data has keys.
+    keys : DataFrame or None
+        ``unique_id``, the key columns, ``level`` of every series (None without key columns).
+    hierarchy : dict
+        Evidence of the reconciliation (:func:`forecast.run.reconcile.reconcile_step`; empty
+        without levels).
     m : int
         Seasonal period of the frequency in steps (1 without one).
     """
@@ -136,6 +153,9 @@ class RunResult:
     verdict: str = ""
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
+    by_series: pd.DataFrame | None = None
+    keys: pd.DataFrame | None = None
+    hierarchy: dict = field(default_factory=dict)
     m: int = 1
 
     def summary(self) -> dict:
@@ -148,6 +168,7 @@ class RunResult:
                 "notes": self.notes,
                 "backtest_windows": self.backtest_windows,
                 "auto": self.auto,
+                **({"hierarchy": self.hierarchy} if self.hierarchy else {}),
             }
         )
 
@@ -310,6 +331,8 @@ def run_forecast(
     progress: Callable[[int, int, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     executor: Executor | None = None,
+    levels: str | Sequence[str] | None = None,
+    reconcile: str = "auto",
 ) -> RunResult:
     """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
 
@@ -341,6 +364,14 @@ def run_forecast(
         Polled between steps and handed to model fits; True raises :class:`Cancelled`.
     executor : concurrent.futures.Executor, optional
         Where per-series models refit, in chunks of series.
+    levels : str or sequence of str, optional
+        Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``;
+        :func:`forecast.run.hierarchy.parse_levels`): their series are summed from the bottom,
+        forecast like any other, and every model's forecasts reconciled.
+    reconcile : str
+        ``auto`` (the method with the lower backtest MASE over levels), ``bottom_up``,
+        ``mint_shrink`` or ``none`` (forecasts of every level left as they are); used only with
+        ``levels``.
 
     Returns
     -------
@@ -360,6 +391,22 @@ def run_forecast(
     )
     freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
+    reconcile = check_method(reconcile)
+    hierarchy = None
+    keys = key_columns(df)
+    if levels and not keys and df["unique_id"].nunique() > 1:  # one key: the series id itself
+        df = df.assign(series=df["unique_id"].astype(str))
+        df.attrs.update(freq=freq, keys=["series"])
+        keys = ["series"]
+    wanted = parse_levels(levels, keys)
+    if wanted:
+        df = df.copy()
+        df.attrs["freq"] = freq
+        hierarchy = build_hierarchy(df, wanted)
+        df = hierarchy.frame
+        keys_table = hierarchy.keys
+    else:
+        keys_table = bottom_keys(df)
     history, actuals = _split_holdout(df, int(holdout), freq)
     windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
     auto_params = dict(model_params.get(AUTO, {}))
@@ -400,6 +447,7 @@ def run_forecast(
     backtest_step(run)
     refit_step(run)
     combine_step(run)
+    reconciliation = reconcile_step(run, hierarchy, reconcile) if hierarchy is not None else {}
     calibrate_step(run, scales)
     residual_step(run)
     board, scores, evaluation, _reference = score_step(run, int(holdout))
@@ -411,6 +459,13 @@ def run_forecast(
         prefer_detail=_auto_words(run.evidence),
     )
     bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
+    by_series = series_table(
+        run.scores,
+        recommended,
+        run.checks,
+        [str(u) for u in pd.unique(history["unique_id"])],
+        evaluation,
+    )
     text = verdict(
         board,
         recommended,
@@ -422,7 +477,10 @@ def run_forecast(
     )
     return RunResult(
         leaderboard=board,
-        forecasts=concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+        forecasts=attach_keys(
+            concat([run.future[n] for n in names if n in run.future], FORECAST_COLUMNS),
+            keys_table,
+        ),
         actuals=actuals,
         history=history,
         residual_checks=run.checks,
@@ -432,11 +490,14 @@ def run_forecast(
         holdout=int(holdout),
         backtest=None if scores is None or not evaluation.startswith("backtest") else scores,
         residuals=run.residuals,
-        backtest_forecasts=bt_frame if run.windows else None,
+        backtest_forecasts=attach_keys(bt_frame, keys_table) if run.windows else None,
         backtest_windows=windows,
         recommended=recommended,
         verdict=text,
         notes=run.notes,
         auto=run.evidence,
+        by_series=attach_keys(by_series, keys_table),
+        keys=keys_table,
+        hierarchy=reconciliation,
         m=int(m or 1),
     )

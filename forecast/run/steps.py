@@ -79,6 +79,7 @@ class Run:
     checks: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
+    scores: pd.DataFrame | None = None  # per (model, series) scores, the reference included
 
     def tick(self, message: str) -> None:
         self.done += 1
@@ -324,6 +325,7 @@ def score_step(
     if scores is not None:
         ref_rows = scores[scores["model"] == "snaive"]
         reference = float(ref_rows["mase"].mean()) if not ref_rows.empty else None
+        run.scores = scores
         scores = scores[scores["model"].isin(run.names)]
     rows = list(run.rows.values())
     for row in rows:

@@ -1,0 +1,293 @@
+"""Which lags of each driver move the target: the lag analysis between a series and its drivers.
+
+For each target series and each driver (:func:`analyse_drivers`):
+
+1. both series are made stationary with the differencing the diagnosis suggests: the target by
+   its ``ndiffs`` (the diagnosis's), the driver by its own (:func:`~forecast.diagnostics.
+   stationarity.ndiffs`), then aligned on their common tail;
+2. the raw and the prewhitened cross-correlation at lags ``-L ... L``, their bands, the lags
+   significant after a Bonferroni correction for the ``2L + 1`` lags tested, and the lead
+   (:mod:`forecast.diagnostics.crosscorr`);
+3. a Granger test with lags chosen by AIC (:mod:`forecast.diagnostics.granger`);
+4. a reading in words (:func:`forecast.diagnostics.readings.driver_reading`).
+
+Lag convention: ``corr(y_t, x_{t-k})``; a positive ``k`` means the driver leads the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.diagnostics.crosscorr import CrossCorrelation, prewhitened_cross_correlation
+from forecast.diagnostics.granger import granger_test
+from forecast.diagnostics.prepare import prepare_values
+from forecast.diagnostics.stationarity import ndiffs
+from forecast.errors import DataError
+
+__all__ = ["DRIVER_KEYS", "DriverAnalysis", "analyse_driver", "analyse_drivers"]
+
+#: Keys of each driver object in the diagnosis JSON (``series[i]["drivers"][j]``).
+DRIVER_KEYS = (
+    "name",
+    "known_in_advance",
+    "lags",
+    "ccf",
+    "prewhitened_ccf",
+    "band",
+    "significant_lags",
+    "lead",
+    "granger_p",
+    "reading",
+)
+
+
+@dataclass
+class DriverAnalysis:
+    """The lag analysis of one target and one driver.
+
+    Attributes
+    ----------
+    name, target : str
+        Driver and target (series id).
+    known_in_advance : bool
+        From the data model (``report.drivers``).
+    lags : list of int
+        ``-L ... L``.
+    ccf, prewhitened_ccf : list of float
+        Raw and prewhitened cross-correlations, aligned with ``lags``, in [-1, 1].
+    band : float
+        ``1.96 / sqrt(n)`` of the prewhitened pairs (the plotted 5 % band).
+    band_corrected : float
+        The band a lag must clear to count as significant (Bonferroni over the lags).
+    raw_band : float
+        ``1.96 / sqrt(n)`` of the raw pairs.
+    significant_lags : list of int
+        Prewhitened lags beyond ``band_corrected``.
+    raw_significant_lags : list of int
+        Raw lags beyond ``raw_band`` (spurious ones included: shown for comparison).
+    lead : int or None
+        ``k >= 0`` of the strongest significant prewhitened correlation; None when none.
+    strongest : int or None
+        Lag of the strongest significant one, negative included.
+    relation : str
+        ``contemporaneous``, ``lagged``, ``target leads`` or ``absent``.
+    granger_p : float or None
+        p-value of the Granger F test (None when it could not run).
+    granger_lags : int or None
+        Its lag order (AIC).
+    differences : dict
+        ``{"target": d_y, "driver": d_x}``: first differences taken before the analysis.
+    prewhitening_lags : list of int
+        AR lags of the filter fitted to the driver.
+    n : int
+        Pairs behind the prewhitened correlations.
+    reading : str
+        The relation in words.
+    y_values, x_values : ndarray, shape (m,)
+        The stationary target and driver analysed (for the lagged scatter); not in JSON.
+    """
+
+    name: str
+    target: str
+    known_in_advance: bool
+    lags: list
+    ccf: list
+    prewhitened_ccf: list
+    band: float
+    band_corrected: float
+    raw_band: float
+    significant_lags: list
+    raw_significant_lags: list
+    lead: int | None
+    strongest: int | None
+    relation: str
+    granger_p: float | None
+    granger_lags: int | None
+    differences: dict
+    prewhitening_lags: list
+    n: int
+    reading: str = ""
+    y_values: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    x_values: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict: the keys of :data:`DRIVER_KEYS`, then the details."""
+        out = {
+            k: getattr(self, k)
+            for k in self.__dataclass_fields__
+            if k not in ("y_values", "x_values", "target")
+        }
+        return {k: out.pop(k) for k in DRIVER_KEYS} | out
+
+
+def _difference(x: np.ndarray, d: int) -> np.ndarray:
+    return np.diff(x, n=d) if d else x
+
+
+def analyse_driver(
+    y: np.ndarray,
+    x: np.ndarray,
+    *,
+    name: str,
+    target: str = "y",
+    freq: str | None = None,
+    season: int | None = None,
+    d_target: int | None = None,
+    known_in_advance: bool = False,
+    nlags: int | None = None,
+    alpha: float = 0.05,
+) -> DriverAnalysis:
+    """Lag analysis of one target and one driver.
+
+    Parameters
+    ----------
+    y, x : ndarray of float, shape (n,)
+        Target and driver on the same grid (NaN gaps are interpolated for the analysis).
+    name, target : str
+        Driver and target names, for the reading.
+    freq : str, optional
+        Offset alias (the unit of the reading: day, month...).
+    season : int, optional
+        Seasonal period (the default number of lags and the AR filter's reach).
+    d_target : int, optional
+        Differences of the target (the diagnosis's ``ndiffs``); computed when None.
+    known_in_advance : bool
+        From the data model.
+    nlags : int, optional
+        Lags each side of 0.
+    alpha : float
+        Level of the significant lags (family-wise) and of the Granger reading.
+
+    Returns
+    -------
+    DriverAnalysis
+
+    Raises
+    ------
+    DataError
+        Fewer than 8 points after differencing.
+    """
+    from forecast.diagnostics.readings import driver_reading
+
+    yv = prepare_values(np.asarray(y, dtype="float64")).values
+    xv = prepare_values(np.asarray(x, dtype="float64")).values
+    if d_target is None:
+        d_target = ndiffs(yv)
+    d_driver = ndiffs(xv) if np.std(xv) > 0 else 0
+    yd, xd = _difference(yv, d_target), _difference(xv, d_driver)
+    m = min(len(yd), len(xd))
+    yd, xd = yd[-m:], xd[-m:]
+    cc: CrossCorrelation = prewhitened_cross_correlation(
+        yd, xd, nlags=nlags, season=season, alpha=alpha
+    )
+    granger = granger_test(yd, xd, maxlag=max(4, min(2 * (season or 1), 24)))
+    out = DriverAnalysis(
+        name=name,
+        target=target,
+        known_in_advance=bool(known_in_advance),
+        lags=[int(k) for k in cc.lags],
+        ccf=[float(v) for v in cc.ccf],
+        prewhitened_ccf=[float(v) for v in cc.prewhitened_ccf],
+        band=cc.band,
+        band_corrected=cc.band_corrected,
+        raw_band=cc.raw_band,
+        significant_lags=cc.significant_lags,
+        raw_significant_lags=cc.raw_significant_lags,
+        lead=cc.lead,
+        strongest=cc.strongest,
+        relation=cc.relation,
+        granger_p=granger["pvalue"],
+        granger_lags=granger["lags"],
+        differences={"target": int(d_target), "driver": int(d_driver)},
+        prewhitening_lags=cc.ar_lags,
+        n=cc.n,
+        y_values=yd,
+        x_values=xd,
+    )
+    out.reading = driver_reading(out, freq=freq, alpha=alpha)
+    return out
+
+
+def analyse_drivers(
+    df: pd.DataFrame,
+    diagnoses: list | None = None,
+    *,
+    drivers: list[str] | None = None,
+    known_in_advance: dict[str, bool] | None = None,
+    nlags: int | None = None,
+    alpha: float = 0.05,
+) -> dict[str, list[DriverAnalysis]]:
+    """Lag analysis of every driver for every series of a long frame.
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``unique_id, ds, y, <drivers>`` (from :func:`forecast.ingest.reader.read_csv` with
+        drivers).
+    diagnoses : list of SeriesDiagnosis, optional
+        The series' diagnoses (their ``ndiffs`` and seasonal period are used); computed when None.
+    drivers : list of str, optional
+        Drivers to analyse (default :func:`forecast.ingest.frame.driver_columns`).
+    known_in_advance : dict of str to bool, optional
+        Per driver, from ``report.drivers``.
+    nlags : int, optional
+        Lags each side of 0.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    dict of str to list of DriverAnalysis
+        Per series id, one analysis per driver in order.
+
+    Raises
+    ------
+    DataError
+        No drivers in the frame, a driver not in it, or a series too short (the message names
+        the series and the driver).
+    """
+    from forecast.calendar.frequency import frame_freq
+    from forecast.diagnostics.diagnosis import diagnose
+    from forecast.ingest.frame import driver_columns
+
+    names = list(drivers) if drivers is not None else driver_columns(df)
+    if not names:
+        raise DataError(
+            "The frame has no driver columns; read the file with drivers (--drivers COL,...)."
+        )
+    missing = [c for c in names if c not in df.columns]
+    if missing:
+        raise DataError(f"Drivers {missing} are not columns of the frame.")
+    if diagnoses is None:
+        diagnoses = diagnose(df[["unique_id", "ds", "y"]].copy())
+    by_id = {d.unique_id: d for d in diagnoses}
+    freq = frame_freq(df)
+    known = known_in_advance or {}
+    out: dict[str, list[DriverAnalysis]] = {}
+    for uid, g in df.groupby("unique_id", sort=True):
+        g = g.sort_values("ds")
+        diag = by_id.get(str(uid))
+        results = []
+        for name in names:
+            try:
+                results.append(
+                    analyse_driver(
+                        g["y"].to_numpy(),
+                        g[name].to_numpy(),
+                        name=name,
+                        target=str(uid),
+                        freq=freq,
+                        season=diag.seasonal_period if diag else None,
+                        d_target=diag.ndiffs if diag else None,
+                        known_in_advance=known.get(name, False),
+                        nlags=nlags,
+                        alpha=alpha,
+                    )
+                )
+            except DataError as exc:
+                raise DataError(f"Series '{uid}', driver '{name}': {exc}") from exc
+        out[str(uid)] = results
+    return out

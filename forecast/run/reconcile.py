@@ -1,0 +1,335 @@
+"""Coherent forecasts: every level's forecasts reconciled so each total is the sum of its parts.
+
+A step after forecasting, never a model: base forecasts of every series of a
+:class:`forecast.run.hierarchy.Hierarchy` go through :mod:`hierarchicalforecast`
+(``BottomUp``, or ``MinTrace(method="mint_shrink")``: the trace-minimising combination with
+the Schäfer–Strimmer shrunk covariance of the in-sample one-step errors), with its
+``normality`` intervals (the base intervals read as Gaussian, their variances carried through the
+reconciliation). :func:`choose_method` picks, per model, the method with the lower backtest MASE
+(the mean over levels of each level's mean MASE); without a backtest :data:`DEFAULT_METHOD`,
+chosen by measurement (``benchmarks/hierarchy.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import DataError, SpecError
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "check_method",
+    "coherence_error",
+    "level_mase",
+    "reconcile_backtest",
+    "reconcile_forecasts",
+    "reconcile_step",
+]
+
+#: Reconciliation methods a run may name (``auto``: chosen by backtest).
+METHODS = ("bottom_up", "mint_shrink")
+#: The method used when no backtest can choose; MinTrace with shrinkage had the lower mean
+#: MASE over levels than BottomUp on visnights and the simulated hierarchies
+#: (``benchmarks/hierarchy.py``, figures in ``benchmarks/README.md``).
+DEFAULT_METHOD = "mint_shrink"
+_BASE = "base"
+
+
+def check_method(method: str) -> str:
+    """``auto``, ``none`` or one of :data:`METHODS`, lower-cased.
+
+    Raises
+    ------
+    SpecError
+        Any other value.
+    """
+    value = str(method).strip().lower().replace("-", "_")
+    if value not in ("auto", "none", *METHODS):
+        raise SpecError(
+            f"Unknown reconciliation method '{method}'; use auto (chosen by backtest), "
+            f"{', '.join(METHODS)} or none."
+        )
+    return value
+
+
+def _reconciler(method: str):
+    from hierarchicalforecast.methods import BottomUp, MinTrace
+
+    if method == "bottom_up":
+        return BottomUp()
+    return MinTrace(method="mint_shrink")
+
+
+def _level_name(level: float) -> str:
+    return f"{level:g}"
+
+
+def reconcile_forecasts(
+    fc: pd.DataFrame,
+    S: pd.DataFrame,
+    tags: Mapping[str, np.ndarray],
+    method: str,
+    level: float,
+    insample: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Reconcile one model's forecasts of every series of a hierarchy.
+
+    Parameters
+    ----------
+    fc : DataFrame
+        ``unique_id, ds, model, yhat, lo, hi`` of one model, every series of ``S`` at the same
+        timestamps.
+    S : DataFrame
+        Summing matrix (:attr:`forecast.run.hierarchy.Hierarchy.S`).
+    tags : mapping
+        Level -> series (:attr:`forecast.run.hierarchy.Hierarchy.tags`).
+    method : str
+        ``bottom_up`` or ``mint_shrink``.
+    level : float
+        Interval level of ``lo, hi`` in percent.
+    insample : DataFrame, optional
+        ``unique_id, ds, y, fitted`` (in-sample one-step fitted values); needed by
+        ``mint_shrink``.
+
+    Returns
+    -------
+    DataFrame
+        ``fc``'s columns, ``yhat`` coherent; ``lo, hi`` the reconciled normal intervals (NaN
+        where the base had no intervals).
+
+    Raises
+    ------
+    DataError
+        A series of the hierarchy missing from ``fc``, or timestamps that differ by series.
+    """
+    from hierarchicalforecast.core import HierarchicalReconciliation
+
+    ids = S["unique_id"].astype(str).tolist()
+    fc = fc.copy()
+    fc["unique_id"] = fc["unique_id"].astype(str)
+    missing = sorted(set(ids) - set(fc["unique_id"]))
+    if missing:
+        raise DataError(
+            f"Cannot reconcile: no forecast for series {', '.join(missing[:3])}"
+            f"{' ...' if len(missing) > 3 else ''}; every level needs a forecast."
+        )
+    counts = fc.groupby("unique_id").size()
+    if counts.nunique() != 1:
+        raise DataError("Cannot reconcile: the series have forecasts at different timestamps.")
+    lv = _level_name(level)
+    with_intervals = bool(fc["lo"].notna().all() and fc["hi"].notna().all())
+    y_hat = fc.rename(columns={"yhat": _BASE})[["unique_id", "ds", _BASE]]
+    if with_intervals:
+        y_hat[f"{_BASE}-lo-{lv}"] = fc["lo"].to_numpy(dtype=float)
+        y_hat[f"{_BASE}-hi-{lv}"] = fc["hi"].to_numpy(dtype=float)
+    y_df = None
+    if method != "bottom_up":
+        if insample is None:
+            raise DataError(f"{method} needs the in-sample fitted values of every series.")
+        y_df = insample.rename(columns={"fitted": _BASE})[["unique_id", "ds", "y", _BASE]].copy()
+        y_df["unique_id"] = y_df["unique_id"].astype(str)
+    rec = HierarchicalReconciliation([_reconciler(method)])
+    out = rec.reconcile(
+        Y_hat_df=y_hat,
+        S_df=S,
+        tags={k: np.asarray(v) for k, v in tags.items()},
+        Y_df=y_df,
+        level=[float(lv)] if with_intervals else None,
+        intervals_method="normality",
+    )
+    new = [c for c in out.columns if c not in y_hat.columns]
+    name = next(c for c in new if "-lo-" not in c and "-hi-" not in c)
+    result = fc.drop(columns=["yhat", "lo", "hi"]).merge(
+        out[["unique_id", "ds", name]].rename(columns={name: "yhat"}),
+        on=["unique_id", "ds"],
+        how="left",
+    )
+    if with_intervals:
+        lo = next(c for c in new if c.startswith(f"{name}-lo-"))
+        hi = next(c for c in new if c.startswith(f"{name}-hi-"))
+        bounds = out[["unique_id", "ds", lo, hi]].rename(columns={lo: "lo", hi: "hi"})
+        result = result.merge(bounds, on=["unique_id", "ds"], how="left")
+    else:
+        result["lo"] = np.nan
+        result["hi"] = np.nan
+    return result[list(fc.columns)]
+
+
+def reconcile_backtest(
+    bt: pd.DataFrame,
+    S: pd.DataFrame,
+    tags: Mapping[str, np.ndarray],
+    method: str,
+    level: float,
+    insample: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`reconcile_forecasts` window by window of one model's backtest frame.
+
+    The ``mint_shrink`` covariance of window ``w`` uses only the in-sample rows before the
+    window's first forecast timestamp.
+    """
+    out = []
+    for _, part in bt.groupby("window", sort=True):
+        first = part["ds"].min()
+        before = None if insample is None else insample[insample["ds"] < first]
+        cols = ["unique_id", "ds", "model", "yhat", "lo", "hi"]
+        rec = reconcile_forecasts(part[cols], S, tags, method, level, before)
+        keep = part.drop(columns=["yhat", "lo", "hi"])
+        keep["unique_id"] = keep["unique_id"].astype(str)
+        out.append(keep.merge(rec[["unique_id", "ds", "yhat", "lo", "hi"]], on=["unique_id", "ds"]))
+    return pd.concat(out, ignore_index=True)[list(bt.columns)]
+
+
+def coherence_error(fc: pd.DataFrame, S: pd.DataFrame) -> float:
+    """Largest ``|aggregate − sum of its bottom series|`` over every series and timestamp
+    (0 for coherent forecasts), in the data's units.
+
+    Parameters
+    ----------
+    fc : DataFrame
+        ``unique_id, ds, yhat`` of one model (one window) for every series of ``S``.
+    S : DataFrame
+        Summing matrix.
+    """
+    wide = fc.pivot_table(index="ds", columns="unique_id", values="yhat", aggfunc="first")
+    ids = S["unique_id"].astype(str).tolist()
+    bottom = [c for c in S.columns if c != "unique_id"]
+    wide.columns = wide.columns.astype(str)
+    matrix = S.set_index(S["unique_id"].astype(str))[bottom].to_numpy(dtype=float)
+    implied = wide[bottom].to_numpy(dtype=float) @ matrix.T
+    return float(np.nanmax(np.abs(implied - wide[ids].to_numpy(dtype=float))))
+
+
+def level_mase(scores: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    """Mean MASE per (model, level) of per-series scores, and the mean over levels.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``model, unique_id, mase`` (one row per series, or per window and series).
+    keys : DataFrame
+        ``unique_id, level`` of every series.
+
+    Returns
+    -------
+    DataFrame
+        Index: model; one column per level (coarsest first, as in ``keys``) and ``mean``
+        (the mean over levels, each level weighing the same).
+    """
+    level_of = keys.assign(unique_id=keys["unique_id"].astype(str)).set_index("unique_id")["level"]
+    frame = scores.assign(level=scores["unique_id"].astype(str).map(level_of))
+    per_series = frame.groupby(["model", "level", "unique_id"])["mase"].mean().reset_index()
+    table = per_series.groupby(["model", "level"])["mase"].mean().unstack("level")
+    order = [lv for lv in pd.unique(keys["level"]) if lv in table.columns]
+    table = table[order]
+    table["mean"] = table.mean(axis=1)
+    return table
+
+
+def _insample(history: pd.DataFrame, resid: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``unique_id, ds, y, fitted`` from a model's in-sample residuals (None without)."""
+    if resid is None or resid.empty:
+        return None
+    frame = history[["unique_id", "ds", "y"]].copy()
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    r = resid[["unique_id", "ds", "resid"]].copy()
+    r["unique_id"] = r["unique_id"].astype(str)
+    frame = frame.merge(r, on=["unique_id", "ds"], how="left")
+    frame["fitted"] = frame["y"] - frame["resid"]
+    return frame.drop(columns="resid")
+
+
+def reconcile_step(run, hierarchy, method: str = "auto") -> dict:
+    """The reconciliation step of a run: every model's future (and backtest) forecasts made
+    coherent, the method per model chosen by backtest when ``method`` is ``auto``.
+
+    Parameters
+    ----------
+    run : forecast.run.steps.Run
+        After the refit and combine steps (``run.future``, ``run.bt``, ``run.residuals``).
+    hierarchy : forecast.run.hierarchy.Hierarchy
+    method : str
+        ``auto``, ``none`` or one of :data:`METHODS`.
+
+    Returns
+    -------
+    dict
+        JSON-ready evidence: ``levels``, ``method`` (asked), ``chosen`` (model -> method),
+        ``backtest_mase`` (model -> {``base``, methods...}: mean over levels of each level's
+        backtest MASE), ``coherence`` (model -> largest |total − sum of parts| of the future),
+        ``failed`` (model -> why it kept its base forecasts).
+    """
+    from forecast.run.backtest import window_scores
+
+    method = check_method(method)
+    evidence: dict = {
+        "levels": list(hierarchy.tags),
+        "method": method,
+        "chosen": {},
+        "backtest_mase": {},
+        "coherence": {},
+        "failed": {},
+    }
+    if method == "none":
+        return evidence
+    S, tags, level = hierarchy.S, hierarchy.tags, run.level
+    for name in list(run.future):
+        insample = _insample(run.history, run.residuals.get(name))
+        bt = run.bt.get(name)
+        tried: dict[str, pd.DataFrame] = {}
+        chosen = DEFAULT_METHOD if method == "auto" else method
+        if method == "auto" and bt is not None and not bt.empty:
+            table = {}
+            base = window_scores(bt, run.history, m=run.m)
+            table["base"] = float(level_mase(base, hierarchy.keys)["mean"].iloc[0])
+            for candidate in METHODS:
+                try:
+                    rec = reconcile_backtest(bt, S, tags, candidate, level, insample)
+                except Exception:  # a method that cannot run here is not chosen
+                    continue
+                tried[candidate] = rec
+                scores = window_scores(rec, run.history, m=run.m)
+                table[candidate] = float(level_mase(scores, hierarchy.keys)["mean"].iloc[0])
+            evidence["backtest_mase"][name] = table
+            scored = {k: v for k, v in table.items() if k != "base" and np.isfinite(v)}
+            if scored:
+                chosen = min(scored, key=scored.get)
+        order = [chosen, *(m for m in METHODS if m != chosen)]
+        for candidate in order:
+            try:
+                future = reconcile_forecasts(run.future[name], S, tags, candidate, level, insample)
+            except Exception as exc:
+                evidence["failed"][name] = f"{candidate}: {exc}"
+                continue
+            run.future[name] = future
+            evidence["chosen"][name] = candidate
+            evidence["coherence"][name] = coherence_error(future, S)
+            evidence["failed"].pop(name, None)
+            if bt is not None and not bt.empty:
+                try:
+                    rec = tried.get(candidate)
+                    if rec is None:
+                        rec = reconcile_backtest(bt, S, tags, candidate, level, insample)
+                    run.bt[name] = rec
+                except Exception as exc:  # the future is coherent; its backtest stays base
+                    evidence["failed"][name] = f"backtest kept unreconciled ({exc})"
+            break
+        row = run.rows.get(name)
+        if row is not None:
+            if name in evidence["chosen"]:
+                how = f"reconciled across levels by {evidence['chosen'][name]}"
+                table = evidence["backtest_mase"].get(name)
+                if table:
+                    how += (
+                        " (backtest MASE over levels "
+                        + ", ".join(f"{k} {v:.3f}" for k, v in table.items())
+                        + ")"
+                    )
+            else:
+                how = f"not reconciled ({evidence['failed'].get(name)})"
+            row["detail"] = "; ".join(filter(None, [row.get("detail"), how]))
+    return evidence

@@ -1,0 +1,241 @@
+"""Lag analysis between a target and its drivers: CCF both ways, prewhitening, lead, Granger, JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.tsa.stattools import ccf
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.diagnostics.crosscorr import (
+    bonferroni_band,
+    cross_correlation,
+    prewhiten,
+    prewhitened_cross_correlation,
+)
+from forecast.diagnostics.driver_lags import DRIVER_KEYS, analyse_driver, analyse_drivers
+from forecast.diagnostics.granger import granger_test
+from forecast.errors import DataError
+from forecast.ingest.reader import read_text
+
+runner = CliRunner()
+
+
+def ar1(n: int, phi: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """An AR(1) series and its innovations (burn-in of 100 dropped)."""
+    e = rng.normal(size=n + 100)
+    x = np.zeros(n + 100)
+    for t in range(1, n + 100):
+        x[t] = phi * x[t - 1] + e[t]
+    return x[100:], e[100:]
+
+
+def lagged_pair(k: int, n: int = 240, beta: float = 0.5, seed: int = 0):
+    """Driver AR(1) (phi 0.7); target = beta x_{t-k} + AR(1) noise (phi 0.5)."""
+    rng = np.random.default_rng(seed)
+    x, _ = ar1(n + 20, 0.7, rng)
+    noise, _ = ar1(n, 0.5, rng)
+    y = beta * x[20 - k : 20 - k + n] + noise
+    return y, x[20:]
+
+
+def test_ccf_matches_statsmodels_on_both_sides():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=60)
+    y = np.r_[0.0, 0.0, x[:-2]] + rng.normal(size=60)
+    lags, r = cross_correlation(y, x, 5)
+    assert lags.tolist() == list(range(-5, 6))
+    ahead = ccf(y, x, adjusted=False, nlags=6)  # corr(y_{t+k}, x_t) = corr(y_t, x_{t-k})
+    behind = ccf(x, y, adjusted=False, nlags=6)
+    np.testing.assert_allclose(r[5:], ahead, atol=1e-12)
+    np.testing.assert_allclose(r[:5], behind[1:][::-1], atol=1e-12)
+    assert int(lags[np.argmax(r)]) == 2  # the driver leads by two steps
+
+
+def test_prewhitening_recovers_a_known_ar1_driver():
+    rng = np.random.default_rng(3)
+    x, e = ar1(2000, 0.8, rng)
+    ex, ey, lags = prewhiten(x, 2 * x, maxlag=10)
+    assert lags == [1]
+    # the filtered driver is its innovations, the target filtered with the same phi(B)
+    assert np.corrcoef(ex, e[1:])[0, 1] > 0.999
+    np.testing.assert_allclose(ey, 2 * ex, atol=1e-9)
+    phi_hat = 1 - np.polyfit(x[:-1], x[1:], 1)[0]
+    assert abs((1 - phi_hat) - 0.8) < 0.03
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 6, 12])
+def test_the_true_lead_is_found(k):
+    y, x = lagged_pair(k, seed=k)
+    res = prewhitened_cross_correlation(y, x, season=12)
+    assert res.lead == k
+    assert k in res.significant_lags and res.relation == ("contemporaneous" if k == 0 else "lagged")
+
+
+def test_independent_autocorrelated_series_show_no_lead_while_the_raw_ccf_does():
+    rng = np.random.default_rng(11)
+    x, _ = ar1(240, 0.9, rng)
+    y, _ = ar1(240, 0.9, rng)
+    res = prewhitened_cross_correlation(y, x, season=12)
+    assert res.lead is None and res.significant_lags == [] and res.relation == "absent"
+    assert len(res.raw_significant_lags) > 5  # spurious raw peaks: what prewhitening removes
+
+
+def test_the_target_leading_the_driver_is_not_a_lead():
+    y, x = lagged_pair(2, seed=5)
+    res = prewhitened_cross_correlation(x, y, season=12)  # roles swapped: x lags y by 2
+    assert res.strongest == -2 and res.lead is None and res.relation == "target leads"
+
+
+def test_two_random_walks_are_not_related_after_the_diagnosed_differencing():
+    rng = np.random.default_rng(2)
+    y, x = rng.normal(size=300).cumsum(), rng.normal(size=300).cumsum()
+    a = analyse_driver(y, x, name="X", target="Y", freq="MS")
+    assert a.differences == {"target": 1, "driver": 1}
+    assert a.lead is None and a.granger_p > 0.05
+    assert "no lead-lag relation" in a.reading and "first differences of both" in a.reading
+
+
+def test_bonferroni_band_is_the_usual_band_for_one_lag():
+    assert bonferroni_band(100, 1) == pytest.approx(1.959964 / 10, rel=1e-6)
+    assert bonferroni_band(100, 25) > bonferroni_band(100, 1)
+
+
+def test_granger_finds_a_lagged_driver_and_not_an_unrelated_one():
+    y, x = lagged_pair(1, seed=4)
+    assert granger_test(y, x)["pvalue"] < 1e-6
+    rng = np.random.default_rng(4)
+    out = granger_test(rng.normal(size=200), rng.normal(size=200))
+    assert 0.05 < out["pvalue"] <= 1 and out["lags"] >= 1
+    assert granger_test(np.ones(50), rng.normal(size=50))["pvalue"] is None
+
+
+def test_readings_name_the_lead_in_the_frequency_unit():
+    y, x = lagged_pair(3, seed=1)
+    a = analyse_driver(y, x, name="Advert", target="Quotes", freq="MS", season=12, d_target=0)
+    assert a.reading.startswith("Advert leads Quotes by 3 months (prewhitened correlation")
+    assert "Granger: Advert's past helps predict Quotes (p = " in a.reading
+    y, x = lagged_pair(0, seed=1)
+    a = analyse_driver(y, x, name="Temperature", target="Demand", freq="D", season=7, d_target=0)
+    assert a.reading.startswith("Temperature moves Demand in the same day")
+
+
+def test_too_short_a_pair_is_refused():
+    with pytest.raises(DataError, match="too few"):
+        prewhitened_cross_correlation(np.arange(5.0), np.arange(5.0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(min_value=20, max_value=120),
+    phi=st.floats(min_value=-0.9, max_value=0.95),
+    k=st.integers(min_value=0, max_value=4),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_properties_ccf_bounded_bands_symmetric_pvalues_in_unit_interval(n, phi, k, seed):
+    rng = np.random.default_rng(seed)
+    x, _ = ar1(n + 5, phi, rng)
+    y = np.r_[np.zeros(k), x[: n + 5 - k]] * rng.normal() + rng.normal(size=n + 5)
+    a = analyse_driver(y, x, name="x", target="y", freq="D", d_target=0)
+    r = np.array(a.ccf + a.prewhitened_ccf)
+    assert np.all(np.abs(r) <= 1.0)
+    assert a.lags == list(range(-max(a.lags), max(a.lags) + 1))
+    assert len(a.ccf) == len(a.prewhitened_ccf) == len(a.lags)
+    assert a.band > 0 and a.band_corrected >= a.band  # the band is ±band: symmetric about 0
+    assert all(
+        abs(a.prewhitened_ccf[a.lags.index(j)]) > a.band_corrected for j in a.significant_lags
+    )
+    assert a.lead is None or (a.lead >= 0 and a.lead in a.significant_lags)
+    assert a.granger_p is None or 0.0 <= a.granger_p <= 1.0
+
+
+def _demand_csv(tmp_path, n: int = 200):
+    rng = np.random.default_rng(0)
+    temp, _ = ar1(n + 3, 0.7, rng)
+    workday = (np.arange(n + 3) % 7 < 5).astype(float)
+    demand = 50 + 3 * temp[:n] + 2 * workday[:n] + rng.normal(size=n)
+    days = pd.date_range("2023-01-02", periods=n + 3, freq="D")
+    frame = pd.DataFrame(
+        {
+            "date": days.strftime("%Y-%m-%d"),
+            "Demand": np.r_[demand, [np.nan] * 3],
+            "Temperature": temp.round(4),
+            "WorkDay": workday,
+        }
+    )
+    path = tmp_path / "demand.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_diagnose_drivers_json_contract(tmp_path):
+    path = _demand_csv(tmp_path)
+    result = runner.invoke(
+        app,
+        [
+            "diagnose",
+            str(path),
+            "--value-col",
+            "Demand",
+            "--drivers",
+            "Temperature,WorkDay",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (series,) = json.loads(result.stdout)["series"]
+    assert [d["name"] for d in series["drivers"]] == ["Temperature", "WorkDay"]
+    for d in series["drivers"]:
+        assert set(DRIVER_KEYS) <= set(d)
+        lags = d["lags"]
+        assert lags == list(range(-lags[-1], lags[-1] + 1))
+        assert len(d["ccf"]) == len(d["prewhitened_ccf"]) == len(lags)
+        assert d["known_in_advance"] is True  # three future rows of both drivers
+        assert isinstance(d["band"], float) and 0 <= d["granger_p"] <= 1
+    temp = series["drivers"][0]
+    assert temp["lead"] == 0 and 0 in temp["significant_lags"]
+    assert temp["reading"].startswith("Temperature moves Demand in the same day")
+    assert temp["reading"] in series["readings"]
+
+
+def test_diagnose_without_drivers_keeps_its_json(tmp_path):
+    path = _demand_csv(tmp_path)
+    result = runner.invoke(app, ["diagnose", str(path), "--value-col", "Demand", "--json"])
+    assert result.exit_code == 0
+    assert "drivers" not in json.loads(result.stdout)["series"][0]
+
+
+def test_diagnose_drivers_table_and_bad_input(tmp_path):
+    path = _demand_csv(tmp_path)
+    result = runner.invoke(
+        app, ["diagnose", str(path), "--value-col", "Demand", "--drivers", "all"]
+    )
+    assert result.exit_code == 0 and "Drivers of Demand" in result.stdout
+    bad = runner.invoke(
+        app, ["diagnose", str(path), "--value-col", "Demand", "--drivers", "Humidity", "--json"]
+    )
+    assert bad.exit_code == 2 and bad.stdout == ""
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Driver 'Humidity' is not in the file")
+
+
+def test_analyse_drivers_on_a_long_frame_with_drivers_per_series():
+    rows = ["month,State,Takings,CPI"]
+    rng = np.random.default_rng(1)
+    for state in ("NSW", "VIC"):
+        cpi, _ = ar1(80, 0.6, rng)
+        takings = 5 + np.r_[0.0, cpi[:-1]] + 0.3 * rng.normal(size=80)
+        for i, month in enumerate(pd.date_range("2000-01-01", periods=80, freq="MS")):
+            rows.append(f"{month:%Y-%m},{state},{takings[i]:.4f},{cpi[i]:.4f}")
+    df, _ = read_text("\n".join(rows) + "\n", value_cols="Takings", drivers="CPI")
+    out = analyse_drivers(df)
+    assert sorted(out) == ["NSW", "VIC"]
+    assert all(a[0].lead == 1 for a in out.values())
+    with pytest.raises(DataError, match="no driver columns"):
+        analyse_drivers(df[["unique_id", "ds", "y"]])
