@@ -356,7 +356,7 @@ def test_posts_from_another_sites_pages_are_refused(client, data_dir):
 
 def test_every_result_reader_checks_access_before_its_cache(client, data_dir, store_url):
     """alice's reads fill the web process's cache; bob's same reads are refused all the same."""
-    from dashboard import job_results
+    from dashboard import job_results, state
 
     submitted = client.post(
         "/api/v1/jobs",
@@ -376,13 +376,16 @@ def test_every_result_reader_checks_access_before_its_cache(client, data_dir, st
         lambda: job_results.models_zip(job_id),
     ]
     server = client.application
-    with server.test_request_context("/", headers=creds("alice")):
-        server.preprocess_request()
-        assert job_results.history_acf(job_id, None)[0] == 1.0
-        for read in readers:
-            read()  # alice may; her reads are cached now
-    with server.test_request_context("/", headers=creds("bob")):
-        server.preprocess_request()
-        for read in readers:
-            with pytest.raises(SpecError, match=f"No job with id '{job_id}'"):
-                read()
+    try:
+        with server.test_request_context("/", headers=creds("alice")):
+            server.preprocess_request()
+            assert job_results.history_acf(job_id, None)[0] == 1.0
+            for read in readers:
+                read()  # alice may; her reads are cached now
+        with server.test_request_context("/", headers=creds("bob")):
+            server.preprocess_request()
+            for read in readers:
+                with pytest.raises(SpecError, match=f"No job with id '{job_id}'"):
+                    read()
+    finally:
+        state.set_db(None)  # later tests get a store of their own, not this one
