@@ -53,6 +53,14 @@ class Overrides:
         Value columns (empty: every numeric column).
     fill : str
         Gap policy: ``"none"``, ``"interpolate"`` or ``"ffill"``.
+    drivers : tuple of str
+        Driver columns (empty: none); see :func:`forecast.ingest.reader.read_csv`.
+    observed_only : tuple of str
+        Drivers the user marks as not known in advance, though the file has their future.
+    calendar : bool
+        Add calendar drivers.
+    holidays : str or None
+        Country code (``AU``, ``AU-VIC``) of a holiday driver.
     """
 
     time_col: str | None = None
@@ -60,6 +68,10 @@ class Overrides:
     id_col: str | None = None
     freq: str | None = None
     fill: str = "none"
+    drivers: tuple[str, ...] = field(default_factory=tuple)
+    observed_only: tuple[str, ...] = field(default_factory=tuple)
+    calendar: bool = False
+    holidays: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Overrides:
@@ -74,6 +86,10 @@ class Overrides:
             id_col=_join_keys(data.get("id_col")),
             freq=(data.get("freq") or "").strip() or None,
             fill=data.get("fill") or "none",
+            drivers=_names(data.get("drivers")),
+            observed_only=_names(data.get("observed_only")),
+            calendar=bool(data.get("calendar")),
+            holidays=(data.get("holidays") or "").strip() or None,
         )
 
     def to_dict(self) -> dict:
@@ -84,7 +100,19 @@ class Overrides:
             "id_col": self.id_col,
             "freq": self.freq,
             "fill": self.fill,
+            # the driver roles only when set: stores and specs written before them stay equal
+            **({"drivers": list(self.drivers)} if self.drivers else {}),
+            **({"observed_only": list(self.observed_only)} if self.observed_only else {}),
+            **({"calendar": True} if self.calendar else {}),
+            **({"holidays": self.holidays} if self.holidays else {}),
         }
+
+
+def _names(value) -> tuple[str, ...]:
+    """Column names from a list or a comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(v).strip() for v in (value or ()) if str(v).strip())
 
 
 def _join_keys(value) -> str | None:
@@ -210,16 +238,28 @@ def save_sample(name: str) -> str:
 
 @memo(maxsize=8)
 def _load(digest: str, overrides: Overrides):
+    from forecast.ingest.frame import with_observed
     from forecast.ingest.reader import read_csv
 
-    return read_csv(
+    df, report = read_csv(
         state.get_store().dataset_path(digest),  # checked by load_frame before the cache
         time_col=overrides.time_col,
         value_cols=list(overrides.value_cols) or None,
         id_col=overrides.id_col,
         freq=overrides.freq,
         fill=overrides.fill,
+        drivers=list(overrides.drivers) or None,
+        calendar=overrides.calendar,
+        holidays=overrides.holidays,
     )
+    marked = [d for d in report.drivers if d.name in overrides.observed_only]
+    for fact in marked:  # the user's word: the file's future of this driver is not to be used
+        fact.known_in_advance, fact.future_rows = False, 0
+        report.future[fact.name] = float("nan")
+        report.repairs.append(f"Driver '{fact.name}' marked observed only (not known in advance).")
+    if report.drivers:
+        with_observed(df, [d.name for d in report.drivers if not d.known_in_advance])
+    return df, report
 
 
 def load_frame(digest: str, overrides: Overrides | dict | None = None):

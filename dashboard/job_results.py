@@ -37,6 +37,7 @@ __all__ = [
     "models_zip",
     "residual_frame",
     "run_summary",
+    "series_frame",
 ]
 
 #: Shown where a job ran before its run stored the figure.
@@ -112,6 +113,12 @@ def run_summary(job_id: str) -> dict:
     Jobs run before the summary existed give ``{}``.
     """
     return load_result(job_id).summary
+
+
+def series_frame(job_id: str) -> pd.DataFrame | None:
+    """The job's per-series table (``leaderboard_by_series.csv``), None for jobs run before it
+    existed (the signed-in user's access checked on every call)."""
+    return load_result(job_id).by_series
 
 
 def backtest_frame(job_id: str) -> pd.DataFrame | None:

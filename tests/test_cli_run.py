@@ -93,13 +93,16 @@ def test_json_prints_one_object_with_the_contract_keys(data_dir, tmp_path):
     assert sorted(row["model"] for row in payload["leaderboard"]) == ["drift", "snaive"]
     assert payload["evaluation"] == "backtest of 3 windows"
     for row in payload["leaderboard"]:
-        assert set(row) >= JSON_KEYS | {"skill", "level", "interval_scale"}
+        assert set(row) >= JSON_KEYS | {"skill", "level", "interval_scale", "heldout_coverage"}
         assert row["mase"] > 0 and row["level"] == 80  # scored by the backtest
         assert 0 <= row["ljung_box_pvalue"] <= 1 and isinstance(row["residuals_white"], bool)
     by_model = {row["model"]: row for row in payload["leaderboard"]}
     assert by_model["snaive"]["skill"] == 0
     assert payload["recommended"]["model"] == payload["leaderboard"][0]["model"]
-    assert payload["recommended"]["reason"] and payload["recommended"]["per_series"] == {}
+    rec = payload["recommended"]
+    assert rec["reason"] and rec["per_series"] == {"Passengers": rec["model"]}  # every series
+    assert rec["reasons"]["Passengers"].startswith("MASE ")
+    assert rec["verdicts"]["Passengers"] in payload["verdict"]
     assert payload["backtest"] == str(out / "backtest.csv")
     bt = pd.read_csv(out / "backtest.csv", parse_dates=["cutoff", "ds"])
     assert list(bt.columns) == BACKTEST_COLUMNS

@@ -84,7 +84,7 @@ def test_render_default_sample_shows_inference():
     store = default_dataset()
     assert store["filename"] == "air_passengers.csv"
     alert, summary, preview, time_opts, time_col, _, values, _, id_col, freq, fill = (
-        data_page.render(store)
+        data_page.render(store)[:11]
     )
     assert alert is None
     text = _text(summary)

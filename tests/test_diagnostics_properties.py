@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.diagnostics import diagnose_series
+from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import DataError
 from forecast.evaluation.residuals import combine_checks, residual_check
 
@@ -210,7 +211,20 @@ def check_residuals(c: dict, m: int, alpha: float = 0.05) -> None:
         assert math.isnan(c["pvalue"]) and not c["verdict"].startswith(("no autoc", "structure"))
         return
     assert 0.0 <= c["pvalue"] <= 1.0 and c["white"] == (c["pvalue"] >= alpha)
-    assert c["verdict"].startswith("no autocorrelation left" if c["white"] else "structure left")
+    outside = [k for k in c["significant_lags"] if k <= max(r["lag"] for r in c["ljung_box"])]
+    assert c["outside_lags"] == outside
+    opening = (
+        "structure left"
+        if not c["white"]
+        else "little autocorrelation left"
+        if outside
+        else "no autocorrelation left"
+    )
+    assert c["verdict"].startswith(opening)
+    # the p-value is quoted by the one rule of forecast.diagnostics.pvalues
+    assert f"p {pvalue_text(c['pvalue'])}" in c["verdict"] or (
+        f"p = {pvalue_text(c['pvalue'])}" in c["verdict"]
+    )
     found = re.search(r"p ([=<]) ([\d.e-]+)", c["verdict"])
     assert found
     quoted_p = float(found[2].rstrip("."))

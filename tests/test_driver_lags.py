@@ -97,9 +97,40 @@ def test_two_random_walks_are_not_related_after_the_diagnosed_differencing():
     rng = np.random.default_rng(2)
     y, x = rng.normal(size=300).cumsum(), rng.normal(size=300).cumsum()
     a = analyse_driver(y, x, name="X", target="Y", freq="MS")
-    assert a.differences == {"target": 1, "driver": 1}
+    assert a.differences == {"target": 1, "driver": 1, "ccf": [1, 1]}
     assert a.lead is None and a.granger_p > 0.05
     assert "no lead-lag relation" in a.reading and "first differences of both" in a.reading
+
+
+def test_a_level_relation_keeps_its_lag_when_only_the_target_needs_differencing():
+    # y = 2 x_t + a random walk: differencing y alone would show a spurious -2 at lag 1
+    rng = np.random.default_rng(6)
+    x = (np.arange(400) % 7 < 5).astype(float) + 0.3 * rng.normal(size=400)
+    y = 2 * x + rng.normal(size=400).cumsum()
+    a = analyse_driver(y, x, name="WorkDay", target="Demand", freq="D", season=7)
+    assert a.differences == {"target": 1, "driver": 0, "ccf": [1, 1]}
+    assert a.lead == 0 and a.strongest == 0
+
+
+def test_a_target_that_integrates_the_driver_is_read_in_its_changes():
+    # a price that rises in the month of a freeze and the next: dy_t = x_t + 0.5 x_{t-1} + e
+    rng = np.random.default_rng(9)
+    x = np.where(rng.random(600) < 0.08, rng.exponential(5.0, 600), 0.0)
+    dy = x + 0.5 * np.r_[0.0, x[:-1]] + 2 * rng.normal(size=600)
+    a = analyse_driver(100 + dy.cumsum(), x, name="fdd", target="price", freq="MS")
+    assert a.differences == {"target": 1, "driver": 0, "ccf": [1, 0]}
+    assert a.lead == 0 and 1 in a.significant_lags
+    assert "on first differences of price, fdd as it is" in a.reading
+
+
+def test_a_deterministic_weekly_flag_is_not_whitened_away():
+    # an AR(7) predicts a working-day flag exactly: filtering it would leave rounding noise
+    rng = np.random.default_rng(12)
+    workday = (np.arange(280) % 7 < 5).astype(float)
+    y = 2 * workday + rng.normal(size=280)
+    res = prewhitened_cross_correlation(y, workday, season=7)
+    assert res.ar_lags == [] and res.lead == 0  # lags 0, 7, 14 tie: the shortest wins
+    assert res.value_at(0) > 0.5
 
 
 def test_bonferroni_band_is_the_usual_band_for_one_lag():

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from forecast.calendar.drivers import calendar_columns, calendar_drivers
 from forecast.cli import app
 from forecast.errors import DataError
-from forecast.ingest.frame import driver_columns
+from forecast.ingest.frame import driver_columns, known_drivers, observed_drivers
 from forecast.ingest.reader import read_csv, read_text
 
 runner = CliRunner()
@@ -74,11 +74,12 @@ def test_drivers_all_takes_every_other_numeric_column_and_names_the_rest_targets
 
 def test_an_observed_only_driver_has_no_future_values():
     text = daily_csv(future=0) + "2024-01-11,,,1\n2024-01-12,,,1\n"
-    _, report = read_text(text, value_cols="Demand", drivers="Temp,WorkDay")
+    df, report = read_text(text, value_cols="Demand", drivers="Temp,WorkDay")
     facts = {d.name: d for d in report.drivers}
     assert facts["WorkDay"].known_in_advance and facts["WorkDay"].future_rows == 2
     assert not facts["Temp"].known_in_advance and facts["Temp"].future_rows == 0
     assert report.future["Temp"].isna().all() and len(report.future) == 2
+    assert observed_drivers(df) == ["Temp"] and known_drivers(df) == ["WorkDay"]
 
 
 def test_a_long_file_has_drivers_per_series():

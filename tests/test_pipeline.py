@@ -39,9 +39,13 @@ def test_holdout_run_scores_ranks_and_checks_every_model():
     merged = result.forecasts.merge(result.actuals, on=["unique_id", "ds"])
     assert len(merged) == len(result.forecasts)
     naive = merged[merged["model"] == "naive"]
-    assert board.set_index("model").loc["naive", "mae"] == pytest.approx(
-        np.mean(np.abs(naive["y"] - naive["yhat"]))
-    )
+    # MAE is in each series' units: per series, never averaged over the two
+    assert board["mae"].isna().all() and board["rmse"].isna().all()
+    per = result.series_scores.set_index(["model", "unique_id"])
+    for uid, part in naive.groupby("unique_id"):
+        assert per.loc[("naive", uid), "mae"] == pytest.approx(
+            np.mean(np.abs(part["y"] - part["yhat"]))
+        )
     # naive residuals on seasonal data keep structure; seasonal naive's do not
     assert board.set_index("model").loc["naive", "residuals_white"] == False  # noqa: E712
     assert "seasonal" in result.residual_checks["naive"]["verdict"]
@@ -198,7 +202,16 @@ def test_default_job_backtests_refits_forecasts_the_future_and_recommends():
     assert reason.startswith("mean of ") and "in the backtest of 3 windows" in reason
     winner = board["rank"].idxmin()
     assert (winner == "auto") == ("scored lower" not in reason)
-    assert result.verdict.startswith("Use auto")
+    # per series first: the scale-free line across series, then the opening series' answer
+    rec = result.recommended
+    assert rec["per_series"] == {"s0": "auto", "s1": "auto"}
+    assert set(rec["reasons"]) == set(rec["verdicts"]) == {"s0", "s1"}
+    assert result.verdict.startswith("Across 2 series: use auto for every series.")
+    assert rec["verdicts"][rec["opening"]] in result.verdict
+    assert all(v.startswith(f"Use auto for '{u}'") for u, v in rec["verdicts"].items())
+    assert rec["summary"]["median_mase"] == pytest.approx(
+        np.median(result.series_scores.query("model == 'auto'")["mase"])
+    )
     # auto: members per series from the candidates, evidence recorded
     ev = result.auto
     assert set(ev["members"]) == {"s0", "s1"}
@@ -297,12 +310,16 @@ def test_auto_alone_brings_its_default_candidates():
     assert with_snaive.auto["candidates"] == list(AUTO_DEFAULT_CANDIDATES)
 
 
-def test_without_auto_the_backtest_winner_is_recommended_with_per_series_exceptions():
+def test_without_auto_each_series_gets_its_own_backtest_winner():
     df = make_frame(60, series=2)
     result = run_forecast(df, horizon=6, models="naive,snaive")
     assert result.recommended["model"] == "snaive"  # seasonal data
     assert result.recommended["reason"].startswith("lowest mean MASE")
-    assert result.recommended["per_series"] == {}
+    per = result.series_scores.sort_values("mase").groupby("unique_id")["model"].first()
+    assert result.recommended["per_series"] == per.to_dict() == {"s0": "snaive", "s1": "snaive"}
+    for uid, reason in result.recommended["reasons"].items():
+        mase = result.series_scores.set_index(["model", "unique_id"]).loc[("snaive", uid), "mase"]
+        assert reason.startswith(f"MASE {mase:.3f} on this series")
 
 
 def test_mstl_with_a_list_of_seasons_is_checked_at_its_longest_season():

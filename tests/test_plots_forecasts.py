@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 from conftest import make_frame
 
+from forecast.diagnostics.pvalues import pvalue_text
 from forecast.plots import forecast_figure, leaderboard_figure, model_color, residual_figure
 from forecast.run.pipeline import run_forecast
 
@@ -63,3 +64,15 @@ def test_leaderboard_table_lists_models_in_rank_order(result):
     assert (
         table.cells.values[header.index("MASE")][0] == f"{result.leaderboard['mase'].iloc[0]:.3f}"
     )
+
+
+def test_ljung_box_panel_reads_tiny_p_values_on_a_log_axis_with_the_5_percent_line(result):
+    check = result.residual_checks["naive"]  # naive on seasonal data: tiny p-values
+    worst = check["series"][check["unique_id"]]
+    fig = residual_figure(result.residuals["naive"], check, model="naive")
+    axis = fig.layout.yaxis4
+    assert axis.type == "log"
+    smallest = min(max(row["pvalue"], 1e-300) for row in worst["ljung_box"])
+    assert axis.range[0] < np.log10(smallest) and axis.range[0] < np.log10(0.05)
+    assert list(fig.data[3].text) == [pvalue_text(row["pvalue"]) for row in worst["ljung_box"]]
+    assert any(np.isclose(shape.y0, 0.05) for shape in fig.layout.shapes if shape.y0 == shape.y1)

@@ -85,8 +85,52 @@ def layout(**_query):
                 ],
                 className="mb-2",
             ),
-            dbc.Label("Value columns", html_for="ov-values"),
+            dbc.Label("Value columns (targets)", html_for="ov-values"),
             dcc.Dropdown(id="ov-values", multi=True, className="mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Drivers (columns that may move the target)", html_for="ov-drivers"
+                            ),
+                            dcc.Dropdown(id="ov-drivers", multi=True),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Observed only (future not known)", html_for="ov-observed"),
+                            dcc.Dropdown(id="ov-observed", multi=True),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Checklist(
+                            id="ov-calendar",
+                            options=[{"label": "Calendar drivers", "value": "calendar"}],
+                            value=[],
+                            switch=True,
+                        ),
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dbc.Input(
+                            id="ov-holidays",
+                            type="text",
+                            debounce=True,
+                            placeholder="Holidays: AU, AU-VIC, US…",
+                        ),
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
             dbc.Row(
                 [
                     dbc.Col(
@@ -151,7 +195,8 @@ def choose_dataset(
     sample : str
         Picked sample name.
     overrides : dict
-        Override form values (``time_col``, ``value_cols``, ``id_col``, ``freq``, ``fill``).
+        Override form values (``time_col``, ``value_cols``, ``id_col``, ``freq``, ``fill``,
+        ``drivers``, ``observed_only``, ``calendar``, ``holidays``).
     current : dict or None
         Current store content.
 
@@ -174,6 +219,10 @@ def choose_dataset(
         prefetch_first(chosen)
         return chosen
     if trigger in {"ov-apply", "ov-reset"} and current:
+        overrides = dict(overrides)
+        drivers = set(overrides.get("drivers") or [])
+        if drivers and overrides.get("value_cols"):  # a column named a driver is no target
+            overrides["value_cols"] = [c for c in overrides["value_cols"] if c not in drivers]
         chosen = {} if trigger == "ov-reset" else datasets.Overrides.from_dict(overrides).to_dict()
         return {**current, "overrides": chosen}
     raise PreventUpdate
@@ -234,6 +283,7 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     repairs = [html.Li(r) for r in report.repairs]
     body = [
         html.Dl(items, id="inferred-summary", className="mb-2"),
+        _roles(report) if report.drivers else None,
         html.Details(
             [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)]
         )
@@ -261,13 +311,60 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     return card("What was inferred", body)
 
 
+def _roles(report) -> html.Div:
+    """The drivers the reader found: role, known in advance, future rows, gaps; the future rows."""
+    roles = pd.DataFrame(
+        [
+            {
+                "column": d.name,
+                "role": "driver",
+                "source": d.source,
+                "known in advance": "yes" if d.known_in_advance else "no (observed only)",
+                "future rows": d.future_rows,
+                "gaps": d.gaps,
+                "filled": d.filled,
+            }
+            for d in report.drivers
+        ]
+    )
+    targets = pd.DataFrame(
+        [{"column": c, "role": "target", "source": "file"} for c in report.value_cols]
+    )
+    table = pd.concat([targets, roles], ignore_index=True).fillna("")
+    future = report.future.head(12).copy()
+    if len(future):
+        future["ds"] = (
+            pd.DatetimeIndex(future["ds"]).strftime("%Y-%m-%d %H:%M").str.replace(" 00:00", "")
+        )
+    return html.Div(
+        [
+            html.H6("Roles", className="mt-2"),
+            data_table("roles-table", table, page_size=12),
+            html.H6(
+                f"Future rows ({len(report.future)}: the drivers' values after the last target "
+                "value)",
+                className="mt-2",
+            ),
+            data_table("future-table", future.round(4), page_size=6)
+            if len(future)
+            else html.Small(
+                "None: no driver has values after the last target value.",
+                className="text-muted d-block",
+            ),
+        ],
+        id="roles",
+        className="mb-2",
+    )
+
+
 def render(data: dict | None):
     """Outputs of the page for a dataset store content (see :func:`register`).
 
     Returns
     -------
     tuple
-        alert, summary, preview, then options and values of the five override controls.
+        alert, summary, preview, options and values of the five column controls, then the
+        drivers' options and value, the observed-only options and value, calendar, holidays.
     """
     blank = (
         None,
@@ -281,6 +378,12 @@ def render(data: dict | None):
         None,
         "",
         "none",
+        [],
+        [],
+        [],
+        [],
+        [],
+        "",
     )
     if not data or not data.get("hash"):
         return blank
@@ -301,6 +404,9 @@ def render(data: dict | None):
         prefetch_first(data)
         time_col, id_col = report.time_col, list(report.keys) or None
         value_cols, freq, fill = report.value_cols, report.freq, report.fill
+        drivers = [d.name for d in report.drivers if d.source == "file"]
+        observed = list(overrides.observed_only)
+        driver_options = [{"label": d.name, "value": d.name} for d in report.drivers]
     except Exception as exc:  # ForecastError shown as is, anything else logged
         if not isinstance(exc, ForecastError):
             log.exception("reading dataset %s failed", data["hash"])
@@ -316,6 +422,8 @@ def render(data: dict | None):
         time_col = overrides.time_col
         id_col = overrides.id_col.split(",") if overrides.id_col else None
         value_cols, freq, fill = list(overrides.value_cols), overrides.freq or "", overrides.fill
+        drivers, observed = list(overrides.drivers), list(overrides.observed_only)
+        driver_options = [{"label": c, "value": c} for c in drivers]
     options = [{"label": c, "value": c} for c in columns]
     return (
         alert,
@@ -329,6 +437,12 @@ def render(data: dict | None):
         id_col,
         freq,
         fill,
+        options,
+        drivers,
+        driver_options,
+        observed,
+        ["calendar"] if overrides.calendar else [],
+        overrides.holidays or "",
     )
 
 
@@ -398,6 +512,10 @@ def register(app) -> None:
         State("ov-id", "value"),
         State("ov-freq", "value"),
         State("ov-fill", "value"),
+        State("ov-drivers", "value"),
+        State("ov-observed", "value"),
+        State("ov-calendar", "value"),
+        State("ov-holidays", "value"),
         State("dataset", "data"),
         prevent_initial_call=True,
     )
@@ -410,6 +528,10 @@ def register(app) -> None:
         id_col,
         freq,
         fill,
+        drivers,
+        observed,
+        calendar,
+        holidays,
         current,
     ):
         overrides = {
@@ -418,6 +540,10 @@ def register(app) -> None:
             "id_col": id_col,
             "freq": freq,
             "fill": fill,
+            "drivers": drivers,
+            "observed_only": observed,
+            "calendar": bool(calendar),
+            "holidays": holidays,
         }
         try:
             data = choose_dataset(ctx.triggered_id, sample, overrides, current)
@@ -450,6 +576,12 @@ def register(app) -> None:
         Output("ov-id", "value"),
         Output("ov-freq", "value"),
         Output("ov-fill", "value"),
+        Output("ov-drivers", "options"),
+        Output("ov-drivers", "value"),
+        Output("ov-observed", "options"),
+        Output("ov-observed", "value"),
+        Output("ov-calendar", "value"),
+        Output("ov-holidays", "value"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
     )
@@ -458,7 +590,7 @@ def register(app) -> None:
             return render(data)
         except Exception:
             log.exception("rendering the data page failed")
-            return (error_alert(FRIENDLY_ERROR), *([no_update] * 10))
+            return (error_alert(FRIENDLY_ERROR), *([no_update] * 16))
 
     @app.callback(
         Output("first-look", "children"),

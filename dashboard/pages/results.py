@@ -36,6 +36,8 @@ from dashboard.job_results import (
     residual_frame,
     run_summary,
 )
+from dashboard.pages.results_series import register as register_series
+from dashboard.pages.results_series import series_cards
 from forecast.errors import ForecastError
 from forecast.evaluation.leaderboard import LABELS, SHOWN_COLUMNS
 
@@ -146,6 +148,7 @@ def layout(job: str | None = None, **_query):
                     figure("results-fan", height=480),
                 ],
             ),
+            *series_cards(),
             card(
                 "Evidence: backtest leaderboard (click a header to sort)",
                 dcc.Loading(html.Div(id="results-leaderboard")),
@@ -447,6 +450,7 @@ def _error(exc: Exception):
 
 def register(app) -> None:
     """Attach the page's callbacks to ``app``."""
+    register_series(app)
 
     @app.callback(
         Output("apply-output", "children"),

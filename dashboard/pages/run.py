@@ -160,6 +160,8 @@ def build_spec(data: dict | None, form: dict):
         seed=_int_or_none(form.get("seed"), "Seed") or 0,
         level=80.0 if level in (None, "") else float(level),
         model_params=params,
+        levels=form.get("levels") or None,
+        reconcile=form.get("reconcile") or "auto",
     )
 
 
@@ -227,7 +229,40 @@ def layout(**_query):
             ]
         ),
         dbc.Row(
-            [_number("run-seed", "Seed", "Same seed, same forecasts.", min=0, step=1, value=0)]
+            [
+                _number("run-seed", "Seed", "Same seed, same forecasts.", min=0, step=1, value=0),
+                dbc.Col(
+                    [
+                        dbc.Label("Levels (files with key columns)", html_for="run-levels"),
+                        dbc.Input(id="run-levels", type="text", placeholder="e.g. state,total"),
+                        dbc.FormText(
+                            "Aggregate levels summed from the bottom and forecast too: keys "
+                            "joined by '/', comma-separated, 'total', or 'all'."
+                        ),
+                    ],
+                    md=4,
+                    className="mb-3",
+                ),
+                dbc.Col(
+                    [
+                        dbc.Label("Reconciliation", html_for="run-reconcile"),
+                        dcc.Dropdown(
+                            id="run-reconcile",
+                            options=[
+                                {"label": "auto (chosen by backtest)", "value": "auto"},
+                                {"label": "bottom-up", "value": "bottom_up"},
+                                {"label": "MinTrace (shrink)", "value": "mint_shrink"},
+                                {"label": "none", "value": "none"},
+                            ],
+                            value="auto",
+                            clearable=False,
+                        ),
+                        dbc.FormText("How the levels' forecasts are made to add up."),
+                    ],
+                    md=4,
+                    className="mb-3",
+                ),
+            ]
         ),
         dbc.Label("Models", html_for="run-models"),
         dbc.Checklist(
@@ -315,9 +350,25 @@ def register(app) -> None:
         State("run-seed", "value"),
         State("run-models", "value"),
         State("job-id", "data"),
+        State("run-levels", "value"),
+        State("run-reconcile", "value"),
         prevent_initial_call=True,
     )
-    def _submit(_n, data, horizon, holdout, backtest, window, epochs, level, seed, models, current):
+    def _submit(
+        _n,
+        data,
+        horizon,
+        holdout,
+        backtest,
+        window,
+        epochs,
+        level,
+        seed,
+        models,
+        current,
+        levels=None,
+        reconcile="auto",
+    ):
         if not _n:
             raise PreventUpdate  # Dash may fire it when the page mounts
         form = {
@@ -329,6 +380,8 @@ def register(app) -> None:
             "level": level,
             "seed": seed,
             "models": models,
+            "levels": levels,
+            "reconcile": reconcile,
         }
         try:
             job_id = submit(data, form)

@@ -2,13 +2,23 @@
 
 For each target series and each driver (:func:`analyse_drivers`):
 
-1. both series are made stationary with the differencing the diagnosis suggests: the target by
-   its ``ndiffs`` (the diagnosis's), the driver by its own (:func:`~forecast.diagnostics.
-   stationarity.ndiffs`), then aligned on their common tail;
-2. the raw and the prewhitened cross-correlation at lags ``-L ... L``, their bands, the lags
-   significant after a Bonferroni correction for the ``2L + 1`` lags tested, and the lead
-   (:mod:`forecast.diagnostics.crosscorr`);
-3. a Granger test with lags chosen by AIC (:mod:`forecast.diagnostics.granger`);
+1. the driver's ARIMA filter is applied to both series (Box & Jenkins' prewhitening): its
+   differences (:func:`~forecast.diagnostics.stationarity.ndiffs` of the driver), then its
+   autoregression. Once the driver is white, each cross-correlation is about ``N(0, 1/n)``
+   under independence whatever the target's own autocorrelation, a unit root included, and a
+   relation keeps its lag (differencing the target alone would turn ``y_t = b x_t`` into
+   ``dy_t = b (x_t - x_{t-1})``, a spurious opposite-signed lag 1);
+2. the raw (same differences, no AR filter) and the prewhitened cross-correlation at lags
+   ``-L ... L``, their bands, the lags significant after a Bonferroni correction for the
+   ``2L + 1`` lags tested, and the lead (:mod:`forecast.diagnostics.crosscorr`). When the target
+   needs more differences than the driver and step 1 finds nothing, the target's changes are
+   cross-correlated with the driver as it is (a price that rises after each freeze), unless
+   they show the mark of a level relation (opposite signs at two adjacent lags), then both
+   differenced as the target needs (a level relation under the target's own trend); each of
+   the three readings at ``alpha / 3``;
+3. a Granger test with lags chosen by AIC (:mod:`forecast.diagnostics.granger`) on stationary
+   transforms: the target differenced as its diagnosis suggests (``ndiffs``), the driver as its
+   own;
 4. a reading in words (:func:`forecast.diagnostics.readings.driver_reading`).
 
 Lag convention: ``corr(y_t, x_{t-k})``; a positive ``k`` means the driver leads the target.
@@ -21,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.diagnostics.crosscorr import CrossCorrelation, prewhitened_cross_correlation
+from forecast.diagnostics.crosscorr import prewhitened_cross_correlation
 from forecast.diagnostics.granger import granger_test
 from forecast.diagnostics.prepare import prepare_values
 from forecast.diagnostics.stationarity import ndiffs
@@ -79,7 +89,10 @@ class DriverAnalysis:
     granger_lags : int or None
         Its lag order (AIC).
     differences : dict
-        ``{"target": d_y, "driver": d_x}``: first differences taken before the analysis.
+        ``{"target": d_y, "driver": d_x, "ccf": [a, b]}``: the differences each needs (KPSS),
+        and those the cross-correlations were computed on (``[d_x, d_x]``; when the target
+        needs more and that finds nothing, ``[d_y, d_x]`` then ``[d_y, d_y]``); the Granger test
+        takes each by its own.
     prewhitening_lags : list of int
         AR lags of the filter fitted to the driver.
     n : int
@@ -87,7 +100,7 @@ class DriverAnalysis:
     reading : str
         The relation in words.
     y_values, x_values : ndarray, shape (m,)
-        The stationary target and driver analysed (for the lagged scatter); not in JSON.
+        Target and driver as cross-correlated (for the lagged scatter); not in JSON.
     """
 
     name: str
@@ -118,13 +131,29 @@ class DriverAnalysis:
         out = {
             k: getattr(self, k)
             for k in self.__dataclass_fields__
-            if k not in ("y_values", "x_values", "target")
+            if k not in ("y_values", "x_values")
         }
         return {k: out.pop(k) for k in DRIVER_KEYS} | out
 
 
 def _difference(x: np.ndarray, d: int) -> np.ndarray:
     return np.diff(x, n=d) if d else x
+
+
+def _differenced_level(cc) -> bool:
+    """The strongest lag has a neighbour of opposite sign and at least half its size: the mark
+    of a level relation ``y_t = b x_{t-k}`` read on the target's changes alone, where it becomes
+    ``dy_t = b (x_{t-k} - x_{t-k-1})``."""
+    k = cc.strongest
+    if k is None:
+        return False
+    r = cc.value_at(k)
+    for j in (k - 1, k + 1):
+        if abs(j) <= len(cc.lags) // 2:
+            other = cc.value_at(j)
+            if other * r < 0 and abs(other) >= 0.5 * abs(r):
+                return True
+    return False
 
 
 def analyse_driver(
@@ -177,12 +206,37 @@ def analyse_driver(
     if d_target is None:
         d_target = ndiffs(yv)
     d_driver = ndiffs(xv) if np.std(xv) > 0 else 0
+    d_target = int(d_target)
+    # Granger, and the second reading of the CCF: each series by its own differences
     yd, xd = _difference(yv, d_target), _difference(xv, d_driver)
     m = min(len(yd), len(xd))
     yd, xd = yd[-m:], xd[-m:]
-    cc: CrossCorrelation = prewhitened_cross_correlation(
-        yd, xd, nlags=nlags, season=season, alpha=alpha
-    )
+    # the CCF: the driver's ARIMA filter (its differences, then its AR) applied to both series.
+    # When the target needs more differences, the relation may be in the target's changes (a
+    # price that rises after each freeze: the target at d_y, the driver at d_x), or a level
+    # relation may drown in the target's own trend (then both are differenced d_y times). Those
+    # readings are tried in this order while none finds a significant lag, each at alpha / tries,
+    # so that two independent series show a lead in at most alpha of cases.
+    plans = [(d_driver, d_driver)]
+    if d_target > d_driver:
+        plans += [(d_target, d_driver), (d_target, d_target)]
+    cc = yc = xc = None
+    for dy, dx in plans:
+        ya, xa = _difference(yv, dy), _difference(xv, dx)
+        k = min(len(ya), len(xa))
+        ya, xa = ya[-k:], xa[-k:]
+        found = prewhitened_cross_correlation(
+            ya, xa, nlags=nlags, season=season, alpha=alpha / len(plans)
+        )
+        usable = bool(found.significant_lags)
+        if usable and dy > dx and _differenced_level(found):
+            usable = False  # y_t = b x_t read in changes: +b, -b at two adjacent lags
+        if cc is None or usable:
+            cc, yc, xc, ccf_diffs = found, ya, xa, [dy, dx]
+            if nlags is None:
+                nlags = len(found.lags) // 2  # the same lags for every reading
+        if usable:
+            break
     granger = granger_test(yd, xd, maxlag=max(4, min(2 * (season or 1), 24)))
     out = DriverAnalysis(
         name=name,
@@ -201,11 +255,11 @@ def analyse_driver(
         relation=cc.relation,
         granger_p=granger["pvalue"],
         granger_lags=granger["lags"],
-        differences={"target": int(d_target), "driver": int(d_driver)},
+        differences={"target": d_target, "driver": int(d_driver), "ccf": ccf_diffs},
         prewhitening_lags=cc.ar_lags,
         n=cc.n,
-        y_values=yd,
-        x_values=xd,
+        y_values=yc,
+        x_values=xc,
     )
     out.reading = driver_reading(out, freq=freq, alpha=alpha)
     return out

@@ -254,7 +254,7 @@ def driver_reading(a: DriverAnalysis, *, freq: str | None = None, alpha: float =
             f" at lags −{L}…{L})"
         )
         spurious = len(a.raw_significant_lags)
-        if spurious:
+        if spurious and a.prewhitening_lags:  # without a filter the two are the same series
             text += (
                 f"; the raw cross-correlation exceeds ±{a.raw_band:.2f} at "
                 f"{_steps(spurious, 'lag')}, which prewhitening shows to be spurious"
@@ -267,16 +267,14 @@ def driver_reading(a: DriverAnalysis, *, freq: str | None = None, alpha: float =
     if a.lead is not None and others:
         shown = ", ".join(f"{k} ({r[k]:.2f})" for k in others[:5])
         text += f"; also at lag{'s' if len(others) > 1 else ''} {shown}"
-    diffs = a.differences
-    if diffs.get("target") and diffs.get("target") == diffs.get("driver"):
-        text += f" — on {'first' if diffs['target'] == 1 else 'second'} differences of both"
-    elif diffs.get("target") or diffs.get("driver"):
-        which = [
-            f"{'first' if d == 1 else 'second'} differences of {w}"
-            for w, d in ((target, diffs.get("target")), (name, diffs.get("driver")))
-            if d
-        ]
-        text += f" — on {' and '.join(which)}"
+    dy, dx = a.differences.get("ccf", [0, 0])
+    word = {1: "first", 2: "second"}
+    if dy and dy == dx:
+        text += f" — on {word[dy]} differences of both"
+    elif dy:
+        text += f" — on {word[dy]} differences of {target}" + (
+            f" and {word[dx]} differences of {name}" if dx else f", {name} as it is"
+        )
     text += "."
     if a.granger_p is not None:
         helps = "helps" if a.granger_p < alpha else "does not help"

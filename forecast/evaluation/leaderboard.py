@@ -31,8 +31,9 @@ LEADERBOARD_COLUMNS = [
 ]
 _EXTRA = ["width", "evaluation", "detail"]
 #: Columns the run adds after ranking (:func:`forecast.run.steps.score_step`): skill against
-#: seasonal naive, the nominal interval level, the calibration's interval scale.
-RUN_COLUMNS = ["skill", "level", "interval_scale"]
+#: seasonal naive, the nominal interval level, the calibration's interval scale and the coverage
+#: its intervals reached on the backtest windows held out of their calibration.
+RUN_COLUMNS = ["skill", "level", "interval_scale", "heldout_coverage"]
 #: The leaderboard's keys in ``forecast run --json``, in order (a public contract): the contract
 #: columns with ``residual_verdict`` after ``rank`` (as first published), then ``error``,
 #: ``detail`` and the run's columns.
@@ -64,6 +65,7 @@ LABELS = {
     "evaluation": "scored on",
     "detail": "detail",
     "interval_scale": "interval scale",
+    "heldout_coverage": "held-out coverage",
 }
 #: The columns a table for people shows, in order (the Results page, ``forecast jobs show``).
 SHOWN_COLUMNS = [

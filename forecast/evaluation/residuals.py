@@ -52,6 +52,9 @@ class ResidualCheck:
         Half-width of the white-noise band (``z / sqrt(n)``).
     significant_lags : list of int
         Lags whose ACF leaves the band.
+    outside_lags : list of int
+        Significant lags up to the largest Ljung-Box lag: while any is listed the verdict never
+        says "no autocorrelation left", even when Ljung-Box finds none jointly.
     mean, mean_pvalue : float
         Residual mean and the t-test p-value of mean zero.
     jarque_bera_pvalue : float
@@ -70,6 +73,7 @@ class ResidualCheck:
     acf: list[float] = field(default_factory=list)
     band: float = float("nan")
     significant_lags: list[int] = field(default_factory=list)
+    outside_lags: list[int] = field(default_factory=list)
     mean: float = float("nan")
     mean_pvalue: float = float("nan")
     mean_zero: bool | None = None
@@ -219,8 +223,18 @@ def residual_check(
     base.white = bool(base.pvalue >= alpha)
     lags = [str(row["lag"]) for row in base.ljung_box]
     lag_text = ("lag " if len(lags) == 1 else "lags ") + ", ".join(lags)
-    if base.white:
-        base.verdict = f"no autocorrelation left (Ljung-Box p = {base.pvalue:.2f} at {lag_text})"
+    outside = [lag for lag in base.significant_lags if lag <= max(lb_lags)]
+    base.outside_lags = outside
+    if base.white and not outside:
+        base.verdict = (
+            f"no autocorrelation left (Ljung-Box p {_p_clause(base.pvalue)} at {lag_text})"
+        )
+    elif base.white:
+        where = ("lag " if len(outside) == 1 else "lags ") + ", ".join(map(str, outside[:6]))
+        base.verdict = (
+            f"little autocorrelation left: Ljung-Box finds none jointly (p {_p_clause(base.pvalue)}"
+            f" at {lag_text}), but the residual ACF leaves its band at {where}"
+        )
     else:
         shown = sorted(base.significant_lags, key=lambda lag: -abs(values[lag - 1]))[:6] or [
             base.ljung_box[0]["lag"]
@@ -280,8 +294,14 @@ def combine_checks(checks: dict[str, ResidualCheck], *, alpha: float = 0.05) -> 
     if len(checks) == 1:
         verdict = worst.verdict
     elif white:
+        banded = [uid for uid, c in tested.items() if c.outside_lags]
         verdict = (
-            f"no autocorrelation left in any of {len(tested)} series (combined p = {pvalue:.2f})"
+            f"no autocorrelation left in any of {len(tested)} series (combined p "
+            f"{_p_clause(pvalue)})"
+            if not banded
+            else f"Ljung-Box finds no autocorrelation in any of {len(tested)} series (combined p "
+            f"{_p_clause(pvalue)}), but in {len(banded)} the residual ACF leaves its band at a "
+            "tested lag"
         )
     else:
         verdict = (

@@ -182,6 +182,15 @@ def parse_drivers(
     """
     out = {}
     for name in drivers:
+        if fmt == NumberFormat():  # fast path: plain numbers in cells read_table already stripped
+            try:
+                fast = table[name].to_numpy().astype(np.float64)
+            except (TypeError, ValueError):  # an empty cell, a marker or text: the full parser
+                fast = None
+            if fast is not None:
+                fast[~np.isfinite(fast)] = np.nan
+                out[name] = fast
+                continue
         numbers, _, bad = parse_numbers(table[name], fmt)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])

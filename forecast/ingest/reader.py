@@ -52,6 +52,7 @@ from forecast.ingest.drivers import (
     read_future_file,
     split_future,
 )
+from forecast.ingest.frame import with_observed
 from forecast.ingest.limits import check_columns, check_series, count_header_fields
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
@@ -483,7 +484,9 @@ def read_csv(
         Long frame ``unique_id, ds, y``, then the drivers (float64, file order, then the calendar
         ones), then the key columns of a file with several (see the module docstring for its
         invariants), with ``df.attrs["freq"]`` and
-        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set.
+        ``df.attrs["keys"]`` (the key columns in the frame, ``[]`` when none) set; with drivers,
+        ``df.attrs["observed_drivers"]`` names the observed-only ones
+        (:func:`forecast.ingest.frame.observed_drivers`).
     report : CsvReport
         What was inferred and repaired.
 
@@ -645,6 +648,8 @@ def read_csv(
         long = long.merge(key_table, on="unique_id", how="left", sort=False)
     long.attrs["freq"] = report.freq
     long.attrs["keys"] = list(keys) if key_table is not None else []
+    if report.drivers:  # the models' rule: a driver not named here is known in advance
+        with_observed(long, [f.name for f in report.drivers if not f.known_in_advance])
     return long, report
 
 

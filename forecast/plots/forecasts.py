@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import forecast.plots.style  # noqa: F401 - plotly_white as the default template
+from forecast.diagnostics.pvalues import P_FLOOR, pvalue_text
 from forecast.plots.colors import model_color
 
 __all__ = ["backtest_figure", "forecast_figure", "leaderboard_figure", "residual_figure"]
@@ -280,21 +281,32 @@ def residual_figure(
     table = series_check.get("ljung_box", [])
     alpha = series_check.get("alpha", 0.05)
     if table:
+        # a log axis: p = 1e-7 and p = 0.3 are both readable; an underflowed 0 sits at the floor
+        shown = [max(float(row["pvalue"]), P_FLOOR) for row in table]
+        low = min(math.floor(math.log10(min(shown))) - 0.5, math.log10(alpha) - 1.0)
         fig.add_trace(
             go.Bar(
                 x=[str(row["lag"]) for row in table],
-                y=[row["pvalue"] for row in table],
+                y=shown,
                 marker={
                     "color": ["#2ca02c" if row["pvalue"] >= alpha else "#d62728" for row in table]
                 },
                 name="Ljung-Box p",
-                text=[f"{row['pvalue']:.3g}" for row in table],
+                text=[pvalue_text(row["pvalue"]) for row in table],
+                textposition="outside",
             ),
             row=2,
             col=2,
         )
-        fig.add_hline(y=alpha, line={"color": "#888", "dash": "dash"}, row=2, col=2)
-        fig.update_yaxes(range=[0, 1], row=2, col=2)
+        fig.add_hline(
+            y=alpha,
+            line={"color": "#888", "dash": "dash"},
+            annotation_text=f"{alpha:g}",
+            annotation_position="bottom right",
+            row=2,
+            col=2,
+        )
+        fig.update_yaxes(type="log", range=[low, 0.3], title_text="p (log)", row=2, col=2)
     fig.update_xaxes(title_text="lag", row=2, col=1)
     fig.update_xaxes(title_text="lag", row=2, col=2)
     verdict = series_check.get("verdict", "")
@@ -314,7 +326,7 @@ _BOARD_COLUMNS = [
     ("smape", "sMAPE", "{:.2f}"),
     ("mase", "MASE", "{:.3f}"),
     ("coverage", "coverage", "{:.0%}"),
-    ("ljung_box_pvalue", "Ljung-Box p", "{:.2g}"),
+    ("ljung_box_pvalue", "Ljung-Box p", "pvalue"),
     ("residual_verdict", "residuals", "{}"),
     ("fit_seconds", "fit s", "{:.2f}"),
     ("error", "error", "{}"),
@@ -324,6 +336,8 @@ _BOARD_COLUMNS = [
 def _cell(value, fmt: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if fmt == "pvalue":
+        return pvalue_text(value, digits=2)
     try:
         return fmt.format(value)
     except (ValueError, TypeError):

@@ -362,6 +362,9 @@ def read_run(
     bt = _read_csv(files.get(RUN_FILES["backtest"]), ["cutoff", "ds"])
     resid = _read_csv(files.get(RUN_FILES["residuals"]), ["ds"])
     by_series = _read_csv(files.get(RUN_FILES["by_series"]), [])
+    if by_series is not None:  # a missing verdict or model reads as None, as the run had it
+        for col in by_series.select_dtypes(include="object").columns:
+            by_series[col] = by_series[col].where(by_series[col].notna(), None)
     memory: dict = {}
     for name, value in (diagnostics.get("memory") or {}).items():
         if isinstance(value, dict) and "error" in value:

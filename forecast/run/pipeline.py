@@ -65,7 +65,7 @@ from forecast.run.hierarchy import (
     key_columns,
     parse_levels,
 )
-from forecast.run.recommend import recommend, verdict
+from forecast.run.recommend import recommend
 from forecast.run.reconcile import check_method, reconcile_step
 from forecast.run.steps import (
     Run,
@@ -77,6 +77,7 @@ from forecast.run.steps import (
     residual_step,
     score_step,
 )
+from forecast.run.story import series_scores, tell
 
 __all__ = [
     "BACKTEST_COLUMNS",
@@ -116,14 +117,21 @@ class RunResult:
     backtest_windows : int
         Rolling origins actually used (fewer than asked on short series, see ``notes``).
     recommended : dict
-        ``{"model", "reason", "per_series"}`` (:func:`forecast.run.recommend.recommend`).
+        ``{"model", "reason", "per_series", "reasons", "verdicts", "summary", "opening"}``
+        (:func:`forecast.run.recommend.recommend`, then :func:`forecast.run.story.tell`).
     verdict : str
-        The run's answer in words (:func:`forecast.run.recommend.verdict`).
+        The run's answer in words (:func:`forecast.run.story.tell`).
     notes : list of str
         Caveats of the run.
     auto : dict
         Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
         the candidates' residual verdicts (empty when ``auto`` did not run).
+    series_scores : DataFrame or None
+        One row per (model, series) of the run's evaluation: ``mae, rmse`` (in the series'
+        units), ``smape, mase, coverage, skill`` (:func:`forecast.run.story.series_scores`).
+    intervals : dict
+        Model -> series -> interval calibration (``scale, group, n, why, coverage,
+        lowo_coverage``; :func:`forecast.evaluation.calibration.calibrate_per_series`).
     by_series : DataFrame or None
         One row per series (:func:`forecast.run.by_series.series_table`;
         ``leaderboard_by_series.csv``), with the key columns and ``level`` when the data has keys.
@@ -153,6 +161,8 @@ class RunResult:
     verdict: str = ""
     notes: list = field(default_factory=list)
     auto: dict = field(default_factory=dict)
+    series_scores: pd.DataFrame | None = None
+    intervals: dict = field(default_factory=dict)
     by_series: pd.DataFrame | None = None
     keys: pd.DataFrame | None = None
     hierarchy: dict = field(default_factory=dict)
@@ -459,6 +469,19 @@ def run_forecast(
         prefer_detail=_auto_words(run.evidence),
     )
     bt_frame = concat([run.bt[n] for n in names if n in run.bt], BACKTEST_COLUMNS)
+    recommended, text = tell(
+        board,
+        run.scores,  # seasonal naive included: the reference of each series' skill
+        recommended,
+        checks=run.checks,
+        level=level,
+        evaluation=evaluation,
+        history=history,
+        evidence=run.evidence,
+        intervals=run.intervals,
+        default_models=frozenset(DEFAULT_MODELS),
+        notes=run.notes,
+    )
     by_series = series_table(
         run.scores,
         recommended,
@@ -466,15 +489,7 @@ def run_forecast(
         [str(u) for u in pd.unique(history["unique_id"])],
         evaluation,
     )
-    text = verdict(
-        board,
-        recommended,
-        level=level,
-        evaluation=evaluation,
-        checks=run.checks,
-        default_models=frozenset(DEFAULT_MODELS),
-        notes=run.notes,
-    )
+    per_series = series_scores(run.scores)
     return RunResult(
         leaderboard=board,
         forecasts=attach_keys(
@@ -496,6 +511,8 @@ def run_forecast(
         verdict=text,
         notes=run.notes,
         auto=run.evidence,
+        series_scores=per_series[per_series["model"].isin(names)].reset_index(drop=True),
+        intervals=run.intervals,
         by_series=attach_keys(by_series, keys_table),
         keys=keys_table,
         hierarchy=reconciliation,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import Cancelled, ForecastError
-from forecast.evaluation.calibration import apply_scale, interval_scale
+from forecast.evaluation.calibration import apply_scales, calibrate_per_series
 from forecast.evaluation.leaderboard import leaderboard
 from forecast.evaluation.metrics import score_frame
 from forecast.evaluation.residuals import combine_checks, residual_check
@@ -79,6 +79,7 @@ class Run:
     checks: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
+    intervals: dict = field(default_factory=dict)
     scores: pd.DataFrame | None = None  # per (model, series) scores, the reference included
 
     def tick(self, message: str) -> None:
@@ -229,17 +230,36 @@ def combine_step(run: Run) -> None:
 
 
 def calibrate_step(run: Run, scales: Mapping[str, float]) -> None:
-    """Step 4: every model's future intervals calibrated on its own backtest errors."""
+    """Step 4: every model's future intervals calibrated on its own backtest errors, per series
+    (:func:`forecast.evaluation.calibration.calibrate_per_series`: bounded, with a minimum of
+    errors, checked on windows left out); neural models get split-conformal intervals."""
     for name, fc in list(run.future.items()):
         bt = run.bt.get(name)
         row = run.rows[name]
         if bt is None or bt.empty:
             continue
-        scale = None if name in run.neural else interval_scale(bt, run.level)
-        if scale is not None:
-            run.future[name] = apply_scale(fc, scale)
-            row["interval_scale"] = scale
-            note = f"intervals rescaled x{scale:.2f} to cover {run.level:g}% of backtest actuals"
+        if name not in run.neural:
+            per = calibrate_per_series(bt, run.level)
+            run.intervals[name] = per
+            factors = {u: c["scale"] for u, c in per.items()}
+            run.future[name] = apply_scales(fc, factors)
+            used = [c for c in factors.values() if c is not None]
+            row["interval_scale"] = float(np.median(used)) if used else np.nan
+            held = [c["lowo_coverage"] for c in per.values() if np.isfinite(c["lowo_coverage"])]
+            row["heldout_coverage"] = float(np.mean(held)) if held else np.nan
+            own = sum(c["group"] == "series" for c in per.values())
+            if not used:
+                note = f"intervals as the model made them ({next(iter(per.values()))['why']})"
+            elif len(per) == 1:
+                note = (
+                    f"intervals rescaled x{used[0]:.2f} to cover {run.level:g}% of backtest actuals"
+                )
+            else:
+                note = (
+                    f"intervals rescaled per series (median x{row['interval_scale']:.2f}; "
+                    f"{own} of {len(per)} series on their own backtest errors) to cover "
+                    f"{run.level:g}%"
+                )
         else:
             q = conformal_quantiles(bt, scales, run.level)
             run.future[name] = _apply_conformal(fc, q, scales)
@@ -333,8 +353,13 @@ def score_step(
     board = leaderboard(rows, scores)
     board["skill"] = skill(board, reference)
     board["level"] = run.level
-    scale = {r["model"]: r.get("interval_scale", np.nan) for r in rows}
-    board["interval_scale"] = board["model"].map(scale).astype(float)
+    for col in ("interval_scale", "heldout_coverage"):
+        value = {r["model"]: r.get(col, np.nan) for r in rows}
+        board[col] = board["model"].map(value).astype(float)
+    if run.history["unique_id"].nunique() > 1:
+        # MAE and RMSE are in each series' own units: never averaged across series
+        board["mae"] = np.nan
+        board["rmse"] = np.nan
     return board, scores, evaluation, reference
 
 
