@@ -10,7 +10,8 @@ bad input, with the messages of the command line):
 - ``POST /api/v1/jobs`` — submit: multipart (field ``file`` plus the options as form fields) or
   JSON (``dataset``: a hash from ``POST /api/v1/datasets``, plus the options). Options, as for
   ``forecast jobs submit``: ``horizon``, ``models`` (comma-separated or a list), ``holdout``,
-  ``backtest_windows``, ``epochs``, ``seed``, ``level``, ``time_col``, ``value_col``, ``id_col``,
+  ``backtest_windows``, ``epochs``, ``seed``, ``level``, ``time_col``, ``value_col``, ``id_col``
+  (one key column, or several comma-separated or as a JSON list),
   ``fill``, ``freq``, ``model_params`` (JSON). 201 ``{"id", "status": "queued", "dataset"}``
 - ``GET  /api/v1/jobs/ID`` — status, progress, events, and the leaderboard once done
 - ``POST /api/v1/jobs/ID/cancel`` · ``POST /api/v1/jobs/ID/rerun`` (201, the new job)

@@ -94,7 +94,9 @@ def _navbar() -> dbc.Navbar:
         ),
         color="dark",
         dark=True,
+        sticky="top",  # long pages (Results: 3,000 px) keep the way to the other pages
         className="mb-3",
+        id="navbar",
     )
 
 

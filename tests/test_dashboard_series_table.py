@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.pages.results_series import filter_frame, series_page, shown_columns
+from dashboard.pages.results_series import reconciliation_note, series_page, shown_columns
+from forecast.run.table_page import filter_frame
 
 
 def table(n: int = 10_000, seed: int = 0) -> pd.DataFrame:
@@ -71,3 +72,17 @@ def test_paging_10000_series_on_the_server():
     # filtered then paged
     records, pages, rows = series_page(frame, query="{store} = S042", page_size=15)
     assert rows == 100 and pages == 7 and all(r["store"] == "S042" for r in records)
+
+
+def test_reconciliation_in_words():
+    evidence = {
+        "method": "auto",
+        "chosen": {"ets": "mint_shrink"},
+        "backtest_mase": {"ets": {"base": 0.91, "bottom_up": 0.88, "mint_shrink": 0.86}},
+    }
+    assert reconciliation_note(evidence, "ets") == (
+        "ets's forecasts add up across levels: reconciled MinTrace (shrink), the lower backtest "
+        "MASE over levels (base 0.910, bottom-up 0.880, MinTrace (shrink) 0.860)."
+    )
+    assert reconciliation_note({"method": "none"}, "ets").startswith("Not reconciled")
+    assert reconciliation_note({}, "ets") == ""

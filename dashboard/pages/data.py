@@ -17,7 +17,7 @@ from dashboard.components import (
     log,
     user_message,
 )
-from forecast.calendar.frequency import season_length
+from forecast.calendar.frequency import freq_words, season_length
 from forecast.errors import ForecastError
 
 KEY = "data"
@@ -268,7 +268,7 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
             "Series key columns" if len(report.keys) > 1 else "Series id column",
             ", ".join(report.keys) or "— (wide file)",
         ),
-        ("Frequency", f"{report.freq} (season length {m})"),
+        ("Frequency", f"{freq_words(report.freq)} ({report.freq}, season length {m})"),
         ("Series", f"{len(series)} · {int(series['n_obs'].sum())} observations"),
         ("Gaps", f"{int(series['gaps'].sum())} ({report.fill})"),
         ("Format", f"{delim}-separated, {report.encoding}, decimal '{report.decimal}'"),

@@ -6,8 +6,6 @@ Clicking a row of the table opens that series' charts (it sets the page's series
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 from dash import Input, Output, State, dash_table, html
 from dash.dash_table.Format import Format, Scheme
@@ -16,6 +14,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.components import card, empty_figure, figure, log, plot, table_records
 from dashboard.job_results import load_result, run_summary, series_frame
 from forecast.run.by_series import BY_SERIES_COLUMNS
+from forecast.run.table_page import filter_frame, table_page
 
 __all__ = ["filter_frame", "register", "series_cards", "series_page"]
 
@@ -38,20 +37,6 @@ FORMATS = {
     "skill": Format(precision=0, scheme=Scheme.percentage),
     "coverage": Format(precision=0, scheme=Scheme.percentage),
 }
-_OPERATORS = [
-    (">=", "ge"),
-    ("<=", "le"),
-    ("!=", "ne"),
-    (">", "gt"),
-    ("<", "lt"),
-    ("=", "eq"),
-    ("contains", "contains"),
-    ("datestartswith", "contains"),
-]
-_TERM = re.compile(
-    r"^\s*\{(?P<col>[^}]+)\}\s*(?P<op>[si]?(?:>=|<=|!=|=|>|<|contains|datestartswith|"
-    r"eq|ne|gt|ge|lt|le))\s*(?P<value>.*?)\s*$"
-)
 
 
 def key_names(frame: pd.DataFrame) -> list[str]:
@@ -67,43 +52,6 @@ def shown_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in head + rest if c in frame.columns]
 
 
-def filter_frame(frame: pd.DataFrame, query: str | None) -> pd.DataFrame:
-    """Rows of ``frame`` matching a DataTable ``filter_query`` (terms joined by ``&&``).
-
-    Numbers compare numerically, text case-insensitively (``contains`` as a substring); a term
-    on an unknown column or an unreadable term is ignored.
-    """
-    if not query:
-        return frame
-    mask = pd.Series(True, index=frame.index)
-    for term in query.split(" && "):
-        match = _TERM.match(term)
-        if not match or match["col"] not in frame.columns:
-            continue
-        col, value = frame[match["col"]], match["value"].strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
-            value = value[1:-1]
-        op = match["op"].lstrip("si") if match["op"][:1] in "si" else match["op"]
-        op = dict(_OPERATORS).get(op, op)
-        if op == "contains":
-            mask &= col.astype(str).str.contains(value, case=False, regex=False, na=False)
-            continue
-        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-        if pd.api.types.is_numeric_dtype(col) and pd.notna(number):
-            left, right = col.astype(float), float(number)
-        else:
-            left, right = col.astype(str).str.lower(), value.lower()
-        mask &= {
-            "eq": left == right,
-            "ne": left != right,
-            "gt": left > right,
-            "ge": left >= right,
-            "lt": left < right,
-            "le": left <= right,
-        }[op]
-    return frame[mask]
-
-
 def series_page(
     frame: pd.DataFrame,
     page: int = 0,
@@ -111,25 +59,10 @@ def series_page(
     sort_by: list[dict] | None = None,
     query: str | None = None,
 ) -> tuple[list[dict], int, int]:
-    """One page of the per-series table after filtering and sorting (on the server).
-
-    Returns
-    -------
-    (records, page_count, rows)
-        The page's rows (each with ``id`` = its series), the number of pages, the filtered rows.
-    """
-    shown = filter_frame(frame, query)
-    if sort_by:
-        shown = shown.sort_values(
-            [s["column_id"] for s in sort_by],
-            ascending=[s["direction"] == "asc" for s in sort_by],
-            na_position="last",
-            kind="stable",
-        )
-    rows = len(shown)
-    pages = max(1, -(-rows // page_size))
-    page = min(max(int(page or 0), 0), pages - 1)
-    part = shown.iloc[page * page_size : (page + 1) * page_size][shown_columns(frame)]
+    """One page of the per-series table (:func:`forecast.run.table_page.table_page`), its rows
+    as JSON-ready records each with ``id`` = its series."""
+    part, pages, rows = table_page(frame, page, page_size, sort_by, query)
+    part = part[shown_columns(frame)]
     records = table_records(part)
     for record, uid in zip(records, part["unique_id"].astype(str), strict=True):
         record["id"] = uid
@@ -174,7 +107,13 @@ def series_cards() -> list:
             ],
         ),
         html.Div(
-            card("The hierarchy: each level's forecast and skill", figure("results-hierarchy")),
+            card(
+                "The hierarchy: each level's forecast and skill",
+                [
+                    html.Div(id="results-hierarchy-note", className="small mb-1"),
+                    figure("results-hierarchy"),
+                ],
+            ),
             id="results-hierarchy-card",
             style={"display": "none"},
         ),
@@ -189,17 +128,40 @@ def _columns(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
+def reconciliation_note(evidence: dict, model: str | None) -> str:
+    """How the levels were made coherent, in words (from the run's hierarchy evidence)."""
+    if not evidence:
+        return ""
+    if evidence.get("method") == "none":
+        return "Not reconciled (--reconcile none): the levels' forecasts need not add up."
+    chosen = evidence.get("chosen") or {}
+    method = chosen.get(model) if model else None
+    names = {"bottom_up": "bottom-up", "mint_shrink": "MinTrace (shrink)"}
+    if method is None:
+        return "; ".join(f"{m}: {names.get(v, v)}" for m, v in chosen.items())
+    text = f"{model}'s forecasts add up across levels: reconciled {names.get(method, method)}"
+    table = (evidence.get("backtest_mase") or {}).get(model)
+    if table:
+        parts = ", ".join(f"{names.get(k, k)} {v:.3f}" for k, v in table.items())
+        text += f", the lower backtest MASE over levels ({parts})"
+    if evidence.get("note"):
+        text += f". {evidence['note']}"
+    return text + "."
+
+
 def hierarchy_view(job_id: str | None):
-    """The sunburst of a job with levels, and the card's style (hidden without levels)."""
+    """The sunburst of a job with levels, the card's style (hidden without levels) and the
+    reconciliation in words."""
     hidden = {"display": "none"}
     if not job_id:
-        return empty_figure(""), hidden
+        return empty_figure(""), hidden, None
     frame = series_frame(job_id)
     if frame is None or "level" not in frame.columns or frame["level"].nunique() < 2:
-        return empty_figure(""), hidden
+        return empty_figure(""), hidden, None
     keys = key_names(frame)
     result = load_result(job_id)
-    model = (run_summary(job_id).get("recommended") or {}).get("model")
+    summary = run_summary(job_id)
+    model = (summary.get("recommended") or {}).get("model")
     fig = plot(
         "hierarchy_figure",
         frame[["unique_id", *keys, "level"]],
@@ -208,7 +170,7 @@ def hierarchy_view(job_id: str | None):
         frame,
         model=model,
     )
-    return fig, {}
+    return fig, {}, reconciliation_note(summary.get("hierarchy") or {}, model)
 
 
 def register(app) -> None:
@@ -254,6 +216,7 @@ def register(app) -> None:
     @app.callback(
         Output("results-hierarchy", "figure"),
         Output("results-hierarchy-card", "style"),
+        Output("results-hierarchy-note", "children"),
         Input("results-job", "value"),
     )
     def _hierarchy(job_id):
@@ -261,4 +224,4 @@ def register(app) -> None:
             return hierarchy_view(job_id)
         except Exception:
             log.exception("hierarchy figure of %s failed", job_id)
-            return empty_figure(""), {"display": "none"}
+            return empty_figure(""), {"display": "none"}, None

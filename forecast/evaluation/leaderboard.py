@@ -65,7 +65,7 @@ LABELS = {
     "evaluation": "scored on",
     "detail": "detail",
     "interval_scale": "interval scale",
-    "heldout_coverage": "held-out coverage",
+    "heldout_coverage": "rescaled, on held-out windows",
 }
 #: The columns a table for people shows, in order (the Results page, ``forecast jobs show``).
 SHOWN_COLUMNS = [
@@ -77,6 +77,7 @@ SHOWN_COLUMNS = [
     "mase",
     "skill",
     "coverage",
+    "heldout_coverage",
     "level",
     "ljung_box_pvalue",
     "residual_verdict",

@@ -224,14 +224,18 @@ def split_future(long: pd.DataFrame, drivers: list[str]) -> tuple[pd.DataFrame, 
         (``unique_id, ds, <drivers>``).
     """
     observed = long["y"].notna().to_numpy()
-    uid = long["unique_id"]
     ds = long["ds"]
-    first = ds.where(observed).groupby(uid).transform("min")
-    last = ds.where(observed).groupby(uid).transform("max")
+    span = long.loc[observed].groupby("unique_id", sort=False)["ds"].agg(["min", "max"])
+    if len(span) == 1:  # one series (a wide file's target): no per-row lookup
+        first, last = span["min"].iloc[0], span["max"].iloc[0]
+    else:
+        first = long["unique_id"].map(span["min"])
+        last = long["unique_id"].map(span["max"])
     hist_mask = ((ds >= first) & (ds <= last)).to_numpy()
     has_driver = long[drivers].notna().any(axis=1).to_numpy()
     fut_mask = (ds > last).to_numpy() & has_driver
-    history = long.loc[hist_mask & (observed | has_driver)]
+    keep = hist_mask & (observed | has_driver)
+    history = long if keep.all() else long.loc[keep]
     future = long.loc[fut_mask, ["unique_id", "ds", *drivers]]
     return history, future
 
