@@ -17,8 +17,11 @@ bad input, with the messages of the command line):
 - ``POST /api/v1/jobs/ID/cancel`` · ``POST /api/v1/jobs/ID/rerun`` (201, the new job)
 - ``GET  /api/v1/jobs/ID/forecasts.csv`` · ``leaderboard.csv`` · ``models.zip``
 
-Status codes: 400 bad input (spec, data), 401 not signed in, 404 no such job or dataset (someone
-else's reads the same), 409 results of a job that is not done, 413 upload over the size limit.
+Status codes: 400 bad input (spec, data, a host name not allowed, a malformed JSON body), 401 not
+signed in, 403 a post from another site's page, 404 no such job or dataset (someone else's reads
+the same), 409 results of a job that is not done, 413 a body over its limit (checked before
+reading: :mod:`dashboard.guards`), 429 too many failed sign-ins (``Retry-After``). CSV downloads
+neutralise formula cells (:mod:`forecast.safe_csv`).
 ``GET /healthz`` (public) answers 200 ``{"status": "ok"}`` when the store answers, else 503.
 """
 
