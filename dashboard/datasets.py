@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import auth, state
+from dashboard import auth, frame_cache, state
 from dashboard.cache import memo
 from forecast.errors import DataError
 
@@ -28,6 +28,7 @@ __all__ = [
     "clean_filename",
     "list_samples",
     "load_frame",
+    "load_frame_within",
     "preview_table",
     "resolve_path",
     "save_dataset",
@@ -53,6 +54,14 @@ class Overrides:
         Value columns (empty: every numeric column).
     fill : str
         Gap policy: ``"none"``, ``"interpolate"`` or ``"ffill"``.
+    drivers : tuple of str
+        Driver columns (empty: none); see :func:`forecast.ingest.reader.read_csv`.
+    observed_only : tuple of str
+        Drivers the user marks as not known in advance, though the file has their future.
+    calendar : bool
+        Add calendar drivers.
+    holidays : str or None
+        Country code (``AU``, ``AU-VIC``) of a holiday driver.
     """
 
     time_col: str | None = None
@@ -60,6 +69,10 @@ class Overrides:
     id_col: str | None = None
     freq: str | None = None
     fill: str = "none"
+    drivers: tuple[str, ...] = field(default_factory=tuple)
+    observed_only: tuple[str, ...] = field(default_factory=tuple)
+    calendar: bool = False
+    holidays: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Overrides:
@@ -74,6 +87,10 @@ class Overrides:
             id_col=_join_keys(data.get("id_col")),
             freq=(data.get("freq") or "").strip() or None,
             fill=data.get("fill") or "none",
+            drivers=_names(data.get("drivers")),
+            observed_only=_names(data.get("observed_only")),
+            calendar=bool(data.get("calendar")),
+            holidays=(data.get("holidays") or "").strip() or None,
         )
 
     def to_dict(self) -> dict:
@@ -84,7 +101,19 @@ class Overrides:
             "id_col": self.id_col,
             "freq": self.freq,
             "fill": self.fill,
+            # the driver roles only when set: stores and specs written before them stay equal
+            **({"drivers": list(self.drivers)} if self.drivers else {}),
+            **({"observed_only": list(self.observed_only)} if self.observed_only else {}),
+            **({"calendar": True} if self.calendar else {}),
+            **({"holidays": self.holidays} if self.holidays else {}),
         }
+
+
+def _names(value) -> tuple[str, ...]:
+    """Column names from a list or a comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(v).strip() for v in (value or ()) if str(v).strip())
 
 
 def _join_keys(value) -> str | None:
@@ -134,21 +163,19 @@ def check_upload_content(filename: str, data: bytes) -> None:
         than :data:`forecast.ingest.limits.MAX_COLUMNS` columns in its header; the message
         names the file and says what to do.
     """
-    from forecast.ingest.limits import check_columns, count_header_fields
-    from forecast.ingest.parsing import decode, sniff_delimiter
+    from forecast.ingest.limits import check_header
+    from forecast.ingest.parsing import decode
 
     if not data or data.isspace():
         raise DataError(f"The file {filename} is empty; upload a CSV with a header and data rows.")
     head = data[: 64 * 1024]
     try:
-        text, _ = decode(head)
+        decode(head)
     except DataError as exc:
         raise DataError(f"{filename}: {exc}") from None
     start = len(head) - len(head.lstrip())
     end = data.find(b"\n", start)
-    header = data[start : len(data) if end < 0 else end].decode("utf-8", "replace")
-    lines = [header, *[line for line in text.splitlines()[1:-1] if line.strip()][:200]]
-    check_columns(count_header_fields(header, sniff_delimiter(lines)), filename)
+    check_header(data[start : len(data) if end < 0 else end].decode("latin-1"), filename)
 
 
 def save_dataset(data: bytes, filename: str) -> str:
@@ -210,16 +237,39 @@ def save_sample(name: str) -> str:
 
 @memo(maxsize=8)
 def _load(digest: str, overrides: Overrides):
+    from forecast.ingest.frame import with_observed
     from forecast.ingest.reader import read_csv
 
-    return read_csv(
-        state.get_store().dataset_path(digest),  # checked by load_frame before the cache
+    path = Path(state.get_store().dataset_path(digest))  # checked by load_frame before the cache
+    plain = not (overrides.drivers or overrides.calendar or overrides.holidays)
+    if plain and path.stat().st_size > frame_cache.BIG_BYTES:  # read once, in a child
+        kwargs = {
+            "time_col": overrides.time_col,
+            "value_cols": list(overrides.value_cols) or None,
+            "id_col": overrides.id_col,
+            "freq": overrides.freq,
+            "fill": overrides.fill,
+        }
+        return frame_cache.read_frame(path, digest, overrides.to_dict(), kwargs)
+    df, report = read_csv(
+        path,
         time_col=overrides.time_col,
         value_cols=list(overrides.value_cols) or None,
         id_col=overrides.id_col,
         freq=overrides.freq,
         fill=overrides.fill,
+        drivers=list(overrides.drivers) or None,
+        calendar=overrides.calendar,
+        holidays=overrides.holidays,
     )
+    marked = [d for d in report.drivers if d.name in overrides.observed_only]
+    for fact in marked:  # the user's word: the file's future of this driver is not to be used
+        fact.known_in_advance, fact.future_rows = False, 0
+        report.future[fact.name] = float("nan")
+        report.repairs.append(f"Driver '{fact.name}' marked observed only (not known in advance).")
+    if report.drivers:
+        with_observed(df, [d.name for d in report.drivers if not d.known_in_advance])
+    return df, report
 
 
 def load_frame(digest: str, overrides: Overrides | dict | None = None):
@@ -248,6 +298,33 @@ def load_frame(digest: str, overrides: Overrides | dict | None = None):
     if not isinstance(overrides, Overrides):
         overrides = Overrides.from_dict(overrides)
     df, report = _load(digest, overrides)
+    out = df.copy()
+    out.attrs["freq"] = df.attrs.get("freq")
+    return out, report
+
+
+def load_frame_within(digest: str, overrides: Overrides | dict | None, seconds: float | None):
+    """:func:`load_frame`, waiting at most ``seconds`` for a big file (None: as long as it takes).
+
+    Files up to :data:`dashboard.frame_cache.BIG_BYTES` are read at once, as by :func:`load_frame`
+    (a fraction of a second); bigger ones, read in a child process the first time, are waited
+    for at most ``seconds``.
+
+    Raises
+    ------
+    dashboard.budget.StillWorking
+        Not read yet (a big file read for the first time); the reading goes on.
+    DataError
+        As :func:`load_frame`.
+    """
+    path = resolve_path(digest)  # the user's? (here, in the request: the reader has no user)
+    if seconds is None or path.stat().st_size <= frame_cache.BIG_BYTES:
+        return load_frame(digest, overrides)
+    from dashboard.budget import within
+
+    if not isinstance(overrides, Overrides):
+        overrides = Overrides.from_dict(overrides)
+    df, report = within(seconds, ("frame", digest, overrides), lambda: _load(digest, overrides))
     out = df.copy()
     out.attrs["freq"] = df.attrs.get("freq")
     return out, report

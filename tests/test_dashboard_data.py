@@ -84,11 +84,15 @@ def test_render_default_sample_shows_inference():
     store = default_dataset()
     assert store["filename"] == "air_passengers.csv"
     alert, summary, preview, time_opts, time_col, _, values, _, id_col, freq, fill = (
-        data_page.render(store)
+        data_page.render(store)[:11]
     )
     assert alert is None
     text = _text(summary)
-    assert "Month" in text and "MS (season length 12)" in text and "1 · 144 observations" in text
+    assert (
+        "Month" in text
+        and "monthly (MS, season length 12)" in text
+        and "1 · 144 observations" in text
+    )
     assert [o["value"] for o in time_opts] == ["Month", "Passengers"]
     assert (time_col, values, id_col, freq, fill) == ("Month", ["Passengers"], None, "MS", "none")
     assert len(preview.data) == 10 and preview.data[0] == {"Month": "1949-01", "Passengers": "112"}

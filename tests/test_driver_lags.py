@@ -123,6 +123,16 @@ def test_a_target_that_integrates_the_driver_is_read_in_its_changes():
     assert "on first differences of price, fdd as it is" in a.reading
 
 
+def test_a_deterministic_weekly_flag_is_not_whitened_away():
+    # an AR(7) predicts a working-day flag exactly: filtering it would leave rounding noise
+    rng = np.random.default_rng(12)
+    workday = (np.arange(280) % 7 < 5).astype(float)
+    y = 2 * workday + rng.normal(size=280)
+    res = prewhitened_cross_correlation(y, workday, season=7)
+    assert res.ar_lags == [] and res.lead == 0  # lags 0, 7, 14 tie: the shortest wins
+    assert res.value_at(0) > 0.5
+
+
 def test_bonferroni_band_is_the_usual_band_for_one_lag():
     assert bonferroni_band(100, 1) == pytest.approx(1.959964 / 10, rel=1e-6)
     assert bonferroni_band(100, 25) > bonferroni_band(100, 1)

@@ -259,3 +259,52 @@ def test_cli_run_with_levels_writes_coherent_forecasts_with_level_columns(tmp_pa
     assert len(by_series) == 15 and {"state", "gender", "legal", "level"} <= set(by_series)
     bt = pd.read_csv(out / "backtest.csv")
     assert "level" in bt.columns and set(bt["level"]) == set(fc["level"])
+
+
+def test_job_with_levels_stores_coherent_forecasts_and_level_columns(tmp_path):
+    from forecast.jobs import JobSpec, JobStore, LocalRunner
+
+    src = tmp_path / "prison.csv"
+    _prison_csv(src)
+    store = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+    try:
+        digest, path = store.save_dataset(src.read_bytes(), "prison.csv")
+        spec = JobSpec(
+            dataset_hash=digest,
+            dataset_path=path,
+            filename="prison.csv",
+            id_col="state,gender,legal",
+            horizon=4,
+            models=["snaive", "ets"],
+            backtest_windows=1,
+            levels="state, total",
+            reconcile="bottom_up",
+        )
+        assert spec.levels == "state,total"
+        job_id = store.submit(spec)
+        assert LocalRunner(store, concurrency=1).run_until_idle(timeout=120) == [job_id]
+        job = store.get(job_id)
+        assert job.status == "done", job.error
+        result = store.result(job_id)
+        fc = result.forecasts
+        assert {"state", "gender", "legal", "level"} <= set(fc.columns)  # downloads carry them
+        ets = fc[fc["model"] == "ets"]
+        total = ets[ets["level"] == "total"].set_index("ds")["yhat"]
+        states = ets[ets["level"] == "state"].groupby("ds")["yhat"].sum()
+        np.testing.assert_allclose(total, states, atol=1e-6)
+        by_series = pd.read_csv(result.artifacts["leaderboard_by_series.csv"])
+        assert len(by_series) == 1 + 2 + 8 and "level" in by_series.columns
+        import json
+        from pathlib import Path
+
+        summary = json.loads(Path(result.artifacts["summary.json"]).read_text())
+        assert summary["hierarchy"]["chosen"] == {"snaive": "bottom_up", "ets": "bottom_up"}
+    finally:
+        store.close()
+
+
+def test_spec_refuses_an_unknown_reconciliation():
+    from forecast.jobs import JobSpec
+
+    with pytest.raises(SpecError, match="reconcile"):
+        JobSpec(dataset_hash="0" * 64, dataset_path="x.csv", horizon=4, reconcile="ols")

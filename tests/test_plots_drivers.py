@@ -32,7 +32,7 @@ def test_ccf_figure_draws_every_lag_with_a_symmetric_band(analysis, kind):
     red = [lag for lag, c in zip(markers.x, markers.marker.color, strict=True) if c == "#d62728"]
     expected = analysis.significant_lags if kind == "prewhitened" else analysis.raw_significant_lags
     assert red == expected
-    assert "Price leads" in fig.layout.title.text
+    assert "Price leads" in fig.layout.xaxis.title.text
 
 
 def test_prewhitened_figure_marks_the_lead_and_the_corrected_band(analysis):

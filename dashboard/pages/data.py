@@ -8,6 +8,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import datasets
+from dashboard.budget import StillWorking
 from dashboard.components import (
     FRIENDLY_ERROR,
     card,
@@ -17,7 +18,7 @@ from dashboard.components import (
     log,
     user_message,
 )
-from forecast.calendar.frequency import season_length
+from forecast.calendar.frequency import freq_words, season_length
 from forecast.errors import ForecastError
 
 KEY = "data"
@@ -57,6 +58,8 @@ def layout(**_query):
             ),
             html.Div(id="upload-alert", role="alert"),
             dcc.Store(id="upload-error"),
+            # polls while a big file is read for the first time (render_within)
+            dcc.Interval(id="data-poll", interval=POLL_MS, disabled=True),
             dbc.Label("…or pick a bundled sample", html_for="sample"),
             dcc.Dropdown(
                 id="sample", options=samples, placeholder="Pick a sample", clearable=False
@@ -85,8 +88,52 @@ def layout(**_query):
                 ],
                 className="mb-2",
             ),
-            dbc.Label("Value columns", html_for="ov-values"),
+            dbc.Label("Value columns (targets)", html_for="ov-values"),
             dcc.Dropdown(id="ov-values", multi=True, className="mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Drivers (columns that may move the target)", html_for="ov-drivers"
+                            ),
+                            dcc.Dropdown(id="ov-drivers", multi=True),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Observed only (future not known)", html_for="ov-observed"),
+                            dcc.Dropdown(id="ov-observed", multi=True),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Checklist(
+                            id="ov-calendar",
+                            options=[{"label": "Calendar drivers", "value": "calendar"}],
+                            value=[],
+                            switch=True,
+                        ),
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dbc.Input(
+                            id="ov-holidays",
+                            type="text",
+                            debounce=True,
+                            placeholder="Holidays: AU, AU-VIC, US…",
+                        ),
+                        md=6,
+                    ),
+                ],
+                className="mb-2",
+            ),
             dbc.Row(
                 [
                     dbc.Col(
@@ -151,7 +198,8 @@ def choose_dataset(
     sample : str
         Picked sample name.
     overrides : dict
-        Override form values (``time_col``, ``value_cols``, ``id_col``, ``freq``, ``fill``).
+        Override form values (``time_col``, ``value_cols``, ``id_col``, ``freq``, ``fill``,
+        ``drivers``, ``observed_only``, ``calendar``, ``holidays``).
     current : dict or None
         Current store content.
 
@@ -174,6 +222,10 @@ def choose_dataset(
         prefetch_first(chosen)
         return chosen
     if trigger in {"ov-apply", "ov-reset"} and current:
+        overrides = dict(overrides)
+        drivers = set(overrides.get("drivers") or [])
+        if drivers and overrides.get("value_cols"):  # a column named a driver is no target
+            overrides["value_cols"] = [c for c in overrides["value_cols"] if c not in drivers]
         chosen = {} if trigger == "ov-reset" else datasets.Overrides.from_dict(overrides).to_dict()
         return {**current, "overrides": chosen}
     raise PreventUpdate
@@ -219,7 +271,7 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
             "Series key columns" if len(report.keys) > 1 else "Series id column",
             ", ".join(report.keys) or "— (wide file)",
         ),
-        ("Frequency", f"{report.freq} (season length {m})"),
+        ("Frequency", f"{freq_words(report.freq)} ({report.freq}, season length {m})"),
         ("Series", f"{len(series)} · {int(series['n_obs'].sum())} observations"),
         ("Gaps", f"{int(series['gaps'].sum())} ({report.fill})"),
         ("Format", f"{delim}-separated, {report.encoding}, decimal '{report.decimal}'"),
@@ -234,6 +286,7 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     repairs = [html.Li(r) for r in report.repairs]
     body = [
         html.Dl(items, id="inferred-summary", className="mb-2"),
+        _roles(report) if report.drivers else None,
         html.Details(
             [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)]
         )
@@ -261,13 +314,96 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
     return card("What was inferred", body)
 
 
+def _roles(report) -> html.Div:
+    """The drivers the reader found: role, known in advance, future rows, gaps; the future rows."""
+    roles = pd.DataFrame(
+        [
+            {
+                "column": d.name,
+                "role": "driver",
+                "source": d.source,
+                "known in advance": "yes" if d.known_in_advance else "no (observed only)",
+                "future rows": d.future_rows,
+                "gaps": d.gaps,
+                "filled": d.filled,
+            }
+            for d in report.drivers
+        ]
+    )
+    targets = pd.DataFrame(
+        [{"column": c, "role": "target", "source": "file"} for c in report.value_cols]
+    )
+    table = pd.concat([targets, roles], ignore_index=True).fillna("")
+    future = report.future.head(12).copy()
+    if len(future):
+        future["ds"] = (
+            pd.DatetimeIndex(future["ds"]).strftime("%Y-%m-%d %H:%M").str.replace(" 00:00", "")
+        )
+    return html.Div(
+        [
+            html.H6("Roles", className="mt-2"),
+            data_table("roles-table", table, page_size=12),
+            html.H6(
+                f"Future rows ({len(report.future)}: the drivers' values after the last target "
+                "value)",
+                className="mt-2",
+            ),
+            data_table("future-table", future.round(4), page_size=6)
+            if len(future)
+            else html.Small(
+                "None: no driver has values after the last target value.",
+                className="text-muted d-block",
+            ),
+        ],
+        id="roles",
+        className="mb-2",
+    )
+
+
+#: Longest a Data page request waits for a big file's first reading, in seconds; past it the
+#: page says the file is being read and polls (:data:`POLL_MS`) until it is.
+PAGE_BUDGET_S = 2.0
+#: Interval of the Data page's poll while a big file is read, in milliseconds.
+POLL_MS = 2000
+#: Outputs of :func:`render`.
+N_OUTPUTS = 17
+
+
 def render(data: dict | None):
     """Outputs of the page for a dataset store content (see :func:`register`).
 
     Returns
     -------
     tuple
-        alert, summary, preview, then options and values of the five override controls.
+        alert, summary, preview, options and values of the five column controls, then the
+        drivers' options and value, the observed-only options and value, calendar, holidays.
+    """
+    return render_within(data, None)[:N_OUTPUTS]
+
+
+def _reading(data: dict, preview_view, options: list) -> tuple:
+    """The page while a big file is read for the first time: the preview, a note, a poll."""
+    name = data.get("filename") or "the file"
+    size = datasets.resolve_path(data["hash"]).stat().st_size / 1e6
+    reading = card(
+        "What was inferred",
+        empty_state(
+            f"Reading {name} ({size:.0f} MB)… a big file takes a while the first time; this "
+            "page fills in by itself when it is read."
+        ),
+    )
+    columns = (options, None, options, [], options, None, "", "none", options, [], [], [], [], "")
+    return (None, reading, preview_view, *columns, False)
+
+
+def render_within(data: dict | None, budget_s: float | None):
+    """:func:`render`'s outputs, waiting at most ``budget_s`` for a big file, then whether to poll.
+
+    Returns
+    -------
+    tuple
+        The :data:`N_OUTPUTS` outputs of :func:`render`, then ``poll_disabled`` (False while a
+        big file is still being read: the page asks again in :data:`POLL_MS`).
     """
     blank = (
         None,
@@ -281,9 +417,15 @@ def render(data: dict | None):
         None,
         "",
         "none",
+        [],
+        [],
+        [],
+        [],
+        [],
+        "",
     )
     if not data or not data.get("hash"):
-        return blank
+        return (*blank, True)
     overrides = datasets.Overrides.from_dict(data.get("overrides"))
     alert, summary, preview_view = None, None, None
     columns: list[str] = []
@@ -292,15 +434,20 @@ def render(data: dict | None):
         columns = [str(c) for c in preview.columns]
         preview_view = data_table("preview-table", preview, page_size=10)
     except ForecastError as exc:
-        return (error_alert(str(exc)), *blank[1:])
+        return (error_alert(str(exc)), *blank[1:], True)
     try:
-        df, report = datasets.load_frame(data["hash"], overrides)
+        df, report = datasets.load_frame_within(data["hash"], overrides, budget_s)
         summary = _summary(df, report, data.get("filename") or "upload")
         from dashboard.pages.diagnostics import prefetch_first
 
         prefetch_first(data)
         time_col, id_col = report.time_col, list(report.keys) or None
         value_cols, freq, fill = report.value_cols, report.freq, report.fill
+        drivers = [d.name for d in report.drivers if d.source == "file"]
+        observed = list(overrides.observed_only)
+        driver_options = [{"label": d.name, "value": d.name} for d in report.drivers]
+    except StillWorking:
+        return _reading(data, preview_view, [{"label": c, "value": c} for c in columns])
     except Exception as exc:  # ForecastError shown as is, anything else logged
         if not isinstance(exc, ForecastError):
             log.exception("reading dataset %s failed", data["hash"])
@@ -316,6 +463,8 @@ def render(data: dict | None):
         time_col = overrides.time_col
         id_col = overrides.id_col.split(",") if overrides.id_col else None
         value_cols, freq, fill = list(overrides.value_cols), overrides.freq or "", overrides.fill
+        drivers, observed = list(overrides.drivers), list(overrides.observed_only)
+        driver_options = [{"label": c, "value": c} for c in drivers]
     options = [{"label": c, "value": c} for c in columns]
     return (
         alert,
@@ -329,10 +478,17 @@ def render(data: dict | None):
         id_col,
         freq,
         fill,
+        options,
+        drivers,
+        driver_options,
+        observed,
+        ["calendar"] if overrides.calendar else [],
+        overrides.holidays or "",
+        True,
     )
 
 
-def first_look(data: dict | None):
+def first_look(data: dict | None, budget_s: float | None = None):
     """A card with the pretrained model's zero-shot forecast of the dataset's first series and
     its 80 % interval (no training: ready as soon as the file is read), or None.
 
@@ -340,20 +496,22 @@ def first_look(data: dict | None):
     ----------
     data : dict or None
         The dataset store content.
+    budget_s : float, optional
+        Longest wait for a big file's first reading (None: as long as it takes).
 
     Returns
     -------
     Component or None
-        None when there is no readable dataset; a short note when the pretrained model cannot
-        forecast it (e.g. a frequency its corpus did not cover).
+        None when there is no readable dataset (or it is still being read); a short note when
+        the pretrained model cannot forecast it (e.g. a frequency its corpus did not cover).
     """
     if not data or not data.get("hash"):
         return None
     try:
-        df, report = datasets.load_frame(
-            data["hash"], datasets.Overrides.from_dict(data.get("overrides"))
+        df, report = datasets.load_frame_within(
+            data["hash"], datasets.Overrides.from_dict(data.get("overrides")), budget_s
         )
-    except Exception:  # the summary callback reports reading errors
+    except Exception:  # still reading (the poll asks again), or an error the summary reports
         return None
     from dashboard.pages.run import default_horizon
     from forecast.models.neural.pretrained import Pretrained
@@ -398,6 +556,10 @@ def register(app) -> None:
         State("ov-id", "value"),
         State("ov-freq", "value"),
         State("ov-fill", "value"),
+        State("ov-drivers", "value"),
+        State("ov-observed", "value"),
+        State("ov-calendar", "value"),
+        State("ov-holidays", "value"),
         State("dataset", "data"),
         prevent_initial_call=True,
     )
@@ -410,6 +572,10 @@ def register(app) -> None:
         id_col,
         freq,
         fill,
+        drivers,
+        observed,
+        calendar,
+        holidays,
         current,
     ):
         overrides = {
@@ -418,6 +584,10 @@ def register(app) -> None:
             "id_col": id_col,
             "freq": freq,
             "fill": fill,
+            "drivers": drivers,
+            "observed_only": observed,
+            "calendar": bool(calendar),
+            "holidays": holidays,
         }
         try:
             data = choose_dataset(ctx.triggered_id, sample, overrides, current)
@@ -450,24 +620,33 @@ def register(app) -> None:
         Output("ov-id", "value"),
         Output("ov-freq", "value"),
         Output("ov-fill", "value"),
+        Output("ov-drivers", "options"),
+        Output("ov-drivers", "value"),
+        Output("ov-observed", "options"),
+        Output("ov-observed", "value"),
+        Output("ov-calendar", "value"),
+        Output("ov-holidays", "value"),
+        Output("data-poll", "disabled"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
+        Input("data-poll", "n_intervals"),
     )
-    def _render(data, _init):
+    def _render(data, _init, _poll):
         try:
-            return render(data)
+            return render_within(data, PAGE_BUDGET_S)
         except Exception:
             log.exception("rendering the data page failed")
-            return (error_alert(FRIENDLY_ERROR), *([no_update] * 10))
+            return (error_alert(FRIENDLY_ERROR), *([no_update] * (N_OUTPUTS - 1)), True)
 
     @app.callback(
         Output("first-look", "children"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
+        Input("data-poll", "n_intervals"),
     )
-    def _first_look(data, _init):
+    def _first_look(data, _init, _poll):
         try:
-            return first_look(data)
+            return first_look(data, PAGE_BUDGET_S)
         except Exception:
             log.exception("the first look failed")
             return None

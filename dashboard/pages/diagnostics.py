@@ -1,4 +1,5 @@
-"""Diagnostics page: the series, its ACF/PACF, Ljung-Box, stationarity, seasonality, STL, lags."""
+"""Diagnostics page: the series, its ACF/PACF, Ljung-Box, stationarity, seasonality, STL, lags;
+and, for a file read with drivers, which lags of each driver move it (the Drivers section)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pandas as pd
 from dash import Input, Output, ctx, dcc, html, no_update
 
 from dashboard import datasets
+from dashboard.budget import StillWorking
 from dashboard.cache import memo, prefetch
 from dashboard.components import (
     FRIENDLY_ERROR,
@@ -55,6 +57,9 @@ GRAPHS = {
     "diag-lagscatter": 400,
     "diag-acf": 380,
     "diag-pacf": 380,
+    "diag-ccf-raw": 360,
+    "diag-ccf-pw": 360,
+    "diag-driver-scatter": 360,
 }
 #: Positions of the figures in :func:`page_views`' outputs.
 _FIGURE_OUTPUTS = {
@@ -88,6 +93,8 @@ def graph(graph_id: str, fig) -> dcc.Graph:
 
 def layout(**_query):
     """The page's layout."""
+    from dashboard.diagnostics_drivers import drivers_layout
+
     controls = dbc.Row(
         [
             dbc.Col(
@@ -149,6 +156,7 @@ def layout(**_query):
                     dbc.Col(card("Lag scatter", _slot("diag-lagscatter")), lg=5),
                 ]
             ),
+            card("Drivers", drivers_layout()),
             dcc.Link(dbc.Button("Next: run models →", color="primary"), href="/run"),
         ]
     )
@@ -172,6 +180,10 @@ def diagnosis(data: dict, uid: str):
     return _diagnose(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
 
 
+#: Longest a Diagnostics page request waits for a big file's first reading, in seconds.
+PAGE_BUDGET_S = 2.0
+
+
 def prefetch_first(data: dict | None) -> None:
     """Diagnose a dataset's first series and build its figures in the background.
 
@@ -192,18 +204,27 @@ def prefetch_first(data: dict | None) -> None:
     prefetch(first)
 
 
-def series_options(data: dict | None) -> tuple[list[dict], str | None]:
+def series_options(
+    data: dict | None, budget_s: float | None = None
+) -> tuple[list[dict], str | None]:
     """Series picker options and the first series for a dataset store content.
+
+    ``budget_s``: the longest wait for a big file's first reading (None: as long as it takes).
 
     Raises
     ------
+    dashboard.budget.StillWorking
+        A big file is still being read (with ``budget_s``).
     DataError
         The dataset cannot be read, or is not the signed-in user's.
     """
     if not data or not data.get("hash"):
         return [], None
     datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
-    uids = _series(data["hash"], datasets.Overrides.from_dict(data.get("overrides")))
+    overrides = datasets.Overrides.from_dict(data.get("overrides"))
+    if budget_s is not None:  # a big file read for the first time: wait at most budget_s
+        datasets.load_frame_within(data["hash"], overrides, budget_s)
+    uids = _series(data["hash"], overrides)
     return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
 
 
@@ -531,7 +552,16 @@ def page_views(trigger: str | None, data: dict | None, uid: str | None, max_lag:
     options = no_update
     if trigger != "diag-series":
         try:
-            options, uid = series_options(data)
+            options, uid = series_options(data, PAGE_BUDGET_S)
+        except StillWorking:
+            name = (data or {}).get("filename") or "the file"
+            note = error_alert(
+                color="info",
+                message=f"Reading {name}… a big file takes a while the first time; its Data "
+                "page shows when it is read, then open this page again.",
+            )
+            main = main_views(None, None)
+            return ([], None, note, *main[1:], *acf_views(None, None, 0))
         except Exception as exc:
             if not isinstance(exc, ForecastError):
                 log.exception("listing series failed")
@@ -561,7 +591,7 @@ def _safe_acf(data: dict | None, uid: str | None, max_lag: int | None):
 
 
 def register(app) -> None:
-    """Attach the page's callback to ``app``.
+    """Attach the page's callbacks to ``app``.
 
     One callback draws the whole page (series list, figures, tables, ACF/PACF), so opening the
     page after an upload costs one round trip instead of a chain of three (series list -> main
@@ -596,3 +626,7 @@ def register(app) -> None:
             if out[i] is not no_update:
                 out[i] = graph(graph_id, out[i])
         return tuple(out)
+
+    from dashboard.diagnostics_drivers import register as register_drivers
+
+    register_drivers(app)

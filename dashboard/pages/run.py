@@ -8,7 +8,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
-from forecast.calendar.frequency import season_length
+from forecast.calendar.frequency import freq_words, season_length
 from forecast.errors import ForecastError, SpecError
 from forecast.models.registry import MODEL_NAMES, check_model_list, model_class
 from forecast.run.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
@@ -160,6 +160,8 @@ def build_spec(data: dict | None, form: dict):
         seed=_int_or_none(form.get("seed"), "Seed") or 0,
         level=80.0 if level in (None, "") else float(level),
         model_params=params,
+        levels=form.get("levels") or None,
+        reconcile=form.get("reconcile") or "auto",
     )
 
 
@@ -227,7 +229,40 @@ def layout(**_query):
             ]
         ),
         dbc.Row(
-            [_number("run-seed", "Seed", "Same seed, same forecasts.", min=0, step=1, value=0)]
+            [
+                _number("run-seed", "Seed", "Same seed, same forecasts.", min=0, step=1, value=0),
+                dbc.Col(
+                    [
+                        dbc.Label("Levels (files with key columns)", html_for="run-levels"),
+                        dbc.Input(id="run-levels", type="text", placeholder="e.g. state,total"),
+                        dbc.FormText(
+                            "Aggregate levels summed from the bottom and forecast too: keys "
+                            "joined by '/', comma-separated, 'total', or 'all'."
+                        ),
+                    ],
+                    md=4,
+                    className="mb-3",
+                ),
+                dbc.Col(
+                    [
+                        dbc.Label("Reconciliation", html_for="run-reconcile"),
+                        dcc.Dropdown(
+                            id="run-reconcile",
+                            options=[
+                                {"label": "auto (chosen by backtest)", "value": "auto"},
+                                {"label": "bottom-up", "value": "bottom_up"},
+                                {"label": "MinTrace (shrink)", "value": "mint_shrink"},
+                                {"label": "none", "value": "none"},
+                            ],
+                            value="auto",
+                            clearable=False,
+                        ),
+                        dbc.FormText("How the levels' forecasts are made to add up."),
+                    ],
+                    md=4,
+                    className="mb-3",
+                ),
+            ]
         ),
         dbc.Label("Models", html_for="run-models"),
         dbc.Checklist(
@@ -237,6 +272,7 @@ def layout(**_query):
             inline=True,
             className="mb-3",
         ),
+        html.Div(id="run-estimate", className="mb-3", role="status"),
         dbc.Button("Submit job", id="run-submit", color="primary", className="me-2"),
         html.Div(id="run-feedback", className="mt-3", role="status"),
     ]
@@ -254,11 +290,37 @@ def layout(**_query):
     )
 
 
+def estimate_view(data: dict | None, horizon, backtest, models):
+    """The job's expected duration from the data (series, lengths) and the ticked models
+    (:func:`forecast.run.cost.estimate_job`); a warning with a cheaper set above a minute."""
+    from forecast.run.cost import estimate_job
+
+    if not data or not data.get("hash") or not models:
+        return None
+    try:
+        h = _int_or_none(horizon, "Horizon")
+        windows = _backtest_windows(backtest)
+    except SpecError:
+        return None
+    if not h or h < 1:
+        return None
+    df, _report = datasets.load_frame(data["hash"], data.get("overrides"))
+    lengths = df.dropna(subset=["y"]).groupby("unique_id").size().tolist()
+    ticked = [m for m in MODEL_NAMES if m in set(models)]
+    cost = estimate_job(lengths, horizon=h, windows=windows, models=ticked)
+    return dbc.Alert(
+        cost.text(),
+        color="warning" if cost.warn else "light",
+        className="py-2 mb-0 small",
+        id="run-estimate-text",
+    )
+
+
 def _about(d: dict, filename: str) -> list:
     items = [
         html.Li(
             f"{filename}: {d['n_series']} series, shortest {d['n_min']} steps, "
-            f"frequency {d['freq']}."
+            f"{freq_words(d['freq'])} ({d['freq']})."
         ),
         html.Li(f"Window {d['window'] if d['window'] else '(automatic)'}: {d['window_reason']}."),
     ]
@@ -302,6 +364,21 @@ def register(app) -> None:
         return d["horizon"], d["holdout"], d["window"], _about(d, data.get("filename") or "")
 
     @app.callback(
+        Output("run-estimate", "children"),
+        Input("dataset", "data"),
+        Input("run-horizon", "value"),
+        Input("run-backtest", "value"),
+        Input("run-models", "value"),
+    )
+    def _estimate(data, horizon, backtest, models):
+        try:
+            return estimate_view(data, horizon, backtest, models)
+        except Exception as exc:  # the estimate never blocks a job
+            if not isinstance(exc, ForecastError):
+                log.exception("estimating the job failed")
+            return None
+
+    @app.callback(
         Output("run-feedback", "children"),
         Output("job-id", "data"),
         Input("run-submit", "n_clicks"),
@@ -315,9 +392,25 @@ def register(app) -> None:
         State("run-seed", "value"),
         State("run-models", "value"),
         State("job-id", "data"),
+        State("run-levels", "value"),
+        State("run-reconcile", "value"),
         prevent_initial_call=True,
     )
-    def _submit(_n, data, horizon, holdout, backtest, window, epochs, level, seed, models, current):
+    def _submit(
+        _n,
+        data,
+        horizon,
+        holdout,
+        backtest,
+        window,
+        epochs,
+        level,
+        seed,
+        models,
+        current,
+        levels=None,
+        reconcile="auto",
+    ):
         if not _n:
             raise PreventUpdate  # Dash may fire it when the page mounts
         form = {
@@ -329,6 +422,8 @@ def register(app) -> None:
             "level": level,
             "seed": seed,
             "models": models,
+            "levels": levels,
+            "reconcile": reconcile,
         }
         try:
             job_id = submit(data, form)

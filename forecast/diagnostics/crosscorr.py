@@ -31,6 +31,13 @@ from statsmodels.tsa.stattools import ccf
 
 from forecast.errors import DataError
 
+#: A driver whose AR residuals keep less than this share of its variance is deterministic
+#: (periodic): it is not prewhitened.
+DETERMINISTIC = 1e-3
+
+#: Lags whose |r| is within this share of the strongest count as tied; the shortest one wins.
+TIE = 0.05
+
 __all__ = [
     "CrossCorrelation",
     "bonferroni_band",
@@ -140,7 +147,9 @@ def prewhiten(
     ex, ey : ndarray of float, shape (n - p,)
         ``phi(B) x`` (about white) and ``phi(B) y``, where ``p`` is the largest AR lag kept.
     ar_lags : list of int
-        AR lags of the fitted filter (empty: the driver is already white).
+        AR lags of the fitted filter (empty: the driver is already white, or deterministic:
+        its AR residuals keep less than :data:`DETERMINISTIC` of its variance, and it is left
+        as it is).
     """
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
@@ -160,7 +169,21 @@ def prewhiten(
     poly = np.r_[1.0, -phi]
     ex = lfilter(poly, [1.0], x)[p:]
     ey = lfilter(poly, [1.0], y)[p:]
+    if np.var(ex) < DETERMINISTIC * np.var(x):
+        # the autoregression predicts the driver all but exactly (a weekly working-day flag, a
+        # day-of-week code): filtering would leave rounding noise, so the driver is kept as it is
+        return x - x.mean(), y - y.mean(), []
     return ex, ey, [int(v) for v in lags]
+
+
+def _strongest(lags: list[int], r: np.ndarray, nlags: int) -> int | None:
+    """The lag of the largest |r|; near-ties (within :data:`TIE`) go to the shortest lag, as a
+    periodic driver correlates alike at lags 0, m, 2m."""
+    if not lags:
+        return None
+    top = max(abs(r[k + nlags]) for k in lags)
+    tied = [k for k in lags if abs(r[k + nlags]) >= (1 - TIE) * top]
+    return min(tied, key=abs)
 
 
 @dataclass
@@ -188,7 +211,8 @@ class CrossCorrelation:
     raw_significant_lags : list of int
         Lags whose raw correlation clears ``raw_band`` (what a reader of the raw plot sees).
     lead : int or None
-        The ``k >= 0`` of the strongest significant prewhitened correlation; None when none.
+        The ``k >= 0`` of the strongest significant prewhitened correlation (near-ties within
+        :data:`TIE` to the shortest lag); None when none.
     strongest : int or None
         The lag of the strongest significant prewhitened correlation, negative ones included.
     ar_lags : list of int
@@ -289,9 +313,8 @@ def prewhitened_cross_correlation(
     n_tests = len(lags)
     band_corrected = bonferroni_band(n, n_tests, alpha)
     significant = [int(k) for k, r in zip(lags, pw, strict=True) if abs(r) > band_corrected]
-    strongest = max(significant, key=lambda k: abs(pw[k + nlags])) if significant else None
-    ahead = [k for k in significant if k >= 0]
-    lead = max(ahead, key=lambda k: abs(pw[k + nlags])) if ahead else None
+    strongest = _strongest(significant, pw, nlags)
+    lead = _strongest([k for k in significant if k >= 0], pw, nlags)
     raw_band = float(norm.ppf(1 - alpha / 2) / np.sqrt(n_raw))
     return CrossCorrelation(
         lags=lags,

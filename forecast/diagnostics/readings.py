@@ -254,7 +254,7 @@ def driver_reading(a: DriverAnalysis, *, freq: str | None = None, alpha: float =
             f" at lags −{L}…{L})"
         )
         spurious = len(a.raw_significant_lags)
-        if spurious:
+        if spurious and a.prewhitening_lags:  # without a filter the two are the same series
             text += (
                 f"; the raw cross-correlation exceeds ±{a.raw_band:.2f} at "
                 f"{_steps(spurious, 'lag')}, which prewhitening shows to be spurious"

@@ -43,7 +43,8 @@ def choose_time_column(
     Parameters
     ----------
     table : DataFrame
-        Raw cell strings, one column per CSV column.
+        Stripped cell strings, one column per CSV column (as
+        :func:`forecast.ingest.parsing.read_table` gives them).
     time_col : str or None
         Column named by the user; detected when None: the column whose first 500 cells parse
         best as timestamps, preferring a date-like name (``date``, ``month``, ``ds`` ...) and then
@@ -78,7 +79,7 @@ def choose_time_column(
                 f"Time column '{time_col}' is not in the file; its columns are "
                 f"{list(table.columns)}. Pick one of them."
             )
-        parsed = parse_times(table[time_col], allow_years=True, freq=freq)
+        parsed = parse_times(table[time_col], allow_years=True, freq=freq, stripped=True)
         if parsed.problem:
             raise DataError(parsed.problem)
         if parsed.success < 0.5:
@@ -92,7 +93,7 @@ def choose_time_column(
     head = table.iloc[:500]  # choose on the first rows, then parse the winner in full
     for position, name in enumerate(table.columns):
         hinted = bool(_TIME_NAME.search(name))
-        parsed = parse_times(head[name], allow_years=hinted or position == 0)
+        parsed = parse_times(head[name], allow_years=hinted or position == 0, stripped=True)
         if parsed.success < 0.8:
             continue
         if parsed.kind == "year" and not hinted:
@@ -109,7 +110,7 @@ def choose_time_column(
             f"{list(table.columns)} parses as timestamps. Add a date column "
             "(e.g. 2001-03-31, 2001-03, 1959Q1 or 1959) or name it with time_col."
         )
-    parsed = parse_times(table[best[1]], allow_years=best[2], freq=freq)
+    parsed = parse_times(table[best[1]], allow_years=best[2], freq=freq, stripped=True)
     if parsed.problem:
         raise DataError(parsed.problem)
     return best[1], parsed
@@ -248,6 +249,16 @@ def infer_keys(
     return None
 
 
+def _repeated(cells: pd.Series, times: pd.Series | None) -> bool:
+    """Whether a time cell repeats (a long file); distinct parsed times settle it without hashing
+    every string (equal cells parse to equal times)."""
+    if times is not None and len(times) == len(cells):
+        index = pd.DatetimeIndex(times)
+        if index.is_unique:
+            return False
+    return bool(cells.duplicated().any())
+
+
 def choose_value_columns(
     table: pd.DataFrame,
     time_name: str,
@@ -326,7 +337,7 @@ def choose_value_columns(
             numeric.append(name)
     if not keys:
         text_cols = [c for c in others if c not in numeric and c not in (value_cols or [])]
-        repeated = table[time_name].duplicated().any()
+        repeated = _repeated(table[time_name], times)
         candidates = [c for c in text_cols if _ID_NAME.match(c)] + [
             c for c in text_cols if not _ID_NAME.match(c)
         ]

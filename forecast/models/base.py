@@ -30,7 +30,11 @@ declared on its class, next to its code, and read through :mod:`forecast.models.
 
 How to add a model
 ------------------
-One class and one registry line. The class::
+One class and one registry line. A model fitted series by series subclasses
+:class:`forecast.models.per_series.PerSeriesForecaster` instead and writes only
+``fit_one(y, m)`` (and, optionally, ``fallback_one`` and ``refit_one``): the loop, fan-out,
+residuals, summary, ``predict`` and re-application come with it. A global model is a class
+like this::
 
     class Mean(Forecaster):
         # the mean of each series (or of its last ``window`` values), carried forward
@@ -251,10 +255,20 @@ class Forecaster(BaseEstimator):
         Has ``effective_memory(df)`` (how far back it looks, by lag).
     member : bool
         May be a member of the ensemble or the residual model of the hybrid.
-    drivers_accepted : tuple of {"known", "observed"}
-        The drivers the model can use: "known" (known in advance: values over the horizon come
-        in ``X_future``), "observed" (observed only: values up to the last observation).
-        Empty: none (driver columns are ignored).
+    min_length : int
+        Fewest observations a series needs to be fitted (the backtest keeps at least this many
+        training points in its oldest window).
+    freqs : tuple of str or None
+        Frequencies (offset aliases) the model serves; None: any.
+    drivers_accepted : tuple of str
+        Driver columns it takes, from ``{"known", "observed"}`` (known in advance / observed
+        only); ``()``: none.
+    searches : bool
+        Chooses a specification per series (ARIMA orders, the ETS model) that ``refit`` can
+        keep while re-estimating the coefficients (:mod:`forecast.models.per_series`).
+    reapplies : bool
+        Can forecast the series of another file once fitted (``forecast_from``, what
+        ``forecast predict`` calls).
     """
 
     name: ClassVar[str] = ""
@@ -263,7 +277,14 @@ class Forecaster(BaseEstimator):
     neural: ClassVar[bool] = False
     memory: ClassVar[bool] = False
     member: ClassVar[bool] = False
+    min_length: ClassVar[int] = 1
+    freqs: ClassVar[tuple[str, ...] | None] = None
     drivers_accepted: ClassVar[tuple[str, ...]] = ()
+    searches: ClassVar[bool] = False
+    reapplies: ClassVar[bool] = False
+    #: Whether :meth:`save` / :meth:`load` keep the drivers' regression (``drivers_``,
+    #: ``linear_``) for the model (the per-series base); others keep their own.
+    _drivers_in_template: ClassVar[bool] = False
     #: Attribute set by ``fit`` whose absence means "not fitted".
     _fitted_attr: ClassVar[str] = "last_ds_"
     #: Hyperparameters that older model files hold and this version no longer takes (they
@@ -315,6 +336,20 @@ class Forecaster(BaseEstimator):
         ``X_future`` holds the known drivers over those steps (``unique_id, ds, <drivers>``)."""
         raise NotImplementedError
 
+    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+        """Forecast the series of another frame with what was fitted (models with
+        ``reapplies``); the others refuse.
+
+        Raises
+        ------
+        SpecError
+            This model cannot forecast another file.
+        """
+        raise SpecError(
+            f"{self.name}: a saved model of this kind cannot forecast another file; run a job on "
+            "the new file instead."
+        )
+
     def __sklearn_is_fitted__(self) -> bool:
         return self._fitted_attr in vars(self)
 
@@ -365,6 +400,15 @@ class Forecaster(BaseEstimator):
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         fitted, arrays = self._fitted_state(folder)
+        drivers = list(getattr(self, "drivers_", None) or [])
+        if self._drivers_in_template and drivers:
+            ids = list(self.linear_)
+            fitted = {**fitted, "drivers": drivers, "driver_ids": ids}
+            arrays = {
+                **arrays,
+                "drivers.coef": np.stack([self.linear_[u].coef for u in ids]),
+                "drivers.se": np.stack([self.linear_[u].se for u in ids]),
+            }
         config = {
             "model": self.name,
             "params": to_jsonable(self.get_params()),
@@ -413,7 +457,17 @@ class Forecaster(BaseEstimator):
             raise DataError(
                 f"'{folder}': the saved parameters do not fit {name} ({exc})."
             ) from None
-        model._restore_state(config.get("fitted") or {}, arrays, folder)
+        fitted = config.get("fitted") or {}
+        model._restore_state(fitted, arrays, folder)
+        if klass._drivers_in_template:
+            from forecast.models.drivers import LinearDrivers
+
+            ids = fitted.get("driver_ids") or []
+            model.drivers_ = list(fitted.get("drivers") or [])
+            model.linear_ = {
+                str(u): LinearDrivers(arrays["drivers.coef"][i], arrays["drivers.se"][i])
+                for i, u in enumerate(ids)
+            }
         return model
 
     @classmethod

@@ -10,5 +10,6 @@ from forecast.plots.colors import MODEL_COLORS as MODEL_COLORS
 from forecast.plots.colors import model_color as model_color
 from forecast.plots.drivers import *  # noqa: F403
 from forecast.plots.forecasts import *  # noqa: F403
+from forecast.plots.hierarchy import *  # noqa: F403
 from forecast.plots.memory import *  # noqa: F403
 from forecast.plots.series import *  # noqa: F403

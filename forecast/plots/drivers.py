@@ -104,10 +104,10 @@ def ccf_figure(analysis, kind: str = "prewhitened") -> go.Figure:
         lead = _get(analysis, "lead")
         if lead is not None:
             shapes.append(_line("x", lead, {"color": _SIG, "width": 1, "dash": "dot"}))
-    title = f"{label}: {target} and {name} (positive lag: {name} leads)"
+    title = f"{label}: {target} and {name}"
     layout = {
         "title": {"text": title},
-        "xaxis": {"title": {"text": "lag k: corr(y(t), x(t−k))"}},
+        "xaxis": {"title": {"text": f"lag k: corr(y(t), x(t−k)); k > 0: {name} leads"}},
         "yaxis": {"title": {"text": "r"}, "range": [-1.05, 1.05]},
         "shapes": shapes,
         "margin": MARGIN,

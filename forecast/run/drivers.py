@@ -200,6 +200,7 @@ def drivers_step(run, plan: DriverPlan | None) -> None:
         bt={n: run.bt[n] for n in candidates if n not in aware and n in run.bt},
         future={n: run.future[n] for n in candidates if n not in aware},
         fitted={},
+        first={},  # no specification of a fit with drivers carried over
         residuals={n: run.residuals[n] for n in candidates if n not in aware},
         checks={},
         notes=[],

@@ -18,9 +18,14 @@ rolling origins the shortest series allows (:func:`plan_backtest`, fewer than as
    backtest, with ``skill`` against seasonal naive;
 then the recommendation and the verdict in words (:mod:`forecast.run.recommend`).
 
-Per-series models (naive, snaive, drift, arima) can be fanned out over a
-``concurrent.futures.Executor`` (a local process pool, or ``distributed.Client.get_executor()``)
-in chunks of series; global (neural) models train as one task in this process.
+Per-series models (:class:`forecast.models.per_series.PerSeriesForecaster`: naive, snaive,
+drift, arima, the statsforecast models) fan chunks of series, and their backtest windows side by
+side, out over a ``concurrent.futures.Executor`` (a local process pool, ``forecast run
+--workers N``, or ``distributed.Client.get_executor()``); global (neural) models train as one
+task in this process with their own thread settings. A model with a specification search
+(ARIMA's orders, the ETS model) searches per series on the oldest backtest window's training
+data and re-estimates that specification at the later origins (``search``: and searches again
+on the whole history for the future, by default).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from forecast.models.registry import (
     check_run_options,
     model_class,
 )
-from forecast.run.backtest import MIN_TRAIN
+from forecast.run.backtest import MIN_TRAIN, check_search, min_train
 from forecast.run.by_series import series_table
 from forecast.run.combination import (
     AUTO,
@@ -58,6 +63,7 @@ from forecast.run.defaults import (
     DEFAULT_MODELS,
     DEFAULT_WINDOWS,
     REFERENCE_MODELS,
+    SEARCH,
 )
 from forecast.run.drivers import drivers_step, plan_drivers, split_future, uses_drivers
 from forecast.run.hierarchy import (
@@ -147,6 +153,8 @@ class RunResult:
     hierarchy : dict
         Evidence of the reconciliation (:func:`forecast.run.reconcile.reconcile_step`; empty
         without levels).
+    m : int
+        Seasonal period of the frequency in steps (1 without one).
     """
 
     leaderboard: pd.DataFrame
@@ -171,6 +179,7 @@ class RunResult:
     by_series: pd.DataFrame | None = None
     keys: pd.DataFrame | None = None
     hierarchy: dict = field(default_factory=dict)
+    m: int = 1
     drivers: dict = field(default_factory=dict)
     baseline: pd.DataFrame | None = None
 
@@ -269,10 +278,13 @@ def _split_holdout(
     return history, actuals
 
 
-def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -> tuple[int, str]:
+def plan_backtest(
+    history: pd.DataFrame, horizon: int, requested: int, m: int, *, min_points: int = MIN_TRAIN
+) -> tuple[int, str]:
     """How many rolling origins the shortest series allows (at most ``requested``).
 
-    Every window keeps at least ``max(MIN_TRAIN, m + 1)`` training points.
+    Every window keeps at least ``max(min_points, m + 1)`` training points (``min_points``:
+    :func:`forecast.run.backtest.min_train` of the run's models, at least ``MIN_TRAIN``).
 
     Returns
     -------
@@ -282,15 +294,15 @@ def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -
     if requested == 0:
         return 0, ""
     shortest = int(history.groupby("unique_id", sort=False).size().min())
-    min_train = max(MIN_TRAIN, m + 1)
-    fits = max(0, (shortest - min_train) // horizon)
+    least = max(MIN_TRAIN, int(min_points), m + 1)
+    fits = max(0, (shortest - least) // horizon)
     windows = min(requested, fits)
     if windows == requested:
         return windows, ""
     if windows == 0:
         note = (
             f"No backtest: the shortest series ({shortest} points) is too short for one origin of "
-            f"{horizon} steps after {min_train} training points, so nothing is scored."
+            f"{horizon} steps after {least} training points, so nothing is scored."
         )
     else:
         note = (
@@ -353,6 +365,7 @@ def run_forecast(
     executor: Executor | None = None,
     levels: str | Sequence[str] | None = None,
     reconcile: str = "auto",
+    search: str = SEARCH,
     X_future: pd.DataFrame | None = None,
 ) -> RunResult:
     """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
@@ -386,7 +399,9 @@ def run_forecast(
     should_stop : callable, optional
         Polled between steps and handed to model fits; True raises :class:`Cancelled`.
     executor : concurrent.futures.Executor, optional
-        Where per-series models refit, in chunks of series.
+        Where per-series models fit their series, in chunks, and their backtest windows side
+        by side (a local pool of :func:`forecast.run.workers.local_pool`, or
+        ``distributed.Client.get_executor()``); the forecasts are the same as without.
     levels : str or sequence of str, optional
         Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``;
         :func:`forecast.run.hierarchy.parse_levels`): their series are summed from the bottom,
@@ -395,6 +410,12 @@ def run_forecast(
         ``auto`` (the method with the lower backtest MASE over levels), ``bottom_up``,
         ``mint_shrink`` or ``none`` (forecasts of every level left as they are); used only with
         ``levels``.
+    search : {"twice", "once", "every"}
+        ``"twice"`` (default, :data:`forecast.run.defaults.SEARCH`): ARIMA's orders and the ETS
+        model are searched per series on the oldest backtest window's training data,
+        re-estimated at the later origins, and searched again on the whole history for the
+        future; ``"once"``: re-estimated on the whole history too; ``"every"``: searched afresh
+        at every origin and for the refit (:data:`forecast.run.backtest.SEARCH_MODES`).
     X_future : DataFrame, optional
         ``unique_id, ds, <drivers>`` over the ``horizon`` steps (instead of future rows in
         ``df``): the drivers named here are known in advance, the others observed only.
@@ -422,6 +443,7 @@ def run_forecast(
     horizon, level, names, model_params = _check_settings(
         df, horizon, level, models, holdout, backtest_windows, model_params, epochs
     )
+    search = check_search(search)
     freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
     reconcile = check_method(reconcile)
@@ -448,7 +470,8 @@ def run_forecast(
             held = held[["unique_id", "ds", *driver_columns(history)]]
             X_future = held if X_future is None else pd.concat([held, X_future])
         plan = plan_drivers(history, X_future, horizon, freq)
-    windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
+    least = min_train(model_class(n) for n in [*names, "snaive"] if n != AUTO)
+    windows, note = plan_backtest(history, horizon, int(backtest_windows), m, min_points=least)
     auto_params = dict(model_params.get(AUTO, {}))
     run = Run(
         names=names,
@@ -466,6 +489,7 @@ def run_forecast(
         progress=progress,
         should_stop=should_stop,
         executor=executor,
+        search=search,
         per_series=frozenset(n for n in names if model_class(n).scope == "per_series"),
         neural=frozenset(n for n in names if model_class(n).neural),
         top_k=int(auto_params.pop("top_k", AUTO_TOP_K)),
@@ -560,6 +584,7 @@ def run_forecast(
         by_series=attach_keys(by_series, keys_table),
         keys=keys_table,
         hierarchy=reconciliation,
+        m=int(m or 1),
         drivers=_drivers_summary(run, plan),
         baseline=run.baseline,
     )

@@ -24,6 +24,7 @@ __all__ = [
     "METHODS",
     "check_method",
     "coherence_error",
+    "insample_frame",
     "level_mase",
     "reconcile_backtest",
     "reconcile_forecasts",
@@ -36,6 +37,9 @@ METHODS = ("bottom_up", "mint_shrink")
 #: MASE over levels than BottomUp on visnights and the simulated hierarchies
 #: (``benchmarks/hierarchy.py``, figures in ``benchmarks/README.md``).
 DEFAULT_METHOD = "mint_shrink"
+#: Most series MinTrace reconciles: its covariance is dense (n x n), so above this a run uses
+#: ``bottom_up`` (said in the evidence).
+MINT_MAX_SERIES = 2_000
 _BASE = "base"
 
 
@@ -230,7 +234,7 @@ def level_mase(scores: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _insample(history: pd.DataFrame, resid: pd.DataFrame | None) -> pd.DataFrame | None:
+def insample_frame(history: pd.DataFrame, resid: pd.DataFrame | None) -> pd.DataFrame | None:
     """``unique_id, ds, y, fitted`` from a model's in-sample residuals (None without)."""
     if resid is None or resid.empty:
         return None
@@ -277,16 +281,29 @@ def reconcile_step(run, hierarchy, method: str = "auto") -> dict:
     if method == "none":
         return evidence
     S, tags, level = hierarchy.S, hierarchy.tags, run.level
+    methods = METHODS
+    if len(S) > MINT_MAX_SERIES:
+        methods = tuple(m for m in METHODS if m != "mint_shrink")
+        if method == "mint_shrink":
+            method = "bottom_up"
+        evidence["note"] = (
+            f"{len(S):,} series: MinTrace's dense covariance is too large above "
+            f"{MINT_MAX_SERIES:,}, so the forecasts are reconciled bottom-up"
+        )
     for name in list(run.future):
-        insample = _insample(run.history, run.residuals.get(name))
+        insample = insample_frame(run.history, run.residuals.get(name))
         bt = run.bt.get(name)
         tried: dict[str, pd.DataFrame] = {}
-        chosen = DEFAULT_METHOD if method == "auto" else method
+        chosen = (
+            (DEFAULT_METHOD if DEFAULT_METHOD in methods else methods[0])
+            if method == "auto"
+            else method
+        )
         if method == "auto" and bt is not None and not bt.empty:
             table = {}
             base = window_scores(bt, run.history, m=run.m)
             table["base"] = float(level_mase(base, hierarchy.keys)["mean"].iloc[0])
-            for candidate in METHODS:
+            for candidate in methods:
                 try:
                     rec = reconcile_backtest(bt, S, tags, candidate, level, insample)
                 except Exception:  # a method that cannot run here is not chosen
@@ -298,7 +315,7 @@ def reconcile_step(run, hierarchy, method: str = "auto") -> dict:
             scored = {k: v for k, v in table.items() if k != "base" and np.isfinite(v)}
             if scored:
                 chosen = min(scored, key=scored.get)
-        order = [chosen, *(m for m in METHODS if m != chosen)]
+        order = [chosen, *(m for m in methods if m != chosen)]
         for candidate in order:
             try:
                 future = reconcile_forecasts(run.future[name], S, tags, candidate, level, insample)

