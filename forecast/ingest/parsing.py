@@ -260,10 +260,57 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
         If the text cannot be split into fields consistently.
     """
     if FAST:
-        table = _read_table_c(text, delimiter)
+        strip, may_be_blank = _edges(text, delimiter)
+        table = None
+        if not strip and not may_be_blank:  # plain text: no quotes, spaces or blank lines
+            table = _read_table_arrow(text, delimiter)
+        if table is None:
+            table = _read_table_c(text, delimiter, strip, may_be_blank)
         if table is not None:
             return table
     return _read_table_reference(text, delimiter)
+
+
+def _read_table_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
+    """:func:`read_table` of plain text (ASCII, no quote, no cell to strip, no blank line) by
+    pyarrow's CSV reader on one thread: there, splitting at every delimiter is what the ``csv``
+    module does. None where pyarrow is missing or the rows are not all of the header's width."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    first = text.split("\n", 1)[0]
+    width = first.count(delimiter) + 1
+    names = [f"f{i}" for i in range(width)]
+    try:
+        data = pcsv.read_csv(
+            io.BytesIO(text.encode("ascii")),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, quote_char=False, escape_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if data.num_rows != n_lines or data.num_rows < 2:
+        return None
+    columns = [c.to_numpy(zero_copy_only=False) for c in data.columns]
+    header = [str(c[0]).strip() for c in columns]
+    table = pd.DataFrame(
+        {name: col[1:] for name, col in zip(_column_names(header), columns, strict=True)},
+        dtype=object,
+        copy=False,
+    )
+    table.index = pd.Index(np.arange(2, data.num_rows + 1), name="line")
+    return table
 
 
 def _column_names(header: list[str]) -> list[str]:
@@ -319,7 +366,9 @@ def _edges(text: str, delimiter: str) -> tuple[bool, bool]:
     return strip, blank
 
 
-def _read_table_c(text: str, delimiter: str) -> pd.DataFrame | None:
+def _read_table_c(
+    text: str, delimiter: str, strip: bool, may_be_blank: bool
+) -> pd.DataFrame | None:
     """:func:`read_table` by pandas' C tokenizer; None where it cannot give the same table.
 
     It gives up on rows wider than the first one and on quoted cells that span lines (where a
@@ -343,7 +392,6 @@ def _read_table_c(text: str, delimiter: str) -> pd.DataFrame | None:
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if len(raw) != n_lines:
         return None  # a quoted cell holds a line break (or a line was dropped)
-    strip, may_be_blank = _edges(text, delimiter)
     cells = [_strip(raw[c]) if strip else raw[c] for c in raw.columns]
     if strip or may_be_blank:
         blank = np.ones(len(raw), dtype=bool)
