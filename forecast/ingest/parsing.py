@@ -261,9 +261,7 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
     """
     if FAST:
         strip, may_be_blank = _edges(text, delimiter)
-        table = None
-        if not strip and not may_be_blank:  # plain text: no quotes, spaces or blank lines
-            table = _read_table_arrow(text, delimiter)
+        table = _read_table_arrow(text, delimiter, strip, may_be_blank) if text.isascii() else None
         if table is None:
             table = _read_table_c(text, delimiter, strip, may_be_blank)
         if table is not None:
@@ -271,24 +269,31 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
     return _read_table_reference(text, delimiter)
 
 
-def _read_table_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
-    """:func:`read_table` of plain text (ASCII, no quote, no cell to strip, no blank line) by
-    pyarrow's CSV reader on one thread: there, splitting at every delimiter is what the ``csv``
-    module does. None where pyarrow is missing or the rows are not all of the header's width."""
+def _read_table_arrow(
+    text: str, delimiter: str, strip: bool, may_be_blank: bool
+) -> pd.DataFrame | None:
+    """:func:`read_table` of ASCII text by pyarrow's CSV reader on one thread (quotes doubled
+    inside quoted cells, as the ``csv`` module reads them). None where pyarrow is missing, a
+    row is not of the header's width, or a quoted cell spans lines: pandas' reader takes those."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
     first = text.split("\n", 1)[0]
-    width = first.count(delimiter) + 1
-    names = [f"f{i}" for i in range(width)]
+    names = [f"f{i}" for i in range(first.count(delimiter) + 1)]
+    quoted = '"' in text
     try:
         data = pcsv.read_csv(
             io.BytesIO(text.encode("ascii")),
             read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pcsv.ParseOptions(
-                delimiter=delimiter, quote_char=False, escape_char=False, ignore_empty_lines=False
+                delimiter=delimiter,
+                quote_char='"' if quoted else False,
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -302,15 +307,8 @@ def _read_table_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if data.num_rows != n_lines or data.num_rows < 2:
         return None
-    columns = [c.to_numpy(zero_copy_only=False) for c in data.columns]
-    header = [str(c[0]).strip() for c in columns]
-    table = pd.DataFrame(
-        {name: col[1:] for name, col in zip(_column_names(header), columns, strict=True)},
-        dtype=object,
-        copy=False,
-    )
-    table.index = pd.Index(np.arange(2, data.num_rows + 1), name="line")
-    return table
+    columns = [pd.Series(c.to_numpy(zero_copy_only=False), dtype=object) for c in data.columns]
+    return _table_of_columns(columns, strip, may_be_blank)
 
 
 def _column_names(header: list[str]) -> list[str]:
@@ -392,22 +390,29 @@ def _read_table_c(
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if len(raw) != n_lines:
         return None  # a quoted cell holds a line break (or a line was dropped)
-    cells = [_strip(raw[c]) if strip else raw[c] for c in raw.columns]
+    return _table_of_columns([raw[c] for c in raw.columns], strip, may_be_blank)
+
+
+def _table_of_columns(raw: list[pd.Series], strip: bool, may_be_blank: bool) -> pd.DataFrame | None:
+    """The table from the split lines (one Series of cells per column, a row per line of the
+    file, the header first): cells stripped, blank rows dropped, line numbers as the index."""
+    cells = [_strip(col) if strip else col for col in raw]
+    n_rows = len(raw[0])
     if strip or may_be_blank:
-        blank = np.ones(len(raw), dtype=bool)
+        blank = np.ones(n_rows, dtype=bool)
         for col in cells:
             blank &= (col == "").to_numpy()
     else:  # every line holds a character other than a delimiter: no row is blank
-        blank = np.zeros(len(raw), dtype=bool)
+        blank = np.zeros(n_rows, dtype=bool)
     if blank[0] or blank[1:].all():
         return None  # the table's width is the header's only when the header is the first line
-    header = [str(raw[c].iloc[0]).strip() for c in raw.columns]
+    header = [str(col.iloc[0]).strip() for col in raw]
     names = _column_names(header)
     if blank.any():
         body = np.flatnonzero(~blank[1:]) + 1
         columns = {name: col.to_numpy()[body] for name, col in zip(names, cells, strict=True)}
     else:
-        body = np.arange(1, len(raw))
+        body = np.arange(1, n_rows)
         columns = {name: col.to_numpy()[1:] for name, col in zip(names, cells, strict=True)}
     table = pd.DataFrame(columns, dtype=object, copy=False)
     table.index = pd.Index(body + 1, name="line")
