@@ -49,6 +49,8 @@ def test_key_columns_are_the_text_columns_beside_unique_id():
     assert key_columns(df) == ["state", "gender"]
     df.attrs["keys"] = ["gender"]
     assert key_columns(df) == ["gender"]
+    df.attrs["keys"] = []  # read_csv's word: one key, the other text columns are labels
+    assert key_columns(df) == []
 
 
 def test_parse_levels_names_all_and_errors():
