@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -29,50 +28,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from competition import PART_SEED, SUBSET_FREQS, held_out_part, load_m3, mase, sample, smape
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from m3 import load_m3, mase, smape
+__all__ = ["PART_SEED", "SUBSETS", "held_out_part", "main", "sample"]
 
 #: Subset -> (season length, pandas frequency of the written dates).
-SUBSETS = {"monthly": (12, "MS"), "quarterly": (4, "QS"), "yearly": (1, "YS")}
+SUBSETS = SUBSET_FREQS
+#: Models whose interval coverage ``--coverage`` reports.
+COVERAGE_MODELS = ("auto", "ets", "arima", "snaive")
 #: The CLI of the worktree this script lives in.
 FORECAST = str(Path(sys.executable).with_name("forecast"))
-
-
-def sample(n_total: int, n: int, seed: int) -> np.ndarray:
-    """A fixed sample of ``n`` series indices (sorted) out of ``n_total``."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
-
-
-#: Seed of the split of the held-out half of M3 into a tuning part and a report part.
-PART_SEED = 11
-
-
-def held_out_part(subset: str, ids: list[str], part: str | None) -> np.ndarray:
-    """Indices (into ``ids``) of the M3 half kept out of pretraining, or of one part of it.
-
-    The held-out half is split once, by a permutation seeded with :data:`PART_SEED`, into two
-    disjoint halves: ``"tune"`` (everything about ``auto`` is chosen there) and ``"report"``
-    (measured once, with the chosen defaults). ``None``: the whole held-out half.
-
-    Returns
-    -------
-    ndarray of int
-        Sorted indices.
-    """
-    from forecast.pretrain.corpus import held_out_ids
-
-    kept_out = set(held_out_ids(subset))
-    pool = np.array([i for i, k in enumerate(ids) if str(k) in kept_out])
-    if part is None:
-        return pool
-    if part not in ("tune", "report"):
-        raise ValueError(f"part must be tune or report, got {part!r}")
-    order = np.random.default_rng([PART_SEED, len(subset)]).permutation(len(pool))
-    half = len(pool) // 2
-    return np.sort(pool[order[:half] if part == "tune" else order[half:]])
 
 
 def write_csv(path: Path, x: np.ndarray, freq: str) -> None:
@@ -97,7 +62,58 @@ def run_file(path: Path, h: int, extra: list[str]) -> dict:
         for model, part in fc.groupby("model", sort=False)
     }
     rec = info.get("recommended") or {}
-    return {"yhat": yhat, "recommended": rec.get("model"), "seconds": seconds}
+    return {
+        "yhat": yhat,
+        "intervals": _intervals(fc, out, info, h),
+        "recommended": rec.get("model"),
+        "seconds": seconds,
+    }
+
+
+def _intervals(fc: pd.DataFrame, out: Path, info: dict, h: int) -> dict:
+    """Per model, the future ``(lo, hi)`` as the job wrote them (``"now"``) and, for the models
+    whose intervals were rescaled, as the earlier rule would have made them (``"before"``: one
+    conformal factor on >= 5 backtest errors, unbounded): the written interval is unscaled by
+    the job's factor and rescaled by the earlier one, so both stand on the same forecasts."""
+    from forecast.evaluation.calibration import apply_scale, interval_scale
+
+    bt = pd.read_csv(out / "backtest.csv")
+    scale = {row["model"]: row.get("interval_scale") for row in info.get("leaderboard") or []}
+    level = float(info.get("level") or 80)
+    result = {}
+    for model, part in fc.groupby("model", sort=False):
+        part = part.iloc[:h]
+        now = (part["lo"].to_numpy(float), part["hi"].to_numpy(float))
+        entry = {"now": now}
+        used = scale.get(model)
+        if model in COVERAGE_MODELS:
+            ok = used is not None and np.isfinite(used) and used > 0
+            raw = apply_scale(part, 1.0 / used) if ok else part
+            earlier = interval_scale(bt[bt["model"] == model], level)
+            before = apply_scale(raw, earlier) if earlier is not None else raw
+            entry["before"] = (before["lo"].to_numpy(float), before["hi"].to_numpy(float))
+        result[str(model)] = entry
+    return result
+
+
+def coverage_rows(test, ours: list[dict], models: tuple[str, ...]) -> list[dict]:
+    """Share of the future test values inside the written 80 % intervals, per model: the job's
+    rule beside the earlier one on the same forecasts."""
+    rows = []
+    for model in models:
+        for rule in ("before", "now"):
+            hits, total = 0, 0
+            for y, r in zip(test, ours, strict=True):
+                lohi = (r.get("intervals") or {}).get(model, {}).get(rule)
+                if lohi is None:
+                    continue
+                lo, hi = lohi
+                ok = np.isfinite(lo) & np.isfinite(hi)
+                hits += int(((y >= lo) & (y <= hi))[ok].sum())
+                total += int(ok.sum())
+            if total:
+                rows.append({"model": model, "rule": rule, "coverage": hits / total, "n": total})
+    return rows
 
 
 def run_ours(train, h: int, freq: str, folder: Path, jobs: int, extra: list[str]) -> list[dict]:
@@ -236,6 +252,15 @@ def main(argv: list[str] | None = None) -> int:
         help="Sample only this part of the held-out half (implies --held-out): choose on "
         "`tune`, measure the chosen defaults once on `report`.",
     )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="Also print the 80 %% intervals' coverage of the future test values, the job's "
+        "rescaling beside the earlier one.",
+    )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="Skip statsforecast's peers (coverage runs)."
+    )
     args = parser.parse_args(argv)
     extra = (["--models", args.models] if args.models else []) + args.cli_args.split()
     print(
@@ -259,11 +284,25 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             ours = run_ours(train, h, freq, folder, args.jobs, extra)
             wall = time.perf_counter() - start
-            peers, peer_seconds = run_peers(train, h, m, freq)
+            peers, peer_seconds = ({}, {}) if args.no_peers else run_peers(train, h, m, freq)
         failed = [r["error"] for r in ours if "error" in r]
         for err in failed[:3]:
             print(f"  failed: {err}")
         rows = table_rows(train, test, m, ours, peers, peer_seconds)
+        if args.coverage:
+            ok = [i for i, r in enumerate(ours) if "yhat" in r]
+            cov = coverage_rows([test[i] for i in ok], [ours[i] for i in ok], COVERAGE_MODELS)
+            print(
+                f"\n### {args.dataset} {subset}: 80 % interval coverage of the future test values\n"
+            )
+            print("| model | rule | coverage | test values |")
+            print("|---|---|---|---|")
+            for row in cov:
+                label = {
+                    "before": "one factor, >= 5 errors, unbounded",
+                    "now": "per series, >= 10 errors, >= x0.5",
+                }[row["rule"]]
+                print(f"| {row['model']} | {label} | {100 * row['coverage']:.1f} % | {row['n']} |")
         print_table(
             f"{args.dataset} {subset}: {len(idx)} series, h = {h}, {len(failed)} failed, "
             f"{wall:.0f} s wall for our files",

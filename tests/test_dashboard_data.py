@@ -88,7 +88,11 @@ def test_render_default_sample_shows_inference():
     )
     assert alert is None
     text = _text(summary)
-    assert "Month" in text and "MS (season length 12)" in text and "1 · 144 observations" in text
+    assert (
+        "Month" in text
+        and "monthly (MS, season length 12)" in text
+        and "1 · 144 observations" in text
+    )
     assert [o["value"] for o in time_opts] == ["Month", "Passengers"]
     assert (time_col, values, id_col, freq, fill) == ("Month", ["Passengers"], None, "MS", "none")
     assert len(preview.data) == 10 and preview.data[0] == {"Month": "1949-01", "Passengers": "112"}

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from dashboard import datasets
+from dashboard import diagnostics_drivers as diag_page
 from dashboard.pages import data as data_page
-from dashboard.pages import diagnostics as diag_page
 from forecast.ingest.frame import observed_drivers
 
 

@@ -129,9 +129,10 @@ def test_results_of_a_finished_job(tmp_path):
     options = job_results.job_options()
     assert results_page.pick_job(options, None, None) == job_id
     assert results_page.pick_job(options, "unknown", job_id) == job_id
-    alert, summary, _series, uid, _models, ticked, board, _resid, first, answer = (
-        results_page.job_views(job_id)
+    alert, summary, _series, uid, _models, ticked, board, _resid, first = results_page.job_views(
+        job_id
     )
+    answer = results_page.answer_view(job_results.run_summary(job_id), uid)
     assert alert is None and "horizon 12" in summary and uid == "Passengers"
     recommended = job_results.run_summary(job_id)["recommended"]["model"]
     assert recommended == board.data[0]["model"]  # the holdout winner
@@ -198,9 +199,11 @@ def test_default_job_leads_with_the_recommended_future_and_its_backtest():
     summary = job_results.run_summary(job_id)
     recommended = summary["recommended"]["model"]
     views = results_page.job_views(job_id)
-    ticked, answer = views[5], views[9]
-    assert ticked == [recommended]
-    assert _texts(answer).startswith(f"Recommended: {recommended}")
+    ticked, uid = views[5], views[3]
+    answer = results_page.answer_view(summary, uid)
+    assert ticked == [recommended] and uid == summary["recommended"]["opening"] == "Passengers"
+    assert _texts(answer).startswith(f"Recommended for Passengers: {recommended}")
+    assert summary["recommended"]["verdicts"]["Passengers"] in _texts(answer)
     assert "seasonal naive" in _texts(answer)
     result = job_results.load_result(job_id)
     assert result.forecasts["ds"].min() > result.history["ds"].max()  # the future
@@ -210,3 +213,49 @@ def test_default_job_leads_with_the_recommended_future_and_its_backtest():
     payload = job_results.download_backtest(job_id)
     bt = pd.read_csv(io.StringIO(payload["content"]))
     assert bt["cutoff"].nunique() == 3 and set(bt["model"]) == set(run_page.DEFAULT_MODELS)
+
+
+@pytest.mark.slow
+def test_results_of_several_series_open_on_the_largest_and_answer_per_series():
+    from dashboard import datasets
+    from forecast.jobs import LocalRunner
+
+    # five quarterly columns in unlike units: dollars (GDP), an index (CPI), percent (unemp)
+    data = {
+        "hash": datasets.save_sample("us_macro_quarterly.csv"),
+        "filename": "us_macro_quarterly.csv",
+        "overrides": {},
+    }
+    form = {**FORM, "horizon": 4, "holdout": 0, "backtest_windows": 3}
+    job_id = run_page.submit(data, {**form, "models": ["snaive", "drift"]})
+    LocalRunner(state.get_store()).run_until_idle(timeout=240)
+    assert state.get_store().get(job_id).status == "done"
+    summary = job_results.run_summary(job_id)
+    rec = summary["recommended"]
+    assert set(rec["per_series"]) == {"realgdp", "realcons", "realinv", "cpi", "unemp"}
+    _alert, _summary, _series, uid, *_rest, board, _resid, _first = results_page.job_views(job_id)
+    assert uid == rec["opening"] == "realgdp"  # the largest series, not the first in sort order
+    # MAE and RMSE are in each series' units: not in the pooled leaderboard
+    ids = [c["id"] for c in board.columns]
+    assert "mae" not in ids and "rmse" not in ids and "mase" in ids
+    assert all(isinstance(r["ljung_box_pvalue"], str) for r in board.data)
+    assert all(r["ljung_box_pvalue"] != "0" for r in board.data)
+    for series in ("realgdp", "unemp"):
+        text = _texts(results_page.answer_view(summary, series))
+        assert text.startswith(rec["summary"]["text"])  # the scale-free line across series
+        assert f"Recommended for {series}: {rec['per_series'][series]}" in text
+        assert rec["verdicts"][series] in text
+
+
+def test_run_page_estimates_the_job_before_it_is_submitted():
+    from forecast.run.cost import estimate_job
+
+    data = default_dataset()  # air passengers: one monthly series of 144
+    view = run_page.estimate_view(data, 24, 3, run_page.DEFAULT_MODELS)
+    expected = estimate_job(
+        [144], horizon=24, windows=3, models=[m for m in run_page.DEFAULT_MODELS]
+    )
+    assert _texts(view).startswith("Estimated duration: about")
+    assert view.color == ("warning" if expected.warn else "light")
+    assert run_page.estimate_view(data, None, 3, ["snaive"]) is None  # nothing to estimate yet
+    assert run_page.estimate_view(None, 12, 3, ["snaive"]) is None

@@ -270,6 +270,8 @@ def test_progress_moves_within_a_training_step(store, data_dir):
     reporter.progress(1.99, 4, "gru: seed 2/2: epoch 10/10 train loss 0.1")
     assert store.get(job_id).progress == pytest.approx(1.99 / 4)
     assert store.get(job_id).message == "gru: seed 2/2: epoch 10/10 train loss 0.1"
+    reporter.progress(4, 4, "pretrained done")  # the last fit: scoring and writing follow
+    assert store.get(job_id).progress == 0.99  # 100 % only once the job is done
     assert not reporter.should_stop()
     store.interrupt(job_id, "gone", max_retries=1)  # the claim is lost: the reporter stops
     assert reporter.should_stop()

@@ -11,6 +11,7 @@ import pandas as pd
 from dash import Input, Output, ctx, dcc, html, no_update
 
 from dashboard import datasets
+from dashboard.budget import StillWorking
 from dashboard.cache import memo, prefetch
 from dashboard.components import (
     FRIENDLY_ERROR,
@@ -92,6 +93,8 @@ def graph(graph_id: str, fig) -> dcc.Graph:
 
 def layout(**_query):
     """The page's layout."""
+    from dashboard.diagnostics_drivers import drivers_layout
+
     controls = dbc.Row(
         [
             dbc.Col(
@@ -153,41 +156,9 @@ def layout(**_query):
                     dbc.Col(card("Lag scatter", _slot("diag-lagscatter")), lg=5),
                 ]
             ),
-            card("Drivers", _drivers_layout()),
+            card("Drivers", drivers_layout()),
             dcc.Link(dbc.Button("Next: run models →", color="primary"), href="/run"),
         ]
-    )
-
-
-def _drivers_layout() -> html.Div:
-    """The Drivers section: a driver picker, its raw and prewhitened CCF, scatter, facts."""
-    return html.Div(
-        [
-            html.Div(id="diag-drivers-note"),
-            dbc.Row(
-                dbc.Col(
-                    [
-                        dbc.Label("Driver", html_for="diag-driver"),
-                        dcc.Dropdown(id="diag-driver", clearable=False),
-                    ],
-                    md=4,
-                ),
-                className="mb-2",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(_slot("diag-ccf-raw"), lg=6),
-                    dbc.Col(_slot("diag-ccf-pw"), lg=6),
-                ]
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(_slot("diag-driver-scatter"), lg=6),
-                    dbc.Col(dcc.Loading(html.Div(id="diag-driver-facts")), lg=6),
-                ]
-            ),
-        ],
-        id="diag-drivers",
     )
 
 
@@ -207,6 +178,10 @@ def diagnosis(data: dict, uid: str):
     in this process; the page itself reads :func:`page_content`)."""
     datasets.resolve_path(data["hash"])
     return _diagnose(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
+
+
+#: Longest a Diagnostics page request waits for a big file's first reading, in seconds.
+PAGE_BUDGET_S = 2.0
 
 
 def prefetch_first(data: dict | None) -> None:
@@ -229,18 +204,27 @@ def prefetch_first(data: dict | None) -> None:
     prefetch(first)
 
 
-def series_options(data: dict | None) -> tuple[list[dict], str | None]:
+def series_options(
+    data: dict | None, budget_s: float | None = None
+) -> tuple[list[dict], str | None]:
     """Series picker options and the first series for a dataset store content.
+
+    ``budget_s``: the longest wait for a big file's first reading (None: as long as it takes).
 
     Raises
     ------
+    dashboard.budget.StillWorking
+        A big file is still being read (with ``budget_s``).
     DataError
         The dataset cannot be read, or is not the signed-in user's.
     """
     if not data or not data.get("hash"):
         return [], None
     datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
-    uids = _series(data["hash"], datasets.Overrides.from_dict(data.get("overrides")))
+    overrides = datasets.Overrides.from_dict(data.get("overrides"))
+    if budget_s is not None:  # a big file read for the first time: wait at most budget_s
+        datasets.load_frame_within(data["hash"], overrides, budget_s)
+    uids = _series(data["hash"], overrides)
     return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
 
 
@@ -568,7 +552,16 @@ def page_views(trigger: str | None, data: dict | None, uid: str | None, max_lag:
     options = no_update
     if trigger != "diag-series":
         try:
-            options, uid = series_options(data)
+            options, uid = series_options(data, PAGE_BUDGET_S)
+        except StillWorking:
+            name = (data or {}).get("filename") or "the file"
+            note = error_alert(
+                color="info",
+                message=f"Reading {name}… a big file takes a while the first time; its Data "
+                "page shows when it is read, then open this page again.",
+            )
+            main = main_views(None, None)
+            return ([], None, note, *main[1:], *acf_views(None, None, 0))
         except Exception as exc:
             if not isinstance(exc, ForecastError):
                 log.exception("listing series failed")
@@ -595,86 +588,6 @@ def _safe_acf(data: dict | None, uid: str | None, max_lag: int | None):
             user_message(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
         )
         return blank, blank
-
-
-@memo(maxsize=16)
-def _driver_analysis(digest: str, overrides: datasets.Overrides, uid: str, driver: str):
-    from forecast.diagnostics.driver_lags import analyse_driver
-
-    df, report = datasets.load_frame(digest, overrides)
-    facts = {d.name: d for d in report.drivers}
-    if driver not in facts:
-        raise DataError(f"'{driver}' is not a driver of this file; pick one on the Data page.")
-    part = df.loc[df["unique_id"] == uid].sort_values("ds")
-    if part.empty:
-        raise DataError(f"Series '{uid}' is not in this file; pick another series.")
-    diag = _diagnose(digest, overrides, uid)
-    return analyse_driver(
-        part["y"].to_numpy(),
-        part[driver].to_numpy(),
-        name=driver,
-        target=uid,
-        freq=report.freq,
-        season=diag.seasonal_period,
-        d_target=diag.ndiffs,
-        known_in_advance=facts[driver].known_in_advance,
-    )
-
-
-def driver_views(data: dict | None, uid: str | None, driver: str | None):
-    """The Drivers section for one series and one driver.
-
-    Returns
-    -------
-    tuple
-        note (None, or why there is nothing to show), driver options, driver value, raw CCF,
-        prewhitened CCF and lagged-scatter figures, and the facts (Granger p, lead, reading).
-    """
-    blank = empty_figure("")
-    if not data or not data.get("hash") or not uid:
-        return (None, [], None, blank, blank, blank, None)
-    datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
-    overrides = datasets.Overrides.from_dict(data.get("overrides"))
-    _df, report = datasets.load_frame(data["hash"], overrides)
-    names = [d.name for d in report.drivers]
-    if not names:
-        note = empty_state(
-            "No drivers: name the columns that may move the target (or ask for calendar or "
-            "holiday drivers) on the Data page.",
-            link=("Go to Data", "/"),
-        )
-        return (note, [], None, blank, blank, blank, None)
-    driver = driver if driver in names else names[0]
-    a = _driver_analysis(data["hash"], overrides, uid, driver)
-    raw = roomy(plot("ccf_figure", a, kind="raw"))
-    pw = roomy(plot("ccf_figure", a, kind="prewhitened"))
-    scatter = roomy(thin_figure(plot("driver_scatter_figure", a), LAG_DISPLAY_POINTS))
-    lead_r = a.prewhitened_ccf[a.lags.index(a.lead)] if a.lead is not None else None
-    facts = html.Div(
-        [
-            _facts(
-                [
-                    ("Known in advance", "yes" if a.known_in_advance else "no (observed only)"),
-                    ("Lead (driver ahead by)", "none" if a.lead is None else str(a.lead)),
-                    ("Prewhitened r at the lead", _fmt(lead_r, 2)),
-                    (
-                        "Significant lags (corrected)",
-                        ", ".join(map(str, a.significant_lags[:12])) or "none",
-                    ),
-                    ("Band ±1.96/√n / corrected", f"{a.band:.3f} / {a.band_corrected:.3f}"),
-                    (
-                        "Granger p (driver's past helps)",
-                        pvalue_text(a.granger_p)
-                        + (f" ({a.granger_lags} lags)" if a.granger_lags else ""),
-                    ),
-                    ("Relation", a.relation),
-                ]
-            ),
-            html.P(a.reading, className="mt-2 mb-0", id="diag-driver-reading"),
-        ]
-    )
-    options = [{"label": n, "value": n} for n in names]
-    return (None, options, driver, raw, pw, scatter, facts)
 
 
 def register(app) -> None:
@@ -714,26 +627,6 @@ def register(app) -> None:
                 out[i] = graph(graph_id, out[i])
         return tuple(out)
 
-    @app.callback(
-        Output("diag-drivers-note", "children"),
-        Output("diag-driver", "options"),
-        Output("diag-driver", "value"),
-        Output("diag-ccf-raw-slot", "children"),
-        Output("diag-ccf-pw-slot", "children"),
-        Output("diag-driver-scatter-slot", "children"),
-        Output("diag-driver-facts", "children"),
-        Input("diag-series", "value"),
-        Input("diag-driver", "value"),
-        Input("dataset", "data"),
-    )
-    def _drivers(uid, driver, data):
-        try:
-            out = list(driver_views(data, uid, driver))
-        except Exception as exc:
-            if not isinstance(exc, ForecastError):
-                log.exception("driver analysis failed")
-            blank = empty_figure("")
-            out = [error_alert(user_message(exc)), [], None, blank, blank, blank, None]
-        for i, graph_id in ((3, "diag-ccf-raw"), (4, "diag-ccf-pw"), (5, "diag-driver-scatter")):
-            out[i] = graph(graph_id, out[i])
-        return tuple(out)
+    from dashboard.diagnostics_drivers import register as register_drivers
+
+    register_drivers(app)

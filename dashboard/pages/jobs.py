@@ -3,6 +3,8 @@ re-run; survives reloads and restarts."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -52,6 +54,22 @@ def _elapsed(record) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def expected_finish(record, now: datetime | None = None) -> str | None:
+    """``"expected finish 08:12 (in 4 min)"`` for a running job, at its pace so far (None
+    before any progress, or when the job is not running)."""
+    from forecast.run.cost import duration_text, eta_seconds
+
+    if record.status != "running" or record.started_at is None:
+        return None
+    now = now or datetime.now(UTC)
+    elapsed = (now - record.started_at).total_seconds()
+    left = eta_seconds(elapsed, float(record.progress or 0), 1.0)
+    if left is None or float(record.progress or 0) < 0.02:  # too early to tell
+        return None
+    end = (now + timedelta(seconds=left)).astimezone()
+    return f"expected finish {end:%H:%M} (in {duration_text(left)})"
+
+
 def job_row(record) -> html.Tr:
     """One table row for a :class:`forecast.jobs.JobRecord`."""
     status = record.status
@@ -67,6 +85,9 @@ def job_row(record) -> html.Tr:
     message = (
         record.error if status in {"failed", "interrupted"} and record.error else record.message
     )
+    finish = expected_finish(record)
+    if finish:
+        message = f"{message or ''} · {finish}"
     actions = []
     if status in {"queued", "running"}:
         actions.append(

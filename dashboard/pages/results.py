@@ -38,28 +38,14 @@ from dashboard.job_results import (
 )
 from dashboard.pages.results_series import register as register_series
 from dashboard.pages.results_series import series_cards
+from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
+from forecast.evaluation.leaderboard import LABELS, SHOWN_COLUMNS
 
 KEY = "results"
 PATH = "/results"
 TITLE = "Results"
 
-#: Leaderboard columns shown, in order.
-LEADERBOARD_LABELS = {
-    "rank": "rank",
-    "model": "model",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "smape": "sMAPE",
-    "mase": "MASE",
-    "skill": "skill vs snaive",
-    "coverage": "interval coverage",
-    "level": "nominal level",
-    "ljung_box_pvalue": "Ljung-Box p",
-    "residual_verdict": "residual verdict",
-    "fit_seconds": "fit s",
-    "error": "error",
-}
 #: How the leaderboard's numbers read (the cells stay numbers, so sorting stays numeric):
 #: shares as percentages next to the nominal level, errors to 4 significant digits.
 _SIGNIFICANT4 = Format(precision=4, scheme=Scheme.decimal_or_exponent)
@@ -70,25 +56,10 @@ LEADERBOARD_FORMATS = {
     "mase": Format(precision=3, scheme=Scheme.fixed),
     "skill": Format(precision=0, scheme=Scheme.percentage),
     "coverage": Format(precision=0, scheme=Scheme.percentage),
+    "heldout_coverage": Format(precision=0, scheme=Scheme.percentage),
     "level": Format(precision=0, scheme=Scheme.fixed).symbol(Symbol.yes).symbol_suffix("%"),
-    "ljung_box_pvalue": Format(precision=2, scheme=Scheme.decimal_or_exponent),
     "fit_seconds": Format(precision=2, scheme=Scheme.fixed),
 }
-LEADERBOARD_COLUMNS = [
-    "rank",
-    "model",
-    "mae",
-    "rmse",
-    "smape",
-    "mase",
-    "skill",
-    "coverage",
-    "level",
-    "ljung_box_pvalue",
-    "residual_verdict",
-    "fit_seconds",
-    "error",
-]
 
 
 def layout(job: str | None = None, **_query):
@@ -206,7 +177,9 @@ def layout(job: str | None = None, **_query):
                     dbc.Row(
                         [
                             dbc.Col(figure("results-resid", height=520), lg=7),
-                            dbc.Col(figure("results-memory", height=520), lg=5),
+                            dbc.Col(
+                                figure("results-memory", height=520), lg=5, id="results-memory-col"
+                            ),
                         ]
                     ),
                 ],
@@ -286,10 +259,16 @@ def pick_job(options: list[dict], query: str | None, current: str | None) -> str
 
 def leaderboard_view(board: pd.DataFrame, recommended: str | None = None):
     """The sortable leaderboard table (the recommended model highlighted)."""
-    cols = [c for c in LEADERBOARD_COLUMNS if c in board.columns]
+    cols = [c for c in SHOWN_COLUMNS if c in board.columns]
     frame = board[cols].sort_values("rank") if "rank" in cols else board[cols]
-    if "error" in frame.columns and frame["error"].isna().all():
-        frame = frame.drop(columns="error")
+    # columns with nothing in them are left out: errors when none failed, MAE and RMSE when the
+    # run had several series (each in its own units: never averaged across series)
+    empty = [c for c in ("error", "mae", "rmse", "heldout_coverage") if c in frame.columns]
+    frame = frame.drop(columns=[c for c in empty if frame[c].isna().all()])
+    if "ljung_box_pvalue" in frame.columns:  # the one rule: never '0.0', '< 1e-300' instead
+        frame = frame.assign(
+            ljung_box_pvalue=[pvalue_text(p, digits=2) for p in frame["ljung_box_pvalue"]]
+        )
     table = data_table(
         "leaderboard-table",
         frame,
@@ -307,7 +286,7 @@ def leaderboard_view(board: pd.DataFrame, recommended: str | None = None):
         ],
     )
     table.columns = [
-        {"name": LEADERBOARD_LABELS.get(c, c), "id": c}
+        {"name": LABELS.get(c, c), "id": c}
         | (
             {"type": "numeric", "format": LEADERBOARD_FORMATS[c]}
             if c in LEADERBOARD_FORMATS
@@ -326,7 +305,7 @@ def job_views(job_id: str | None):
             "finish on the Jobs page.",
             link=("Go to Run", "/run"),
         )
-        return None, note, [], None, [], [], None, [], None, None
+        return None, note, [], None, [], [], None, [], None
     record = state.get_store().get(job_id, owner=auth.owner_filter())
     result = load_result(job_id)
     summary_json = run_summary(job_id)
@@ -343,7 +322,9 @@ def job_views(job_id: str | None):
         if record.finished_at
         else ""
     )
-    recommended = (summary_json.get("recommended") or {}).get("model")
+    rec = summary_json.get("recommended") or {}
+    recommended = rec.get("model")
+    opening = rec.get("opening") if rec.get("opening") in uids else (uids[0] if uids else None)
     opts = [{"label": f"{m} (recommended)" if m == recommended else m, "value": m} for m in models]
     resid_models = (
         [m for m in board["model"] if m in (result.residual_checks or {})]
@@ -356,32 +337,45 @@ def job_views(job_id: str | None):
     return (
         None,
         summary,
-        [{"label": u, "value": u} for u in uids],
-        uids[0] if uids else None,
+        [{"label": series_name(u, rec), "value": u} for u in uids],
+        opening,
         opts,
         [recommended] if recommended in models else models,
         leaderboard_view(board, recommended),
         [{"label": m, "value": m} for m in resid_models],
         resid_models[0] if resid_models else None,
-        answer_view(summary_json),
     )
 
 
-def answer_view(summary: dict):
-    """The verdict in words, leading the page (a note for jobs run before verdicts existed)."""
+def series_name(uid: str, recommended: dict) -> str:
+    """A series as people read it: ``"Total Private · CEU0500000001"`` when the file labels it."""
+    label = (recommended.get("labels") or {}).get(str(uid))
+    return f"{label} · {uid}" if label else str(uid)
+
+
+def answer_view(summary: dict, uid: str | None = None):
+    """The verdict in words, leading the page: for the series shown, its own answer (model,
+    evidence, residuals, intervals), after the scale-free line across series; a note for jobs
+    run before verdicts existed."""
     text = summary.get("verdict")
     if not text:
         return html.P(
             "This job ran before recommendations existed: all its forecasts are shown.",
             className="text-muted small",
         )
-    rec = (summary.get("recommended") or {}).get("model")
-    return dbc.Alert(
-        [html.Strong(f"Recommended: {rec}. ") if rec else None, text],
-        color="primary",
-        className="mb-0 py-2",
-        id="results-verdict-answer",
-    )
+    recommended = summary.get("recommended") or {}
+    rec = recommended.get("model")
+    own = (recommended.get("verdicts") or {}).get(str(uid)) if uid is not None else None
+    if own:
+        rec = (recommended.get("per_series") or {}).get(str(uid), rec)
+        across = (recommended.get("summary") or {}).get("text")
+        text = own
+        body = [html.Strong(f"Recommended for {series_name(uid, recommended)}: {rec}. "), own]
+        if across:
+            body = [html.Div(across, className="small mb-1", id="results-across"), *body]
+    else:
+        body = [html.Strong(f"Recommended: {rec}. ") if rec else None, text]
+    return dbc.Alert(body, color="primary", className="mb-0 py-2", id="results-verdict-answer")
 
 
 def fan_figure(job_id: str | None, uid: str | None, models: list[str] | None):
@@ -448,7 +442,7 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     if resid_fig.layout.title.text:  # the verdict is in the alert above; keep the title short
         resid_fig.update_layout(title_text=f"{model} residuals of {uid}" if uid else model)
     if _has_memory(model):
-        reason = "The model file is not available."
+        reason = f"This run stored no effective memory for {model}."
         try:
             memory = effective_memory(job_id, model)
         except ForecastError as exc:  # e.g. an ensemble of ESNs only: no memory to measure
@@ -463,6 +457,17 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     else:
         mem_fig = empty_figure("Effective memory is measured for recurrent models only.")
     return verdict_view, resid_fig, mem_fig
+
+
+def memory_style(job_id: str | None) -> dict:
+    """The effective-memory panel only for jobs with a recurrent model (hidden, not empty)."""
+    if not job_id:
+        return {"display": "none"}
+    try:
+        models = state.get_store().get(job_id, owner=auth.owner_filter()).spec.models
+    except Exception:
+        return {"display": "none"}
+    return {} if any(_has_memory(m) for m in models) else {"display": "none"}
 
 
 def _has_memory(model: str) -> bool:
@@ -529,14 +534,33 @@ def register(app) -> None:
         Output("results-leaderboard", "children"),
         Output("results-resid-model", "options"),
         Output("results-resid-model", "value"),
-        Output("results-answer", "children"),
         Input("results-job", "value"),
     )
     def _job(job_id):
         try:
             return job_views(job_id)
         except Exception as exc:
-            return (_error(exc), None, [], None, [], [], None, [], None, None)
+            return (_error(exc), None, [], None, [], [], None, [], None)
+
+    @app.callback(
+        Output("results-memory-col", "style"),
+        Input("results-job", "value"),
+    )
+    def _memory_shown(job_id):
+        return memory_style(job_id)
+
+    @app.callback(
+        Output("results-answer", "children"),
+        Input("results-job", "value"),
+        Input("results-series", "value"),
+    )
+    def _answer(job_id, uid):
+        if not job_id:
+            return None
+        try:
+            return answer_view(run_summary(job_id), uid)
+        except Exception as exc:
+            return _error(exc)
 
     @app.callback(
         Output("results-backtest", "figure"),

@@ -8,7 +8,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import auth, datasets, state
 from dashboard.components import FRIENDLY_ERROR, card, empty_state, error_alert, log
-from forecast.calendar.frequency import season_length
+from forecast.calendar.frequency import freq_words, season_length
 from forecast.errors import ForecastError, SpecError
 from forecast.models.registry import MODEL_NAMES, check_model_list, model_class
 from forecast.run.defaults import DEFAULT_MODELS as JOB_DEFAULT_MODELS
@@ -273,6 +273,7 @@ def layout(**_query):
             inline=True,
             className="mb-3",
         ),
+        html.Div(id="run-estimate", className="mb-3", role="status"),
         dbc.Button("Submit job", id="run-submit", color="primary", className="me-2"),
         html.Div(id="run-feedback", className="mt-3", role="status"),
     ]
@@ -290,11 +291,37 @@ def layout(**_query):
     )
 
 
+def estimate_view(data: dict | None, horizon, backtest, models):
+    """The job's expected duration from the data (series, lengths) and the ticked models
+    (:func:`forecast.run.cost.estimate_job`); a warning with a cheaper set above a minute."""
+    from forecast.run.cost import estimate_job
+
+    if not data or not data.get("hash") or not models:
+        return None
+    try:
+        h = _int_or_none(horizon, "Horizon")
+        windows = _backtest_windows(backtest)
+    except SpecError:
+        return None
+    if not h or h < 1:
+        return None
+    df, _report = datasets.load_frame(data["hash"], data.get("overrides"))
+    lengths = df.dropna(subset=["y"]).groupby("unique_id").size().tolist()
+    ticked = [m for m in MODEL_NAMES if m in set(models)]
+    cost = estimate_job(lengths, horizon=h, windows=windows, models=ticked)
+    return dbc.Alert(
+        cost.text(),
+        color="warning" if cost.warn else "light",
+        className="py-2 mb-0 small",
+        id="run-estimate-text",
+    )
+
+
 def _about(d: dict, filename: str) -> list:
     items = [
         html.Li(
             f"{filename}: {d['n_series']} series, shortest {d['n_min']} steps, "
-            f"frequency {d['freq']}."
+            f"{freq_words(d['freq'])} ({d['freq']})."
         ),
         html.Li(f"Window {d['window'] if d['window'] else '(automatic)'}: {d['window_reason']}."),
     ]
@@ -336,6 +363,21 @@ def register(app) -> None:
             message = str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
             return None, None, None, error_alert(message)
         return d["horizon"], d["holdout"], d["window"], _about(d, data.get("filename") or "")
+
+    @app.callback(
+        Output("run-estimate", "children"),
+        Input("dataset", "data"),
+        Input("run-horizon", "value"),
+        Input("run-backtest", "value"),
+        Input("run-models", "value"),
+    )
+    def _estimate(data, horizon, backtest, models):
+        try:
+            return estimate_view(data, horizon, backtest, models)
+        except Exception as exc:  # the estimate never blocks a job
+            if not isinstance(exc, ForecastError):
+                log.exception("estimating the job failed")
+            return None
 
     @app.callback(
         Output("run-feedback", "children"),

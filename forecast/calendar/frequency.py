@@ -19,6 +19,7 @@ __all__ = [
     "calendar_regularity",
     "canonical_alias",
     "frame_freq",
+    "freq_words",
     "future_dates",
     "infer_freq",
     "on_grid",
@@ -216,6 +217,92 @@ def on_grid(ds: pd.DatetimeIndex, freq: str) -> np.ndarray:
         # the first timestamp is not anchored on this offset (e.g. 15th of the month for "MS")
         return np.zeros(len(ds), dtype=bool)
     return np.asarray(ds.isin(grid))
+
+
+_UNIT_WORDS = {
+    "Y": "yearly",
+    "YS": "yearly",
+    "A": "yearly",
+    "AS": "yearly",
+    "BYS": "yearly",
+    "Q": "quarterly",
+    "QS": "quarterly",
+    "BQS": "quarterly",
+    "M": "monthly",
+    "MS": "monthly",
+    "ME": "monthly",
+    "BMS": "monthly",
+    "SMS": "twice a month",
+    "W": "weekly",
+    "D": "daily",
+    "B": "business-daily",
+    "H": "hourly",
+    "h": "hourly",
+    "T": "every minute",
+    "min": "every minute",
+    "S": "every second",
+    "s": "every second",
+}
+_UNIT_PLURAL = {
+    "h": "hours",
+    "H": "hours",
+    "min": "minutes",
+    "T": "minutes",
+    "s": "seconds",
+    "S": "seconds",
+    "D": "days",
+    "W": "weeks",
+    "MS": "months",
+    "M": "months",
+    "QS": "quarters",
+    "Q": "quarters",
+    "YS": "years",
+    "Y": "years",
+    "B": "business days",
+}
+_DAY_NAMES = dict(
+    zip(
+        _WEEKDAYS,
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+        strict=True,
+    )
+)
+
+
+def freq_words(freq: str | None) -> str:
+    """A frequency alias in words, for people.
+
+    Parameters
+    ----------
+    freq : str or None
+        Offset alias (``"QS-OCT"``, ``"W-SUN"``, ``"30min"``).
+
+    Returns
+    -------
+    str
+        ``"quarterly"``, ``"weekly (Sundays)"``, ``"every 30 minutes"``; the alias itself when it
+        has no words here, ``"unknown"`` for None.
+
+    Examples
+    --------
+    >>> [freq_words(f) for f in ("QS-OCT", "MS", "W-SAT", "D", "30min", "2h", "YS-JAN")]
+    ['quarterly', 'monthly', 'weekly (Saturdays)', 'daily', 'every 30 minutes', 'every 2 hours', 'yearly']
+    """
+    if not freq:
+        return "unknown"
+    base, _, anchor = str(freq).partition("-")
+    digits = ""
+    while base and base[0].isdigit():
+        digits, base = digits + base[0], base[1:]
+    if digits and int(digits) != 1:
+        plural = _UNIT_PLURAL.get(base)
+        return f"every {int(digits)} {plural}" if plural else str(freq)
+    words = _UNIT_WORDS.get(base)
+    if words is None:
+        return str(freq)
+    if base == "W" and anchor in _DAY_NAMES:
+        return f"weekly ({_DAY_NAMES[anchor]}s)"
+    return words
 
 
 def season_length(freq: str | None) -> int:

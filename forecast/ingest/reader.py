@@ -54,7 +54,7 @@ from forecast.ingest.drivers import (
     split_future,
 )
 from forecast.ingest.frame import with_observed
-from forecast.ingest.limits import check_columns, check_series, count_header_fields
+from forecast.ingest.limits import check_header, check_series
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
 
@@ -112,6 +112,9 @@ class CsvReport:
     future : DataFrame
         The drivers' known future, ``unique_id, ds, <drivers>`` (rows after each series' last
         observed value; observed-only drivers NaN there); empty when there is none.
+    labels : dict of str to str
+        Per series of a long file, its label for people: the values of the text columns that
+        are constant within every series (``"Total Private"``); empty when there are none.
     """
 
     delimiter: str = ","
@@ -133,6 +136,7 @@ class CsvReport:
     repairs: list[str] = field(default_factory=list)
     drivers: list[DriverFacts] = field(default_factory=list)
     future: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(), repr=False)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready dict of the report (the future frame as its number of rows)."""
@@ -178,14 +182,11 @@ def _read_bytes(source: Source, max_bytes: int) -> bytes:
 
 def _first_lines(text: str, n: int) -> list[str]:
     """The first ``n`` non-blank lines of ``text`` (without splitting all of a large file)."""
-    for limit in (4 * n, None):
-        parts = text.split("\n", limit) if limit else text.split("\n")
-        if limit and len(parts) > limit:
-            parts = parts[:-1]  # the rest of the file, unsplit
-        lines = [line for line in parts if line.strip()][:n]
-        if len(lines) == n or limit is None or len(parts) < limit:
-            return lines
-    return lines  # pragma: no cover - the loop returns
+    parts = text.split("\n", 4 * n)  # the last part holds the rest of the file, unsplit
+    lines = [line for line in parts[: 4 * n] if line.strip()][:n]
+    if len(lines) < n and len(parts) > 4 * n:  # many blank lines: split it all
+        lines = [line for line in text.split("\n") if line.strip()][:n]
+    return lines
 
 
 def _drop_index_column(table: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
@@ -366,6 +367,74 @@ def _series_ids(table: pd.DataFrame, keys: list[str]) -> pd.Series:
     return parts[keys[0]].str.cat([parts[k] for k in keys[1:]], sep=KEY_SEPARATOR)
 
 
+def _missing_note(cells, missing, numbers, uid, times, name: str) -> str:
+    """The missing cells of a value column in plain words: blanks before a series starts or
+    after it ends are left out (that series had not begun, or has stopped); the others are
+    gaps, read as missing values."""
+    missing = np.asarray(missing, dtype=bool)
+    frame = pd.DataFrame({"uid": np.asarray(uid), "ds": np.asarray(times), "y": numbers})
+    seen = frame[np.isfinite(frame["y"].to_numpy(dtype=float))]
+    first = frame["uid"].map(seen.groupby("uid")["ds"].min())
+    last = frame["uid"].map(seen.groupby("uid")["ds"].max())
+    outside = missing & ((frame["ds"] < first) | (frame["ds"] > last) | first.isna()).to_numpy()
+    inside = missing & ~outside
+    words = []
+    if outside.any():
+        words.append(
+            f"{int(outside.sum()):,} blank cells before a series starts or after it ends, left out"
+        )
+    if inside.any():
+        tokens = sorted({str(cells.iloc[i]) or "blank" for i in np.flatnonzero(inside)})
+        shown = ", ".join(f"'{t}'" if t != "blank" else t for t in tokens[:4])
+        words.append(f"{int(inside.sum()):,} missing cells inside series ({shown}), read as gaps")
+    return f"Column '{name}': " + "; ".join(words) + "."
+
+
+def _labels(table: pd.DataFrame, ids: pd.Series, skip: list[str], report: CsvReport) -> dict:
+    """Series labels from the text columns constant within every series (fpp3's us_employment:
+    ``Title`` "Total Private" beside the id ``CEU0500000001``): ``uid -> "Total Private"``."""
+    cols = [
+        c
+        for c in table.columns
+        if c not in skip and table[c].dtype == object and table[c].notna().any()
+    ]
+    found = []
+    for c in cols:
+        text = table[c].astype(str).str.strip()
+        per = text.groupby(ids.to_numpy(), sort=False).nunique()
+        if len(per) > 1 and (per == 1).all() and text.groupby(ids.to_numpy()).first().nunique() > 1:
+            found.append(c)
+    if not found:
+        return {}
+    first = table[found].astype(str).apply(lambda c: c.str.strip())
+    first = first.groupby(ids.to_numpy(), sort=False).first()
+    labels = {str(u): " · ".join(row) for u, row in zip(first.index, first.to_numpy(), strict=True)}
+    example = next(iter(labels))
+    report.repairs = [
+        _without(r, found) if r.startswith("Ignored non-numeric columns") else r
+        for r in report.repairs
+    ]
+    report.repairs = [r for r in report.repairs if r]
+    report.repairs.append(
+        f"Column{'s' if len(found) > 1 else ''} {', '.join(repr(c) for c in found)} "
+        f"{'are' if len(found) > 1 else 'is'} constant within each series: read as the series' "
+        f"label ('{labels[example]} · {example}')."
+    )
+    return labels
+
+
+def _without(line: str, names: list[str]) -> str:
+    """An "Ignored non-numeric columns [...]" note without ``names`` ('' when none is left)."""
+    import ast
+
+    try:
+        listed = ast.literal_eval(line[line.index("[") : line.rindex("]") + 1])
+    except (ValueError, SyntaxError):
+        return line
+    rest = [c for c in listed if c not in names]
+    return f"Ignored non-numeric columns {rest}." if rest else ""
+
+
 def _to_long(
     table: pd.DataFrame,
     times: pd.DatetimeIndex,
@@ -386,18 +455,14 @@ def _to_long(
                 f"'{table[name].iloc[row]}' is not a number ({int(bad.sum())} such cells). "
                 "Fix the value, or leave the cell empty to mark it missing."
             )
-        if missing.any():
-            tokens = sorted({v or "(empty)" for v in table[name].to_numpy()[missing]})
-            report.repairs.append(
-                f"Column '{name}': {int(missing.sum())} missing cells ({', '.join(tokens[:4])}) "
-                "read as missing values."
-            )
         if ids is None:
             uid = pd.Series(name, index=table.index)
         elif len(values) == 1:
             uid = ids
         else:
             uid = ids + ":" + name
+        if missing.any():
+            report.repairs.append(_missing_note(table[name], missing, numbers, uid, times, name))
         frames.append(
             pd.DataFrame(
                 {"unique_id": uid.to_numpy(), "ds": times, "y": numbers, **(drivers or {})}
@@ -551,8 +616,8 @@ def read_csv(
     lines = _first_lines(text, 200)
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
+    check_header(lines[0])  # before anything splits it
     report.delimiter = sniff_delimiter(lines)
-    check_columns(count_header_fields(lines[0], report.delimiter))  # before splitting the rows
     table = read_table(text, report.delimiter)
     if table.empty:
         raise DataError(
@@ -621,6 +686,12 @@ def read_csv(
     long = _to_long(table, times, chosen, keys, report, driver_values)
     check_series(long["unique_id"].nunique())
     key_table = _key_table(table, keys, chosen)
+    if keys:
+        skip = [time_name, *keys, *chosen, *driver_names]
+        labels = _labels(table, _series_ids(table, keys), skip, report)
+        if len(chosen) > 1:  # several value columns: series 'id:column'
+            labels = {f"{u}:{c}": f"{text} · {c}" for u, text in labels.items() for c in chosen}
+        report.labels = labels
     long = _deduplicate(long, report)
     long = long[long.groupby("unique_id")["y"].transform("count").to_numpy() > 0]
     if long.empty:
@@ -681,6 +752,8 @@ def read_csv(
         long = long.merge(key_table, on="unique_id", how="left", sort=False)
     long.attrs["freq"] = report.freq
     long.attrs["keys"] = list(keys) if key_table is not None else []
+    if report.labels:
+        long.attrs["labels"] = dict(report.labels)
     if report.drivers:  # the models' rule: a driver not named here is known in advance
         with_observed(long, [f.name for f in report.drivers if not f.known_in_advance])
     return long, report
@@ -741,16 +814,20 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
     """
     named = df.attrs.get("keys") or (report.keys if len(report.keys) > 1 else [])
     keys = [k for k in named if k in df.columns]
+    grouped = df.groupby("unique_id", sort=True)  # one pass for every series (thousands)
+    sizes = grouped.size()
+    starts, ends = grouped["ds"].first(), grouped["ds"].last()
+    firsts = grouped[keys].first() if keys else None
     out = []
-    for uid, g in df.groupby("unique_id", sort=True):
-        extra = {"keys": {k: str(g[k].iloc[0]) for k in keys}} if keys else {}
+    for uid, n in sizes.items():
+        extra = {"keys": {k: str(firsts.at[uid, k]) for k in keys}} if keys else {}
         out.append(
             {
                 "unique_id": str(uid),
-                "n_obs": len(g),
+                "n_obs": int(n),
                 "freq": report.freq,
-                "start": g["ds"].iloc[0].isoformat(),
-                "end": g["ds"].iloc[-1].isoformat(),
+                "start": starts[uid].isoformat(),
+                "end": ends[uid].isoformat(),
                 "gaps": int(report.gaps.get(str(uid), 0)),
                 "missing_filled": int(report.missing_filled.get(str(uid), 0)),
                 **extra,

@@ -33,14 +33,14 @@ from typing import Any
 from forecast.errors import Cancelled, DataError, ForecastError
 from forecast.jobs.spec import JobSpec
 from forecast.jobs.store import JobResult, JobStore
-from forecast.safe_csv import to_csv_for_people
+from forecast.run.outputs import write_run
 
 __all__ = ["ProgressReporter", "execute_job", "open_executor", "run_spec"]
 
 
 @contextmanager
 def open_executor(
-    dask_address: str | None = None, pool_workers: int = 0
+    dask_address: str | None = None, pool_workers: int | None = 0
 ) -> Iterator[Executor | None]:
     """The executor a job hands to the pipeline for per-series work.
 
@@ -49,9 +49,11 @@ def open_executor(
     dask_address : str, optional
         Scheduler address (``tcp://host:8786``) of a running Dask cluster: yields
         ``distributed.Client(address).get_executor()``.
-    pool_workers : int
-        Without Dask: 0 yields None (work stays in the calling process); N > 0 a
-        ``ProcessPoolExecutor`` of N spawned processes.
+    pool_workers : int or None
+        Without Dask: 0 yields None (work stays in the calling process); N > 0 a process pool
+        of N spawned processes; None one of every available core (none on a one-core
+        machine). The pools start on their first task
+        (:class:`forecast.run.workers.LazyProcessPool`).
 
     Yields
     ------
@@ -62,6 +64,8 @@ def open_executor(
     SpecError
         The Dask scheduler cannot be reached.
     """
+    from forecast.run.workers import LazyProcessPool, local_pool
+
     if dask_address:
         from distributed import Client
 
@@ -78,14 +82,15 @@ def open_executor(
             yield client.get_executor()
         finally:
             client.close()
-    elif pool_workers > 0:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(
-            pool_workers, mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
+    elif pool_workers is None:
+        with local_pool(None) as pool:
             yield pool
+    elif pool_workers > 0:
+        pool = LazyProcessPool(pool_workers)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         yield None
 
@@ -134,7 +139,9 @@ class ProgressReporter:
         if not new_step and step < total and now - self._last_write < self.min_interval:
             return
         self._last_write, self._last_step = now, whole
-        fraction = min(float(step) / total, 1.0) if total else 0.0
+        # 100 % only when the job is done (the store writes it then): combining, checking,
+        # scoring and writing follow the last fit
+        fraction = min(float(step) / total, 0.99) if total else 0.0
         if not self.store.report_progress(self.job_id, self.token, fraction, str(message)):
             self._stop = True
 
@@ -161,47 +168,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
-    """Write CSV downloads and model files; return name -> path, and the problems met."""
-    out: dict[str, str] = {}
-    problems: list[str] = []
-    for name, attr in (
-        ("leaderboard", "leaderboard"),
-        ("forecasts", "forecasts"),
-        ("backtest", "backtest_forecasts"),
-        ("leaderboard_by_series", "by_series"),
-    ):
-        frame = getattr(result, attr, None)
-        if frame is not None:
-            path = folder / f"{name}.csv"
-            to_csv_for_people(frame, path, index=False)
-            out[f"{name}.csv"] = str(path)
-    if hasattr(result, "summary"):  # the recommendation, verdict, notes and auto's evidence
-        import json
-
-        path = folder / "summary.json"
-        path.write_text(json.dumps(result.summary(), indent=1))
-        out["summary.json"] = str(path)
-    resid = {m: r for m, r in (getattr(result, "residuals", None) or {}).items() if r is not None}
-    if resid:  # in-sample residuals per model, for the dashboard's residual panels
-        import pandas as pd
-
-        path = folder / "residuals.csv"
-        pd.concat(resid, names=["model", None]).reset_index(0).to_csv(path, index=False)
-        out["residuals.csv"] = str(path)
-    for name, model in (getattr(result, "fitted", None) or {}).items():
-        if not hasattr(model, "save"):
-            continue
-        target = folder / f"model-{name}"
-        try:
-            saved = model.save(target)
-        except Exception as exc:  # a model that cannot be saved must not cost the result
-            problems.append(f"model file of {name} not saved ({type(exc).__name__}: {exc})")
-            continue
-        out[f"model:{name}"] = str(saved or target)
-    return out, problems
 
 
 def run_spec(
@@ -312,7 +278,7 @@ def execute_job(
     job_id: str,
     token: str,
     dask_address: str | None = None,
-    pool_workers: int = 0,
+    pool_workers: int | None = 0,
     home: str | None = None,
     runner: tuple[int, float] | None = None,
 ) -> None:
@@ -326,8 +292,9 @@ def execute_job(
         The claimed job and its claim token.
     dask_address : str, optional
         Dask scheduler to fan per-series work out to.
-    pool_workers : int
-        Local process pool size when no Dask address is given (0: none).
+    pool_workers : int or None
+        Local process pool size when no Dask address is given (0: none; None: every
+        available core, see :func:`open_executor`).
     home : str, optional
         FORECAST_HOME of the runner (artifacts are written under it).
     runner : (pid, create_time), optional
@@ -352,7 +319,7 @@ def execute_job(
         if failure:
             store.finish(job_id, token, "failed", failure)
             return
-        artifacts, problems = _artifacts(store.artifact_dir(job_id), result)
+        artifacts, problems = write_run(result, store.artifact_dir(job_id))
         for problem in problems:
             store.add_event(job_id, "warning", problem)
         store.complete(

@@ -157,6 +157,7 @@ def _series_answer(
     default_models: frozenset[str],
     ran: set,
     rule: str = "mean",
+    label: str | None = None,
 ) -> dict:
     """Model, reason and verdict of one series."""
     rows = table[(table["unique_id"] == uid) & table["model"].isin(ran)].set_index("model")
@@ -183,7 +184,8 @@ def _series_answer(
     elif not len(ranked):
         parts.append("nothing could be scored on this series")
     reason = "; ".join(parts)
-    text = [f"Use {model} for '{uid}': {reason}." if reason else f"Use {model} for '{uid}'."]
+    name = f"{label} · {uid}" if label else uid
+    text = [f"Use {model} for '{name}': {reason}." if reason else f"Use {model} for '{name}'."]
     sk = rows.loc[model, "skill"] if model in rows.index else np.nan
     if _finite(sk):
         if sk > 0:
@@ -349,7 +351,8 @@ def tell(
         The recommendation — the given ``model`` and ``reason``, plus ``per_series`` (every
         series -> its model), ``reasons`` (series -> the reason in words), ``verdicts``
         (series -> its paragraph), ``summary`` (scale-free line across series: ``wins``,
-        ``median_skill``, ``median_mase``, ``text``) and ``opening`` (the series shown first) —
+        ``median_skill``, ``median_mase``, ``text``), ``opening`` (the series shown first) and,
+        when the file labels its series (``history.attrs["labels"]``), ``labels`` —
         and the verdict: for one series its paragraph, for several the summary line then the
         opening series' paragraph; failures and notes last.
     """
@@ -360,6 +363,7 @@ def tell(
         out.update(per_series={}, reasons={}, verdicts={}, summary={}, opening=None)
         return out, "Every model failed; see the leaderboard for the errors."
     table = series_scores(scores)
+    labels = dict(history.attrs.get("labels") or {})
     members_of = (evidence or {}).get("members") or {}
     rule = (evidence or {}).get("rule", "mean")
     ok = set(board["model"][board["error"].isna()]) if "error" in board else set(board["model"])
@@ -386,6 +390,7 @@ def tell(
             default_models=default_models,
             rule=rule,
             ran=set(board["model"]),
+            label=labels.get(uid),
         )
     opening = opening_series(history)
     out.update(
@@ -395,6 +400,8 @@ def tell(
         summary=_summary(answers, level) if len(answers) > 1 else {},
         opening=opening,
     )
+    if labels:
+        out["labels"] = {uid: labels[uid] for uid in uids if uid in labels}
     text: list[str] = []
     if len(answers) == 1:
         text.append(answers[uids[0]]["verdict"])

@@ -321,7 +321,9 @@ def test_default_job_leads_with_the_recommended_future(driver, app_url, shot):
     choose(driver, "results-job", job_id)
     answer = wait_for(
         driver,
-        lambda d: text_of(d, "#results-verdict-answer").startswith("Recommended: auto."),
+        lambda d: text_of(d, "#results-verdict-answer").startswith(
+            "Recommended for Passengers: auto."
+        ),
         what="the verdict of the default job",
     )
     answer = text_of(driver, "#results-verdict-answer")

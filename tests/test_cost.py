@@ -1,0 +1,68 @@
+"""The job's cost before it runs (forecast/run/cost.py) and its expected finish while it runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from dashboard.pages.jobs import expected_finish
+from forecast.run.cost import FIT_COST, WARN_SECONDS, duration_text, estimate_job, eta_seconds
+
+
+def test_estimate_counts_every_fit_of_the_job():
+    # 3 series, 3 windows + the refit, snaive and ets: 2 models x 3 series x 4 fits
+    cost = estimate_job([100, 120, 140], horizon=10, windows=3, models=["snaive", "ets"], load=0)
+    assert cost.fits == 2 * 3 * 4
+    a, b = FIT_COST["ets"]
+    lengths = [n - cut for n in (100, 120, 140) for cut in (10, 20, 30, 0)]
+    expected = sum(a + b * n / 100 for n in lengths)
+    assert cost.per_model["ets"] == pytest.approx(expected + 0.01 * 3 * 4)
+    # seasonal naive, the reference of skill, is counted even when not asked for
+    alone = estimate_job([100], horizon=10, windows=3, models=["ets"], load=0)
+    assert set(alone.per_model) == {"ets", "snaive"}
+    assert not cost.warn and "Estimated duration: about" in cost.text()
+
+
+def test_a_long_job_warns_and_names_a_cheaper_set_under_a_minute():
+    lengths = [600] * 148  # 148 monthly series, as fpp3's us_employment
+    models = ["snaive", "ets", "stheta", "arima", "pretrained", "auto"]
+    cost = estimate_job(lengths, horizon=24, windows=3, models=models, load=0)
+    assert cost.warn and cost.seconds > 10 * WARN_SECONDS
+    assert max(cost.per_model, key=cost.per_model.get) == "arima"
+    assert cost.cheaper is not None and "arima" not in cost.cheaper
+    assert {"snaive", "auto"} <= set(cost.cheaper)
+    assert cost.cheaper_seconds <= WARN_SECONDS
+    again = estimate_job(lengths, horizon=24, windows=3, models=cost.cheaper, load=0)
+    assert again.seconds == pytest.approx(cost.cheaper_seconds)
+    assert "over a minute" in cost.text() and ", ".join(cost.cheaper) in cost.text()
+
+
+def test_a_busy_machine_lengthens_the_estimate_by_the_load_per_core():
+    idle = estimate_job([200] * 10, horizon=12, windows=3, models=["ets"], load=0, cores=2)
+    busy = estimate_job([200] * 10, horizon=12, windows=3, models=["ets"], load=8, cores=2)
+    assert busy.busy == 4.0 and busy.seconds == pytest.approx(4 * idle.seconds)
+    assert "busy" in busy.text() and "busy" not in idle.text()
+
+
+def test_durations_and_the_pace_so_far():
+    assert [duration_text(s) for s in (0.2, 40, 300, 4800)] == [
+        "1 s",
+        "40 s",
+        "5 min",
+        "1 h 20 min",
+    ]
+    assert eta_seconds(60, 0.25, 1.0) == pytest.approx(180)
+    assert eta_seconds(60, 0, 1.0) is None
+
+
+def test_a_running_job_shows_its_expected_finish():
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    running = SimpleNamespace(status="running", started_at=now - timedelta(minutes=5), progress=0.5)
+    text = expected_finish(running, now=now)
+    end = (now + timedelta(minutes=5)).astimezone()
+    assert text == f"expected finish {end:%H:%M} (in 5 min)"
+    assert expected_finish(SimpleNamespace(status="done", started_at=now, progress=1.0)) is None
+    early = SimpleNamespace(status="running", started_at=now, progress=0.0)
+    assert expected_finish(early, now=now) is None
