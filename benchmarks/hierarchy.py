@@ -220,7 +220,7 @@ def main() -> None:
             ]
             table = _mean(parts)
             title = (
-                "fpp2 visnights: 20 regions in 7 states, total; quarterly; mean of "
+                "fpp2 visnights: 20 regions in 6 states, total; quarterly; mean of "
                 f"{args.origins} test origins {args.h} quarters apart"
             )
         else:
