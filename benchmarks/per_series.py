@@ -30,7 +30,8 @@ shared with other work slows them alike — the load average is printed beside e
   again on the whole history (today's, and the default ``--search twice``, whose future
   forecasts are those of ``every`` by construction), mean MASE and sMAPE against the test set.
 
-Metrics as in ``benchmarks/m3.py`` (MASE with the in-sample seasonal-naive scale).
+Metrics from ``benchmarks/competition.py`` (the library's; MASE with the in-sample
+seasonal-naive scale).
 """
 
 from __future__ import annotations
@@ -46,11 +47,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, os.path.dirname(__file__))
-
-from m3 import load_m3, mase, smape
-from single_series import SUBSETS, sample
+from competition import SUBSET_FREQS as SUBSETS
+from competition import load_m3, mase, sample, smape
 
 ROOT = Path(__file__).resolve().parent.parent
 H = 18
