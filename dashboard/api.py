@@ -10,14 +10,18 @@ bad input, with the messages of the command line):
 - ``POST /api/v1/jobs`` — submit: multipart (field ``file`` plus the options as form fields) or
   JSON (``dataset``: a hash from ``POST /api/v1/datasets``, plus the options). Options, as for
   ``forecast jobs submit``: ``horizon``, ``models`` (comma-separated or a list), ``holdout``,
-  ``backtest_windows``, ``epochs``, ``seed``, ``level``, ``time_col``, ``value_col``, ``id_col``,
+  ``backtest_windows``, ``epochs``, ``seed``, ``level``, ``time_col``, ``value_col``, ``id_col``
+  (one key column, or several comma-separated or as a JSON list),
   ``fill``, ``freq``, ``model_params`` (JSON). 201 ``{"id", "status": "queued", "dataset"}``
 - ``GET  /api/v1/jobs/ID`` — status, progress, events, and the leaderboard once done
 - ``POST /api/v1/jobs/ID/cancel`` · ``POST /api/v1/jobs/ID/rerun`` (201, the new job)
 - ``GET  /api/v1/jobs/ID/forecasts.csv`` · ``leaderboard.csv`` · ``models.zip``
 
-Status codes: 400 bad input (spec, data), 401 not signed in, 404 no such job or dataset (someone
-else's reads the same), 409 results of a job that is not done, 413 upload over the size limit.
+Status codes: 400 bad input (spec, data, a host name not allowed, a malformed JSON body), 401 not
+signed in, 403 a post from another site's page, 404 no such job or dataset (someone else's reads
+the same), 409 results of a job that is not done, 413 a body over its limit (checked before
+reading: :mod:`dashboard.guards`), 429 too many failed sign-ins (``Retry-After``). CSV downloads
+neutralise formula cells (:mod:`forecast.safe_csv`).
 ``GET /healthz`` (public) answers 200 ``{"status": "ok"}`` when the store answers, else 503.
 """
 

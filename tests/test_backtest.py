@@ -41,13 +41,15 @@ def test_splits_are_time_ordered_and_end_at_the_series_end():
 
 
 class _Recording(SeasonalNaive):
-    """Seasonal naive that remembers the last timestamp it was fitted on, per series."""
+    """Seasonal naive that remembers the last timestamp it was fitted on, per series (every
+    fit of a per-series model, ``fit``, ``refit`` or the backtest's windows side by side,
+    starts in ``_start``)."""
 
     seen: ClassVar[list] = []
 
-    def fit(self, df, **kwargs):
+    def _start(self, df):
         _Recording.seen.append(df.groupby("unique_id")["ds"].max().to_dict())
-        return super().fit(df, **kwargs)
+        return super()._start(df)
 
 
 def test_backtest_never_shows_a_model_its_own_future():

@@ -75,7 +75,7 @@ def test_too_few_keys_named_is_a_duplicate_error_that_names_the_fix():
         read_csv(_bytes(prison_like()), id_col="state")
 
 
-def test_one_id_column_suffices_and_the_others_are_ignored():
+def test_one_id_column_suffices_and_a_column_that_says_the_same_is_no_key():
     """Like us_employment: Series_ID and Title each identify a series; the id-like name wins."""
     months = pd.date_range("2000-01-01", periods=6, freq="MS").strftime("%Y %b")
     rows = [
@@ -88,7 +88,7 @@ def test_one_id_column_suffices_and_the_others_are_ignored():
     assert report.keys == ["Series_ID"] and report.id_col == "Series_ID"
     assert list(df.columns) == ["unique_id", "ds", "y"] and df.attrs["keys"] == []
     assert sorted(df["unique_id"].unique()) == ["CEU1", "CEU2"]
-    assert any("Ignored non-numeric columns ['Title']" in r for r in report.repairs)
+    assert report.labels == {"CEU1": "Mining", "CEU2": "Retail"}  # Title: a label, not a key
 
 
 def test_the_fewest_series_break_a_tie_between_key_sets():

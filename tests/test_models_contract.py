@@ -100,7 +100,16 @@ def test_refuses_an_option_it_does_not_use(name):
 def test_fit_returns_self_and_save_load_predicts_the_same(name, tmp_path):
     df = make_frame(60, series=2)
     model = _fast(name)
+
+    def settings(m):  # everything but learned state: fit and load change none of it
+        return to_jsonable(
+            {k: v for k, v in vars(m).items() if not k.endswith("_") and k[0] != "_"}
+        )
+
+    before = settings(model)
+    assert before == to_jsonable(model.get_params(deep=False))
     assert model.fit(df) is model
+    assert settings(model) == before
     fc = model.predict(4, level=90)
     assert list(fc.columns) == FORECAST_COLUMNS and len(fc) == 8
     resid = model.residuals_
@@ -110,7 +119,7 @@ def test_fit_returns_self_and_save_load_predicts_the_same(name, tmp_path):
     assert config["format"] == "forecast-workbench/model" and config["version"] == 2
     assert config["model"] == name and config["params"] == to_jsonable(model.get_params())
     for loaded in (type(model).load(tmp_path / name), Forecaster.load(tmp_path / name)):
-        assert type(loaded) is type(model)
+        assert type(loaded) is type(model) and settings(loaded) == before
         assert to_jsonable(loaded.get_params()) == to_jsonable(model.get_params())
         pd.testing.assert_frame_equal(loaded.predict(4, level=90), fc)
         np.testing.assert_allclose(

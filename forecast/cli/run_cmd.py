@@ -28,7 +28,7 @@ from forecast.cli.options import (
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
-from forecast.run.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.run.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 
 def by_series_csv(result) -> dict:
@@ -99,6 +99,25 @@ def run(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of neural models.")] = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes the per-series models fit their series and backtest windows on "
+            "(default: every available core; 1: all in this process). Global models keep "
+            "their thread settings.",
+        ),
+    ] = None,
+    search: Annotated[
+        str,
+        typer.Option(
+            "--search",
+            help="twice (default): ARIMA orders and the ETS model are searched per series on "
+            "the oldest backtest window, re-estimated at the later ones, and searched again on "
+            "the whole history for the future; once: re-estimated for the future too; every: "
+            "searched at every origin and for the future.",
+        ),
+    ] = SEARCH,
     level: Level = 80,
     out: OutFolder = "forecast-run",
     time_col: TimeCol = None,
@@ -118,8 +137,15 @@ def run(
     MASE, skill and coverage, residual verdict, the best single model; worst first). With key
     columns every file gains them and ``level``; --levels adds the aggregate series, reconciled.
     """
+    from forecast.run.backtest import check_search
     from forecast.run.pipeline import run_forecast
+    from forecast.run.workers import check_workers, local_pool
 
+    try:  # bad settings fail before the file is read
+        check_workers(workers)
+        check_search(search)
+    except ForecastError as exc:
+        fail(str(exc))
     df, _report = load_frame(file, time_col, value_col, id_col, fill)
     console = Console(stderr=True)
     progress_bar = Progress(
@@ -136,7 +162,7 @@ def run(
         progress_bar.update(task, completed=step, total=total, description=message[:60])
 
     try:
-        with progress_bar:
+        with progress_bar, local_pool(workers) as executor:
             result = run_forecast(
                 df,
                 horizon=horizon,
@@ -147,6 +173,8 @@ def run(
                 seed=seed,
                 level=level,
                 progress=progress,
+                executor=executor,
+                search=search,
                 levels=levels,
                 reconcile=reconcile,
             )

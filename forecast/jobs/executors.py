@@ -40,7 +40,7 @@ __all__ = ["ProgressReporter", "execute_job", "open_executor", "run_spec"]
 
 @contextmanager
 def open_executor(
-    dask_address: str | None = None, pool_workers: int = 0
+    dask_address: str | None = None, pool_workers: int | None = 0
 ) -> Iterator[Executor | None]:
     """The executor a job hands to the pipeline for per-series work.
 
@@ -49,9 +49,11 @@ def open_executor(
     dask_address : str, optional
         Scheduler address (``tcp://host:8786``) of a running Dask cluster: yields
         ``distributed.Client(address).get_executor()``.
-    pool_workers : int
-        Without Dask: 0 yields None (work stays in the calling process); N > 0 a
-        ``ProcessPoolExecutor`` of N spawned processes.
+    pool_workers : int or None
+        Without Dask: 0 yields None (work stays in the calling process); N > 0 a process pool
+        of N spawned processes; None one of every available core (none on a one-core
+        machine). The pools start on their first task
+        (:class:`forecast.run.workers.LazyProcessPool`).
 
     Yields
     ------
@@ -62,6 +64,8 @@ def open_executor(
     SpecError
         The Dask scheduler cannot be reached.
     """
+    from forecast.run.workers import LazyProcessPool, local_pool
+
     if dask_address:
         from distributed import Client
 
@@ -78,14 +82,15 @@ def open_executor(
             yield client.get_executor()
         finally:
             client.close()
-    elif pool_workers > 0:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(
-            pool_workers, mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
+    elif pool_workers is None:
+        with local_pool(None) as pool:
             yield pool
+    elif pool_workers > 0:
+        pool = LazyProcessPool(pool_workers)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         yield None
 
@@ -314,7 +319,7 @@ def execute_job(
     job_id: str,
     token: str,
     dask_address: str | None = None,
-    pool_workers: int = 0,
+    pool_workers: int | None = 0,
     home: str | None = None,
     runner: tuple[int, float] | None = None,
 ) -> None:
@@ -328,8 +333,9 @@ def execute_job(
         The claimed job and its claim token.
     dask_address : str, optional
         Dask scheduler to fan per-series work out to.
-    pool_workers : int
-        Local process pool size when no Dask address is given (0: none).
+    pool_workers : int or None
+        Local process pool size when no Dask address is given (0: none; None: every
+        available core, see :func:`open_executor`).
     home : str, optional
         FORECAST_HOME of the runner (artifacts are written under it).
     runner : (pid, create_time), optional

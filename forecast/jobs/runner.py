@@ -71,9 +71,10 @@ class LocalRunner:
         Jobs run at once by this runner (>= 1).
     dask_address : str, optional
         Dask scheduler address; jobs fan per-series models out over that cluster.
-    pool_workers : int
-        Without Dask, size of a local process pool each job uses for per-series models
-        (0: they run in the job's own process).
+    pool_workers : int or None
+        Without Dask, size of a local process pool each job uses for per-series models and
+        their backtest windows (0: they run in the job's own process; None, the default:
+        every available core, as ``forecast run`` does).
     poll_interval : float
         Seconds between two looks at the queue.
     heartbeat_interval : float
@@ -99,7 +100,7 @@ class LocalRunner:
         concurrency: int = 1,
         dask_address: str | None = None,
         *,
-        pool_workers: int = 0,
+        pool_workers: int | None = None,
         poll_interval: float = 0.25,
         heartbeat_interval: float = 2.0,
         stale_after: float = 30.0,
@@ -116,7 +117,7 @@ class LocalRunner:
         self.store = store or JobStore()
         self.concurrency = int(concurrency)
         self.dask_address = dask_address
-        self.pool_workers = int(pool_workers)
+        self.pool_workers = None if pool_workers is None else int(pool_workers)
         self.poll_interval = poll_interval
         self.heartbeat_interval = heartbeat_interval
         self.stale_after = stale_after

@@ -23,7 +23,11 @@ declared on its class, next to its code, and read through :mod:`forecast.models.
 
 How to add a model
 ------------------
-One class and one registry line. The class::
+One class and one registry line. A model fitted series by series subclasses
+:class:`forecast.models.per_series.PerSeriesForecaster` instead and writes only
+``fit_one(y, m)`` (and, optionally, ``fallback_one`` and ``refit_one``): the loop, fan-out,
+residuals, summary, ``predict`` and re-application come with it. A global model is a class
+like this::
 
     class Mean(Forecaster):
         # the mean of each series (or of its last ``window`` values), carried forward
@@ -244,6 +248,20 @@ class Forecaster(BaseEstimator):
         Has ``effective_memory(df)`` (how far back it looks, by lag).
     member : bool
         May be a member of the ensemble or the residual model of the hybrid.
+    min_length : int
+        Fewest observations a series needs to be fitted (the backtest keeps at least this many
+        training points in its oldest window).
+    freqs : tuple of str or None
+        Frequencies (offset aliases) the model serves; None: any.
+    drivers_accepted : tuple of str
+        Driver columns it takes, from ``{"known", "observed"}`` (known in advance / observed
+        only); ``()``: none.
+    searches : bool
+        Chooses a specification per series (ARIMA orders, the ETS model) that ``refit`` can
+        keep while re-estimating the coefficients (:mod:`forecast.models.per_series`).
+    reapplies : bool
+        Can forecast the series of another file once fitted (``forecast_from``, what
+        ``forecast predict`` calls).
     """
 
     name: ClassVar[str] = ""
@@ -252,6 +270,11 @@ class Forecaster(BaseEstimator):
     neural: ClassVar[bool] = False
     memory: ClassVar[bool] = False
     member: ClassVar[bool] = False
+    min_length: ClassVar[int] = 1
+    freqs: ClassVar[tuple[str, ...] | None] = None
+    drivers_accepted: ClassVar[tuple[str, ...]] = ()
+    searches: ClassVar[bool] = False
+    reapplies: ClassVar[bool] = False
     #: Attribute set by ``fit`` whose absence means "not fitted".
     _fitted_attr: ClassVar[str] = "last_ds_"
     #: Hyperparameters that older model files hold and this version no longer takes (they
@@ -299,6 +322,20 @@ class Forecaster(BaseEstimator):
     def predict(self, h: int, level: float = 80) -> pd.DataFrame:  # pragma: no cover - abstract
         """Forecast ``h`` steps past the end of every series (columns ``FORECAST_COLUMNS``)."""
         raise NotImplementedError
+
+    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+        """Forecast the series of another frame with what was fitted (models with
+        ``reapplies``); the others refuse.
+
+        Raises
+        ------
+        SpecError
+            This model cannot forecast another file.
+        """
+        raise SpecError(
+            f"{self.name}: a saved model of this kind cannot forecast another file; run a job on "
+            "the new file instead."
+        )
 
     def __sklearn_is_fitted__(self) -> bool:
         return self._fitted_attr in vars(self)

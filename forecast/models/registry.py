@@ -217,7 +217,10 @@ def make_model(name: str, **params):
 
 def model_table() -> list[dict[str, Any]]:
     """One row per model for people: ``name, label, scope, neural, memory, member, options``
-    (the README's model table is checked against it)."""
+    (the README's model table is checked against it) and the capabilities the run reads:
+    ``min_length`` (fewest observations per series), ``freqs`` (frequencies served, None:
+    any), ``drivers`` (accepted, from "known" / "observed"), ``searches`` (a specification
+    search that a refit may keep), ``reapplies`` (forecasts another file once saved)."""
     rows = []
     for name in MODELS:
         klass = model_class(name)
@@ -230,6 +233,11 @@ def model_table() -> list[dict[str, Any]]:
                 "memory": klass.memory,
                 "member": klass.member,
                 "options": sorted(klass.run_options()),
+                "min_length": int(klass.min_length),
+                "freqs": None if klass.freqs is None else list(klass.freqs),
+                "drivers": list(klass.drivers_accepted),
+                "searches": bool(klass.searches),
+                "reapplies": bool(klass.reapplies),
             }
         )
     return rows

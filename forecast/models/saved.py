@@ -9,10 +9,12 @@ forecasts the series of a new frame with one of them:
   forecast each series from its last window with the trained network; a model trained on
   another frequency, or reading a longer window than a series offers, is refused with the
   reason (the pretrained model takes any frequency its corpus covered, and pads short series);
-- ``arima`` re-applies each series' fitted orders (matched by series id, or the one order of a
-  one-series model to every series) and re-estimates the coefficients on the new data;
-  ``naive``, ``snaive`` and ``drift`` apply their method and settings to each new series;
-- ``hybrid`` is refused with the reason.
+- per-series models (:class:`forecast.models.per_series.PerSeriesForecaster`) re-apply each
+  series' fitted specification (matched by series id, or the one specification of a one-series
+  model to every series) and re-estimate it on the new data: ``arima`` its orders (an
+  STL-adjusted fit decomposes the new series again and adds its season back), ``ets`` its
+  model, the others their method and settings;
+- a model that does not declare ``reapplies`` (``hybrid``) is refused with the reason.
 """
 
 from __future__ import annotations
@@ -142,70 +144,10 @@ def apply_saved(model, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFr
     """
     h = check_horizon(h)
     level = check_level(level)
-    if hasattr(model, "forecast_from"):
-        return model.forecast_from(df, h, level=level)[FORECAST_COLUMNS]
-    name = getattr(model, "name", type(model).__name__)
-    if name == "arima":
-        return _reapply_arima(model, df, h, level)
-    if name in {"naive", "snaive", "drift"}:
-        return _reapply_baseline(model, df, h, level)
-    raise SpecError(
-        f"{name}: a saved model of this kind cannot forecast another file (the hybrid pairs "
-        "per-series ARIMA fits with a network trained on their residuals); run a job on the "
-        "new file instead."
-    )
-
-
-def _check_same_frequency(model, freq: str) -> None:
-    trained = getattr(model, "freq_", None)
-    if trained and freq != trained:
+    if not type(model).reapplies:
         raise SpecError(
-            f"{model.name}: this model was fitted on data of frequency {trained}, but the file's "
-            f"frequency is {freq}; use a model fitted on {freq} data."
+            f"{model.name}: a saved model of this kind cannot forecast another file (it does "
+            "not declare reapplies: the hybrid pairs per-series ARIMA fits with a network "
+            "trained on their residuals); run a job on the new file instead."
         )
-
-
-def _reapply_baseline(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFrame:
-    """Naive, seasonal naive and drift: their specification is the method and its settings,
-    applied to each new series."""
-    from forecast.calendar.frequency import frame_freq
-
-    _check_same_frequency(model, frame_freq(df))
-    fresh = type(model)(**model.get_params())
-    return fresh.fit(df).predict(h, level=level)[FORECAST_COLUMNS]
-
-
-def _reapply_arima(model, df: pd.DataFrame, h: int, level: float) -> pd.DataFrame:
-    """Each series with the orders fitted for it (coefficients re-estimated on the new data)."""
-    from forecast.calendar.frequency import frame_freq
-    from forecast.models.statistical.arima import AutoARIMA
-
-    freq = frame_freq(df)
-    _check_same_frequency(model, freq)
-    fits = model.fits_
-    out = []
-    for uid, part in df.groupby("unique_id", sort=False):
-        fit = fits.get(str(uid))
-        if fit is None and len(fits) == 1:
-            fit = next(iter(fits.values()))
-        if fit is None:
-            raise SpecError(
-                f"arima: orders are fitted per series, and the model holds none for series "
-                f"'{uid}' (it holds {', '.join(list(fits)[:5])}); name the series alike or run "
-                "a job on the new file."
-            )
-        if type(fit).__name__ == "_SeasonalAdjustedFit":
-            raise SpecError(
-                f"arima: series '{uid}' was fitted after an STL adjustment, which cannot be "
-                "re-applied; run a job on the new file."
-            )
-        seasonal = tuple(fit.seasonal_order)
-        est = AutoARIMA(
-            order=tuple(fit.order),
-            seasonal_order=seasonal,
-            season_length=int(getattr(model, "m_", 1) or 1) if any(seasonal) else 1,
-        )
-        frame = part.reset_index(drop=True)
-        frame.attrs["freq"] = freq
-        out.append(est.fit(frame).predict(h, level=level))
-    return pd.concat(out, ignore_index=True)[FORECAST_COLUMNS]
+    return model.forecast_from(df, h, level=level)[FORECAST_COLUMNS]

@@ -8,7 +8,8 @@ window's first forecast timestamp (no leakage; ``tests/test_backtest.py`` assert
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
@@ -18,15 +19,62 @@ from forecast.errors import Cancelled, DataError, SpecError
 from forecast.evaluation.conformal import conformal_quantile
 from forecast.evaluation.metrics import score_frame
 from forecast.models.base import check_horizon, check_level
+from forecast.models.per_series import PerSeriesForecaster, fit_many
 
-__all__ = ["backtest", "backtest_splits", "conformal_quantiles", "window_scores"]
+__all__ = [
+    "SEARCH_MODES",
+    "backtest",
+    "backtest_splits",
+    "conformal_quantiles",
+    "min_train",
+    "window_scores",
+]
 
-#: Fewest training points a backtest window may leave a series.
+#: Fewest training points a backtest window may leave a series, whatever the models.
 MIN_TRAIN = 4
+#: How often a per-series model with a specification search (ARIMA orders, the ETS model)
+#: searches, per series: ``"once"``, on the oldest origin's training data (the later origins and
+#: the refit on the whole history re-estimate that specification); ``"twice"``, on the oldest
+#: origin (re-estimated at the later origins) and again on the whole history for the future;
+#: ``"every"``, at every origin and for the refit.
+SEARCH_MODES = ("once", "twice", "every")
+
+
+def min_train(models: Iterable[object]) -> int:
+    """Fewest training points the oldest window must leave: :data:`MIN_TRAIN`, or more when a
+    model declares a larger ``min_length``.
+
+    Parameters
+    ----------
+    models : iterable of model classes or instances
+    """
+    return max([MIN_TRAIN, *(int(getattr(m, "min_length", 1)) for m in models)])
+
+
+def check_search(search: str) -> str:
+    """Validate a search mode (:data:`SEARCH_MODES`).
+
+    Raises
+    ------
+    SpecError
+        Another value.
+    """
+    if search not in SEARCH_MODES:
+        raise SpecError(
+            f"search must be one of {', '.join(SEARCH_MODES)} (once: the specification is "
+            f"searched on the oldest origin and re-estimated after; twice: and searched again "
+            f"for the future; every: at every fit), got {search!r}."
+        )
+    return search
 
 
 def backtest_splits(
-    df: pd.DataFrame, h: int, n_windows: int, step: int | None = None
+    df: pd.DataFrame,
+    h: int,
+    n_windows: int,
+    step: int | None = None,
+    *,
+    min_train_points: int = MIN_TRAIN,
 ) -> list[tuple[pd.Timestamp | None, pd.DataFrame, pd.DataFrame]]:
     """Cut a long frame into rolling-origin (train, test) pairs.
 
@@ -40,6 +88,8 @@ def backtest_splits(
         Number of windows ``K`` (at least 1).
     step : int, optional
         Steps between successive origins; default ``h`` (non-overlapping test parts).
+    min_train_points : int
+        Fewest training points the oldest window leaves (:func:`min_train` of the models).
 
     Returns
     -------
@@ -52,7 +102,7 @@ def backtest_splits(
     SpecError
         Non-positive horizon, window count or step.
     DataError
-        A series too short to leave ``MIN_TRAIN`` training points in the oldest window.
+        A series too short to leave ``min_train_points`` training points in the oldest window.
     """
     h = check_horizon(h)
     if isinstance(n_windows, bool) or int(n_windows) < 1:
@@ -63,7 +113,7 @@ def backtest_splits(
         raise SpecError(f"The backtest step must be at least 1, got {step}.")
     freq = frame_freq(df)
     sizes = df.groupby("unique_id", sort=False).size()
-    need = h + (n_windows - 1) * step + MIN_TRAIN
+    need = h + (n_windows - 1) * step + max(MIN_TRAIN, int(min_train_points))
     if (sizes < need).any():
         uid = sizes.idxmin()
         raise DataError(
@@ -94,6 +144,9 @@ def backtest(
     model_params: Mapping[str, dict] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    executor: Executor | None = None,
+    search: str = "every",
+    first_fits: dict | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of several models, refitting each per window.
 
@@ -105,24 +158,37 @@ def backtest(
     df : DataFrame
         Long frame ``unique_id, ds, y``.
     h, n_windows, step
-        See :func:`backtest_splits`.
+        See :func:`backtest_splits`; the oldest window keeps :func:`min_train` points.
     level : float
         Interval level in percent.
     model_params : mapping, optional
         ``name -> params`` for :func:`make_model` (names only).
     progress, should_stop : callable, optional
-        ``progress(step, total, message)`` after each fit; ``should_stop()`` checked before each
-        fit (raises :class:`Cancelled`).
+        ``progress(step, total, message)`` after each fit (and, within a fit, as its series or
+        epochs finish); ``should_stop()`` checked before each fit and between series (raises
+        :class:`Cancelled`).
+    executor : concurrent.futures.Executor, optional
+        Per-series models fan their series, and their windows side by side, out over it (the
+        same forecasts as without).
+    search : {"every", "once", "twice"}
+        ``"once"`` or ``"twice"`` (:data:`SEARCH_MODES`): a per-series model that ``searches``
+        a specification (ARIMA orders, ETS model) searches it on the oldest window's training
+        data only and re-estimates it in the later windows
+        (:meth:`~forecast.models.per_series.PerSeriesForecaster.refit`).
+    first_fits : dict, optional
+        Filled with ``name -> model fitted on the oldest window`` for those models (the run's
+        refit on the whole history keeps their specifications too).
 
     Returns
     -------
     DataFrame
         ``window, cutoff, unique_id, ds, model, yhat, lo, hi, y`` — every window's forecasts
-        beside the actual values. A model that fails in a window is skipped there.
+        beside the actual values.
     """
     from forecast.models import make_model
 
     level = check_level(level)
+    search = check_search(search)
     if isinstance(models, Mapping):
         factories = dict(models)
     else:
@@ -130,31 +196,86 @@ def backtest(
         factories = {
             name: (lambda name=name: make_model(name, **params.get(name, {}))) for name in models
         }
-    splits = backtest_splits(df, h, n_windows, step)
+    built = {name: factory() for name, factory in factories.items()}
+    splits = backtest_splits(df, h, n_windows, step, min_train_points=min_train(built.values()))
     total = len(splits) * len(factories)
     done = 0
+    fitted: dict[tuple[int, str], object] = {}
+
+    def report(name: str, windows: str, width: int):
+        """The model's own progress (series, epochs) within ``width`` fits of this model."""
+        if progress is None:
+            return None
+        base = done
+
+        def inner(s, t, msg):
+            frac = min(float(s) / float(t), 0.99) if t else 0.0
+            progress(base + frac * width, total, f"backtest {name} {windows}: {msg}")
+
+        return inner
+
+    def finished(name: str, windows: str, width: int = 1) -> None:
+        nonlocal done
+        done += width
+        if progress is not None:
+            progress(done, total, f"backtest {name} {windows}/{len(splits)}")
+
+    def stop_check(name: str, w: int) -> None:
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"backtest cancelled before {name}, window {w + 1}")
+
+    for name, factory in factories.items():
+        first = built[name]
+        if isinstance(first, PerSeriesForecaster):
+            # every window of a per-series model at once: side by side on an executor
+            stop_check(name, 0)
+            once = search != "every" and type(first).searches and len(splits) > 1
+            if once:
+                fit_many(
+                    [(first, splits[0][1], None)],
+                    executor,
+                    progress=report(name, "window 1", 1),
+                    should_stop=should_stop,
+                )
+                fitted[(0, name)] = first
+                finished(name, "window 1")
+                later = [(w, first.refit_job(train)) for w, (_c, train, _t) in enumerate(splits)]
+                later = later[1:]
+                jobs = [job for _w, job in later]
+            else:
+                later = [
+                    (w, (first if w == 0 else factory(), train, None))
+                    for w, (_c, train, _t) in enumerate(splits)
+                ]
+                jobs = [job for _w, job in later]
+            if jobs:
+                label = f"windows {later[0][0] + 1}-{later[-1][0] + 1}"
+                fit_many(
+                    jobs,
+                    executor,
+                    progress=report(name, label, len(jobs)),
+                    should_stop=should_stop,
+                )
+                finished(name, label, len(jobs))
+            for w, job in later:
+                fitted[(w, name)] = job[0]
+            if first_fits is not None and once:
+                first_fits[name] = first
+            continue
+        for w, (_cutoff, train, _test) in enumerate(splits):
+            stop_check(name, w)
+            model = first if w == 0 else factory()
+            model.fit(train, should_stop=should_stop, progress=report(name, f"window {w + 1}", 1))
+            fitted[(w, name)] = model
+            finished(name, f"window {w + 1}")
     frames = []
-    for w, (cutoff, train, test) in enumerate(splits):
-        for name, factory in factories.items():
-            if should_stop is not None and should_stop():
-                raise Cancelled(f"backtest cancelled before {name}, window {w + 1}")
-            model = factory()
-            inner = None
-            if progress is not None:  # the model's own progress (epochs), within this window
-
-                def inner(s, t, msg, name=name, w=w, done=done):
-                    frac = min(float(s) / float(t), 0.99) if t else 0.0
-                    progress(done + frac, total, f"backtest {name} window {w + 1}: {msg}")
-
-            model.fit(train, should_stop=should_stop, progress=inner)
-            fc = model.predict(h, level=level)
+    for w, (cutoff, _train, test) in enumerate(splits):  # window by window, models in order
+        for name in factories:
+            fc = fitted[(w, name)].predict(h, level=level)
             fc = fc.merge(test[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
             fc.insert(0, "cutoff", cutoff)
             fc.insert(0, "window", w)
             frames.append(fc)
-            done += 1
-            if progress is not None:
-                progress(done, total, f"backtest {name} window {w + 1}/{len(splits)}")
     columns = ["window", "cutoff", "unique_id", "ds", "model", "yhat", "lo", "hi", "y"]
     if not frames:
         return pd.DataFrame(columns=columns)

@@ -18,9 +18,14 @@ rolling origins the shortest series allows (:func:`plan_backtest`, fewer than as
    backtest, with ``skill`` against seasonal naive;
 then the recommendation and the verdict in words (:mod:`forecast.run.recommend`).
 
-Per-series models (naive, snaive, drift, arima) can be fanned out over a
-``concurrent.futures.Executor`` (a local process pool, or ``distributed.Client.get_executor()``)
-in chunks of series; global (neural) models train as one task in this process.
+Per-series models (:class:`forecast.models.per_series.PerSeriesForecaster`: naive, snaive,
+drift, arima, the statsforecast models) fan chunks of series, and their backtest windows side by
+side, out over a ``concurrent.futures.Executor`` (a local process pool, ``forecast run
+--workers N``, or ``distributed.Client.get_executor()``); global (neural) models train as one
+task in this process with their own thread settings. A model with a specification search
+(ARIMA's orders, the ETS model) searches per series on the oldest backtest window's training
+data and re-estimates that specification at the later origins (``search``: and searches again
+on the whole history for the future, by default).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from forecast.models.registry import (
     check_run_options,
     model_class,
 )
-from forecast.run.backtest import MIN_TRAIN
+from forecast.run.backtest import MIN_TRAIN, check_search, min_train
 from forecast.run.by_series import series_table
 from forecast.run.combination import (
     AUTO,
@@ -57,6 +62,7 @@ from forecast.run.defaults import (
     DEFAULT_MODELS,
     DEFAULT_WINDOWS,
     REFERENCE_MODELS,
+    SEARCH,
 )
 from forecast.run.hierarchy import (
     attach_keys,
@@ -256,10 +262,13 @@ def _split_holdout(
     return history, actuals
 
 
-def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -> tuple[int, str]:
+def plan_backtest(
+    history: pd.DataFrame, horizon: int, requested: int, m: int, *, min_points: int = MIN_TRAIN
+) -> tuple[int, str]:
     """How many rolling origins the shortest series allows (at most ``requested``).
 
-    Every window keeps at least ``max(MIN_TRAIN, m + 1)`` training points.
+    Every window keeps at least ``max(min_points, m + 1)`` training points (``min_points``:
+    :func:`forecast.run.backtest.min_train` of the run's models, at least ``MIN_TRAIN``).
 
     Returns
     -------
@@ -269,15 +278,15 @@ def plan_backtest(history: pd.DataFrame, horizon: int, requested: int, m: int) -
     if requested == 0:
         return 0, ""
     shortest = int(history.groupby("unique_id", sort=False).size().min())
-    min_train = max(MIN_TRAIN, m + 1)
-    fits = max(0, (shortest - min_train) // horizon)
+    least = max(MIN_TRAIN, int(min_points), m + 1)
+    fits = max(0, (shortest - least) // horizon)
     windows = min(requested, fits)
     if windows == requested:
         return windows, ""
     if windows == 0:
         note = (
             f"No backtest: the shortest series ({shortest} points) is too short for one origin of "
-            f"{horizon} steps after {min_train} training points, so nothing is scored."
+            f"{horizon} steps after {least} training points, so nothing is scored."
         )
     else:
         note = (
@@ -340,6 +349,7 @@ def run_forecast(
     executor: Executor | None = None,
     levels: str | Sequence[str] | None = None,
     reconcile: str = "auto",
+    search: str = SEARCH,
 ) -> RunResult:
     """Backtest, refit, forecast the future, combine, calibrate, check, score and recommend.
 
@@ -370,7 +380,9 @@ def run_forecast(
     should_stop : callable, optional
         Polled between steps and handed to model fits; True raises :class:`Cancelled`.
     executor : concurrent.futures.Executor, optional
-        Where per-series models refit, in chunks of series.
+        Where per-series models fit their series, in chunks, and their backtest windows side
+        by side (a local pool of :func:`forecast.run.workers.local_pool`, or
+        ``distributed.Client.get_executor()``); the forecasts are the same as without.
     levels : str or sequence of str, optional
         Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``;
         :func:`forecast.run.hierarchy.parse_levels`): their series are summed from the bottom,
@@ -379,6 +391,12 @@ def run_forecast(
         ``auto`` (the method with the lower backtest MASE over levels), ``bottom_up``,
         ``mint_shrink`` or ``none`` (forecasts of every level left as they are); used only with
         ``levels``.
+    search : {"twice", "once", "every"}
+        ``"twice"`` (default, :data:`forecast.run.defaults.SEARCH`): ARIMA's orders and the ETS
+        model are searched per series on the oldest backtest window's training data,
+        re-estimated at the later origins, and searched again on the whole history for the
+        future; ``"once"``: re-estimated on the whole history too; ``"every"``: searched afresh
+        at every origin and for the refit (:data:`forecast.run.backtest.SEARCH_MODES`).
 
     Returns
     -------
@@ -396,6 +414,7 @@ def run_forecast(
     horizon, level, names, model_params = _check_settings(
         df, horizon, level, models, holdout, backtest_windows, model_params, epochs
     )
+    search = check_search(search)
     freq = frame_freq(df)  # inferred once; every frame below carries it in attrs
     m = season_length(freq)
     reconcile = check_method(reconcile)
@@ -415,7 +434,8 @@ def run_forecast(
     else:
         keys_table = bottom_keys(df)
     history, actuals = _split_holdout(df, int(holdout), freq)
-    windows, note = plan_backtest(history, horizon, int(backtest_windows), m)
+    least = min_train(model_class(n) for n in [*names, "snaive"] if n != AUTO)
+    windows, note = plan_backtest(history, horizon, int(backtest_windows), m, min_points=least)
     auto_params = dict(model_params.get(AUTO, {}))
     run = Run(
         names=names,
@@ -433,6 +453,7 @@ def run_forecast(
         progress=progress,
         should_stop=should_stop,
         executor=executor,
+        search=search,
         per_series=frozenset(n for n in names if model_class(n).scope == "per_series"),
         neural=frozenset(n for n in names if model_class(n).neural),
         top_k=int(auto_params.pop("top_k", AUTO_TOP_K)),

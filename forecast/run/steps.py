@@ -26,6 +26,7 @@ from forecast.evaluation.residuals import combine_checks, residual_check
 from forecast.jsonable import to_jsonable
 from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS
+from forecast.models.per_series import PerSeriesForecaster
 from forecast.run.backtest import backtest, conformal_quantiles, window_scores
 from forecast.run.combination import (
     AUTO,
@@ -34,8 +35,7 @@ from forecast.run.combination import (
     combine,
     member_errors,
 )
-from forecast.run.defaults import AUTO_RULE, AUTO_TOP_K, REFERENCE_MODELS
-from forecast.run.fanout import fit_on_executor
+from forecast.run.defaults import AUTO_RULE, AUTO_TOP_K, REFERENCE_MODELS, SEARCH
 from forecast.run.recommend import skill
 
 __all__ = [
@@ -67,6 +67,10 @@ class Run:
     executor: Executor | None
     per_series: frozenset = frozenset()
     neural: frozenset = frozenset()
+    search: str = SEARCH
+    #: Per-series models fitted on the oldest backtest window, whose specifications the refit
+    #: keeps (``search="once"``).
+    first: dict = field(default_factory=dict)
     top_k: int = AUTO_TOP_K
     rule: str = AUTO_RULE
     done: int = 0
@@ -131,6 +135,9 @@ def backtest_step(run: Run) -> None:
                 level=run.level,
                 should_stop=run.should_stop,
                 progress=report,
+                executor=run.executor,
+                search=run.search,
+                first_fits=run.first,
             )
         except Exception as exc:
             if name in run.rows:
@@ -148,30 +155,30 @@ def refit_step(run: Run) -> None:
         params = run.params_of[name]
         try:
             start = time.perf_counter()
-            if run.executor is not None and name in run.per_series:
-                model, fc = fit_on_executor(
-                    run.executor,
-                    name,
-                    params,
+            report = (
+                None
+                if run.progress is None
+                else (
+                    lambda s, t, msg, name=name: run.progress(
+                        run.done + _within(s, t), run.total, f"{name}: {msg}"
+                    )
+                )
+            )
+            first = run.first.get(name) if run.search == "once" else None
+            if first is not None:  # the specification of the oldest window, re-estimated
+                model = first.refit(
                     run.history,
-                    run.horizon,
-                    run.level,
-                    run.should_stop,
+                    progress=report,
+                    should_stop=run.should_stop,
+                    executor=run.executor,
                 )
             else:
                 model = make_model(name, **params)
-                model.fit(
-                    run.history,
-                    progress=None
-                    if run.progress is None
-                    else (
-                        lambda s, t, msg, name=name: run.progress(
-                            run.done + _within(s, t), run.total, f"{name}: {msg}"
-                        )
-                    ),
-                    should_stop=run.should_stop,
+                fan_out = (
+                    {"executor": run.executor} if isinstance(model, PerSeriesForecaster) else {}
                 )
-                fc = model.predict(run.horizon, level=run.level)
+                model.fit(run.history, progress=report, should_stop=run.should_stop, **fan_out)
+            fc = model.predict(run.horizon, level=run.level)
             row["fit_seconds"] = time.perf_counter() - start
             detail = getattr(model, "detail_", None)
             if detail:

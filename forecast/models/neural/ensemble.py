@@ -71,6 +71,8 @@ class RecurrentEnsemble(Forecaster):
     scope = "global"
     neural = True
     memory = True
+    min_length = 3
+    reapplies = True
     _fitted_attr = "members_"
 
     def __init__(

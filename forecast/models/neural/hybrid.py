@@ -70,6 +70,7 @@ class Hybrid(Forecaster):
     scope = "global"
     neural = True
     memory = True
+    min_length = 4
     _fitted_attr = "nn_"
 
     def __init__(

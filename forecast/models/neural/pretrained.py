@@ -171,10 +171,9 @@ class Pretrained(WindowedForecaster):
         """The networks of the weights file (one, or every member of an ensemble)."""
         config, arrays = read_pretrained(self.weights)
         self.architecture_ = dict(config["architecture"])
-        inputs = config["input"]
-        self.log = inputs["log"]
-        self.normalize = inputs["normalize"]
-        self.deseasonalize = inputs["deseasonalize"]
+        # the input transforms the network was trained with (learned state: the constructor
+        # settings are never changed)
+        self.inputs_ = dict(config["input"])
         self.weights_config_ = config
         self._shipped_calibration = np.asarray(arrays["calibration"], dtype=float)
         return [numpy_network(self.architecture_, state) for state in member_states(arrays)]
@@ -226,11 +225,12 @@ class Pretrained(WindowedForecaster):
                 f"not {self.season_length_} (frequency {self.freq_}); pick another model."
             )
         self.deseasonalized_ = (
-            seasonal_method(self.deseasonalize) if self.season_length_ > 1 else "none"
+            seasonal_method(self.inputs_["deseasonalize"]) if self.season_length_ > 1 else "none"
         )
+        self.normalize_ = self.inputs_["normalize"]
         self.transform_ = SeriesTransform.fit(
             self.values_,
-            log=self.log,
+            log=self.inputs_["log"],
             period=self.season_length_,
             deseasonalize=self.deseasonalized_,
             ids=self.ids_,
@@ -395,13 +395,13 @@ class Finetuned(Pretrained):
             raise DataError(f"{self.name}: the series are too short to fine-tune on.")
         scale = not self.transform_.log
         Xn, Yn, _, _ = normalize_windows(
-            train.X, train.Y, method=self.normalize, period=self.season_length_, scale=scale
+            train.X, train.Y, method=self.normalize_, period=self.season_length_, scale=scale
         )
         if val_X:
             Xv, Yv, _, _ = normalize_windows(
                 np.concatenate(val_X),
                 np.concatenate(val_Y),
-                method=self.normalize,
+                method=self.normalize_,
                 period=self.season_length_,
                 scale=scale,
             )

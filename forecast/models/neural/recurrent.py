@@ -386,7 +386,7 @@ def input_gradient_memory(
         z = tr.forward(values)
     Xn, _, _, _ = normalize_windows(
         model._memory_windows(z, max_windows),
-        method=model.normalize,
+        method=model.normalize_,
         period=model.season_length_,
         scale=not model.transform_.log,
     )

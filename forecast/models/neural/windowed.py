@@ -62,6 +62,8 @@ class WindowedForecaster(Forecaster):
     scope = "global"
     neural = True
     member = True
+    min_length = 3
+    reapplies = True
     #: Output steps of one member call: "horizon" (direct head) or 1 (recursive).
     _recursive = False
 
@@ -125,7 +127,7 @@ class WindowedForecaster(Forecaster):
         With ``horizon=None`` the head is trained for :meth:`default_horizon` steps.
         """
         self._check_params()
-        freq = check_frame(df, min_length=3, model=self.name)
+        freq = check_frame(df, min_length=self.min_length, model=self.name)
         ids, values, last_ds = frame_to_arrays(df)
         ordered = df.sort_values(["unique_id", "ds"], kind="stable")
         ds = {str(k): g["ds"].to_numpy() for k, g in ordered.groupby("unique_id", sort=False)}
@@ -205,10 +207,11 @@ class WindowedForecaster(Forecaster):
         self.transform_ = transform
         self.input_size_ = int(size)
         self.horizon_ = horizon
+        self.normalize_ = self.normalize
         Xn, Yn, _, _ = normalize_windows(
             windows.X,
             windows.Y,
-            method=self.normalize,
+            method=self.normalize_,
             period=self.season_length_,
             scale=not transform.log,
         )
@@ -251,7 +254,7 @@ class WindowedForecaster(Forecaster):
         _, pred_n, _, _ = normalize_windows(
             windows.X[cal],
             pred,
-            method=self.normalize,
+            method=self.normalize_,
             period=self.season_length_,
             scale=not transform.log,
         )
@@ -321,7 +324,7 @@ class WindowedForecaster(Forecaster):
         scale = not self.transform_.log
         while done < steps:
             Xn, _, level, scl = normalize_windows(
-                cur, method=self.normalize, period=self.season_length_, scale=scale
+                cur, method=self.normalize_, period=self.season_length_, scale=scale
             )
             part = self._predict_normalized(Xn) * scl + level
             out.append(part)
@@ -354,7 +357,7 @@ class WindowedForecaster(Forecaster):
         _, zhat_n, lev, scl = normalize_windows(
             Z,
             zhat,
-            method=self.normalize,
+            method=self.normalize_,
             period=self.season_length_,
             scale=not self.transform_.log,
         )
@@ -521,7 +524,7 @@ class WindowedForecaster(Forecaster):
             "n_members": len(self.members_),
             "n_train_windows": self.n_train_windows_,
             "n_val_windows": self.n_val_windows_,
-            "normalize": self.normalize,
+            "normalize": self.normalize_,
             "architecture": getattr(self, "architecture_", None),
         }
         return fitted, arrays
@@ -530,8 +533,8 @@ class WindowedForecaster(Forecaster):
         cuts = np.cumsum(arrays["lengths"])[:-1]
         if fitted.get("architecture"):  # models whose network is described by their file
             self.architecture_ = dict(fitted["architecture"])
-        if fitted.get("normalize"):
-            self.normalize = fitted["normalize"]
+        # the normalisation in use (a pretrained model's comes from its weights file)
+        self.normalize_ = fitted.get("normalize") or self.normalize
         self.freq_ = fitted["freq"]
         self.ids_ = list(fitted["ids"])
         self.values_ = np.split(arrays["values"], cuts)

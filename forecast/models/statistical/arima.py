@@ -22,23 +22,12 @@ the fallback is recorded in ``notes_[uid]`` and ``detail_``.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
-from forecast.calendar.frequency import season_length as freq_season_length
-from forecast.errors import Cancelled, SpecError
-from forecast.models.base import (
-    RESIDUAL_COLUMNS,
-    Forecaster,
-    check_fitted,
-    check_frame,
-    check_horizon,
-    check_level,
-    forecast_frame,
-)
+from forecast.errors import SpecError
+from forecast.models.base import RESIDUAL_COLUMNS, check_fitted
+from forecast.models.per_series import PerSeriesForecaster
 from forecast.models.statistical.arima_fits import (
     SarimaxFit,
     SeasonalAdjustedFit,
@@ -47,6 +36,7 @@ from forecast.models.statistical.arima_fits import (
     fit_sarimax,
     fits_from_state,
     fits_to_state,
+    refit,
 )
 from forecast.models.statistical.arima_search import stepwise_search
 
@@ -55,7 +45,7 @@ __all__ = ["AutoARIMA", "arima_label", "fit_sarimax"]
 _ENGINES = ("statsforecast", "statsmodels")
 
 
-class AutoARIMA(Forecaster):
+class AutoARIMA(PerSeriesForecaster):
     """Seasonal ARIMA with automatic order selection per series.
 
     Parameters
@@ -87,7 +77,9 @@ class AutoARIMA(Forecaster):
 
     name = "arima"
     label = "ARIMA (automatic)"
-    scope = "per_series"
+    min_length = 4
+    searches = True
+    fallback_words = "fell back to a simpler order"
 
     def __init__(
         self,
@@ -135,20 +127,25 @@ class AutoARIMA(Forecaster):
             return StatsforecastFit.fit(y, m, stepwise=self.stepwise)
         return stepwise_search(y, m)
 
-    def _fit_one(self, y: np.ndarray, m: int) -> tuple[object, str]:
-        """Fit one series; return the fit and a note ('' unless a fallback was taken)."""
+    def fit_one(self, y: np.ndarray, m: int):
+        """Search and fit one series (a fixed ``order`` is fitted directly)."""
         seasonal_ok = m > 1 and len(y) >= 2 * m + 2
         m_eff = m if seasonal_ok else 1
-        failure = ""
-        try:
-            if self.order is not None:
-                seasonal = tuple(self.seasonal_order or (0, 0, 0)) if seasonal_ok else (0, 0, 0)
-                return SarimaxFit.fit(y, self.order, seasonal, m_eff), ""
-            if m_eff > self.max_season:
-                return SeasonalAdjustedFit.fit(y, m_eff, lambda x: self._search(x, 1)), ""
-            return self._search(y, m_eff), ""
-        except Exception as exc:  # any engine failure: fall back to a simpler order
-            failure = f"{type(exc).__name__}: {str(exc)[:120]}"
+        if self.order is not None:
+            seasonal = tuple(self.seasonal_order or (0, 0, 0)) if seasonal_ok else (0, 0, 0)
+            return SarimaxFit.fit(y, self.order, seasonal, m_eff)
+        if m_eff > self.max_season:
+            return SeasonalAdjustedFit.fit(y, m_eff, lambda x: self._search(x, 1))
+        return self._search(y, m_eff)
+
+    def refit_one(self, prior, y: np.ndarray, m: int):
+        """The orders of ``prior`` (and its STL step, mean or drift) re-estimated on ``y``."""
+        return refit(prior, y)
+
+    def fallback_one(self, y: np.ndarray, m: int, failure: str) -> tuple[object, str]:
+        """The airline model, then ``(0,1,1)``, then the random walk ``(0,1,0)``."""
+        seasonal_ok = m > 1 and len(y) >= 2 * m + 2
+        m_eff = m if seasonal_ok else 1
         candidates = []
         if seasonal_ok and m_eff <= self.max_season:
             candidates.append(((0, 1, 1), (0, 1, 1)))
@@ -160,93 +157,6 @@ class AutoARIMA(Forecaster):
             except Exception as exc:  # try the next, simpler order
                 failure = f"{type(exc).__name__}: {str(exc)[:120]}"
         raise ValueError(f"arima could not fit even a random walk: {failure}")
-
-    def fit(
-        self,
-        df: pd.DataFrame,
-        *,
-        progress: Callable[[int, int, str], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> AutoARIMA:
-        """Select and fit an ARIMA per series.
-
-        Parameters
-        ----------
-        df : DataFrame
-            Long frame ``unique_id, ds, y``; every series needs at least 4 observations.
-        progress : callable, optional
-            ``progress(i, n_series, message)`` after each series.
-        should_stop : callable, optional
-            Checked between series; True raises :class:`Cancelled`.
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        self.freq_ = check_frame(df, min_length=4, model=self.name)
-        m = (
-            int(self.season_length)
-            if self.season_length is not None
-            else freq_season_length(self.freq_)
-        )
-        if m < 1:
-            raise SpecError(f"arima: season_length must be at least 1, got {m}.")
-        self.m_ = m
-        self.fits_: dict[str, object] = {}
-        self.last_ds_: dict[str, pd.Timestamp] = {}
-        self.model_strings_: dict[str, str] = {}
-        self.notes_: dict[str, str] = {}
-        self.n_params_: dict[str, int] = {}
-        frames = []
-        groups = list(df.groupby("unique_id", sort=False))
-        for i, (uid, part) in enumerate(groups):
-            if should_stop is not None and should_stop():
-                raise Cancelled("arima: cancelled between series")
-            uid = str(uid)
-            y = part["y"].to_numpy(dtype=float)
-            fit, note = self._fit_one(y, m)
-            self.fits_[uid] = fit
-            self.last_ds_[uid] = pd.Timestamp(part["ds"].iloc[-1])
-            self.model_strings_[uid] = fit.label
-            self.n_params_[uid] = fit.n_params
-            if note:
-                self.notes_[uid] = note
-            frames.append(
-                pd.DataFrame({"unique_id": uid, "ds": part["ds"].to_numpy(), "resid": fit.resid})
-            )
-            if progress is not None:
-                progress(i + 1, len(groups), f"{uid}: {fit.label}")
-        self.residuals_ = pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
-        self.detail_ = self._summary()
-        return self
-
-    def _summary(self) -> str:
-        if len(self.model_strings_) == 1:
-            uid = next(iter(self.model_strings_))
-            text = self.model_strings_[uid]
-            return f"{text}; {self.notes_[uid]}" if uid in self.notes_ else text
-        common = Counter(self.model_strings_.values()).most_common(1)[0]
-        text = f"{len(self.model_strings_)} series; most common {common[0]} ({common[1]})"
-        if self.notes_:
-            text += f"; {len(self.notes_)} fell back to a simpler order"
-        return text
-
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
-        """Forecast ``h`` steps with ``level`` % intervals from each series' fitted model.
-
-        Returns
-        -------
-        DataFrame
-            ``unique_id, ds, model, yhat, lo, hi``.
-        """
-        check_fitted(self)
-        h = check_horizon(h)
-        level = check_level(level)
-        yhat, lo, hi = (np.empty((len(self.fits_), h)) for _ in range(3))
-        for i, uid in enumerate(self.last_ds_):
-            yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
-        return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
 
     # ------------------------------------------------------------------ persistence
     @classmethod
@@ -303,5 +213,6 @@ class AutoARIMA(Forecaster):
             ],
             ignore_index=True,
         )[RESIDUAL_COLUMNS]
+        self.series_ = {u: (ds[bounds[i] : bounds[i + 1]], None) for i, u in enumerate(ids)}
         self.detail_ = self._summary()
         self.last_ds_ = {u: pd.Timestamp(t) for u, t in zip(ids, fitted["last_ds"], strict=True)}

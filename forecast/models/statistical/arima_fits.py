@@ -30,6 +30,7 @@ __all__ = [
     "fit_sarimax",
     "fits_from_state",
     "fits_to_state",
+    "refit",
 ]
 
 
@@ -119,6 +120,11 @@ class SarimaxFit:
         """Estimate by maximum likelihood (see :func:`fit_sarimax`)."""
         return cls(fit_sarimax(y, order, seasonal_order, m, constant), order, seasonal_order, m)
 
+    def refit(self, y) -> SarimaxFit:
+        """The same orders and constant re-estimated on ``y``."""
+        constant = self.res.model.trend == "c"
+        return SarimaxFit.fit(y, self.order, self.seasonal_order, self.m, constant)
+
     def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -166,6 +172,27 @@ class StatsforecastFit:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = cls(SFAutoARIMA(season_length=m, **kwargs).fit(y))
+        if not np.isfinite(fit.resid).any():
+            raise ValueError("statsforecast returned no residuals")
+        return fit
+
+    def refit(self, y) -> StatsforecastFit:
+        """The same orders, season, mean and drift re-estimated on ``y`` (statsforecast's
+        ``ARIMA``: maximum likelihood, no search)."""
+        from statsforecast.models import ARIMA as SFARIMA
+
+        p, q, big_p, big_q, m, d, big_d = (int(v) for v in self.model.model_["arma"])
+        coef = self.model.model_["coef"]
+        model = SFARIMA(
+            order=(p, d, q),
+            season_length=m,
+            seasonal_order=(big_p, big_d, big_q),
+            include_mean="intercept" in coef,
+            include_drift="drift" in coef,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = StatsforecastFit(model.fit(np.asarray(y, dtype=float)))
         if not np.isfinite(fit.resid).any():
             raise ValueError("statsforecast returned no residuals")
         return fit
@@ -218,6 +245,11 @@ class SeasonalAdjustedFit:
         seasonal = stl_seasonal(np.asarray(y, dtype=float), m)
         return cls(inner_factory(y - seasonal), seasonal[-m:].copy(), m)
 
+    def refit(self, y) -> SeasonalAdjustedFit:
+        """STL again on ``y``, the inner fit's specification re-estimated on the adjusted
+        series."""
+        return SeasonalAdjustedFit.fit(y, self.m, self.inner.refit)
+
     def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mean, lo, hi = self.inner.forecast(h, level)
         add = self.season[np.arange(h) % self.m]
@@ -231,6 +263,28 @@ class SeasonalAdjustedFit:
     def from_state(cls, entry: dict, name: str, arrays: dict[str, np.ndarray]):
         inner = fit_from_state(entry["inner"], f"{name}.inner", arrays)
         return cls(inner, np.array(arrays[f"{name}.season"]), entry["m"])
+
+
+def refit(prior, y: np.ndarray):
+    """``prior``'s specification (orders, season, constant, STL step) re-estimated on ``y``.
+
+    Parameters
+    ----------
+    prior : SarimaxFit, StatsforecastFit or SeasonalAdjustedFit
+        A fit of the same series on other data (an earlier backtest origin, a saved model).
+    y : ndarray of shape (n,)
+        The series to estimate on.
+
+    Returns
+    -------
+    a fit of the same kind
+
+    Raises
+    ------
+    ValueError, LinAlgError
+        When the specification cannot be estimated on ``y`` (callers search afresh).
+    """
+    return prior.refit(np.asarray(y, dtype=float))
 
 
 _KINDS = {k.kind: k for k in (SarimaxFit, StatsforecastFit, SeasonalAdjustedFit)}

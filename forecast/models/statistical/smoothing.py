@@ -31,24 +31,13 @@ milliseconds; statsforecast's fitted state cannot be written without pickling).
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
-from forecast.calendar.frequency import season_length as freq_season_length
 from forecast.calendar.seasonal_periods import seasonal_periods
-from forecast.errors import Cancelled, SpecError
-from forecast.models.base import (
-    RESIDUAL_COLUMNS,
-    Forecaster,
-    check_fitted,
-    check_frame,
-    check_horizon,
-    check_level,
-    forecast_frame,
-)
+from forecast.errors import SpecError
+from forecast.models.per_series import PerSeriesForecaster
 
 __all__ = [
     "MSTL",
@@ -88,6 +77,7 @@ class _NaiveFit:
     """The fallback: a random walk with the residual standard deviation of one-step changes."""
 
     label = "naive (fallback)"
+    n_params = 0
 
     def __init__(self, y: np.ndarray) -> None:
         self.last = float(y[-1])
@@ -106,6 +96,8 @@ class _NaiveFit:
 
 class _SFFit:
     """One series fitted by a statsforecast model: forecasts, residuals, label."""
+
+    n_params = 0
 
     def __init__(self, model, y: np.ndarray, label_of: Callable[[object], str]) -> None:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -130,11 +122,12 @@ class _SFFit:
         return mean, lo, hi
 
 
-class _StatsforecastModel(Forecaster):
+class _StatsforecastModel(PerSeriesForecaster):
     """Shared machinery of the per-series statsforecast models (subclasses build the model)."""
 
     name = "statistical"
-    scope = "per_series"
+    min_length = 3
+    fallback_words = "fell back to naive"
 
     def __init__(self, *, season_length: int | None = None) -> None:
         self.season_length = season_length
@@ -146,132 +139,29 @@ class _StatsforecastModel(Forecaster):
     def _label(self, fitted) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _season(self) -> int:
-        m = (
-            int(self.season_length)
-            if self.season_length is not None
-            else freq_season_length(self.freq_)
-        )
-        if m < 1:
-            raise SpecError(f"{self.name}: season_length must be at least 1, got {m}.")
-        return m
+    def fit_one(self, y: np.ndarray, m: int) -> _SFFit:
+        fit = _SFFit(self._make(m, len(y)), y, self._label)
+        fit.forecast(2, 80)  # a fit that cannot forecast falls back now, not at predict
+        return fit
 
-    def _fit_one(self, y: np.ndarray, m: int):
-        try:
-            fit = _SFFit(self._make(m, len(y)), y, self._label)
-            fit.forecast(2, 80)  # a fit that cannot forecast falls back now, not at predict
-            return fit, ""
-        except Exception as exc:  # any engine failure: the random walk, recorded
-            fit = _NaiveFit(y)
-            return fit, f"fit failed ({type(exc).__name__}: {str(exc)[:100]}); fell back to naive"
-
-    def fit(
-        self,
-        df: pd.DataFrame,
-        *,
-        progress: Callable[[int, int, str], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-    ):
-        """Fit one model per series.
-
-        Parameters
-        ----------
-        df : DataFrame
-            Long frame ``unique_id, ds, y``; every series needs at least 3 observations.
-        progress : callable, optional
-            ``progress(i, n_series, message)`` after each series.
-        should_stop : callable, optional
-            Checked between series; True raises :class:`Cancelled`.
-
-        Returns
-        -------
-        self
-        """
-        freq = check_frame(df, min_length=3, model=self.name)
-        series = {
-            str(uid): (part["ds"].to_numpy(), part["y"].to_numpy(dtype=float))
-            for uid, part in df.groupby("unique_id", sort=False)
-        }
-        return self._fit_series(freq, series, progress=progress, should_stop=should_stop)
-
-    def _fit_series(self, freq: str, series: dict, *, progress=None, should_stop=None):
-        """Fit every series of ``{uid: (ds, y)}`` (what ``fit`` and ``load`` share)."""
-        self.freq_ = freq
-        m = self._season()
-        self.m_ = m
-        self.series_ = series
-        self.fits_: dict[str, object] = {}
-        self.last_ds_: dict[str, pd.Timestamp] = {}
-        self.model_strings_: dict[str, str] = {}
-        self.notes_: dict[str, str] = {}
-        self.n_params_: dict[str, int] = {}
-        frames = []
-        for i, (uid, (ds, y)) in enumerate(series.items()):
-            if should_stop is not None and should_stop():
-                raise Cancelled(f"{self.name}: cancelled between series")
-            fit, note = self._fit_one(y, m)
-            self.fits_[uid] = fit
-            self.last_ds_[uid] = pd.Timestamp(ds[-1])
-            self.model_strings_[uid] = fit.label
-            self.n_params_[uid] = 0
-            if note:
-                self.notes_[uid] = note
-            frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "resid": fit.resid}))
-            if progress is not None:
-                progress(i + 1, len(series), f"{uid}: {fit.label}")
-        self.residuals_ = pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
-        self.detail_ = self._summary()
-        return self
-
-    def _summary(self) -> str:
-        if len(self.model_strings_) == 1:
-            uid = next(iter(self.model_strings_))
-            text = self.model_strings_[uid]
-            return f"{text}; {self.notes_[uid]}" if uid in self.notes_ else text
-        label, count = Counter(self.model_strings_.values()).most_common(1)[0]
-        text = f"{len(self.model_strings_)} series; most common {label} ({count})"
-        if self.notes_:
-            text += f"; {len(self.notes_)} fell back to naive"
-        return text
+    def fallback_one(self, y: np.ndarray, m: int, failure: str) -> tuple[_NaiveFit, str]:
+        """The random walk, recorded."""
+        return _NaiveFit(y), f"fit failed ({failure[:100]}); fell back to naive"
 
     def _fitted_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
-        ids = list(self.series_)
-        arrays = {
-            "y": np.concatenate([self.series_[u][1] for u in ids]),
-            "ds": np.concatenate(
-                [
-                    np.asarray(self.series_[u][0], dtype="datetime64[ns]").astype(np.int64)
-                    for u in ids
-                ]
-            ),
-            "lengths": np.array([len(self.series_[u][1]) for u in ids], dtype=np.int64),
-        }
-        return {"freq": self.freq_, "ids": ids}, arrays
+        return {"freq": self.freq_, "ids": list(self.series_)}, self._series_arrays()
 
     def _restore_state(self, fitted: dict, arrays: dict[str, np.ndarray], folder) -> None:
-        bounds = np.concatenate([[0], np.cumsum(arrays["lengths"])])
-        ds = arrays["ds"].astype("datetime64[ns]")
-        series = {
-            u: (ds[bounds[i] : bounds[i + 1]], arrays["y"][bounds[i] : bounds[i + 1]])
-            for i, u in enumerate(fitted["ids"])
-        }
-        self._fit_series(fitted["freq"], series)
+        ids = fitted["ids"]
+        series = self._series_from_arrays(ids, arrays["y"], arrays["ds"], arrays["lengths"])
+        self._refit_series(fitted["freq"], series)
 
-    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
-        """Forecast ``h`` steps with ``level`` % intervals from each series' fitted model.
 
-        Returns
-        -------
-        DataFrame
-            ``unique_id, ds, model, yhat, lo, hi``; ``h`` rows per series.
-        """
-        check_fitted(self)
-        h = check_horizon(h)
-        level = check_level(level)
-        yhat, lo, hi = (np.empty((len(self.fits_), h)) for _ in range(3))
-        for i, uid in enumerate(self.last_ds_):
-            yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
-        return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
+def _ets_components(method: str) -> tuple[str, str, str]:
+    """``"ETS(M,Ad,N)"`` -> ``("M", "Ad", "N")``."""
+    inside = method[method.index("(") + 1 : method.rindex(")")]
+    error, trend, season = (part.strip() for part in inside.split(","))
+    return error, trend, season
 
 
 def _m_for(m: int, n: int) -> int:
@@ -291,12 +181,30 @@ class AutoETS(_StatsforecastModel):
 
     name = "ets"
     label = "ETS (automatic)"
+    searches = True
 
     def _make(self, m: int, n: int):
         from statsforecast.models import AutoETS as SFAutoETS
 
         m_eff = _m_for(m, n) if m <= 24 else 1
         return SFAutoETS(season_length=m_eff)
+
+    def refit_one(self, prior, y: np.ndarray, m: int) -> _SFFit:
+        """The error, trend (damped or not) and season of ``prior``'s model re-estimated on
+        ``y`` (smoothing parameters and initial states), no model selection."""
+        from statsforecast.models import AutoETS as SFAutoETS
+
+        if not isinstance(prior, _SFFit):
+            raise ValueError("the prior fell back; search again")
+        error, trend, season = _ets_components(prior.label)
+        model = SFAutoETS(
+            season_length=int(prior.model.season_length) if season != "N" else 1,
+            model=f"{error}{trend[0]}{season}",
+            damped=trend.endswith("d"),
+        )
+        fit = _SFFit(model, y, self._label)
+        fit.forecast(2, 80)
+        return fit
 
     def _label(self, fitted) -> str:
         return str(fitted.model_.get("method", "ETS"))

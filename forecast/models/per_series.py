@@ -1,0 +1,447 @@
+"""The base of every model fitted series by series: one loop, one fallback, one fan-out.
+
+A per-series model (``naive``, ``snaive``, ``drift``, ``arima``, the statsforecast models of
+:mod:`forecast.models.statistical.smoothing`) writes two hooks and inherits the rest:
+
+- ``fit_one(y, m) -> fit``: fit one series ``y`` (ndarray of shape ``(n,)``) with season ``m``
+  (steps); the fit is a small object with ``label`` (str), ``n_params`` (int), ``resid``
+  (ndarray of shape ``(n,)``, in-sample one-step residuals, NaN where undefined) and
+  ``forecast(h, level) -> (mean, lo, hi)`` (three ndarrays of shape ``(h,)``);
+- ``fallback_one(y, m, failure) -> (fit, note)`` (optional): what a series gets when
+  ``fit_one`` raises (a simpler model), with a note for people; without it the error stands.
+
+A model with a *specification search* (ARIMA's orders, ETS's error/trend/season) also writes
+``refit_one(prior, y, m) -> fit``: the specification of ``prior`` (a fit of the same model on
+another stretch of the series) re-estimated on ``y``, no search. :meth:`PerSeriesForecaster.refit`
+uses it: the run searches once per series, on the earliest backtest origin's training data, and
+re-estimates at the later origins and on the whole history (``forecast run --search once``).
+
+:meth:`PerSeriesForecaster.fit` loops over the series, or, given a
+``concurrent.futures.Executor`` (a local process pool, ``distributed.Client.get_executor()``),
+fans chunks of series out over it; every series is fitted by the same code either way, so the
+forecasts are the same bit for bit. :func:`fit_many` fits several (model, frame) pairs over one
+executor at once (the backtest's windows). ``progress`` counts series as they finish.
+
+The class also declares what the front ends read (see :class:`forecast.models.base.Forecaster`):
+``scope = "per_series"``, ``min_length`` (fewest observations a series needs) and
+``searches`` (has a specification search that :meth:`~PerSeriesForecaster.refit` skips).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from forecast.calendar.frequency import frame_freq
+from forecast.calendar.frequency import season_length as freq_season_length
+from forecast.errors import Cancelled, SpecError
+from forecast.models.base import (
+    FORECAST_COLUMNS,
+    RESIDUAL_COLUMNS,
+    Forecaster,
+    check_fitted,
+    check_frame,
+    check_horizon,
+    check_level,
+    forecast_frame,
+)
+
+__all__ = ["PerSeriesForecaster", "fit_many", "split_series"]
+
+#: Series per task, at most, when a fit fans out over an executor: about this many tasks per
+#: call keeps every worker busy to the end and still counts progress in small steps.
+TASKS_PER_FIT = 64
+
+Series = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def split_series(df: pd.DataFrame) -> Series:
+    """``{uid: (ds, y)}`` of a long frame, in the frame's series order.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame ``unique_id, ds, y`` sorted by time within each series.
+
+    Returns
+    -------
+    dict of str to (ndarray of datetime64[ns], ndarray of float), each of shape (n,)
+    """
+    return {
+        str(uid): (part["ds"].to_numpy(), part["y"].to_numpy(dtype=float))
+        for uid, part in df.groupby("unique_id", sort=False)
+    }
+
+
+def _fit_chunk(model: PerSeriesForecaster, m: int, items: list) -> list[tuple[object, str]]:
+    """Fit a chunk of series ``[(y, prior or None)]`` (module level: executors pickle it)."""
+    return [model._fit_guarded(y, m, prior) for y, prior in items]
+
+
+class PerSeriesForecaster(Forecaster):
+    """Base of the models fitted one series at a time (see the module docstring).
+
+    Attributes (after ``fit``)
+    --------------------------
+    fits_ : dict of str to fit
+        Per series, the fitted object of ``fit_one``.
+    series_ : dict of str to (ds, y)
+        The training series (model files keep them).
+    model_strings_ : dict of str to str
+        Per series, the fitted specification in words (``ARIMA(0,1,1)(0,1,1)[12]``).
+    notes_ : dict of str to str
+        Per series, the fallback taken (only series that fell back).
+    n_params_ : dict of str to int
+        ARMA-type parameters per series (Ljung-Box degrees of freedom).
+    residuals_ : DataFrame
+        ``unique_id, ds, resid``.
+    detail_ : str
+        The summary line of the leaderboard, written by :meth:`_summary` alone.
+    """
+
+    scope: ClassVar[str] = "per_series"
+    reapplies: ClassVar[bool] = True
+    #: Fewest observations per series ``fit`` accepts.
+    min_length: ClassVar[int] = 2
+    #: Whether fits go to an executor when one is given: a model whose fit of a series costs
+    #: less than shipping it to a worker (the baselines, ~1 ms per series: benchmarks/README.md,
+    #: "Scale-out") stays in this process.
+    fans_out: ClassVar[bool] = True
+    #: What the summary says of the series that fell back.
+    fallback_words: ClassVar[str] = "fell back to a simpler model"
+    #: Learned attributes removed when a fit starts (a failed fit leaves the model unfitted).
+    _learned: ClassVar[tuple[str, ...]] = (
+        "last_ds_",
+        "fits_",
+        "series_",
+        "model_strings_",
+        "notes_",
+        "n_params_",
+        "residuals_",
+        "detail_",
+    )
+
+    # ------------------------------------------------------------------ hooks
+    def _check_params(self) -> None:
+        """Refuse bad hyperparameters before any series is fitted (default: nothing to check)."""
+
+    def _season(self) -> int:
+        """The season ``m`` in steps: ``season_length`` when set, else the frequency's."""
+        given = getattr(self, "season_length", None)
+        m = int(given) if given is not None else freq_season_length(self.freq_)
+        if m < 1:
+            raise SpecError(f"{self.name}: season_length must be at least 1, got {m}.")
+        return m
+
+    def fit_one(self, y: np.ndarray, m: int):  # pragma: no cover - abstract
+        """Fit one series (see the module docstring for what the fit holds)."""
+        raise NotImplementedError
+
+    def refit_one(self, prior, y: np.ndarray, m: int):
+        """Re-estimate ``prior``'s specification on ``y`` (default: fit afresh)."""
+        return self.fit_one(y, m)
+
+    def fallback_one(self, y: np.ndarray, m: int, failure: str) -> tuple[object, str]:
+        """What a series gets when its fit fails (default: the failure stands)."""
+        raise ValueError(f"{self.name} could not fit the series: {failure}")
+
+    def _fit_guarded(self, y: np.ndarray, m: int, prior=None) -> tuple[object, str]:
+        """One series, never raising for an engine failure: the fit and a note ('' or the
+        fallback taken). A prior whose specification no longer fits is searched afresh."""
+        try:
+            if prior is not None:
+                try:
+                    return self.refit_one(prior, y, m), ""
+                except Exception:  # the specification does not fit these data: search again
+                    pass
+            return self.fit_one(y, m), ""
+        except Exception as exc:  # any engine failure: the fallback, recorded
+            return self.fallback_one(y, m, f"{type(exc).__name__}: {str(exc)[:120]}")
+
+    # ------------------------------------------------------------------ contract
+    def fit(
+        self,
+        df: pd.DataFrame,
+        *,
+        progress: Callable[[int, int, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        executor: Executor | None = None,
+    ):
+        """Fit every series of a long frame.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Long frame ``unique_id, ds, y``; every series needs at least :attr:`min_length`
+            observations.
+        progress : callable, optional
+            ``progress(i, n_series, message)`` as series finish.
+        should_stop : callable, optional
+            Checked between series (between chunks on an executor); True raises
+            :class:`Cancelled`.
+        executor : concurrent.futures.Executor, optional
+            Fan chunks of series out over it (same forecasts as without).
+
+        Returns
+        -------
+        self
+        """
+        return fit_many([(self, df, None)], executor, progress=progress, should_stop=should_stop)[0]
+
+    def refit(
+        self,
+        df: pd.DataFrame,
+        *,
+        progress: Callable[[int, int, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        executor: Executor | None = None,
+    ):
+        """A new model fitted on ``df`` keeping each series' specification of this one.
+
+        Each series of ``df`` that this model fitted gets :meth:`refit_one` (the specification
+        re-estimated, no search); a series it did not fit, or whose fit fell back, is fitted
+        afresh. This model is left unchanged.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Long frame ``unique_id, ds, y``.
+        progress, should_stop, executor
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        PerSeriesForecaster
+            A fitted clone.
+        """
+        return fit_many([self.refit_job(df)], executor, progress=progress, should_stop=should_stop)[
+            0
+        ]
+
+    def refit_job(self, df: pd.DataFrame) -> tuple[PerSeriesForecaster, pd.DataFrame, dict]:
+        """``(unfitted clone, df, priors)``: :meth:`refit` as one job of :func:`fit_many`."""
+        check_fitted(self)
+        return clone(self), df, self._priors()
+
+    def _priors(self) -> dict[str, object]:
+        """The fits a refit may keep the specification of (none that fell back)."""
+        return {u: f for u, f in self.fits_.items() if u not in self.notes_}
+
+    def _start(self, df: pd.DataFrame) -> tuple[Series, int]:
+        """Validate, reset the learned state, and return the series and the season."""
+        self._check_params()
+        freq = check_frame(df, min_length=self.min_length, model=self.name)
+        for attr in self._learned:
+            vars(self).pop(attr, None)
+        self.freq_ = freq
+        return split_series(df), self._season()
+
+    def _finish(self, series: Series, m: int, results: list[tuple[object, str]]) -> None:
+        """Store the fits of every series (in ``series`` order) and write the summary."""
+        self.m_ = m
+        self.series_ = series
+        self.fits_ = {}
+        self.model_strings_ = {}
+        self.notes_ = {}
+        self.n_params_ = {}
+        frames = []
+        for (uid, (ds, _y)), (fit, note) in zip(series.items(), results, strict=True):
+            self.fits_[uid] = fit
+            self.model_strings_[uid] = fit.label
+            self.n_params_[uid] = int(fit.n_params)
+            if note:
+                self.notes_[uid] = note
+            frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "resid": fit.resid}))
+        self.residuals_ = pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
+        self.detail_ = self._summary()
+        self.last_ds_ = {uid: pd.Timestamp(ds[-1]) for uid, (ds, _y) in series.items()}
+
+    def _summary(self) -> str:
+        """The one line of the leaderboard: the fit of a single series, or the most common."""
+        if len(self.model_strings_) == 1:
+            uid = next(iter(self.model_strings_))
+            text = self.model_strings_[uid]
+            return f"{text}; {self.notes_[uid]}" if uid in self.notes_ else text
+        label, count = Counter(self.model_strings_.values()).most_common(1)[0]
+        text = f"{len(self.model_strings_)} series; most common {label} ({count})"
+        if self.notes_:
+            text += f"; {len(self.notes_)} {self.fallback_words}"
+        return text
+
+    def predict(self, h: int, level: float = 80) -> pd.DataFrame:
+        """Forecast ``h`` steps with ``level`` % intervals from each series' fit.
+
+        Returns
+        -------
+        DataFrame
+            ``unique_id, ds, model, yhat, lo, hi``; ``h`` rows per series.
+        """
+        check_fitted(self)
+        h = check_horizon(h)
+        level = check_level(level)
+        yhat, lo, hi = (np.empty((len(self.fits_), h)) for _ in range(3))
+        for i, uid in enumerate(self.last_ds_):
+            yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
+        return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
+
+    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
+        """Forecast the series of a new frame with this model's specifications.
+
+        Each new series takes the specification fitted for the series of the same id (or the
+        one specification of a one-series model), re-estimated on the new data
+        (:meth:`refit_one`; ARIMA's orders, with the STL step of a long season; ETS's model),
+        or, for the baselines, their method and settings.
+
+        Raises
+        ------
+        SpecError
+            Another frequency than the model was fitted on, or a series id the model holds no
+            fit for.
+        """
+        check_fitted(self)
+        freq = frame_freq(df)
+        if freq != self.freq_:
+            raise SpecError(
+                f"{self.name}: this model was fitted on data of frequency {self.freq_}, but the "
+                f"file's frequency is {freq}; use a model fitted on {freq} data."
+            )
+        priors = {}
+        for uid in pd.unique(df["unique_id"]):
+            prior = self.fits_.get(str(uid))
+            if prior is None and len(self.fits_) == 1:
+                prior = next(iter(self.fits_.values()))
+            if prior is None:
+                raise SpecError(
+                    f"{self.name}: specifications are fitted per series, and the model holds "
+                    f"none for series '{uid}' (it holds {', '.join(list(self.fits_)[:5])}); "
+                    "name the series alike or run a job on the new file."
+                )
+            priors[str(uid)] = prior
+        new = clone(self)
+        fit_many([(new, df, priors)], None)
+        return new.predict(h, level=level)[FORECAST_COLUMNS]
+
+    # ------------------------------------------------------------------ persistence
+    def _series_arrays(self) -> dict[str, np.ndarray]:
+        """The training series as arrays ``y``, ``ds`` (int64 ns) and ``lengths``."""
+        ids = list(self.series_)
+        return {
+            "y": np.concatenate([self.series_[u][1] for u in ids]).astype(np.float64),
+            "ds": np.concatenate(
+                [
+                    np.asarray(self.series_[u][0], dtype="datetime64[ns]").astype(np.int64)
+                    for u in ids
+                ]
+            ),
+            "lengths": np.array([len(self.series_[u][1]) for u in ids], dtype=np.int64),
+        }
+
+    @staticmethod
+    def _series_from_arrays(
+        ids: Sequence[str], y: np.ndarray, ds: np.ndarray, lengths: np.ndarray
+    ) -> Series:
+        bounds = np.concatenate([[0], np.cumsum(lengths)])
+        stamps = np.asarray(ds).astype("datetime64[ns]")
+        return {
+            str(u): (stamps[bounds[i] : bounds[i + 1]], np.asarray(y[bounds[i] : bounds[i + 1]]))
+            for i, u in enumerate(ids)
+        }
+
+    def _refit_series(self, freq: str, series: Series) -> None:
+        """Fit ``{uid: (ds, y)}`` again (``load`` of models whose fits are cheap and
+        deterministic: the loaded model forecasts exactly what the saved one did)."""
+        self.freq_ = freq
+        m = self._season()
+        self._finish(series, m, [self._fit_guarded(y, m) for _ds, y in series.values()])
+
+
+def _chunks(n: int, size: int) -> list[range]:
+    return [range(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def fit_many(
+    jobs: Sequence[tuple[PerSeriesForecaster, pd.DataFrame, dict[str, Any] | None]],
+    executor: Executor | None,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[PerSeriesForecaster]:
+    """Fit several per-series models, each on its frame, over one executor at once.
+
+    Parameters
+    ----------
+    jobs : sequence of (model, frame, priors)
+        ``priors`` maps a series id to a fit whose specification :meth:`refit_one`
+        re-estimates (None: search every series).
+    executor : Executor, optional
+        None fits in this process, series by series; otherwise chunks of series (of every job)
+        are submitted together, so backtest windows run side by side. Frames of a single
+        series (the windows of a one-series file), and models that do not declare
+        ``fans_out`` (the baselines), stay in this process: a pool's start and the shipping
+        cost more than such fits.
+    progress : callable, optional
+        ``progress(done, total, message)`` as series finish, counted over every job.
+    should_stop : callable, optional
+        Polled between series or finished chunks; True raises :class:`Cancelled`.
+
+    Returns
+    -------
+    list of PerSeriesForecaster
+        The models of ``jobs``, fitted (each ``fit`` returned ``self``).
+    """
+    prepared = []
+    for model, df, priors in jobs:
+        series, m = model._start(df)
+        items = [(y, (priors or {}).get(uid)) for uid, (_ds, y) in series.items()]
+        prepared.append((model, series, m, items))
+    total = sum(len(items) for *_rest, items in prepared)
+    results: list[list] = [[None] * len(items) for *_rest, items in prepared]
+    done = 0
+
+    def tick(model, uid: str, fit) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, f"{uid}: {fit.label}")
+
+    widest = max((len(items) for *_rest, items in prepared), default=0)
+    if executor is None or widest < 2 or not any(type(m).fans_out for m, *_r in prepared):
+        for j, (model, series, m, items) in enumerate(prepared):
+            uids = list(series)
+            for i, (y, prior) in enumerate(items):
+                if should_stop is not None and should_stop():
+                    raise Cancelled(f"{model.name}: cancelled between series")
+                results[j][i] = model._fit_guarded(y, m, prior)
+                tick(model, uids[i], results[j][i][0])
+    else:
+        size = max(1, math.ceil(total / TASKS_PER_FIT))
+        pending: dict[Future, tuple[int, range]] = {}
+        try:
+            for j, (model, _series, m, items) in enumerate(prepared):
+                for part in _chunks(len(items), size):
+                    fut = executor.submit(_fit_chunk, model, m, [items[i] for i in part])
+                    pending[fut] = (j, part)
+            while pending:
+                if should_stop is not None and should_stop():
+                    raise Cancelled(f"{prepared[0][0].name}: cancelled")
+                finished, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    j, part = pending.pop(fut)
+                    uids = list(prepared[j][1])
+                    for i, out in zip(part, fut.result(), strict=True):
+                        results[j][i] = out
+                        tick(prepared[j][0], uids[i], out[0])
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+    for (model, series, m, _items), out in zip(prepared, results, strict=True):
+        model._finish(series, m, out)
+    return [model for model, *_rest in prepared]
