@@ -136,7 +136,7 @@ def reconciliation_note(evidence: dict, model: str | None) -> str:
         return "Not reconciled (--reconcile none): the levels' forecasts need not add up."
     chosen = evidence.get("chosen") or {}
     method = chosen.get(model) if model else None
-    names = {"bottom_up": "bottom-up", "mint_shrink": "MinTrace (shrink)"}
+    names = {"bottom_up": "bottom-up", "ols": "MinTrace (OLS)", "mint_shrink": "MinTrace (shrink)"}
     if method is None:
         return "; ".join(f"{m}: {names.get(v, v)}" for m, v in chosen.items())
     text = f"{model}'s forecasts add up across levels: reconciled {names.get(method, method)}"
