@@ -17,8 +17,11 @@ bad input, with the messages of the command line):
 - ``POST /api/v1/jobs/ID/cancel`` · ``POST /api/v1/jobs/ID/rerun`` (201, the new job)
 - ``GET  /api/v1/jobs/ID/forecasts.csv`` · ``leaderboard.csv`` · ``models.zip``
 
-Status codes: 400 bad input (spec, data), 401 not signed in, 404 no such job or dataset (someone
-else's reads the same), 409 results of a job that is not done, 413 upload over the size limit.
+Status codes: 400 bad input (spec, data, a host name not allowed, a malformed JSON body), 401 not
+signed in, 403 a post from another site's page, 404 no such job or dataset (someone else's reads
+the same), 409 results of a job that is not done, 413 a body over its limit (checked before
+reading: :mod:`dashboard.guards`), 429 too many failed sign-ins (``Retry-After``). CSV downloads
+neutralise formula cells (:mod:`forecast.safe_csv`).
 ``GET /healthz`` (public) answers 200 ``{"status": "ok"}`` when the store answers, else 503.
 """
 
@@ -250,11 +253,10 @@ def show_job(job_id: str):
     out["events"] = store.events(job_id, owner=owner)
     out["leaderboard"] = None
     if job.status == "done":
-        result = store.result(job_id, owner=owner)
-        if result is not None:
-            from forecast.jsonable import to_jsonable
+        from forecast.jsonable import to_jsonable
 
-            out["leaderboard"] = to_jsonable(result.leaderboard.to_dict(orient="records"))
+        result = store.stored_run(job_id, owner=owner)
+        out["leaderboard"] = to_jsonable(result.leaderboard.to_dict(orient="records"))
     return jsonify(out)
 
 
@@ -271,12 +273,13 @@ def rerun_job(job_id: str):
 
 
 def _done_result(job_id: str):
+    """The stored run of a done job of the caller (:meth:`JobStore.stored_run`), else 404/409."""
     store = state.get_store()
-    job = store.get(job_id, owner=auth.owner_filter())
-    result = store.result(job_id) if job.status == "done" else None
-    if result is None:
+    owner = auth.owner_filter()
+    job = store.get(job_id, owner=owner)
+    if job.status != "done":
         raise _NotDone(f"Job {job_id} is {job.status}; results appear when it is done.")
-    return result
+    return store.stored_run(job_id, owner=owner)
 
 
 def _csv(frame, filename: str) -> Response:

@@ -185,10 +185,16 @@ def create_app(db: str | None = None, auth_config: auth.AuthConfig | None = None
 
 
 def _sweep() -> None:
-    """Remove the partial uploads a killed web process left behind (start-up of the app)."""
+    """Remove the partial uploads a killed web process left behind (start-up of the app).
+
+    Touches files only: gunicorn's master builds the app before forking the web processes,
+    and a database connection opened here would be shared by all of them.
+    """
+    from forecast.jobs.store import sweep_partial_files
+
     try:
-        removed = state.get_store().sweep_partial_files()
-    except Exception:  # the store is checked again, with a clear error, by the first request
+        removed = sweep_partial_files(state.forecast_home())
+    except OSError:
         log.exception("could not sweep partial files")
         return
     if removed:
@@ -290,9 +296,9 @@ def serve(
     auth.check_bind(host, auth.AuthConfig.from_env(), insecure)
     hosts = allowed_hosts or guards.default_allowed_hosts(host)
     os.environ[guards.ALLOWED_HOSTS_ENV] = ",".join(h.strip() for h in hosts if h.strip())
-    make_private()
     shared_cache.cache_limit_bytes()  # a bad $FORECAST_CACHE_MB fails here, not in a request
     _check_port(host, port)
+    make_private()  # FORECAST_HOME 0700, its files 0600
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(db)
     local = None

@@ -23,8 +23,16 @@ sees it, so a page behaves as if there were no dataset or job selected.
 
 Nothing here is per-process state that a request relies on: credentials travel with every
 request, so consecutive requests may land on different web processes. Successful password
-checks are remembered per process (keyed by an HMAC of the credentials) to spare the
-deliberately slow Argon2 on every request; a miss just verifies again.
+checks are remembered per process (keyed by an HMAC of the credentials and the hash) to spare
+the deliberately slow Argon2 on every request; a miss just verifies again.
+
+Abuse: every password check passes the sign-in throttle first (:mod:`forecast.jobs.throttle`:
+counts per name and per address in the job store, shared by every web process; blocked: 429
+with ``Retry-After``, the password unchecked); an unknown name is checked against a dummy hash
+of the same cost; the users file is read again when it changes (:class:`_UsersFile`), so a
+changed password or a removed user applies to the next request; ``GET /sign-out`` makes a
+browser forget its credentials. Host, origin and body checks come before all this
+(:mod:`dashboard.guards`).
 """
 
 from __future__ import annotations

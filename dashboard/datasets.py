@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import auth, state
+from dashboard import auth, frame_cache, state
 from dashboard.cache import memo
 from forecast.errors import DataError
 
@@ -28,6 +28,7 @@ __all__ = [
     "clean_filename",
     "list_samples",
     "load_frame",
+    "load_frame_within",
     "preview_table",
     "resolve_path",
     "save_dataset",
@@ -162,21 +163,19 @@ def check_upload_content(filename: str, data: bytes) -> None:
         than :data:`forecast.ingest.limits.MAX_COLUMNS` columns in its header; the message
         names the file and says what to do.
     """
-    from forecast.ingest.limits import check_columns, count_header_fields
-    from forecast.ingest.parsing import decode, sniff_delimiter
+    from forecast.ingest.limits import check_header
+    from forecast.ingest.parsing import decode
 
     if not data or data.isspace():
         raise DataError(f"The file {filename} is empty; upload a CSV with a header and data rows.")
     head = data[: 64 * 1024]
     try:
-        text, _ = decode(head)
+        decode(head)
     except DataError as exc:
         raise DataError(f"{filename}: {exc}") from None
     start = len(head) - len(head.lstrip())
     end = data.find(b"\n", start)
-    header = data[start : len(data) if end < 0 else end].decode("utf-8", "replace")
-    lines = [header, *[line for line in text.splitlines()[1:-1] if line.strip()][:200]]
-    check_columns(count_header_fields(header, sniff_delimiter(lines)), filename)
+    check_header(data[start : len(data) if end < 0 else end].decode("latin-1"), filename)
 
 
 def save_dataset(data: bytes, filename: str) -> str:
@@ -241,8 +240,19 @@ def _load(digest: str, overrides: Overrides):
     from forecast.ingest.frame import with_observed
     from forecast.ingest.reader import read_csv
 
+    path = Path(state.get_store().dataset_path(digest))  # checked by load_frame before the cache
+    plain = not (overrides.drivers or overrides.calendar or overrides.holidays)
+    if plain and path.stat().st_size > frame_cache.BIG_BYTES:  # read once, in a child
+        kwargs = {
+            "time_col": overrides.time_col,
+            "value_cols": list(overrides.value_cols) or None,
+            "id_col": overrides.id_col,
+            "freq": overrides.freq,
+            "fill": overrides.fill,
+        }
+        return frame_cache.read_frame(path, digest, overrides.to_dict(), kwargs)
     df, report = read_csv(
-        state.get_store().dataset_path(digest),  # checked by load_frame before the cache
+        path,
         time_col=overrides.time_col,
         value_cols=list(overrides.value_cols) or None,
         id_col=overrides.id_col,
@@ -288,6 +298,33 @@ def load_frame(digest: str, overrides: Overrides | dict | None = None):
     if not isinstance(overrides, Overrides):
         overrides = Overrides.from_dict(overrides)
     df, report = _load(digest, overrides)
+    out = df.copy()
+    out.attrs["freq"] = df.attrs.get("freq")
+    return out, report
+
+
+def load_frame_within(digest: str, overrides: Overrides | dict | None, seconds: float | None):
+    """:func:`load_frame`, waiting at most ``seconds`` for a big file (None: as long as it takes).
+
+    Files up to :data:`dashboard.frame_cache.BIG_BYTES` are read at once, as by :func:`load_frame`
+    (a fraction of a second); bigger ones, read in a child process the first time, are waited
+    for at most ``seconds``.
+
+    Raises
+    ------
+    dashboard.budget.StillWorking
+        Not read yet (a big file read for the first time); the reading goes on.
+    DataError
+        As :func:`load_frame`.
+    """
+    path = resolve_path(digest)  # the user's? (here, in the request: the reader has no user)
+    if seconds is None or path.stat().st_size <= frame_cache.BIG_BYTES:
+        return load_frame(digest, overrides)
+    from dashboard.budget import within
+
+    if not isinstance(overrides, Overrides):
+        overrides = Overrides.from_dict(overrides)
+    df, report = within(seconds, ("frame", digest, overrides), lambda: _load(digest, overrides))
     out = df.copy()
     out.attrs["freq"] = df.attrs.get("freq")
     return out, report

@@ -258,7 +258,7 @@ def _entries(root: Path) -> list[_Entry]:
                 if now - st.st_mtime > STALE_TMP_S:
                     with contextlib.suppress(OSError):
                         os.unlink(f.path)
-            elif f.name.endswith(".json") and not f.name.startswith("."):
+            elif f.name.endswith((".json", ".parquet")) and not f.name.startswith("."):
                 found.append(_Entry(Path(f.path), st.st_size, st.st_mtime))
     return found
 

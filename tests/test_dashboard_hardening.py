@@ -310,6 +310,10 @@ def test_files_are_refused_at_upload_with_their_reason(client):
         "wide.csv has 20,001 columns: at most 1,999 value columns; use a long file (one row "
         "per time and series: time, id, value columns)."
     )
+    million = "month," + ",".join(f"c{k}" for k in range(1_000_000))
+    million += "\n2020-01," + ",".join(["1"] * 1_000_000) + "\n"
+    answer = client.post("/upload", data=million.encode(), headers=headers)
+    assert answer.status_code == 400 and "1,000,001 columns" in answer.get_json()["error"]
     noise = np.random.default_rng(1).bytes(200_000)
     for path in ("/upload", "/api/v1/datasets"):
         refused = client.post(path, data=noise, headers={FILENAME_HEADER: "r.csv", **creds("bob")})

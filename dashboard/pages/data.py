@@ -8,6 +8,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import datasets
+from dashboard.budget import StillWorking
 from dashboard.components import (
     FRIENDLY_ERROR,
     card,
@@ -57,6 +58,8 @@ def layout(**_query):
             ),
             html.Div(id="upload-alert", role="alert"),
             dcc.Store(id="upload-error"),
+            # polls while a big file is read for the first time (render_within)
+            dcc.Interval(id="data-poll", interval=POLL_MS, disabled=True),
             dbc.Label("…or pick a bundled sample", html_for="sample"),
             dcc.Dropdown(
                 id="sample", options=samples, placeholder="Pick a sample", clearable=False
@@ -285,7 +288,8 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
         html.Dl(items, id="inferred-summary", className="mb-2"),
         _roles(report) if report.drivers else None,
         html.Details(
-            [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)]
+            [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)],
+            id="inferred-notes",
         )
         if repairs
         else None,
@@ -357,6 +361,15 @@ def _roles(report) -> html.Div:
     )
 
 
+#: Longest a Data page request waits for a big file's first reading, in seconds; past it the
+#: page says the file is being read and polls (:data:`POLL_MS`) until it is.
+PAGE_BUDGET_S = 2.0
+#: Interval of the Data page's poll while a big file is read, in milliseconds.
+POLL_MS = 2000
+#: Outputs of :func:`render`.
+N_OUTPUTS = 17
+
+
 def render(data: dict | None):
     """Outputs of the page for a dataset store content (see :func:`register`).
 
@@ -365,6 +378,33 @@ def render(data: dict | None):
     tuple
         alert, summary, preview, options and values of the five column controls, then the
         drivers' options and value, the observed-only options and value, calendar, holidays.
+    """
+    return render_within(data, None)[:N_OUTPUTS]
+
+
+def _reading(data: dict, preview_view, options: list) -> tuple:
+    """The page while a big file is read for the first time: the preview, a note, a poll."""
+    name = data.get("filename") or "the file"
+    size = datasets.resolve_path(data["hash"]).stat().st_size / 1e6
+    reading = card(
+        "What was inferred",
+        empty_state(
+            f"Reading {name} ({size:.0f} MB)… a big file takes a while the first time; this "
+            "page fills in by itself when it is read."
+        ),
+    )
+    columns = (options, None, options, [], options, None, "", "none", options, [], [], [], [], "")
+    return (None, reading, preview_view, *columns, False)
+
+
+def render_within(data: dict | None, budget_s: float | None):
+    """:func:`render`'s outputs, waiting at most ``budget_s`` for a big file, then whether to poll.
+
+    Returns
+    -------
+    tuple
+        The :data:`N_OUTPUTS` outputs of :func:`render`, then ``poll_disabled`` (False while a
+        big file is still being read: the page asks again in :data:`POLL_MS`).
     """
     blank = (
         None,
@@ -386,7 +426,7 @@ def render(data: dict | None):
         "",
     )
     if not data or not data.get("hash"):
-        return blank
+        return (*blank, True)
     overrides = datasets.Overrides.from_dict(data.get("overrides"))
     alert, summary, preview_view = None, None, None
     columns: list[str] = []
@@ -395,9 +435,9 @@ def render(data: dict | None):
         columns = [str(c) for c in preview.columns]
         preview_view = data_table("preview-table", preview, page_size=10)
     except ForecastError as exc:
-        return (error_alert(str(exc)), *blank[1:])
+        return (error_alert(str(exc)), *blank[1:], True)
     try:
-        df, report = datasets.load_frame(data["hash"], overrides)
+        df, report = datasets.load_frame_within(data["hash"], overrides, budget_s)
         summary = _summary(df, report, data.get("filename") or "upload")
         from dashboard.pages.diagnostics import prefetch_first
 
@@ -407,6 +447,8 @@ def render(data: dict | None):
         drivers = [d.name for d in report.drivers if d.source == "file"]
         observed = list(overrides.observed_only)
         driver_options = [{"label": d.name, "value": d.name} for d in report.drivers]
+    except StillWorking:
+        return _reading(data, preview_view, [{"label": c, "value": c} for c in columns])
     except Exception as exc:  # ForecastError shown as is, anything else logged
         if not isinstance(exc, ForecastError):
             log.exception("reading dataset %s failed", data["hash"])
@@ -443,10 +485,11 @@ def render(data: dict | None):
         observed,
         ["calendar"] if overrides.calendar else [],
         overrides.holidays or "",
+        True,
     )
 
 
-def first_look(data: dict | None):
+def first_look(data: dict | None, budget_s: float | None = None):
     """A card with the pretrained model's zero-shot forecast of the dataset's first series and
     its 80 % interval (no training: ready as soon as the file is read), or None.
 
@@ -454,20 +497,22 @@ def first_look(data: dict | None):
     ----------
     data : dict or None
         The dataset store content.
+    budget_s : float, optional
+        Longest wait for a big file's first reading (None: as long as it takes).
 
     Returns
     -------
     Component or None
-        None when there is no readable dataset; a short note when the pretrained model cannot
-        forecast it (e.g. a frequency its corpus did not cover).
+        None when there is no readable dataset (or it is still being read); a short note when
+        the pretrained model cannot forecast it (e.g. a frequency its corpus did not cover).
     """
     if not data or not data.get("hash"):
         return None
     try:
-        df, report = datasets.load_frame(
-            data["hash"], datasets.Overrides.from_dict(data.get("overrides"))
+        df, report = datasets.load_frame_within(
+            data["hash"], datasets.Overrides.from_dict(data.get("overrides")), budget_s
         )
-    except Exception:  # the summary callback reports reading errors
+    except Exception:  # still reading (the poll asks again), or an error the summary reports
         return None
     from dashboard.pages.run import default_horizon
     from forecast.models.neural.pretrained import Pretrained
@@ -582,24 +627,27 @@ def register(app) -> None:
         Output("ov-observed", "value"),
         Output("ov-calendar", "value"),
         Output("ov-holidays", "value"),
+        Output("data-poll", "disabled"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
+        Input("data-poll", "n_intervals"),
     )
-    def _render(data, _init):
+    def _render(data, _init, _poll):
         try:
-            return render(data)
+            return render_within(data, PAGE_BUDGET_S)
         except Exception:
             log.exception("rendering the data page failed")
-            return (error_alert(FRIENDLY_ERROR), *([no_update] * 16))
+            return (error_alert(FRIENDLY_ERROR), *([no_update] * (N_OUTPUTS - 1)), True)
 
     @app.callback(
         Output("first-look", "children"),
         Input("dataset", "data"),
         Input("data-page-init", "data"),
+        Input("data-poll", "n_intervals"),
     )
-    def _first_look(data, _init):
+    def _first_look(data, _init, _poll):
         try:
-            return first_look(data)
+            return first_look(data, PAGE_BUDGET_S)
         except Exception:
             log.exception("the first look failed")
             return None

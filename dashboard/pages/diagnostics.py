@@ -11,6 +11,7 @@ import pandas as pd
 from dash import Input, Output, ctx, dcc, html, no_update
 
 from dashboard import datasets
+from dashboard.budget import StillWorking
 from dashboard.cache import memo, prefetch
 from dashboard.components import (
     FRIENDLY_ERROR,
@@ -179,6 +180,10 @@ def diagnosis(data: dict, uid: str):
     return _diagnose(data["hash"], datasets.Overrides.from_dict(data.get("overrides")), uid)
 
 
+#: Longest a Diagnostics page request waits for a big file's first reading, in seconds.
+PAGE_BUDGET_S = 2.0
+
+
 def prefetch_first(data: dict | None) -> None:
     """Diagnose a dataset's first series and build its figures in the background.
 
@@ -199,18 +204,27 @@ def prefetch_first(data: dict | None) -> None:
     prefetch(first)
 
 
-def series_options(data: dict | None) -> tuple[list[dict], str | None]:
+def series_options(
+    data: dict | None, budget_s: float | None = None
+) -> tuple[list[dict], str | None]:
     """Series picker options and the first series for a dataset store content.
+
+    ``budget_s``: the longest wait for a big file's first reading (None: as long as it takes).
 
     Raises
     ------
+    dashboard.budget.StillWorking
+        A big file is still being read (with ``budget_s``).
     DataError
         The dataset cannot be read, or is not the signed-in user's.
     """
     if not data or not data.get("hash"):
         return [], None
     datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
-    uids = _series(data["hash"], datasets.Overrides.from_dict(data.get("overrides")))
+    overrides = datasets.Overrides.from_dict(data.get("overrides"))
+    if budget_s is not None:  # a big file read for the first time: wait at most budget_s
+        datasets.load_frame_within(data["hash"], overrides, budget_s)
+    uids = _series(data["hash"], overrides)
     return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
 
 
@@ -538,7 +552,16 @@ def page_views(trigger: str | None, data: dict | None, uid: str | None, max_lag:
     options = no_update
     if trigger != "diag-series":
         try:
-            options, uid = series_options(data)
+            options, uid = series_options(data, PAGE_BUDGET_S)
+        except StillWorking:
+            name = (data or {}).get("filename") or "the file"
+            note = error_alert(
+                color="info",
+                message=f"Reading {name}… a big file takes a while the first time; its Data "
+                "page shows when it is read, then open this page again.",
+            )
+            main = main_views(None, None)
+            return ([], None, note, *main[1:], *acf_views(None, None, 0))
         except Exception as exc:
             if not isinstance(exc, ForecastError):
                 log.exception("listing series failed")

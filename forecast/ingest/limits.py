@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from forecast.errors import DataError
 
-__all__ = ["MAX_COLUMNS", "MAX_SERIES", "check_columns", "check_series", "count_header_fields"]
+__all__ = ["MAX_COLUMNS", "MAX_SERIES", "check_columns", "check_header", "check_series"]
 
 #: Most columns of a file (a time column, an id column and value columns).
 MAX_COLUMNS = 2_000
@@ -18,11 +18,26 @@ MAX_COLUMNS = 2_000
 MAX_SERIES = 5_000
 
 
-def count_header_fields(header: str, delimiter: str) -> int:
-    """Fields of a header line split on ``delimiter`` (quotes around names respected)."""
-    import csv
+#: The delimiters a file may use (as :func:`forecast.ingest.parsing.sniff_delimiter` knows).
+_DELIMITERS = (",", ";", "\t", "|")
 
-    return len(next(csv.reader([header], delimiter=delimiter), []))
+
+def check_header(header: str, where: str = "The file") -> None:
+    """Refuse a header line of more than :data:`MAX_COLUMNS` fields, before anything splits it.
+
+    Counts the fields for each possible delimiter and takes the most (a plain count: no CSV
+    parser is run on a line that may be megabytes long).
+
+    Raises
+    ------
+    DataError
+        As :func:`check_columns`.
+
+    Examples
+    --------
+    >>> check_header("month,a,b")
+    """
+    check_columns(max(header.count(d) for d in _DELIMITERS) + 1, where)
 
 
 def check_columns(n_columns: int, where: str = "The file") -> None:

@@ -107,7 +107,10 @@ def sniff_delimiter(lines: list[str]) -> str:
     """
     eligible: list[tuple[float, int, str]] = []
     for priority, delim in enumerate(_DELIMITERS):
-        counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        except csv.Error:  # a field over csv's limit when split this way: not this delimiter
+            continue
         if not counts:
             continue
         values, freq = np.unique(counts, return_counts=True)

@@ -54,7 +54,7 @@ from forecast.ingest.drivers import (
     split_future,
 )
 from forecast.ingest.frame import with_observed
-from forecast.ingest.limits import check_columns, check_series, count_header_fields
+from forecast.ingest.limits import check_header, check_series
 from forecast.ingest.parsing import NumberFormat, decode, parse_numbers, read_table, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
 
@@ -623,8 +623,8 @@ def read_csv(
     lines = _first_lines(text, 200)
     if not lines:
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
+    check_header(lines[0])  # before anything splits it
     report.delimiter = sniff_delimiter(lines)
-    check_columns(count_header_fields(lines[0], report.delimiter))  # before splitting the rows
     table = read_table(text, report.delimiter)
     if table.empty:
         raise DataError(
@@ -821,16 +821,20 @@ def series_summary(df: pd.DataFrame, report: CsvReport) -> list[dict]:
     """
     named = df.attrs.get("keys") or (report.keys if len(report.keys) > 1 else [])
     keys = [k for k in named if k in df.columns]
+    grouped = df.groupby("unique_id", sort=True)  # one pass for every series (thousands)
+    sizes = grouped.size()
+    starts, ends = grouped["ds"].first(), grouped["ds"].last()
+    firsts = grouped[keys].first() if keys else None
     out = []
-    for uid, g in df.groupby("unique_id", sort=True):
-        extra = {"keys": {k: str(g[k].iloc[0]) for k in keys}} if keys else {}
+    for uid, n in sizes.items():
+        extra = {"keys": {k: str(firsts.at[uid, k]) for k in keys}} if keys else {}
         out.append(
             {
                 "unique_id": str(uid),
-                "n_obs": len(g),
+                "n_obs": int(n),
                 "freq": report.freq,
-                "start": g["ds"].iloc[0].isoformat(),
-                "end": g["ds"].iloc[-1].isoformat(),
+                "start": starts[uid].isoformat(),
+                "end": ends[uid].isoformat(),
                 "gaps": int(report.gaps.get(str(uid), 0)),
                 "missing_filled": int(report.missing_filled.get(str(uid), 0)),
                 **extra,

@@ -72,6 +72,7 @@ __all__ = [
     "default_url",
     "forecast_home",
     "make_private",
+    "sweep_partial_files",
 ]
 
 
@@ -116,6 +117,35 @@ def make_private() -> Path:
 STALE_PARTIAL_SECONDS = 600.0
 #: Seconds between sweeps of stale partial files by one process.
 SWEEP_EVERY = 600.0
+
+
+def sweep_partial_files(home: Path, older_than: float = STALE_PARTIAL_SECONDS) -> list[str]:
+    """Delete partial files left in ``home/datasets`` by a process that died.
+
+    A dataset is written to ``.<hash>.<random>.tmp`` and renamed when complete; a process
+    killed in between leaves the temporary file. Those older than ``older_than`` seconds (no
+    write takes that long) are removed. Called when a server or worker starts, and every
+    :data:`SWEEP_EVERY` seconds by :meth:`JobStore.save_dataset`. Needs no database.
+
+    Returns
+    -------
+    list of str
+        The paths removed.
+    """
+    folder = Path(home) / "datasets"
+    removed: list[str] = []
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for tmp in folder.glob(".*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                removed.append(str(tmp))
+        except OSError:  # gone already (another process swept it)
+            continue
+    return removed
+
 
 #: Key of the PostgreSQL advisory lock that serialises schema migrations of concurrent starts.
 _MIGRATION_LOCK = 0x46574B42
@@ -250,31 +280,9 @@ class JobStore(JobLifecycle):
         return digest, str(path)
 
     def sweep_partial_files(self, older_than: float = STALE_PARTIAL_SECONDS) -> list[str]:
-        """Delete partial files left in ``FORECAST_HOME/datasets`` by a process that died.
-
-        A dataset is written to ``.<hash>.<random>.tmp`` and renamed when complete; a process
-        killed in between leaves the temporary file. Those older than ``older_than`` seconds
-        (no write takes that long) are removed. Called when a server or worker starts and
-        every :data:`SWEEP_EVERY` seconds from :meth:`save_dataset`.
-
-        Returns
-        -------
-        list of str
-            The paths removed.
-        """
+        """:func:`sweep_partial_files` of this store's ``FORECAST_HOME`` (and note the time)."""
         self._swept = time.time()
-        folder = self.home / "datasets"
-        removed = []
-        if not folder.is_dir():
-            return removed
-        for tmp in folder.glob(".*.tmp"):
-            try:
-                if self._swept - tmp.stat().st_mtime > older_than:
-                    tmp.unlink()
-                    removed.append(str(tmp))
-            except OSError:  # gone already (another process swept it)
-                continue
-        return removed
+        return sweep_partial_files(self.home, older_than)
 
     def _record_dataset(self, digest: str, owner: str | None, filename: str, size: int) -> None:
         row = {
@@ -501,6 +509,42 @@ class JobStore(JobLifecycle):
             residual_checks=json.loads(row["residual_checks"]),
             artifacts={a.name: a.path for a in arts},
             level=row["level"],
+        )
+
+    def stored_run(self, job_id: str, owner: str | None = None):
+        """A ``done`` job's whole result, the one reader of the dashboard, the API and
+        ``forecast jobs show``: the tables kept in the store plus the files the run wrote
+        (:func:`forecast.run.outputs.read_run`).
+
+        Parameters
+        ----------
+        job_id : str
+        owner : str, optional
+            As in :meth:`get`: only a job of that user (someone else's reads as unknown).
+
+        Returns
+        -------
+        forecast.run.outputs.StoredRun
+
+        Raises
+        ------
+        SpecError
+            Unknown job, or a job that is not done (the message says its status).
+        """
+        from forecast.run.outputs import read_run
+
+        result = self.result(job_id, owner)
+        if result is None:
+            status = self.get(job_id, owner).status
+            raise SpecError(f"Job {job_id} is {status}; results appear when it is done.")
+        return read_run(
+            result.artifacts,
+            leaderboard=result.leaderboard,
+            forecasts=result.forecasts,
+            actuals=result.actuals,
+            history=result.history,
+            residual_checks=result.residual_checks,
+            level=result.level,
         )
 
     # ---------------------------------------------------------------- user actions
