@@ -107,7 +107,7 @@ def simulated(draws: int, n: int = 240) -> list[dict]:
 
 
 def _elecdaily(frame: pd.DataFrame) -> pd.DataFrame:
-    """Half-hourly elecdemand as the daily file of the issue: demand summed (GW per half hour
+    """Half-hourly elecdemand as a daily file (365 days): demand summed (GW per half hour
     summed over the day), the day's maximum temperature and its square (the textbook's
     quadratic: heating and cooling), the working-day flag."""
     frame = frame.drop(columns=["rownames"]).set_index(
