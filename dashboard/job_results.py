@@ -27,6 +27,7 @@ __all__ = [
     "apply_models",
     "backtest_frame",
     "download_backtest",
+    "download_by_series",
     "download_forecasts",
     "download_leaderboard",
     "download_models",
@@ -150,6 +151,22 @@ def download_leaderboard(job_id: str) -> dict:
     """``dcc.Download`` payload of a job's leaderboard CSV."""
     board = load_result(job_id).leaderboard
     return dcc.send_string(to_csv_for_people(board, index=False), f"leaderboard-{job_id}.csv")
+
+
+def download_by_series(job_id: str) -> dict:
+    """``dcc.Download`` payload of a job's per-series table (``leaderboard_by_series.csv``).
+
+    Raises
+    ------
+    SpecError
+        The job ran before per-series tables existed.
+    """
+    frame = series_frame(job_id)
+    if frame is None:
+        raise SpecError("This job ran before per-series tables existed; re-run it to get one.")
+    return dcc.send_string(
+        to_csv_for_people(frame, index=False), f"leaderboard_by_series-{job_id}.csv"
+    )
 
 
 def download_models(job_id: str) -> dict:

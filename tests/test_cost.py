@@ -8,7 +8,14 @@ from types import SimpleNamespace
 import pytest
 
 from dashboard.pages.jobs import expected_finish
-from forecast.run.cost import FIT_COST, WARN_SECONDS, duration_text, estimate_job, eta_seconds
+from forecast.run.cost import (
+    FIT_COST,
+    PER_SERIES_OVERHEAD,
+    WARN_SECONDS,
+    duration_text,
+    estimate_job,
+    eta_seconds,
+)
 
 
 def test_estimate_counts_every_fit_of_the_job():
@@ -18,7 +25,7 @@ def test_estimate_counts_every_fit_of_the_job():
     a, b = FIT_COST["ets"]
     lengths = [n - cut for n in (100, 120, 140) for cut in (10, 20, 30, 0)]
     expected = sum(a + b * n / 100 for n in lengths)
-    assert cost.per_model["ets"] == pytest.approx(expected + 0.01 * 3 * 4)
+    assert cost.per_model["ets"] == pytest.approx(expected + PER_SERIES_OVERHEAD * 3 * 4)
     # seasonal naive, the reference of skill, is counted even when not asked for
     alone = estimate_job([100], horizon=10, windows=3, models=["ets"], load=0)
     assert set(alone.per_model) == {"ets", "snaive"}

@@ -251,6 +251,7 @@ def layout(**_query):
                             options=[
                                 {"label": "auto (chosen by backtest)", "value": "auto"},
                                 {"label": "bottom-up", "value": "bottom_up"},
+                                {"label": "MinTrace (OLS)", "value": "ols"},
                                 {"label": "MinTrace (shrink)", "value": "mint_shrink"},
                                 {"label": "none", "value": "none"},
                             ],

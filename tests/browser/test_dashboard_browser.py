@@ -189,7 +189,7 @@ def test_upload_airline_then_diagnostics_shows_acf(driver, app_url, shot):
         lambda d: (t := text_of(d, "#inferred-summary")) and "air_passengers" in t and t,
         what="the airline summary",
     )
-    assert "Month" in summary and "MS (season length 12)" in summary and "144" in summary
+    assert "Month" in summary and "monthly (MS, season length 12)" in summary and "144" in summary
     nav(driver, "diagnostics")
     wait_for(
         driver,
