@@ -73,3 +73,23 @@ def test_a_running_job_shows_its_expected_finish():
     assert expected_finish(SimpleNamespace(status="done", started_at=now, progress=1.0)) is None
     early = SimpleNamespace(status="running", started_at=now, progress=0.0)
     assert expected_finish(early, now=now) is None
+
+
+def test_progress_names_the_series_the_model_and_the_window():
+    from conftest import make_frame
+
+    from forecast.run.pipeline import run_forecast
+
+    messages = []
+    run_forecast(
+        make_frame(60, series=3),
+        horizon=6,
+        models="snaive,ets",
+        backtest_windows=2,
+        progress=lambda step, total, message: messages.append((step, total, message)),
+    )
+    backtest = [m for _s, _t, m in messages if m.startswith("backtest ets")]
+    assert any("window" in m and "series 1 of " in m for m in backtest), backtest[:5]
+    assert any("series 3 of " in m for _s, _t, m in messages)
+    steps = [s / t for s, t, _m in messages if t]
+    assert max(steps) <= 1.0 and steps == sorted(steps)  # never backwards
