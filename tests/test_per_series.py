@@ -200,7 +200,8 @@ def test_capabilities_are_declared_on_the_classes_and_listed_by_the_registry():
     assert rows["arima"]["min_length"] == 4 and rows["arima"]["searches"]
     assert rows["ets"]["searches"] and not rows["theta"]["searches"]
     assert rows["snaive"]["reapplies"] and not rows["hybrid"]["reapplies"]
-    assert all(row["drivers"] == [] for row in rows.values())  # no driver-aware model yet
+    assert rows["arima"]["drivers"] == ["known"] and rows["ets"]["drivers"] == ["known"]
+    assert rows["snaive"]["drivers"] == [] and rows["hybrid"]["drivers"] == []
     assert all(set(row["drivers"]) <= {"known", "observed"} for row in rows.values())
 
 
