@@ -261,6 +261,8 @@ def test_deep_big_and_malformed_bodies_get_4xx_not_500(client):
         )
         assert answer.status_code == status, (words, answer.status_code, answer.data[:200])
         assert words in answer.get_json()["error"], answer.get_json()
+    sneaky = {FILENAME_HEADER: "x.csv", "Content-Type": "text/csv", **creds("alice")}
+    assert client.post("/_dash-update-component", data=deep, headers=sneaky).status_code == 400
     fine = client.post("/_dash-update-component", json=good, headers=creds("alice"))
     assert fine.status_code == 200
     # nobody signed in: 401 before the body is even parsed
