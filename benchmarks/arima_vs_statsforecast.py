@@ -16,9 +16,6 @@ import sys
 import time
 
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(__file__))
-
 from baseline_runners import STAT_RUNNERS
 from m3 import SUBSETS, _peer_runners, load_m3, mase, smape
 

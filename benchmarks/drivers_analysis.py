@@ -107,7 +107,7 @@ def simulated(draws: int, n: int = 240) -> list[dict]:
 
 
 def _elecdaily(frame: pd.DataFrame) -> pd.DataFrame:
-    """Half-hourly elecdemand as the daily file of the issue: demand summed (GW per half hour
+    """Half-hourly elecdemand as a daily file (365 days): demand summed (GW per half hour
     summed over the day), the day's maximum temperature and its square (the textbook's
     quadratic: heating and cooling), the working-day flag."""
     frame = frame.drop(columns=["rownames"]).set_index(
@@ -224,6 +224,7 @@ def read_cost(folder: Path, rows: int, repeats: int) -> list[dict]:
             times[label].append(time.perf_counter() - t0)
             assert len(df) == rows
     base = min(times["without drivers"])
+    middle = float(np.median(times["without drivers"]))
     return [
         {
             "read": label,
@@ -231,6 +232,7 @@ def read_cost(folder: Path, rows: int, repeats: int) -> list[dict]:
             "best s": f"{min(v):.2f}",
             "median s": f"{np.median(v):.2f}",
             "ratio (best)": f"{min(v) / base:.3f}",
+            "ratio (median)": f"{np.median(v) / middle:.3f}",
         }
         for label, v in times.items()
     ]

@@ -3,7 +3,7 @@
 Each hierarchy's bottom series are cut into a training part and the last ``h`` points; the
 product's run (:func:`forecast.run.pipeline.run_forecast` with ``levels``) forecasts every level
 from the training part: the base forecasts (``--reconcile none``), those reconciled by
-``bottom_up`` and by ``mint_shrink``, and ``--reconcile auto`` (chosen per model by backtest);
+``bottom_up``, ``ols`` and ``mint_shrink``, and ``--reconcile auto`` (chosen per model by backtest);
 each is scored on the held-out points of every
 series of every level (MASE on each series' own seasonal in-sample scale). Printed per data set:
 mean MASE per level, the mean over levels (each level weighing the same), the mean over all
@@ -34,9 +34,15 @@ import pandas as pd
 from forecast.evaluation.metrics import score_frame
 from forecast.run.hierarchy import build_hierarchy, parse_levels
 from forecast.run.pipeline import run_forecast
-from forecast.run.reconcile import coherence_error, insample_frame, level_mase, reconcile_forecasts
+from forecast.run.reconcile import (
+    METHODS,
+    coherence_error,
+    insample_frame,
+    level_mase,
+    reconcile_forecasts,
+)
 
-SETTINGS = ("none", "bottom_up", "mint_shrink", "auto")
+SETTINGS = ("none", "bottom_up", "ols", "mint_shrink", "auto")
 
 
 def visnights() -> pd.DataFrame:
@@ -128,7 +134,7 @@ def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFram
         frames = []
         for model, fc in base.forecasts.groupby("model", sort=False):
             fc = fc[["unique_id", "ds", "model", "yhat", "lo", "hi"]]
-            if setting in ("bottom_up", "mint_shrink"):
+            if setting in METHODS:
                 insample = insample_frame(base.history, base.residuals.get(model))
                 fc = reconcile_forecasts(fc, truth.S, truth.tags, setting, base.level, insample)
             elif setting == "auto":
@@ -214,7 +220,7 @@ def main() -> None:
             ]
             table = _mean(parts)
             title = (
-                "fpp2 visnights: 20 regions in 7 states, total; quarterly; mean of "
+                "fpp2 visnights: 20 regions in 6 states, total; quarterly; mean of "
                 f"{args.origins} test origins {args.h} quarters apart"
             )
         else:

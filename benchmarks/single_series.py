@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -29,52 +28,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from competition import PART_SEED, SUBSET_FREQS, held_out_part, load_m3, mase, sample, smape
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from m3 import load_m3, mase, smape
+__all__ = ["PART_SEED", "SUBSETS", "held_out_part", "main", "sample"]
 
 #: Subset -> (season length, pandas frequency of the written dates).
-SUBSETS = {"monthly": (12, "MS"), "quarterly": (4, "QS"), "yearly": (1, "YS")}
+SUBSETS = SUBSET_FREQS
 #: Models whose interval coverage ``--coverage`` reports.
 COVERAGE_MODELS = ("auto", "ets", "arima", "snaive")
 #: The CLI of the worktree this script lives in.
 FORECAST = str(Path(sys.executable).with_name("forecast"))
-
-
-def sample(n_total: int, n: int, seed: int) -> np.ndarray:
-    """A fixed sample of ``n`` series indices (sorted) out of ``n_total``."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
-
-
-#: Seed of the split of the held-out half of M3 into a tuning part and a report part.
-PART_SEED = 11
-
-
-def held_out_part(subset: str, ids: list[str], part: str | None) -> np.ndarray:
-    """Indices (into ``ids``) of the M3 half kept out of pretraining, or of one part of it.
-
-    The held-out half is split once, by a permutation seeded with :data:`PART_SEED`, into two
-    disjoint halves: ``"tune"`` (everything about ``auto`` is chosen there) and ``"report"``
-    (measured once, with the chosen defaults). ``None``: the whole held-out half.
-
-    Returns
-    -------
-    ndarray of int
-        Sorted indices.
-    """
-    from forecast.pretrain.corpus import held_out_ids
-
-    kept_out = set(held_out_ids(subset))
-    pool = np.array([i for i, k in enumerate(ids) if str(k) in kept_out])
-    if part is None:
-        return pool
-    if part not in ("tune", "report"):
-        raise ValueError(f"part must be tune or report, got {part!r}")
-    order = np.random.default_rng([PART_SEED, len(subset)]).permutation(len(pool))
-    half = len(pool) // 2
-    return np.sort(pool[order[:half] if part == "tune" else order[half:]])
 
 
 def write_csv(path: Path, x: np.ndarray, freq: str) -> None:

@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(__file__))
-
 from single_series import held_out_part
 
 from forecast.pretrain.corpus import M3_PERIODS, m3_series

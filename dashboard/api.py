@@ -253,11 +253,10 @@ def show_job(job_id: str):
     out["events"] = store.events(job_id, owner=owner)
     out["leaderboard"] = None
     if job.status == "done":
-        result = store.result(job_id, owner=owner)
-        if result is not None:
-            from forecast.jsonable import to_jsonable
+        from forecast.jsonable import to_jsonable
 
-            out["leaderboard"] = to_jsonable(result.leaderboard.to_dict(orient="records"))
+        result = store.stored_run(job_id, owner=owner)
+        out["leaderboard"] = to_jsonable(result.leaderboard.to_dict(orient="records"))
     return jsonify(out)
 
 
@@ -274,12 +273,13 @@ def rerun_job(job_id: str):
 
 
 def _done_result(job_id: str):
+    """The stored run of a done job of the caller (:meth:`JobStore.stored_run`), else 404/409."""
     store = state.get_store()
-    job = store.get(job_id, owner=auth.owner_filter())
-    result = store.result(job_id) if job.status == "done" else None
-    if result is None:
+    owner = auth.owner_filter()
+    job = store.get(job_id, owner=owner)
+    if job.status != "done":
         raise _NotDone(f"Job {job_id} is {job.status}; results appear when it is done.")
-    return result
+    return store.stored_run(job_id, owner=owner)
 
 
 def _csv(frame, filename: str) -> Response:

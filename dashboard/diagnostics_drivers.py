@@ -3,7 +3,9 @@
 For the series picked on the page and a driver picked here: the raw and the prewhitened
 cross-correlation with their bands, the target against the driver at the lead, the Granger
 p-value and the reading (:func:`forecast.diagnostics.driver_lags.analyse_driver`; the figures
-from :mod:`forecast.plots.drivers`). Its own callback, so the rest of the page never waits for it.
+from :mod:`forecast.plots.drivers`), on the last ``ANALYSIS_POINTS`` (5,000) points of longer
+series, as STL and the lag scatter. Its own callback, so the rest of the page never waits for
+it; ``forecast diagnose --drivers`` analyses every point.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dashboard import datasets
 from dashboard.cache import memo
 from dashboard.components import empty_figure, empty_state, error_alert, log, plot, user_message
 from dashboard.pages.diagnostics import (
+    ANALYSIS_POINTS,
     LAG_DISPLAY_POINTS,
     _diagnose,
     _facts,
@@ -73,6 +76,7 @@ def _driver_analysis(digest: str, overrides: datasets.Overrides, uid: str, drive
     part = df.loc[df["unique_id"] == uid].sort_values("ds")
     if part.empty:
         raise DataError(f"Series '{uid}' is not in this file; pick another series.")
+    part = part.iloc[-ANALYSIS_POINTS:]  # as STL and the lag scatter: the recent points
     diag = _diagnose(digest, overrides, uid)
     return analyse_driver(
         part["y"].to_numpy(),

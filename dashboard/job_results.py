@@ -1,9 +1,11 @@
 """A finished job's results as the dashboard needs them: cached reads and downloads.
 
-Reads go through :meth:`forecast.jobs.JobStore.result` once per job (thread-safe memo); model
-files are re-loaded from their safetensors artifacts to measure effective memory. Every public
-reader first checks that the signed-in user may see the job (:mod:`dashboard.auth`): the cache is
-shared by all users of a web process, the check is not cached.
+Every read goes through :meth:`forecast.jobs.JobStore.stored_run` — the one reader of a run's
+outputs (:mod:`forecast.run.outputs`) — once per job (thread-safe memo). The pages show what the
+run stored (the training data's ACF, each network's effective memory); nothing is re-computed
+and no model is re-loaded to draw them. Every public reader first checks that the signed-in user
+may see the job (:mod:`dashboard.auth`), before any cache: the cache is shared by all users of a
+web process, the check is not cached.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from dash import dcc
 
 from dashboard import auth, state
 from dashboard.cache import memo
-from dashboard.components import log
 from forecast.errors import SpecError
-from forecast.safe_csv import restore_formulas, to_csv_for_people
+from forecast.run.outputs import RUN_FILES
+from forecast.safe_csv import to_csv_for_people
 
 __all__ = [
     "apply_models",
     "backtest_frame",
     "download_backtest",
+    "download_by_series",
     "download_forecasts",
     "download_leaderboard",
     "download_models",
@@ -38,26 +41,25 @@ __all__ = [
     "series_frame",
 ]
 
+#: Shown where a job ran before its run stored the figure.
+NOT_STORED = "This job ran before the effective memory was stored with it; re-run it to see it."
+
 
 def load_result(job_id: str):
-    """The (cached) :class:`forecast.jobs.JobResult` of a done job of the signed-in user.
+    """The (cached) :class:`forecast.run.outputs.StoredRun` of a done job of the signed-in user.
 
     Raises
     ------
     SpecError
         Unknown job (or someone else's: the same message), or a job that is not done.
     """
-    state.get_store().get(job_id, owner=auth.owner_filter())
+    state.get_store().get(job_id, owner=auth.owner_filter())  # access first, then the cache
     return _load_result(job_id)
 
 
 @memo(maxsize=8)
 def _load_result(job_id: str):
-    result = state.get_store().result(job_id)
-    if result is None:
-        status = state.get_store().get(job_id).status
-        raise SpecError(f"Job {job_id} is {status}; results appear when it is done.")
-    return result
+    return state.get_store().stored_run(job_id)
 
 
 def job_options(limit: int = 50) -> list[dict]:
@@ -73,49 +75,37 @@ def job_options(limit: int = 50) -> list[dict]:
     return out
 
 
-@memo(maxsize=8)
 def residual_frame(job_id: str) -> pd.DataFrame:
     """In-sample residuals ``model, unique_id, ds, resid`` of a job (empty if not stored)."""
-    path = load_result(job_id).artifacts.get("residuals.csv")
-    if path and Path(path).exists():
-        frame = pd.read_csv(path, parse_dates=["ds"])
-        frame["unique_id"] = frame["unique_id"].astype(str)
-        return frame
-    return pd.DataFrame({"model": [], "unique_id": [], "ds": pd.to_datetime([]), "resid": []})
+    return load_result(job_id).residuals
 
 
-@memo(maxsize=16)
 def effective_memory(job_id: str, model: str) -> pd.DataFrame | None:
-    """Effective memory of a job's recurrent model (None when its file is missing)."""
-    from forecast.models import make_model
+    """Effective memory of a job's model as its run measured it.
 
+    Returns
+    -------
+    DataFrame or None
+        ``lag, importance, share``; None when the job stored none for ``model``.
+
+    Raises
+    ------
+    SpecError
+        The run could not measure it (the reason, e.g. an ensemble of ESNs only), or the job
+        ran before the memory was stored with it.
+    """
     result = load_result(job_id)
-    path = result.artifacts.get(f"model:{model}")
-    if not path or not Path(path).exists():
-        return None
-    loaded = type(make_model(model)).load(path)
-    return loaded.effective_memory(result.history)
+    value = result.model_memory(model)
+    if isinstance(value, str):
+        raise SpecError(value)
+    if value is None and RUN_FILES["diagnostics"] not in result.files:
+        raise SpecError(NOT_STORED)
+    return value
 
 
-@memo(maxsize=16)
 def history_acf(job_id: str, uid: str | None) -> list[float] | None:
-    """ACF (lag 0 first) of one series of a job's training data, or None."""
-    from forecast.calendar.frequency import frame_freq
-    from forecast.diagnostics import diagnose_series
-
-    history = load_result(job_id).history
-    if history is None or history.empty:
-        return None
-    uid = uid if uid is not None else str(history["unique_id"].iloc[0])
-    part = history.loc[history["unique_id"].astype(str) == str(uid)]
-    if part.empty:
-        return None
-    y = part.set_index("ds")["y"]
-    try:
-        return list(diagnose_series(y, freq=frame_freq(part), unique_id=str(uid)).to_dict()["acf"])
-    except Exception:  # a series the diagnostics refuse still gets its memory plot
-        log.exception("ACF of %s in job %s failed", uid, job_id)
-        return None
+    """ACF (lag 0 first) of one series of a job's training data as the run stored it, or None."""
+    return load_result(job_id).series_acf(uid)
 
 
 def run_summary(job_id: str) -> dict:
@@ -123,41 +113,18 @@ def run_summary(job_id: str) -> dict:
 
     Jobs run before the summary existed give ``{}``.
     """
-    import json
-
-    path = load_result(job_id).artifacts.get("summary.json")
-    if not path or not Path(path).exists():
-        return {}
-    return json.loads(Path(path).read_text())
+    return load_result(job_id).summary
 
 
 def series_frame(job_id: str) -> pd.DataFrame | None:
     """The job's per-series table (``leaderboard_by_series.csv``), None for jobs run before it
-    existed. Read once per job (the signed-in user's access checked on every call)."""
-    load_result(job_id)
-    return _series_frame(job_id)
-
-
-@memo(maxsize=8)
-def _series_frame(job_id: str) -> pd.DataFrame | None:
-    path = _load_result(job_id).artifacts.get("leaderboard_by_series.csv")
-    if not path or not Path(path).exists():
-        return None
-    frame = pd.read_csv(path, dtype={"unique_id": str}, keep_default_na=True)
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].where(frame[col].notna(), None)
-    return frame
+    existed (the signed-in user's access checked on every call)."""
+    return load_result(job_id).by_series
 
 
 def backtest_frame(job_id: str) -> pd.DataFrame | None:
     """The job's backtest forecasts beside the actuals (``backtest.csv``), None without one."""
-    path = load_result(job_id).artifacts.get("backtest.csv")
-    if not path or not Path(path).exists():
-        return None
-    frame = pd.read_csv(path, parse_dates=["cutoff", "ds"], dtype={"unique_id": str})
-    # written for people (forecast.safe_csv): give back the series ids as the store has them
-    return None if frame.empty else restore_formulas(frame)
+    return load_result(job_id).backtest
 
 
 def download_backtest(job_id: str) -> dict:
@@ -186,6 +153,22 @@ def download_leaderboard(job_id: str) -> dict:
     return dcc.send_string(to_csv_for_people(board, index=False), f"leaderboard-{job_id}.csv")
 
 
+def download_by_series(job_id: str) -> dict:
+    """``dcc.Download`` payload of a job's per-series table (``leaderboard_by_series.csv``).
+
+    Raises
+    ------
+    SpecError
+        The job ran before per-series tables existed.
+    """
+    frame = series_frame(job_id)
+    if frame is None:
+        raise SpecError("This job ran before per-series tables existed; re-run it to get one.")
+    return dcc.send_string(
+        to_csv_for_people(frame, index=False), f"leaderboard_by_series-{job_id}.csv"
+    )
+
+
 def download_models(job_id: str) -> dict:
     """A zip of a job's model files (safetensors + JSON), as a ``dcc.Download`` payload.
 
@@ -205,12 +188,7 @@ def models_zip(job_id: str) -> bytes:
     SpecError
         The job saved no model files (only neural models write them).
     """
-    artifacts = load_result(job_id).artifacts
-    models = {
-        k.split(":", 1)[1]: Path(v)
-        for k, v in artifacts.items()
-        if k.startswith("model:") and Path(v).exists()
-    }
+    models = load_result(job_id).models
     if not models:
         raise SpecError("This job saved no model files (only neural models write them).")
     buffer = io.BytesIO()
@@ -267,11 +245,7 @@ def apply_models(
     from forecast.models.saved import apply_saved, load_saved_model
 
     check_horizon(horizon)
-    models = {
-        k.split(":", 1)[1]: Path(v)
-        for k, v in load_result(job_id).artifacts.items()
-        if k.startswith("model:") and Path(v).exists()
-    }
+    models = load_result(job_id).models
     if not models:
         raise SpecError("This job saved no model files to apply.")
     name = datasets.clean_filename(filename or "upload.csv")

@@ -143,7 +143,7 @@ def test_json_with_holdout_has_metrics(data_dir, tmp_path):
         (["--horizon", "3", "--models", "snaive,SNAIVE"], "listed twice"),
         (["--horizon", "3", "--models", "snaive,esn", "--epochs", "5"], "not used by any"),
         (["--horizon", "3", "--levels", "total"], "needs key columns"),
-        (["--horizon", "3", "--reconcile", "ols"], "reconciliation method"),
+        (["--horizon", "3", "--reconcile", "wls"], "reconciliation method"),
     ],
 )
 def test_bad_input_exits_2_with_one_error_line(data_dir, tmp_path, args, message):

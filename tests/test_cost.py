@@ -8,7 +8,14 @@ from types import SimpleNamespace
 import pytest
 
 from dashboard.pages.jobs import expected_finish
-from forecast.run.cost import FIT_COST, WARN_SECONDS, duration_text, estimate_job, eta_seconds
+from forecast.run.cost import (
+    FIT_COST,
+    PER_SERIES_OVERHEAD,
+    WARN_SECONDS,
+    duration_text,
+    estimate_job,
+    eta_seconds,
+)
 
 
 def test_estimate_counts_every_fit_of_the_job():
@@ -18,7 +25,7 @@ def test_estimate_counts_every_fit_of_the_job():
     a, b = FIT_COST["ets"]
     lengths = [n - cut for n in (100, 120, 140) for cut in (10, 20, 30, 0)]
     expected = sum(a + b * n / 100 for n in lengths)
-    assert cost.per_model["ets"] == pytest.approx(expected + 0.01 * 3 * 4)
+    assert cost.per_model["ets"] == pytest.approx(expected + PER_SERIES_OVERHEAD * 3 * 4)
     # seasonal naive, the reference of skill, is counted even when not asked for
     alone = estimate_job([100], horizon=10, windows=3, models=["ets"], load=0)
     assert set(alone.per_model) == {"ets", "snaive"}
@@ -66,3 +73,23 @@ def test_a_running_job_shows_its_expected_finish():
     assert expected_finish(SimpleNamespace(status="done", started_at=now, progress=1.0)) is None
     early = SimpleNamespace(status="running", started_at=now, progress=0.0)
     assert expected_finish(early, now=now) is None
+
+
+def test_progress_names_the_series_the_model_and_the_window():
+    from conftest import make_frame
+
+    from forecast.run.pipeline import run_forecast
+
+    messages = []
+    run_forecast(
+        make_frame(60, series=3),
+        horizon=6,
+        models="snaive,ets",
+        backtest_windows=2,
+        progress=lambda step, total, message: messages.append((step, total, message)),
+    )
+    backtest = [m for _s, _t, m in messages if m.startswith("backtest ets")]
+    assert any("window" in m and "series 1 of " in m for m in backtest), backtest[:5]
+    assert any("series 3 of " in m for _s, _t, m in messages)
+    steps = [s / t for s, t, _m in messages if t]
+    assert max(steps) <= 1.0 and steps == sorted(steps)  # never backwards

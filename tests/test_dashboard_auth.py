@@ -352,3 +352,40 @@ def test_posts_from_another_sites_pages_are_refused(client, data_dir):
         client.post("/upload", data=raw, headers={FILENAME_HEADER: "a.csv", **same}).status_code
         == 200
     )
+
+
+def test_every_result_reader_checks_access_before_its_cache(client, data_dir, store_url):
+    """alice's reads fill the web process's cache; bob's same reads are refused all the same."""
+    from dashboard import job_results, state
+
+    submitted = client.post(
+        "/api/v1/jobs",
+        data={"file": (io.BytesIO(air(data_dir)), "air.csv"), "horizon": "6", "models": "snaive"},
+        headers=creds("alice"),
+        content_type="multipart/form-data",
+    )
+    job_id = submitted.get_json()["id"]
+    run_jobs(store_url)
+    readers = [
+        lambda: job_results.load_result(job_id),
+        lambda: job_results.residual_frame(job_id),
+        lambda: job_results.history_acf(job_id, None),
+        lambda: job_results.run_summary(job_id),
+        lambda: job_results.backtest_frame(job_id),
+        lambda: job_results.effective_memory(job_id, "snaive"),
+        lambda: job_results.models_zip(job_id),
+    ]
+    server = client.application
+    try:
+        with server.test_request_context("/", headers=creds("alice")):
+            server.preprocess_request()
+            assert job_results.history_acf(job_id, None)[0] == 1.0
+            for read in readers:
+                read()  # alice may; her reads are cached now
+        with server.test_request_context("/", headers=creds("bob")):
+            server.preprocess_request()
+            for read in readers:
+                with pytest.raises(SpecError, match=f"No job with id '{job_id}'"):
+                    read()
+    finally:
+        state.set_db(None)  # later tests get a store of their own, not this one

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -259,3 +260,26 @@ def test_run_page_estimates_the_job_before_it_is_submitted():
     assert view.color == ("warning" if expected.warn else "light")
     assert run_page.estimate_view(data, None, 3, ["snaive"]) is None  # nothing to estimate yet
     assert run_page.estimate_view(None, 12, 3, ["snaive"]) is None
+
+
+@pytest.mark.slow
+def test_results_page_draws_the_memory_the_run_stored_without_its_model_file():
+    import shutil
+
+    from forecast.jobs import LocalRunner
+
+    form = {**FORM, "models": ["snaive", "pretrained"], "holdout": 0}
+    job_id = run_page.submit(default_dataset(), form)
+    LocalRunner(state.get_store()).run_until_idle(timeout=240)
+    assert state.get_store().get(job_id).status == "done"
+    stored = state.get_store().stored_run(job_id)
+    shutil.rmtree(stored.files["model:pretrained"])  # the page must not need the network
+    job_results._load_result.cache_clear()
+    _, _, memory_fig = results_page.residual_views(job_id, "pretrained", "Passengers")
+    bars = [t for t in memory_fig.data if t.type == "bar"]
+    lines = [t for t in memory_fig.data if t.type == "scatter"]
+    want = stored.model_memory("pretrained")
+    assert len(bars) == 1 and len(bars[0].x) == len(want)
+    assert lines, "the |ACF| of the training data beside the memory"
+    acf = np.abs(np.asarray(stored.series_acf("Passengers"))[1 : len(want) + 1])
+    np.testing.assert_allclose(np.asarray(lines[0].y, dtype=float)[: len(acf)], acf, rtol=1e-6)

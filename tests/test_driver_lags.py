@@ -157,6 +157,27 @@ def test_readings_name_the_lead_in_the_frequency_unit():
     assert a.reading.startswith("Temperature moves Demand in the same day")
 
 
+def test_the_summary_names_who_moves_and_who_leads():
+    from forecast.diagnostics.readings import drivers_summary
+
+    y0, x0 = lagged_pair(0, seed=2)
+    y3, x3 = lagged_pair(3, seed=3)
+    same = analyse_driver(y0, x0, name="Temperature", target="Demand", freq="D", d_target=0)
+    ahead = analyse_driver(y3, x3, name="Price", target="Demand", freq="D", d_target=0)
+    rng = np.random.default_rng(0)
+    none = analyse_driver(
+        rng.normal(size=240), rng.normal(size=240), name="Noise", target="Demand", freq="D"
+    )
+    assert drivers_summary([same, none], freq="D") == (
+        "Drivers of Demand: Temperature moves it in the same day; Noise shows no lead-lag "
+        "relation; none leads it."
+    )
+    assert drivers_summary([same, ahead], freq="D") == (
+        "Drivers of Demand: Temperature moves it in the same day; Price leads it by 3 days."
+    )
+    assert drivers_summary([]) is None
+
+
 def test_too_short_a_pair_is_refused():
     with pytest.raises(DataError, match="too few"):
         prewhitened_cross_correlation(np.arange(5.0), np.arange(5.0))
@@ -233,6 +254,8 @@ def test_diagnose_drivers_json_contract(tmp_path):
     assert temp["lead"] == 0 and 0 in temp["significant_lags"]
     assert temp["reading"].startswith("Temperature moves Demand in the same day")
     assert temp["reading"] in series["readings"]
+    assert series["readings"][-1].startswith("Drivers of Demand: Temperature")
+    assert series["readings"][-1].endswith("none leads it.")
 
 
 def test_diagnose_without_drivers_keeps_its_json(tmp_path):

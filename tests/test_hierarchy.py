@@ -49,6 +49,8 @@ def test_key_columns_are_the_text_columns_beside_unique_id():
     assert key_columns(df) == ["state", "gender"]
     df.attrs["keys"] = ["gender"]
     assert key_columns(df) == ["gender"]
+    df.attrs["keys"] = []  # read_csv's word: one key, the other text columns are labels
+    assert key_columns(df) == []
 
 
 def test_parse_levels_names_all_and_errors():
@@ -116,8 +118,8 @@ def test_reconciled_forecasts_add_up_with_both_methods():
 
 def test_check_method():
     assert check_method("MinT-Shrink") == "mint_shrink"
-    with pytest.raises(SpecError, match="bottom_up, mint_shrink"):
-        check_method("ols")
+    with pytest.raises(SpecError, match="bottom_up, ols, mint_shrink"):
+        check_method("wls")
 
 
 def test_run_with_levels_is_coherent_and_outputs_carry_keys_and_level():
@@ -307,4 +309,4 @@ def test_spec_refuses_an_unknown_reconciliation():
     from forecast.jobs import JobSpec
 
     with pytest.raises(SpecError, match="reconcile"):
-        JobSpec(dataset_hash="0" * 64, dataset_path="x.csv", horizon=4, reconcile="ols")
+        JobSpec(dataset_hash="0" * 64, dataset_path="x.csv", horizon=4, reconcile="wls")

@@ -276,6 +276,23 @@ def test_inspect_bad_driver_input_exits_2_with_one_error_line(tmp_path, args, me
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def test_inspect_reads_a_future_file(tmp_path):
+    path = tmp_path / "demand.csv"
+    path.write_text(daily_csv(future=0))
+    future = tmp_path / "weather.csv"
+    future.write_text("date,Temp,WorkDay\n2024-01-11,30,1\n2024-01-12,31,0\n")
+    args = ["inspect", str(path), "--value-col", "Demand", "--drivers", "Temp,WorkDay"]
+    result = runner.invoke(app, [*args, "--future", str(future), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["report"]["future_rows"] == 2
+    assert all(d["known_in_advance"] and d["future_rows"] == 2 for d in payload["drivers"])
+    future.write_text("date,Temp\n2024-01-11,30\n")
+    bad = runner.invoke(app, [*args, "--future", str(future)])
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("error: The future file's columns do not match")
+
+
 def test_read_csv_from_bytes_with_drivers():
     df, _ = read_csv(daily_csv(future=0).encode(), value_cols="Demand", drivers=["Temp"])
     assert driver_columns(df) == ["Temp"]

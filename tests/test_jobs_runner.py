@@ -98,11 +98,13 @@ def test_failures_end_failed_with_readable_messages(store, data_dir):
     Path(store.get(gone).spec.dataset_path).unlink()
     with pytest.raises(SpecError, match="snaive does not take bogus"):  # refused up front
         _submit(store, (data_dir / AIR).read_bytes(), model_params={"snaive": {"bogus": 1}})
+    with pytest.raises(SpecError, match="season_length must be from 1"):  # bounds, up front
+        _submit(store, (data_dir / AIR).read_bytes(), model_params={"snaive": {"season_length": 0}})
     params = _submit(
         store,
         (data_dir / AIR).read_bytes(),
-        models=["snaive", "arima"],
-        model_params={"snaive": {"season_length": 0}, "arima": {"max_season": 0}},
+        models=["arima"],
+        model_params={"arima": {"order": [9, 9, 9]}},
     )
     LocalRunner(store, concurrency=2).run_until_idle(timeout=60)
     named = {"csv": bad_csv, "spec": bad_spec, "gone": gone, "params": params}
@@ -111,8 +113,8 @@ def test_failures_end_failed_with_readable_messages(store, data_dir):
     assert "Column 'sales'" in jobs["csv"].error and "'abc' is not a number" in jobs["csv"].error
     assert "holdout 500" in jobs["spec"].error
     assert "no longer stored" in jobs["gone"].error
-    assert jobs["params"].error.startswith("every model failed: snaive: ")
-    assert "arima: " in jobs["params"].error and "max_season" in jobs["params"].error
+    assert jobs["params"].error.startswith("every model failed: arima: ")
+    assert "arima: order must be three whole numbers" in jobs["params"].error
     for j in jobs.values():
         assert store.result(j.id) is None
         assert "Traceback" not in j.error

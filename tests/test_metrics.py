@@ -76,3 +76,26 @@ def test_score_frame_scores_only_the_overlap():
     assert out["mae"].iloc[0] == pytest.approx(0.5)
     assert out["mase"].iloc[0] == pytest.approx(0.5 / (5 / 3))
     assert out["coverage"].iloc[0] == pytest.approx(1.0)
+
+
+def test_panel_metrics_are_the_per_series_metrics():
+    """The benchmarks' and the pretraining's panel figures come from the same functions."""
+    from forecast.evaluation.metrics import mase_by_series, smape_by_series
+
+    rng = np.random.default_rng(3)
+    train = [rng.normal(100, 10, n) for n in (30, 12, 5)]
+    train.append(np.full(8, 4.0))  # a flat history: no MASE scale
+    y = rng.normal(100, 10, (4, 6))
+    yhat = y + rng.normal(0, 5, (4, 6))
+    yhat[0, 0], y[0, 0] = 0.0, 0.0  # 0/0 counts as 0
+    want_smape = [smape(a, b) for a, b in zip(y, yhat, strict=True)]
+    np.testing.assert_allclose(smape_by_series(y, yhat), want_smape)
+    got = mase_by_series(train, y, yhat, m=12)
+    np.testing.assert_allclose(
+        got[:3], [mase(a, b, insample=x, m=12) for x, a, b in zip(train[:3], y, yhat, strict=False)]
+    )
+    assert np.isnan(got[3])
+    # a series no longer than m is scaled at lag 1
+    assert got[1] == pytest.approx(
+        np.mean(np.abs(y[1] - yhat[1])) / np.mean(np.abs(np.diff(train[1])))
+    )

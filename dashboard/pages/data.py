@@ -288,7 +288,8 @@ def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
         html.Dl(items, id="inferred-summary", className="mb-2"),
         _roles(report) if report.drivers else None,
         html.Details(
-            [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)]
+            [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)],
+            id="inferred-notes",
         )
         if repairs
         else None,

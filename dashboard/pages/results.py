@@ -40,28 +40,12 @@ from dashboard.pages.results_series import register as register_series
 from dashboard.pages.results_series import series_cards
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
+from forecast.evaluation.leaderboard import LABELS, SHOWN_COLUMNS
 
 KEY = "results"
 PATH = "/results"
 TITLE = "Results"
 
-#: Leaderboard columns shown, in order.
-LEADERBOARD_LABELS = {
-    "rank": "rank",
-    "model": "model",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "smape": "sMAPE",
-    "mase": "MASE",
-    "skill": "skill vs snaive",
-    "coverage": "interval coverage",
-    "heldout_coverage": "rescaled, on held-out windows",
-    "level": "nominal level",
-    "ljung_box_pvalue": "Ljung-Box p",
-    "residual_verdict": "residual verdict",
-    "fit_seconds": "fit s",
-    "error": "error",
-}
 #: How the leaderboard's numbers read (the cells stay numbers, so sorting stays numeric):
 #: shares as percentages next to the nominal level, errors to 4 significant digits.
 _SIGNIFICANT4 = Format(precision=4, scheme=Scheme.decimal_or_exponent)
@@ -76,22 +60,6 @@ LEADERBOARD_FORMATS = {
     "level": Format(precision=0, scheme=Scheme.fixed).symbol(Symbol.yes).symbol_suffix("%"),
     "fit_seconds": Format(precision=2, scheme=Scheme.fixed),
 }
-LEADERBOARD_COLUMNS = [
-    "rank",
-    "model",
-    "mae",
-    "rmse",
-    "smape",
-    "mase",
-    "skill",
-    "coverage",
-    "heldout_coverage",
-    "level",
-    "ljung_box_pvalue",
-    "residual_verdict",
-    "fit_seconds",
-    "error",
-]
 
 
 def layout(job: str | None = None, **_query):
@@ -291,7 +259,7 @@ def pick_job(options: list[dict], query: str | None, current: str | None) -> str
 
 def leaderboard_view(board: pd.DataFrame, recommended: str | None = None):
     """The sortable leaderboard table (the recommended model highlighted)."""
-    cols = [c for c in LEADERBOARD_COLUMNS if c in board.columns]
+    cols = [c for c in SHOWN_COLUMNS if c in board.columns]
     frame = board[cols].sort_values("rank") if "rank" in cols else board[cols]
     # columns with nothing in them are left out: errors when none failed, MAE and RMSE when the
     # run had several series (each in its own units: never averaged across series)
@@ -318,7 +286,7 @@ def leaderboard_view(board: pd.DataFrame, recommended: str | None = None):
         ],
     )
     table.columns = [
-        {"name": LEADERBOARD_LABELS.get(c, c), "id": c}
+        {"name": LABELS.get(c, c), "id": c}
         | (
             {"type": "numeric", "format": LEADERBOARD_FORMATS[c]}
             if c in LEADERBOARD_FORMATS
@@ -474,7 +442,7 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     if resid_fig.layout.title.text:  # the verdict is in the alert above; keep the title short
         resid_fig.update_layout(title_text=f"{model} residuals of {uid}" if uid else model)
     if _has_memory(model):
-        reason = "The model file is not available."
+        reason = f"This run stored no effective memory for {model}."
         try:
             memory = effective_memory(job_id, model)
         except ForecastError as exc:  # e.g. an ensemble of ESNs only: no memory to measure

@@ -6,17 +6,27 @@ Clicking a row of the table opens that series' charts (it sets the page's series
 
 from __future__ import annotations
 
+import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, dash_table, html
+from dash import Input, Output, State, dash_table, dcc, html, no_update
 from dash.dash_table.Format import Format, Scheme
 from dash.exceptions import PreventUpdate
 
-from dashboard.components import card, empty_figure, figure, log, plot, table_records
-from dashboard.job_results import load_result, run_summary, series_frame
+from dashboard.components import (
+    card,
+    empty_figure,
+    error_alert,
+    figure,
+    log,
+    plot,
+    table_records,
+    user_message,
+)
+from dashboard.job_results import download_by_series, load_result, run_summary, series_frame
 from forecast.run.by_series import BY_SERIES_COLUMNS
-from forecast.run.table_page import filter_frame, table_page
+from forecast.run.table_page import table_page
 
-__all__ = ["filter_frame", "register", "series_cards", "series_page"]
+__all__ = ["register", "series_cards", "series_page"]
 
 #: Rows per page of the per-series table.
 PAGE_SIZE = 15
@@ -102,7 +112,19 @@ def series_cards() -> list:
         card(
             "Per series: worst first (sort by a header, filter under it, click a row for its chart)",
             [
-                html.Div(id="series-count", className="small text-muted mb-1"),
+                html.Div(
+                    [
+                        html.Span(id="series-count", className="small text-muted me-2"),
+                        dbc.Button(
+                            "Per-series CSV",
+                            id="dl-by-series-btn",
+                            size="sm",
+                            color="outline-primary",
+                        ),
+                        dcc.Download(id="dl-by-series"),
+                    ],
+                    className="mb-1",
+                ),
                 table,
             ],
         ),
@@ -136,7 +158,7 @@ def reconciliation_note(evidence: dict, model: str | None) -> str:
         return "Not reconciled (--reconcile none): the levels' forecasts need not add up."
     chosen = evidence.get("chosen") or {}
     method = chosen.get(model) if model else None
-    names = {"bottom_up": "bottom-up", "mint_shrink": "MinTrace (shrink)"}
+    names = {"bottom_up": "bottom-up", "ols": "MinTrace (OLS)", "mint_shrink": "MinTrace (shrink)"}
     if method is None:
         return "; ".join(f"{m}: {names.get(v, v)}" for m, v in chosen.items())
     text = f"{model}'s forecasts add up across levels: reconciled {names.get(method, method)}"
@@ -225,3 +247,18 @@ def register(app) -> None:
         except Exception:
             log.exception("hierarchy figure of %s failed", job_id)
             return empty_figure(""), {"display": "none"}, None
+
+    @app.callback(
+        Output("dl-by-series", "data"),
+        Output("results-alert", "children", allow_duplicate=True),
+        Input("dl-by-series-btn", "n_clicks"),
+        State("results-job", "value"),
+        prevent_initial_call=True,
+    )
+    def _download(_n, job_id):
+        if not job_id:
+            raise PreventUpdate
+        try:
+            return download_by_series(job_id), no_update
+        except Exception as exc:
+            return no_update, error_alert(user_message(exc))

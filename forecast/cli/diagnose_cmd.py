@@ -103,8 +103,14 @@ def diagnose(
             )
     except ForecastError as exc:
         fail(str(exc))
+    from forecast.diagnostics.readings import drivers_summary
+
     for d in results:
-        d.readings.extend(a.reading for a in lag_analyses.get(d.unique_id, []))
+        analyses = lag_analyses.get(d.unique_id, [])
+        d.readings.extend(a.reading for a in analyses)
+        summary = drivers_summary(analyses, freq=d.freq)
+        if summary:
+            d.readings.append(summary)
     if as_json:
         series = []
         for d in results:

@@ -182,7 +182,7 @@ def show(job_id: JobId, db: Db = None, as_json: AsJson = False) -> None:
     try:
         job = store.get(job_id)
         events = store.events(job_id)
-        result = store.result(job_id)
+        result = store.stored_run(job_id) if job.status == "done" else None
     except ForecastError as exc:
         fail(str(exc))
     board = None
@@ -215,23 +215,12 @@ def show(job_id: JobId, db: Db = None, as_json: AsJson = False) -> None:
     for ev in events[-15:]:
         console.print(f"  {ev['at'][11:19]}  {ev['kind']:<8} {ev['message']}")
     if board:
-        cols = [
-            c
-            for c in (
-                "rank",
-                "model",
-                "mae",
-                "rmse",
-                "smape",
-                "mase",
-                "coverage",
-                "ljung_box_pvalue",
-                "residuals_white",
-                "error",
-            )
-            if c in board[0]
-        ]
-        table = Table(*cols)
+        from forecast.evaluation.leaderboard import LABELS, SHOWN_COLUMNS
+
+        cols = [c for c in SHOWN_COLUMNS if c in board[0]]
+        if all(row.get("error") in (None, "") for row in board):
+            cols.remove("error")
+        table = Table(*[LABELS[c] for c in cols])
         for row in board:
             table.add_row(*[_cell(row.get(c)) for c in cols])
         console.print(table)

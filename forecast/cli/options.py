@@ -93,7 +93,7 @@ Reconcile = Annotated[
     str,
     typer.Option(
         "--reconcile",
-        help="With --levels: auto (chosen by backtest), bottom_up, mint_shrink or none.",
+        help="With --levels: auto (chosen by backtest), bottom_up, ols, mint_shrink or none.",
     ),
 ]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from forecast.cli.common import fail, load_frame, print_json, write_csvs
+from forecast.cli.common import fail, load_frame, print_json
 from forecast.cli.options import (
     AsJson,
     CsvFile,
@@ -27,42 +26,9 @@ from forecast.cli.options import (
 )
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
+from forecast.evaluation.leaderboard import JSON_KEYS
 from forecast.models.registry import MODEL_NAMES
-from forecast.run.defaults import BACKTEST_COLUMNS, DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
-
-
-def by_series_csv(result) -> dict:
-    """``{"leaderboard_by_series.csv": frame}`` of a run (its per-series table)."""
-    from forecast.run.by_series import BY_SERIES_COLUMNS
-
-    table = getattr(result, "by_series", None)
-    return {
-        "leaderboard_by_series.csv": table
-        if table is not None
-        else pd.DataFrame(columns=BY_SERIES_COLUMNS)
-    }
-
-
-#: Leaderboard keys of the ``--json`` output, in order.
-JSON_KEYS = [
-    "model",
-    "mae",
-    "rmse",
-    "smape",
-    "mase",
-    "coverage",
-    "ljung_box_pvalue",
-    "residuals_white",
-    "fit_seconds",
-    "rank",
-    "residual_verdict",
-    "error",
-    "detail",
-    "skill",
-    "level",
-    "interval_scale",
-    "heldout_coverage",
-]
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 
 def run(
@@ -132,12 +98,15 @@ def run(
 
     Writes OUT/forecasts.csv (unique_id, ds, model, yhat, lo, hi: the future H steps, or the
     held-out part with --holdout), OUT/backtest.csv (the backtest forecasts beside the actuals
-    and their cutoff) and OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
-    interval coverage) and OUT/leaderboard_by_series.csv (per series: the recommended model, its
-    MASE, skill and coverage, residual verdict, the best single model; worst first). With key
-    columns every file gains them and ``level``; --levels adds the aggregate series, reconciled.
+    and their cutoff), OUT/leaderboard.csv (backtest scores, skill against seasonal naive,
+    interval coverage), OUT/leaderboard_by_series.csv (per series: the recommended model, its
+    MASE, skill and coverage, residual verdict, the best single model; worst first), and the
+    rest of the run's result as a job stores it: residuals.csv, summary.json, diagnostics.json
+    and a model-NAME folder per fitted model. With key columns every file gains them and
+    ``level``; --levels adds the aggregate series, reconciled.
     """
     from forecast.run.backtest import check_search
+    from forecast.run.outputs import write_run
     from forecast.run.pipeline import run_forecast
     from forecast.run.workers import check_workers, local_pool
 
@@ -180,16 +149,12 @@ def run(
             )
     except ForecastError as exc:
         fail(str(exc))
-    bt = result.backtest_forecasts
-    paths = write_csvs(
-        out,
-        {
-            "forecasts.csv": result.forecasts,
-            "leaderboard.csv": result.leaderboard,
-            "backtest.csv": bt if bt is not None else pd.DataFrame(columns=BACKTEST_COLUMNS),
-            **by_series_csv(result),
-        },
-    )
+    try:  # the effective memory is a figure of the dashboard's: not measured here
+        paths, problems = write_run(result, out, memory=False)
+    except OSError as exc:
+        fail(f"cannot write to {out}: {exc.strerror or exc}; pass a writable --out folder.")
+    for problem in problems:
+        console.print(f"[yellow]warning[/]: {problem}")
     forecasts_path = paths["forecasts.csv"]
     leaderboard_path = paths["leaderboard.csv"]
     backtest_path = paths["backtest.csv"]

@@ -8,7 +8,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from forecast.diagnostics.diagnosis import SeriesDiagnosis
     from forecast.diagnostics.driver_lags import DriverAnalysis
 
-__all__ = ["driver_reading", "lags_text", "ljung_box_reading", "step_word", "write_readings"]
+__all__ = [
+    "driver_reading",
+    "drivers_summary",
+    "lags_text",
+    "ljung_box_reading",
+    "step_word",
+    "write_readings",
+]
 
 
 def lags_text(lags: list[int], limit: int = 8) -> str:
@@ -283,3 +290,47 @@ def driver_reading(a: DriverAnalysis, *, freq: str | None = None, alpha: float =
             f"(p = {pvalue_text(a.granger_p)}, {_steps(int(a.granger_lags or 0), 'lag')})."
         )
     return text
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def drivers_summary(analyses: list[DriverAnalysis], *, freq: str | None = None) -> str | None:
+    """One sentence over every driver of a series: which move it at once, which lead it.
+
+    Parameters
+    ----------
+    analyses : list of DriverAnalysis
+        The series' drivers (same target).
+    freq : str, optional
+        Offset alias: the unit of the lags.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"Drivers of Demand: Temperature and WorkDay move it in the same day; none leads
+        it."``; None without drivers.
+    """
+    if not analyses:
+        return None
+    unit = step_word(freq)
+    target = analyses[0].target
+    same = [a.name for a in analyses if a.lead == 0]
+    ahead = [a for a in analyses if a.lead is not None and a.lead > 0]
+    behind = [a.name for a in analyses if a.lead is None and a.relation == "target leads"]
+    absent = [a.name for a in analyses if a.relation == "absent"]
+    parts = []
+    if same:
+        verb = "moves" if len(same) == 1 else "move"
+        parts.append(f"{_names(same)} {verb} it in the same {unit}")
+    for a in ahead:
+        parts.append(f"{a.name} leads it by {_steps(a.lead, unit)}")
+    if behind:
+        parts.append(f"it leads {_names(behind)}")
+    if absent:
+        verb = "shows" if len(absent) == 1 else "show"
+        parts.append(f"{_names(absent)} {verb} no lead-lag relation")
+    if not ahead:
+        parts.append("none leads it")
+    return f"Drivers of {target}: " + "; ".join(parts) + "."

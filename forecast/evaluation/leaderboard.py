@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["LEADERBOARD_COLUMNS", "leaderboard"]
+__all__ = [
+    "JSON_KEYS",
+    "LABELS",
+    "LEADERBOARD_COLUMNS",
+    "RUN_COLUMNS",
+    "SHOWN_COLUMNS",
+    "leaderboard",
+]
 
 #: Contract columns, in order (extra columns follow them).
 LEADERBOARD_COLUMNS = [
@@ -23,6 +30,60 @@ LEADERBOARD_COLUMNS = [
     "error",
 ]
 _EXTRA = ["width", "evaluation", "detail"]
+#: Columns the run adds after ranking (:func:`forecast.run.steps.score_step`): skill against
+#: seasonal naive, the nominal interval level, the calibration's interval scale and the coverage
+#: its intervals reached on the backtest windows held out of their calibration.
+RUN_COLUMNS = ["skill", "level", "interval_scale", "heldout_coverage"]
+#: The leaderboard's keys in ``forecast run --json``, in order (a public contract): the contract
+#: columns with ``residual_verdict`` after ``rank`` (as first published), then ``error``,
+#: ``detail`` and the run's columns.
+JSON_KEYS = [
+    *LEADERBOARD_COLUMNS[: LEADERBOARD_COLUMNS.index("residual_verdict")],
+    *LEADERBOARD_COLUMNS[LEADERBOARD_COLUMNS.index("residual_verdict") + 1 : -1],
+    "residual_verdict",
+    "error",
+    "detail",
+    *RUN_COLUMNS,
+]
+#: Every column's name for people (tables of the dashboard and the CLI).
+LABELS = {
+    "rank": "rank",
+    "model": "model",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "smape": "sMAPE",
+    "mase": "MASE",
+    "skill": "skill vs snaive",
+    "coverage": "interval coverage",
+    "level": "nominal level",
+    "ljung_box_pvalue": "Ljung-Box p",
+    "residuals_white": "white",
+    "residual_verdict": "residual verdict",
+    "fit_seconds": "fit s",
+    "error": "error",
+    "width": "interval width",
+    "evaluation": "scored on",
+    "detail": "detail",
+    "interval_scale": "interval scale",
+    "heldout_coverage": "rescaled, on held-out windows",
+}
+#: The columns a table for people shows, in order (the Results page, ``forecast jobs show``).
+SHOWN_COLUMNS = [
+    "rank",
+    "model",
+    "mae",
+    "rmse",
+    "smape",
+    "mase",
+    "skill",
+    "coverage",
+    "heldout_coverage",
+    "level",
+    "ljung_box_pvalue",
+    "residual_verdict",
+    "fit_seconds",
+    "error",
+]
 
 
 def leaderboard(rows: list[dict], scores: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -22,10 +22,12 @@ __all__ = [
     "coverage",
     "mae",
     "mase",
+    "mase_by_series",
     "mase_scale",
     "rmse",
     "score_frame",
     "smape",
+    "smape_by_series",
     "width",
 ]
 
@@ -104,6 +106,48 @@ def width(y, yhat, *, lo=None, hi=None, insample=None, m: int = 1) -> float:
     if lo is None or hi is None:
         return float("nan")
     return float(np.mean(np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)))
+
+
+def smape_by_series(y, yhat) -> np.ndarray:
+    """:func:`smape` of each series of a panel (the competition tables' per-series figure).
+
+    Parameters
+    ----------
+    y, yhat : array-like of shape (n_series, h)
+        Actuals and forecasts.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+        sMAPE of each series, 0–200; their mean is the M3 table's figure.
+    """
+    y, yhat = _arrays(np.atleast_2d(y), np.atleast_2d(yhat))
+    return np.array([smape(a, b) for a, b in zip(y, yhat, strict=True)], dtype=float)
+
+
+def mase_by_series(insample, y, yhat, m: int = 1) -> np.ndarray:
+    """:func:`mase` of each series of a panel.
+
+    Parameters
+    ----------
+    insample : sequence of n_series arrays of shape (n_i,)
+        The training part of each series (lengths may differ).
+    y, yhat : array-like of shape (n_series, h)
+        Actuals and forecasts.
+    m : int
+        Seasonal period in steps (the scale's lag).
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+        MASE of each series (NaN where the scale is 0 or cannot be computed); the M3 table's
+        figure is their mean ignoring NaN.
+    """
+    y, yhat = _arrays(np.atleast_2d(y), np.atleast_2d(yhat))
+    return np.array(
+        [mae(a, b) / mase_scale(x, m) for x, a, b in zip(insample, y, yhat, strict=True)],
+        dtype=float,
+    )
 
 
 #: Name -> metric function, in the order the leaderboard shows them.

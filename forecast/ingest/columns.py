@@ -232,16 +232,15 @@ def infer_keys(
         + [codes[c] for c in candidates]
         + [pd.factorize(table[c].to_numpy())[0] for c in values if c in table.columns]
     )
-    whole = pd.DataFrame(np.column_stack(extra))
-    distinct = ~whole.duplicated().to_numpy()  # drop exact duplicate rows
+    distinct = ~pd.Series(_combined(extra)).duplicated().to_numpy()  # drop exact duplicates
     time_codes = time_codes[distinct]
     for size in range(1, min(MAX_KEYS, len(candidates)) + 1):
         found = []
         for combo in combinations(candidates, size):
-            frame = pd.DataFrame({c: codes[c][distinct] for c in combo})
-            n_series = len(frame.drop_duplicates())
-            frame["__time"] = time_codes
-            if not frame.duplicated().any():
+            series = _combined([codes[c][distinct] for c in combo])
+            n_series = int(series.max(initial=-1)) + 1
+            both = _combined([series, time_codes])
+            if int(both.max(initial=-1)) + 1 == len(both):  # every (keys, time) once
                 hinted = any(_ID_NAME.match(c) for c in combo)
                 found.append(((not hinted, n_series), list(combo)))
         if found:
@@ -257,6 +256,16 @@ def _repeated(cells: pd.Series, times: pd.Series | None) -> bool:
         if index.is_unique:
             return False
     return bool(cells.duplicated().any())
+
+
+def _combined(codes: list[np.ndarray]) -> np.ndarray:
+    """One code per row for the tuple of codes in ``codes`` (0 … distinct tuples − 1)."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for part in codes:
+        part = np.asarray(part, dtype=np.int64)
+        key = key * (int(part.max(initial=0)) + 1) + part
+        key = pd.factorize(key)[0].astype(np.int64)  # renumber: the product stays small
+    return key
 
 
 def choose_value_columns(

@@ -224,16 +224,20 @@ def split_future(long: pd.DataFrame, drivers: list[str]) -> tuple[pd.DataFrame, 
         (``unique_id, ds, <drivers>``).
     """
     observed = long["y"].notna().to_numpy()
-    ds = long["ds"]
-    span = long.loc[observed].groupby("unique_id", sort=False)["ds"].agg(["min", "max"])
-    if len(span) == 1:  # one series (a wide file's target): no per-row lookup
-        first, last = span["min"].iloc[0], span["max"].iloc[0]
+    uid = long["unique_id"].to_numpy()
+    ds = long["ds"].to_numpy()
+    if len(uid) and (uid == uid[0]).all():  # one series (a wide file's target): numpy alone
+        stamps = ds[observed]
+        first, last = stamps.min(), stamps.max()
     else:
-        first = long["unique_id"].map(span["min"])
-        last = long["unique_id"].map(span["max"])
-    hist_mask = ((ds >= first) & (ds <= last)).to_numpy()
-    has_driver = long[drivers].notna().any(axis=1).to_numpy()
-    fut_mask = (ds > last).to_numpy() & has_driver
+        span = long.loc[observed].groupby("unique_id", sort=False)["ds"].agg(["min", "max"])
+        first = long["unique_id"].map(span["min"]).to_numpy()
+        last = long["unique_id"].map(span["max"]).to_numpy()
+    hist_mask = (ds >= first) & (ds <= last)
+    has_driver = np.zeros(len(long), dtype=bool)
+    for name in drivers:
+        has_driver |= ~np.isnan(long[name].to_numpy(dtype="float64"))
+    fut_mask = (ds > last) & has_driver
     keep = hist_mask & (observed | has_driver)
     history = long if keep.all() else long.loc[keep]
     future = long.loc[fut_mask, ["unique_id", "ds", *drivers]]

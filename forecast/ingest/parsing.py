@@ -263,10 +263,55 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
         If the text cannot be split into fields consistently.
     """
     if FAST:
-        table = _read_table_c(text, delimiter)
+        strip, may_be_blank = _edges(text, delimiter)
+        table = _read_table_arrow(text, delimiter, strip, may_be_blank) if text.isascii() else None
+        if table is None:
+            table = _read_table_c(text, delimiter, strip, may_be_blank)
         if table is not None:
             return table
     return _read_table_reference(text, delimiter)
+
+
+def _read_table_arrow(
+    text: str, delimiter: str, strip: bool, may_be_blank: bool
+) -> pd.DataFrame | None:
+    """:func:`read_table` of ASCII text by pyarrow's CSV reader on one thread (quotes doubled
+    inside quoted cells, as the ``csv`` module reads them). None where pyarrow is missing, a
+    row is not of the header's width, or a quoted cell spans lines: pandas' reader takes those."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    first = text.split("\n", 1)[0]
+    names = [f"f{i}" for i in range(first.count(delimiter) + 1)]
+    quoted = '"' in text
+    try:
+        data = pcsv.read_csv(
+            io.BytesIO(text.encode("ascii")),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"' if quoted else False,
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if data.num_rows != n_lines or data.num_rows < 2:
+        return None
+    columns = [pd.Series(c.to_numpy(zero_copy_only=False), dtype=object) for c in data.columns]
+    return _table_of_columns(columns, strip, may_be_blank)
 
 
 def _column_names(header: list[str]) -> list[str]:
@@ -322,7 +367,9 @@ def _edges(text: str, delimiter: str) -> tuple[bool, bool]:
     return strip, blank
 
 
-def _read_table_c(text: str, delimiter: str) -> pd.DataFrame | None:
+def _read_table_c(
+    text: str, delimiter: str, strip: bool, may_be_blank: bool
+) -> pd.DataFrame | None:
     """:func:`read_table` by pandas' C tokenizer; None where it cannot give the same table.
 
     It gives up on rows wider than the first one and on quoted cells that span lines (where a
@@ -346,23 +393,29 @@ def _read_table_c(text: str, delimiter: str) -> pd.DataFrame | None:
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if len(raw) != n_lines:
         return None  # a quoted cell holds a line break (or a line was dropped)
-    strip, may_be_blank = _edges(text, delimiter)
-    cells = [_strip(raw[c]) if strip else raw[c] for c in raw.columns]
+    return _table_of_columns([raw[c] for c in raw.columns], strip, may_be_blank)
+
+
+def _table_of_columns(raw: list[pd.Series], strip: bool, may_be_blank: bool) -> pd.DataFrame | None:
+    """The table from the split lines (one Series of cells per column, a row per line of the
+    file, the header first): cells stripped, blank rows dropped, line numbers as the index."""
+    cells = [_strip(col) if strip else col for col in raw]
+    n_rows = len(raw[0])
     if strip or may_be_blank:
-        blank = np.ones(len(raw), dtype=bool)
+        blank = np.ones(n_rows, dtype=bool)
         for col in cells:
             blank &= (col == "").to_numpy()
     else:  # every line holds a character other than a delimiter: no row is blank
-        blank = np.zeros(len(raw), dtype=bool)
+        blank = np.zeros(n_rows, dtype=bool)
     if blank[0] or blank[1:].all():
         return None  # the table's width is the header's only when the header is the first line
-    header = [str(raw[c].iloc[0]).strip() for c in raw.columns]
+    header = [str(col.iloc[0]).strip() for col in raw]
     names = _column_names(header)
     if blank.any():
         body = np.flatnonzero(~blank[1:]) + 1
         columns = {name: col.to_numpy()[body] for name, col in zip(names, cells, strict=True)}
     else:
-        body = np.arange(1, len(raw))
+        body = np.arange(1, n_rows)
         columns = {name: col.to_numpy()[1:] for name, col in zip(names, cells, strict=True)}
     table = pd.DataFrame(columns, dtype=object, copy=False)
     table.index = pd.Index(body + 1, name="line")

@@ -399,15 +399,16 @@ def _labels(table: pd.DataFrame, ids: pd.Series, skip: list[str], report: CsvRep
         if c not in skip and table[c].dtype == object and table[c].notna().any()
     ]
     found = []
-    for c in cols:
-        text = table[c].astype(str).str.strip()
-        per = text.groupby(ids.to_numpy(), sort=False).nunique()
-        if len(per) > 1 and (per == 1).all() and text.groupby(ids.to_numpy()).first().nunique() > 1:
+    series, n_series = _codes(ids)
+    for c in cols:  # constant within every series, and not one value for all of them
+        values, n_values = _codes(table[c])  # read_table's cells are stripped strings
+        pairs = np.unique(series * max(n_values, 1) + values)
+        per = np.bincount(pairs // max(n_values, 1), minlength=n_series)
+        if n_series > 1 and (per == 1).all() and n_values > 1:
             found.append(c)
     if not found:
         return {}
-    first = table[found].astype(str).apply(lambda c: c.str.strip())
-    first = first.groupby(ids.to_numpy(), sort=False).first()
+    first = table[found].groupby(ids.to_numpy(), sort=False).first()
     labels = {str(u): " · ".join(row) for u, row in zip(first.index, first.to_numpy(), strict=True)}
     example = next(iter(labels))
     report.repairs = [
@@ -421,6 +422,12 @@ def _labels(table: pd.DataFrame, ids: pd.Series, skip: list[str], report: CsvRep
         f"label ('{labels[example]} · {example}')."
     )
     return labels
+
+
+def _codes(cells: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of the cells (int64) and how many distinct cells there are."""
+    codes, uniques = pd.factorize(cells.to_numpy())
+    return codes.astype(np.int64), len(uniques)
 
 
 def _without(line: str, names: list[str]) -> str:

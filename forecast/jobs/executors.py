@@ -33,7 +33,7 @@ from typing import Any
 from forecast.errors import Cancelled, DataError, ForecastError
 from forecast.jobs.spec import JobSpec
 from forecast.jobs.store import JobResult, JobStore
-from forecast.safe_csv import to_csv_for_people
+from forecast.run.outputs import write_run
 
 __all__ = ["ProgressReporter", "execute_job", "open_executor", "run_spec"]
 
@@ -168,47 +168,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _artifacts(folder: Path, result: Any) -> tuple[dict[str, str], list[str]]:
-    """Write CSV downloads and model files; return name -> path, and the problems met."""
-    out: dict[str, str] = {}
-    problems: list[str] = []
-    for name, attr in (
-        ("leaderboard", "leaderboard"),
-        ("forecasts", "forecasts"),
-        ("backtest", "backtest_forecasts"),
-        ("leaderboard_by_series", "by_series"),
-    ):
-        frame = getattr(result, attr, None)
-        if frame is not None:
-            path = folder / f"{name}.csv"
-            to_csv_for_people(frame, path, index=False)
-            out[f"{name}.csv"] = str(path)
-    if hasattr(result, "summary"):  # the recommendation, verdict, notes and auto's evidence
-        import json
-
-        path = folder / "summary.json"
-        path.write_text(json.dumps(result.summary(), indent=1))
-        out["summary.json"] = str(path)
-    resid = {m: r for m, r in (getattr(result, "residuals", None) or {}).items() if r is not None}
-    if resid:  # in-sample residuals per model, for the dashboard's residual panels
-        import pandas as pd
-
-        path = folder / "residuals.csv"
-        pd.concat(resid, names=["model", None]).reset_index(0).to_csv(path, index=False)
-        out["residuals.csv"] = str(path)
-    for name, model in (getattr(result, "fitted", None) or {}).items():
-        if not hasattr(model, "save"):
-            continue
-        target = folder / f"model-{name}"
-        try:
-            saved = model.save(target)
-        except Exception as exc:  # a model that cannot be saved must not cost the result
-            problems.append(f"model file of {name} not saved ({type(exc).__name__}: {exc})")
-            continue
-        out[f"model:{name}"] = str(saved or target)
-    return out, problems
 
 
 def run_spec(
@@ -360,7 +319,7 @@ def execute_job(
         if failure:
             store.finish(job_id, token, "failed", failure)
             return
-        artifacts, problems = _artifacts(store.artifact_dir(job_id), result)
+        artifacts, problems = write_run(result, store.artifact_dir(job_id))
         for problem in problems:
             store.add_event(job_id, "warning", problem)
         store.complete(

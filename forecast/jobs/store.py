@@ -511,6 +511,42 @@ class JobStore(JobLifecycle):
             level=row["level"],
         )
 
+    def stored_run(self, job_id: str, owner: str | None = None):
+        """A ``done`` job's whole result, the one reader of the dashboard, the API and
+        ``forecast jobs show``: the tables kept in the store plus the files the run wrote
+        (:func:`forecast.run.outputs.read_run`).
+
+        Parameters
+        ----------
+        job_id : str
+        owner : str, optional
+            As in :meth:`get`: only a job of that user (someone else's reads as unknown).
+
+        Returns
+        -------
+        forecast.run.outputs.StoredRun
+
+        Raises
+        ------
+        SpecError
+            Unknown job, or a job that is not done (the message says its status).
+        """
+        from forecast.run.outputs import read_run
+
+        result = self.result(job_id, owner)
+        if result is None:
+            status = self.get(job_id, owner).status
+            raise SpecError(f"Job {job_id} is {status}; results appear when it is done.")
+        return read_run(
+            result.artifacts,
+            leaderboard=result.leaderboard,
+            forecasts=result.forecasts,
+            actuals=result.actuals,
+            history=result.history,
+            residual_checks=result.residual_checks,
+            level=result.level,
+        )
+
     # ---------------------------------------------------------------- user actions
     def cancel(self, job_id: str, owner: str | None = None) -> str:
         """Cancel a job: a queued one at once, a running one at its runner's next check.

@@ -409,7 +409,7 @@ def fit_many(
         nonlocal done
         done += 1
         if progress is not None:
-            progress(done, total, f"{uid}: {fit.label}")
+            progress(done, total, f"series {done} of {total}: {uid}: {fit.label}")
 
     widest = max((len(items) for *_rest, items in prepared), default=0)
     if executor is None or widest < 2 or not any(type(m).fans_out for m, *_r in prepared):

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from forecast.evaluation.metrics import mase_by_series, smape_by_series
 from forecast.pretrain.corpus import M3_PERIODS, m3_series
 
 __all__ = ["FREQS", "m3_frame", "mase", "smape", "zero_shot_scores"]
@@ -32,21 +33,10 @@ def m3_frame(train: list[np.ndarray], freq: str, ids: list[str] | None = None) -
     return df
 
 
-def smape(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
-    """Per-series sMAPE (0–200), shape (n_series,), for arrays (n_series, h)."""
-    denom = np.abs(y) + np.abs(yhat)
-    ratio = np.where(denom == 0, 0.0, 200 * np.abs(y - yhat) / np.where(denom == 0, 1, denom))
-    return ratio.mean(axis=1)
-
-
-def mase(train: list[np.ndarray], y: np.ndarray, yhat: np.ndarray, m: int) -> np.ndarray:
-    """Per-series MASE, shape (n_series,): MAE / in-sample seasonal-naive MAE (lag m, or 1)."""
-    out = []
-    for x, yt, yh in zip(train, y, yhat, strict=True):
-        lag = m if len(x) > m else 1
-        scale = np.mean(np.abs(x[lag:] - x[:-lag]))
-        out.append(np.mean(np.abs(yt - yh)) / scale if scale > 0 else np.nan)
-    return np.asarray(out)
+#: Per-series sMAPE (0–200), shape (n_series,), for arrays (n_series, h): the library's metric.
+smape = smape_by_series
+#: Per-series MASE, shape (n_series,): MAE / in-sample seasonal-naive MAE (lag m, or 1).
+mase = mase_by_series
 
 
 def zero_shot_scores(

@@ -1,7 +1,7 @@
 """What a job does when the user says nothing more (no heavy imports: the CLI's help reads it).
 
 The default model set and backtest, chosen by measurement on M3 (``benchmarks/single_series.py``
-and ``benchmarks/auto_rules.py``; figures in ``benchmarks/README.md``).
+and ``benchmarks/studies/auto_rules/run.py``; figures in ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ DEFAULT_WINDOWS = 3
 SEARCH = "twice"
 #: ``auto``: members per series and how they are combined. With the default set this is the
 #: equal-weight mean of ets, stheta, arima and pretrained. Chosen on the tuning part of the M3
-#: half kept out of pretraining (200 monthly + 189 quarterly series; benchmarks/auto_rules.py,
+#: half kept out of pretraining (200 monthly + 189 quarterly series; benchmarks/studies/auto_rules/run.py,
 #: figures in benchmarks/README.md): out of 1,173 rules (every candidate subset of ets, theta,
 #: stheta, dotheta, ces, arima, pretrained; best k by backtest error; mean, median, trimmed
 #: mean, 1/error weights), this one had the lowest MASE relative to the statsforecast

@@ -88,10 +88,12 @@ class Hierarchy:
 
 
 def key_columns(df: pd.DataFrame) -> list[str]:
-    """The key columns of a long frame: ``attrs["keys"]`` when set, else its text columns
-    other than ``unique_id`` (in the frame's order)."""
-    named = df.attrs.get("keys")
-    if named:
+    """The key columns of a long frame: ``attrs["keys"]`` when present (as
+    :func:`forecast.ingest.reader.read_csv` sets it: ``[]`` for a file with one key, whose
+    other text columns are labels, not keys), else its text columns other than ``unique_id``
+    (in the frame's order)."""
+    if "keys" in df.attrs:
+        named = df.attrs.get("keys") or []
         return [str(k) for k in named if k in df.columns and k not in _CORE]
     return [
         str(c)

@@ -146,6 +146,8 @@ class RunResult:
     hierarchy : dict
         Evidence of the reconciliation (:func:`forecast.run.reconcile.reconcile_step`; empty
         without levels).
+    m : int
+        Seasonal period of the frequency in steps (1 without one).
     """
 
     leaderboard: pd.DataFrame
@@ -170,6 +172,7 @@ class RunResult:
     by_series: pd.DataFrame | None = None
     keys: pd.DataFrame | None = None
     hierarchy: dict = field(default_factory=dict)
+    m: int = 1
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
@@ -534,4 +537,5 @@ def run_forecast(
         by_series=attach_keys(by_series, keys_table),
         keys=keys_table,
         hierarchy=reconciliation,
+        m=int(m or 1),
     )

@@ -41,7 +41,7 @@ def recommend(
 
     When ``prefer`` (``auto``) ran, it is recommended: on M3, always using the combination beat
     picking each series' backtest winner (a 3-origin backtest is too noisy to pick one model;
-    ``benchmarks/auto_rules.py``), so the backtest decides *within* it (members, weights,
+    ``benchmarks/studies/auto_rules/run.py``), so the backtest decides *within* it (members, weights,
     interval calibration), and the reason says when another model scored better. Otherwise the
     model with the best score of the run's evaluation is recommended.
 

@@ -2,8 +2,9 @@
 
 A step after forecasting, never a model: base forecasts of every series of a
 :class:`forecast.run.hierarchy.Hierarchy` go through :mod:`hierarchicalforecast`
-(``BottomUp``, or ``MinTrace(method="mint_shrink")``: the trace-minimising combination with
-the Schäfer–Strimmer shrunk covariance of the in-sample one-step errors), with its
+(``BottomUp``; ``MinTrace(method="ols")``, the least-squares projection onto coherent
+forecasts; or ``MinTrace(method="mint_shrink")``: the trace-minimising combination with the
+Schäfer–Strimmer shrunk covariance of the in-sample one-step errors), with its
 ``normality`` intervals (the base intervals read as Gaussian, their variances carried through the
 reconciliation). :func:`choose_method` picks, per model, the method with the lower backtest MASE
 (the mean over levels of each level's mean MASE); without a backtest :data:`DEFAULT_METHOD`,
@@ -31,12 +32,15 @@ __all__ = [
     "reconcile_step",
 ]
 
-#: Reconciliation methods a run may name (``auto``: chosen by backtest).
-METHODS = ("bottom_up", "mint_shrink")
-#: The method used when no backtest can choose; MinTrace with shrinkage had the lower mean
-#: MASE over levels than BottomUp on visnights and the simulated hierarchies
-#: (``benchmarks/hierarchy.py``, figures in ``benchmarks/README.md``).
-DEFAULT_METHOD = "mint_shrink"
+#: Reconciliation methods a run may name (``auto``: chosen by backtest): BottomUp, MinTrace
+#: with identity weights (``ols``: every series adjusted by amounts of the same size) and
+#: MinTrace with the shrunk covariance of the in-sample errors (``mint_shrink``).
+METHODS = ("bottom_up", "ols", "mint_shrink")
+#: The method used when no backtest can choose: on visnights (3 test origins) and simulated
+#: hierarchies, MinTrace ``ols`` had the lowest mean MASE over levels, below the base forecasts
+#: and BottomUp; ``mint_shrink`` moved the well-forecast total too far towards the sum of the
+#: noisier bottom series (``benchmarks/hierarchy.py``, figures in ``benchmarks/README.md``).
+DEFAULT_METHOD = "ols"
 #: Most series MinTrace reconciles: its covariance is dense (n x n), so above this a run uses
 #: ``bottom_up`` (said in the evidence).
 MINT_MAX_SERIES = 2_000
@@ -65,7 +69,7 @@ def _reconciler(method: str):
 
     if method == "bottom_up":
         return BottomUp()
-    return MinTrace(method="mint_shrink")
+    return MinTrace(method=method)  # mint_shrink, or another MinTrace weighting (ols, wls_*)
 
 
 def _level_name(level: float) -> str:
@@ -92,7 +96,7 @@ def reconcile_forecasts(
     tags : mapping
         Level -> series (:attr:`forecast.run.hierarchy.Hierarchy.tags`).
     method : str
-        ``bottom_up`` or ``mint_shrink``.
+        One of :data:`METHODS`.
     level : float
         Interval level of ``lo, hi`` in percent.
     insample : DataFrame, optional
@@ -131,7 +135,7 @@ def reconcile_forecasts(
         y_hat[f"{_BASE}-lo-{lv}"] = fc["lo"].to_numpy(dtype=float)
         y_hat[f"{_BASE}-hi-{lv}"] = fc["hi"].to_numpy(dtype=float)
     y_df = None
-    if method != "bottom_up":
+    if method == "mint_shrink":
         if insample is None:
             raise DataError(f"{method} needs the in-sample fitted values of every series.")
         y_df = insample.rename(columns={"fitted": _BASE})[["unique_id", "ds", "y", _BASE]].copy()

