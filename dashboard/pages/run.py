@@ -273,9 +273,11 @@ def layout(**_query):
             inline=True,
             className="mb-3",
         ),
-        html.Div(id="run-estimate", className="mb-3", role="status"),
         dbc.Button("Submit job", id="run-submit", color="primary", className="me-2"),
         html.Div(id="run-feedback", className="mt-3", role="status"),
+        # below the button and its feedback: the estimate arrives after the page and must not
+        # move what is above it while someone clicks
+        html.Div(id="run-estimate", className="mt-3", role="status"),
     ]
     return html.Div(
         [

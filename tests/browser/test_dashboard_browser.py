@@ -131,6 +131,14 @@ def test_drop_a_file_on_the_upload_box(driver, app_url, shot):
     shot("02b-data-dropped")
 
 
+def click(driver, element) -> None:
+    """Click ``element`` once it is in the middle of the window (the sticky navbar and content
+    arriving late, such as the Run page's estimate, never cover it)."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    time.sleep(0.3)
+    element.click()
+
+
 def set_number(driver, element_id: str, value) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -235,7 +243,7 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     tick_only(driver, "run-models", {"Seasonal naive", "LSTM", "Echo State Network"})
     driver.find_element(By.ID, "run-submit").click()
     job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
-    driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →").click()
+    click(driver, driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →"))
     wait_for(driver, lambda d: job_id in text_of(d, "#jobs-list"), what="the job in the list")
     shot("05-jobs-running")
     wait_for(
@@ -304,7 +312,7 @@ def test_default_job_leads_with_the_recommended_future(driver, app_url, shot):
     assert driver.find_element(By.ID, "run-backtest").get_attribute("value") == "3"
     driver.find_element(By.ID, "run-submit").click()
     job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
-    driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →").click()
+    click(driver, driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →"))
     wait_for(
         driver,
         lambda d: any(
