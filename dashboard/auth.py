@@ -47,6 +47,7 @@ import os
 import secrets
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -350,6 +351,7 @@ class _Verified:
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
+        self._inflight: dict[bytes, Future] = {}
 
     def _digest(self, name: str, password: str, user: User) -> bytes:
         return hmac.new(
@@ -371,6 +373,29 @@ class _Verified:
             self._seen[digest] = None
             while len(self._seen) > self._size:
                 self._seen.popitem(last=False)
+
+    def once(self, name: str, password: str, user: User | None, check):
+        """``check()`` for these credentials, run once in this process however many requests
+        bring them at the same moment (a page load sends several): the others wait for its
+        answer instead of counting as more attempts."""
+        key = self._digest(name, password, user or User(""))
+        with self._lock:
+            future = self._inflight.get(key)
+            mine = future is None
+            if mine:
+                future = self._inflight[key] = Future()
+        if not mine:
+            return future.result()
+        try:
+            result = check()
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
 
 
 _VERIFIED = _Verified()
@@ -425,14 +450,21 @@ def _check_password(name: str, password: str, users: dict[str, User]) -> Identit
         if wait > 0:
             raise Throttled(wait)
         return Identity(name, admin=user.admin)
-    wait = throttle.admit(keys)  # counted as a failure until it succeeds
-    if wait > 0:
-        raise Throttled(wait)
-    ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
-    if not ok or user is None:
+
+    def check() -> bool:
+        wait = throttle.admit(keys)  # the name's count goes up until the check succeeds
+        if wait > 0:
+            raise Throttled(wait)
+        ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
+        if ok and user is not None:
+            throttle.succeeded(keys)
+            _VERIFIED.remember(name, password, user)
+            return True
+        throttle.failed(keys)
+        return False
+
+    if not _VERIFIED.once(name, password, user, check):
         return None
-    throttle.succeeded(keys)
-    _VERIFIED.remember(name, password, user)
     return Identity(name, admin=user.admin)
 
 

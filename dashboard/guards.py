@@ -226,9 +226,10 @@ def body_problem(callback_map: dict | None = None) -> str | None:
     if "forecast_body_problem" in g:
         return g.forecast_body_problem
     problem = None
-    if request.method in ("POST", "PUT", "PATCH") and _FILENAME_HEADER not in request.headers:
+    if request.method in ("POST", "PUT", "PATCH"):
         is_callback = request.path.endswith(_CALLBACK_SUFFIX)
-        if is_callback or request.mimetype == "application/json":
+        is_file = _FILENAME_HEADER in request.headers and not is_callback
+        if is_callback or (request.mimetype == "application/json" and not is_file):
             body, problem = _parse_json()
             if problem is None and is_callback and callback_map is not None:
                 problem = callback_problem(body, callback_map)
@@ -265,10 +266,11 @@ def install(server: Flask, callback_map: dict | None = None) -> None:
             )
         if cross_site():
             return _error("Requests from another site's pages are refused.", 403)
-        if request.method not in ("POST", "PUT", "PATCH") or _FILENAME_HEADER in request.headers:
+        if request.method not in ("POST", "PUT", "PATCH"):
             return None
         is_callback = request.path.endswith(_CALLBACK_SUFFIX)
-        if is_callback or request.mimetype == "application/json":
+        is_file = _FILENAME_HEADER in request.headers and not is_callback
+        if is_callback or (request.mimetype == "application/json" and not is_file):
             most = MAX_CALLBACK_BYTES if is_callback else MAX_JSON_BYTES
             size = request.content_length
             if size is not None and size > most:

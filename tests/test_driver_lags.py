@@ -293,3 +293,51 @@ def test_analyse_drivers_on_a_long_frame_with_drivers_per_series():
     assert all(a[0].lead == 1 for a in out.values())
     with pytest.raises(DataError, match="no driver columns"):
         analyse_drivers(df[["unique_id", "ds", "y"]])
+
+
+def half_hourly_pair(days: int = 42, seed: int = 3) -> pd.DataFrame:
+    """Half-hourly target and driver whose relation is in the day's level: the driver is a daily
+    AR(1) level (phi 0.8) plus a strong daily cycle; the target is twice that level plus a cycle
+    of its own and half-hourly noise."""
+    rng = np.random.default_rng(seed)
+    level, _ = ar1(days, 0.8, rng)
+    n = 48 * days
+    h = np.arange(n) % 48
+    day_level = np.repeat(level, 48)
+    x = day_level + 3 * np.sin(2 * np.pi * h / 48) + rng.normal(scale=0.2, size=n)
+    y = 2 * day_level + 5 * np.cos(2 * np.pi * h / 48) + rng.normal(scale=1.0, size=n)
+    ds = pd.date_range("2014-01-01", periods=n, freq="30min")
+    return pd.DataFrame({"unique_id": "Demand", "ds": ds, "y": y, "Temperature": x})
+
+
+def test_half_hourly_pair_read_at_the_day_scale():
+    df = half_hourly_pair()
+    (a,) = analyse_drivers(df)["Demand"]
+    assert a.daily is not None
+    assert a.daily.lead == 0 and a.daily.relation == "contemporaneous"
+    r0 = a.daily.prewhitened_ccf[a.daily.lags.index(0)]
+    assert r0 > 0.5
+    assert a.daily.n <= 42 and max(a.daily.lags) < 42
+    assert a.reading.startswith(
+        f"Temperature moves Demand in the same day (daily means: prewhitened correlation {r0:.2f}"
+    )
+    assert "Sampled every 30 minutes" in a.reading
+    # the sub-daily numbers keep their meaning: lags in half-hours, on all 2,016 points
+    assert a.n > 1900 and max(a.lags) >= 48
+
+
+def test_half_hourly_driver_json_keys():
+    (a,) = analyse_drivers(half_hourly_pair())["Demand"]
+    out = json.loads(json.dumps(a.to_dict()))
+    assert list(out)[: len(DRIVER_KEYS)] == list(DRIVER_KEYS)
+    assert set(DRIVER_KEYS) <= set(out["daily"])
+    assert out["daily"]["lead"] == 0 and out["daily"]["daily"] is None
+    assert len(out["lags"]) == len(out["prewhitened_ccf"])
+
+
+def test_daily_series_have_no_daily_analysis():
+    y, x = lagged_pair(1)
+    ds = pd.date_range("2020-01-01", periods=len(y), freq="D")
+    df = pd.DataFrame({"unique_id": "s", "ds": ds, "y": y, "x": x})
+    (a,) = analyse_drivers(df)["s"]
+    assert a.daily is None and a.to_dict()["daily"] is None and a.lead == 1

@@ -2,11 +2,12 @@
 
 Each password check is *admitted* first: in one write transaction the counters of its keys (the
 user name, known or not, and the client's address) are read; if any key is blocked the attempt
-is refused without checking the password, otherwise each counter goes up by one, as if the
-attempt failed, and a block is set once a counter reaches its free allowance. A check that then
-succeeds clears the user's counter (and takes its one back from the address's). Counting before
-checking means that concurrent attempts on several web processes cannot slip past a block
-between the check and the count.
+is refused without checking the password, otherwise the user name's counter goes up by one, as
+if the attempt failed, and a block is set once it reaches its free allowance. A check that then
+succeeds clears the name's counter. Counting the name before checking means that concurrent
+guesses on several web processes cannot slip past its block between the check and the count.
+The address's counter counts failed checks only, after them (:meth:`SignInThrottle.failed`):
+many users of one address signing in at the same moment must not look like guesses.
 
 Back-off: after ``free`` counted attempts the key is blocked for ``base`` seconds, doubling with
 each further attempt, at most ``cap``; counters are forgotten ``forget`` seconds after their
@@ -58,7 +59,7 @@ class BackOff:
 
 #: Per user name: 3 attempts, then 15 s, 30 s, 60 s, ... 15 min.
 USER_POLICY = BackOff(free=3)
-#: Per client address (many users may share one): 30 attempts, then the same doubling.
+#: Per client address (many users may share one): 30 failed checks, then the same doubling.
 ADDRESS_POLICY = BackOff(free=30)
 
 
@@ -95,7 +96,7 @@ class SignInThrottle:
         return max([0.0, *(r.blocked_until - now for r in rows)])
 
     def admit(self, keys: list[str], now: float | None = None) -> float:
-        """Count one attempt on each of ``keys`` unless one is blocked.
+        """Count one attempt on the user key of ``keys`` unless one of them is blocked.
 
         Returns
         -------
@@ -117,7 +118,7 @@ class SignInThrottle:
             wait = max([0.0, *(r.blocked_until - now for r in fresh.values())])
             if wait > 0:
                 return wait
-            for key in keys:
+            for key in (k for k in keys if k.startswith("user:")):
                 failures = (fresh[key].failures if key in fresh else 0) + 1
                 values = {
                     "failures": failures,
@@ -139,24 +140,29 @@ class SignInThrottle:
         stmt = module.insert(_failures).values(key=key, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
 
-    def succeeded(self, keys: list[str], now: float | None = None) -> None:
-        """An admitted attempt was right: clear the user's counter, take one off the others."""
+    def succeeded(self, keys: list[str]) -> None:
+        """An admitted attempt was right: clear the user's counter (the address's stays)."""
+        with self.store._write() as conn:
+            for key in (k for k in keys if k.startswith("user:")):
+                conn.execute(delete(_failures).where(_failures.c.key == key))
+
+    def failed(self, keys: list[str], now: float | None = None) -> None:
+        """An admitted attempt was wrong: count it on the address keys of ``keys``."""
         now = time.time() if now is None else now
         with self.store._write() as conn:
-            for key in keys:
-                if key.startswith("user:"):
-                    conn.execute(delete(_failures).where(_failures.c.key == key))
-                    continue
-                row = conn.execute(select(_failures).where(_failures.c.key == key)).first()
-                if row is None:
-                    continue
-                failures = max(row.failures - 1, 0)
-                block = self._policy(key).block(failures)
-                conn.execute(
-                    update(_failures)
-                    .where(_failures.c.key == key)
-                    .values(
-                        failures=failures,
-                        blocked_until=min(row.blocked_until, row.last_at + block),
-                    )
-                )
+            for key in (k for k in keys if not k.startswith("user:")):
+                query = select(_failures).where(_failures.c.key == key)
+                if self.store.engine.dialect.name == "postgresql":
+                    query = query.with_for_update()
+                row = conn.execute(query).first()
+                fresh = row is not None and row.last_at >= now - self._policy(key).forget
+                failures = (row.failures if fresh else 0) + 1
+                values = {
+                    "failures": failures,
+                    "last_at": now,
+                    "blocked_until": now + self._policy(key).block(failures),
+                }
+                if row is not None:
+                    conn.execute(update(_failures).where(_failures.c.key == key).values(**values))
+                else:
+                    self._insert(conn, key, values)
