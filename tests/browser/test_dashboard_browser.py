@@ -181,7 +181,7 @@ def choose(driver, dropdown_id: str, value: str) -> None:
 def nav(driver, name: str) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.find_element(By.ID, f"nav-{name}").click()
+    click(driver, driver.find_element(By.ID, f"nav-{name}"))
 
 
 def test_upload_airline_then_diagnostics_shows_acf(driver, app_url, shot):
@@ -241,7 +241,7 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     set_number(driver, "run-holdout", 12)
     set_number(driver, "run-epochs", 2)
     tick_only(driver, "run-models", {"Seasonal naive", "LSTM", "Echo State Network"})
-    driver.find_element(By.ID, "run-submit").click()
+    click(driver, driver.find_element(By.ID, "run-submit"))
     job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
     click(driver, driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →"))
     wait_for(driver, lambda d: job_id in text_of(d, "#jobs-list"), what="the job in the list")
@@ -256,7 +256,7 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     shot("06-jobs-done")
     driver.refresh()  # the list comes from the job store: it survives a reload
     wait_for(driver, lambda d: job_id in text_of(d, "#jobs-list"), what="the job after reload")
-    driver.find_element(By.LINK_TEXT, "Results").click()
+    click(driver, driver.find_element(By.LINK_TEXT, "Results"))
     board = wait_for(driver, lambda d: text_of(d, "#leaderboard-table"), what="the leaderboard")
     for model in ("snaive", "lstm", "esn"):
         assert model in board
@@ -276,9 +276,7 @@ def test_run_job_to_done_then_results_and_download(driver, app_url, shot, downlo
     )
     shot("08-results-lstm-memory")
     button = driver.find_element(By.ID, "dl-forecasts-btn")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
-    time.sleep(0.3)
-    button.click()
+    driver.execute_script("arguments[0].click();", button)  # the page may still be re-laying out
     path = wait_for(
         driver,
         lambda d: next(iter(p for p in download_dir.glob("forecasts-*.csv")), None),
@@ -310,7 +308,7 @@ def test_default_job_leads_with_the_recommended_future(driver, app_url, shot):
     # the defaults are the flow: forecast the future, 3 backtest origins, the default models
     assert driver.find_element(By.ID, "run-holdout").get_attribute("value") == "0"
     assert driver.find_element(By.ID, "run-backtest").get_attribute("value") == "3"
-    driver.find_element(By.ID, "run-submit").click()
+    click(driver, driver.find_element(By.ID, "run-submit"))
     job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
     click(driver, driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →"))
     wait_for(
@@ -373,7 +371,7 @@ def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
     set_number(driver, "run-window", 12)
     set_number(driver, "run-epochs", 500)
     tick_only(driver, "run-models", {"LSTM"})
-    driver.find_element(By.ID, "run-submit").click()
+    click(driver, driver.find_element(By.ID, "run-submit"))
     job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
     nav(driver, "jobs")
 
@@ -390,7 +388,7 @@ def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
         what="the job to train",
     )
     shot("09-jobs-training")
-    row(driver).find_element(By.XPATH, ".//button[text()='Cancel']").click()
+    click(driver, row(driver).find_element(By.XPATH, ".//button[text()='Cancel']"))
     wait_for(
         driver,
         lambda d: (r := row(d)) and "cancelled" in r.text,
@@ -398,7 +396,7 @@ def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
         what="the job to be cancelled",
     )
     assert "Cancel requested" in text_of(driver, "#jobs-alert")
-    row(driver).find_element(By.XPATH, ".//button[text()='Re-run']").click()
+    click(driver, row(driver).find_element(By.XPATH, ".//button[text()='Re-run']"))
     alert = wait_for(
         driver,
         lambda d: "re-queued as" in (t := text_of(d, "#jobs-alert")) and t,
@@ -414,7 +412,7 @@ def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
         for r in driver.find_elements(By.CSS_SELECTOR, "#jobs-list tr.job-row")
         if new_id in r.text
     )
-    rerun.find_element(By.XPATH, ".//button[text()='Cancel']").click()
+    click(driver, rerun.find_element(By.XPATH, ".//button[text()='Cancel']"))
     wait_for(
         driver,
         lambda d: any(
