@@ -303,6 +303,12 @@ def load_frame(digest: str, overrides: Overrides | dict | None = None):
     return out, report
 
 
+def is_big(digest: str) -> bool:
+    """Whether a dataset is over :data:`dashboard.frame_cache.BIG_BYTES` (read in a child process,
+    waited for within a budget)."""
+    return resolve_path(digest).stat().st_size > frame_cache.BIG_BYTES
+
+
 def load_frame_within(digest: str, overrides: Overrides | dict | None, seconds: float | None):
     """:func:`load_frame`, waiting at most ``seconds`` for a big file (None: as long as it takes).
 

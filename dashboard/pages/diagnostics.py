@@ -222,7 +222,9 @@ def series_options(
         return [], None
     datasets.resolve_path(data["hash"])  # the user's? (before the caches, which are everyone's)
     overrides = datasets.Overrides.from_dict(data.get("overrides"))
-    if budget_s is not None:  # a big file read for the first time: wait at most budget_s
+    if budget_s is not None and datasets.is_big(data["hash"]):
+        # a big file read for the first time: wait at most budget_s (a small one is read, or
+        # its series list taken from the shared cache, below)
         datasets.load_frame_within(data["hash"], overrides, budget_s)
     uids = _series(data["hash"], overrides)
     return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
