@@ -30,7 +30,6 @@ from forecast.cli.options import (
 )
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
-from forecast.evaluation.leaderboard import JSON_KEYS
 from forecast.models.registry import MODEL_NAMES
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
@@ -184,31 +183,8 @@ def run(
     leaderboard_path = paths["leaderboard.csv"]
     backtest_path = paths["backtest.csv"]
     board = result.leaderboard
-    if as_json:
-        print_json(
-            {
-                "leaderboard": [
-                    {key: row.get(key) for key in JSON_KEYS} for row in board.to_dict("records")
-                ],
-                "forecasts": str(forecasts_path),
-                "leaderboard_csv": str(leaderboard_path),
-                "level": result.level,
-                "horizon": result.horizon,
-                "holdout": result.holdout,
-                "evaluation": board["evaluation"].dropna().iloc[0]
-                if board["evaluation"].notna().any()
-                else "none",
-                "recommended": result.recommended,
-                "verdict": result.verdict,
-                "notes": result.notes,
-                "backtest": str(backtest_path),
-                "backtest_windows": result.backtest_windows,
-                "auto": result.auto,
-                "leaderboard_by_series": str(paths["leaderboard_by_series.csv"]),
-                **({"hierarchy": result.hierarchy} if result.hierarchy else {}),
-                **({"drivers": result.summary()["drivers"]} if result.drivers else {}),
-            }
-        )
+    if as_json:  # the run's one document, as summary.json holds it
+        print_json(result.to_json(paths))
         return
     _print_table(board, result.level)
     console = Console()

@@ -73,6 +73,7 @@ from forecast.run.hierarchy import (
     key_columns,
     parse_levels,
 )
+from forecast.run.outputs import run_document
 from forecast.run.recommend import recommend
 from forecast.run.reconcile import check_method, reconcile_step
 from forecast.run.steps import (
@@ -185,7 +186,7 @@ class RunResult:
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
-        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds), ``hierarchy``
+        ``backtest_windows``, ``auto`` (the answer within :meth:`to_json`), ``hierarchy``
         with levels, and ``drivers`` when the data had drivers (``known``, ``observed``,
         ``used_by``, ``per_series`` with ``auto``'s choice and both backtest MASEs,
         ``reading``, ``effects``)."""
@@ -201,31 +202,20 @@ class RunResult:
             }
         )
 
-    def to_json(self) -> dict:
-        """JSON-ready dict: ``leaderboard``, ``forecasts``, ``actuals``, ``residual_checks``,
-        ``level``, ``horizon``, ``holdout``, ``backtest`` (records; timestamps ISO strings,
-        NaN as None), and the keys of :meth:`summary`."""
-        return _jsonable(
-            {
-                "leaderboard": _records(self.leaderboard),
-                "forecasts": _records(self.forecasts),
-                "actuals": None if self.actuals is None else _records(self.actuals),
-                "residual_checks": self.residual_checks,
-                "level": self.level,
-                "horizon": self.horizon,
-                "holdout": self.holdout,
-                "backtest": None if self.backtest is None else _records(self.backtest),
-                **self.summary(),
-            }
-        )
+    def to_json(self, files: Mapping[str, str] | None = None) -> dict:
+        """The run's one JSON document (:func:`forecast.run.outputs.run_document`): what
+        ``forecast run --json`` prints and ``summary.json`` holds.
 
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return out.to_dict(orient="records")
+        Parameters
+        ----------
+        files : mapping of str to str, optional
+            The files :func:`forecast.run.outputs.write_run` wrote for this result; with them
+            ``forecasts`` and ``backtest`` are those files' paths (the document of the CLI and
+            of ``summary.json``), without them records: ``forecasts``, ``actuals`` (None
+            without a holdout) and ``backtest`` (the per-window scores, None without a
+            backtest), timestamps as ISO text and NaN as None.
+        """
+        return run_document(self, files)
 
 
 _jsonable = to_jsonable
