@@ -16,7 +16,10 @@ Two figures, printed as a table:
 
 Usage::
 
-    .venv/bin/python benchmarks/dashboard.py [--rows 100000] [--repeat 3] [--browser] [--skip-job]
+    .venv/bin/python -m benchmarks.dashboard [--rows 100000] [--repeat 3] [--browser] [--skip-job]
+
+(from the repository root: ``--browser`` drives Chromium with the browser tests' helpers,
+:mod:`tests.browser.server`).
 """
 
 from __future__ import annotations
@@ -31,9 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def make_csv(rows: int, seed: int) -> bytes:
@@ -86,8 +86,7 @@ def browser_upload(url: str, path: Path) -> float:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser.conftest import FLAGS
+    from tests.browser.conftest import FLAGS
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -220,10 +219,8 @@ def main() -> None:
 
 
 def _browser_rows(args, home: str):
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser.server import running_dashboard
-
     from dashboard.app import WARM_MESSAGE
+    from tests.browser.server import running_dashboard
 
     with running_dashboard(Path(home)) as (url, log_path):
         # time uploads to a started server: its start-up warm-up (imports, a small diagnosis)

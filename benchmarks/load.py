@@ -32,8 +32,11 @@ the killed worker's job). Goals: 0 lost, 0 run twice, 0 errors, p95 of diagnosti
 
 Usage::
 
-    nice -n 10 .venv/bin/python benchmarks/load.py [--users 20] [--web 2] [--workers 2]
+    nice -n 10 .venv/bin/python -m benchmarks.load [--users 20] [--web 2] [--workers 2]
         [--phases steady,faults] [--timeout 300] [--seed 0]
+
+(from the repository root: it starts the server with the tests' helpers, :mod:`tests.serving`
+and :mod:`tests.pgcluster`).
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ import os
 import random
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -55,12 +57,10 @@ from pathlib import Path
 import pandas as pd
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from tests.pgcluster import create_database, running_cluster
+from tests.serving import Client, running_serve, start_worker
 
-from pgcluster import create_database, running_cluster  # noqa: E402
-from serving import Client, running_serve, start_worker  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 KINDS = ("upload", "diagnostics", "submit", "status", "download")
 HORIZON = 12

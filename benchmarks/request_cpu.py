@@ -12,7 +12,9 @@ first, and how many times each flow read and diagnosed its CSV in this process.
 
 Usage::
 
-    .venv/bin/python benchmarks/request_cpu.py [--users 6]
+    .venv/bin/python -m benchmarks.request_cpu [--users 6]
+
+(from the repository root: the users' files are :func:`benchmarks.load.user_csv`'s).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from urllib.parse import quote
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 STEPS = (
     "sign-in (first request)",
@@ -71,13 +72,10 @@ def main() -> None:
 
     import forecast.diagnostics
     import forecast.ingest.reader
+    from benchmarks.load import user_csv
     from dashboard import cache, datasets
     from dashboard.app import create_app, warm_up
     from dashboard.pages import diagnostics as page
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    sys.path.insert(0, str(ROOT / "tests"))
-    from load import user_csv
 
     app = create_app(None)
     warm_up()  # as forecast serve does before forking its web processes

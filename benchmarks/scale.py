@@ -39,8 +39,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 import numpy as np  # noqa: E402  (after the thread settings above)
 import pandas as pd  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def panel(n_series: int, length: int = 60, seed: int = 0) -> pd.DataFrame:
     """Synthetic monthly long frame ``unique_id, ds, y``.
