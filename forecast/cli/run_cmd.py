@@ -10,23 +10,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from forecast.cli.common import fail, load_frame, print_json
+from forecast.cli.common import fail, print_json
 from forecast.cli.options import (
     AsJson,
-    Calendar,
     CsvFile,
-    Drivers,
-    Fill,
-    FutureFile,
-    Holidays,
     Horizon,
-    IdCol,
     Level,
     Levels,
     OutFolder,
+    Reading,
     Reconcile,
-    TimeCol,
-    ValueCol,
+    reading_options,
 )
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
@@ -34,6 +28,7 @@ from forecast.models.registry import MODEL_NAMES
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 
+@reading_options()
 def run(
     file: CsvFile,
     horizon: Horizon,
@@ -89,16 +84,9 @@ def run(
     ] = SEARCH,
     level: Level = 80,
     out: OutFolder = "forecast-run",
-    time_col: TimeCol = None,
-    value_col: ValueCol = None,
-    id_col: IdCol = None,
-    fill: Fill = "none",
+    reading: Reading = Reading(),
     levels: Levels = None,
     reconcile: Reconcile = "auto",
-    drivers: Drivers = None,
-    future: FutureFile = None,
-    calendar: Calendar = False,
-    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
     """Backtest every model, refit on the whole history, forecast the future, recommend one.
@@ -125,20 +113,8 @@ def run(
         check_search(search)
     except ForecastError as exc:
         fail(str(exc))
-    df, report = load_frame(
-        file,
-        time_col,
-        value_col,
-        id_col,
-        fill,
-        drivers=drivers,
-        future=future,
-        calendar=calendar,
-        holidays=holidays,
-    )
-    x_future = getattr(report, "future", None)
-    if x_future is not None and (x_future.empty or len(x_future.columns) <= 2):
-        x_future = None
+    df, report = reading.load(file)
+    x_future = reading.drivers_future(report)
     console = Console(stderr=True)
     progress_bar = Progress(
         TextColumn("[bold]{task.description}"),
