@@ -29,8 +29,9 @@ the deliberately slow Argon2 on every request; a miss just verifies again.
 Abuse: every password check passes the sign-in throttle first (:mod:`dashboard.sign_in_throttle`
 on :mod:`forecast.jobs.throttle`: counts per name and per address in the job store, shared by
 every web process; blocked: 429 with ``Retry-After``, the password unchecked); an unknown name
-is checked against a dummy hash of the same cost (:mod:`dashboard.passwords`); the users file is read again when it changes (:class:`_UsersFile`), so a
-changed password or a removed user applies to the next request; ``GET /sign-out`` makes a
+is checked against a dummy hash of the same cost (:mod:`dashboard.passwords`); the users file
+is read again when it changes (:class:`_UsersFile`), so a changed password or a removed user
+applies to the next request; ``GET /sign-out`` makes a
 browser forget its credentials. Host, origin and body checks come before all this
 (:mod:`dashboard.guards`).
 """
