@@ -32,10 +32,10 @@ from a clean slate. Rows:
 
 Usage::
 
-    nice -n 10 .venv/bin/python -m benchmarks.abuse [--stores sqlite,postgres] [--quick]
+    nice -n 10 .venv/bin/python benchmarks/abuse.py [--stores sqlite,postgres] [--quick]
 
-(from the repository root: it drives the server with the tests' helpers, :mod:`tests.serving`;
-the attacks are :mod:`benchmarks.abuse_attacks`).
+(the server is driven with the tests' helpers, through :mod:`harness`; the attacks are
+``abuse_attacks.py``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.abuse_attacks import (
+from abuse_attacks import (
     PASSWORDS,
     ROWS,
     TIMING_USERS,
@@ -65,7 +65,9 @@ from benchmarks.abuse_attacks import (
     spec_bounds,
     wide_files,
 )
-from tests.serving import running_serve, start_worker
+from harness import serving
+
+running_serve, start_worker = serving.running_serve, serving.start_worker
 
 
 # ------------------------------------------------------------------ driver
@@ -159,7 +161,12 @@ def main() -> None:
                 )
                 open_server(work / "open")
             elif store == "postgres":
-                from tests.pgcluster import create_database, running_cluster
+                from harness import pgcluster
+
+                create_database, running_cluster = (
+                    pgcluster.create_database,
+                    pgcluster.running_cluster,
+                )
 
                 with running_cluster() as cluster:
                     attack(store, create_database(cluster), work / "postgres", args.quick)

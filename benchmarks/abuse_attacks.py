@@ -5,7 +5,7 @@ Sign-in (brute force, enumeration by time, revocation), downloads (spreadsheet f
 hosts and origins (DNS rebinding, ``Origin: null``, frame headers), bounded work (wide files,
 big bodies, bad JSON, job specs past their bounds, a big file's memory) and the files of
 ``FORECAST_HOME``. Each takes the server's URL and the store's name; they speak to the server
-like a browser and like a script (:mod:`tests.serving`).
+like a browser and like a script (``tests/serving.py``, through :mod:`harness`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import requests
+from harness import serving
 
 from forecast.safe_csv import FORMULA_TRIGGERS
-from tests.serving import CLI, Client
+
+CLI, Client = serving.CLI, serving.Client
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORDS = {"alice": "alice-pw-1", "bob": "bob-pw-1", "root": "root-pw-1"}

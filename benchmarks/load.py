@@ -32,11 +32,10 @@ the killed worker's job). Goals: 0 lost, 0 run twice, 0 errors, p95 of diagnosti
 
 Usage::
 
-    nice -n 10 .venv/bin/python -m benchmarks.load [--users 20] [--web 2] [--workers 2]
+    nice -n 10 .venv/bin/python benchmarks/load.py [--users 20] [--web 2] [--workers 2]
         [--phases steady,faults] [--timeout 300] [--seed 0]
 
-(from the repository root: it starts the server with the tests' helpers, :mod:`tests.serving`
-and :mod:`tests.pgcluster`).
+(the server is started and driven with the tests' helpers, through :mod:`harness`).
 """
 
 from __future__ import annotations
@@ -56,9 +55,10 @@ from pathlib import Path
 
 import pandas as pd
 import requests
+from harness import pgcluster, serving
 
-from tests.pgcluster import create_database, running_cluster
-from tests.serving import Client, running_serve, start_worker
+create_database, running_cluster = pgcluster.create_database, pgcluster.running_cluster
+Client, running_serve, start_worker = serving.Client, serving.running_serve, serving.start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,9 +12,9 @@ first, and how many times each flow read and diagnosed its CSV in this process.
 
 Usage::
 
-    .venv/bin/python -m benchmarks.request_cpu [--users 6]
+    .venv/bin/python benchmarks/request_cpu.py [--users 6]
 
-(from the repository root: the users' files are :func:`benchmarks.load.user_csv`'s).
+(the users' files are those of ``load.py``, :func:`load.user_csv`).
 """
 
 from __future__ import annotations
@@ -70,9 +70,10 @@ def main() -> None:
         auth.add_user(users, f"user{k:02d}", f"password-{k}")
     os.environ["FORECAST_USERS_FILE"] = str(users)
 
+    from load import user_csv
+
     import forecast.diagnostics
     import forecast.ingest.reader
-    from benchmarks.load import user_csv
     from dashboard import cache, datasets
     from dashboard.app import create_app, warm_up
     from dashboard.pages import diagnostics as page

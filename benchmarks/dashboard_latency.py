@@ -16,10 +16,9 @@ Two figures, printed as a table:
 
 Usage::
 
-    .venv/bin/python -m benchmarks.dashboard [--rows 100000] [--repeat 3] [--browser] [--skip-job]
+    .venv/bin/python benchmarks/dashboard_latency.py [--rows 100000] [--repeat 3] [--browser] [--skip-job]
 
-(from the repository root: ``--browser`` drives Chromium with the browser tests' helpers,
-:mod:`tests.browser.server`).
+(``--browser`` drives Chromium with the browser tests' helpers, through :mod:`harness`).
 """
 
 from __future__ import annotations
@@ -82,11 +81,12 @@ def upload_to_diagnostics(client, raw: bytes, name: str) -> dict[str, float]:
 
 def browser_upload(url: str, path: Path) -> float:
     """Seconds from choosing ``path`` in the upload box to ACF traces on the Diagnostics page."""
+    from harness import browser_conftest
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    from tests.browser.conftest import FLAGS
+    FLAGS = browser_conftest().FLAGS
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -219,8 +219,11 @@ def main() -> None:
 
 
 def _browser_rows(args, home: str):
+    from harness import browser_server
+
     from dashboard.app import WARM_MESSAGE
-    from tests.browser.server import running_dashboard
+
+    running_dashboard = browser_server().running_dashboard
 
     with running_dashboard(Path(home)) as (url, log_path):
         # time uploads to a started server: its start-up warm-up (imports, a small diagnosis)
