@@ -1,6 +1,6 @@
 """A run's outputs on disk: one writer (``forecast run`` and jobs alike), one reader.
 
-:func:`write_run` turns a :class:`forecast.run.pipeline.RunResult` into the files of one folder;
+:func:`write_run` turns a :class:`forecast.run.result.RunResult` into the files of one folder;
 :func:`read_run` turns those files (and, for a job, the tables its store keeps) back into one
 :class:`StoredRun`, which is all the dashboard, the API and ``forecast jobs show`` read. The
 files, each named in :data:`RUN_FILES`:
@@ -172,11 +172,11 @@ def _evaluation(board: pd.DataFrame) -> str:
 
 def run_document(result, files: Mapping[str, str] | None = None) -> dict:
     """The run's one JSON document: ``forecast run --json``, ``summary.json`` and
-    :meth:`forecast.run.pipeline.RunResult.to_json` are this.
+    :meth:`forecast.run.result.RunResult.to_json` are this.
 
     Parameters
     ----------
-    result : forecast.run.pipeline.RunResult
+    result : forecast.run.result.RunResult
     files : mapping of str to str, optional
         The written run's files (what :func:`write_run` returns, by file name). With them the
         tables are named by their file; without them (a result not written) they are inline.
@@ -250,7 +250,7 @@ def write_run(
 
     Parameters
     ----------
-    result : forecast.run.pipeline.RunResult
+    result : forecast.run.result.RunResult
     folder : str or Path
         The run's folder (``forecast run --out``, a job's artifact folder).
     to_csv : callable, optional
