@@ -516,6 +516,8 @@ def _draw_page(digest: str, overrides: datasets.Overrides, uid: str) -> dict:
         stl_fig = empty_figure("No seasonal period found: STL needs one.")
     lags = (1, period) if period > 1 else (1, 2)
     lag_fig = plot("lag_scatter_figure", recent, lags=lags, name=name)
+    # the narrow card: a small title from the left edge, clear of the modebar on the right
+    lag_fig.update_layout(title={"font": {"size": 13}, "x": 0.01, "xanchor": "left"})
     lag_fig = roomy(thin_figure(lag_fig, LAG_DISPLAY_POINTS))
     max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
     acf, pacf = _acf_figures(d, max_lag)
