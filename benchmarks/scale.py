@@ -200,6 +200,7 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
     rows = []
     per_series = tuple(m for m in models if m in PER_SERIES_MODELS)
     neural = [m for m in models if m not in PER_SERIES_MODELS]
+    epochs = epochs if set(models) & set(model_names(option="epochs")) else None  # else refused
     if neural:  # first torch use in a process is slow; keep it out of the timings
         run_forecast(panel(4, length, seed=2), horizon=horizon, models=neural, epochs=1)
     for n in sizes:
