@@ -49,6 +49,7 @@ def to_long(
     report: CsvReport,
     drivers: dict[str, np.ndarray] | None = None,
     ids: pd.Series | None = None,
+    floats: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Stack the value columns of the dated rows into ``unique_id, ds, y`` (and the drivers).
 
@@ -68,6 +69,9 @@ def to_long(
         Driver values of each row, shape (n,), carried beside every value column.
     ids : Series of str, shape (n,), optional
         The series id of each row (:func:`forecast.ingest.keys.series_ids`); needed with keys.
+    floats : dict of str to Series of float64, optional
+        The columns the table reader read as numbers
+        (:func:`forecast.ingest.parsing.read_table_numbers`): their text is not parsed again.
 
     Returns
     -------
@@ -87,7 +91,8 @@ def to_long(
         ids = None
     frames = []
     for name in values:
-        numbers, missing, bad = parse_numbers(table[name], fmt, stripped=True)
+        cast = (floats or {}).get(name)
+        numbers, missing, bad = parse_numbers(table[name], fmt, stripped=True, floats=cast)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
@@ -122,7 +127,10 @@ def deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
     key = ["unique_id", "ds"]
     ids = pd.factorize(long["unique_id"].to_numpy())[0]
     if ids.max(initial=0) == 0:  # one series: its timestamps alone
-        flags = pd.DatetimeIndex(long["ds"]).duplicated(keep=False)
+        ds = pd.DatetimeIndex(long["ds"])
+        if not ds.hasnans and (np.diff(ds.asi8) > 0).all():  # in time order: none repeats
+            return long
+        flags = ds.duplicated(keep=False)
     else:
         flags = pd.DataFrame({"id": ids, "ds": long["ds"].to_numpy()}).duplicated(keep=False)
     dup = pd.Series(np.asarray(flags), index=long.index)

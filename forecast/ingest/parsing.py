@@ -28,6 +28,7 @@ __all__ = [
     "parse_numbers",
     "parse_times",
     "read_table",
+    "read_table_numbers",
     "sniff_delimiter",
 ]
 
@@ -172,7 +173,11 @@ _STRIP = re.compile(r"[\s\u00a0\u202f'%$€£]")
 
 
 def parse_numbers(
-    cells: pd.Series, fmt: NumberFormat, *, stripped: bool = False
+    cells: pd.Series,
+    fmt: NumberFormat,
+    *,
+    stripped: bool = False,
+    floats: pd.Series | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse text cells as floats in the given number format.
 
@@ -184,6 +189,11 @@ def parse_numbers(
         Decimal mark and thousands separator.
     stripped : bool
         The cells are already stripped strings (as :func:`read_table` gives them).
+    floats : Series of float64, optional
+        The column read as numbers by the table reader (:func:`read_table_numbers`), indexed by
+        line like the table: taken as the answer, without parsing the text, when the format is
+        plain and it covers the cells' lines (it exists only when every cell of the column is a
+        finite plain number).
 
     Returns
     -------
@@ -194,6 +204,11 @@ def parse_numbers(
     bad : ndarray of bool, shape (n,)
         Cells that are neither a number nor a missing marker.
     """
+    if floats is not None and FAST and fmt == NumberFormat():
+        known = _lines_of(floats, cells.index)
+        if known is not None:
+            none = np.zeros(len(cells), dtype=bool)
+            return known, none, none.copy()
     text = cells if stripped else cells.astype(str).str.strip()
     if fmt == NumberFormat():  # fast path: plain numbers need no regex
         fast = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
@@ -224,6 +239,19 @@ def parse_numbers(
     return _parse_cells(text, fmt)
 
 
+def _lines_of(floats: pd.Series, lines: pd.Index) -> np.ndarray | None:
+    """``floats`` at ``lines`` (a table's index: line numbers, in file order), None where one
+    is not in it."""
+    at = floats.index.to_numpy()
+    want = lines.to_numpy()
+    if len(at) == len(want) and np.array_equal(at, want):
+        return floats.to_numpy()
+    pos = np.searchsorted(at, want)
+    if (pos >= len(at)).any() or (at[pos] != want).any():
+        return None
+    return floats.to_numpy()[pos]
+
+
 def _parse_cells(text: pd.Series, fmt: NumberFormat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The full path of :func:`parse_numbers`: missing markers, units and separators cell by cell."""
     missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
@@ -244,6 +272,9 @@ def _parse_cells(text: pd.Series, fmt: NumberFormat) -> tuple[np.ndarray, np.nda
 def read_table(text: str, delimiter: str) -> pd.DataFrame:
     """Split CSV text into a frame of stripped strings, keeping every cell as text.
 
+    :func:`read_table_numbers` gives the same table and, beside it, the columns that read as
+    numbers.
+
     Parameters
     ----------
     text : str
@@ -262,22 +293,52 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
     DataError
         If the text cannot be split into fields consistently.
     """
+    return read_table_numbers(text, delimiter)[0]
+
+
+def read_table_numbers(text: str, delimiter: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """:func:`read_table`, and the columns whose every cell is a finite plain number, as floats.
+
+    Parameters
+    ----------
+    text : str
+        Decoded file.
+    delimiter : str
+        Field delimiter.
+
+    Returns
+    -------
+    table : DataFrame of str
+        What :func:`read_table` returns.
+    floats : dict of str to Series of float64
+        Per column whose cells pyarrow casts to ``float64`` (every cell a finite number written
+        plainly: ``-1.5``, ``2e-3``; no blank, missing marker, unit or separator), its numbers
+        indexed like ``table``; pass one to :func:`parse_numbers` as ``floats``. Empty where the
+        table is not split by pyarrow (text other than ASCII, a reference path).
+
+    Raises
+    ------
+    DataError
+        If the text cannot be split into fields consistently.
+    """
     if FAST:
         strip, may_be_blank = _edges(text, delimiter)
-        table = _read_table_arrow(text, delimiter, strip, may_be_blank) if text.isascii() else None
-        if table is None:
-            table = _read_table_c(text, delimiter, strip, may_be_blank)
+        read = _read_table_arrow(text, delimiter, strip, may_be_blank) if text.isascii() else None
+        if read is not None:
+            return read
+        table = _read_table_c(text, delimiter, strip, may_be_blank)
         if table is not None:
-            return table
-    return _read_table_reference(text, delimiter)
+            return table, {}
+    return _read_table_reference(text, delimiter), {}
 
 
 def _read_table_arrow(
     text: str, delimiter: str, strip: bool, may_be_blank: bool
-) -> pd.DataFrame | None:
-    """:func:`read_table` of ASCII text by pyarrow's CSV reader on one thread (quotes doubled
-    inside quoted cells, as the ``csv`` module reads them). None where pyarrow is missing, a
-    row is not of the header's width, or a quoted cell spans lines: pandas' reader takes those."""
+) -> tuple[pd.DataFrame, dict[str, pd.Series]] | None:
+    """:func:`read_table_numbers` of ASCII text by pyarrow's CSV reader on one thread (quotes
+    doubled inside quoted cells, as the ``csv`` module reads them). None where pyarrow is
+    missing, a row is not of the header's width, or a quoted cell spans lines: pandas' reader
+    takes those."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
@@ -310,8 +371,51 @@ def _read_table_arrow(
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if data.num_rows != n_lines or data.num_rows < 2:
         return None
+    blank = _blank_rows(data.columns, strip) if strip or may_be_blank else None
     columns = [pd.Series(c.to_numpy(zero_copy_only=False), dtype=object) for c in data.columns]
-    return _table_of_columns(columns, strip, may_be_blank)
+    table = _table_of_columns(columns, strip, may_be_blank, blank=blank)
+    if table is None:
+        return None
+    return table, _float_columns(data.columns, table)
+
+
+def _blank_rows(columns, strip: bool) -> np.ndarray:
+    """Rows whose every cell is empty (or what ``str.strip`` removes, when cells are stripped),
+    found on the arrow columns (ASCII text)."""
+    import pyarrow.compute as pc
+
+    blank = None
+    for col in columns:
+        cells = pc.ascii_trim(col, characters=_ASCII_SPACE + "\n\r") if strip else col
+        empty = pc.equal(pc.binary_length(cells), 0)
+        blank = empty if blank is None else pc.and_(blank, empty)
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _float_columns(columns, table: pd.DataFrame) -> dict[str, pd.Series]:
+    """The table's columns that pyarrow casts to float64, every value finite, by column name.
+
+    A column with a cell that is not a plain number (blank, ``n/a``, ``1,5``, ``12 kg``) fails
+    the cast and is left to :func:`parse_numbers`' reading of the text, which says what the
+    cells are; so does one with ``nan`` or ``inf`` spelled out.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lines = table.index.to_numpy()
+    whole = len(lines) == len(columns[0]) - 1  # no blank row was dropped
+    rows = None if whole else pa.array(lines - 1)
+    out: dict[str, pd.Series] = {}
+    for name, col in zip(table.columns, columns, strict=True):
+        body = col.slice(1) if whole else col.take(rows)
+        try:
+            numbers = pc.cast(body, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        values = np.asarray(numbers.to_numpy(), dtype=np.float64)
+        if len(values) and np.isfinite(values).all():
+            out[name] = pd.Series(values, index=table.index, name=name)
+    return out
 
 
 def _column_names(header: list[str]) -> list[str]:
@@ -396,16 +500,19 @@ def _read_table_c(
     return _table_of_columns([raw[c] for c in raw.columns], strip, may_be_blank)
 
 
-def _table_of_columns(raw: list[pd.Series], strip: bool, may_be_blank: bool) -> pd.DataFrame | None:
+def _table_of_columns(
+    raw: list[pd.Series], strip: bool, may_be_blank: bool, blank: np.ndarray | None = None
+) -> pd.DataFrame | None:
     """The table from the split lines (one Series of cells per column, a row per line of the
-    file, the header first): cells stripped, blank rows dropped, line numbers as the index."""
+    file, the header first): cells stripped, blank rows dropped, line numbers as the index.
+    ``blank``: the blank rows when the caller found them already."""
     cells = [_strip(col) if strip else col for col in raw]
     n_rows = len(raw[0])
-    if strip or may_be_blank:
+    if blank is None and (strip or may_be_blank):
         blank = np.ones(n_rows, dtype=bool)
         for col in cells:
             blank &= (col == "").to_numpy()
-    else:  # every line holds a character other than a delimiter: no row is blank
+    elif blank is None:  # every line holds a character other than a delimiter: none is blank
         blank = np.zeros(n_rows, dtype=bool)
     if blank[0] or blank[1:].all():
         return None  # the table's width is the header's only when the header is the first line

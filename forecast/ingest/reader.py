@@ -65,7 +65,7 @@ from forecast.ingest.frame import with_observed
 from forecast.ingest.keys import key_table, series_ids, series_labels
 from forecast.ingest.limits import check_header, check_series
 from forecast.ingest.long_frame import deduplicate, to_long
-from forecast.ingest.parsing import decode, read_table, sniff_delimiter
+from forecast.ingest.parsing import decode, read_table_numbers, sniff_delimiter
 from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
 from forecast.ingest.report import CsvReport, series_summary
 
@@ -217,7 +217,7 @@ def read_csv(
         raise DataError("The file is empty. Upload a CSV with a header row and data rows.")
     check_header(lines[0])  # before anything splits it
     report.delimiter = sniff_delimiter(lines)
-    table = read_table(text, report.delimiter)
+    table, floats = read_table_numbers(text, report.delimiter)
     if table.empty:
         raise DataError(
             f"The file has a header ({', '.join(table.columns[:6])}) but no data rows. "
@@ -272,14 +272,15 @@ def read_csv(
     no_time = np.asarray(parsed.values.isna())
     if no_time.any():
         report_undated_rows(table, no_time, time_name, chosen, report)
-    keep = ~no_time
-    table = table.loc[keep]
-    times = pd.DatetimeIndex(parsed.values[keep])
+        table = table.loc[~no_time]
+        times = pd.DatetimeIndex(parsed.values[~no_time])
+    else:
+        times = pd.DatetimeIndex(parsed.values)
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
     driver_values = parse_drivers(table, driver_names, fmt) if driver_names else None
     ids = series_ids(table, keys) if keys else None  # once: every step below takes them
-    long = to_long(table, times, chosen, keys, report, driver_values, ids=ids)
+    long = to_long(table, times, chosen, keys, report, driver_values, ids=ids, floats=floats)
     check_series(long["unique_id"].nunique())
     keys_per_series = key_table(table, keys, chosen, ids) if ids is not None else None
     if ids is not None:
@@ -289,14 +290,16 @@ def read_csv(
             labels = {f"{u}:{c}": f"{text} · {c}" for u, text in labels.items() for c in chosen}
         report.labels = labels
     long = deduplicate(long, report)
-    long = long[long.groupby("unique_id")["y"].transform("count").to_numpy() > 0]
+    gaps = bool(np.isnan(long["y"].to_numpy()).any())
+    if gaps:  # a series without a number is left out
+        long = long[long.groupby("unique_id")["y"].transform("count").to_numpy() > 0]
     if long.empty:
         raise DataError(f"The value columns {chosen} hold no numbers.")
     use_freq = freq or (parsed.freq if parsed.kind != "datetime" else None)
     if driver_names:
         observed, future_rows = split_future(long, driver_names)
     else:
-        observed = long.dropna(subset=["y"])
+        observed = long.dropna(subset=["y"]) if gaps else long
     regular = regularise(observed, use_freq, fill, extra=driver_names)
     report.freq, report.gaps = regular.freq, regular.gaps
     report.missing_filled = regular.missing_filled
@@ -314,7 +317,8 @@ def read_csv(
         long = long.sort_values(["unique_id", "ds"], ignore_index=True)
     else:
         long = long.reset_index(drop=True)
-    long["unique_id"] = long["unique_id"].astype(str)
+    if pd.api.types.infer_dtype(long["unique_id"], skipna=False) != "string":
+        long["unique_id"] = long["unique_id"].astype(str)
     long["ds"] = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     long["y"] = long["y"].astype("float64")
     if driver_names:

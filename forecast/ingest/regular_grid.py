@@ -228,7 +228,7 @@ def _on_one_grid(
     """
     if long.empty:
         return None
-    codes, names = pd.factorize(long["unique_id"].astype(str).to_numpy(), sort=True)
+    codes, names = _series_codes(long["unique_id"].to_numpy())
     ns = pd.DatetimeIndex(long["ds"]).as_unit("ns").asi8
     carried = [long[c].to_numpy() for c in extra]
     codes, ns, y, *carried = _sorted(codes, ns, long["y"].to_numpy(dtype=float), *carried)
@@ -298,6 +298,18 @@ def _on_one_grid(
                 f"Series '{uid}': {n_gaps} gaps on the {freq} grid, {_ACTIONS[fill]}."
             )
     return out
+
+
+def _series_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids.astype(str), sort=True)``, converting only the distinct ids to text."""
+    codes, uniques = pd.factorize(ids)
+    names = np.array([str(u) for u in uniques], dtype=object)
+    if (codes < 0).any() or len(set(names.tolist())) < len(names):  # NaN; 1 and "1" as one
+        return pd.factorize(ids.astype(str), sort=True)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[codes], names[order]
 
 
 def _snap(ds: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex | None:
