@@ -13,6 +13,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 from forecast.ingest.parsing import NumberFormat, parse_numbers
+from forecast.ingest.regular_grid import series_codes
 from forecast.ingest.report import CsvReport
 
 __all__ = ["deduplicate", "to_long"]
@@ -125,7 +126,7 @@ def deduplicate(long: pd.DataFrame, report: CsvReport) -> pd.DataFrame:
         A timestamp of a series holds different values.
     """
     key = ["unique_id", "ds"]
-    ids = pd.factorize(long["unique_id"].to_numpy())[0]
+    ids = series_codes(long["unique_id"].to_numpy())[0]
     if ids.max(initial=0) == 0:  # one series: its timestamps alone
         ds = pd.DatetimeIndex(long["ds"])
         if not ds.hasnans and (np.diff(ds.asi8) > 0).all():  # in time order: none repeats

@@ -87,6 +87,8 @@ def decode(raw: bytes) -> tuple[str, str]:
             f"The file is not text: {control} control characters in its first 64 KiB. "
             "Export the data as a CSV file and try again."
         )
+    if "\r" not in text:  # one scan; the replacements copy the whole text
+        return text, encoding
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
@@ -213,6 +215,7 @@ def parse_numbers(
     if fmt == NumberFormat():  # fast path: plain numbers need no regex
         fast = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
         if not np.isnan(fast).any():
+            fast = _as_float(text, fast)
             fast[~np.isfinite(fast)] = np.nan
             none = np.zeros(len(text), dtype=bool)
             return fast, none, none.copy()
@@ -237,6 +240,16 @@ def parse_numbers(
             none = np.zeros(len(text), dtype=bool)
             return fast, none, none.copy()
     return _parse_cells(text, fmt)
+
+
+def _as_float(text: pd.Series, checked: np.ndarray) -> np.ndarray:
+    """The cells as ``float()`` reads them (correctly rounded, like every other path here and
+    the table reader's float cast; ``pd.to_numeric``, which ``checked`` holds, can be a unit
+    in the last place off for 17 significant digits)."""
+    try:
+        return text.to_numpy().astype(np.float64)
+    except (TypeError, ValueError):  # pragma: no cover - to_numeric read every cell
+        return checked
 
 
 def _lines_of(floats: pd.Series, lines: pd.Index) -> np.ndarray | None:
@@ -322,10 +335,10 @@ def read_table_numbers(text: str, delimiter: str) -> tuple[pd.DataFrame, dict[st
         If the text cannot be split into fields consistently.
     """
     if FAST:
-        strip, may_be_blank = _edges(text, delimiter)
-        read = _read_table_arrow(text, delimiter, strip, may_be_blank) if text.isascii() else None
+        read = _read_table_arrow(text, delimiter) if text.isascii() else None
         if read is not None:
             return read
+        strip, may_be_blank = _edges(text, delimiter)
         table = _read_table_c(text, delimiter, strip, may_be_blank)
         if table is not None:
             return table, {}
@@ -333,18 +346,20 @@ def read_table_numbers(text: str, delimiter: str) -> tuple[pd.DataFrame, dict[st
 
 
 def _read_table_arrow(
-    text: str, delimiter: str, strip: bool, may_be_blank: bool
+    text: str, delimiter: str
 ) -> tuple[pd.DataFrame, dict[str, pd.Series]] | None:
     """:func:`read_table_numbers` of ASCII text by pyarrow's CSV reader on one thread (quotes
     doubled inside quoted cells, as the ``csv`` module reads them). None where pyarrow is
     missing, a row is not of the header's width, or a quoted cell spans lines: pandas' reader
-    takes those."""
+    takes those. The cells are stripped and blank rows found on arrow, before any cell
+    becomes a Python string."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
-    first = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
     names = [f"f{i}" for i in range(first.count(delimiter) + 1)]
     quoted = '"' in text
     try:
@@ -371,25 +386,49 @@ def _read_table_arrow(
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if data.num_rows != n_lines or data.num_rows < 2:
         return None
-    blank = _blank_rows(data.columns, strip) if strip or may_be_blank else None
-    columns = [pd.Series(c.to_numpy(zero_copy_only=False), dtype=object) for c in data.columns]
-    table = _table_of_columns(columns, strip, may_be_blank, blank=blank)
+    stripped = [_ascii_strip(c) for c in data.columns]
+    blank = _blank_rows(stripped)
+    columns = [pd.Series(c.to_numpy(zero_copy_only=False), dtype=object) for c in stripped]
+    table = _table_of_columns(columns, False, False, blank=blank)
     if table is None:
         return None
-    return table, _float_columns(data.columns, table)
+    return table, _float_columns(stripped, table)
 
 
-def _blank_rows(columns, strip: bool) -> np.ndarray:
-    """Rows whose every cell is empty (or what ``str.strip`` removes, when cells are stripped),
-    found on the arrow columns (ASCII text)."""
+def _ascii_strip(column):
+    """``str.strip`` of every cell of an arrow column of ASCII text (no copy when no cell has a
+    space at its edge, which one look at each cell's first and last byte tells)."""
     import pyarrow.compute as pc
 
+    space = np.zeros(256, dtype=bool)
+    space[[ord(c) for c in _ASCII_SPACE + "\n\r"]] = True
+    for chunk in column.chunks:
+        starts, ends, data = _cell_bounds(chunk)
+        full = ends > starts
+        if space[data[starts[full]]].any() or space[data[ends[full] - 1]].any():
+            return pc.ascii_trim(column, characters=_ASCII_SPACE + "\n\r")
+    return column
+
+
+def _cell_bounds(chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end (byte offsets) of each cell of an arrow string array, and its bytes."""
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
+        chunk.offset : chunk.offset + len(chunk) + 1
+    ]
+    data = chunk.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return offsets[:-1], offsets[1:], data
+
+
+def _blank_rows(columns) -> np.ndarray:
+    """Rows whose every cell is empty, found on the (stripped) arrow columns' offsets."""
     blank = None
     for col in columns:
-        cells = pc.ascii_trim(col, characters=_ASCII_SPACE + "\n\r") if strip else col
-        empty = pc.equal(pc.binary_length(cells), 0)
-        blank = empty if blank is None else pc.and_(blank, empty)
-    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+        empty = np.concatenate(
+            [np.equal(*_cell_bounds(chunk)[:2]) for chunk in col.chunks] or [np.zeros(0, bool)]
+        )
+        blank = empty if blank is None else blank & empty
+    return blank
 
 
 def _float_columns(columns, table: pd.DataFrame) -> dict[str, pd.Series]:

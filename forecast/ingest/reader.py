@@ -66,7 +66,7 @@ from forecast.ingest.keys import key_table, series_ids, series_labels
 from forecast.ingest.limits import check_header, check_series
 from forecast.ingest.long_frame import deduplicate, to_long
 from forecast.ingest.parsing import decode, read_table_numbers, sniff_delimiter
-from forecast.ingest.regular_grid import FillPolicy, _snap, regularise
+from forecast.ingest.regular_grid import FillPolicy, _snap, regularise, series_codes
 from forecast.ingest.report import CsvReport, series_summary
 
 __all__ = ["DEFAULT_MAX_BYTES", "CsvReport", "read_csv", "read_text", "series_summary"]
@@ -281,7 +281,7 @@ def read_csv(
     driver_values = parse_drivers(table, driver_names, fmt) if driver_names else None
     ids = series_ids(table, keys) if keys else None  # once: every step below takes them
     long = to_long(table, times, chosen, keys, report, driver_values, ids=ids, floats=floats)
-    check_series(long["unique_id"].nunique())
+    check_series(len(chosen) if ids is None else long["unique_id"].nunique())
     keys_per_series = key_table(table, keys, chosen, ids) if ids is not None else None
     if ids is not None:
         skip = [time_name, *keys, *chosen, *driver_names]
@@ -305,7 +305,9 @@ def read_csv(
     report.missing_filled = regular.missing_filled
     report.repairs.extend(regular.repairs)
     long = regular.frame
-    counts = long.groupby("unique_id")["y"].count()
+    codes, names = series_codes(long["unique_id"].to_numpy())
+    observed_rows = codes[~np.isnan(long["y"].to_numpy(dtype=float))]
+    counts = pd.Series(np.bincount(observed_rows, minlength=len(names)), index=names).sort_index()
     short = counts[counts < min_length]
     if len(short):
         uid, n = short.index[0], int(short.iloc[0])

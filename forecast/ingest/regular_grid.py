@@ -18,7 +18,7 @@ import pandas as pd
 from forecast.calendar.frequency import canonical_alias, infer_freq, on_grid
 from forecast.errors import DataError
 
-__all__ = ["FillPolicy", "Regularised", "regularise"]
+__all__ = ["FillPolicy", "Regularised", "regularise", "series_codes"]
 
 FillPolicy = Literal["none", "interpolate", "ffill"]
 
@@ -106,7 +106,7 @@ def _series_freqs(long: pd.DataFrame) -> dict[str, str] | None:
     ds = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     if ds.hasnans:
         return None
-    codes, names = pd.factorize(long["unique_id"].to_numpy())
+    codes, names = series_codes(long["unique_id"].to_numpy())
     codes, ns = _sorted(codes, ds.asi8)
     cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     out, seen = {}, {}
@@ -250,7 +250,10 @@ def _on_one_grid(
     if len(grid) == 0 or grid[0] != first:
         return None
     grid_ns = grid.asi8
-    pos = np.searchsorted(grid_ns, ns)
+    if len(ns) == len(grid_ns) and np.array_equal(ns, grid_ns):  # one series, no gap
+        pos = np.arange(len(ns))
+    else:
+        pos = np.searchsorted(grid_ns, ns)
     if (pos >= len(grid_ns)).any() or (grid_ns[pos] != ns).any():
         return None
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -300,9 +303,28 @@ def _on_one_grid(
     return out
 
 
+def series_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids)``: a code per row (0, 1, … in order of first appearance) and the
+    distinct ids; one comparison pass instead of hashing every row when all are one series.
+
+    Parameters
+    ----------
+    ids : ndarray of object, shape (n,)
+        The series id of each row.
+
+    Returns
+    -------
+    codes : ndarray of intp, shape (n,)
+    uniques : ndarray of object
+    """
+    if len(ids) and isinstance(ids[0], str) and bool((ids == ids[0]).all()):
+        return np.zeros(len(ids), dtype=np.intp), np.asarray([ids[0]], dtype=object)
+    return pd.factorize(ids)
+
+
 def _series_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(ids.astype(str), sort=True)``, converting only the distinct ids to text."""
-    codes, uniques = pd.factorize(ids)
+    codes, uniques = series_codes(ids)
     names = np.array([str(u) for u in uniques], dtype=object)
     if (codes < 0).any() or len(set(names.tolist())) < len(names):  # NaN; 1 and "1" as one
         return pd.factorize(ids.astype(str), sort=True)
