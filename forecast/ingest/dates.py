@@ -215,7 +215,8 @@ def parse_times(
     """
     text = cells if stripped else cells.astype(str).str.strip()
     name = str(cells.name) if cells.name is not None else "the time column"
-    nonempty = text[text != ""]
+    present = np.asarray(text != "")
+    nonempty = text if present.all() else text[present]
     if len(nonempty) == 0:
         return TimeParse(_no_times(len(text)), "datetime", None, None)
     sample = nonempty.iloc[:: max(1, len(nonempty) // 500)]
@@ -510,8 +511,7 @@ def _to_datetime_cells(
             if fmt:  # fast path: one format for the whole column
                 parsed = pd.to_datetime(text, errors="coerce", format=fmt)
                 failed = float(w[np.asarray(parsed.isna())].sum()) / total
-                empty = float(w[np.asarray(text == "")].sum()) / total
-                if failed > 0.1 + empty:
+                if failed > 0.1 and failed > 0.1 + float(w[np.asarray(text == "")].sum()) / total:
                     parsed = None
                 else:
                     used = fmt

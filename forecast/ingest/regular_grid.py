@@ -317,7 +317,13 @@ def series_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes : ndarray of intp, shape (n,)
     uniques : ndarray of object
     """
-    if len(ids) and isinstance(ids[0], str) and bool((ids == ids[0]).all()):
+    first = ids[0] if len(ids) else None
+    if (
+        isinstance(first, str)
+        and ids[-1] == first
+        and ids[len(ids) // 2] == first
+        and bool((ids == first).all())
+    ):
         return np.zeros(len(ids), dtype=np.intp), np.asarray([ids[0]], dtype=object)
     return pd.factorize(ids)
 
