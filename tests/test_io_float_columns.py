@@ -73,7 +73,7 @@ def test_a_column_of_plain_numbers_is_read_as_floats():
 
 @pytest.mark.parametrize(
     "odd",
-    ["", "NA", "nan", "NaN", "inf", "-inf", "n/a", "-", '"1,5"', "12 kg", "1.2.3", "abc", "0x10"],
+    ["NA", "nan", "NaN", "inf", "-inf", "n/a", "-", '"1,5"', "12 kg", "1.2.3", "abc", "0x10"],
 )
 def test_a_column_with_any_other_cell_is_left_to_the_text_path(odd):
     cells = [str(i) for i in range(50)]
@@ -82,6 +82,20 @@ def test_a_column_with_any_other_cell_is_left_to_the_text_path(odd):
     _, floats = read_table_numbers(text, ",")
     assert "a" not in floats and "b" in floats
     assert "t" in floats  # years are numbers too: the time column reads its text regardless
+
+
+def test_blank_cells_are_missing_values_of_a_float_column():
+    cells = [str(i / 4) for i in range(50)]
+    cells[0] = cells[37] = ""
+    text = "t,a\n" + "".join(f"{2000 + i},{c}\n" for i, c in enumerate(cells))
+    table, floats = read_table_numbers(text, ",")
+    assert np.isnan(floats["a"].to_numpy()).tolist() == [c == "" for c in cells]
+    fast = parse_numbers(table["a"], NumberFormat(), stripped=True, floats=floats["a"])
+    with reference_paths():
+        slow = parse_numbers(table["a"], NumberFormat(), stripped=True)
+    for got, want in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert fast[1].sum() == 2 and not fast[2].any()
 
 
 def test_a_junk_cell_far_down_a_numeric_looking_column_is_still_reported():
@@ -150,7 +164,7 @@ plain_numbers = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(cells=st.lists(plain_numbers, min_size=1, max_size=30))
+@given(cells=st.lists(st.one_of(plain_numbers, st.just("")), min_size=1, max_size=30))
 def test_cast_numbers_equal_the_text_reading_to_the_bit(cells):
     text = "t,v\n" + "".join(f"{i},{c}\n" for i, c in enumerate(cells))
     table, floats = read_table_numbers(text, ",")
@@ -159,7 +173,7 @@ def test_cast_numbers_equal_the_text_reading_to_the_bit(cells):
     fast, fast_missing, fast_bad = parse_numbers(
         table["v"], NumberFormat(), stripped=True, floats=floats.get("v")
     )
-    if np.isfinite(values).all():  # every cell a finite number: the cast took the column
+    if np.isfinite(values[~missing]).all() and not missing.all():  # numbers and blanks
         assert "v" in floats
     np.testing.assert_array_equal(fast, values)
     np.testing.assert_array_equal(fast_missing, missing)

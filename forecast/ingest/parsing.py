@@ -195,7 +195,7 @@ def parse_numbers(
         The column read as numbers by the table reader (:func:`read_table_numbers`), indexed by
         line like the table: taken as the answer, without parsing the text, when the format is
         plain and it covers the cells' lines (it exists only when every cell of the column is a
-        finite plain number).
+        finite plain number or empty; NaN marks the empty ones, missing values).
 
     Returns
     -------
@@ -208,9 +208,8 @@ def parse_numbers(
     """
     if floats is not None and FAST and fmt == NumberFormat():
         known = _lines_of(floats, cells.index)
-        if known is not None:
-            none = np.zeros(len(cells), dtype=bool)
-            return known, none, none.copy()
+        if known is not None:  # NaN where a cell is empty: a missing value
+            return known, np.isnan(known), np.zeros(len(cells), dtype=bool)
     text = cells if stripped else cells.astype(str).str.strip()
     if fmt == NumberFormat():  # fast path: plain numbers need no regex
         fast = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
@@ -310,7 +309,7 @@ def read_table(text: str, delimiter: str) -> pd.DataFrame:
 
 
 def read_table_numbers(text: str, delimiter: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """:func:`read_table`, and the columns whose every cell is a finite plain number, as floats.
+    """:func:`read_table`, and the columns of plain numbers (and blanks), as floats.
 
     Parameters
     ----------
@@ -325,9 +324,10 @@ def read_table_numbers(text: str, delimiter: str) -> tuple[pd.DataFrame, dict[st
         What :func:`read_table` returns.
     floats : dict of str to Series of float64
         Per column whose cells pyarrow casts to ``float64`` (every cell a finite number written
-        plainly: ``-1.5``, ``2e-3``; no blank, missing marker, unit or separator), its numbers
-        indexed like ``table``; pass one to :func:`parse_numbers` as ``floats``. Empty where the
-        table is not split by pyarrow (text other than ASCII, a reference path).
+        plainly, ``-1.5``, ``2e-3``, or empty; no other missing marker, unit or separator), its
+        numbers indexed like ``table``, NaN where a cell is empty; pass one to
+        :func:`parse_numbers` as ``floats``. Empty where the table is not split by pyarrow
+        (text other than ASCII, a reference path).
 
     Raises
     ------
@@ -432,11 +432,11 @@ def _blank_rows(columns) -> np.ndarray:
 
 
 def _float_columns(columns, table: pd.DataFrame) -> dict[str, pd.Series]:
-    """The table's columns that pyarrow casts to float64, every value finite, by column name.
+    """The table's columns that pyarrow casts to float64, blanks aside, by column name.
 
-    A column with a cell that is not a plain number (blank, ``n/a``, ``1,5``, ``12 kg``) fails
-    the cast and is left to :func:`parse_numbers`' reading of the text, which says what the
-    cells are; so does one with ``nan`` or ``inf`` spelled out.
+    Every cell must be a finite plain number or empty (NaN in the result). A column with any
+    other cell (``n/a``, ``1,5``, ``12 kg``, ``nan`` or ``inf`` spelled out) fails the cast and
+    is left to :func:`parse_numbers`' reading of the text, which says what the cells are.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -447,12 +447,18 @@ def _float_columns(columns, table: pd.DataFrame) -> dict[str, pd.Series]:
     out: dict[str, pd.Series] = {}
     for name, col in zip(table.columns, columns, strict=True):
         body = col.slice(1) if whole else col.take(rows)
+        blank = pc.equal(pc.binary_length(body), 0)
+        n_blank = pc.sum(blank).as_py() or 0
+        if n_blank == len(body):
+            continue
+        if n_blank:
+            body = pc.if_else(blank, pa.scalar(None, pa.string()), body)
         try:
             numbers = pc.cast(body, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
-        values = np.asarray(numbers.to_numpy(), dtype=np.float64)
-        if len(values) and np.isfinite(values).all():
+        values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if np.isfinite(values).sum() == len(values) - n_blank:
             out[name] = pd.Series(values, index=table.index, name=name)
     return out
 
