@@ -60,10 +60,11 @@ class Regularised:
     repairs: list[str] = field(default_factory=list)
 
 
-def _frequency(long: pd.DataFrame, freq: str | None) -> str:
-    """The one frequency of the series (inferred when ``freq`` is None), as a canonical alias."""
+def _frequency(long: pd.DataFrame, freq: str | None, encoded=None) -> str:
+    """The one frequency of the series (inferred when ``freq`` is None), as a canonical alias.
+    ``encoded``: :func:`series_codes` of the rows' ids, when the caller has them."""
     if freq is None:
-        freqs = _series_freqs(long) if FAST else None
+        freqs = _series_freqs(long, encoded) if FAST else None
         if freqs is None:
             freqs = {
                 uid: infer_freq(g["ds"])
@@ -99,14 +100,14 @@ def _sorted(codes: np.ndarray, ns: np.ndarray, *others: np.ndarray) -> tuple[np.
     return (codes[order], ns[order], *(o[order] for o in others))
 
 
-def _series_freqs(long: pd.DataFrame) -> dict[str, str] | None:
+def _series_freqs(long: pd.DataFrame, encoded=None) -> dict[str, str] | None:
     """The frequency of every series with two distinct timestamps, as :func:`_frequency`'s
     reference finds it, from one sort of the frame instead of a group per series (None when a
     timestamp is missing)."""
     ds = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     if ds.hasnans:
         return None
-    codes, names = series_codes(long["unique_id"].to_numpy())
+    codes, names = encoded or series_codes(long["unique_id"].to_numpy())
     codes, ns = _sorted(codes, ds.asi8)
     cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     out, seen = {}, {}
@@ -160,9 +161,10 @@ def regularise(
     >>> out.frame["y"].tolist(), out.gaps
     ([1.0, 2.0, 3.0], {'a': 1})
     """
-    freq = _frequency(long, freq)
+    encoded = series_codes(long["unique_id"].to_numpy()) if FAST else None  # once, for both
+    freq = _frequency(long, freq, encoded)
     if FAST:
-        fast = _on_one_grid(long, freq, fill, extra)
+        fast = _on_one_grid(long, freq, fill, extra, encoded)
         if fast is not None:
             return fast
     out = Regularised(frame=pd.DataFrame(), freq=freq)
@@ -216,7 +218,7 @@ def regularise(
 
 
 def _on_one_grid(
-    long: pd.DataFrame, freq: str, fill: FillPolicy, extra: Sequence[str] = ()
+    long: pd.DataFrame, freq: str, fill: FillPolicy, extra: Sequence[str] = (), encoded=None
 ) -> Regularised | None:
     """:func:`regularise` in one pass over all series, or None where the reference is needed.
 
@@ -228,7 +230,7 @@ def _on_one_grid(
     """
     if long.empty:
         return None
-    codes, names = _series_codes(long["unique_id"].to_numpy())
+    codes, names = _series_codes(long["unique_id"].to_numpy(), encoded)
     ns = pd.DatetimeIndex(long["ds"]).as_unit("ns").asi8
     carried = [long[c].to_numpy() for c in extra]
     codes, ns, y, *carried = _sorted(codes, ns, long["y"].to_numpy(dtype=float), *carried)
@@ -328,9 +330,10 @@ def series_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pd.factorize(ids)
 
 
-def _series_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(ids.astype(str), sort=True)``, converting only the distinct ids to text."""
-    codes, uniques = series_codes(ids)
+def _series_codes(ids: np.ndarray, encoded=None) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids.astype(str), sort=True)``, converting only the distinct ids to text
+    (``encoded``: :func:`series_codes` of ``ids``, when known)."""
+    codes, uniques = encoded or series_codes(ids)
     names = np.array([str(u) for u in uniques], dtype=object)
     if (codes < 0).any() or len(set(names.tolist())) < len(names):  # NaN; 1 and "1" as one
         return pd.factorize(ids.astype(str), sort=True)
