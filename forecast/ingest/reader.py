@@ -21,11 +21,12 @@ these invariants:
    their join, so one key tuple is one series.
 
 Everything inferred or repaired on the way is recorded in a :class:`CsvReport`
-(:mod:`forecast.ingest.report`). This module reads the file and runs the steps in order; each step
-says what it found and the report records it: :mod:`forecast.ingest.parsing` reads bytes,
-delimiters, the table and numbers, :mod:`forecast.ingest.cleaning` drops what a spreadsheet adds
-around the data (index column, empty columns, totals, units rows, footers, undated rows),
-:mod:`forecast.ingest.dates` reads timestamps, :mod:`forecast.ingest.columns` chooses the time,
+(:mod:`forecast.ingest.report`). This module reads the file and runs the steps in order; each
+step says what it found and the report records it: :mod:`forecast.ingest.parsing` reads bytes,
+delimiters and numbers, :mod:`forecast.ingest.table` splits the table,
+:mod:`forecast.ingest.cleaning` drops what a spreadsheet adds around the data (index column,
+empty columns, totals, units rows, footers, undated rows), :mod:`forecast.ingest.dates` reads
+timestamps, :mod:`forecast.ingest.columns` chooses the time,
 value and key columns, :mod:`forecast.ingest.keys` gives each row its series id and label,
 :mod:`forecast.ingest.long_frame` stacks the observations, and :mod:`forecast.ingest.regular_grid`
 puts the series on their grid.
