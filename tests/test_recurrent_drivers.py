@@ -16,8 +16,6 @@ from forecast.models.neural.esn import ESN, masked_ridge
 from forecast.models.neural.recurrent import GRU, LSTM
 from forecast.run.backtest import backtest
 
-FAST = {"hidden_size": 8, "epochs": 8, "threads": 1, "seed": 0}
-
 
 def _simulated(n: int, h: int, *, series: int, lag: int, effect: float, seed: int = 0):
     """``y_t = effect * x_{t - lag} + noise`` with ``x`` white noise: ``(history, future,
@@ -73,7 +71,7 @@ def test_a_known_driver_is_learned_through_the_channels(klass):
     history, future, actuals = _simulated(150, h, series=8, lag=0, effect=3.0)
     params = {"horizon": h, "input_size": 14, "seed": 0, "threads": 1}
     if klass is GRU:
-        params.update(hidden_size=8, epochs=8)
+        params.update(hidden_size=8, epochs=6, refit=False)
     else:
         params.update(reservoir_size=50)
     with_x = klass(**params).fit(history)
@@ -93,7 +91,7 @@ def test_an_observed_only_driver_is_learned_from_the_input_window(klass):
     with_observed(history, ["x"])
     params = {"horizon": 1, "input_size": 6, "seed": 0, "threads": 1}
     if klass is GRU:
-        params.update(hidden_size=8, epochs=8)
+        params.update(hidden_size=8, epochs=6, refit=False)
     else:
         params.update(reservoir_size=50)
     with_x = klass(**params).fit(history)
