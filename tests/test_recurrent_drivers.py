@@ -69,7 +69,7 @@ def test_a_known_driver_is_learned_through_the_channels(klass):
     """y_t = 3 x_t + noise with x white noise: without x nothing is forecastable."""
     h = 7
     history, future, actuals = _simulated(150, h, series=8, lag=0, effect=3.0)
-    params = {"horizon": h, "input_size": 14, "seed": 0, "threads": 1}
+    params = {"horizon": h, "input_size": 14, "seed": 0, "threads": 1, "drivers": "channels"}
     if klass is GRU:
         params.update(hidden_size=8, epochs=6, refit=False)
     else:
@@ -108,6 +108,7 @@ def _driver_model(klass=GRU, **extra):
     params = {"horizon": 4, "input_size": 8, "hidden_size": 4, "epochs": 2, "threads": 1}
     if klass is ESN:
         params = {"horizon": 4, "input_size": 8, "reservoir_size": 20, "threads": 1}
+    params["drivers"] = "channels"
     return klass(**{**params, **extra})
 
 
@@ -175,12 +176,20 @@ def test_channels_round_trip_through_the_model_file(klass, tmp_path):
     pd.testing.assert_frame_equal(again, fc)  # a fixed seed gives the same forecast
 
 
-def test_regression_is_still_a_choice():
+def test_regression_is_still_a_choice(tmp_path):
     history, _, _ = make_driver_frame(60, 4, series=2)
     model = _driver_model(drivers="regression").fit(history)
     assert model.channels_ is None and set(model.effects()["driver"]) == {"x", "flag"}
-    with_observed(history, ["flag"])
-    assert _driver_model(drivers="regression").fit(history).drivers_ == ["x"]
+    with_observed(history, ["flag"])  # an observed-only driver is a channel even so
+    both = _driver_model(drivers="regression").fit(history)
+    assert both.drivers_ == ["x", "flag"] and both.channels_.names == ["flag"]
+    assert set(both.effects()["driver"]) == {"x"}
+    future = make_driver_frame(60, 4, series=2)[1]
+    fc = both.predict(4, X_future=future[["unique_id", "ds", "x"]])
+    with pytest.raises(DataError, match="known-in-advance drivers x;"):
+        both.predict(4)
+    both.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(4, X_future=future), fc)
     with pytest.raises(SpecError, match="drivers must be 'channels' or 'regression'"):
         _driver_model(drivers="both").fit(history)
 

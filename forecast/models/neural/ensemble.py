@@ -68,7 +68,8 @@ class RecurrentEnsemble(Forecaster):
 
     name = "ensemble"
     #: As its members (recurrent nets and the ESN), which take the drivers by their own
-    #: default (``drivers``: channels, observed-only drivers included, or regression).
+    #: default (``drivers="regression"``: known drivers by dynamic regression, observed-only
+    #: ones as input channels).
     drivers_accepted = ("known", "observed")
     label = "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)"
     scope = "global"

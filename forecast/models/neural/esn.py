@@ -91,8 +91,9 @@ class ESN(WindowedForecaster):
         series the same (window weights ``1 / windows of its series``). Unlike the recurrent
         nets, the ESN is worse with "series" on M3 monthly (14.02 against 13.73 sMAPE).
     drivers : {"channels", "regression"}
-        "channels": the drivers' window and the known drivers' future are readout features
-        (observed-only drivers used); "regression": dynamic regression on the known drivers.
+        "regression" (default, as for the recurrent nets): dynamic regression on the known
+        drivers; "channels": their window and future are readout features. Observed-only drivers' windows are readout
+        features with either.
     season_length, log, deseasonalize, val_windows, refit, threads :
         As for :class:`~forecast.models.neural.recurrent.RecurrentForecaster`.
 
@@ -128,7 +129,7 @@ class ESN(WindowedForecaster):
         sampling: str = "window",
         val_windows: int | None = None,
         refit: bool = True,
-        drivers: str = "channels",
+        drivers: str = "regression",
         threads: int | None = None,
     ) -> None:
         self.horizon = horizon

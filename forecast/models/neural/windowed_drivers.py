@@ -5,13 +5,15 @@
 and what a model file keeps of the drivers). A model takes its drivers one of two ways, by its
 ``drivers`` hyperparameter (models without one use regression):
 
+- ``"channels"``: the drivers are channels of the network's input window and the known ones
+  reach its output layer over the horizon (:mod:`forecast.models.neural.channels`). No
+  coefficients: :meth:`WindowedDrivers.effects` is empty.
 - ``"regression"``: per series, ``y`` on the known-in-advance drivers with AR(1) errors
   (:class:`forecast.models.drivers.LinearDrivers`); the network forecasts ``y - X @ coef`` and
-  the forecast adds ``X_future @ coef`` back. The drivers' effect is linear and the same at every
-  step; observed-only drivers are not used.
-- ``"channels"``: the drivers are channels of the network's input window and the known ones
-  reach its output layer over the horizon (:mod:`forecast.models.neural.channels`); observed-only
-  drivers are used too. No coefficients: :meth:`WindowedDrivers.effects` is empty.
+  the forecast adds ``X_future @ coef`` back (the effect linear and the same at every step).
+
+Observed-only drivers have no future to regress on: with either setting they are channels of
+the input window (models that accept them: ``drivers_accepted`` holds "observed").
 """
 
 from __future__ import annotations
@@ -63,18 +65,26 @@ class WindowedDrivers:
         names = fit_drivers(df, self.drivers_accepted)
         observed = set(observed_drivers(df))
         known = [c for c in names if c not in observed]
-        seen = [c for c in names if c in observed] if mode == "channels" else []
+        seen = [c for c in names if c in observed]
+        # known drivers: channels or regression; observed-only ones: channels either way
+        in_channels = [*known, *seen] if mode == "channels" else seen
+        regressed = [] if mode == "channels" else known
         linear, channels = {}, None
         if known or seen:
             check_frame(df, min_length=3, model=self.name)
-        if mode == "channels" and (known or seen):
+        if in_channels:
             ordered = df.sort_values(["unique_id", "ds"], kind="stable")
-            xs = history_drivers(ordered, [*known, *seen], model=self.name)
+            xs = history_drivers(ordered, in_channels, model=self.name)
             ids = [str(u) for u in pd.unique(df["unique_id"])]
             history = [xs[u] for u in ids]
-            channels = Channels(known, seen, DriverScaler.fit(history), history)
-        elif known:
-            xs = history_drivers(df, known, model=self.name)
+            channels = Channels(
+                [c for c in in_channels if c not in observed],
+                seen,
+                DriverScaler.fit(history),
+                history,
+            )
+        if regressed:
+            xs = history_drivers(df, regressed, model=self.name)
             df = df.copy()
             codes = df["unique_id"].astype(str).to_numpy()
             for uid, X in xs.items():
@@ -83,7 +93,8 @@ class WindowedDrivers:
                 df.loc[rows, "y"] = df.loc[rows, "y"].to_numpy(float) - linear[uid].effect(X)
         self.channels_ = channels
         self._fit_series(df, progress=progress, should_stop=should_stop)
-        self.drivers_ = channels.names if channels is not None else known
+        self.drivers_ = [*known, *seen]
+        self.regressed_ = regressed
         self.linear_ = linear
         return self
 
@@ -93,20 +104,19 @@ class WindowedDrivers:
         """Forecast ``h`` steps; ``X_future`` (``unique_id, ds, <known drivers>``) is required
         when fitted with known-in-advance drivers (only its ``h`` steps after each series' end
         are read; observed-only drivers in it are ignored)."""
-        drivers = getattr(self, "drivers_", [])
         channels = getattr(self, "channels_", None)
-        if channels is not None:
-            future = {}
-            if channels.known:
-                future = future_drivers(
-                    X_future, channels.known, self.last_ds_, self.freq_, h, model=self.name
-                )
-            return self._predict_series(h, level, future=future)
-        fc = self._predict_series(h, level)
-        if not drivers:
+        regressed = self._regressed()
+        known = [*(channels.known if channels is not None else []), *regressed]
+        future = {}
+        if known:
+            future = future_drivers(X_future, known, self.last_ds_, self.freq_, h, model=self.name)
+        kk = len(known) - len(regressed)
+        fc = self._predict_series(h, level, future={u: v[:, :kk] for u, v in future.items()})
+        if not regressed:
             return fc
-        future = future_drivers(X_future, drivers, self.last_ds_, self.freq_, h, model=self.name)
-        add = np.concatenate([self.linear_[str(u)].effect(future[str(u)]) for u in self.ids_])
+        add = np.concatenate(
+            [self.linear_[str(u)].effect(future[str(u)][:, kk:]) for u in self.ids_]
+        )
         for col in ("yhat", "lo", "hi"):
             fc[col] = fc[col].to_numpy() + add
         return fc
@@ -117,9 +127,16 @@ class WindowedDrivers:
         rows = [
             {"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)}
             for uid, lin in getattr(self, "linear_", {}).items()
-            for name, c, e in zip(self.drivers_, lin.coef[1:], lin.se[1:], strict=True)
+            for name, c, e in zip(self._regressed(), lin.coef[1:], lin.se[1:], strict=True)
         ]
         return pd.DataFrame(rows, columns=["unique_id", "driver", "coef", "se"])
+
+    def _regressed(self) -> list[str]:
+        """The known drivers taken by regression (files written before channels existed hold
+        only those, as ``drivers``)."""
+        if "regressed_" in vars(self):
+            return list(self.regressed_)
+        return list(getattr(self, "drivers_", [])) if getattr(self, "linear_", None) else []
 
     def forecast_from(
         self, df: pd.DataFrame, h: int, level: float = 80, X_future: pd.DataFrame | None = None
@@ -140,13 +157,14 @@ class WindowedDrivers:
         fitted, arrays = self._series_state(folder)
         drivers = getattr(self, "drivers_", [])
         fitted["drivers"] = list(drivers)
+        fitted["regressed"] = self._regressed()
         channels = getattr(self, "channels_", None)
         if channels is not None:
             fitted["channels"] = {"known": channels.known, "observed": channels.observed}
             arrays["channels.mean"] = channels.scaler.mean.astype(np.float64)
             arrays["channels.std"] = channels.scaler.std.astype(np.float64)
             arrays["channels.history"] = np.concatenate(channels.history).astype(np.float64)
-        elif drivers:
+        if fitted["regressed"]:
             arrays["drivers.coef"] = np.stack([self.linear_[u].coef for u in self.ids_])
             arrays["drivers.se"] = np.stack([self.linear_[u].se for u in self.ids_])
         return fitted, arrays
@@ -164,8 +182,10 @@ class WindowedDrivers:
             )
         self._restore_series(fitted, arrays, folder)
         self.drivers_ = list(fitted.get("drivers") or [])
+        # files written before channels existed: every driver was regressed
+        self.regressed_ = list(fitted.get("regressed", [] if spec else self.drivers_))
         self.linear_ = {
             u: LinearDrivers(arrays["drivers.coef"][i], arrays["drivers.se"][i])
             for i, u in enumerate(self.ids_)
-            if self.drivers_ and not spec
+            if self.regressed_
         }
