@@ -68,7 +68,7 @@ def test_channel_windows_line_up_with_the_target_windows():
 def test_a_known_driver_is_learned_through_the_channels(klass):
     """y_t = 3 x_t + noise with x white noise: without x nothing is forecastable."""
     h = 7
-    history, future, actuals = _simulated(150, h, series=8, lag=0, effect=3.0)
+    history, future, actuals = _simulated(150, h, series=4, lag=0, effect=3.0)
     params = {"horizon": h, "input_size": 14, "seed": 0, "threads": 1, "drivers": "channels"}
     if klass is GRU:
         params.update(hidden_size=8, epochs=6, refit=False)
