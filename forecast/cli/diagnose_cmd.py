@@ -91,7 +91,9 @@ def diagnose(
     )
     lag_analyses: dict = {}
     try:
-        results = run_diagnosis(df[["unique_id", "ds", "y"]].copy(), nlags=nlags)
+        frame = df[["unique_id", "ds", "y"]].copy()
+        frame.attrs["labels"] = dict(report.labels or {})  # each series named by its label
+        results = run_diagnosis(frame, nlags=nlags)
         if report.drivers:
             from forecast.diagnostics.driver_lags import analyse_drivers
 
@@ -154,7 +156,7 @@ def _print_tables(file: str, results: list) -> None:
     if len(results) <= WIDE_MAX_SERIES:  # one column per series
         table.add_column("")
         for d in results:
-            table.add_column(d.unique_id, overflow="fold")
+            table.add_column(d.name, overflow="fold")
         for name, get in rows.items():
             table.add_row(name, *(get(d) for d in results))
     else:  # one row per series
@@ -162,10 +164,10 @@ def _print_tables(file: str, results: list) -> None:
         for name in rows:
             table.add_column(name, overflow="fold")
         for d in results:
-            table.add_row(d.unique_id, *(get(d) for get in rows.values()))
+            table.add_row(d.name, *(get(d) for get in rows.values()))
     console.print(table)
     for d in results:
-        console.print(f"\n[bold]{d.unique_id}[/]")
+        console.print(f"\n[bold]{d.name}[/]", highlight=False)
         for line in d.readings:
             console.print(f"- {line}", highlight=False)
 
