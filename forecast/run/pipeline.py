@@ -129,6 +129,10 @@ class RunResult:
         with or without them and why, the estimated effects (empty without drivers).
     baseline : DataFrame or None
         ``auto``'s future without the drivers (beside the recommended one), when compared.
+    with_drivers : DataFrame or None
+        ``auto``'s future with the drivers for every series (before its choice), when compared.
+    x_future : DataFrame or None
+        ``unique_id, ds, <known drivers>``: the drivers' future the models were given.
     recommended : dict
         ``{"model", "reason", "per_series", "reasons", "verdicts", "summary", "opening"}``
         (:func:`forecast.run.recommend.recommend`, then :func:`forecast.run.story.tell`).
@@ -182,6 +186,8 @@ class RunResult:
     m: int = 1
     drivers: dict = field(default_factory=dict)
     baseline: pd.DataFrame | None = None
+    with_drivers: pd.DataFrame | None = None
+    x_future: pd.DataFrame | None = None
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
@@ -587,6 +593,8 @@ def run_forecast(
         m=int(m or 1),
         drivers=_drivers_summary(run, plan),
         baseline=run.baseline,
+        with_drivers=run.with_drivers,
+        x_future=None if plan is None else plan.future,
     )
 
 
@@ -599,6 +607,7 @@ def _drivers_summary(run: Run, plan) -> dict:
         "observed": plan.observed,
         "used_by": [n for n in run.fitted_names if uses_drivers(n, plan) and n in run.fitted],
         "assumption": plan.note(),
+        "freq": run.history.attrs.get("freq"),
     }
     out.update({k: v for k, v in (run.evidence.get("drivers") or {}).items() if k != "known"})
     effects = {}
