@@ -217,7 +217,7 @@ def test_bad_scenario_cells_say_which_cell_and_what_to_do(job):
     assert str(err.value).startswith(f"Temperature on {day} (series Demand, row 3): 'warm' is not")
     emptied = [dict(r) for r in rows]
     emptied[0]["WorkDay"] = ""
-    with pytest.raises(DataError, match="WorkDay on .* is empty; give a number \\(it was 1\\)"):
+    with pytest.raises(DataError, match=r"WorkDay on .* is empty; give a number \(it was 1\)"):
         edited_future(emptied, future)
     with pytest.raises(DataError, match="edit the values only"):
         edited_future(rows[:-1], future)
@@ -227,7 +227,7 @@ def test_bad_scenario_cells_say_which_cell_and_what_to_do(job):
 
 
 def test_the_scenario_equals_a_fresh_forecast_predict(job, tmp_path):
-    store, job_id, path, _ = job
+    store, job_id, _, _ = job
     run = store.stored_run(job_id)
     plan = scenario_plan(run)
     models = load_models(run, plan.models)

@@ -5,10 +5,13 @@ file and, for ``auto``, its members per series with the drivers (``summary.json`
 :mod:`forecast.run.outputs`). A scenario edits that future — cell by cell
 (:func:`edited_future`) or a shift per driver, ``"+2"`` (added) or ``"+10 %"`` (scaled,
 :func:`apply_shifts`) — and :func:`scenario_forecast` forecasts again from the stored models,
-without a new job: each member that uses the drivers forecasts the series from its history with
-the edited future (what ``forecast predict MODEL FILE --drivers ...`` does with a file holding
-those future rows), a member without drivers keeps its stored forecast, and the members are
-combined by ``auto``'s rule. The interval is the baseline's, moved with the point forecast.
+without a new job: each per-series member that uses the drivers forecasts the series from its
+history with the edited future (what ``forecast predict MODEL FILE --drivers ...`` does with a
+file holding those future rows); a network that uses them (which ``forecast predict`` cannot
+re-fit on a file with drivers) keeps its stored forecast with the drivers' regression part
+exchanged for the new future's — the same thing, as its drivers enter only through that part; a
+member without drivers keeps its stored forecast; the members are combined by ``auto``'s rule.
+The interval is the baseline's, moved with the point forecast.
 """
 
 from __future__ import annotations
@@ -270,6 +273,34 @@ def load_models(run, names: Sequence[str]) -> dict:
     return {n: load_saved_model(run.models[n]) for n in names}
 
 
+def _moved(model, name, stored, before, after, wanted, used) -> pd.DataFrame:
+    """A model's stored forecast with its drivers' part for ``after`` instead of ``before``.
+
+    Every model here that uses drivers adds their regression part (``X_future @ coef``) to a
+    forecast made without them (:class:`forecast.models.drivers.LinearDrivers`), so exchanging
+    that part is the forecast the model makes for the new future (a network cannot re-fit on a
+    file: ``forecast predict`` refuses it)."""
+    linear = getattr(model, "linear_", None) or {}
+    parts = []
+    for uid in wanted:
+        if uid not in linear:
+            raise SpecError(
+                f"The scenario cannot forecast again with {name}: its file holds no regression "
+                f"on the drivers for series {uid}; run a job with the new drivers instead."
+            )
+        rows = stored[(stored["model"] == name) & (stored["unique_id"] == uid)].sort_values("ds")
+        old = before[before["unique_id"].astype(str) == uid].sort_values("ds")[used]
+        new = after[after["unique_id"] == uid].sort_values("ds")[used]
+        n = len(rows)
+        delta = linear[uid].effect(new.to_numpy(float)[:n]) - linear[uid].effect(
+            old.to_numpy(float)[:n]
+        )
+        parts.append(
+            rows.assign(yhat=rows["yhat"] + delta, lo=rows["lo"] + delta, hi=rows["hi"] + delta)
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
 def scenario_forecast(
     run,
     future: pd.DataFrame,
@@ -307,6 +338,7 @@ def scenario_forecast(
         A member that cannot forecast again (a network fitted with drivers).
     """
     from forecast.models.base import FORECAST_COLUMNS
+    from forecast.models.per_series import PerSeriesForecaster
     from forecast.models.saved import apply_saved
     from forecast.run.combination import combine
 
@@ -335,14 +367,18 @@ def scenario_forecast(
         frame = history[history["unique_id"].isin(wanted)].reset_index(drop=True)
         frame.attrs["freq"] = freq
         x = future[future["unique_id"].isin(wanted)].reset_index(drop=True)
-        try:
+        if isinstance(model, PerSeriesForecaster):  # as `forecast predict` does
             fc = apply_saved(model, frame, horizon, level, x)
-        except SpecError as exc:
-            raise SpecError(f"The scenario cannot forecast again with {name}: {exc}") from None
+        else:  # a network: its stored forecast, the drivers' regression part exchanged
+            fc = _moved(model, name, stored, run.future_drivers, x, wanted, used)
         frames.append(fc.assign(model=name)[FORECAST_COLUMNS])
     forecasts = pd.concat(frames, ignore_index=True)
     combined = combine(forecasts, {u: plan.members[u] for u in uids}, plan.rule)
-    base = plan.baseline.assign(unique_id=plan.baseline["unique_id"].astype(str))
+    combined = combined.assign(ds=pd.to_datetime(combined["ds"]).astype("datetime64[ns]"))
+    base = plan.baseline.assign(
+        unique_id=plan.baseline["unique_id"].astype(str),
+        ds=pd.to_datetime(plan.baseline["ds"]).astype("datetime64[ns]"),
+    )
     out = combined[["unique_id", "ds", "yhat"]].merge(
         base[["unique_id", "ds", "yhat", "lo", "hi"]].rename(columns={"yhat": "baseline"}),
         on=["unique_id", "ds"],
