@@ -335,7 +335,8 @@ def scenario_forecast(
     DataError
         The future misses a driver or a step.
     SpecError
-        A member that cannot forecast again (a network fitted with drivers).
+        A member that cannot forecast again (a network without its drivers' regression for a
+        series).
     """
     from forecast.models.base import FORECAST_COLUMNS
     from forecast.models.per_series import PerSeriesForecaster
