@@ -132,6 +132,7 @@ def test_bad_driver_fields_are_refused_with_the_reason(fields, message):
 # ------------------------------------------------------------------ the job
 
 
+@pytest.mark.slow
 def test_a_job_with_drivers_forecasts_as_forecast_run_does(job, tmp_path):
     store, job_id, path, _ = job
     out = tmp_path / "cli"
@@ -146,7 +147,10 @@ def test_a_job_with_drivers_forecasts_as_forecast_run_does(job, tmp_path):
         stored.forecasts.reset_index(drop=True), cli, check_dtype=False, atol=1e-8
     )
     assert stored.drivers["known"] == DRIVERS == printed["drivers"]["known"]
-    ours, theirs = stored.drivers["per_series"]["Demand"], printed["drivers"]["per_series"]["Demand"]
+    ours, theirs = (
+        stored.drivers["per_series"]["Demand"],
+        printed["drivers"]["per_series"]["Demand"],
+    )
     assert ours["choice"] == theirs["choice"]
     assert ours["mase_with"] == pytest.approx(theirs["mase_with"])
     assert stored.summary["verdict"] == printed["verdict"]
@@ -155,6 +159,7 @@ def test_a_job_with_drivers_forecasts_as_forecast_run_does(job, tmp_path):
     assert again.drivers == DRIVERS and again.value_cols == ["Demand"]
 
 
+@pytest.mark.slow
 def test_the_result_stores_what_the_results_page_needs(job):
     store, job_id, _, _ = job
     run = store.stored_run(job_id)
@@ -202,9 +207,15 @@ def test_parse_shift_and_apply_shifts():
         apply_shifts(future, {"rain": "+1"})
 
 
-def test_bad_scenario_cells_say_which_cell_and_what_to_do(job):
-    store, job_id, _, _ = job
-    future = store.stored_run(job_id).future_drivers
+def test_bad_scenario_cells_say_which_cell_and_what_to_do():
+    future = pd.DataFrame(
+        {
+            "unique_id": "Demand",
+            "ds": pd.date_range("2023-05-21", periods=HORIZON, freq="D"),
+            "Temperature": np.linspace(18, 24, HORIZON),
+            "WorkDay": [1.0, 1, 1, 1, 1, 0, 0],
+        }
+    )
     rows = [
         {"ds": str(d)[:10], "Temperature": t, "WorkDay": w}
         for d, t, w in zip(future["ds"], future["Temperature"], future["WorkDay"], strict=True)
@@ -228,6 +239,7 @@ def test_bad_scenario_cells_say_which_cell_and_what_to_do(job):
     assert edited_future(numbers, future)["Temperature"].iloc[1] == 25.5
 
 
+@pytest.mark.slow
 def test_the_scenario_equals_a_fresh_forecast_predict(job, tmp_path):
     store, job_id, _, _ = job
     run = store.stored_run(job_id)
@@ -247,14 +259,16 @@ def test_the_scenario_equals_a_fresh_forecast_predict(job, tmp_path):
     edited_csv = tmp_path / "edited.csv"
     frame.to_csv(edited_csv, index=False)
     members = [m for m, _ in plan.members["Demand"]]
-    fresh = []
-    for name in members:
-        out = tmp_path / f"predict-{name}"
-        proc = _cli("predict", run.models[name], edited_csv, "--horizon", HORIZON,
-                    "--value-col", "Demand", "--drivers", ",".join(DRIVERS), "--out", out,
-                    cwd=tmp_path)  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        fresh.append(pd.read_csv(out / "forecasts.csv")["yhat"].to_numpy())
+    folder = run.models[members[0]].parent  # the job's artifacts: a folder of model folders
+    names = ",".join(run.models[m].name for m in members)
+    out = tmp_path / "predict"
+    proc = _cli("predict", folder, edited_csv, "--horizon", HORIZON, "--name", names,
+                "--value-col", "Demand", "--drivers", ",".join(DRIVERS), "--out", out,
+                cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    predicted = pd.read_csv(out / "forecasts.csv")
+    assert sorted(set(predicted["model"])) == sorted(members)
+    fresh = [predicted.loc[predicted["model"] == m, "yhat"].to_numpy() for m in members]
     rule = plan.rule
     assert rule == "mean"  # the default rule: the members' mean
     assert np.allclose(scenario["yhat"], np.mean(fresh, axis=0), atol=1e-6)
