@@ -122,6 +122,11 @@ def _names(drivers: dict) -> str:
     return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _tail(run) -> int:
+    """History points the section's charts show: enough to read the future beside the past."""
+    return max(60, 8 * int(run.summary.get("horizon") or 1))
+
+
 def _effects_view(drivers: dict, uid: str | None):
     table = effects_table(drivers)
     if uid is not None and not table.empty:
@@ -211,7 +216,6 @@ def drivers_view(job_id: str | None, uid: str | None):
     if compared is not None and uid is not None:
         choice = ((drivers.get("per_series") or {}).get(str(uid)) or {}).get("choice", "with")
         history = run.history
-        n = int((history["unique_id"].astype(str) == str(uid)).sum()) if history is not None else 0
         fig = plot(
             "drivers_comparison_figure",
             history,
@@ -220,7 +224,7 @@ def drivers_view(job_id: str | None, uid: str | None):
             choice=choice,
             names=_names(drivers),
             level=run.level or 80,
-            tail=120 if n > 300 else None,
+            tail=_tail(run),
         )
     else:
         fig = empty_figure("This run did not compare auto with and without the drivers.")
@@ -290,7 +294,9 @@ def scenario_view(
         edited_future([{**r, "unique_id": str(uid)} for r in rows], original), shifts
     )
     started = time.perf_counter()
-    plan, models = _scenario_models(job_id)
+    plan, models = _scenario_models(job_id)  # loaded once per job: the first call waits for it
+    loading = time.perf_counter() - started
+    started = time.perf_counter()
     scenario = scenario_forecast(run, future, models, plan, series=[str(uid)])
     seconds = time.perf_counter() - started
     if scenario.empty:
@@ -302,12 +308,14 @@ def scenario_view(
         scenario,
         unique_id=str(uid),
         level=run.level or 80,
-        tail=120 if history is not None and len(history) > 300 else None,
+        tail=_tail(run),
     )
     out = scenario.merge(future, on=["unique_id", "ds"], how="left")
     records = out.assign(ds=out["ds"].astype(str)).to_dict("records")
     changed = float((scenario["yhat"] - scenario["baseline"]).abs().max())
     timing = f"Forecast again in {seconds:.2f} s; largest change {changed:.4g}."
+    if loading > 0.05:
+        timing = f"The job's models loaded in {loading:.1f} s. " + timing
     return fig, None, records, timing
 
 

@@ -5,9 +5,10 @@ file and, for ``auto``, its members per series with the drivers (``summary.json`
 :mod:`forecast.run.outputs`). A scenario edits that future — cell by cell
 (:func:`edited_future`) or a shift per driver, ``"+2"`` (added) or ``"+10 %"`` (scaled,
 :func:`apply_shifts`) — and :func:`scenario_forecast` forecasts again from the stored models,
-without a new job: each per-series member that uses the drivers forecasts the series from its
-history with the edited future (what ``forecast predict MODEL FILE --drivers ...`` does with a
-file holding those future rows); a network that uses them (which ``forecast predict`` cannot
+without a new job: each per-series member that uses the drivers forecasts the series with the
+edited future — the stored fit of that history predicting (a model holding just the series asked
+for), or re-applied to the series' history (what ``forecast predict MODEL FILE --drivers ...``
+does with a file holding those future rows; the same numbers, ``tests/test_jobs_drivers.py``); a network that uses them (which ``forecast predict`` cannot
 re-fit on a file with drivers) keeps its stored forecast with the drivers' regression part
 exchanged for the new future's — the same thing, as its drivers enter only through that part; a
 member without drivers keeps its stored forecast; the members are combined by ``auto``'s rule.
@@ -368,8 +369,12 @@ def scenario_forecast(
         frame = history[history["unique_id"].isin(wanted)].reset_index(drop=True)
         frame.attrs["freq"] = freq
         x = future[future["unique_id"].isin(wanted)].reset_index(drop=True)
-        if isinstance(model, PerSeriesForecaster):  # as `forecast predict` does
-            fc = apply_saved(model, frame, horizon, level, x)
+        if isinstance(model, PerSeriesForecaster):
+            if set(getattr(model, "fits_", None) or {}) == set(wanted):
+                # the stored fits are of this very history: forecast with them at once
+                fc = model.predict(horizon, level=level, X_future=x)
+            else:  # some of its series: re-applied to them, as `forecast predict` does
+                fc = apply_saved(model, frame, horizon, level, x)
         else:  # a network: its stored forecast, the drivers' regression part exchanged
             fc = _moved(model, name, stored, run.future_drivers, x, wanted, used)
         frames.append(fc.assign(model=name)[FORECAST_COLUMNS])

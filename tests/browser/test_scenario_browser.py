@@ -53,12 +53,16 @@ def test_job_with_drivers_then_with_without_gain_and_a_scenario(driver, app_url,
     click(driver, driver.find_element(By.ID, "run-submit"))
     job_id = wait_for(driver, lambda d: text_of(d, "#run-job-id"), what="the job id")
     click(driver, driver.find_element(By.LINK_TEXT, "Watch it on the Jobs page →"))
-    wait_for(
+    wait_for(driver, lambda d: job_id in text_of(d, "#jobs-list"), what="the job in the list")
+    status = wait_for(
         driver,
-        lambda d: job_id in text_of(d, "#jobs-list") and "done" in text_of(d, "#jobs-list"),
-        timeout=240,
-        what="the job to reach done",
+        lambda d: (
+            (t := text_of(d, "#jobs-list .job-status")) and ("done" in t or "failed" in t) and t
+        ),
+        timeout=300,
+        what="the job to end",
     )
+    assert "done" in status, text_of(driver, "#jobs-list")
     driver.get(f"{app_url}/results?job={job_id}")
     gain = wait_for(driver, lambda d: text_of(d, "#drivers-gain-text"), what="the gain sentence")
     assert gain.startswith("Using Temperature and WorkDay ") and " the backtest error by " in gain
