@@ -131,7 +131,7 @@ def drivers_comparison_figure(
         xaxis_title="time",
         yaxis_title="value",
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
     )
     return fig
 
@@ -176,6 +176,6 @@ def scenario_figure(
         xaxis_title="time",
         yaxis_title="value",
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
     )
     return fig
