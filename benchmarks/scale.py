@@ -39,8 +39,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 import numpy as np  # noqa: E402  (after the thread settings above)
 import pandas as pd  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def panel(n_series: int, length: int = 60, seed: int = 0) -> pd.DataFrame:
     """Synthetic monthly long frame ``unique_id, ds, y``.
@@ -202,6 +200,7 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
     rows = []
     per_series = tuple(m for m in models if m in PER_SERIES_MODELS)
     neural = [m for m in models if m not in PER_SERIES_MODELS]
+    epochs = epochs if set(models) & set(model_names(option="epochs")) else None  # else refused
     if neural:  # first torch use in a process is slow; keep it out of the timings
         run_forecast(panel(4, length, seed=2), horizon=horizon, models=neural, epochs=1)
     for n in sizes:

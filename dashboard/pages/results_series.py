@@ -13,6 +13,7 @@ from dash.dash_table.Format import Format, Scheme
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import (
+    TABLE_CELL_STYLE,
     card,
     empty_figure,
     error_alert,
@@ -113,15 +114,7 @@ def series_cards() -> list:
         filter_action="custom",
         filter_query="",
         style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-            "fontSize": "0.85rem",
-            "padding": "4px 8px",
-            "textAlign": "left",
-            "maxWidth": "28rem",
-            "whiteSpace": "normal",
-            "cursor": "pointer",
-        },
+        style_cell={**TABLE_CELL_STYLE, "cursor": "pointer"},
         style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
         style_data_conditional=[
             {"if": {"filter_query": "{skill} < 0"}, "backgroundColor": "#fff4e5"},
