@@ -8,9 +8,11 @@ file and, for ``auto``, its members per series with the drivers (``summary.json`
 without a new job: each per-series member that uses the drivers forecasts the series with the
 edited future — the stored fit of that history predicting (a model holding just the series asked
 for), or re-applied to the series' history (what ``forecast predict MODEL FILE --drivers ...``
-does with a file holding those future rows; the same numbers, ``tests/test_jobs_drivers.py``); a network that uses them (which ``forecast predict`` cannot
-re-fit on a file with drivers) keeps its stored forecast with the drivers' regression part
-exchanged for the new future's — the same thing, as its drivers enter only through that part; a
+does with a file holding those future rows; the same numbers, ``tests/test_jobs_drivers.py``); a network
+that uses them (which ``forecast predict`` cannot re-fit on a file with drivers) keeps its stored
+forecast with the drivers' regression part exchanged for the new future's when it takes them by
+regression only (the same thing: they enter only through that part), and otherwise (input
+channels) forecasts from its stored fit with the new future; a
 member without drivers keeps its stored forecast; the members are combined by ``auto``'s rule.
 The interval is the baseline's, moved with the point forecast.
 """
@@ -274,6 +276,23 @@ def load_models(run, names: Sequence[str]) -> dict:
     return {n: load_saved_model(run.models[n]) for n in names}
 
 
+def _network_predict(model, run, x, wanted, horizon: int, level: float) -> pd.DataFrame:
+    """A network's forecast of ``wanted`` from its stored fit, the other series' future as
+    stored (its ``predict`` needs every series it was trained on)."""
+    stored = run.future_drivers.assign(unique_id=run.future_drivers["unique_id"].astype(str))
+    full = pd.concat([stored[~stored["unique_id"].isin(wanted)], x], ignore_index=True)
+    fc = model.predict(horizon, level=level, X_future=full)
+    return fc[fc["unique_id"].astype(str).isin(wanted)].reset_index(drop=True)
+
+
+def _network(model, name, stored, before, after, wanted, used) -> pd.DataFrame | None:
+    """A network taking its drivers by regression only: its stored forecast with the drivers'
+    part exchanged (None when it takes any as input channels: it forecasts afresh then)."""
+    if getattr(model, "channels_", None) is not None or not getattr(model, "linear_", None):
+        return None
+    return _moved(model, name, stored, before, after, wanted, used)
+
+
 def _moved(model, name, stored, before, after, wanted, used) -> pd.DataFrame:
     """A model's stored forecast with its drivers' part for ``after`` instead of ``before``.
 
@@ -375,8 +394,9 @@ def scenario_forecast(
                 fc = model.predict(horizon, level=level, X_future=x)
             else:  # some of its series: re-applied to them, as `forecast predict` does
                 fc = apply_saved(model, frame, horizon, level, x)
-        else:  # a network: its stored forecast, the drivers' regression part exchanged
-            fc = _moved(model, name, stored, run.future_drivers, x, wanted, used)
+        else:  # a network: its stored fit forecasts with the new future (every series it holds)
+            fc = _network(model, name, stored, run.future_drivers, x, wanted, used)
+            fc = fc if fc is not None else _network_predict(model, run, x, wanted, horizon, level)
         frames.append(fc.assign(model=name)[FORECAST_COLUMNS])
     forecasts = pd.concat(frames, ignore_index=True)
     combined = combine(forecasts, {u: plan.members[u] for u in uids}, plan.rule)
