@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import fail, print_json
-from forecast.cli.options import AsJson, Db, Levels, Reconcile
+from forecast.cli.options import AsJson, Calendar, Db, Drivers, Holidays, Levels, Reconcile
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
@@ -93,10 +93,23 @@ def submit(
     ] = None,
     levels: Levels = None,
     reconcile: Reconcile = "auto",
+    drivers: Drivers = None,
+    observed_only: Annotated[
+        str | None,
+        typer.Option(
+            "--observed-only",
+            help="Drivers whose future rows are not to be used (not known in advance).",
+        ),
+    ] = None,
+    calendar: Calendar = False,
+    holidays: Holidays = None,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
-    """Queue a job on FILE; prints its id. A worker (`forecast worker`) runs it."""
+    """Queue a job on FILE; prints its id. A worker (`forecast worker`) runs it.
+
+    With --drivers (and --calendar, --holidays) the job reads and forecasts with them as
+    ``forecast run`` does."""
     from forecast.jobs import JobSpec
 
     path = Path(file)
@@ -132,6 +145,10 @@ def submit(
             model_params=params,
             levels=levels,
             reconcile=reconcile,
+            drivers=drivers,
+            observed_only=observed_only,
+            calendar=calendar,
+            holidays=holidays,
         )
         job_id = store.submit(spec, owner=owner)
     except ForecastError as exc:

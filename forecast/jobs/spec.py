@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from forecast.errors import SpecError
+from forecast.errors import ForecastError, SpecError
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
 
 __all__ = ["BOUNDS", "FILL_POLICIES", "JobSpec"]
@@ -130,6 +130,17 @@ class JobSpec(BaseModel):
     reconcile : str
         With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
         ``none``.
+    drivers : list of str or None
+        Driver columns read beside the target (``forecast run --drivers``; a comma-separated
+        string is accepted), or ``["all"]``: every other numeric column (needs ``value_cols``).
+        Rows after a series' last value that hold driver values are their known future.
+    observed_only : list of str
+        Drivers whose future rows are not to be used (not known in advance); each one of
+        ``drivers``.
+    calendar : bool
+        Add calendar drivers (``--calendar``).
+    holidays : str or None
+        Country code of a public-holiday driver (``--holidays``: ``AU``, ``AU-VIC``).
 
     Raises
     ------
@@ -163,6 +174,10 @@ class JobSpec(BaseModel):
     model_params: dict[str, dict[str, Any]] = {}
     levels: str | None = None
     reconcile: str = "auto"
+    drivers: list[str] | None = None
+    observed_only: list[str] = []
+    calendar: bool = False
+    holidays: str | None = None
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -286,6 +301,64 @@ class JobSpec(BaseModel):
         except SpecError as exc:
             raise ValueError(str(exc).rstrip(".")) from None
 
+    @field_validator("drivers", "observed_only", mode="before")
+    @classmethod
+    def _split_drivers(cls, v: Any, info) -> Any:
+        """A comma-separated string or a list; names stripped, empty ones dropped."""
+        if v is None:
+            return None if info.field_name == "drivers" else []
+        if isinstance(v, str):
+            v = v.split(",")
+        if not isinstance(v, (list, tuple)):
+            return v
+        names = [str(c).strip() for c in v if str(c).strip()]
+        if len(set(names)) < len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise ValueError(f"'{twice}' is listed twice; name each driver once")
+        if info.field_name == "drivers":
+            if "all" in names and len(names) > 1:
+                raise ValueError("'all' takes every other numeric column: give it alone")
+            return names or None
+        return names
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _check_holidays(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if not isinstance(v, str):
+            return v
+        from forecast.calendar.drivers import parse_holidays
+
+        try:
+            country, subdiv = parse_holidays(v)
+        except ForecastError as exc:
+            raise ValueError(str(exc).removeprefix(f"--holidays {v}: ").rstrip(".")) from None
+        return country + (f"-{subdiv}" if subdiv else "")
+
+    @model_validator(mode="after")
+    def _check_drivers(self) -> JobSpec:
+        drivers = list(self.drivers or [])
+        if drivers == ["all"] and not self.value_cols:
+            raise ValueError(
+                "drivers 'all' takes every numeric column but the target: name the target in "
+                "value_cols too"
+            )
+        clash = [d for d in drivers if d in (self.value_cols or [])]
+        if clash:
+            raise ValueError(
+                f"drivers: {', '.join(clash)} is also a value column; a column is either the "
+                "target or a driver"
+            )
+        if drivers != ["all"]:
+            stray = [d for d in self.observed_only if d not in drivers]
+            if stray:
+                raise ValueError(
+                    f"observed_only: {', '.join(stray)} is not one of the drivers "
+                    f"({', '.join(drivers) or 'none given'}); add it to drivers or drop it"
+                )
+        return self
+
     @field_validator("models", mode="before")
     @classmethod
     def _check_models(cls, v: Any) -> Any:
@@ -372,4 +445,12 @@ class JobSpec(BaseModel):
             "id_col": self.id_col,
             "freq": self.freq,
             "fill": self.fill,
+            "drivers": list(self.drivers) if self.drivers else None,
+            "calendar": self.calendar,
+            "holidays": self.holidays,
         }
+
+    @property
+    def has_drivers(self) -> bool:
+        """Whether the job reads drivers (named, calendar or holidays)."""
+        return bool(self.drivers or self.calendar or self.holidays)

@@ -20,7 +20,17 @@ files, each named in :data:`RUN_FILES`:
 - ``diagnostics.json`` — what the pages show beside the models, measured once by the run:
   ``acf`` (per series, the training data's autocorrelations, lag 0 first) and ``memory`` (per
   model with an effective memory, ``lag, importance, share`` records, or ``{"error": why}``);
-- ``model-NAME/`` — each fitted model's file (safetensors + JSON, :meth:`Forecaster.save`).
+- ``model-NAME/`` — each fitted model's file (safetensors + JSON, :meth:`Forecaster.save`);
+
+and, for a run with drivers (:data:`DRIVER_FILES`; their roles, ``auto``'s choice with or
+without them per series, both backtest MASEs, the estimated effects and ``auto``'s members with
+them are in ``summary.json`` under ``drivers``):
+
+- ``drivers_forecasts.csv`` — ``auto``'s future with and without the drivers for every series
+  (``unique_id, ds, drivers, yhat, lo, hi``, ``drivers`` ``with`` or ``without``; header only
+  when the run did not compare them);
+- ``future_drivers.csv`` — the known drivers' future the models were given
+  (``unique_id, ds, <drivers>``; header only without known drivers).
 
 Tables are written by one CSV writer, :func:`forecast.safe_csv.to_csv_for_people` (text cells
 that a spreadsheet would run as formulas are neutralised); the reader gives them back as the run
@@ -42,6 +52,8 @@ from forecast.jsonable import to_jsonable
 from forecast.run.defaults import BACKTEST_COLUMNS
 
 __all__ = [
+    "DRIVERS_FORECAST_COLUMNS",
+    "DRIVER_FILES",
     "RESIDUAL_COLUMNS",
     "RUN_FILES",
     "StoredRun",
@@ -63,6 +75,13 @@ RUN_FILES = {
     "summary": "summary.json",
     "diagnostics": "diagnostics.json",
 }
+#: The files of a run with drivers, by role (written only when the run had drivers).
+DRIVER_FILES = {
+    "drivers_forecasts": "drivers_forecasts.csv",
+    "future_drivers": "future_drivers.csv",
+}
+#: Columns of ``drivers_forecasts.csv``.
+DRIVERS_FORECAST_COLUMNS = ["unique_id", "ds", "drivers", "yhat", "lo", "hi"]
 #: Columns of ``residuals.csv``.
 RESIDUAL_COLUMNS = ["model", "unique_id", "ds", "resid"]
 #: Prefix of a model file's artifact name (``model:arima``) and folder (``model-arima``).
@@ -139,6 +158,27 @@ def _residual_frame(residuals: Mapping[str, pd.DataFrame | None]) -> pd.DataFram
     if not parts:
         return pd.DataFrame(columns=RESIDUAL_COLUMNS)
     return pd.concat(parts, names=["model", None]).reset_index(0)
+
+
+def _driver_tables(result) -> dict[str, pd.DataFrame]:
+    """``drivers_forecasts`` and ``future_drivers`` of a run with drivers."""
+    parts = [
+        frame[["unique_id", "ds", "yhat", "lo", "hi"]].assign(drivers=label)
+        for label, frame in (
+            ("with", getattr(result, "with_drivers", None)),
+            ("without", getattr(result, "baseline", None)),
+        )
+        if frame is not None
+    ]
+    compared = (
+        pd.concat(parts, ignore_index=True)[DRIVERS_FORECAST_COLUMNS]
+        if parts
+        else pd.DataFrame(columns=DRIVERS_FORECAST_COLUMNS)
+    )
+    future = getattr(result, "x_future", None)
+    if future is None:
+        future = pd.DataFrame(columns=["unique_id", "ds"])
+    return {"drivers_forecasts": compared, "future_drivers": future}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -294,6 +334,11 @@ def write_run(
         path = folder / RUN_FILES[role]
         write(frame, path)
         files[RUN_FILES[role]] = str(path)
+    if getattr(result, "drivers", None):
+        for role, frame in _driver_tables(result).items():
+            path = folder / DRIVER_FILES[role]
+            write(frame, path)
+            files[DRIVER_FILES[role]] = str(path)
     memories = _memories(result) if memory else {}
     widest = max(
         (len(v) for v in memories.values() if isinstance(v, list)),
@@ -350,6 +395,11 @@ class StoredRun:
         Model -> its saved file's folder (those still on disk).
     files : dict of str to str
         Every artifact name -> path, as written.
+    drivers_forecasts : DataFrame or None
+        ``unique_id, ds, drivers, yhat, lo, hi``: ``auto`` with and without the drivers (None
+        for a run without drivers, or one that did not compare them).
+    future_drivers : DataFrame or None
+        ``unique_id, ds, <drivers>``: the known drivers' future the models were given.
     """
 
     leaderboard: pd.DataFrame
@@ -370,6 +420,14 @@ class StoredRun:
     memory: dict = field(default_factory=dict)
     models: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)
+    drivers_forecasts: pd.DataFrame | None = None
+    future_drivers: pd.DataFrame | None = None
+
+    @property
+    def drivers(self) -> dict:
+        """``summary.json``'s ``drivers`` (roles, choice per series, MASEs, effects; ``{}``
+        for a run without drivers)."""
+        return dict(self.summary.get("drivers") or {})
 
     @property
     def artifacts(self) -> dict:
@@ -459,7 +517,13 @@ def read_run(
         for name, path in files.items()
         if name.startswith(MODEL_PREFIX) and Path(path).exists()
     }
+    compared = _read_csv(files.get(DRIVER_FILES["drivers_forecasts"]), ["ds"])
+    future = _read_csv(files.get(DRIVER_FILES["future_drivers"]), ["ds"])
+    if future is not None:
+        future["unique_id"] = future["unique_id"].astype(str)
     out = StoredRun(
+        drivers_forecasts=None if compared is None or compared.empty else compared,
+        future_drivers=None if future is None or future.empty else future,
         leaderboard=leaderboard if leaderboard is not None else pd.DataFrame(),
         forecasts=forecasts if forecasts is not None else pd.DataFrame(),
         actuals=actuals,

@@ -453,6 +453,8 @@ def run_forecast(
         m=int(m or 1),
         drivers=_drivers_summary(run, plan),
         baseline=run.baseline,
+        with_drivers=run.with_drivers,
+        x_future=None if plan is None else plan.future,
     )
 
 
@@ -465,6 +467,7 @@ def _drivers_summary(run: Run, plan) -> dict:
         "observed": plan.observed,
         "used_by": [n for n in run.fitted_names if uses_drivers(n, plan) and n in run.fitted],
         "assumption": plan.note(),
+        "freq": run.history.attrs.get("freq"),
     }
     out.update({k: v for k, v in (run.evidence.get("drivers") or {}).items() if k != "known"})
     effects = {}

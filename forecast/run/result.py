@@ -51,6 +51,10 @@ class RunResult:
         with or without them and why, the estimated effects (empty without drivers).
     baseline : DataFrame or None
         ``auto``'s future without the drivers (beside the recommended one), when compared.
+    with_drivers : DataFrame or None
+        ``auto``'s future with the drivers for every series (before its choice), when compared.
+    x_future : DataFrame or None
+        ``unique_id, ds, <known drivers>``: the drivers' future the models were given.
     recommended : dict
         ``{"model", "reason", "per_series", "reasons", "verdicts", "summary", "opening"}``
         (:func:`forecast.run.recommend.recommend`, then :func:`forecast.run.story.tell`).
@@ -104,6 +108,8 @@ class RunResult:
     m: int = 1
     drivers: dict = field(default_factory=dict)
     baseline: pd.DataFrame | None = None
+    with_drivers: pd.DataFrame | None = None
+    x_future: pd.DataFrame | None = None
 
     def summary(self) -> dict:
         """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
