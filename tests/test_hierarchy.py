@@ -17,9 +17,11 @@ from forecast.run.hierarchy import (
 )
 from forecast.run.pipeline import run_forecast
 from forecast.run.reconcile import (
+    COMBINATION,
     METHODS,
     check_method,
     coherence_error,
+    combination_members,
     reconcile_forecasts,
 )
 
@@ -116,9 +118,36 @@ def test_reconciled_forecasts_add_up_with_both_methods():
     np.testing.assert_allclose(bu.loc[bottom.index, "yhat"], bottom["yhat"])  # bottom kept
 
 
+def test_combination_is_the_mean_of_its_members_and_coherent():
+    from forecast.models import make_model
+
+    h = build_hierarchy(keyed_frame(seed=3), [(), ("state",)])
+    model = make_model("ets").fit(h.frame)
+    base = model.predict(6, level=80)
+    insample = h.frame.merge(model.residuals_, on=["unique_id", "ds"])
+    insample["fitted"] = insample["y"] - insample["resid"]
+    assert combination_members(h.S) == COMBINATION == ("bottom_up", "ols", "mint_shrink")
+    members = [reconcile_forecasts(base, h.S, h.tags, m, 80, insample) for m in COMBINATION]
+    mixed = reconcile_forecasts(base, h.S, h.tags, "combination", 80, insample)
+    assert list(mixed.columns) == list(base.columns) and len(mixed) == len(base)
+    assert coherence_error(mixed, h.S) < 1e-6
+    key = ["unique_id", "ds"]
+    by_hand = sum(f.set_index(key)[["yhat", "lo", "hi"]] for f in members) / 3
+    got = mixed.set_index(key)[["yhat", "lo", "hi"]].loc[by_hand.index]
+    np.testing.assert_allclose(got.to_numpy(), by_hand.to_numpy(), rtol=1e-12)
+    total = mixed.set_index(key).loc["total", "yhat"].to_numpy()
+    one = [f.set_index(key).loc["total", "yhat"].to_numpy() for f in members]
+    np.testing.assert_allclose(total, (one[0] + one[1] + one[2]) / 3)  # e.g. the total
+    assert not np.allclose(one[0], one[1])  # the members differ: the mean is not one of them
+    with pytest.raises(DataError, match="in-sample fitted values"):
+        reconcile_forecasts(base, h.S, h.tags, "combination", 80, None)
+
+
 def test_check_method():
     assert check_method("MinT-Shrink") == "mint_shrink"
-    with pytest.raises(SpecError, match="bottom_up, ols, mint_shrink"):
+    assert check_method("WLS-struct") == "wls_struct"
+    assert check_method("combination") == "combination"
+    with pytest.raises(SpecError, match="bottom_up, ols, wls_struct, wls_var, mint_shrink"):
         check_method("wls")
 
 

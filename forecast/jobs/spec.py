@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from forecast.errors import SpecError
-from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 __all__ = ["BOUNDS", "FILL_POLICIES", "JobSpec"]
 
@@ -46,6 +46,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "min_input": (1, 10_000),
     "top_k": (1, 20),
     "threads": (1, 64),
+    "workers": (1, 64),
 }
 
 
@@ -130,6 +131,14 @@ class JobSpec(BaseModel):
     reconcile : str
         With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
         ``none``.
+    workers : int or None
+        Processes the per-series models fit their series and backtest windows on in this job,
+        1 to 64 (1: all in the job's own process; the forecasts are the same for any number);
+        None: the worker's setting (``forecast worker --pool-workers``). Ignored when the
+        worker fans out over a Dask cluster (the cluster's workers run the series).
+    search : {"once", "twice", "every"}
+        When ARIMA orders and the ETS model are searched per series
+        (:data:`forecast.run.backtest.SEARCH_MODES`; ``forecast run --search``).
 
     Raises
     ------
@@ -163,6 +172,8 @@ class JobSpec(BaseModel):
     model_params: dict[str, dict[str, Any]] = {}
     levels: str | None = None
     reconcile: str = "auto"
+    workers: int | None = None
+    search: str = SEARCH
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -286,6 +297,29 @@ class JobSpec(BaseModel):
         except SpecError as exc:
             raise ValueError(str(exc).rstrip(".")) from None
 
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _check_workers(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(
+                f"must be a whole number of processes from 1 to {BOUNDS['workers'][1]} "
+                f"(1: none besides the job's own; empty: the worker's --pool-workers), got {v!r}"
+            )
+        _check_bound("workers", v, "")
+        return int(v)
+
+    @field_validator("search")
+    @classmethod
+    def _check_search(cls, v: str) -> str:
+        from forecast.run.backtest import check_search
+
+        try:
+            return check_search(str(v).strip().lower())
+        except SpecError as exc:
+            raise ValueError(str(exc).removeprefix("search ").rstrip(".")) from None
+
     @field_validator("models", mode="before")
     @classmethod
     def _check_models(cls, v: Any) -> Any:
@@ -362,6 +396,7 @@ class JobSpec(BaseModel):
             "model_params": {k: dict(v) for k, v in self.model_params.items()} or None,
             "levels": self.levels,
             "reconcile": self.reconcile,
+            "search": self.search,
         }
 
     def read_kwargs(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ chosen by measurement (``benchmarks/hierarchy.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,10 +21,13 @@ import pandas as pd
 from forecast.errors import DataError, SpecError
 
 __all__ = [
+    "COMBINATION",
     "DEFAULT_METHOD",
     "METHODS",
     "check_method",
     "coherence_error",
+    "combination_members",
+    "combine_reconciled",
     "insample_frame",
     "level_mase",
     "reconcile_backtest",
@@ -33,9 +36,16 @@ __all__ = [
 ]
 
 #: Reconciliation methods a run may name (``auto``: chosen by backtest): BottomUp, MinTrace
-#: with identity weights (``ols``: every series adjusted by amounts of the same size) and
-#: MinTrace with the shrunk covariance of the in-sample errors (``mint_shrink``).
-METHODS = ("bottom_up", "ols", "mint_shrink")
+#: with identity weights (``ols``: every series adjusted by amounts of the same size), MinTrace
+#: weighted by the number of bottom series a series sums (``wls_struct``) or by the variance of
+#: its in-sample errors (``wls_var``), MinTrace with the shrunk covariance of the in-sample
+#: errors (``mint_shrink``), and ``combination``: the mean of the :data:`COMBINATION` members'
+#: reconciled forecasts (coherent, as a mean of coherent forecasts).
+METHODS = ("bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink", "combination")
+#: The methods whose reconciled forecasts ``combination`` averages (each weighing the same).
+COMBINATION = ("bottom_up", "ols", "mint_shrink")
+#: Methods that need the in-sample fitted values of every series.
+NEEDS_INSAMPLE = frozenset({"wls_var", "mint_shrink"})
 #: The method used when no backtest can choose: on visnights (3 test origins) and simulated
 #: hierarchies, MinTrace ``ols`` had the lowest mean MASE over levels, below the base forecasts
 #: and BottomUp; ``mint_shrink`` moved the well-forecast total too far towards the sum of the
@@ -114,6 +124,10 @@ def reconcile_forecasts(
     DataError
         A series of the hierarchy missing from ``fc``, or timestamps that differ by series.
     """
+    if method == "combination":
+        return combine_reconciled(
+            [reconcile_forecasts(fc, S, tags, m, level, insample) for m in combination_members(S)]
+        )
     from hierarchicalforecast.core import HierarchicalReconciliation
 
     ids = S["unique_id"].astype(str).tolist()
@@ -135,7 +149,7 @@ def reconcile_forecasts(
         y_hat[f"{_BASE}-lo-{lv}"] = fc["lo"].to_numpy(dtype=float)
         y_hat[f"{_BASE}-hi-{lv}"] = fc["hi"].to_numpy(dtype=float)
     y_df = None
-    if method == "mint_shrink":
+    if method in NEEDS_INSAMPLE:
         if insample is None:
             raise DataError(f"{method} needs the in-sample fitted values of every series.")
         y_df = insample.rename(columns={"fitted": _BASE})[["unique_id", "ds", "y", _BASE]].copy()
@@ -165,6 +179,41 @@ def reconcile_forecasts(
         result["lo"] = np.nan
         result["hi"] = np.nan
     return result[list(fc.columns)]
+
+
+def combination_members(S: pd.DataFrame) -> tuple[str, ...]:
+    """The members ``combination`` averages for the hierarchy of summing matrix ``S``:
+    :data:`COMBINATION`, less ``mint_shrink`` above :data:`MINT_MAX_SERIES` series."""
+    if len(S) > MINT_MAX_SERIES:
+        return tuple(m for m in COMBINATION if m != "mint_shrink")
+    return COMBINATION
+
+
+def combine_reconciled(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The mean of several reconciled forecasts of the same series and timestamps.
+
+    A mean of coherent forecasts is coherent (every aggregate the sum of its parts in each
+    member, so in their mean); ``lo, hi`` are the means of the members' bounds.
+
+    Parameters
+    ----------
+    frames : sequence of DataFrame
+        ``unique_id, ds, model, yhat, lo, hi`` each, the same rows (one per series and step).
+
+    Returns
+    -------
+    DataFrame
+        The first frame's rows and columns, ``yhat, lo, hi`` the means over ``frames``.
+    """
+    if not frames:
+        raise DataError("Cannot combine reconciled forecasts: none were made.")
+    first = frames[0]
+    index = ["unique_id", "ds"]
+    numbers = ["yhat", "lo", "hi"]
+    aligned = [f.set_index(index)[numbers] for f in frames]
+    mean = sum(aligned[1:], aligned[0]) / len(aligned)
+    out = first.drop(columns=numbers).merge(mean.reset_index(), on=index, how="left")
+    return out[list(first.columns)]
 
 
 def reconcile_backtest(
