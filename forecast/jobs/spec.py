@@ -129,8 +129,9 @@ class JobSpec(BaseModel):
         Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``; see
         :func:`forecast.run.hierarchy.parse_levels`); None: the series as read.
     reconcile : str
-        With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
-        ``none``.
+        With ``levels``: ``auto`` (the default), ``none`` or a method of
+        :data:`forecast.run.reconcile.METHODS` (``bottom_up``, ``ols``, ``wls_struct``,
+        ``wls_var``, ``mint_shrink``, ``combination``).
     workers : int or None
         Processes the per-series models fit their series and backtest windows on in this job,
         1 to 64 (1: all in the job's own process; the forecasts are the same for any number);
