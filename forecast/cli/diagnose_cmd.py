@@ -189,16 +189,20 @@ def _print_drivers(lag_analyses: dict) -> None:
         ):
             table.add_column(name, overflow="fold")
         for a in analyses:
-            lead_r = a.prewhitened_ccf[a.lags.index(a.lead)] if a.lead is not None else None
-            table.add_row(
-                a.name,
-                "yes" if a.known_in_advance else "no",
-                _fmt(a.lead),
-                ", ".join(str(k) for k in a.significant_lags) or "-",
-                _fmt(lead_r, 2),
-                pvalue_text(a.granger_p, missing="-"),
-                a.relation,
-            )
+            # a sub-daily pair has a second row: the same analysis on daily means (lags in days)
+            for label, b in ((a.name, a), (f"{a.name} (daily means)", a.daily)):
+                if b is None:
+                    continue
+                lead_r = b.prewhitened_ccf[b.lags.index(b.lead)] if b.lead is not None else None
+                table.add_row(
+                    label,
+                    "yes" if b.known_in_advance else "no",
+                    _fmt(b.lead),
+                    ", ".join(str(k) for k in b.significant_lags) or "-",
+                    _fmt(lead_r, 2),
+                    pvalue_text(b.granger_p, missing="-"),
+                    b.relation,
+                )
         console.print(table)
 
 

@@ -297,21 +297,31 @@ def driver_reading(a: DriverAnalysis, *, freq: str | None = None, alpha: float =
 
 #: Size below which a sub-daily prewhitened correlation is not read as a lead, however
 #: significant: on 17,520 half-hours the corrected band is about ±0.03.
-MIN_SUBDAILY_EFFECT = 0.1
 
 
 def _subdaily_reading(a: DriverAnalysis, *, freq: str | None, alpha: float) -> str:
-    """The reading of a sub-daily pair: the daily means' reading, then the sub-daily step's."""
+    """The reading of a sub-daily pair: the daily means' reading, then the sub-daily step's
+    (its Granger test included: the first one is the daily means')."""
     from forecast.calendar.frequency import freq_words
+    from forecast.diagnostics.crosscorr import MIN_SUBDAILY_EFFECT
+    from forecast.diagnostics.pvalues import pvalue_text
 
     text = driver_reading(a.daily, freq="D", alpha=alpha).replace(
         "(prewhitened correlation", "(daily means: prewhitened correlation", 1
     )
     text = text.replace("shows no lead-lag", "shows no lead-lag (daily means)", 1)
+    text = text.replace(" Granger: ", " Granger on the daily means: ", 1)
     steps = freq_words(freq)
+    granger = ""
+    if a.granger_p is not None:
+        granger = (
+            f" Granger at that step: p = {pvalue_text(a.granger_p)}, "
+            f"{_steps(int(a.granger_lags or 0), 'lag')}."
+        )
     if a.strongest is None:
         return text + (
             f" Sampled {steps}: no prewhitened correlation beyond ±{a.band_corrected:.2f}."
+            + granger
         )
     r = dict(zip(a.lags, a.prewhitened_ccf, strict=True))
     if abs(r[a.strongest]) < MIN_SUBDAILY_EFFECT:
@@ -319,10 +329,10 @@ def _subdaily_reading(a: DriverAnalysis, *, freq: str | None, alpha: float) -> s
             f" Sampled {steps} (n = {a.n}), the prewhitened correlations that pass the band "
             f"(±{a.band_corrected:.2f}) are all below {MIN_SUBDAILY_EFFECT:.1f} in size "
             f"(the strongest {r[a.strongest]:.2f} at lag {a.strongest}): too weak to read a "
-            "lead from."
+            "lead from." + granger
         )
     sub = driver_reading(replace(a, daily=None), freq=freq, alpha=alpha).split(". Granger")[0]
-    return text + f" Sampled {steps}: {sub}."
+    return text + f" Sampled {steps}: {sub}." + granger
 
 
 def _names(names: list[str]) -> str:
