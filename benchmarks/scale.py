@@ -40,8 +40,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 import numpy as np  # noqa: E402  (after the thread settings above)
 import pandas as pd  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def panel(n_series: int, length: int = 60, seed: int = 0) -> pd.DataFrame:
     """Synthetic monthly long frame ``unique_id, ds, y``.
@@ -203,13 +201,13 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
     rows = []
     per_series = tuple(m for m in models if m in PER_SERIES_MODELS)
     neural = [m for m in models if m not in PER_SERIES_MODELS and m != "auto"]
-    by_epochs = "gru" in models  # the only model here that trains by epochs
+    epochs = epochs if set(models) & set(model_names(option="epochs")) else None  # else refused
     if neural:  # first torch use in a process is slow; keep it out of the timings
         run_forecast(
             panel(4, length, seed=2),
             horizon=horizon,
             models=neural,
-            epochs=1 if by_epochs else None,
+            epochs=1 if epochs is not None else None,
         )
     for n in sizes:
         df = panel(n, length)
@@ -223,7 +221,7 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
                     df,
                     horizon=horizon,
                     models=models,
-                    epochs=epochs if by_epochs else None,
+                    epochs=epochs,
                     executor=cfg.executor,
                     model_params={"gru": {"hidden_size": 16}} if "gru" in models else None,
                 )

@@ -82,7 +82,7 @@ def _driver_analysis(digest: str, overrides: datasets.Overrides, uid: str, drive
         part["y"].to_numpy(),
         part[driver].to_numpy(),
         name=driver,
-        target=uid,
+        target=diag.name,  # its label and id when the file labels its series
         freq=report.freq,
         season=diag.seasonal_period,
         d_target=diag.ndiffs,

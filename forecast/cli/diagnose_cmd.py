@@ -6,17 +6,12 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli.common import fail, load_frame, print_json
+from forecast.cli.common import fail, print_json
 from forecast.cli.options import (
     AsJson,
-    Calendar,
     CsvFile,
-    Drivers,
-    FutureFile,
-    Holidays,
-    IdCol,
-    TimeCol,
-    ValueCol,
+    Reading,
+    reading_options,
 )
 from forecast.diagnostics.pvalues import pvalue_text
 
@@ -58,17 +53,11 @@ def _order(o: dict) -> str:
     return text + (f"({big_p},{big_d},{big_q})[{m}]" if m else "")
 
 
+@reading_options(fill=DiagnoseFill)
 def diagnose(
     file: CsvFile,
-    time_col: TimeCol = None,
-    value_col: ValueCol = None,
-    id_col: IdCol = None,
+    reading: Reading = Reading(),
     nlags: NLags = None,
-    fill: DiagnoseFill = "none",
-    drivers: Drivers = None,
-    future: FutureFile = None,
-    calendar: Calendar = False,
-    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
     """Diagnose every series of FILE: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, window; with
@@ -78,20 +67,12 @@ def diagnose(
 
     if nlags is not None and nlags < 1:
         fail(f"--nlags {nlags} is not a positive number of lags; pass e.g. --nlags 24.")
-    df, report = load_frame(
-        file,
-        time_col,
-        value_col,
-        id_col,
-        fill,
-        drivers=drivers,
-        future=future,
-        calendar=calendar,
-        holidays=holidays,
-    )
+    df, report = reading.load(file)
     lag_analyses: dict = {}
     try:
-        results = run_diagnosis(df[["unique_id", "ds", "y"]].copy(), nlags=nlags)
+        frame = df[["unique_id", "ds", "y"]].copy()
+        frame.attrs["labels"] = dict(report.labels or {})  # each series named by its label
+        results = run_diagnosis(frame, nlags=nlags)
         if report.drivers:
             from forecast.diagnostics.driver_lags import analyse_drivers
 
@@ -154,7 +135,7 @@ def _print_tables(file: str, results: list) -> None:
     if len(results) <= WIDE_MAX_SERIES:  # one column per series
         table.add_column("")
         for d in results:
-            table.add_column(d.unique_id, overflow="fold")
+            table.add_column(d.name, overflow="fold")
         for name, get in rows.items():
             table.add_row(name, *(get(d) for d in results))
     else:  # one row per series
@@ -162,10 +143,10 @@ def _print_tables(file: str, results: list) -> None:
         for name in rows:
             table.add_column(name, overflow="fold")
         for d in results:
-            table.add_row(d.unique_id, *(get(d) for get in rows.values()))
+            table.add_row(d.name, *(get(d) for get in rows.values()))
     console.print(table)
     for d in results:
-        console.print(f"\n[bold]{d.unique_id}[/]")
+        console.print(f"\n[bold]{d.name}[/]", highlight=False)
         for line in d.readings:
             console.print(f"- {line}", highlight=False)
 

@@ -210,7 +210,7 @@ def run_spec(
 
     Returns
     -------
-    forecast.run.pipeline.RunResult
+    forecast.run.result.RunResult
 
     Raises
     ------
