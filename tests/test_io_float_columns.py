@@ -188,3 +188,27 @@ def test_lines_of_white_space_are_blank_on_arrow_as_in_python(cell):
         slow = read_table(text, ",")
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
     assert fast.index.tolist() == [2, 4, 6]
+
+
+@pytest.mark.parametrize(
+    "temp",
+    [
+        ["1.5", "-2e-3", "3", "0", "4.25", "5", "6.5"],  # plain numbers: read as floats
+        ["1.5", "-2e-3", "3", "0", "4.25", "5", "NA"],  # a marker: the text path (an error)
+    ],
+)
+def test_drivers_from_float_columns_equal_the_text_path(temp):
+    """A driver column read as floats by the table reader gives the frame, the future rows and
+    the report (or the error) of the text path; the last two rows are the drivers' future."""
+    ds = pd.date_range("2021-03-01", periods=len(temp), freq="D").strftime("%Y-%m-%d")
+    ys = ["10", "11.5", "12", "13", "14", "", ""]
+    lines = ["date,y,temp,promo"]
+    lines += [f"{d},{y},{t},{i % 2}" for i, (d, y, t) in enumerate(zip(ds, ys, temp, strict=True))]
+    fast, slow = _read_both(
+        ("\n".join(lines) + "\n").encode(), value_cols="y", drivers="temp,promo"
+    )
+    _assert_same_read(fast, slow)
+    if temp[-1] == "6.5":
+        df, _ = fast
+        assert {"temp", "promo"} <= set(df.columns)
+        assert df["temp"].tolist()[:5] == [1.5, -2e-3, 3.0, 0.0, 4.25]

@@ -279,7 +279,7 @@ def read_csv(
         times = pd.DatetimeIndex(parsed.values)
     if table.empty:
         raise DataError(f"No row of '{time_name}' holds a date. Check the time column.")
-    driver_values = parse_drivers(table, driver_names, fmt) if driver_names else None
+    driver_values = parse_drivers(table, driver_names, fmt, floats) if driver_names else None
     ids = series_ids(table, keys) if keys else None  # once: every step below takes them
     long = to_long(table, times, chosen, keys, report, driver_values, ids=ids, floats=floats)
     check_series(len(chosen) if ids is None else long["unique_id"].nunique())
