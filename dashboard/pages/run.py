@@ -290,10 +290,16 @@ def layout(**_query):
                         dcc.Dropdown(
                             id="run-reconcile",
                             options=[
-                                {"label": "auto (chosen by backtest)", "value": "auto"},
+                                {
+                                    "label": "auto (combination, checked by backtest)",
+                                    "value": "auto",
+                                },
                                 {"label": "bottom-up", "value": "bottom_up"},
                                 {"label": "MinTrace (OLS)", "value": "ols"},
+                                {"label": "MinTrace (structural)", "value": "wls_struct"},
+                                {"label": "MinTrace (variances)", "value": "wls_var"},
                                 {"label": "MinTrace (shrink)", "value": "mint_shrink"},
+                                {"label": "combination (OLS + shrink)", "value": "combination"},
                                 {"label": "none", "value": "none"},
                             ],
                             value="auto",

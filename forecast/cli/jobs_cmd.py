@@ -23,7 +23,7 @@ from forecast.cli.common import fail, print_json
 from forecast.cli.options import AsJson, Calendar, Db, Drivers, Holidays, Levels, Reconcile
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
-from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 jobs_app = typer.Typer(
     name="jobs",
@@ -103,6 +103,22 @@ def submit(
     ] = None,
     calendar: Calendar = False,
     holidays: Holidays = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes the job's per-series models fit their series and backtest windows "
+            "on (1: all in the job's process; default: the worker's --pool-workers).",
+        ),
+    ] = None,
+    search: Annotated[
+        str,
+        typer.Option(
+            "--search",
+            help="When ARIMA orders and the ETS model are searched per series: once, twice "
+            "(default) or every (as forecast run --search).",
+        ),
+    ] = SEARCH,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
@@ -149,6 +165,8 @@ def submit(
             observed_only=observed_only,
             calendar=calendar,
             holidays=holidays,
+            workers=workers,
+            search=search,
         )
         job_id = store.submit(spec, owner=owner)
     except ForecastError as exc:

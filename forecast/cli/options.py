@@ -102,7 +102,9 @@ Reconcile = Annotated[
     str,
     typer.Option(
         "--reconcile",
-        help="With --levels: auto (chosen by backtest), bottom_up, ols, mint_shrink or none.",
+        help="With --levels: auto (the combination unless the backtest clearly prefers one "
+        "method), bottom_up, ols, wls_struct, wls_var, mint_shrink, combination (mean of ols "
+        "and mint_shrink) or none.",
     ),
 ]
 

@@ -35,7 +35,14 @@ from forecast.jobs.spec import JobSpec
 from forecast.jobs.store import JobResult, JobStore
 from forecast.run.outputs import write_run
 
-__all__ = ["ProgressReporter", "execute_job", "open_executor", "read_spec_frame", "run_spec"]
+__all__ = [
+    "ProgressReporter",
+    "execute_job",
+    "job_pool_workers",
+    "open_executor",
+    "read_spec_frame",
+    "run_spec",
+]
 
 
 @contextmanager
@@ -93,6 +100,27 @@ def open_executor(
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         yield None
+
+
+def job_pool_workers(spec: JobSpec, pool_workers: int | None) -> int | None:
+    """The local pool size of one job: the spec's ``workers`` when set (1: no pool, the
+    per-series work stays in the job's process), else the worker's ``pool_workers``.
+
+    Parameters
+    ----------
+    spec : JobSpec
+    pool_workers : int or None
+        The worker's setting (``forecast worker --pool-workers``; 0: no pool, None: every
+        available core).
+
+    Returns
+    -------
+    int or None
+        What :func:`open_executor` takes as ``pool_workers``.
+    """
+    if spec.workers is None:
+        return pool_workers
+    return 0 if spec.workers <= 1 else int(spec.workers)
 
 
 class ProgressReporter:
@@ -347,7 +375,7 @@ def execute_job(
     reporter = ProgressReporter(store, job_id, token)
     try:
         spec = JobSpec.validate(store.get(job_id).spec.model_dump())
-        with open_executor(dask_address, pool_workers) as executor:
+        with open_executor(dask_address, job_pool_workers(spec, pool_workers)) as executor:
             result = run_spec(
                 spec,
                 progress=reporter.progress,

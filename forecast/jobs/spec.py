@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from forecast.errors import ForecastError, SpecError
-from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 __all__ = ["BOUNDS", "FILL_POLICIES", "JobSpec"]
 
@@ -46,6 +46,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "min_input": (1, 10_000),
     "top_k": (1, 20),
     "threads": (1, 64),
+    "workers": (1, 64),
 }
 
 
@@ -128,8 +129,9 @@ class JobSpec(BaseModel):
         Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``; see
         :func:`forecast.run.hierarchy.parse_levels`); None: the series as read.
     reconcile : str
-        With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
-        ``none``.
+        With ``levels``: ``auto`` (the default), ``none`` or a method of
+        :data:`forecast.run.reconcile.METHODS` (``bottom_up``, ``ols``, ``wls_struct``,
+        ``wls_var``, ``mint_shrink``, ``combination``).
     drivers : list of str or None
         Driver columns read beside the target (``forecast run --drivers``; a comma-separated
         string is accepted), or ``["all"]``: every other numeric column (needs ``value_cols``).
@@ -141,6 +143,14 @@ class JobSpec(BaseModel):
         Add calendar drivers (``--calendar``).
     holidays : str or None
         Country code of a public-holiday driver (``--holidays``: ``AU``, ``AU-VIC``).
+    workers : int or None
+        Processes the per-series models fit their series and backtest windows on in this job,
+        1 to 64 (1: all in the job's own process; the forecasts are the same for any number);
+        None: the worker's setting (``forecast worker --pool-workers``). Ignored when the
+        worker fans out over a Dask cluster (the cluster's workers run the series).
+    search : {"once", "twice", "every"}
+        When ARIMA orders and the ETS model are searched per series
+        (:data:`forecast.run.backtest.SEARCH_MODES`; ``forecast run --search``).
 
     Raises
     ------
@@ -178,6 +188,8 @@ class JobSpec(BaseModel):
     observed_only: list[str] = []
     calendar: bool = False
     holidays: str | None = None
+    workers: int | None = None
+    search: str = SEARCH
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -359,6 +371,29 @@ class JobSpec(BaseModel):
                 )
         return self
 
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _check_workers(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(
+                f"must be a whole number of processes from 1 to {BOUNDS['workers'][1]} "
+                f"(1: none besides the job's own; empty: the worker's --pool-workers), got {v!r}"
+            )
+        _check_bound("workers", v, "")
+        return int(v)
+
+    @field_validator("search")
+    @classmethod
+    def _check_search(cls, v: str) -> str:
+        from forecast.run.backtest import check_search
+
+        try:
+            return check_search(str(v).strip().lower())
+        except SpecError as exc:
+            raise ValueError(str(exc).removeprefix("search ").rstrip(".")) from None
+
     @field_validator("models", mode="before")
     @classmethod
     def _check_models(cls, v: Any) -> Any:
@@ -435,6 +470,7 @@ class JobSpec(BaseModel):
             "model_params": {k: dict(v) for k, v in self.model_params.items()} or None,
             "levels": self.levels,
             "reconcile": self.reconcile,
+            "search": self.search,
         }
 
     def read_kwargs(self) -> dict[str, Any]:
