@@ -165,7 +165,8 @@ class StatsforecastFit:
         self.n_params = p + q + big_p + big_q
         self.resid = np.asarray(info["residuals"], dtype=float)
         #: Fitted with drivers (a regression with ARIMA errors): ``forecast`` needs their future.
-        self.takes_drivers = info.get("xreg") is not None
+        #: (statsforecast keeps a drift as a column of ``xreg`` too; the drivers are ``ex_*``.)
+        self.takes_drivers = any(str(k).startswith("ex_") for k in info["coef"])
 
     @staticmethod
     def _checked(fit: StatsforecastFit, X: np.ndarray | None) -> StatsforecastFit:
