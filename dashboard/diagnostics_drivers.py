@@ -82,7 +82,7 @@ def _driver_analysis(digest: str, overrides: datasets.Overrides, uid: str, drive
         part["y"].to_numpy(),
         part[driver].to_numpy(),
         name=driver,
-        target=uid,
+        target=diag.name,  # its label and id when the file labels its series
         freq=report.freq,
         season=diag.seasonal_period,
         d_target=diag.ndiffs,
@@ -137,6 +137,7 @@ def driver_views(data: dict | None, uid: str | None, driver: str | None):
                         + (f" ({a.granger_lags} lags)" if a.granger_lags else ""),
                     ),
                     ("Relation", a.relation),
+                    *_daily_facts(a.daily),
                 ]
             ),
             html.P(a.reading, className="mt-2 mb-0", id="diag-driver-reading"),
@@ -144,6 +145,18 @@ def driver_views(data: dict | None, uid: str | None, driver: str | None):
     )
     options = [{"label": n, "value": n} for n in names]
     return (None, options, driver, raw, pw, scatter, facts)
+
+
+def _daily_facts(day) -> list[tuple[str, str]]:
+    """A sub-daily pair's analysis on daily means (lags in days), where its reading speaks."""
+    if day is None:
+        return []
+    r = day.prewhitened_ccf[day.lags.index(day.lead)] if day.lead is not None else None
+    lead = "none" if day.lead is None else f"{day.lead} day{'s' if day.lead != 1 else ''}"
+    return [
+        ("Daily means: lead", lead + ("" if r is None else f" (r {r:.2f})")),
+        ("Daily means: Granger p", pvalue_text(day.granger_p)),
+    ]
 
 
 def register(app) -> None:

@@ -116,6 +116,19 @@ def run_summary(job_id: str) -> dict:
     return load_result(job_id).summary
 
 
+def series_labels(job_id: str) -> dict[str, str]:
+    """The labels of a job's series (``recommended["labels"]`` of its summary; empty when its
+    file gives none or the job ran before labels were kept)."""
+    return dict((run_summary(job_id).get("recommended") or {}).get("labels") or {})
+
+
+def job_series_name(job_id: str, uid) -> str:
+    """One series of a job as people read it: ``"Total Private · CEU0500000001"``."""
+    from forecast.ingest.series_names import series_name
+
+    return series_name(uid, series_labels(job_id))
+
+
 def series_frame(job_id: str) -> pd.DataFrame | None:
     """The job's per-series table (``leaderboard_by_series.csv``), None for jobs run before it
     existed (the signed-in user's access checked on every call)."""

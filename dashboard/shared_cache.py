@@ -63,7 +63,7 @@ __all__ = [
 log = logging.getLogger("dashboard")
 
 #: Version of what is cached; bump it when a cached computation (diagnosis, figures) changes.
-CACHE_VERSION = 2  # 2: the diagnosis carries the KPSS p-value bound
+CACHE_VERSION = 3  # 3: the readings name the series each decision was read off; labels
 #: Environment variable holding the cache's size limit, in megabytes (10**6 bytes).
 LIMIT_ENV = "FORECAST_CACHE_MB"
 #: Size limit of the cache when :data:`LIMIT_ENV` is not set, in megabytes.

@@ -7,7 +7,9 @@ import base64
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pytest
 from conftest import make_frame
+from dash.exceptions import PreventUpdate
 
 from dashboard import datasets
 from dashboard.app import default_dataset
@@ -151,3 +153,53 @@ def test_thin_figure_keeps_short_traces_and_the_envelope_of_long_ones():
     page.thin_figure(fig, 1000)
     assert len(fig.data[0].y) <= 1000 and max(fig.data[0].y) == np.sin(np.arange(10_000) / 50).max()
     assert len(fig.data[1].y) <= 1000 and list(fig.data[2].y) == [3, 2, 1]
+
+
+def _sample(name: str) -> dict:
+    return {"hash": datasets.save_sample(name), "filename": name, "overrides": {}}
+
+
+def test_both_pages_propose_one_window_for_the_same_series_and_horizon():
+    """The Diagnostics page states the window the Run page proposes (for the horizon the Run
+    page offers), with the same reason, on every bundled sample."""
+    from dashboard.pages import run as run_page
+
+    for name in datasets.list_samples():
+        data = _sample(name)
+        d = run_page.defaults(data)
+        df, report = datasets.load_frame(data["hash"])
+        shortest = str(df.groupby("unique_id")["y"].size().idxmin())
+        diag = page.diagnosis(data, shortest)
+        assert d["horizon"] == run_page.offered_horizon(df, report.freq)
+        assert (d["window"], d["window_reason"]) == (diag.suggested_window, diag.window_reason)
+        said = f"Suggested look-back window: {d['window']} steps for a horizon of {d['horizon']}"
+        assert any(r.startswith(said) for r in diag.readings), (name, diag.readings)
+        season = page.summary_views(page.page_content(data, shortest)["diagnosis"])[3]
+        assert f"horizon {d['horizon']}" in _text(season)
+
+
+def test_the_run_pages_window_follows_the_horizon():
+    from dash import no_update
+
+    from dashboard.pages import run as run_page
+
+    data = default_dataset()
+    horizon, holdout, window, about = run_page.prefill(data)
+    assert (horizon, holdout, window) == (24, 0, 30)
+    assert "Window 30 for a horizon of 24: " in _text(about)
+    assert "spans 1.25 horizons of 24" in _text(about)
+    out = run_page.prefill(data, 6, horizon_changed=True)
+    assert out[0] is no_update and out[1] is no_update  # the typed horizon and holdout stay
+    df, freq = run_page_frame(data)
+    window6 = run_page.series_window(df, "Passengers", freq, 6)
+    assert out[2] == window6[0] and window6[0] < 30
+    assert f"Window {window6[0]} for a horizon of 6: {window6[1]}" in _text(out[3])
+    assert "spans 1.25 horizons of 6" in _text(out[3])
+    for bad in (None, "", 0, -3, 2.5):  # nothing to decide for: the form is left as it is
+        with pytest.raises(PreventUpdate):
+            run_page.prefill(data, bad, horizon_changed=True)
+
+
+def run_page_frame(data: dict) -> tuple:
+    df, report = datasets.load_frame(data["hash"])
+    return df, report.freq

@@ -341,3 +341,28 @@ def test_daily_series_have_no_daily_analysis():
     df = pd.DataFrame({"unique_id": "s", "ds": ds, "y": y, "x": x})
     (a,) = analyse_drivers(df)["s"]
     assert a.daily is None and a.to_dict()["daily"] is None and a.lead == 1
+
+
+def test_weak_sub_daily_correlations_name_no_lead():
+    """Significant but tiny sub-daily correlations (|r| < MIN_SUBDAILY_EFFECT): the step names
+    no lead, so the table, the JSON and the sentence agree that the daily means speak."""
+    from dataclasses import replace
+
+    from forecast.diagnostics.crosscorr import MIN_SUBDAILY_EFFECT
+    from forecast.diagnostics.driver_lags import _weak_to_none
+    from forecast.diagnostics.readings import driver_reading
+
+    (a,) = analyse_drivers(half_hourly_pair())["Demand"]
+    r = dict(zip(a.lags, a.prewhitened_ccf, strict=True))
+    assert a.strongest is not None and abs(r[a.strongest]) >= MIN_SUBDAILY_EFFECT
+    assert a.lead == a.strongest == 0 and a.relation == "contemporaneous"  # strong: kept
+    scale = 0.5 * MIN_SUBDAILY_EFFECT / abs(r[a.strongest])
+    weak = replace(a, prewhitened_ccf=[v * scale for v in a.prewhitened_ccf])
+    _weak_to_none(weak)
+    assert weak.lead is None and weak.relation == "weak" and weak.strongest == 0
+    text = driver_reading(weak, freq="30min")
+    assert "too weak to read a lead from" in text
+    assert text.startswith("Temperature moves Demand in the same day (daily means:")
+    # two Granger tests, each named by its scale
+    assert "Granger on the daily means:" in text and "Granger at that step: p = " in text
+    assert weak.to_dict()["lead"] is None and weak.to_dict()["daily"]["lead"] == 0

@@ -528,9 +528,12 @@ def first_look(data: dict | None, budget_s: float | None = None):
         if not isinstance(exc, ForecastError):
             log.exception("first look at %s failed", data["hash"])
         return card("First look", html.Small(f"No pretrained forecast: {user_message(exc)}"))
-    fig = forecast_figure(part, fc, unique_id=uid, level=80, tail=max(5 * h, 48))
+    from forecast.ingest.series_names import series_name
+
+    name = series_name(uid, report.labels)
+    fig = forecast_figure(part, fc, unique_id=uid, level=80, tail=max(5 * h, 48), name=name)
     return card(
-        f"First look: pretrained forecast of {uid}",
+        f"First look: pretrained forecast of {name}",
         [
             dcc.Graph(id="first-look-graph", figure=fig, config={"displayModeBar": False}),
             html.Small(

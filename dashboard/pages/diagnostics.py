@@ -27,6 +27,7 @@ from dashboard.components import (
 from dashboard.shared_cache import shared
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import DataError, ForecastError
+from forecast.ingest.series_names import series_name
 
 #: Most points drawn per trace in the series, STL and lag-scatter figures; longer traces are
 #: thinned for display (the statistics always use every point). Every point sent to the browser
@@ -164,13 +165,22 @@ def layout(**_query):
 
 @memo(maxsize=8)
 def _diagnose(digest: str, overrides: datasets.Overrides, uid: str):
+    """The diagnosis of one series, its window decided for the horizon the Run page offers
+    (:func:`dashboard.pages.run.offered_horizon`), so both pages propose the same window."""
+    from dashboard.pages.run import offered_horizon
     from forecast.diagnostics import diagnose_series
 
     df, report = datasets.load_frame(digest, overrides)
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     if y.empty:
         raise DataError(f"Series '{uid}' is not in this file; pick another series.")
-    return diagnose_series(y, freq=report.freq, unique_id=uid)
+    return diagnose_series(
+        y,
+        freq=report.freq,
+        unique_id=uid,
+        horizon=offered_horizon(df, report.freq),
+        label=(report.labels or {}).get(uid),
+    )
 
 
 def diagnosis(data: dict, uid: str):
@@ -227,19 +237,36 @@ def series_options(
         # its series list taken from the shared cache, below)
         datasets.load_frame_within(data["hash"], overrides, budget_s)
     uids = _series(data["hash"], overrides)
-    return [{"label": u, "value": u} for u in uids], (uids[0] if uids else None)
+    labels = _labels(data["hash"], overrides)
+    options = [{"label": series_name(u, labels), "value": u} for u in uids]
+    return options, (uids[0] if uids else None)
+
+
+def _listing(digest: str, overrides: datasets.Overrides) -> dict:
+    """The series of a dataset, sorted, and their labels (read once for every web process:
+    the shared cache)."""
+
+    def read() -> dict:
+        df, report = datasets.load_frame(digest, overrides)
+        return {
+            "series": sorted(df["unique_id"].unique().tolist()),
+            "labels": dict(report.labels or {}),
+        }
+
+    key = {"overrides": overrides.to_dict()}
+    return shared("diagnostics-series", digest, key, read)
 
 
 @memo(maxsize=16)
 def _series(digest: str, overrides: datasets.Overrides) -> list:
-    """The series of a dataset, sorted (read once for every web process: the shared cache)."""
+    """The series of a dataset, sorted."""
+    return _listing(digest, overrides)["series"]
 
-    def read() -> dict:
-        df, _ = datasets.load_frame(digest, overrides)
-        return {"series": sorted(df["unique_id"].unique().tolist())}
 
-    key = {"overrides": overrides.to_dict()}
-    return shared("diagnostics-series", digest, key, read)["series"]
+@memo(maxsize=16)
+def _labels(digest: str, overrides: datasets.Overrides) -> dict:
+    """The labels of a dataset's series (empty when its file gives none)."""
+    return _listing(digest, overrides).get("labels") or {}
 
 
 def display_frame(df: pd.DataFrame, uid: str, max_points: int = DISPLAY_POINTS) -> pd.DataFrame:
@@ -328,6 +355,12 @@ def _facts(rows: list[tuple[str, str]]) -> html.Dl:
     )
 
 
+def _window_label(d: dict) -> str:
+    """The window fact's name, with the horizon it was decided for (the Run page's offer)."""
+    h = (d.get("decisions") or {}).get("window_horizon")
+    return f"Suggested window (look-back, horizon {h})" if h else "Suggested window (look-back)"
+
+
 def summary_views(d: dict):
     """Readings, Ljung-Box table, stationarity and seasonality views from ``diagnosis.to_dict()``.
 
@@ -389,7 +422,7 @@ def summary_views(d: dict):
                 "Significant ACF lags",
                 ", ".join(map(str, (d.get("significant_lags") or [])[:12])) or "none",
             ),
-            ("Suggested window (look-back)", _fmt(window)),
+            (_window_label(d), _fmt(window)),
             ("Suggested ARIMA start", arima),
         ]
     )
@@ -468,19 +501,24 @@ def _draw_page(digest: str, overrides: datasets.Overrides, uid: str) -> dict:
     df, _ = datasets.load_frame(digest, overrides)
     y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
     period = d.get("seasonal_period") or 1
-    series_fig = roomy(plot("series_figure", display_frame(df, uid), unique_id=uid))
+    name = diag.name  # "label · id" when the file labels its series
+    labels = {uid: diag.label} if diag.label else {}
+    series_fig = roomy(plot("series_figure", display_frame(df, uid), unique_id=uid, labels=labels))
     recent = y.iloc[-max(ANALYSIS_POINTS, 4 * period) :]
     if len(y) > DISPLAY_POINTS:
         note = f" (drawn: min/max of {DISPLAY_POINTS // 2:,} buckets"
         note += f"; STL and lags: last {len(recent):,})" if len(y) > len(recent) else ")"
-        series_fig.update_layout(title_text=f"{uid}: {len(y):,} points{note}")
+        series_fig.update_layout(title_text=f"{name}: {len(y):,} points{note}")
     if period and period > 1:
-        stl_fig = plot("stl_figure", recent if len(y) > len(recent) else diag, period)
+        stl_fig = plot("stl_figure", recent if len(y) > len(recent) else diag, period, name=name)
         roomy(thin_figure(stl_fig, STL_DISPLAY_POINTS))
     else:
         stl_fig = empty_figure("No seasonal period found: STL needs one.")
     lags = (1, period) if period > 1 else (1, 2)
-    lag_fig = roomy(thin_figure(plot("lag_scatter_figure", recent, lags=lags), LAG_DISPLAY_POINTS))
+    lag_fig = plot("lag_scatter_figure", recent, lags=lags, name=name)
+    # the narrow card: a small title from the left edge, clear of the modebar on the right
+    lag_fig.update_layout(title={"font": {"size": 13}, "x": 0.01, "xanchor": "left"})
+    lag_fig = roomy(thin_figure(lag_fig, LAG_DISPLAY_POINTS))
     max_lag = max(1, len(d.get("acf") or [0, 0]) - 1)
     acf, pacf = _acf_figures(d, max_lag)
     figures = {"diag-series-fig": series_fig, "diag-stl": stl_fig, "diag-lagscatter": lag_fig}

@@ -32,6 +32,7 @@ from dashboard.job_results import (
     effective_memory,
     history_acf,
     job_options,
+    job_series_name,
     load_result,
     residual_frame,
     run_summary,
@@ -349,8 +350,9 @@ def job_views(job_id: str | None):
 
 def series_name(uid: str, recommended: dict) -> str:
     """A series as people read it: ``"Total Private · CEU0500000001"`` when the file labels it."""
-    label = (recommended.get("labels") or {}).get(str(uid))
-    return f"{label} · {uid}" if label else str(uid)
+    from forecast.ingest.series_names import series_name as name_of
+
+    return name_of(uid, recommended.get("labels"))
 
 
 def answer_view(summary: dict, uid: str | None = None):
@@ -397,6 +399,7 @@ def fan_figure(job_id: str | None, uid: str | None, models: list[str] | None):
         models=models,
         level=result.level or 80,
         tail=tail,
+        name=job_series_name(job_id, uid),
     )
 
 
@@ -411,7 +414,7 @@ def backtest_view(job_id: str | None, uid: str | None):
     history = result.history
     if result.actuals is not None:
         history = pd.concat([history, result.actuals], ignore_index=True)
-    return plot("backtest_figure", history, bt, unique_id=uid)
+    return plot("backtest_figure", history, bt, unique_id=uid, name=job_series_name(job_id, uid))
 
 
 def residual_views(job_id: str | None, model: str | None, uid: str | None = None):
@@ -424,9 +427,10 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     shown = series_check or check
     verdict = shown.get("verdict") or "no residual check"
     white = shown.get("white")
+    name = job_series_name(job_id, uid) if uid is not None else None
     if series_check and check.get("n_series", 1) > 1:
         verdict = (
-            f"{uid}: {verdict} — over all {check['n_series']} series, "
+            f"{name}: {verdict} — over all {check['n_series']} series, "
             f"{check.get('n_white', 0)} look white."
         )
     color = "success" if white else ("warning" if white is False else "secondary")
@@ -438,9 +442,9 @@ def residual_views(job_id: str | None, model: str | None, uid: str | None = None
     )
     resid = residual_frame(job_id)
     resid = resid[resid["model"] == model] if "model" in resid.columns else resid
-    resid_fig = plot("residual_figure", resid, check, unique_id=uid, model=model)
+    resid_fig = plot("residual_figure", resid, check, unique_id=uid, model=model, name=name)
     if resid_fig.layout.title.text:  # the verdict is in the alert above; keep the title short
-        resid_fig.update_layout(title_text=f"{model} residuals of {uid}" if uid else model)
+        resid_fig.update_layout(title_text=f"{model} residuals of {name}" if uid else model)
     if _has_memory(model):
         reason = f"This run stored no effective memory for {model}."
         try:

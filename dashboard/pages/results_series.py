@@ -22,16 +22,23 @@ from dashboard.components import (
     table_records,
     user_message,
 )
-from dashboard.job_results import download_by_series, load_result, run_summary, series_frame
+from dashboard.job_results import (
+    download_by_series,
+    load_result,
+    run_summary,
+    series_frame,
+    series_labels,
+)
 from forecast.run.by_series import BY_SERIES_COLUMNS
 from forecast.run.table_page import table_page
 
-__all__ = ["register", "series_cards", "series_page"]
+__all__ = ["register", "series_cards", "series_page", "with_labels"]
 
 #: Rows per page of the per-series table.
 PAGE_SIZE = 15
 LABELS = {
     "unique_id": "series",
+    "label": "label",
     "level": "level",
     "model": "recommended",
     "mase": "MASE",
@@ -51,13 +58,25 @@ FORMATS = {
 
 def key_names(frame: pd.DataFrame) -> list[str]:
     """The key columns of a per-series table (after its own columns, before ``level``)."""
-    return [c for c in frame.columns if c not in BY_SERIES_COLUMNS and c != "level"]
+    return [c for c in frame.columns if c not in BY_SERIES_COLUMNS and c not in ("level", "label")]
+
+
+def with_labels(frame: pd.DataFrame, labels: dict | None) -> pd.DataFrame:
+    """The per-series table with a ``label`` column after ``unique_id`` when the file labels
+    its series (the table then names each series as every chart title does:
+    :func:`forecast.ingest.series_names.series_name`); unchanged without labels."""
+    if not labels or "unique_id" not in frame.columns:
+        return frame
+    out = frame.copy()
+    out.insert(1, "label", out["unique_id"].astype(str).map(labels).fillna(""))
+    return out
 
 
 def shown_columns(frame: pd.DataFrame) -> list[str]:
-    """The table's columns, in order: the series, its keys and level, then the scores."""
+    """The table's columns, in order: the series, its label, keys and level, then the scores."""
     keys = key_names(frame)
-    head = ["unique_id", *keys, *(["level"] if "level" in frame.columns else [])]
+    label = ["label"] if "label" in frame.columns else []
+    head = ["unique_id", *label, *keys, *(["level"] if "level" in frame.columns else [])]
     rest = ["model", "mase", "skill", "coverage", "residual_verdict", "best_model", "best_mase"]
     return [c for c in head + rest if c in frame.columns]
 
@@ -219,6 +238,7 @@ def register(app) -> None:
             return [], [], 1, "The per-series table could not be read."
         if frame is None:
             return [], [], 1, "This job ran before per-series tables existed."
+        frame = with_labels(frame, series_labels(job_id))
         records, pages, rows = series_page(frame, page, size or PAGE_SIZE, sort_by, query)
         note = f"{rows:,} of {len(frame):,} series" + (" (filtered)" if query else "")
         return records, _columns(frame), pages, note

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import auth, datasets, state
@@ -52,34 +52,64 @@ def default_horizon(freq: str | None, n_min: int) -> int:
     return max(1, min(h, n_min // 5))
 
 
-def defaults(data: dict | None) -> dict:
+def offered_horizon(df, freq: str | None) -> int:
+    """The horizon the Run page offers for a long frame: :func:`default_horizon` of its
+    frequency and its shortest series (the horizon the Diagnostics page's window is for)."""
+    return default_horizon(freq, int(df.groupby("unique_id")["y"].size().min()))
+
+
+def series_window(df, uid: str, freq: str | None, horizon: int | None) -> tuple[int, str]:
+    """The window proposed for one series of a long frame at a horizon, and why.
+
+    :func:`forecast.diagnostics.suggested_window` of the series' values: the Diagnostics page's
+    diagnosis of the same series for the same horizon states the same window and reason (both
+    decided by :func:`forecast.diagnostics.decisions.decide_window`).
+
+    Raises
+    ------
+    DataError, SpecError
+        The series cannot be diagnosed, or the horizon is not a positive whole number.
+    """
+    from forecast.diagnostics import suggested_window
+
+    y = df.loc[df["unique_id"] == uid].set_index("ds")["y"]
+    window, reason = suggested_window(y, freq, horizon)
+    return int(window), reason
+
+
+def defaults(data: dict | None, horizon: int | None = None) -> dict:
     """Pre-filled values of the form for a dataset store content.
+
+    Parameters
+    ----------
+    data : dict
+        Dataset store content.
+    horizon : int, optional
+        The horizon typed in the form (default: :func:`offered_horizon`); the window and its
+        reason are decided for it.
 
     Returns
     -------
     dict
-        ``horizon, holdout, window, window_reason, freq, n_series, n_min, gaps``.
+        ``horizon, holdout, window, window_reason, window_series, freq, n_series, n_min,
+        gaps``; ``window_series`` names the series the window was read off (the shortest).
 
     Raises
     ------
     DataError
         The dataset cannot be read.
     """
+    from forecast.ingest.series_names import series_name
+
     df, report = datasets.load_frame(data["hash"], data.get("overrides"))
     sizes = df.groupby("unique_id")["y"].size()
     n_min = int(sizes.min())
-    horizon = default_horizon(report.freq, n_min)
+    if horizon is None:
+        horizon = default_horizon(report.freq, n_min)
+    shortest = str(sizes.idxmin())
     window, reason = None, "each model derives its own window from the data"
     try:
-        from forecast.diagnostics import suggested_window
-
-        shortest = df.loc[df["unique_id"] == sizes.idxmin()].set_index("ds")["y"]
-        window, reason = suggested_window(
-            shortest.interpolate(limit_direction="both"), report.freq, horizon
-        )
-        window = int(window)
-    except ImportError:
-        pass
+        window, reason = series_window(df, shortest, report.freq, horizon)
     except ForecastError as exc:
         reason = str(exc)
     return {
@@ -87,6 +117,7 @@ def defaults(data: dict | None) -> dict:
         "holdout": 0,  # the default job forecasts the future; the backtest scores the models
         "window": window,
         "window_reason": reason,
+        "window_series": series_name(shortest, report.labels),
         "freq": report.freq,
         "n_series": len(sizes),
         "n_min": n_min,
@@ -319,13 +350,21 @@ def estimate_view(data: dict | None, horizon, backtest, models):
     )
 
 
+def _window_text(d: dict) -> str:
+    """The proposed window and its reason, for the horizon it was decided for."""
+    if not d["window"]:
+        return f"Window (automatic): {d['window_reason']}."
+    of = f", read off the shortest series ({d['window_series']})" if d["n_series"] > 1 else ""
+    return f"Window {d['window']} for a horizon of {d['horizon']}{of}: {d['window_reason']}."
+
+
 def _about(d: dict, filename: str) -> list:
     items = [
         html.Li(
             f"{filename}: {d['n_series']} series, shortest {d['n_min']} steps, "
             f"{freq_words(d['freq'])} ({d['freq']})."
         ),
-        html.Li(f"Window {d['window'] if d['window'] else '(automatic)'}: {d['window_reason']}."),
+        html.Li(_window_text(d), id="run-window-reason"),
     ]
     if d["gaps"]:
         items.append(
@@ -338,6 +377,45 @@ def _about(d: dict, filename: str) -> list:
     return [html.Ul(items, className="mb-0")]
 
 
+def prefill(data: dict | None, horizon=None, horizon_changed: bool = False) -> tuple:
+    """The form's horizon, holdout, window and the "About this data" card.
+
+    On a new dataset (or the page opened) every value is pre-filled for the offered horizon;
+    when the horizon is changed, only the window and its reason follow it (the horizon and
+    holdout typed are kept; a horizon that is not a positive whole number changes nothing).
+    """
+    if not data or not data.get("hash"):
+        if horizon_changed:
+            raise PreventUpdate
+        return (
+            None,
+            None,
+            None,
+            empty_state("Upload a CSV or pick a sample first.", link=("Go to Data", "/")),
+        )
+    asked = None
+    if horizon_changed:
+        try:
+            asked = _int_or_none(horizon, "Horizon")
+        except SpecError:
+            raise PreventUpdate from None
+        if asked is None or asked < 1:
+            raise PreventUpdate
+    try:
+        d = defaults(data, asked)
+    except Exception as exc:
+        if not isinstance(exc, ForecastError):
+            log.exception("pre-filling the run form failed")
+        message = str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
+        if horizon_changed:
+            return no_update, no_update, no_update, error_alert(message)
+        return None, None, None, error_alert(message)
+    about = _about(d, data.get("filename") or "")
+    if horizon_changed:
+        return no_update, no_update, d["window"], about
+    return d["horizon"], d["holdout"], d["window"], about
+
+
 def register(app) -> None:
     """Attach the page's callbacks to ``app``."""
 
@@ -348,23 +426,10 @@ def register(app) -> None:
         Output("run-about", "children"),
         Input("dataset", "data"),
         Input("run-page-init", "data"),
+        Input("run-horizon", "value"),
     )
-    def _prefill(data, _init):
-        if not data or not data.get("hash"):
-            return (
-                None,
-                None,
-                None,
-                empty_state("Upload a CSV or pick a sample first.", link=("Go to Data", "/")),
-            )
-        try:
-            d = defaults(data)
-        except Exception as exc:
-            if not isinstance(exc, ForecastError):
-                log.exception("pre-filling the run form failed")
-            message = str(exc) if isinstance(exc, ForecastError) else FRIENDLY_ERROR
-            return None, None, None, error_alert(message)
-        return d["horizon"], d["holdout"], d["window"], _about(d, data.get("filename") or "")
+    def _prefill(data, _init, horizon):
+        return prefill(data, horizon, ctx.triggered_id == "run-horizon")
 
     @app.callback(
         Output("run-estimate", "children"),

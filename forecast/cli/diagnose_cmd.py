@@ -91,7 +91,9 @@ def diagnose(
     )
     lag_analyses: dict = {}
     try:
-        results = run_diagnosis(df[["unique_id", "ds", "y"]].copy(), nlags=nlags)
+        frame = df[["unique_id", "ds", "y"]].copy()
+        frame.attrs["labels"] = dict(report.labels or {})  # each series named by its label
+        results = run_diagnosis(frame, nlags=nlags)
         if report.drivers:
             from forecast.diagnostics.driver_lags import analyse_drivers
 
@@ -154,7 +156,7 @@ def _print_tables(file: str, results: list) -> None:
     if len(results) <= WIDE_MAX_SERIES:  # one column per series
         table.add_column("")
         for d in results:
-            table.add_column(d.unique_id, overflow="fold")
+            table.add_column(d.name, overflow="fold")
         for name, get in rows.items():
             table.add_row(name, *(get(d) for d in results))
     else:  # one row per series
@@ -162,10 +164,10 @@ def _print_tables(file: str, results: list) -> None:
         for name in rows:
             table.add_column(name, overflow="fold")
         for d in results:
-            table.add_row(d.unique_id, *(get(d) for get in rows.values()))
+            table.add_row(d.name, *(get(d) for get in rows.values()))
     console.print(table)
     for d in results:
-        console.print(f"\n[bold]{d.unique_id}[/]")
+        console.print(f"\n[bold]{d.name}[/]", highlight=False)
         for line in d.readings:
             console.print(f"- {line}", highlight=False)
 
@@ -189,16 +191,20 @@ def _print_drivers(lag_analyses: dict) -> None:
         ):
             table.add_column(name, overflow="fold")
         for a in analyses:
-            lead_r = a.prewhitened_ccf[a.lags.index(a.lead)] if a.lead is not None else None
-            table.add_row(
-                a.name,
-                "yes" if a.known_in_advance else "no",
-                _fmt(a.lead),
-                ", ".join(str(k) for k in a.significant_lags) or "-",
-                _fmt(lead_r, 2),
-                pvalue_text(a.granger_p, missing="-"),
-                a.relation,
-            )
+            # a sub-daily pair has a second row: the same analysis on daily means (lags in days)
+            for label, b in ((a.name, a), (f"{a.name} (daily means)", a.daily)):
+                if b is None:
+                    continue
+                lead_r = b.prewhitened_ccf[b.lags.index(b.lead)] if b.lead is not None else None
+                table.add_row(
+                    label,
+                    "yes" if b.known_in_advance else "no",
+                    _fmt(b.lead),
+                    ", ".join(str(k) for k in b.significant_lags) or "-",
+                    _fmt(lead_r, 2),
+                    pvalue_text(b.granger_p, missing="-"),
+                    b.relation,
+                )
         console.print(table)
 
 

@@ -4,6 +4,7 @@ Modules: :mod:`~forecast.diagnostics.autocorr` (ACF, PACF, Ljung-Box),
 :mod:`~forecast.diagnostics.stationarity` (ADF, KPSS, ndiffs),
 :mod:`~forecast.diagnostics.seasonality` (period, STL, strengths, nsdiffs),
 :mod:`~forecast.diagnostics.window` (suggested window and ARIMA order),
+:mod:`~forecast.diagnostics.decisions` (differencing, order and window decided together),
 :mod:`~forecast.diagnostics.diagnosis` (the full per-series diagnosis) and
 :mod:`~forecast.diagnostics.readings` (plain sentences).
 """
@@ -15,6 +16,7 @@ from forecast.diagnostics.autocorr import (
     ljung_box,
     ljung_box_lags,
 )
+from forecast.diagnostics.decisions import Decisions, decide, suggested_window
 from forecast.diagnostics.diagnosis import (
     CONTRACT_KEYS,
     SeriesDiagnosis,
@@ -30,15 +32,17 @@ from forecast.diagnostics.seasonality import (
     strengths,
 )
 from forecast.diagnostics.stationarity import adf_test, kpss_test, ndiffs
-from forecast.diagnostics.window import suggested_arima_order, suggested_window
+from forecast.diagnostics.window import suggested_arima_order
 
 __all__ = [
     "CONTRACT_KEYS",
     "Autocorrelation",
+    "Decisions",
     "SeriesDiagnosis",
     "adf_test",
     "autocorrelation",
     "calendar_periods",
+    "decide",
     "default_nlags",
     "diagnose",
     "diagnose_series",

@@ -38,7 +38,14 @@ DETERMINISTIC = 1e-3
 #: Lags whose |r| is within this share of the strongest count as tied; the shortest one wins.
 TIE = 0.05
 
+#: Smallest |prewhitened correlation| from which a sub-daily step names a lead. On a year of
+#: half-hours (n = 17,520) the corrected band is about ±0.03, so correlations that explain
+#: under 1 % of the variance pass it; below this size the lead is read from the daily means
+#: (:mod:`forecast.diagnostics.driver_lags`).
+MIN_SUBDAILY_EFFECT = 0.1
+
 __all__ = [
+    "MIN_SUBDAILY_EFFECT",
     "CrossCorrelation",
     "bonferroni_band",
     "cross_correlation",

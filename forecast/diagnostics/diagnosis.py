@@ -21,15 +21,12 @@ from forecast.diagnostics.autocorr import (
     ljung_box,
     ljung_box_lags,
 )
+from forecast.diagnostics.decisions import Decisions, constant_decisions, decide
 from forecast.diagnostics.prepare import prepare_values, unit_scale
-from forecast.diagnostics.seasonality import (
-    nsdiffs,
-    seasonal_period,
-    strengths,
-)
-from forecast.diagnostics.stationarity import adf_test, kpss_test, ndiffs
-from forecast.diagnostics.window import suggested_arima_order, window_from, window_pacf_lags
+from forecast.diagnostics.seasonality import seasonal_period, strengths
+from forecast.diagnostics.stationarity import adf_test, kpss_test
 from forecast.errors import DataError, SpecError
+from forecast.ingest.series_names import frame_labels
 from forecast.jsonable import to_jsonable
 
 __all__ = ["CONTRACT_KEYS", "SeriesDiagnosis", "diagnose", "diagnose_series"]
@@ -58,6 +55,8 @@ CONTRACT_KEYS = (
     "suggested_window",
     "suggested_arima_order",
     "readings",
+    "label",
+    "decisions",
 )
 
 
@@ -97,6 +96,11 @@ class SeriesDiagnosis:
     suggested_arima_order : dict
         ``order`` [p, d, q] and ``seasonal_order`` [P, D, Q, m].
     readings : list of str
+    label : str or None
+        The series' label for people (a text column constant within it), else None.
+    decisions : dict
+        How the differencing, order and window were decided and on which series (see
+        :meth:`forecast.diagnostics.decisions.Decisions.to_dict`).
     significant_pacf_lags : list of int
     nlags : int
     alpha : float
@@ -104,6 +108,8 @@ class SeriesDiagnosis:
         Values interpolated for the analysis.
     period_evidence, adf_detail, kpss_detail, strength_detail : dict
     window_reason, order_reason, nsdiffs_method : str
+    decided : Decisions or None
+        The decisions themselves (``decisions`` is their JSON form).
     values : ndarray, shape (n_obs,)
         The analysed values (gaps interpolated).
     ds : DatetimeIndex or None
@@ -131,6 +137,8 @@ class SeriesDiagnosis:
     suggested_window: int
     suggested_arima_order: dict
     readings: list = field(default_factory=list)
+    label: str | None = None
+    decided: Decisions | None = field(default=None, repr=False)
     pacf_method: str = PACF_METHOD
     significant_pacf_lags: list = field(default_factory=list)
     nlags: int = 0
@@ -145,6 +153,18 @@ class SeriesDiagnosis:
     nsdiffs_method: str = ""
     values: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     ds: pd.DatetimeIndex | None = field(default=None, repr=False)
+
+    @property
+    def decisions(self) -> dict:
+        """How the differencing, order and window were decided (the JSON ``decisions`` key)."""
+        return self.decided.to_dict() if self.decided is not None else {}
+
+    @property
+    def name(self) -> str:
+        """The series as people read it: ``"label · id"`` when it has a label."""
+        from forecast.ingest.series_names import series_name
+
+        return series_name(self.unique_id, {self.unique_id: self.label} if self.label else None)
 
     def to_dict(self) -> dict:
         """JSON-ready dict with exactly the keys of the CLI contract (NaN written as None)."""
@@ -179,6 +199,7 @@ def diagnose_series(
     alpha: float = 0.05,
     ds=None,
     horizon: int | None = None,
+    label: str | None = None,
 ) -> SeriesDiagnosis:
     """Diagnose one series: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, STL strengths, window.
 
@@ -206,7 +227,11 @@ def diagnose_series(
     ds : array-like of datetime64, shape (n,), optional
         Timestamps of ``y``.
     horizon : int, optional
-        Forecast horizon, used by the suggested window.
+        Forecast horizon, used by the suggested window (the window and its reason are those of
+        :func:`~forecast.diagnostics.decisions.suggested_window` for the same values and
+        horizon).
+    label : str, optional
+        The series' label for people (``report.labels``); kept in ``label``.
 
     Returns
     -------
@@ -229,7 +254,9 @@ def diagnose_series(
     if not 0 < alpha < 1:
         raise SpecError(f"alpha={alpha} is not a significance level; pass a number like 0.05.")
     with _one_blas_thread():
-        return _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon)
+        diag = _diagnose_series(y, freq, unique_id, nlags, alpha, ds, horizon)
+    diag.label = str(label) if label else None
+    return diag
 
 
 def _one_blas_thread():
@@ -281,14 +308,16 @@ def _analyse(base: dict, x: np.ndarray, freq, nlags, alpha, horizon, readings) -
     ac = autocorrelation(x, k, alpha=alpha) if k >= 1 else None
     lb = ljung_box(x, ljung_box_lags(n, k, period), acf_values=ac.acf if ac else None)
     adf, kp = adf_test(x), kpss_test(x)
-    d = ndiffs(x, alpha=alpha)
     strength = strengths(x, period)
     fs = strength["seasonal_strength"]
-    big_d, nsdiffs_method = nsdiffs(x, period, seasonal_strength=fs)
-    window, window_reason = window_from(
-        n, period, window_pacf_lags(x, d, period, alpha), horizon, d, evidence.get("cycle")
+    decided = decide(
+        x,
+        period,
+        seasonal_strength=fs,
+        horizon=horizon,
+        cycle=evidence.get("cycle"),
+        alpha=alpha,
     )
-    order = suggested_arima_order(x, period, alpha=alpha, seasonal_diffs=big_d)
     diag = SeriesDiagnosis(
         **base,
         seasonal_period=period,
@@ -304,16 +333,20 @@ def _analyse(base: dict, x: np.ndarray, freq, nlags, alpha, horizon, readings) -
         kpss={"stat": kp["stat"], "pvalue": kp["pvalue"], "pvalue_bound": kp["pvalue_bound"]},
         adf_detail=adf,
         kpss_detail=kp,
-        ndiffs=d,
-        nsdiffs=big_d,
-        nsdiffs_method=nsdiffs_method,
+        ndiffs=decided.ndiffs,
+        nsdiffs=decided.nsdiffs,
+        nsdiffs_method=decided.nsdiffs_method,
         trend_strength=strength["trend_strength"],
         seasonal_strength=fs,
         strength_detail=strength,
-        suggested_window=window,
-        window_reason=window_reason,
-        suggested_arima_order={k2: order[k2] for k2 in ("order", "seasonal_order")},
-        order_reason=order["reason"],
+        suggested_window=decided.window.window,
+        window_reason=decided.window.reason,
+        suggested_arima_order={
+            "order": list(decided.order),
+            "seasonal_order": list(decided.seasonal_order),
+        },
+        order_reason=decided.order_reason,
+        decided=decided,
         period_evidence=evidence,
     )
     from forecast.diagnostics.readings import write_readings
@@ -324,13 +357,15 @@ def _analyse(base: dict, x: np.ndarray, freq, nlags, alpha, horizon, readings) -
 
 def _constant(base: dict, x: np.ndarray, nlags, horizon, readings: list) -> SeriesDiagnosis:
     _check_nlags(nlags, len(x), None, [])
-    window, reason = window_from(len(x), None, [], horizon)
+    decided = constant_decisions(len(x), horizon)
+    window, reason = decided.window.window, decided.window.reason
     readings.append(
         f"The series is constant (every value is {x[0]:g}): autocorrelation, the stationarity "
         "tests and the decomposition are undefined and left empty. A naive forecast (the last "
         "value) fits it exactly."
     )
-    readings.append(f"Suggested look-back window: {window} steps: {reason}.")
+    h = f" for a horizon of {horizon}" if horizon else ""
+    readings.append(f"Suggested look-back window: {window} steps{h}: {reason}.")
     readings.append(
         "Suggested starting ARIMA order: (0,0,0) — a constant series needs no model beyond its "
         "mean."
@@ -354,8 +389,9 @@ def _constant(base: dict, x: np.ndarray, nlags, horizon, readings: list) -> Seri
         suggested_window=window,
         window_reason=reason,
         suggested_arima_order={"order": [0, 0, 0], "seasonal_order": [0, 0, 0, 0]},
-        order_reason="a constant series needs no model beyond its mean",
-        nsdiffs_method="no seasonal period",
+        order_reason=decided.order_reason,
+        nsdiffs_method=decided.nsdiffs_method,
+        decided=decided,
         readings=readings,
         period_evidence={
             "prior": None,
@@ -407,6 +443,7 @@ def diagnose(
     if df.empty:
         raise DataError("The frame has no rows; load a file with data.")
     freq = frame_freq(df)
+    labels = frame_labels(df)
     out = []
     for uid, g in df.groupby("unique_id", sort=True):
         g = g.sort_values("ds")
@@ -420,6 +457,7 @@ def diagnose(
                     alpha=alpha,
                     ds=g["ds"].to_numpy(),
                     horizon=horizon,
+                    label=labels.get(str(uid)),
                 )
             )
         except DataError as exc:

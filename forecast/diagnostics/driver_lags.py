@@ -26,7 +26,10 @@ their own step, and as daily means (:func:`daily_means`), where a same-day relat
 long series (half-hourly for a year: n = 17,520) the corrected band shrinks to about ±0.03, so
 correlations of 0.05 pass it, and prewhitening a near-deterministic daily cycle by its AR filter
 leaves little of the same-day relation; the daily analysis is kept in ``daily`` and the reading
-speaks at the day scale.
+speaks at the day scale. When every significant correlation at the sub-daily step is below
+:data:`MIN_SUBDAILY_EFFECT` in size, that step names no lead (``lead`` None, ``relation``
+``"weak"``): the table, the JSON and the sentence then agree that the relation is read from the
+daily means.
 
 Lag convention: ``corr(y_t, x_{t-k})``; a positive ``k`` means the driver leads the target.
 """
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.diagnostics.crosscorr import prewhitened_cross_correlation
+from forecast.diagnostics.crosscorr import MIN_SUBDAILY_EFFECT, prewhitened_cross_correlation
 from forecast.diagnostics.granger import granger_test
 from forecast.diagnostics.prepare import prepare_values
 from forecast.diagnostics.stationarity import ndiffs
@@ -56,6 +59,7 @@ __all__ = [
 
 #: Days a sub-daily series needs for its daily-means analysis.
 MIN_DAYS = 28
+
 
 #: Keys of each driver object in the diagnosis JSON (``series[i]["drivers"][j]``).
 DRIVER_KEYS = (
@@ -101,7 +105,9 @@ class DriverAnalysis:
     strongest : int or None
         Lag of the strongest significant one, negative included.
     relation : str
-        ``contemporaneous``, ``lagged``, ``target leads`` or ``absent``.
+        ``contemporaneous``, ``lagged``, ``target leads`` or ``absent``; ``weak`` for a
+        sub-daily step whose significant correlations are all below
+        :data:`MIN_SUBDAILY_EFFECT` in size (its lead is then None).
     granger_p : float or None
         p-value of the Granger F test (None when it could not run).
     granger_lags : int or None
@@ -321,6 +327,16 @@ def analyse_driver(
     return out
 
 
+def _weak_to_none(a: DriverAnalysis) -> None:
+    """A sub-daily step whose significant correlations are all smaller than
+    :data:`MIN_SUBDAILY_EFFECT` names no lead (``strongest`` is kept for the reading)."""
+    if a.strongest is None:
+        return
+    r = dict(zip(a.lags, a.prewhitened_ccf, strict=True))
+    if abs(r[a.strongest]) < MIN_SUBDAILY_EFFECT:
+        a.lead, a.relation = None, "weak"
+
+
 def analyse_drivers(
     df: pd.DataFrame,
     diagnoses: list | None = None,
@@ -406,6 +422,7 @@ def analyse_drivers(
                 )
                 if day is not None:
                     a = results[-1]
+                    _weak_to_none(a)
                     a.daily = analyse_driver(
                         day["y"].to_numpy(),
                         day[name].to_numpy(),

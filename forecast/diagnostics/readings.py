@@ -10,11 +10,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from forecast.diagnostics.driver_lags import DriverAnalysis
 
 __all__ = [
+    "differencing_reading",
     "driver_reading",
     "drivers_summary",
     "lags_text",
     "ljung_box_reading",
     "step_word",
+    "window_reading",
     "write_readings",
 ]
 
@@ -145,6 +147,43 @@ def _acf(d: SeriesDiagnosis) -> list[str]:
     return out
 
 
+def _plural(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "s")
+
+
+def differencing_reading(d: SeriesDiagnosis) -> str:
+    """The differencing in one sentence, each count with the series it was computed on.
+
+    ``"KPSS suggests 1 regular difference of the series (the forecast::ndiffs rule); the
+    seasonal strength 0.98 gives 1 seasonal difference by the rule …; after the seasonal
+    difference (lag 12), KPSS suggests 0 more regular differences."`` The starting order's d is
+    the last count said (:class:`~forecast.diagnostics.decisions.Decisions`).
+    """
+    text = (
+        f"KPSS suggests {_plural(d.ndiffs, 'regular difference')} of the series "
+        "(the forecast::ndiffs rule)"
+    )
+    if d.seasonal_period and d.seasonal_strength is not None:
+        text += (
+            f"; the seasonal strength {d.seasonal_strength:.2f} gives "
+            f"{_plural(d.nsdiffs, 'seasonal difference')} by the rule {d.nsdiffs_method}"
+        )
+    decided = d.decided
+    if decided is not None and decided.nsdiffs:
+        text += (
+            f"; after the seasonal difference (lag {decided.period}), KPSS suggests "
+            f"{decided.order_diffs} more regular difference{'' if decided.order_diffs == 1 else 's'}"
+        )
+    return text + "."
+
+
+def window_reading(d: SeriesDiagnosis) -> str:
+    """The suggested window in one sentence, with the horizon it was decided for."""
+    h = d.decided.window.horizon if d.decided is not None else None
+    for_h = f" for a horizon of {h}" if h else ""
+    return f"Suggested look-back window: {d.suggested_window} steps{for_h}: {d.window_reason}."
+
+
 def write_readings(d: SeriesDiagnosis) -> list[str]:
     """All readings of a diagnosis, in the order a person reads them.
 
@@ -164,16 +203,7 @@ def write_readings(d: SeriesDiagnosis) -> list[str]:
     tail = d.adf_detail.get("tail")
     if tail is not None and tail < d.n_obs:
         out.append(f"ADF was run on the most recent {tail} points (bounded for speed).")
-    diffs = (
-        f"KPSS suggests {d.ndiffs} regular difference{'s' if d.ndiffs != 1 else ''} "
-        "(the forecast::ndiffs rule)"
-    )
-    if d.seasonal_period and d.seasonal_strength is not None:
-        diffs += (
-            f"; the seasonal strength {d.seasonal_strength:.2f} gives {d.nsdiffs} seasonal "
-            f"difference{'s' if d.nsdiffs != 1 else ''} by the rule {d.nsdiffs_method}"
-        )
-    out.append(diffs + ".")
+    out.append(differencing_reading(d))
     if d.trend_strength is not None:
         text = f"Trend strength {d.trend_strength:.2f} ({_strength_word(d.trend_strength)})"
         if d.seasonal_strength is not None:
@@ -182,7 +212,7 @@ def write_readings(d: SeriesDiagnosis) -> list[str]:
                 f"({_strength_word(d.seasonal_strength)})"
             )
         out.append(f"{text}, from {d.strength_detail.get('method')}.")
-    out.append(f"Suggested look-back window: {d.suggested_window} steps: {d.window_reason}.")
+    out.append(window_reading(d))
     o, s = d.suggested_arima_order["order"], d.suggested_arima_order["seasonal_order"]
     text = f"Suggested starting ARIMA order: ({o[0]},{o[1]},{o[2]})"
     if s[3]:
@@ -297,21 +327,31 @@ def driver_reading(a: DriverAnalysis, *, freq: str | None = None, alpha: float =
 
 #: Size below which a sub-daily prewhitened correlation is not read as a lead, however
 #: significant: on 17,520 half-hours the corrected band is about ±0.03.
-MIN_SUBDAILY_EFFECT = 0.1
 
 
 def _subdaily_reading(a: DriverAnalysis, *, freq: str | None, alpha: float) -> str:
-    """The reading of a sub-daily pair: the daily means' reading, then the sub-daily step's."""
+    """The reading of a sub-daily pair: the daily means' reading, then the sub-daily step's
+    (its Granger test included: the first one is the daily means')."""
     from forecast.calendar.frequency import freq_words
+    from forecast.diagnostics.crosscorr import MIN_SUBDAILY_EFFECT
+    from forecast.diagnostics.pvalues import pvalue_text
 
     text = driver_reading(a.daily, freq="D", alpha=alpha).replace(
         "(prewhitened correlation", "(daily means: prewhitened correlation", 1
     )
     text = text.replace("shows no lead-lag", "shows no lead-lag (daily means)", 1)
+    text = text.replace(" Granger: ", " Granger on the daily means: ", 1)
     steps = freq_words(freq)
+    granger = ""
+    if a.granger_p is not None:
+        granger = (
+            f" Granger at that step: p = {pvalue_text(a.granger_p)}, "
+            f"{_steps(int(a.granger_lags or 0), 'lag')}."
+        )
     if a.strongest is None:
         return text + (
             f" Sampled {steps}: no prewhitened correlation beyond ±{a.band_corrected:.2f}."
+            + granger
         )
     r = dict(zip(a.lags, a.prewhitened_ccf, strict=True))
     if abs(r[a.strongest]) < MIN_SUBDAILY_EFFECT:
@@ -319,10 +359,10 @@ def _subdaily_reading(a: DriverAnalysis, *, freq: str | None, alpha: float) -> s
             f" Sampled {steps} (n = {a.n}), the prewhitened correlations that pass the band "
             f"(±{a.band_corrected:.2f}) are all below {MIN_SUBDAILY_EFFECT:.1f} in size "
             f"(the strongest {r[a.strongest]:.2f} at lag {a.strongest}): too weak to read a "
-            "lead from."
+            "lead from." + granger
         )
     sub = driver_reading(replace(a, daily=None), freq=freq, alpha=alpha).split(". Granger")[0]
-    return text + f" Sampled {steps}: {sub}."
+    return text + f" Sampled {steps}: {sub}." + granger
 
 
 def _names(names: list[str]) -> str:

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 import forecast.plots.style  # noqa: F401 - plotly_white as the default template
 from forecast.diagnostics.pvalues import P_FLOOR, pvalue_text
+from forecast.ingest.series_names import frame_labels, series_name
 from forecast.plots.colors import model_color
 
 __all__ = ["backtest_figure", "forecast_figure", "leaderboard_figure", "residual_figure"]
@@ -55,6 +56,7 @@ def forecast_figure(
     models: list[str] | None = None,
     level: float = 80,
     tail: int | None = None,
+    name: str | None = None,
 ) -> go.Figure:
     """Fan chart of one series: history, held-out actuals and every model's forecast band.
 
@@ -77,6 +79,9 @@ def forecast_figure(
         Interval level in percent (legend text only).
     tail : int, optional
         Show only the last ``tail`` history points.
+    name : str, optional
+        The series in the title (default: :func:`~forecast.ingest.series_names.series_name`
+        of ``unique_id`` and ``history.attrs["labels"]``).
 
     Returns
     -------
@@ -103,11 +108,11 @@ def forecast_figure(
         )
     fc = forecasts[forecasts["unique_id"].astype(str) == uid]
     names = models if models is not None else list(pd.unique(fc["model"]))
-    for name in names:
-        part = fc[fc["model"] == name].sort_values("ds")
+    for model in names:
+        part = fc[fc["model"] == model].sort_values("ds")
         if part.empty:
             continue
-        color = model_color(name)
+        color = model_color(model)
         if part["lo"].notna().all() and part["hi"].notna().all():
             fig.add_trace(
                 go.Scatter(
@@ -117,8 +122,8 @@ def forecast_figure(
                     fillcolor=_rgba(color, 0.15),
                     mode="none",  # fill only: plotly adds markers to short traces by default
                     line={"width": 0},
-                    name=f"{name} {level:g}%",
-                    legendgroup=name,
+                    name=f"{model} {level:g}%",
+                    legendgroup=model,
                     showlegend=False,
                     hoverinfo="skip",
                 )
@@ -127,19 +132,20 @@ def forecast_figure(
             go.Scatter(
                 x=part["ds"],
                 y=part["yhat"],
-                name=name,
-                legendgroup=name,
+                name=model,
+                legendgroup=model,
                 mode="lines",
                 line={"color": color, "width": 2},
                 customdata=np.stack([part["lo"], part["hi"]], axis=-1),
                 hovertemplate=(
-                    f"{name}<br>%{{x}}<br>ŷ %{{y:.4g}}<br>{level:g}%: "
+                    f"{model}<br>%{{x}}<br>ŷ %{{y:.4g}}<br>{level:g}%: "
                     "[%{customdata[0]:.4g}, %{customdata[1]:.4g}]<extra></extra>"
                 ),
             )
         )
+    shown = name or (series_name(uid, frame_labels(history)) if uid is not None else None)
     fig.update_layout(
-        title=f"Forecast of {uid} with {level:g}% intervals" if uid else "Forecast",
+        title=f"Forecast of {shown} with {level:g}% intervals" if shown else "Forecast",
         xaxis_title="time",
         yaxis_title="value",
         hovermode="x unified",
@@ -154,6 +160,7 @@ def backtest_figure(
     *,
     unique_id: str | None = None,
     models: list[str] | None = None,
+    name: str | None = None,
 ) -> go.Figure:
     """The backtest of one series: the actual series and each model's forecast from each origin.
 
@@ -167,6 +174,8 @@ def backtest_figure(
         Series to draw (default: the first of ``history``).
     models : list of str, optional
         Models to draw (default: all in ``backtest``).
+    name : str, optional
+        The series in the title (default: its label and id, from ``history.attrs["labels"]``).
 
     Returns
     -------
@@ -184,26 +193,29 @@ def backtest_figure(
         hist = hist[hist["ds"] >= before["ds"].min()]
     fig.add_trace(_actual_line(hist, "actual"))
     names = models if models is not None else list(dict.fromkeys(bt["model"]))
-    for name in names:
-        part = bt[bt["model"] == name]
+    for model in names:
+        part = bt[bt["model"] == model]
         for i, (_w, win) in enumerate(part.groupby("window", sort=True)):
             fig.add_trace(
                 go.Scatter(
                     x=win["ds"],
                     y=win["yhat"],
-                    name=name,
-                    legendgroup=name,
+                    name=model,
+                    legendgroup=model,
                     showlegend=i == 0,
                     mode="lines",
-                    line={"color": model_color(name), "width": 2},
-                    hovertemplate=f"{name}, origin {pd.Timestamp(win['cutoff'].iloc[0]):%Y-%m-%d}"
+                    line={"color": model_color(model), "width": 2},
+                    hovertemplate=f"{model}, origin {pd.Timestamp(win['cutoff'].iloc[0]):%Y-%m-%d}"
                     "<br>%{x}: %{y:.4g}<extra></extra>",
                 )
             )
     for cutoff in sorted(bt["cutoff"].unique()):
         fig.add_vline(x=pd.Timestamp(cutoff), line={"dash": "dot", "color": "#999", "width": 1})
+    shown = name or (series_name(uid, frame_labels(history)) if uid is not None else None)
     fig.update_layout(
-        title=f"Backtest of {uid}: forecasts from each origin against the actuals" if uid else None,
+        title=f"Backtest of {shown}: forecasts from each origin against the actuals"
+        if shown
+        else None,
         margin={"l": 40, "r": 10, "t": 40, "b": 30},
         legend={"orientation": "h", "y": -0.15},
     )
@@ -216,6 +228,7 @@ def residual_figure(
     *,
     unique_id: str | None = None,
     model: str = "",
+    name: str | None = None,
 ) -> go.Figure:
     """Residual diagnostics panel of one model and series (R's ``checkresiduals``).
 
@@ -233,6 +246,9 @@ def residual_figure(
         Series to draw (default: the worst series of ``check``, else the first).
     model : str
         Model name, for the title and colour.
+    name : str, optional
+        The series in the title (default: its id, with its label from
+        ``residuals.attrs["labels"]``).
 
     Returns
     -------
@@ -310,8 +326,9 @@ def residual_figure(
     fig.update_xaxes(title_text="lag", row=2, col=1)
     fig.update_xaxes(title_text="lag", row=2, col=2)
     verdict = series_check.get("verdict", "")
+    shown = name or series_name(uid, frame_labels(residuals))
     fig.update_layout(
-        title=f"{model} residuals of {uid}: {verdict}" if model else f"{uid}: {verdict}",
+        title=f"{model} residuals of {shown}: {verdict}" if model else f"{shown}: {verdict}",
         showlegend=False,
         title_font={"size": 13},
     )

@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from forecast.errors import DataError, SpecError
+from forecast.ingest.series_names import frame_labels, series_name
 from forecast.plots.grid import grid_layout, panel_axes
 from forecast.plots.style import MARGIN
 
@@ -32,7 +33,9 @@ _BAND = "rgba(31, 119, 180, 0.18)"
 _LAYOUT = {"margin": MARGIN}  # the template: plotly_white, the default (forecast.plots.style)
 
 
-def series_figure(df: pd.DataFrame, unique_id: str | None = None) -> go.Figure:
+def series_figure(
+    df: pd.DataFrame, unique_id: str | None = None, *, labels: dict | None = None
+) -> go.Figure:
     """Line chart of the series of a long frame.
 
     Parameters
@@ -41,6 +44,9 @@ def series_figure(df: pd.DataFrame, unique_id: str | None = None) -> go.Figure:
         Long frame ``unique_id, ds, y``.
     unique_id : str, optional
         Only this series (default: every series, one line each).
+    labels : dict of str to str, optional
+        Series labels (default: ``df.attrs["labels"]``); the title and the legend name each
+        series by :func:`~forecast.ingest.series_names.series_name`.
 
     Returns
     -------
@@ -60,20 +66,22 @@ def series_figure(df: pd.DataFrame, unique_id: str | None = None) -> go.Figure:
         if str(unique_id) not in ids:
             raise DataError(f"Series '{unique_id}' is not in the frame; its series are {ids[:10]}.")
         ids = [str(unique_id)]
+    labels = frame_labels(df) if labels is None else labels
     fig = go.Figure()
     for uid in ids:
         g = df[df["unique_id"].astype(str) == uid].sort_values("ds")
+        name = series_name(uid, labels)
         fig.add_trace(
             go.Scatter(
                 x=g["ds"],
                 y=g["y"],
                 mode="lines",
-                name=uid,
+                name=name,
                 connectgaps=False,
-                hovertemplate="%{x|%Y-%m-%d %H:%M}<br>y = %{y:.4g}<extra>" + uid + "</extra>",
+                hovertemplate="%{x|%Y-%m-%d %H:%M}<br>y = %{y:.4g}<extra>" + name + "</extra>",
             )
         )
-    title = f"Series {ids[0]}" if len(ids) == 1 else f"{len(ids)} series"
+    title = f"Series {series_name(ids[0], labels)}" if len(ids) == 1 else f"{len(ids)} series"
     fig.update_layout(
         title=title, xaxis_title="date", yaxis_title="value", showlegend=len(ids) > 1, **_LAYOUT
     )
@@ -82,6 +90,13 @@ def series_figure(df: pd.DataFrame, unique_id: str | None = None) -> go.Figure:
 
 def _get(diag, key: str):
     return diag[key] if isinstance(diag, dict) else getattr(diag, key)
+
+
+def diagnosis_name(diag) -> str:
+    """The series of a diagnosis (or its ``to_dict()``) as people read it: ``"label · id"``."""
+    uid = _get(diag, "unique_id")
+    label = diag.get("label") if isinstance(diag, dict) else getattr(diag, "label", None)
+    return series_name(uid, {str(uid): label} if label else None)
 
 
 #: PACF estimators in words, by their statsmodels name.
@@ -117,7 +132,7 @@ def acf_figure(diag, kind: str = "acf", max_lag: int | None = None) -> go.Figure
         raise SpecError(f"kind='{kind}' is not a correlogram; use 'acf' or 'pacf'.")
     values = np.asarray(_get(diag, kind), dtype=float)
     confint = np.asarray(_get(diag, f"{kind}_confint"), dtype=float).reshape(-1, 2)
-    uid = _get(diag, "unique_id")
+    uid = diagnosis_name(diag)
     label = "ACF" if kind == "acf" else "PACF"
     method = None
     if kind == "pacf":  # diagnoses saved before the key existed have none
@@ -206,7 +221,9 @@ def _line(axis: str, at: float, line: dict) -> dict:
     }
 
 
-def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
+def lag_scatter_figure(
+    y, lags: Sequence[int] | None = None, *, name: str | None = None
+) -> go.Figure:
     """Scatter of y_t against y_{t-k}, one panel per lag, with the correlation in each title.
 
     Parameters
@@ -215,6 +232,8 @@ def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
         Values in time order (NaN pairs are dropped).
     lags : sequence of int, optional
         Lags to show, e.g. ``(1, 12)`` for monthly data (default ``(1,)``).
+    name : str, optional
+        The series in the title (``"Lag scatter of …"``).
 
     Returns
     -------
@@ -261,10 +280,11 @@ def lag_scatter_figure(y, lags: Sequence[int] | None = None) -> go.Figure:
         layout[f"xaxis{xaxis[1:]}"]["title"] = {"text": f"y(t-{k})"}
         if i == 1:
             layout[f"yaxis{yaxis[1:]}"]["title"] = {"text": "y(t)"}
-    return go.Figure(data=traces, layout={**layout, "title": {"text": "Lag scatter"}, **_LAYOUT})
+    title = f"Lag scatter of {name}" if name else "Lag scatter"
+    return go.Figure(data=traces, layout={**layout, "title": {"text": title}, **_LAYOUT})
 
 
-def stl_figure(data, period: int | None = None) -> go.Figure:
+def stl_figure(data, period: int | None = None, *, name: str | None = None) -> go.Figure:
     """STL components stacked: observed, trend, seasonal and remainder.
 
     Parameters
@@ -273,6 +293,8 @@ def stl_figure(data, period: int | None = None) -> go.Figure:
         A diagnosis (its analysed values, timestamps and seasonal period are used) or the values.
     period : int, optional
         Seasonal period; required for raw values, taken from the diagnosis otherwise.
+    name : str, optional
+        The series in the title (default: the diagnosis' label and id, or the values' name).
 
     Returns
     -------
@@ -290,12 +312,12 @@ def stl_figure(data, period: int | None = None) -> go.Figure:
     if hasattr(data, "values") and hasattr(data, "seasonal_period"):
         values, ds = data.values, data.ds
         period = period or data.seasonal_period
-        name = data.unique_id
+        name = name or diagnosis_name(data)
     else:
         values = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data, dtype=float)
         if isinstance(data, pd.Series) and isinstance(data.index, pd.DatetimeIndex):
             ds = data.index
-        name = getattr(data, "name", None) or "series"
+        name = name or getattr(data, "name", None) or "series"
     if not period or period < 2:
         raise SpecError(
             "STL needs a seasonal period of at least 2; this series has none (pass period=...)."

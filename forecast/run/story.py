@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.diagnostics.pvalues import pvalue_text
+from forecast.ingest.series_names import series_name
 
 __all__ = ["opening_series", "series_scores", "tell"]
 
@@ -184,7 +185,7 @@ def _series_answer(
     elif not len(ranked):
         parts.append("nothing could be scored on this series")
     reason = "; ".join(parts)
-    name = f"{label} · {uid}" if label else uid
+    name = series_name(uid, {str(uid): label} if label else None)
     text = [f"Use {model} for '{name}': {reason}." if reason else f"Use {model} for '{name}'."]
     sk = rows.loc[model, "skill"] if model in rows.index else np.nan
     if _finite(sk):

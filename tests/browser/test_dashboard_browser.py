@@ -206,6 +206,10 @@ def test_upload_airline_then_diagnostics_shows_acf(driver, app_url, shot):
     )
     readings = wait_for(driver, lambda d: text_of(d, "#diag-readings-list"), what="the readings")
     assert "12" in readings  # the airline data's seasonal period is named
+    # one consistent answer: each difference said on its series, the window for the Run
+    # page's horizon
+    assert "after the seasonal difference (lag 12), KPSS suggests" in readings
+    assert "Suggested look-back window: 30 steps for a horizon of 24" in readings
     wait_for(
         driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#diag-acf g.trace"), what="ACF traces"
     )
@@ -218,6 +222,21 @@ def test_upload_airline_then_diagnostics_shows_acf(driver, app_url, shot):
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("10", Keys.TAB)
     wait_for(driver, lambda d: d.execute_script(lags) == 10, what="the ACF with 10 lags")
+    # the Run page proposes the window the Diagnostics page states, and follows the horizon
+    nav(driver, "run")
+    reason = wait_for(
+        driver, lambda d: text_of(d, "#run-window-reason"), what="the Run page's window"
+    )
+    assert reason.startswith("Window 30 for a horizon of 24:")
+    assert driver.find_element(By.ID, "run-window").get_attribute("value") == "30"
+    set_number(driver, "run-horizon", 6)
+    reason = wait_for(
+        driver,
+        lambda d: (t := text_of(d, "#run-window-reason")) and "horizon of 6" in t and t,
+        what="the window for the new horizon",
+    )
+    assert "spans 1.25 horizons of 6" in reason  # the reason follows the horizon too
+    assert driver.find_element(By.ID, "run-window").get_attribute("value") == "15"
 
 
 def test_run_job_to_done_then_results_and_download(driver, app_url, shot, download_dir):
@@ -366,6 +385,11 @@ def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
     # long enough to be cancelled while it trains, even on an idle machine: early stopping ends
     # a 500-epoch fit early, so four backtest refits multiply the work (about 5 fits in all)
     set_number(driver, "run-horizon", 6)
+    wait_for(  # the window follows the horizon: typed after it, ours is kept
+        driver,
+        lambda d: "horizon of 6" in text_of(d, "#run-window-reason"),
+        what="the window for horizon 6",
+    )
     set_number(driver, "run-holdout", 6)
     set_number(driver, "run-backtest", 4)
     set_number(driver, "run-window", 12)

@@ -79,6 +79,23 @@ def test_long_labelled_file_opens_on_its_largest_series_with_its_own_answer(
     no_traceback(driver)
     shot("20-long-file-data")
 
+    # the Diagnostics page names each series by its label, in the picker and the chart titles
+    nav(driver, "diagnostics")
+    readings = wait_for(driver, lambda d: text_of(d, "#diag-readings-list"), what="the readings")
+    assert "Suggested look-back window:" in readings and "for a horizon of" in readings
+    first = "Total Private · CEU0500000001"  # the first series id, sorted
+    assert first in text_of(driver, "#diag-series")
+    wait_for(
+        driver,
+        lambda d: (
+            first in text_of(d, "#diag-series-fig .gtitle")
+            and first in text_of(d, "#diag-acf .gtitle")
+        ),
+        what="chart titles naming the series by its label",
+    )
+    no_traceback(driver)
+    shot("20b-long-file-diagnostics")
+
     nav(driver, "run")
     wait_for(
         driver,
@@ -86,6 +103,12 @@ def test_long_labelled_file_opens_on_its_largest_series_with_its_own_answer(
         what="the pre-filled horizon",
     )
     set_number(driver, "run-horizon", 6)
+    reason = wait_for(
+        driver,
+        lambda d: (t := text_of(d, "#run-window-reason")) and "horizon of 6" in t and t,
+        what="the window for horizon 6",
+    )
+    assert "read off the shortest series (Retail Trade · CEU4200000001)" in reason
     tick_only(
         driver,
         "run-models",
@@ -126,6 +149,9 @@ def test_long_labelled_file_opens_on_its_largest_series_with_its_own_answer(
     assert text_of(driver, "#results-across").startswith("Across 6 series: use auto")
     assert f"Recommended for {opening}: auto." in answer
     assert f"Use auto for '{opening}'" in answer and "on this series" in answer
+    assert opening in text_of(driver, "#results-fan .gtitle")  # the chart title names it too
+    table = text_of(driver, "#series-table")
+    assert "label" in table and "Total Private" in table  # the per-series table: a label column
     board = text_of(driver, "#leaderboard-table")
     assert "MASE" in board and "MAE" not in board.replace("MASE", "")  # not pooled across series
     shot("22-long-file-results-top")
