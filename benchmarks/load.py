@@ -34,6 +34,8 @@ Usage::
 
     nice -n 10 .venv/bin/python benchmarks/load.py [--users 20] [--web 2] [--workers 2]
         [--phases steady,faults] [--timeout 300] [--seed 0]
+
+(the server is started and driven with the tests' helpers, through :mod:`harness`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ import os
 import random
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -54,13 +55,12 @@ from pathlib import Path
 
 import pandas as pd
 import requests
+from harness import pgcluster, serving
+
+create_database, running_cluster = pgcluster.create_database, pgcluster.running_cluster
+Client, running_serve, start_worker = serving.Client, serving.running_serve, serving.start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from pgcluster import create_database, running_cluster  # noqa: E402
-from serving import Client, running_serve, start_worker  # noqa: E402
 
 KINDS = ("upload", "diagnostics", "submit", "status", "download")
 HORIZON = 12

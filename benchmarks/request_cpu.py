@@ -13,6 +13,8 @@ first, and how many times each flow read and diagnosed its CSV in this process.
 Usage::
 
     .venv/bin/python benchmarks/request_cpu.py [--users 6]
+
+(the users' files are those of ``load.py``, :func:`load.user_csv`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from urllib.parse import quote
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 STEPS = (
     "sign-in (first request)",
@@ -69,15 +70,13 @@ def main() -> None:
         auth.add_user(users, f"user{k:02d}", f"password-{k}")
     os.environ["FORECAST_USERS_FILE"] = str(users)
 
+    from load import user_csv
+
     import forecast.diagnostics
     import forecast.ingest.reader
     from dashboard import cache, datasets
     from dashboard.app import create_app, warm_up
     from dashboard.pages import diagnostics as page
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    sys.path.insert(0, str(ROOT / "tests"))
-    from load import user_csv
 
     app = create_app(None)
     warm_up()  # as forecast serve does before forking its web processes

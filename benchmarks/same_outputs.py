@@ -2,8 +2,9 @@
 
 Runs ``forecast run FILE --json --out DIR``, ``forecast diagnose FILE --json`` and
 ``forecast inspect FILE --json`` on every ``data/*.csv`` with the code of each checkout (its
-folder on ``PYTHONPATH``, the same interpreter), then compares the JSON printed and every CSV
-written to ``--out`` (its columns and cells). Timings (``fit_seconds``, keys ending in
+folder on ``PYTHONPATH``, the same interpreter), then compares the JSON printed, every CSV
+written to ``--out`` (its columns and cells) and every JSON file written there
+(``summary.json``, ``diagnostics.json``). Timings (``fit_seconds``, keys ending in
 ``seconds``) and the paths of the out folder are masked; nothing else is.
 
 Usage::
@@ -11,7 +12,8 @@ Usage::
     git worktree add /tmp/base b447dfc
     nice -n 10 .venv/bin/python benchmarks/same_outputs.py /tmp/base .
 
-Prints one row per (file, command): ``same`` or the first differences, and exits 1 when
+Prints one row per (file, command): ``same`` or the first differences, then the keys and files
+only the new revision has (``added:``, a compatible extension, by their path), and exits 1 when
 anything differs. ``--cache DIR`` keeps each checkout's outputs (keyed by its commit) so a second
 comparison against the same base does not run it again.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -107,6 +110,10 @@ def run_checkout(checkout: Path, samples: list[Path], models: str | None) -> dic
                             "rows": frame.to_numpy().tolist(),
                         }
                     payload["csv"] = csvs
+                    payload["out_json"] = {  # summary.json, diagnostics.json
+                        path.name: _mask(json.loads(path.read_text()), out_dir)
+                        for path in sorted(Path(out_dir).glob("*.json"))
+                    }
                 outputs[f"{sample.name} {name}"] = payload
                 print(
                     f"  {checkout.name or checkout}: {sample.name} {name} rc={proc.returncode}",
@@ -116,9 +123,15 @@ def run_checkout(checkout: Path, samples: list[Path], models: str | None) -> dic
     return outputs
 
 
+#: Where key order is not compared: the JSON files of the out folder, which programs read as
+#: objects (the order of the printed JSON is compared).
+UNORDERED = ("/out_json",)
+
+
 def differences(a, b, where: str = "", limit: int = 5) -> tuple[list[str], list[str]]:
     """The first ``limit`` paths where two JSON-like values differ, and the keys (JSON keys,
-    CSV files) only the new one has: a compatible extension, listed but not a difference."""
+    CSV files) only the new one has: a compatible extension, listed but not a difference.
+    Key order counts, except below :data:`UNORDERED`."""
     found: list[str] = []
     added: list[str] = []
 
@@ -126,7 +139,8 @@ def differences(a, b, where: str = "", limit: int = 5) -> tuple[list[str], list[
         if len(found) >= limit:
             return
         if isinstance(x, dict) and isinstance(y, dict):
-            if [k for k in x if k in y] != [k for k in y if k in x]:
+            ordered = not path.startswith(UNORDERED)
+            if ordered and [k for k in x if k in y] != [k for k in y if k in x]:
                 found.append(f"{path}: keys in another order")
             for key in list(dict.fromkeys([*x, *y])):
                 if key not in y:
@@ -146,6 +160,12 @@ def differences(a, b, where: str = "", limit: int = 5) -> tuple[list[str], list[
 
     walk(a, b, where)
     return found, added
+
+
+def _added_paths(added: list[str]) -> list[str]:
+    """Added keys by path, once each: a key added to every row of a list is named once
+    (``json/leaderboard[*]/width``)."""
+    return list(dict.fromkeys(re.sub(r"\[\d+\]", "[*]", a).lstrip("/") for a in added))
 
 
 def outputs_of(checkout: Path, samples, models, cache: Path | None) -> dict:
@@ -181,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         same &= not diff
         text = "same" if not diff else "; ".join(diff)
         if added:
-            text += " (added: " + ", ".join(a.split("/")[-1] for a in added) + ")"
+            text += " (added: " + ", ".join(_added_paths(added)) + ")"
         print(f"| {key} | {text} |")
     return 0 if same else 1
 

@@ -1,6 +1,7 @@
 """Scale-out of a forecasting run: local process pool vs Dask LocalCluster of 1 and 2 workers.
 
 Run:  .venv/bin/python benchmarks/scale.py --series 1000 --models snaive,gru
+      .venv/bin/python benchmarks/scale.py --series 100 1000 --models default --configs dask2
       .venv/bin/python benchmarks/scale.py --series 200 --models arima --configs inproc,dask1,dask2
 
 A synthetic panel of ``--series`` monthly series (``--length`` points, trend + seasonality +
@@ -38,8 +39,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 
 import numpy as np  # noqa: E402  (after the thread settings above)
 import pandas as pd  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def panel(n_series: int, length: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -201,9 +200,15 @@ def run(sizes, configs, models, length, epochs, horizon) -> pd.DataFrame:
 
     rows = []
     per_series = tuple(m for m in models if m in PER_SERIES_MODELS)
-    neural = [m for m in models if m not in PER_SERIES_MODELS]
+    neural = [m for m in models if m not in PER_SERIES_MODELS and m != "auto"]
+    epochs = epochs if set(models) & set(model_names(option="epochs")) else None  # else refused
     if neural:  # first torch use in a process is slow; keep it out of the timings
-        run_forecast(panel(4, length, seed=2), horizon=horizon, models=neural, epochs=1)
+        run_forecast(
+            panel(4, length, seed=2),
+            horizon=horizon,
+            models=neural,
+            epochs=1 if epochs is not None else None,
+        )
     for n in sizes:
         df = panel(n, length)
         for name in configs:
@@ -269,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         default="inproc,pool2,dask1,dask2",
         help="comma-separated: inproc, poolN, daskN",
     )
-    parser.add_argument("--models", default="arima,snaive,gru")
+    parser.add_argument("--models", default="arima,snaive,gru", help="or 'default'")
     parser.add_argument("--length", type=int, default=60, help="points per series")
     parser.add_argument("--epochs", type=int, default=2, help="GRU epochs")
     parser.add_argument("--horizon", type=int, default=12)
@@ -277,6 +282,10 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(1)
+    if args.models == "default":  # the default model set of a run (forecast run, jobs)
+        from forecast.run.defaults import DEFAULT_MODELS
+
+        args.models = ",".join(DEFAULT_MODELS)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     table = run(args.series, configs, models, args.length, args.epochs, args.horizon)

@@ -23,7 +23,7 @@ __all__ = ["create_app", "default_dataset", "serve", "warm_up"]
 
 log = logging.getLogger("dashboard")
 
-#: Logged when the start-up warm-up is over (``benchmarks/dashboard.py`` waits for it).
+#: Logged when the start-up warm-up is over (``benchmarks/dashboard_latency.py`` waits for it).
 WARM_MESSAGE = "diagnostics warmed up"
 #: The sample selected when a browser opens the app for the first time.
 DEFAULT_SAMPLE = "air_passengers.csv"

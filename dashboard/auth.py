@@ -26,11 +26,12 @@ request, so consecutive requests may land on different web processes. Successful
 checks are remembered per process (keyed by an HMAC of the credentials and the hash) to spare
 the deliberately slow Argon2 on every request; a miss just verifies again.
 
-Abuse: every password check passes the sign-in throttle first (:mod:`forecast.jobs.throttle`:
-counts per name and per address in the job store, shared by every web process; blocked: 429
-with ``Retry-After``, the password unchecked); an unknown name is checked against a dummy hash
-of the same cost; the users file is read again when it changes (:class:`_UsersFile`), so a
-changed password or a removed user applies to the next request; ``GET /sign-out`` makes a
+Abuse: every password check passes the sign-in throttle first (:mod:`dashboard.sign_in_throttle`
+on :mod:`forecast.jobs.throttle`: counts per name and per address in the job store, shared by
+every web process; blocked: 429 with ``Retry-After``, the password unchecked); an unknown name
+is checked against a dummy hash of the same cost (:mod:`dashboard.passwords`); the users file
+is read again when it changes (:class:`_UsersFile`), so a changed password or a removed user
+applies to the next request; ``GET /sign-out`` makes a
 browser forget its credentials. Host, origin and body checks come before all this
 (:mod:`dashboard.guards`).
 """
@@ -38,21 +39,18 @@ browser forget its credentials. Host, origin and body checks come before all thi
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import ipaddress
 import logging
-import math
 import os
 import secrets
 import threading
-from collections import OrderedDict
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, Response, g, has_request_context, jsonify, request
 
+from dashboard.passwords import hash_password
+from dashboard.sign_in_throttle import Throttled, check_password
 from forecast.errors import ForecastError, SpecError
 from forecast.jobs.store import USER_NAME
 
@@ -242,26 +240,6 @@ def check_bind(host: str, config: AuthConfig, insecure: bool = False) -> None:
 
 
 # ------------------------------------------------------------------ the users file
-#: Argon2id cost of new hashes: OWASP's recommended minimum (19 MiB, 2 passes, 1 lane), about
-#: 0.05 s of CPU per check here; argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes) took 0.26 s,
-#: paid by each web process for each user. A hash carries its own parameters: old ones still
-#: verify.
-ARGON2_PARAMS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
-
-
-def _hasher():
-    from argon2 import PasswordHasher
-
-    return PasswordHasher(**ARGON2_PARAMS)
-
-
-def hash_password(password: str) -> str:
-    """Argon2id hash of ``password`` (salted; the parameters are encoded in the string)."""
-    if not password:
-        raise SpecError("The password is empty; choose a non-empty password.")
-    return _hasher().hash(password)
-
-
 def read_users(path: Path) -> dict[str, User]:
     """Parse a users file (``name:argon2-hash[:admin]`` per line; ``#`` starts a comment).
 
@@ -342,128 +320,12 @@ def _write_users(path: Path, users: dict[str, User]) -> None:
     os.replace(tmp, path)
 
 
-# ------------------------------------------------------------------ checking a request
-class _Verified:
-    """Successful password checks of this process, by HMAC of (name, password, hash)."""
-
-    def __init__(self, size: int = 1024) -> None:
-        self._key = secrets.token_bytes(32)
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-        self._inflight: dict[bytes, Future] = {}
-
-    def _digest(self, name: str, password: str, user: User) -> bytes:
-        return hmac.new(
-            self._key, f"{name}\0{password}\0{user.password_hash}".encode(), hashlib.sha256
-        ).digest()
-
-    def seen(self, name: str, password: str, user: User) -> bool:
-        """Whether this process already checked these credentials against this hash."""
-        digest = self._digest(name, password, user)
-        with self._lock:
-            if digest in self._seen:
-                self._seen.move_to_end(digest)
-                return True
-        return False
-
-    def remember(self, name: str, password: str, user: User) -> None:
-        digest = self._digest(name, password, user)
-        with self._lock:
-            self._seen[digest] = None
-            while len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-
-    def once(self, name: str, password: str, user: User | None, check):
-        """``check()`` for these credentials, run once in this process however many requests
-        bring them at the same moment (a page load sends several): the others wait for its
-        answer instead of counting as more attempts."""
-        key = self._digest(name, password, user or User(""))
-        with self._lock:
-            future = self._inflight.get(key)
-            mine = future is None
-            if mine:
-                future = self._inflight[key] = Future()
-        if not mine:
-            return future.result()
-        try:
-            result = check()
-            future.set_result(result)
-            return result
-        except BaseException as exc:
-            future.set_exception(exc)
-            raise
-        finally:
-            with self._lock:
-                self._inflight.pop(key, None)
-
-
-_VERIFIED = _Verified()
-_DUMMY: dict[str, str] = {}
-
-
-def _dummy_hash() -> str:
-    """A hash of a random password with the cost of real ones, checked for unknown names so
-    that an unknown name takes as long to refuse as a wrong password (no enumeration by time)."""
-    if "hash" not in _DUMMY:
-        _DUMMY["hash"] = _hasher().hash(secrets.token_urlsafe(16))
-    return _DUMMY["hash"]
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return bool(_hasher().verify(password_hash, password))
-    except Exception:  # VerifyMismatchError, InvalidHashError...
-        return False
-
-
-class Throttled(Exception):
-    """Too many failed sign-ins for a user name or from an address: wait ``seconds``."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = max(1, math.ceil(seconds))
-
-
-def _throttle():
-    """The sign-in throttle on the job store of this app (counters shared by every process)."""
-    from dashboard import state
-    from forecast.jobs.throttle import SignInThrottle
-
-    store = state.get_store()
-    cached = _THROTTLE.get("throttle")
-    if cached is None or cached.store is not store:
-        cached = _THROTTLE["throttle"] = SignInThrottle(store)
-    return cached
-
-
-_THROTTLE: dict = {}
-
-
 def _check_password(name: str, password: str, users: dict[str, User]) -> Identity | None:
-    """Check Basic credentials through the throttle; raises :class:`Throttled` when blocked."""
-    throttle = _throttle()
-    keys = throttle.keys(name, request.remote_addr)
+    """Check Basic credentials through the sign-in throttle (:mod:`dashboard.sign_in_throttle`);
+    raises :class:`Throttled` when blocked."""
     user = users.get(name)
-    if user is not None and _VERIFIED.seen(name, password, user):
-        wait = throttle.wait(keys)  # a block applies to every attempt, even a known-good one
-        if wait > 0:
-            raise Throttled(wait)
-        return Identity(name, admin=user.admin)
-
-    def check() -> bool:
-        wait = throttle.admit(keys)  # the name's count goes up until the check succeeds
-        if wait > 0:
-            raise Throttled(wait)
-        ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
-        if ok and user is not None:
-            throttle.succeeded(keys)
-            _VERIFIED.remember(name, password, user)
-            return True
-        throttle.failed(keys)
-        return False
-
-    if not _VERIFIED.once(name, password, user, check):
+    hashed = user.password_hash if user is not None else None  # None: checked all the same
+    if not check_password(name, password, hashed, request.remote_addr) or user is None:
         return None
     return Identity(name, admin=user.admin)
 
@@ -521,31 +383,32 @@ def owner_name() -> str | None:
     return None if ident is None else ident.name
 
 
-def _challenge() -> Response:
-    message = (
-        "Sign in: send your user name and password (HTTP Basic, e.g. `curl -u NAME:PASSWORD`)."
-    )
+def _refusal(message: str, status: int, headers: dict[str, str]) -> Response:
+    """A refused request: ``{"error": message}`` under ``/api/``, plain text elsewhere."""
     if request.path.startswith("/api/"):
         response = jsonify({"error": message})
     else:
         response = Response(message + "\n", mimetype="text/plain")
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    response.status_code = status
+    response.headers.update(headers)
     return response
+
+
+def _challenge() -> Response:
+    return _refusal(
+        "Sign in: send your user name and password (HTTP Basic, e.g. `curl -u NAME:PASSWORD`).",
+        401,
+        {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'},
+    )
 
 
 def _throttled(wait: Throttled) -> Response:
-    message = (
+    return _refusal(
         f"Too many failed sign-ins for this user name or from this address; try again in "
-        f"{wait.seconds} s."
+        f"{wait.seconds} s.",
+        429,
+        {"Retry-After": str(wait.seconds)},
     )
-    if request.path.startswith("/api/"):
-        response = jsonify({"error": message})
-    else:
-        response = Response(message + "\n", mimetype="text/plain")
-    response.status_code = 429
-    response.headers["Retry-After"] = str(wait.seconds)
-    return response
 
 
 def _sign_out() -> Response:

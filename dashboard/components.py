@@ -15,6 +15,7 @@ from forecast.errors import ForecastError
 
 __all__ = [
     "FRIENDLY_ERROR",
+    "TABLE_CELL_STYLE",
     "card",
     "data_table",
     "empty_figure",
@@ -115,6 +116,17 @@ def _cell(value):
     return value
 
 
+#: The cells of every table of the dashboard (the page's font, compact, long text wrapped).
+TABLE_CELL_STYLE = {
+    "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+    "fontSize": "0.85rem",
+    "padding": "4px 8px",
+    "textAlign": "left",
+    "maxWidth": "28rem",
+    "whiteSpace": "normal",
+}
+
+
 def table_records(frame: pd.DataFrame) -> list[dict]:
     """Rows of a frame as JSON-ready records (floats to 4 significant digits, NaN as empty)."""
     return [{k: _cell(v) for k, v in row.items()} for row in frame.to_dict("records")]
@@ -132,14 +144,7 @@ def data_table(
         sort_action="native" if sortable else "none",
         page_size=page_size,
         style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-            "fontSize": "0.85rem",
-            "padding": "4px 8px",
-            "textAlign": "left",
-            "maxWidth": "28rem",
-            "whiteSpace": "normal",
-        },
+        style_cell=TABLE_CELL_STYLE,
         style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
         **kwargs,
     )

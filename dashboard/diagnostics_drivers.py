@@ -16,17 +16,9 @@ from dash import Input, Output, dcc, html
 from dashboard import datasets
 from dashboard.cache import memo
 from dashboard.components import empty_figure, empty_state, error_alert, log, plot, user_message
-from dashboard.pages.diagnostics import (
-    ANALYSIS_POINTS,
-    LAG_DISPLAY_POINTS,
-    _diagnose,
-    _facts,
-    _fmt,
-    _slot,
-    graph,
-    roomy,
-    thin_figure,
-)
+from dashboard.pages.diagnostics import ANALYSIS_POINTS, _diagnose, _slot, graph
+from dashboard.pages.diagnostics_summary import _facts, _fmt
+from dashboard.thinning import LAG_DISPLAY_POINTS, roomy, thin_figure
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import DataError, ForecastError
 

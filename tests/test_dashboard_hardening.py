@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import auth, guards
+from dashboard import auth, guards, passwords
 from dashboard.app import create_app
 from dashboard.callback_request import callback_body
 from dashboard.upload import FILENAME_HEADER
@@ -144,10 +144,11 @@ def test_a_page_loads_parallel_requests_sign_in_once(client):
 
 
 def test_unknown_names_are_checked_against_a_hash_of_the_same_cost():
-    dummy, real = auth._dummy_hash(), auth.hash_password("pw")
+    dummy, real = passwords.dummy_hash(), auth.hash_password("pw")
     assert dummy.startswith("$argon2id$")
     assert dummy.split("$")[3] == real.split("$")[3]  # same memory, passes and lanes
-    assert not auth._verify(dummy, "pw")  # a random password: nothing matches it
+    assert not passwords.verify_password(dummy, "pw")  # a random password: nothing matches it
+    assert passwords.verify_password(real, "pw")
 
 
 def test_a_changed_or_removed_user_applies_to_the_next_request(client, users_file):

@@ -84,5 +84,16 @@ def test_reconciliation_in_words():
         "ets's forecasts add up across levels: reconciled MinTrace (shrink), the lower backtest "
         "MASE over levels (base 0.910, bottom-up 0.880, MinTrace (shrink) 0.860)."
     )
+    evidence = {
+        "method": "auto",
+        "margin": 0.05,
+        "chosen": {"ets": "combination"},
+        "backtest_mase": {"ets": {"base": 0.91, "ols": 0.88, "combination": 0.87}},
+    }
+    assert reconciliation_note(evidence, "ets") == (
+        "ets's forecasts add up across levels: reconciled combination (MinTrace OLS + shrink); "
+        "no method was more than 5% lower on the backtest (MASE over levels: base 0.910, "
+        "MinTrace (OLS) 0.880, combination (MinTrace OLS + shrink) 0.870)."
+    )
     assert reconciliation_note({"method": "none"}, "ets").startswith("Not reconciled")
     assert reconciliation_note({}, "ets") == ""

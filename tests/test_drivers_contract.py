@@ -77,7 +77,45 @@ def test_contract_with_and_without_drivers(name, tmp_path):
         loaded.predict(H)
     effects = model.effects()
     assert list(effects.columns) == ["unique_id", "driver", "coef", "se"]
-    assert set(effects["driver"]) == {"x", "flag"}
+    if _channels(model):  # the drivers' effects are the network's: no coefficients
+        assert effects.empty
+    else:
+        assert set(effects["driver"]) == {"x", "flag"}
+
+
+def _channels(model) -> bool:
+    """Whether a fitted model reads its drivers as network channels (the ensemble: its
+    members)."""
+    inner = getattr(model, "members_", [model])[0]
+    return getattr(inner, "channels_", getattr(model, "channels_", None)) is not None
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_contract_with_observed_only_drivers(name, tmp_path):
+    history, future, _ = _frames()
+    accepted = model_class(name).drivers_accepted
+    with_observed(history, ["flag"])
+    model = _fast(name).fit(history)
+    known = future[["unique_id", "ds", "x"]]
+    if "observed" not in accepted:  # the observed-only flag is left out
+        assert list(getattr(model, "drivers_", [])) == (["x"] if "known" in accepted else [])
+        return
+    assert model.drivers_ == ["x", "flag"]
+    fc = model.predict(H, X_future=known)
+    assert list(fc.columns) == FORECAST_COLUMNS and np.isfinite(fc["yhat"]).all()
+    with pytest.raises(DataError, match="known-in-advance drivers x;"):
+        model.predict(H)
+    model.save(tmp_path / name)
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / name).predict(H, X_future=known), fc)
+    # every driver observed only: no future is needed, and one given is ignored
+    with_observed(history, ["x", "flag"])
+    only = _fast(name).fit(history)
+    assert only.drivers_ == ["x", "flag"]
+    plain = history[["unique_id", "ds", "y"]].copy()
+    plain.attrs["freq"] = "MS"
+    fc = only.predict(H)
+    pd.testing.assert_frame_equal(only.predict(H, X_future=future), fc)
+    assert not np.allclose(fc["yhat"], _fast(name).fit(plain).predict(H)["yhat"])
 
 
 @pytest.mark.parametrize("name", ["arima", "ets", "stheta", "pretrained"])

@@ -17,9 +17,14 @@ from forecast.run.hierarchy import (
 )
 from forecast.run.pipeline import run_forecast
 from forecast.run.reconcile import (
+    AUTO_CANDIDATES,
+    AUTO_MARGIN,
+    COMBINATION,
     METHODS,
     check_method,
+    choose_method,
     coherence_error,
+    combination_members,
     reconcile_forecasts,
 )
 
@@ -116,9 +121,48 @@ def test_reconciled_forecasts_add_up_with_both_methods():
     np.testing.assert_allclose(bu.loc[bottom.index, "yhat"], bottom["yhat"])  # bottom kept
 
 
+def test_combination_is_the_mean_of_its_members_and_coherent():
+    from forecast.models import make_model
+
+    h = build_hierarchy(keyed_frame(seed=3), [(), ("state",)])
+    model = make_model("ets").fit(h.frame)
+    base = model.predict(6, level=80)
+    insample = h.frame.merge(model.residuals_, on=["unique_id", "ds"])
+    insample["fitted"] = insample["y"] - insample["resid"]
+    assert combination_members(h.S) == COMBINATION == ("ols", "mint_shrink")
+    members = [reconcile_forecasts(base, h.S, h.tags, m, 80, insample) for m in COMBINATION]
+    mixed = reconcile_forecasts(base, h.S, h.tags, "combination", 80, insample)
+    assert list(mixed.columns) == list(base.columns) and len(mixed) == len(base)
+    assert coherence_error(mixed, h.S) < 1e-6
+    key = ["unique_id", "ds"]
+    by_hand = (
+        members[0].set_index(key)[["yhat", "lo", "hi"]]
+        + members[1].set_index(key)[["yhat", "lo", "hi"]].loc[members[0].set_index(key).index]
+    ) / 2
+    got = mixed.set_index(key)[["yhat", "lo", "hi"]].loc[by_hand.index]
+    np.testing.assert_allclose(got.to_numpy(), by_hand.to_numpy(), rtol=1e-12)
+    total = mixed.set_index(key).loc["total", "yhat"].to_numpy()
+    one = [f.set_index(key).loc["total", "yhat"].to_numpy() for f in members]
+    np.testing.assert_allclose(total, (one[0] + one[1]) / 2)  # e.g. the total
+    assert not np.allclose(one[0], one[1])  # the members differ: the mean is not one of them
+    with pytest.raises(DataError, match="in-sample fitted values"):
+        reconcile_forecasts(base, h.S, h.tags, "combination", 80, None)
+
+
+def test_auto_keeps_the_combination_unless_a_method_is_clearly_better():
+    assert choose_method({"base": 1.0, "ols": 0.96, "combination": 1.0}) == "combination"
+    assert choose_method({"base": 1.0, "ols": 0.94, "combination": 1.0}) == "ols"
+    assert choose_method({"base": 1.0, "ols": 0.96, "combination": 1.0}, margin=0.0) == "ols"
+    assert choose_method({"base": 0.5, "ols": 0.9, "mint_shrink": np.nan}) == "ols"  # no combo
+    with pytest.raises(DataError, match="could be scored"):
+        choose_method({"base": 1.0, "ols": np.nan})
+
+
 def test_check_method():
     assert check_method("MinT-Shrink") == "mint_shrink"
-    with pytest.raises(SpecError, match="bottom_up, ols, mint_shrink"):
+    assert check_method("WLS-struct") == "wls_struct"
+    assert check_method("combination") == "combination"
+    with pytest.raises(SpecError, match="bottom_up, ols, wls_struct, wls_var, mint_shrink"):
         check_method("wls")
 
 
@@ -144,9 +188,13 @@ def test_run_with_levels_is_coherent_and_outputs_carry_keys_and_level():
     assert set(ev["chosen"]) == {"snaive", "ets"}
     assert set(ev["chosen"].values()) <= set(METHODS)
     assert max(ev["coherence"].values()) < 1e-6
-    assert set(ev["backtest_mase"]["ets"]) == {"base", *METHODS}
+    table = ev["backtest_mase"]["ets"]
+    assert set(table) == {"base", *AUTO_CANDIDATES}
+    assert ev["combination"] == list(COMBINATION) and ev["margin"] == AUTO_MARGIN
     chosen = ev["chosen"]["ets"]
-    assert ev["backtest_mase"]["ets"][chosen] == min(ev["backtest_mase"]["ets"][m] for m in METHODS)
+    assert chosen == choose_method(table)
+    if chosen != "combination":  # only a method clearly better on the backtest replaces it
+        assert table[chosen] < (1 - AUTO_MARGIN) * table["combination"]
     # the backtest is reconciled too, and carries the level columns
     bt = result.backtest_forecasts
     assert {"state", "gender", "level"} <= set(bt.columns)

@@ -106,6 +106,8 @@ def test_cancel_and_rerun(db, data_dir, monkeypatch):
         (["jobs", "rerun", "nope"], "No job with id"),
         (["jobs", "list", "--status", "sleeping"], "not a job status"),
         (["worker", "--concurrency", "0"], "concurrency"),
+        (["jobs", "submit", "{air}", "--workers", "0"], "workers: must be from 1 to 64"),
+        (["jobs", "submit", "{air}", "--search", "always"], "search: must be one of"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(db, data_dir, args, words):

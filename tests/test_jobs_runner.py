@@ -174,6 +174,51 @@ def test_cancel_stops_a_running_neural_job_and_it_never_turns_done(store, data_d
     assert store.result(job_id) is None
 
 
+def test_a_job_spec_workers_sizes_its_pool_over_the_worker_setting(store, data_dir):
+    from forecast.jobs.executors import job_pool_workers, open_executor
+    from forecast.run.workers import LazyProcessPool
+
+    one = store.get(_submit(store, (data_dir / AIR).read_bytes(), workers=1)).spec
+    two = store.get(_submit(store, (data_dir / AIR).read_bytes(), workers=2)).spec
+    unset = store.get(_submit(store, (data_dir / AIR).read_bytes())).spec
+    assert (one.workers, two.workers, unset.workers) == (1, 2, None)  # stored and read back
+    assert job_pool_workers(one, 4) == 0  # 1: no pool, whatever the worker's setting
+    assert job_pool_workers(two, 0) == 2
+    assert job_pool_workers(unset, 3) == 3 and job_pool_workers(unset, None) is None
+    with open_executor(None, job_pool_workers(two, 0)) as executor:
+        assert isinstance(executor, LazyProcessPool) and executor.max_workers == 2
+    with open_executor(None, job_pool_workers(one, 4)) as executor:
+        assert executor is None
+
+
+@pytest.mark.slow
+def test_a_job_on_two_worker_processes_forecasts_like_one(store):
+    rng = np.random.default_rng(1)
+    t = np.arange(48)
+    lines = ["month,id,value"]
+    for k in range(4):
+        y = 50 + 5 * k + 6 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 48)
+        ds = pd.date_range("2016-01-01", periods=48, freq="MS").strftime("%Y-%m")
+        lines += [f"{d},s{k},{v:.4f}" for d, v in zip(ds, y, strict=True)]
+    raw = ("\n".join(lines) + "\n").encode()
+    # ets fans its series out over a pool; the baselines always stay in the job's process
+    fields = {"models": ["snaive", "ets"], "holdout": 0, "horizon": 6, "backtest_windows": 2}
+    one = _submit(store, raw, "panel.csv", **fields, workers=1)
+    two = _submit(store, raw, "panel.csv", **fields, workers=2)
+    LocalRunner(store, pool_workers=0).run_until_idle(timeout=120)
+    assert store.get(one).status == "done", store.get(one).error
+    assert store.get(two).status == "done", store.get(two).error
+    a, b = store.result(one), store.result(two)
+    assert len(a.forecasts) == 4 * 6 * 2
+    order = ["model", "unique_id", "ds"]
+    pd.testing.assert_frame_equal(
+        a.forecasts.sort_values(order, ignore_index=True),
+        b.forecasts.sort_values(order, ignore_index=True),
+    )
+    scores = ["model", "mae", "rmse", "smape", "mase", "coverage"]
+    pd.testing.assert_frame_equal(a.leaderboard[scores], b.leaderboard[scores])
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_and_process_pool_give_the_same_result(store):
     from distributed import LocalCluster

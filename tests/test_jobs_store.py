@@ -79,6 +79,12 @@ def _result(n: int = 3) -> JobResult:
         ("dataset_hash", "abc", "SHA-256"),
         ("model_params", {"gru": {"epochs": 2}}, "not in models"),
         ("colour", "red", "colour"),
+        ("workers", 0, "workers: must be from 1 to 64, got 0"),
+        ("workers", 65, "workers: must be from 1 to 64"),
+        ("workers", 1.5, "workers: must be a whole number"),
+        ("workers", "many", "workers: must be a whole number of processes"),
+        ("workers", True, "workers: must be a whole number of processes"),
+        ("search", "sometimes", "search: must be one of once, twice, every"),
     ],
 )
 def test_spec_rejects_bad_fields_with_spec_error(store, data_dir, field, value, words):
@@ -100,6 +106,10 @@ def test_spec_json_round_trip_and_normalisation(store, data_dir):
     assert again == spec
     assert again.run_kwargs()["models"] == ("snaive", "arima")
     assert again.run_kwargs()["model_params"] == {"arima": {"season_length": 12}}
+    assert (spec.workers, spec.search) == (None, "twice")  # the worker's pool, the default
+    tuned = JobSpec.from_json(_spec(store, data_dir, workers=2, search="Every").to_json())
+    assert (tuned.workers, tuned.search) == (2, "every")
+    assert tuned.run_kwargs()["search"] == "every"
     with pytest.raises(SpecError, match="not JSON"):
         JobSpec.validate("{oops")
     with pytest.raises(SpecError, match="horizon: Field required"):

@@ -20,7 +20,8 @@ from forecast.run.defaults import (
     BACKTEST_COLUMNS,
     DEFAULT_MODELS,
 )
-from forecast.run.pipeline import RunResult, parse_models, run_forecast
+from forecast.run.pipeline import parse_models, run_forecast
+from forecast.run.result import RunResult
 
 
 def test_holdout_run_scores_ranks_and_checks_every_model():

@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from conftest import make_frame
+from typer.testing import CliRunner
 
+from forecast.cli import app
 from forecast.diagnostics.autocorr import autocorrelation, default_nlags
 from forecast.evaluation.leaderboard import JSON_KEYS, LABELS, LEADERBOARD_COLUMNS, SHOWN_COLUMNS
+from forecast.ingest.reader import read_csv
 from forecast.jobs import JobSpec, JobStore, LocalRunner
 from forecast.models import make_model
 from forecast.run.defaults import BACKTEST_COLUMNS
@@ -119,7 +122,8 @@ def test_cli_and_job_write_the_same_files(tmp_path, data_dir):
                 cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
-    assert list(printed["leaderboard"][0]) == JSON_KEYS
+    # the published keys first, in their order; the board's other columns may follow
+    assert list(printed["leaderboard"][0])[: len(JSON_KEYS)] == JSON_KEYS
     store = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
     digest, path = store.save_dataset(air.read_bytes(), air.name)
     spec = JobSpec(
@@ -140,3 +144,47 @@ def test_cli_and_job_write_the_same_files(tmp_path, data_dir):
     assert cli_run.summary["verdict"] == stored.summary["verdict"] == printed["verdict"]
     assert cli_run.acf == stored.acf
     store.close()
+
+
+def _timings_masked(obj):
+    """Fit times differ between two runs of the same models; nothing else may."""
+    if isinstance(obj, dict):
+        return {k: "<s>" if k.endswith("seconds") else _timings_masked(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_timings_masked(v) for v in obj]
+    return obj
+
+
+def test_the_cli_json_summary_json_and_to_json_are_one_document(tmp_path, data_dir):
+    air = data_dir / "air_passengers.csv"
+    out = tmp_path / "cli"
+    args = ["run", str(air), "--horizon", "6", "--models", "naive,snaive",
+            "--backtest-windows", "2", "--workers", "1", "--out", str(out), "--json"]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.stdout)
+    summary = json.loads((out / "summary.json").read_text())
+    df, _ = read_csv(air)
+    result = run_forecast(df, horizon=6, models="naive,snaive", backtest_windows=2)
+    files = {name: str(out / name) for name in RUN_FILES.values()}
+    library = json.loads(json.dumps(result.to_json(files)))
+    assert printed == summary  # the very same document, timings included
+    assert _timings_masked(printed) == _timings_masked(library)
+    assert list(printed)[:4] == ["leaderboard", "forecasts", "leaderboard_csv", "level"]
+    assert printed["forecasts"] == str(out / "forecasts.csv")
+    assert printed["backtest"] == str(out / "backtest.csv")
+    assert printed["leaderboard_by_series"] == str(out / "leaderboard_by_series.csv")
+    assert printed["evaluation"] == "backtest of 2 windows" and printed["holdout"] == 0
+    assert set(printed["residual_checks"]) == {"naive", "snaive"}
+    # not written, the same document holds the tables themselves
+    inline = result.to_json()
+    assert (
+        len(inline["forecasts"]) == 2 * 6 and inline["forecasts"][0]["ds"] == "1961-01-01T00:00:00"
+    )
+    assert inline["actuals"] is None
+    assert {row["window"] for row in inline["backtest"]} == {0, 1}
+    assert "leaderboard_csv" not in inline and "leaderboard_by_series" not in inline
+    shared = set(inline) - {"forecasts", "actuals", "backtest"}
+    assert _timings_masked({k: inline[k] for k in shared}) == _timings_masked(
+        {k: printed[k] for k in shared}
+    )

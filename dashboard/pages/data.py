@@ -1,9 +1,13 @@
-"""Data page: upload a CSV or pick a sample, see what was inferred, override it."""
+"""Data page: upload a CSV or pick a sample, see what was inferred, override it.
+
+The page's layout, its callbacks and the reading of the file within the request budget; the
+"What was inferred" card is :mod:`dashboard.pages.data_inferred`, the pretrained model's first
+look :mod:`dashboard.pages.data_first_look`.
+"""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -18,7 +22,8 @@ from dashboard.components import (
     log,
     user_message,
 )
-from forecast.calendar.frequency import freq_words, season_length
+from dashboard.pages.data_first_look import first_look
+from dashboard.pages.data_inferred import inferred_card
 from forecast.errors import ForecastError
 
 KEY = "data"
@@ -247,120 +252,6 @@ def upload_alert(error: dict | None):
     return error_alert(str(error["message"]))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _summary(df: pd.DataFrame, report, filename: str) -> html.Div:
-    from forecast.ingest.reader import series_summary
-
-    rows = series_summary(df, report)
-    keys = list(rows[0].get("keys", {})) if rows else []
-    series = pd.DataFrame([{**r.pop("keys", {}), **r} for r in rows])
-    series["start"] = series["start"].str[:10]
-    series["end"] = series["end"].str[:10]
-    m = season_length(report.freq)
-    delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
-        report.delimiter, report.delimiter
-    )
-    facts = [
-        ("File", filename),
-        ("Time column", report.time_col),
-        ("Value columns", ", ".join(report.value_cols)),
-        (
-            "Series key columns" if len(report.keys) > 1 else "Series id column",
-            ", ".join(report.keys) or "— (wide file)",
-        ),
-        ("Frequency", f"{freq_words(report.freq)} ({report.freq}, season length {m})"),
-        ("Series", f"{len(series)} · {int(series['n_obs'].sum())} observations"),
-        ("Gaps", f"{int(series['gaps'].sum())} ({report.fill})"),
-        ("Format", f"{delim}-separated, {report.encoding}, decimal '{report.decimal}'"),
-    ]
-    items = [
-        html.Div(
-            [html.Dt(k, className="col-sm-4"), html.Dd(v, className="col-sm-8 mb-1")],
-            className="row",
-        )
-        for k, v in facts
-    ]
-    repairs = [html.Li(r) for r in report.repairs]
-    body = [
-        html.Dl(items, id="inferred-summary", className="mb-2"),
-        _roles(report) if report.drivers else None,
-        html.Details(
-            [html.Summary(_plural(len(repairs), "note") + " on reading"), html.Ul(repairs)],
-            id="inferred-notes",
-        )
-        if repairs
-        else None,
-        html.Small(
-            "Filter the series by their keys: type in the box under a column's name "
-            "(e.g. a value of " + " or ".join(f"'{k}'" for k in keys) + ").",
-            className="text-muted d-block mb-1",
-        )
-        if keys
-        else None,
-        data_table(
-            "series-table",
-            series,
-            page_size=8,
-            sortable=True,
-            filter_action="native" if keys else "none",
-        ),
-        dcc.Link(
-            dbc.Button("Next: diagnostics →", color="primary", className="mt-3"),
-            href="/diagnostics",
-        ),
-    ]
-    return card("What was inferred", body)
-
-
-def _roles(report) -> html.Div:
-    """The drivers the reader found: role, known in advance, future rows, gaps; the future rows."""
-    roles = pd.DataFrame(
-        [
-            {
-                "column": d.name,
-                "role": "driver",
-                "source": d.source,
-                "known in advance": "yes" if d.known_in_advance else "no (observed only)",
-                "future rows": d.future_rows,
-                "gaps": d.gaps,
-                "filled": d.filled,
-            }
-            for d in report.drivers
-        ]
-    )
-    targets = pd.DataFrame(
-        [{"column": c, "role": "target", "source": "file"} for c in report.value_cols]
-    )
-    table = pd.concat([targets, roles], ignore_index=True).fillna("")
-    future = report.future.head(12).copy()
-    if len(future):
-        future["ds"] = (
-            pd.DatetimeIndex(future["ds"]).strftime("%Y-%m-%d %H:%M").str.replace(" 00:00", "")
-        )
-    return html.Div(
-        [
-            html.H6("Roles", className="mt-2"),
-            data_table("roles-table", table, page_size=12),
-            html.H6(
-                f"Future rows ({len(report.future)}: the drivers' values after the last target "
-                "value)",
-                className="mt-2",
-            ),
-            data_table("future-table", future.round(4), page_size=6)
-            if len(future)
-            else html.Small(
-                "None: no driver has values after the last target value.",
-                className="text-muted d-block",
-            ),
-        ],
-        id="roles",
-        className="mb-2",
-    )
-
-
 #: Longest a Data page request waits for a big file's first reading, in seconds; past it the
 #: page says the file is being read and polls (:data:`POLL_MS`) until it is.
 PAGE_BUDGET_S = 2.0
@@ -438,7 +329,7 @@ def render_within(data: dict | None, budget_s: float | None):
         return (error_alert(str(exc)), *blank[1:], True)
     try:
         df, report = datasets.load_frame_within(data["hash"], overrides, budget_s)
-        summary = _summary(df, report, data.get("filename") or "upload")
+        summary = inferred_card(df, report, data.get("filename") or "upload")
         from dashboard.pages.diagnostics import prefetch_first
 
         prefetch_first(data)
@@ -486,63 +377,6 @@ def render_within(data: dict | None, budget_s: float | None):
         ["calendar"] if overrides.calendar else [],
         overrides.holidays or "",
         True,
-    )
-
-
-def first_look(data: dict | None, budget_s: float | None = None):
-    """A card with the pretrained model's zero-shot forecast of the dataset's first series and
-    its 80 % interval (no training: ready as soon as the file is read), or None.
-
-    Parameters
-    ----------
-    data : dict or None
-        The dataset store content.
-    budget_s : float, optional
-        Longest wait for a big file's first reading (None: as long as it takes).
-
-    Returns
-    -------
-    Component or None
-        None when there is no readable dataset (or it is still being read); a short note when
-        the pretrained model cannot forecast it (e.g. a frequency its corpus did not cover).
-    """
-    if not data or not data.get("hash"):
-        return None
-    try:
-        df, report = datasets.load_frame_within(
-            data["hash"], datasets.Overrides.from_dict(data.get("overrides")), budget_s
-        )
-    except Exception:  # still reading (the poll asks again), or an error the summary reports
-        return None
-    from dashboard.pages.run import default_horizon
-    from forecast.models.neural.pretrained import Pretrained
-    from forecast.plots import forecast_figure
-
-    uid = str(df["unique_id"].iloc[0])
-    part = df[df["unique_id"].astype(str) == uid].reset_index(drop=True)
-    part.attrs["freq"] = report.freq
-    h = default_horizon(report.freq, len(part))
-    try:
-        fc = Pretrained().fit(part).predict(h, level=80)
-    except Exception as exc:  # a first look must never break the page
-        if not isinstance(exc, ForecastError):
-            log.exception("first look at %s failed", data["hash"])
-        return card("First look", html.Small(f"No pretrained forecast: {user_message(exc)}"))
-    from forecast.ingest.series_names import series_name
-
-    name = series_name(uid, report.labels)
-    fig = forecast_figure(part, fc, unique_id=uid, level=80, tail=max(5 * h, 48), name=name)
-    return card(
-        f"First look: pretrained forecast of {name}",
-        [
-            dcc.Graph(id="first-look-graph", figure=fig, config={"displayModeBar": False}),
-            html.Small(
-                f"The packaged pretrained GRU forecasts the next {h} steps with an 80 % "
-                "interval, zero-shot (no training on this file). Run a job to backtest it "
-                "against the other models.",
-                className="text-muted",
-            ),
-        ],
     )
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 import dash_bootstrap_components as dbc
-import numpy as np
-import pandas as pd
 from dash import Input, Output, ctx, dcc, html, no_update
 
 from dashboard import datasets
@@ -16,7 +14,6 @@ from dashboard.cache import memo, prefetch
 from dashboard.components import (
     FRIENDLY_ERROR,
     card,
-    data_table,
     empty_figure,
     empty_state,
     error_alert,
@@ -24,27 +21,22 @@ from dashboard.components import (
     plot,
     user_message,
 )
+from dashboard.pages.diagnostics_summary import summary_views
 from dashboard.shared_cache import shared
-from forecast.diagnostics.pvalues import pvalue_text
+from dashboard.thinning import (
+    DISPLAY_POINTS,
+    LAG_DISPLAY_POINTS,
+    STL_DISPLAY_POINTS,
+    display_frame,
+    roomy,
+    thin_figure,
+)
 from forecast.errors import DataError, ForecastError
 from forecast.ingest.series_names import series_name
 
-#: Most points drawn per trace in the series, STL and lag-scatter figures; longer traces are
-#: thinned for display (the statistics always use every point). Every point sent to the browser
-#: costs transfer, JSON parsing and SVG drawing, so this is kept small.
-DISPLAY_POINTS = 2000
 #: STL and the lag scatter are computed on the last ``ANALYSIS_POINTS`` observations of longer
 #: series (STL of 100k hourly points takes seconds and shows nothing more).
 ANALYSIS_POINTS = 5000
-#: Points drawn per STL panel (four panels share the figure).
-STL_DISPLAY_POINTS = 1000
-#: Points drawn per lag-scatter panel (each marker is an SVG node: the costliest to draw).
-LAG_DISPLAY_POINTS = 500
-#: Margins (pixels) of the page's figures: room for the axis titles and tick labels, so that
-#: plotly's automargin rarely has to push them and draw each figure a second time (the default
-#: 50 px bottom is 3 px short of the x-axis title: every figure was drawn twice, ~40% of the
-#: browser's drawing time).
-MARGIN = {"l": 70, "r": 20, "t": 60, "b": 60}
 
 KEY = "diagnostics"
 PATH = "/diagnostics"
@@ -267,166 +259,6 @@ def _series(digest: str, overrides: datasets.Overrides) -> list:
 def _labels(digest: str, overrides: datasets.Overrides) -> dict:
     """The labels of a dataset's series (empty when its file gives none)."""
     return _listing(digest, overrides).get("labels") or {}
-
-
-def display_frame(df: pd.DataFrame, uid: str, max_points: int = DISPLAY_POINTS) -> pd.DataFrame:
-    """One series of a long frame thinned for drawing: min and max of equal buckets.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Long frame ``unique_id, ds, y``.
-    uid : str
-        Series to keep.
-    max_points : int
-        Most rows returned (keeps every row of shorter series).
-
-    Returns
-    -------
-    DataFrame
-        Rows of ``uid`` in time order; at most ``max_points`` of them, each bucket of
-        ``2 n / max_points`` rows represented by its lowest and highest value (the envelope
-        of the series survives).
-    """
-    part = df.loc[df["unique_id"] == uid]
-    n = len(part)
-    if n <= max_points:
-        return part
-    out = part.iloc[_envelope_index(part["y"].to_numpy(dtype=float), max_points)]
-    out.attrs = dict(df.attrs)
-    return out
-
-
-def _envelope_index(y: np.ndarray, max_points: int) -> np.ndarray:
-    """Positions keeping the min and max of ``max_points // 2`` equal buckets of ``y``."""
-    n = len(y)
-    buckets = np.arange(n) * (max_points // 2) // n
-    frame = pd.DataFrame({"b": buckets, "y": np.nan_to_num(y, nan=np.nanmean(y))})
-    grouped = frame.groupby("b")["y"]
-    return np.union1d(grouped.idxmin().to_numpy(), grouped.idxmax().to_numpy())
-
-
-def thin_figure(fig, max_points: int = DISPLAY_POINTS):
-    """Thin every long scatter trace of ``fig`` in place for drawing; return ``fig``.
-
-    Lines keep the min/max envelope of equal buckets (see :func:`display_frame`); marker-only
-    traces (scatter clouds) keep evenly spaced points. Traces of ``max_points`` or fewer points
-    are left as they are.
-    """
-    for trace in fig.data:
-        if trace.type not in ("scatter", "scattergl") or trace.y is None or trace.x is None:
-            continue
-        n = len(trace.y)
-        if n <= max_points or len(trace.x) != n:
-            continue
-        mode = trace.mode or "lines"
-        if "lines" in mode:
-            keep = _envelope_index(np.asarray(trace.y, dtype=float), max_points)
-        else:
-            keep = np.unique(np.linspace(0, n - 1, max_points).astype(int))
-        x, y = np.asarray(trace.x), np.asarray(trace.y)
-        trace.update(x=x[keep], y=y[keep])
-    return fig
-
-
-def roomy(fig):
-    """Give ``fig`` the page's :data:`MARGIN` (in place) and return it."""
-    fig.update_layout(margin=MARGIN)
-    return fig
-
-
-def _fmt(x, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and pd.isna(x)):
-        return "—"
-    if isinstance(x, float):
-        return f"{x:.{digits}g}"
-    return str(x)
-
-
-def _facts(rows: list[tuple[str, str]]) -> html.Dl:
-    return html.Dl(
-        [
-            html.Div(
-                [html.Dt(k, className="col-6"), html.Dd(v, className="col-6 mb-1")], className="row"
-            )
-            for k, v in rows
-        ],
-        className="mb-0",
-    )
-
-
-def _window_label(d: dict) -> str:
-    """The window fact's name, with the horizon it was decided for (the Run page's offer)."""
-    h = (d.get("decisions") or {}).get("window_horizon")
-    return f"Suggested window (look-back, horizon {h})" if h else "Suggested window (look-back)"
-
-
-def summary_views(d: dict):
-    """Readings, Ljung-Box table, stationarity and seasonality views from ``diagnosis.to_dict()``.
-
-    Parameters
-    ----------
-    d : dict
-        Keys of the ``forecast diagnose --json`` contract.
-    """
-    readings = html.Ul(
-        [html.Li(r) for r in d.get("readings") or []],
-        className="readings mb-0",
-        id="diag-readings-list",
-    )
-    lb = pd.DataFrame(d.get("ljung_box") or [])
-    if not lb.empty:
-        lb = lb[[c for c in ("lag", "stat", "pvalue") if c in lb.columns]]
-        if "pvalue" in lb.columns:  # text: an underflowed p is "< 1e-300", never 0
-            lb["pvalue"] = [pvalue_text(v, digits=4) for v in lb["pvalue"]]
-        lb = lb.rename(columns={"stat": "Q statistic", "pvalue": "p-value"})
-    lb_view = (
-        data_table("diag-ljungbox-table", lb, page_size=8)
-        if not lb.empty
-        else empty_state("Too short for a Ljung-Box test.")
-    )
-    adf, kpss = d.get("adf") or {}, d.get("kpss") or {}
-    stationarity = _facts(
-        [
-            ("ADF statistic", _fmt(adf.get("stat"))),
-            ("ADF p-value (H0: unit root)", pvalue_text(adf.get("pvalue"))),
-            ("KPSS statistic", _fmt(kpss.get("stat"))),
-            (
-                "KPSS p-value (H0: stationary)",
-                pvalue_text(kpss.get("pvalue"), bound=kpss.get("pvalue_bound")),
-            ),
-            ("Regular differences (ndiffs)", _fmt(d.get("ndiffs"))),
-            ("Seasonal differences (nsdiffs)", _fmt(d.get("nsdiffs"))),
-        ]
-    )
-    window = d.get("suggested_window")
-    if isinstance(window, (list, tuple)):
-        window = window[0]
-    order = d.get("suggested_arima_order") or {}
-    arima = "—"
-    if order.get("order"):
-        p, dd, q = order["order"]
-        arima = f"ARIMA({p},{dd},{q})"
-        if order.get("seasonal_order") and order["seasonal_order"][-1] not in (0, 1, None):
-            sp, sd, sq, m = order["seasonal_order"]
-            arima += f"({sp},{sd},{sq})[{m}]"
-    season = _facts(
-        [
-            (
-                "Seasonal period",
-                _fmt(d.get("seasonal_period")) if d.get("seasonal_period") else "none found",
-            ),
-            ("Trend strength F_T", _fmt(d.get("trend_strength"), 2)),
-            ("Seasonal strength F_S", _fmt(d.get("seasonal_strength"), 2)),
-            (
-                "Significant ACF lags",
-                ", ".join(map(str, (d.get("significant_lags") or [])[:12])) or "none",
-            ),
-            (_window_label(d), _fmt(window)),
-            ("Suggested ARIMA start", arima),
-        ]
-    )
-    return readings, lb_view, stationarity, season
 
 
 def main_views(data: dict | None, uid: str | None):

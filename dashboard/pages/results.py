@@ -1,6 +1,8 @@
 """Results page: the answer first (the recommended future and the verdict in words), then the
 evidence (backtest leaderboard, backtest forecasts against actuals per origin, residual checks,
-effective memory) and the downloads."""
+effective memory) and the downloads. A run with drivers adds their section
+(:mod:`dashboard.pages.results_drivers`); applying the models to another file is
+:mod:`dashboard.pages.results_apply`."""
 
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ from dashboard.components import (
     user_message,
 )
 from dashboard.job_results import (
-    apply_models,
     backtest_frame,
     download_backtest,
     download_forecasts,
@@ -37,6 +38,10 @@ from dashboard.job_results import (
     residual_frame,
     run_summary,
 )
+from dashboard.pages.results_apply import apply_card, apply_view  # noqa: F401 - the page API
+from dashboard.pages.results_apply import register as register_apply
+from dashboard.pages.results_drivers import drivers_cards
+from dashboard.pages.results_drivers import register as register_drivers
 from dashboard.pages.results_series import register as register_series
 from dashboard.pages.results_series import series_cards
 from forecast.diagnostics.pvalues import pvalue_text
@@ -150,6 +155,7 @@ def layout(job: str | None = None, **_query):
                     figure("results-fan", height=480),
                 ],
             ),
+            *drivers_cards(),
             *series_cards(),
             card(
                 "Evidence: backtest leaderboard (click a header to sort)",
@@ -185,66 +191,7 @@ def layout(job: str | None = None, **_query):
                     ),
                 ],
             ),
-            card(
-                "Apply this job's models to another file",
-                [
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                dcc.Upload(
-                                    id="apply-upload",
-                                    children=html.Div(
-                                        ["Drop a CSV here, or ", html.A("choose a file", href="#")]
-                                    ),
-                                    className="upload-box",
-                                    multiple=False,
-                                ),
-                                md=8,
-                            ),
-                            dbc.Col(
-                                [
-                                    dbc.Label("Horizon", html_for="apply-horizon"),
-                                    dbc.Input(
-                                        id="apply-horizon", type="number", min=1, step=1, value=12
-                                    ),
-                                ],
-                                md=4,
-                            ),
-                        ],
-                        className="mb-2",
-                    ),
-                    html.Small(
-                        "Each saved model forecasts every series of the file from its last "
-                        "window (the same as `forecast predict`); nothing is retrained.",
-                        className="text-muted d-block mb-2",
-                    ),
-                    dcc.Loading(html.Div(id="apply-output")),
-                ],
-            ),
-        ]
-    )
-
-
-def apply_view(job_id: str | None, contents: str | None, filename: str | None, horizon):
-    """The "apply to another file" output: a fan chart of the file's first series, the forecasts
-    table and one line per model that refused the file (or an error alert)."""
-    if not job_id or not contents:
-        return None
-    try:
-        fc, history, problems = apply_models(job_id, contents, filename or "upload.csv", horizon)
-    except Exception as exc:
-        return _error(exc)
-    from forecast.plots import forecast_figure
-
-    uid = str(history["unique_id"].iloc[0])
-    fig = forecast_figure(history, fc, unique_id=uid, tail=120)
-    shown = fc.copy()
-    shown["ds"] = shown["ds"].astype(str)
-    return html.Div(
-        [
-            dcc.Graph(id="apply-fan", figure=fig),
-            html.Ul([html.Li(p, className="text-warning") for p in problems]) if problems else None,
-            data_table("apply-table", shown.round(4), page_size=10),
+            apply_card(),
         ]
     )
 
@@ -490,21 +437,8 @@ def _error(exc: Exception):
 def register(app) -> None:
     """Attach the page's callbacks to ``app``."""
     register_series(app)
-
-    @app.callback(
-        Output("apply-output", "children"),
-        Input("apply-upload", "contents"),
-        State("apply-upload", "filename"),
-        State("apply-horizon", "value"),
-        State("results-job", "value"),
-        prevent_initial_call=True,
-    )
-    def _apply(contents, filename, horizon, job_id):
-        try:
-            horizon = int(horizon)
-        except (TypeError, ValueError):
-            return error_alert("Set the horizon to a whole number of steps first.")
-        return apply_view(job_id, contents, filename, horizon)
+    register_apply(app)
+    register_drivers(app)
 
     @app.callback(
         Output("results-job", "options"),

@@ -13,6 +13,7 @@ from dash.dash_table.Format import Format, Scheme
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import (
+    TABLE_CELL_STYLE,
     card,
     empty_figure,
     error_alert,
@@ -113,15 +114,7 @@ def series_cards() -> list:
         filter_action="custom",
         filter_query="",
         style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-            "fontSize": "0.85rem",
-            "padding": "4px 8px",
-            "textAlign": "left",
-            "maxWidth": "28rem",
-            "whiteSpace": "normal",
-            "cursor": "pointer",
-        },
+        style_cell={**TABLE_CELL_STYLE, "cursor": "pointer"},
         style_header={"fontWeight": "600", "backgroundColor": "#f1f3f5"},
         style_data_conditional=[
             {"if": {"filter_query": "{skill} < 0"}, "backgroundColor": "#fff4e5"},
@@ -177,14 +170,27 @@ def reconciliation_note(evidence: dict, model: str | None) -> str:
         return "Not reconciled (--reconcile none): the levels' forecasts need not add up."
     chosen = evidence.get("chosen") or {}
     method = chosen.get(model) if model else None
-    names = {"bottom_up": "bottom-up", "ols": "MinTrace (OLS)", "mint_shrink": "MinTrace (shrink)"}
+    names = {
+        "bottom_up": "bottom-up",
+        "ols": "MinTrace (OLS)",
+        "wls_struct": "MinTrace (structural)",
+        "wls_var": "MinTrace (variances)",
+        "mint_shrink": "MinTrace (shrink)",
+        "combination": "combination (MinTrace OLS + shrink)",
+    }
     if method is None:
         return "; ".join(f"{m}: {names.get(v, v)}" for m, v in chosen.items())
     text = f"{model}'s forecasts add up across levels: reconciled {names.get(method, method)}"
     table = (evidence.get("backtest_mase") or {}).get(model)
     if table:
         parts = ", ".join(f"{names.get(k, k)} {v:.3f}" for k, v in table.items())
-        text += f", the lower backtest MASE over levels ({parts})"
+        if method == "combination" and evidence.get("margin") is not None:
+            text += (
+                f"; no method was more than {evidence['margin']:.0%} lower on the backtest "
+                f"(MASE over levels: {parts})"
+            )
+        else:
+            text += f", the lower backtest MASE over levels ({parts})"
     if evidence.get("note"):
         text += f". {evidence['note']}"
     return text + "."

@@ -92,7 +92,8 @@ def defaults(data: dict | None, horizon: int | None = None) -> dict:
     -------
     dict
         ``horizon, holdout, window, window_reason, window_series, freq, n_series, n_min,
-        gaps``; ``window_series`` names the series the window was read off (the shortest).
+        gaps``; ``window_series`` names the series the window was read off (the shortest);
+        ``drivers``: ``(name, known in advance)`` of the drivers the Data page set.
 
     Raises
     ------
@@ -122,6 +123,9 @@ def defaults(data: dict | None, horizon: int | None = None) -> dict:
         "n_series": len(sizes),
         "n_min": n_min,
         "gaps": int(df["y"].isna().sum()),
+        "drivers": [
+            (d.name, bool(d.known_in_advance)) for d in getattr(report, "drivers", None) or []
+        ],
     }
 
 
@@ -143,7 +147,8 @@ def build_spec(data: dict | None, form: dict):
     Parameters
     ----------
     data : dict
-        Dataset store content (``hash``, ``filename``, ``overrides``).
+        Dataset store content (``hash``, ``filename``, ``overrides``); the drivers, observed-only
+        drivers, calendar and holidays set on the Data page go into the spec.
     form : dict
         ``horizon, holdout, backtest_windows, window, epochs, level, seed, models``.
 
@@ -193,6 +198,11 @@ def build_spec(data: dict | None, form: dict):
         model_params=params,
         levels=form.get("levels") or None,
         reconcile=form.get("reconcile") or "auto",
+        # the roles set on the Data page: the job reads the drivers as the page showed them
+        drivers=list(overrides.drivers) or None,
+        observed_only=list(overrides.observed_only),
+        calendar=overrides.calendar,
+        holidays=overrides.holidays,
     )
 
 
@@ -280,10 +290,16 @@ def layout(**_query):
                         dcc.Dropdown(
                             id="run-reconcile",
                             options=[
-                                {"label": "auto (chosen by backtest)", "value": "auto"},
+                                {
+                                    "label": "auto (combination, checked by backtest)",
+                                    "value": "auto",
+                                },
                                 {"label": "bottom-up", "value": "bottom_up"},
                                 {"label": "MinTrace (OLS)", "value": "ols"},
+                                {"label": "MinTrace (structural)", "value": "wls_struct"},
+                                {"label": "MinTrace (variances)", "value": "wls_var"},
                                 {"label": "MinTrace (shrink)", "value": "mint_shrink"},
+                                {"label": "combination (OLS + shrink)", "value": "combination"},
                                 {"label": "none", "value": "none"},
                             ],
                             value="auto",
@@ -366,6 +382,14 @@ def _about(d: dict, filename: str) -> list:
         ),
         html.Li(_window_text(d), id="run-window-reason"),
     ]
+    if d.get("drivers"):
+        known = [n for n, k in d["drivers"] if k]
+        observed = [n for n, k in d["drivers"] if not k]
+        text = "Drivers (set on the Data page): " + ", ".join(n for n, _ in d["drivers"])
+        text += f"; known in advance: {', '.join(known) or 'none'}"
+        if observed:
+            text += f"; observed only: {', '.join(observed)}"
+        items.append(html.Li(text + ".", id="run-drivers"))
     if d["gaps"]:
         items.append(
             html.Li(

@@ -78,15 +78,22 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex | np.ndarray) -> str:
     >>> infer_freq(pd.date_range("2000-01-01", periods=5, freq="MS").delete(2))
     'MS'
     """
-    idx = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(ds))).sort_values()
+    idx = pd.DatetimeIndex(ds)
+    ascending = not idx.hasnans and len(idx) > 1 and bool((np.diff(idx.asi8) > 0).all())
+    if not ascending:  # sorted distinct timestamps (they mostly come so already)
+        idx = pd.DatetimeIndex(pd.unique(idx)).sort_values()
     if len(idx) < 2:
         raise DataError(
             "Cannot infer a frequency from fewer than two distinct timestamps; "
             "add more rows or pass freq explicitly."
         )
     diffs = np.diff(idx.asi8)
-    values, counts = np.unique(diffs, return_counts=True)
-    step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
+    if diffs.min() == diffs.max():  # one step throughout
+        dominant = int(diffs[0])
+    else:
+        values, counts = np.unique(diffs, return_counts=True)
+        dominant = int(values[np.argmax(counts)])
+    step = pd.Timedelta(dominant, unit="ns")
     days = step / pd.Timedelta(days=1)
     if days < 1:
         return canonical_alias(pd.tseries.frequencies.to_offset(step).freqstr)

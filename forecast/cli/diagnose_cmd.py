@@ -6,17 +6,12 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli.common import fail, load_frame, print_json
+from forecast.cli.common import fail, print_json
 from forecast.cli.options import (
     AsJson,
-    Calendar,
     CsvFile,
-    Drivers,
-    FutureFile,
-    Holidays,
-    IdCol,
-    TimeCol,
-    ValueCol,
+    Reading,
+    reading_options,
 )
 from forecast.diagnostics.pvalues import pvalue_text
 
@@ -58,17 +53,11 @@ def _order(o: dict) -> str:
     return text + (f"({big_p},{big_d},{big_q})[{m}]" if m else "")
 
 
+@reading_options(fill=DiagnoseFill)
 def diagnose(
     file: CsvFile,
-    time_col: TimeCol = None,
-    value_col: ValueCol = None,
-    id_col: IdCol = None,
+    reading: Reading = Reading(),
     nlags: NLags = None,
-    fill: DiagnoseFill = "none",
-    drivers: Drivers = None,
-    future: FutureFile = None,
-    calendar: Calendar = False,
-    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
     """Diagnose every series of FILE: ACF/PACF, Ljung-Box, ADF/KPSS, seasonality, window; with
@@ -78,17 +67,7 @@ def diagnose(
 
     if nlags is not None and nlags < 1:
         fail(f"--nlags {nlags} is not a positive number of lags; pass e.g. --nlags 24.")
-    df, report = load_frame(
-        file,
-        time_col,
-        value_col,
-        id_col,
-        fill,
-        drivers=drivers,
-        future=future,
-        calendar=calendar,
-        holidays=holidays,
-    )
+    df, report = reading.load(file)
     lag_analyses: dict = {}
     try:
         frame = df[["unique_id", "ds", "y"]].copy()

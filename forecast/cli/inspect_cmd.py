@@ -6,47 +6,25 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from forecast.cli.common import load_frame, print_json
+from forecast.cli.common import print_json
 from forecast.cli.options import (
     AsJson,
-    Calendar,
     CsvFile,
-    Drivers,
-    Fill,
-    FutureFile,
-    Holidays,
-    IdCol,
-    TimeCol,
-    ValueCol,
+    Reading,
+    reading_options,
 )
 
 
+@reading_options()
 def inspect(
     file: CsvFile,
-    time_col: TimeCol = None,
-    value_col: ValueCol = None,
-    id_col: IdCol = None,
-    fill: Fill = "none",
-    drivers: Drivers = None,
-    future: FutureFile = None,
-    calendar: Calendar = False,
-    holidays: Holidays = None,
+    reading: Reading = Reading(),
     as_json: AsJson = False,
 ) -> None:
     """Show what was inferred from FILE: columns, frequency, series, drivers, gaps and repairs."""
     from forecast.ingest.reader import series_summary
 
-    df, report = load_frame(
-        file,
-        time_col,
-        value_col,
-        id_col,
-        fill,
-        drivers=drivers,
-        future=future,
-        calendar=calendar,
-        holidays=holidays,
-    )
+    df, report = reading.load(file)
     series = series_summary(df, report)
     payload = {
         "series": series,

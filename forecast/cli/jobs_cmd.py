@@ -20,10 +20,10 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.cli.common import fail, print_json
-from forecast.cli.options import AsJson, Db, Levels, Reconcile
+from forecast.cli.options import AsJson, Calendar, Db, Drivers, Holidays, Levels, Reconcile
 from forecast.errors import ForecastError
 from forecast.models.registry import MODEL_NAMES
-from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 jobs_app = typer.Typer(
     name="jobs",
@@ -93,10 +93,39 @@ def submit(
     ] = None,
     levels: Levels = None,
     reconcile: Reconcile = "auto",
+    drivers: Drivers = None,
+    observed_only: Annotated[
+        str | None,
+        typer.Option(
+            "--observed-only",
+            help="Drivers whose future rows are not to be used (not known in advance).",
+        ),
+    ] = None,
+    calendar: Calendar = False,
+    holidays: Holidays = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes the job's per-series models fit their series and backtest windows "
+            "on (1: all in the job's process; default: the worker's --pool-workers).",
+        ),
+    ] = None,
+    search: Annotated[
+        str,
+        typer.Option(
+            "--search",
+            help="When ARIMA orders and the ETS model are searched per series: once, twice "
+            "(default) or every (as forecast run --search).",
+        ),
+    ] = SEARCH,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
-    """Queue a job on FILE; prints its id. A worker (`forecast worker`) runs it."""
+    """Queue a job on FILE; prints its id. A worker (`forecast worker`) runs it.
+
+    With --drivers (and --calendar, --holidays) the job reads and forecasts with them as
+    ``forecast run`` does."""
     from forecast.jobs import JobSpec
 
     path = Path(file)
@@ -132,6 +161,12 @@ def submit(
             model_params=params,
             levels=levels,
             reconcile=reconcile,
+            drivers=drivers,
+            observed_only=observed_only,
+            calendar=calendar,
+            holidays=holidays,
+            workers=workers,
+            search=search,
         )
         job_id = store.submit(spec, owner=owner)
     except ForecastError as exc:

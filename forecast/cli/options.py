@@ -7,9 +7,16 @@ Each is an ``Annotated`` alias; a command gives the default in its signature
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AllowedHosts",
@@ -29,9 +36,11 @@ __all__ = [
     "Levels",
     "OutFolder",
     "Port",
+    "Reading",
     "Reconcile",
     "TimeCol",
     "ValueCol",
+    "reading_options",
 ]
 
 #: The CSV file a command reads (argument).
@@ -93,7 +102,9 @@ Reconcile = Annotated[
     str,
     typer.Option(
         "--reconcile",
-        help="With --levels: auto (chosen by backtest), bottom_up, ols, mint_shrink or none.",
+        help="With --levels: auto (the combination unless the backtest clearly prefers one "
+        "method), bottom_up, ols, wls_struct, wls_var, mint_shrink, combination (mean of ols "
+        "and mint_shrink) or none.",
     ),
 ]
 
@@ -131,3 +142,107 @@ Insecure = Annotated[
         "--insecure", help="Serve a non-loopback address without sign-in (anyone can use it)."
     ),
 ]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a command reads its CSV: the values of the reading options (``--time-col``,
+    ``--value-col``, ``--id-col``, ``--fill``, ``--drivers``, ``--future``, ``--calendar``,
+    ``--holidays``), as :func:`forecast.ingest.reader.read_csv` takes them."""
+
+    time_col: str | None = None
+    value_col: str | None = None
+    id_col: str | None = None
+    fill: str = "none"
+    drivers: str | None = None
+    future: str | None = None
+    calendar: bool = False
+    holidays: str | None = None
+
+    def load(self, file: str) -> tuple[pd.DataFrame, Any]:
+        """Read ``file`` (:func:`forecast.cli.common.load_frame`: bad input exits 2).
+
+        Returns
+        -------
+        (DataFrame, ReadReport)
+            The long frame and what the reader inferred.
+        """
+        from forecast.cli.common import load_frame
+
+        options = asdict(self)
+        head = [options.pop(k) for k in ("time_col", "value_col", "id_col", "fill")]
+        return load_frame(file, *head, **options)
+
+    @staticmethod
+    def drivers_future(report) -> pd.DataFrame | None:
+        """The drivers' future rows the file (or ``--future``) gave, None when it gave none."""
+        future = getattr(report, "future", None)
+        if future is None or future.empty or len(future.columns) <= 2:
+            return None
+        return future
+
+
+#: The reading options by parameter name: the option (its flag and help) of each field of
+#: :class:`Reading`.
+READING_OPTIONS = {
+    "time_col": TimeCol,
+    "value_col": ValueCol,
+    "id_col": IdCol,
+    "fill": Fill,
+    "drivers": Drivers,
+    "future": FutureFile,
+    "calendar": Calendar,
+    "holidays": Holidays,
+}
+
+
+def reading_options(**options) -> Callable[[Callable], Callable]:
+    """Give a command the reading options, collected in its ``reading: Reading`` parameter.
+
+    The command declares ``reading: Reading = Reading()`` where the options go; typer sees
+    ``--time-col`` … ``--holidays`` there instead (their defaults those of :class:`Reading`), and
+    the command gets them as one :class:`Reading`.
+
+    Parameters
+    ----------
+    **options
+        An option of the command's own for a field (``fill=DiagnoseFill``: another help text).
+
+    Examples
+    --------
+    >>> @reading_options()
+    ... def inspect(file: CsvFile, reading: Reading = Reading(), as_json: AsJson = False): ...
+    """
+    unknown = set(options) - set(READING_OPTIONS)
+    if unknown:  # our own mistake, not the user's
+        raise TypeError(f"not reading options: {sorted(unknown)}")
+    aliases = {**READING_OPTIONS, **options}
+    defaults = {f.name: f.default for f in fields(Reading)}
+
+    def decorate(command: Callable) -> Callable:
+        hints = get_type_hints(command, include_extras=True)
+        params = []
+        for param in inspect.signature(command).parameters.values():
+            if param.name != "reading":
+                params.append(param.replace(annotation=hints.get(param.name, param.annotation)))
+                continue
+            params.extend(
+                inspect.Parameter(
+                    name, param.kind, default=defaults[name], annotation=aliases[name]
+                )
+                for name in READING_OPTIONS
+            )
+
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            reading = Reading(
+                **{name: kwargs.pop(name) for name in READING_OPTIONS if name in kwargs}
+            )
+            return command(*args, reading=reading, **kwargs)
+
+        del wrapper.__wrapped__  # typer reads the signature below, not the command's
+        wrapper.__signature__ = inspect.Signature(params, return_annotation=None)
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate

@@ -6,24 +6,19 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli.common import fail, load_frame, print_json, write_csvs
+from forecast.cli.common import fail, print_json, write_csvs
 from forecast.cli.options import (
     AsJson,
-    Calendar,
-    Drivers,
-    Fill,
-    FutureFile,
-    Holidays,
     Horizon,
-    IdCol,
     Level,
     OutFolder,
-    TimeCol,
-    ValueCol,
+    Reading,
+    reading_options,
 )
 from forecast.errors import ForecastError
 
 
+@reading_options()
 def predict(
     model: Annotated[
         str,
@@ -37,14 +32,7 @@ def predict(
     ] = None,
     level: Level = 80,
     out: OutFolder = "forecast-predict",
-    time_col: TimeCol = None,
-    value_col: ValueCol = None,
-    id_col: IdCol = None,
-    fill: Fill = "none",
-    drivers: Drivers = None,
-    future: FutureFile = None,
-    calendar: Calendar = False,
-    holidays: Holidays = None,
+    reading: Reading = Reading(),
     as_json: AsJson = False,
 ) -> None:
     """Forecast every series of FILE with a saved model, from each series' last window.
@@ -59,20 +47,8 @@ def predict(
 
     from forecast.models.saved import apply_saved, open_saved
 
-    df, report = load_frame(
-        file,
-        time_col,
-        value_col,
-        id_col,
-        fill,
-        drivers=drivers,
-        future=future,
-        calendar=calendar,
-        holidays=holidays,
-    )
-    x_future = getattr(report, "future", None)
-    if x_future is not None and (x_future.empty or len(x_future.columns) <= 2):
-        x_future = None
+    df, report = reading.load(file)
+    x_future = reading.drivers_future(report)
     names = [n.strip() for n in name.split(",") if n.strip()] if name else None
     try:
         models = open_saved(model, names)

@@ -10,31 +10,25 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from forecast.cli.common import fail, load_frame, print_json
+from forecast.cli.common import fail, print_json
 from forecast.cli.options import (
     AsJson,
-    Calendar,
     CsvFile,
-    Drivers,
-    Fill,
-    FutureFile,
-    Holidays,
     Horizon,
-    IdCol,
     Level,
     Levels,
     OutFolder,
+    Reading,
     Reconcile,
-    TimeCol,
-    ValueCol,
+    reading_options,
 )
 from forecast.diagnostics.pvalues import pvalue_text
 from forecast.errors import ForecastError
-from forecast.evaluation.leaderboard import JSON_KEYS
 from forecast.models.registry import MODEL_NAMES
 from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 
+@reading_options()
 def run(
     file: CsvFile,
     horizon: Horizon,
@@ -90,16 +84,9 @@ def run(
     ] = SEARCH,
     level: Level = 80,
     out: OutFolder = "forecast-run",
-    time_col: TimeCol = None,
-    value_col: ValueCol = None,
-    id_col: IdCol = None,
-    fill: Fill = "none",
+    reading: Reading = Reading(),
     levels: Levels = None,
     reconcile: Reconcile = "auto",
-    drivers: Drivers = None,
-    future: FutureFile = None,
-    calendar: Calendar = False,
-    holidays: Holidays = None,
     as_json: AsJson = False,
 ) -> None:
     """Backtest every model, refit on the whole history, forecast the future, recommend one.
@@ -126,20 +113,8 @@ def run(
         check_search(search)
     except ForecastError as exc:
         fail(str(exc))
-    df, report = load_frame(
-        file,
-        time_col,
-        value_col,
-        id_col,
-        fill,
-        drivers=drivers,
-        future=future,
-        calendar=calendar,
-        holidays=holidays,
-    )
-    x_future = getattr(report, "future", None)
-    if x_future is not None and (x_future.empty or len(x_future.columns) <= 2):
-        x_future = None
+    df, report = reading.load(file)
+    x_future = reading.drivers_future(report)
     console = Console(stderr=True)
     progress_bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -184,31 +159,8 @@ def run(
     leaderboard_path = paths["leaderboard.csv"]
     backtest_path = paths["backtest.csv"]
     board = result.leaderboard
-    if as_json:
-        print_json(
-            {
-                "leaderboard": [
-                    {key: row.get(key) for key in JSON_KEYS} for row in board.to_dict("records")
-                ],
-                "forecasts": str(forecasts_path),
-                "leaderboard_csv": str(leaderboard_path),
-                "level": result.level,
-                "horizon": result.horizon,
-                "holdout": result.holdout,
-                "evaluation": board["evaluation"].dropna().iloc[0]
-                if board["evaluation"].notna().any()
-                else "none",
-                "recommended": result.recommended,
-                "verdict": result.verdict,
-                "notes": result.notes,
-                "backtest": str(backtest_path),
-                "backtest_windows": result.backtest_windows,
-                "auto": result.auto,
-                "leaderboard_by_series": str(paths["leaderboard_by_series.csv"]),
-                **({"hierarchy": result.hierarchy} if result.hierarchy else {}),
-                **({"drivers": result.summary()["drivers"]} if result.drivers else {}),
-            }
-        )
+    if as_json:  # the run's one document, as summary.json holds it
+        print_json(result.to_json(paths))
         return
     _print_table(board, result.level)
     console = Console()

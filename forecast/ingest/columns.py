@@ -253,6 +253,8 @@ def _repeated(cells: pd.Series, times: pd.Series | None) -> bool:
     every string (equal cells parse to equal times)."""
     if times is not None and len(times) == len(cells):
         index = pd.DatetimeIndex(times)
+        if not index.hasnans and (np.diff(index.asi8) > 0).all():  # ascending: no hashing
+            return False
         if index.is_unique:
             return False
     return bool(cells.duplicated().any())

@@ -215,9 +215,10 @@ def parse_times(
     """
     text = cells if stripped else cells.astype(str).str.strip()
     name = str(cells.name) if cells.name is not None else "the time column"
-    nonempty = text[text != ""]
+    present = np.asarray(text != "")
+    nonempty = text if present.all() else text[present]
     if len(nonempty) == 0:
-        return TimeParse(pd.DatetimeIndex([pd.NaT] * len(text)), "datetime", None, None)
+        return TimeParse(_no_times(len(text)), "datetime", None, None)
     sample = nonempty.iloc[:: max(1, len(nonempty) // 500)]
     if (
         allow_years
@@ -233,7 +234,7 @@ def parse_times(
         return TimeParse(months, "month", None, "MS")
     if sample.str.match(r"^[-+]?\d+(\.\d+)?$").mean() > 0.5:
         # plain numbers (other than years) are values, not dates
-        return TimeParse(pd.DatetimeIndex([pd.NaT] * len(text)), "datetime", None, None)
+        return TimeParse(_no_times(len(text)), "datetime", None, None)
     if FAST:
         confirmed = _confirm_order(text, nonempty, sample, name, freq)
         if confirmed is not None:
@@ -261,6 +262,11 @@ def parse_times(
         values, notes, mode = _read(text, dayfirst, name)
         return TimeParse(values, "datetime", dayfirst, None, (note, *notes), utc_offsets=mode)
     return _ambiguous_order(text, name, freq)
+
+
+def _no_times(n: int) -> pd.DatetimeIndex:
+    """``n`` NaT (from an array: a list of a million NaT objects takes a second)."""
+    return pd.DatetimeIndex(np.full(n, np.datetime64("NaT", "ns")))
 
 
 def _years(text: pd.Series) -> pd.Series:
@@ -496,7 +502,6 @@ def _to_datetime_cells(
     """:func:`_to_datetime` on cells that stand for ``weights`` rows each (default: one)."""
     w = np.ones(len(text)) if weights is None else weights
     total = float(w.sum())
-    nat = pd.DatetimeIndex([pd.NaT] * len(text))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -506,15 +511,14 @@ def _to_datetime_cells(
             if fmt:  # fast path: one format for the whole column
                 parsed = pd.to_datetime(text, errors="coerce", format=fmt)
                 failed = float(w[np.asarray(parsed.isna())].sum()) / total
-                empty = float(w[np.asarray(text == "")].sum()) / total
-                if failed > 0.1 + empty:
+                if failed > 0.1 and failed > 0.1 + float(w[np.asarray(text == "")].sum()) / total:
                     parsed = None
                 else:
                     used = fmt
             if parsed is None:
                 parsed = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst, format="mixed")
         except (ValueError, TypeError, OverflowError):
-            return nat, None
+            return _no_times(len(text)), None
         if not isinstance(parsed.dtype, pd.DatetimeTZDtype) and parsed.dtype != object:
             return pd.DatetimeIndex(parsed).as_unit("ns"), None
         try:
@@ -522,7 +526,7 @@ def _to_datetime_cells(
                 text, errors="coerce", utc=True, dayfirst=dayfirst, format=used
             ).dt.tz_localize(None)
         except (ValueError, TypeError, OverflowError):
-            return nat, None
+            return _no_times(len(text)), None
     utc = pd.DatetimeIndex(utc).as_unit("ns")
     minutes, labels = _offset_labels(text)
     wall = None

@@ -171,9 +171,16 @@ def numeric_columns(table: pd.DataFrame, names: list[str], fmt: NumberFormat) ->
 
 
 def parse_drivers(
-    table: pd.DataFrame, drivers: list[str], fmt: NumberFormat
+    table: pd.DataFrame,
+    drivers: list[str],
+    fmt: NumberFormat,
+    floats: dict[str, pd.Series] | None = None,
 ) -> dict[str, np.ndarray]:
     """Read each driver column as float64 (NaN where a cell is empty or a missing marker).
+
+    ``floats`` holds the columns the table reader already read as numbers
+    (:func:`forecast.ingest.table.read_table_numbers`, indexed like the table it split, before
+    any row was dropped): those are taken as they are.
 
     Raises
     ------
@@ -182,6 +189,12 @@ def parse_drivers(
     """
     out = {}
     for name in drivers:
+        if floats and name in floats:  # read as numbers by the table reader
+            column = floats[name]
+            if len(column) != len(table) or not column.index.equals(table.index):
+                column = column.reindex(table.index)
+            out[name] = column.to_numpy(dtype=np.float64, copy=True)
+            continue
         if fmt == NumberFormat():  # fast path: plain numbers in cells read_table already stripped
             try:
                 fast = table[name].to_numpy().astype(np.float64)

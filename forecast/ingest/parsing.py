@@ -1,15 +1,16 @@
-"""Low-level text parsing for CSV ingestion: bytes to text, delimiters, table cells and numbers.
+"""Low-level text parsing for CSV ingestion: bytes to text, delimiters and numbers.
 
-Each function inspects raw strings and says what it found; :mod:`forecast.ingest.reader` decides what to
-do with it. Nothing here reads files. Timestamps are read by :mod:`forecast.ingest.dates`
-(:func:`~forecast.ingest.dates.parse_times` and :class:`~forecast.ingest.dates.TimeParse` are re-exported here
-for existing callers).
+Each function inspects raw strings and says what it found; :mod:`forecast.ingest.reader` decides
+what to do with it. Nothing here reads files. The table of cells is split by
+:mod:`forecast.ingest.table` and timestamps are read by :mod:`forecast.ingest.dates`
+(:func:`~forecast.ingest.table.read_table`, :func:`~forecast.ingest.table.read_table_numbers`,
+:func:`~forecast.ingest.dates.parse_times` and :class:`~forecast.ingest.dates.TimeParse` are
+re-exported here for existing callers).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 from forecast.ingest.dates import TimeParse, parse_times
+from forecast.ingest.table import read_table, read_table_numbers
 
 __all__ = [
     "MISSING_TOKENS",
@@ -28,6 +30,7 @@ __all__ = [
     "parse_numbers",
     "parse_times",
     "read_table",
+    "read_table_numbers",
     "sniff_delimiter",
 ]
 
@@ -38,7 +41,7 @@ MISSING_TOKENS = frozenset(
 
 _DELIMITERS = ["\t", ";", "|", ","]
 
-#: Use the vectorised paths (pandas' C tokenizer, stripping only when a cell can need it, plain
+#: Use the vectorised paths (a column's floats from the table reader, plain numbers and plain
 #: decimal-comma numbers in one call). The reference paths they replace stay, for the tests that
 #: prove both give the same frame.
 FAST = True
@@ -86,6 +89,8 @@ def decode(raw: bytes) -> tuple[str, str]:
             f"The file is not text: {control} control characters in its first 64 KiB. "
             "Export the data as a CSV file and try again."
         )
+    if "\r" not in text:  # one scan; the replacements copy the whole text
+        return text, encoding
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
@@ -172,7 +177,11 @@ _STRIP = re.compile(r"[\s\u00a0\u202f'%$€£]")
 
 
 def parse_numbers(
-    cells: pd.Series, fmt: NumberFormat, *, stripped: bool = False
+    cells: pd.Series,
+    fmt: NumberFormat,
+    *,
+    stripped: bool = False,
+    floats: pd.Series | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse text cells as floats in the given number format.
 
@@ -184,6 +193,11 @@ def parse_numbers(
         Decimal mark and thousands separator.
     stripped : bool
         The cells are already stripped strings (as :func:`read_table` gives them).
+    floats : Series of float64, optional
+        The column read as numbers by the table reader (:func:`read_table_numbers`), indexed by
+        line like the table: taken as the answer, without parsing the text, when the format is
+        plain and it covers the cells' lines (it exists only when every cell of the column is a
+        finite plain number or empty; NaN marks the empty ones, missing values).
 
     Returns
     -------
@@ -194,10 +208,15 @@ def parse_numbers(
     bad : ndarray of bool, shape (n,)
         Cells that are neither a number nor a missing marker.
     """
+    if floats is not None and FAST and fmt == NumberFormat():
+        known = _lines_of(floats, cells.index)
+        if known is not None:  # NaN where a cell is empty: a missing value
+            return known, np.isnan(known), np.zeros(len(cells), dtype=bool)
     text = cells if stripped else cells.astype(str).str.strip()
     if fmt == NumberFormat():  # fast path: plain numbers need no regex
         fast = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
         if not np.isnan(fast).any():
+            fast = _as_float(text, fast)
             fast[~np.isfinite(fast)] = np.nan
             none = np.zeros(len(text), dtype=bool)
             return fast, none, none.copy()
@@ -224,6 +243,29 @@ def parse_numbers(
     return _parse_cells(text, fmt)
 
 
+def _as_float(text: pd.Series, checked: np.ndarray) -> np.ndarray:
+    """The cells as ``float()`` reads them (correctly rounded, like every other path here and
+    the table reader's float cast; ``pd.to_numeric``, which ``checked`` holds, can be a unit
+    in the last place off for 17 significant digits)."""
+    try:
+        return text.to_numpy().astype(np.float64)
+    except (TypeError, ValueError):  # pragma: no cover - to_numeric read every cell
+        return checked
+
+
+def _lines_of(floats: pd.Series, lines: pd.Index) -> np.ndarray | None:
+    """``floats`` at ``lines`` (a table's index: line numbers, in file order), None where one
+    is not in it."""
+    at = floats.index.to_numpy()
+    want = lines.to_numpy()
+    if len(at) == len(want) and np.array_equal(at, want):
+        return floats.to_numpy()
+    pos = np.searchsorted(at, want)
+    if (pos >= len(at)).any() or (at[pos] != want).any():
+        return None
+    return floats.to_numpy()[pos]
+
+
 def _parse_cells(text: pd.Series, fmt: NumberFormat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The full path of :func:`parse_numbers`: missing markers, units and separators cell by cell."""
     missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
@@ -239,217 +281,3 @@ def _parse_cells(text: pd.Series, fmt: NumberFormat) -> tuple[np.ndarray, np.nda
     bad = ~ok & ~missing
     values[~np.isfinite(values)] = np.nan
     return values, missing, bad
-
-
-def read_table(text: str, delimiter: str) -> pd.DataFrame:
-    """Split CSV text into a frame of stripped strings, keeping every cell as text.
-
-    Parameters
-    ----------
-    text : str
-        Decoded file.
-    delimiter : str
-        Field delimiter.
-
-    Returns
-    -------
-    DataFrame of str
-        Header row taken as column names; short rows padded with ``""``; the index holds each
-        row's line number in the file (1-based), for error messages.
-
-    Raises
-    ------
-    DataError
-        If the text cannot be split into fields consistently.
-    """
-    if FAST:
-        strip, may_be_blank = _edges(text, delimiter)
-        table = _read_table_arrow(text, delimiter, strip, may_be_blank) if text.isascii() else None
-        if table is None:
-            table = _read_table_c(text, delimiter, strip, may_be_blank)
-        if table is not None:
-            return table
-    return _read_table_reference(text, delimiter)
-
-
-def _read_table_arrow(
-    text: str, delimiter: str, strip: bool, may_be_blank: bool
-) -> pd.DataFrame | None:
-    """:func:`read_table` of ASCII text by pyarrow's CSV reader on one thread (quotes doubled
-    inside quoted cells, as the ``csv`` module reads them). None where pyarrow is missing, a
-    row is not of the header's width, or a quoted cell spans lines: pandas' reader takes those."""
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pcsv
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
-        return None
-    first = text.split("\n", 1)[0]
-    names = [f"f{i}" for i in range(first.count(delimiter) + 1)]
-    quoted = '"' in text
-    try:
-        data = pcsv.read_csv(
-            io.BytesIO(text.encode("ascii")),
-            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delimiter,
-                quote_char='"' if quoted else False,
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=False,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                null_values=[],
-            ),
-        )
-    except (pa.ArrowInvalid, ValueError):
-        return None
-    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if data.num_rows != n_lines or data.num_rows < 2:
-        return None
-    columns = [pd.Series(c.to_numpy(zero_copy_only=False), dtype=object) for c in data.columns]
-    return _table_of_columns(columns, strip, may_be_blank)
-
-
-def _column_names(header: list[str]) -> list[str]:
-    """Column names from the stripped header cells: ``Unnamed: i`` for a blank, ``.2`` for a repeat."""
-    names: list[str] = []
-    for i, name in enumerate(header):
-        base = name or f"Unnamed: {i}"
-        candidate, k = base, 1
-        while candidate in names:
-            k += 1
-            candidate = f"{base}.{k}"
-        names.append(candidate)
-    return names
-
-
-def _frame_of_rows(header: list[str], body, line_numbers) -> pd.DataFrame:
-    """The table from its header cells and body rows (all of the header's width), stripped."""
-    names = _column_names(header)
-    table = pd.DataFrame(body, columns=names, dtype=object)
-    for name in names:  # strip per column (vectorised), not per cell
-        table[name] = table[name].str.strip()
-    table.index = pd.Index(line_numbers, name="line")
-    return table
-
-
-#: What ``str.strip`` removes among ASCII characters (besides the line break).
-_ASCII_SPACE = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
-
-
-def _edges(text: str, delimiter: str) -> tuple[bool, bool]:
-    """Whether a cell may start or end with white space, and whether a line may be blank.
-
-    Looks at the characters beside every delimiter and line break at once (numpy over the
-    text's bytes); anything but ASCII, or a quote, reads as "may" (the cells are then stripped
-    and checked one by one).
-    """
-    if '"' in text or not text.isascii():
-        return True, True
-    data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    if len(data) == 0:
-        return False, False
-    space = np.zeros(256, dtype=bool)
-    space[[ord(c) for c in _ASCII_SPACE if c != delimiter]] = True
-    sep = np.zeros(256, dtype=bool)
-    sep[[ord(delimiter), ord("\n")]] = True
-    at = np.flatnonzero(sep[data])
-    before = data[at[at > 0] - 1]
-    after = data[at[at < len(data) - 1] + 1]
-    strip = bool(space[data[0]] or space[data[-1]] or space[before].any() or space[after].any())
-    breaks = at[data[at] == ord("\n")]
-    breaks = breaks[breaks < len(data) - 1]
-    blank = bool(sep[data[0]] or data[-1] == ord(delimiter) or sep[data[breaks + 1]].any())
-    return strip, blank
-
-
-def _read_table_c(
-    text: str, delimiter: str, strip: bool, may_be_blank: bool
-) -> pd.DataFrame | None:
-    """:func:`read_table` by pandas' C tokenizer; None where it cannot give the same table.
-
-    It gives up on rows wider than the first one and on quoted cells that span lines (where a
-    row's line number is not its position); the reference reader handles both.
-    """
-    try:
-        raw = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=object,
-            na_filter=False,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            quotechar='"',
-            doublequote=True,
-            engine="c",
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return None
-    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if len(raw) != n_lines:
-        return None  # a quoted cell holds a line break (or a line was dropped)
-    return _table_of_columns([raw[c] for c in raw.columns], strip, may_be_blank)
-
-
-def _table_of_columns(raw: list[pd.Series], strip: bool, may_be_blank: bool) -> pd.DataFrame | None:
-    """The table from the split lines (one Series of cells per column, a row per line of the
-    file, the header first): cells stripped, blank rows dropped, line numbers as the index."""
-    cells = [_strip(col) if strip else col for col in raw]
-    n_rows = len(raw[0])
-    if strip or may_be_blank:
-        blank = np.ones(n_rows, dtype=bool)
-        for col in cells:
-            blank &= (col == "").to_numpy()
-    else:  # every line holds a character other than a delimiter: no row is blank
-        blank = np.zeros(n_rows, dtype=bool)
-    if blank[0] or blank[1:].all():
-        return None  # the table's width is the header's only when the header is the first line
-    header = [str(col.iloc[0]).strip() for col in raw]
-    names = _column_names(header)
-    if blank.any():
-        body = np.flatnonzero(~blank[1:]) + 1
-        columns = {name: col.to_numpy()[body] for name, col in zip(names, cells, strict=True)}
-    else:
-        body = np.arange(1, n_rows)
-        columns = {name: col.to_numpy()[1:] for name, col in zip(names, cells, strict=True)}
-    table = pd.DataFrame(columns, dtype=object, copy=False)
-    table.index = pd.Index(body + 1, name="line")
-    return table
-
-
-def _strip(cells: pd.Series) -> pd.Series:
-    """``cells.str.strip()``, once per distinct cell when most cells repeat (keys, months)."""
-    if len(cells) >= 2000:
-        sample = cells.to_numpy()[np.random.default_rng(0).integers(0, len(cells), 1000)]
-        if pd.unique(sample).size < 900:
-            codes, uniques = pd.factorize(cells.to_numpy())
-            stripped = np.array([u.strip() for u in uniques], dtype=object)
-            return pd.Series(stripped[codes], index=cells.index, name=cells.name)
-    return cells.str.strip()
-
-
-def _read_table_reference(text: str, delimiter: str) -> pd.DataFrame:
-    """:func:`read_table` by the ``csv`` module, row by row (the reference)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows, line_numbers = [], []
-    try:
-        for row in reader:
-            if row and (row[0].strip() or any(c.strip() for c in row[1:])):  # skip ",,,,"
-                rows.append(row)
-                line_numbers.append(reader.line_num)
-    except csv.Error as exc:
-        raise DataError(
-            f"Line {reader.line_num}: the CSV text cannot be split into fields ({exc}). "
-            "Check the quoting."
-        ) from exc
-    if not rows:
-        raise DataError("The file is empty: it has no rows. Upload a CSV with a header and data.")
-    width = max(len(r) for r in rows)
-    header = [c.strip() for c in rows[0]] + [""] * (width - len(rows[0]))
-    body = [r if len(r) == width else r + [""] * (width - len(r)) for r in rows[1:]]
-    return _frame_of_rows(header, body, line_numbers[1:])

@@ -15,10 +15,11 @@ from contextlib import contextmanager
 import forecast.ingest.dates as dates
 import forecast.ingest.parsing as parsing
 import forecast.ingest.regular_grid as regular_grid
+import forecast.ingest.table as table
 
 __all__ = ["reference_paths"]
 
-_MODULES = (dates, parsing, regular_grid)
+_MODULES = (dates, parsing, regular_grid, table)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import pandas as pd
 from forecast.calendar.frequency import canonical_alias, infer_freq, on_grid
 from forecast.errors import DataError
 
-__all__ = ["FillPolicy", "Regularised", "regularise"]
+__all__ = ["FillPolicy", "Regularised", "regularise", "series_codes"]
 
 FillPolicy = Literal["none", "interpolate", "ffill"]
 
@@ -60,10 +60,11 @@ class Regularised:
     repairs: list[str] = field(default_factory=list)
 
 
-def _frequency(long: pd.DataFrame, freq: str | None) -> str:
-    """The one frequency of the series (inferred when ``freq`` is None), as a canonical alias."""
+def _frequency(long: pd.DataFrame, freq: str | None, encoded=None) -> str:
+    """The one frequency of the series (inferred when ``freq`` is None), as a canonical alias.
+    ``encoded``: :func:`series_codes` of the rows' ids, when the caller has them."""
     if freq is None:
-        freqs = _series_freqs(long) if FAST else None
+        freqs = _series_freqs(long, encoded) if FAST else None
         if freqs is None:
             freqs = {
                 uid: infer_freq(g["ds"])
@@ -99,14 +100,14 @@ def _sorted(codes: np.ndarray, ns: np.ndarray, *others: np.ndarray) -> tuple[np.
     return (codes[order], ns[order], *(o[order] for o in others))
 
 
-def _series_freqs(long: pd.DataFrame) -> dict[str, str] | None:
+def _series_freqs(long: pd.DataFrame, encoded=None) -> dict[str, str] | None:
     """The frequency of every series with two distinct timestamps, as :func:`_frequency`'s
     reference finds it, from one sort of the frame instead of a group per series (None when a
     timestamp is missing)."""
     ds = pd.DatetimeIndex(long["ds"]).as_unit("ns")
     if ds.hasnans:
         return None
-    codes, names = pd.factorize(long["unique_id"].to_numpy())
+    codes, names = encoded or series_codes(long["unique_id"].to_numpy())
     codes, ns = _sorted(codes, ds.asi8)
     cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     out, seen = {}, {}
@@ -160,9 +161,10 @@ def regularise(
     >>> out.frame["y"].tolist(), out.gaps
     ([1.0, 2.0, 3.0], {'a': 1})
     """
-    freq = _frequency(long, freq)
+    encoded = series_codes(long["unique_id"].to_numpy()) if FAST else None  # once, for both
+    freq = _frequency(long, freq, encoded)
     if FAST:
-        fast = _on_one_grid(long, freq, fill, extra)
+        fast = _on_one_grid(long, freq, fill, extra, encoded)
         if fast is not None:
             return fast
     out = Regularised(frame=pd.DataFrame(), freq=freq)
@@ -216,7 +218,7 @@ def regularise(
 
 
 def _on_one_grid(
-    long: pd.DataFrame, freq: str, fill: FillPolicy, extra: Sequence[str] = ()
+    long: pd.DataFrame, freq: str, fill: FillPolicy, extra: Sequence[str] = (), encoded=None
 ) -> Regularised | None:
     """:func:`regularise` in one pass over all series, or None where the reference is needed.
 
@@ -228,7 +230,7 @@ def _on_one_grid(
     """
     if long.empty:
         return None
-    codes, names = pd.factorize(long["unique_id"].astype(str).to_numpy(), sort=True)
+    codes, names = _series_codes(long["unique_id"].to_numpy(), encoded)
     ns = pd.DatetimeIndex(long["ds"]).as_unit("ns").asi8
     carried = [long[c].to_numpy() for c in extra]
     codes, ns, y, *carried = _sorted(codes, ns, long["y"].to_numpy(dtype=float), *carried)
@@ -250,7 +252,10 @@ def _on_one_grid(
     if len(grid) == 0 or grid[0] != first:
         return None
     grid_ns = grid.asi8
-    pos = np.searchsorted(grid_ns, ns)
+    if len(ns) == len(grid_ns) and np.array_equal(ns, grid_ns):  # one series, no gap
+        pos = np.arange(len(ns))
+    else:
+        pos = np.searchsorted(grid_ns, ns)
     if (pos >= len(grid_ns)).any() or (grid_ns[pos] != ns).any():
         return None
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -298,6 +303,44 @@ def _on_one_grid(
                 f"Series '{uid}': {n_gaps} gaps on the {freq} grid, {_ACTIONS[fill]}."
             )
     return out
+
+
+def series_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids)``: a code per row (0, 1, … in order of first appearance) and the
+    distinct ids; one comparison pass instead of hashing every row when all are one series.
+
+    Parameters
+    ----------
+    ids : ndarray of object, shape (n,)
+        The series id of each row.
+
+    Returns
+    -------
+    codes : ndarray of intp, shape (n,)
+    uniques : ndarray of object
+    """
+    first = ids[0] if len(ids) else None
+    if (
+        isinstance(first, str)
+        and ids[-1] == first
+        and ids[len(ids) // 2] == first
+        and bool((ids == first).all())
+    ):
+        return np.zeros(len(ids), dtype=np.intp), np.asarray([ids[0]], dtype=object)
+    return pd.factorize(ids)
+
+
+def _series_codes(ids: np.ndarray, encoded=None) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids.astype(str), sort=True)``, converting only the distinct ids to text
+    (``encoded``: :func:`series_codes` of ``ids``, when known)."""
+    codes, uniques = encoded or series_codes(ids)
+    names = np.array([str(u) for u in uniques], dtype=object)
+    if (codes < 0).any() or len(set(names.tolist())) < len(names):  # NaN; 1 and "1" as one
+        return pd.factorize(ids.astype(str), sort=True)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[codes], names[order]
 
 
 def _snap(ds: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex | None:

@@ -35,7 +35,14 @@ from forecast.jobs.spec import JobSpec
 from forecast.jobs.store import JobResult, JobStore
 from forecast.run.outputs import write_run
 
-__all__ = ["ProgressReporter", "execute_job", "open_executor", "run_spec"]
+__all__ = [
+    "ProgressReporter",
+    "execute_job",
+    "job_pool_workers",
+    "open_executor",
+    "read_spec_frame",
+    "run_spec",
+]
 
 
 @contextmanager
@@ -93,6 +100,27 @@ def open_executor(
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         yield None
+
+
+def job_pool_workers(spec: JobSpec, pool_workers: int | None) -> int | None:
+    """The local pool size of one job: the spec's ``workers`` when set (1: no pool, the
+    per-series work stays in the job's process), else the worker's ``pool_workers``.
+
+    Parameters
+    ----------
+    spec : JobSpec
+    pool_workers : int or None
+        The worker's setting (``forecast worker --pool-workers``; 0: no pool, None: every
+        available core).
+
+    Returns
+    -------
+    int or None
+        What :func:`open_executor` takes as ``pool_workers``.
+    """
+    if spec.workers is None:
+        return pool_workers
+    return 0 if spec.workers <= 1 else int(spec.workers)
 
 
 class ProgressReporter:
@@ -170,6 +198,42 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_spec_frame(spec: JobSpec, path: str | Path | None = None):
+    """Read a spec's dataset as ``forecast run`` reads its file, drivers and their future included.
+
+    Parameters
+    ----------
+    spec : JobSpec
+    path : str or Path, optional
+        The file (default: the spec's stored copy).
+
+    Returns
+    -------
+    df : DataFrame
+        The long frame (with the spec's driver columns).
+    x_future : DataFrame or None
+        ``unique_id, ds, <known drivers>`` after each series' end (the file's future rows and
+        calendar drivers), the ``observed_only`` drivers left out; None without any.
+
+    Raises
+    ------
+    DataError
+        As :func:`forecast.ingest.reader.read_csv`.
+    """
+    from forecast.ingest.reader import read_csv
+
+    df, report = read_csv(path or spec.dataset_path, **spec.read_kwargs())
+    future = getattr(report, "future", None)
+    if not getattr(report, "drivers", None) or future is None:
+        return df, None
+    unknown = {d.name for d in report.drivers if not d.known_in_advance}
+    unknown.update(spec.observed_only)
+    future = future.drop(columns=[c for c in future.columns if c in unknown])
+    if future.empty or len(future.columns) <= 2:
+        return df, None
+    return df, future.reset_index(drop=True)
+
+
 def run_spec(
     spec: JobSpec,
     *,
@@ -189,7 +253,7 @@ def run_spec(
 
     Returns
     -------
-    forecast.run.pipeline.RunResult
+    forecast.run.result.RunResult
 
     Raises
     ------
@@ -200,7 +264,6 @@ def run_spec(
     Cancelled
         ``should_stop()`` returned True.
     """
-    from forecast.ingest.reader import read_csv
     from forecast.run.pipeline import run_forecast
 
     path = Path(spec.dataset_path)
@@ -216,9 +279,14 @@ def run_spec(
         )
     if progress is not None:
         progress(0, 1, f"reading {spec.filename or path.name}")
-    df, _ = read_csv(path, **spec.read_kwargs())
+    df, x_future = read_spec_frame(spec, path)
     return run_forecast(
-        df, **spec.run_kwargs(), progress=progress, should_stop=should_stop, executor=executor
+        df,
+        **spec.run_kwargs(),
+        X_future=x_future,
+        progress=progress,
+        should_stop=should_stop,
+        executor=executor,
     )
 
 
@@ -307,7 +375,7 @@ def execute_job(
     reporter = ProgressReporter(store, job_id, token)
     try:
         spec = JobSpec.validate(store.get(job_id).spec.model_dump())
-        with open_executor(dask_address, pool_workers) as executor:
+        with open_executor(dask_address, job_pool_workers(spec, pool_workers)) as executor:
             result = run_spec(
                 spec,
                 progress=reporter.progress,

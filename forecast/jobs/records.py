@@ -147,7 +147,7 @@ class JobResult:
     Attributes
     ----------
     leaderboard : DataFrame
-        One row per model (columns of ``forecast.run.pipeline.RunResult.leaderboard``).
+        One row per model (columns of ``forecast.run.result.RunResult.leaderboard``).
     forecasts : DataFrame
         ``unique_id, ds, model, yhat, lo, hi``.
     actuals : DataFrame or None

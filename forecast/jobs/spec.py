@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from forecast.errors import SpecError
-from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS
+from forecast.errors import ForecastError, SpecError
+from forecast.run.defaults import DEFAULT_MODELS, DEFAULT_WINDOWS, SEARCH
 
 __all__ = ["BOUNDS", "FILL_POLICIES", "JobSpec"]
 
@@ -46,6 +46,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "min_input": (1, 10_000),
     "top_k": (1, 20),
     "threads": (1, 64),
+    "workers": (1, 64),
 }
 
 
@@ -128,8 +129,28 @@ class JobSpec(BaseModel):
         Aggregate levels of the key columns (``"state,state/gender,total"`` or ``"all"``; see
         :func:`forecast.run.hierarchy.parse_levels`); None: the series as read.
     reconcile : str
-        With ``levels``: ``auto`` (chosen by backtest), ``bottom_up``, ``mint_shrink`` or
-        ``none``.
+        With ``levels``: ``auto`` (the default), ``none`` or a method of
+        :data:`forecast.run.reconcile.METHODS` (``bottom_up``, ``ols``, ``wls_struct``,
+        ``wls_var``, ``mint_shrink``, ``combination``).
+    drivers : list of str or None
+        Driver columns read beside the target (``forecast run --drivers``; a comma-separated
+        string is accepted), or ``["all"]``: every other numeric column (needs ``value_cols``).
+        Rows after a series' last value that hold driver values are their known future.
+    observed_only : list of str
+        Drivers whose future rows are not to be used (not known in advance); each one of
+        ``drivers``.
+    calendar : bool
+        Add calendar drivers (``--calendar``).
+    holidays : str or None
+        Country code of a public-holiday driver (``--holidays``: ``AU``, ``AU-VIC``).
+    workers : int or None
+        Processes the per-series models fit their series and backtest windows on in this job,
+        1 to 64 (1: all in the job's own process; the forecasts are the same for any number);
+        None: the worker's setting (``forecast worker --pool-workers``). Ignored when the
+        worker fans out over a Dask cluster (the cluster's workers run the series).
+    search : {"once", "twice", "every"}
+        When ARIMA orders and the ETS model are searched per series
+        (:data:`forecast.run.backtest.SEARCH_MODES`; ``forecast run --search``).
 
     Raises
     ------
@@ -163,6 +184,12 @@ class JobSpec(BaseModel):
     model_params: dict[str, dict[str, Any]] = {}
     levels: str | None = None
     reconcile: str = "auto"
+    drivers: list[str] | None = None
+    observed_only: list[str] = []
+    calendar: bool = False
+    holidays: str | None = None
+    workers: int | None = None
+    search: str = SEARCH
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -286,6 +313,87 @@ class JobSpec(BaseModel):
         except SpecError as exc:
             raise ValueError(str(exc).rstrip(".")) from None
 
+    @field_validator("drivers", "observed_only", mode="before")
+    @classmethod
+    def _split_drivers(cls, v: Any, info) -> Any:
+        """A comma-separated string or a list; names stripped, empty ones dropped."""
+        if v is None:
+            return None if info.field_name == "drivers" else []
+        if isinstance(v, str):
+            v = v.split(",")
+        if not isinstance(v, (list, tuple)):
+            return v
+        names = [str(c).strip() for c in v if str(c).strip()]
+        if len(set(names)) < len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise ValueError(f"'{twice}' is listed twice; name each driver once")
+        if info.field_name == "drivers":
+            if "all" in names and len(names) > 1:
+                raise ValueError("'all' takes every other numeric column: give it alone")
+            return names or None
+        return names
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _check_holidays(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if not isinstance(v, str):
+            return v
+        from forecast.calendar.drivers import parse_holidays
+
+        try:
+            country, subdiv = parse_holidays(v)
+        except ForecastError as exc:
+            raise ValueError(str(exc).removeprefix(f"--holidays {v}: ").rstrip(".")) from None
+        return country + (f"-{subdiv}" if subdiv else "")
+
+    @model_validator(mode="after")
+    def _check_drivers(self) -> JobSpec:
+        drivers = list(self.drivers or [])
+        if drivers == ["all"] and not self.value_cols:
+            raise ValueError(
+                "drivers 'all' takes every numeric column but the target: name the target in "
+                "value_cols too"
+            )
+        clash = [d for d in drivers if d in (self.value_cols or [])]
+        if clash:
+            raise ValueError(
+                f"drivers: {', '.join(clash)} is also a value column; a column is either the "
+                "target or a driver"
+            )
+        if drivers != ["all"]:
+            stray = [d for d in self.observed_only if d not in drivers]
+            if stray:
+                raise ValueError(
+                    f"observed_only: {', '.join(stray)} is not one of the drivers "
+                    f"({', '.join(drivers) or 'none given'}); add it to drivers or drop it"
+                )
+        return self
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _check_workers(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(
+                f"must be a whole number of processes from 1 to {BOUNDS['workers'][1]} "
+                f"(1: none besides the job's own; empty: the worker's --pool-workers), got {v!r}"
+            )
+        _check_bound("workers", v, "")
+        return int(v)
+
+    @field_validator("search")
+    @classmethod
+    def _check_search(cls, v: str) -> str:
+        from forecast.run.backtest import check_search
+
+        try:
+            return check_search(str(v).strip().lower())
+        except SpecError as exc:
+            raise ValueError(str(exc).removeprefix("search ").rstrip(".")) from None
+
     @field_validator("models", mode="before")
     @classmethod
     def _check_models(cls, v: Any) -> Any:
@@ -362,6 +470,7 @@ class JobSpec(BaseModel):
             "model_params": {k: dict(v) for k, v in self.model_params.items()} or None,
             "levels": self.levels,
             "reconcile": self.reconcile,
+            "search": self.search,
         }
 
     def read_kwargs(self) -> dict[str, Any]:
@@ -372,4 +481,12 @@ class JobSpec(BaseModel):
             "id_col": self.id_col,
             "freq": self.freq,
             "fill": self.fill,
+            "drivers": list(self.drivers) if self.drivers else None,
+            "calendar": self.calendar,
+            "holidays": self.holidays,
         }
+
+    @property
+    def has_drivers(self) -> bool:
+        """Whether the job reads drivers (named, calendar or holidays)."""
+        return bool(self.drivers or self.calendar or self.holidays)

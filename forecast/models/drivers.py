@@ -25,7 +25,7 @@ import pandas as pd
 
 from forecast.calendar.frequency import future_dates
 from forecast.errors import DataError
-from forecast.ingest.frame import known_drivers
+from forecast.ingest.frame import driver_columns, known_drivers, observed_drivers
 
 __all__ = [
     "LinearDrivers",
@@ -37,7 +37,7 @@ __all__ = [
 
 def fit_drivers(df: pd.DataFrame, accepted: Sequence[str]) -> list[str]:
     """The drivers of ``df`` a model with capability ``accepted`` uses (known ones only for
-    ``("known",)``), in frame order.
+    ``("known",)``, observed-only ones too for ``("known", "observed")``), in frame order.
 
     Parameters
     ----------
@@ -50,9 +50,9 @@ def fit_drivers(df: pd.DataFrame, accepted: Sequence[str]) -> list[str]:
     -------
     list of str
     """
-    if "known" not in accepted:
-        return []
-    return known_drivers(df)
+    known = set(known_drivers(df)) if "known" in accepted else set()
+    observed = set(observed_drivers(df)) if "observed" in accepted else set()
+    return [c for c in driver_columns(df) if c in known or c in observed]
 
 
 def history_drivers(df: pd.DataFrame, names: Sequence[str], *, model: str) -> dict[str, np.ndarray]:

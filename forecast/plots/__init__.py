@@ -2,7 +2,8 @@
 
 Split by subject: :mod:`forecast.plots.series` (series, ACF/PACF, lag scatter, STL),
 :mod:`forecast.plots.drivers` (cross-correlations of a target and its drivers),
-:mod:`forecast.plots.forecasts` (fan charts, residual panels, leaderboard) and
+:mod:`forecast.plots.forecasts` (fan charts, residual panels, leaderboard),
+:mod:`forecast.plots.scenario` (with and without drivers, scenarios) and
 :mod:`forecast.plots.memory` (effective memory of recurrent models). All are re-exported here.
 """
 
@@ -12,4 +13,5 @@ from forecast.plots.drivers import *  # noqa: F403
 from forecast.plots.forecasts import *  # noqa: F403
 from forecast.plots.hierarchy import *  # noqa: F403
 from forecast.plots.memory import *  # noqa: F403
+from forecast.plots.scenario import *  # noqa: F403
 from forecast.plots.series import *  # noqa: F403

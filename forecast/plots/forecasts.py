@@ -1,6 +1,6 @@
 """Figures of a forecasting run: fan chart against actuals, residual diagnostics, leaderboard.
 
-Inputs are the frames and dicts of :class:`forecast.run.pipeline.RunResult` (``history``,
+Inputs are the frames and dicts of :class:`forecast.run.result.RunResult` (``history``,
 ``forecasts``, ``actuals``, ``residuals[model]``, ``residual_checks[model]``, ``leaderboard``),
 so every front end draws the same pictures. Colours come from :mod:`forecast.plots.colors`.
 """

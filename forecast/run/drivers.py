@@ -175,7 +175,9 @@ def drivers_step(run, plan: DriverPlan | None) -> None:
     """``auto`` per series with or without the drivers, whichever backtests better.
 
     Runs after ``combine_step``; needs ``auto`` in the run and a backtest. Fills
-    ``run.evidence["drivers"]`` and ``run.baseline`` (``auto``'s future without drivers).
+    ``run.evidence["drivers"]`` (with ``members_with``, ``backtest_mae_with`` and ``rule``:
+    ``auto`` with the drivers per series, before the choice), ``run.baseline`` (``auto``'s
+    future without drivers) and ``run.with_drivers`` (its future with them, every series).
     """
     from forecast.models import make_model
     from forecast.run.backtest import backtest
@@ -255,6 +257,10 @@ def drivers_step(run, plan: DriverPlan | None) -> None:
         }
     chosen = {u for u, v in per_series.items() if v["choice"] == "with"}
     run.baseline = sub.future[AUTO][FORECAST_COLUMNS].reset_index(drop=True)
+    run.with_drivers = run.future[AUTO][FORECAST_COLUMNS].reset_index(drop=True)
+    # auto with the drivers, per series: what a scenario of other driver values re-forecasts
+    members_with = {u: list(v) for u, v in (run.evidence.get("members") or {}).items()}
+    mae_with = {u: dict(v) for u, v in (run.evidence.get("backtest_mae") or {}).items()}
     run.future[AUTO] = _pick(run.future[AUTO], sub.future[AUTO], chosen)
     run.residuals[AUTO] = _pick(run.residuals[AUTO], sub.residuals[AUTO], chosen)
     picks = pd.DataFrame(choice_bt, columns=["unique_id", "window", "choice"])
@@ -270,6 +276,9 @@ def drivers_step(run, plan: DriverPlan | None) -> None:
         "used_by": aware,
         "per_series": per_series,
         "reading": _reading(per_series, plan),
+        "members_with": members_with,
+        "backtest_mae_with": mae_with,
+        "rule": run.evidence.get("rule"),
     }
     run.notes.append(run.evidence["drivers"]["reading"])
     run.rows[AUTO]["detail"] = "; ".join(

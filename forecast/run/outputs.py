@@ -1,6 +1,6 @@
 """A run's outputs on disk: one writer (``forecast run`` and jobs alike), one reader.
 
-:func:`write_run` turns a :class:`forecast.run.pipeline.RunResult` into the files of one folder;
+:func:`write_run` turns a :class:`forecast.run.result.RunResult` into the files of one folder;
 :func:`read_run` turns those files (and, for a job, the tables its store keeps) back into one
 :class:`StoredRun`, which is all the dashboard, the API and ``forecast jobs show`` read. The
 files, each named in :data:`RUN_FILES`:
@@ -13,13 +13,24 @@ files, each named in :data:`RUN_FILES`:
 - ``leaderboard_by_series.csv`` — one row per series (:mod:`forecast.run.by_series`; header
   only when the run has none);
 - ``residuals.csv`` — in-sample residuals ``model, unique_id, ds, resid``;
-- ``summary.json`` — the answer: ``recommended``, ``verdict``, ``notes``, ``backtest_windows``,
-  ``auto`` (:meth:`RunResult.summary`), with ``level``, ``horizon``, ``holdout``,
-  ``evaluation`` and ``residual_checks``;
+- ``summary.json`` — the run's one JSON document (:func:`run_document`, what
+  ``forecast run --json`` prints): the leaderboard, the answer (``recommended``, ``verdict``,
+  ``notes``, ``auto``), ``level``, ``horizon``, ``holdout``, ``evaluation``,
+  ``backtest_windows``, every model's ``residual_checks`` and the paths of the tables;
 - ``diagnostics.json`` — what the pages show beside the models, measured once by the run:
   ``acf`` (per series, the training data's autocorrelations, lag 0 first) and ``memory`` (per
   model with an effective memory, ``lag, importance, share`` records, or ``{"error": why}``);
-- ``model-NAME/`` — each fitted model's file (safetensors + JSON, :meth:`Forecaster.save`).
+- ``model-NAME/`` — each fitted model's file (safetensors + JSON, :meth:`Forecaster.save`);
+
+and, for a run with drivers (:data:`DRIVER_FILES`; their roles, ``auto``'s choice with or
+without them per series, both backtest MASEs, the estimated effects and ``auto``'s members with
+them are in ``summary.json`` under ``drivers``):
+
+- ``drivers_forecasts.csv`` — ``auto``'s future with and without the drivers for every series
+  (``unique_id, ds, drivers, yhat, lo, hi``, ``drivers`` ``with`` or ``without``; header only
+  when the run did not compare them);
+- ``future_drivers.csv`` — the known drivers' future the models were given
+  (``unique_id, ds, <drivers>``; header only without known drivers).
 
 Tables are written by one CSV writer, :func:`forecast.safe_csv.to_csv_for_people` (text cells
 that a spreadsheet would run as formulas are neutralised); the reader gives them back as the run
@@ -41,11 +52,14 @@ from forecast.jsonable import to_jsonable
 from forecast.run.defaults import BACKTEST_COLUMNS
 
 __all__ = [
+    "DRIVERS_FORECAST_COLUMNS",
+    "DRIVER_FILES",
     "RESIDUAL_COLUMNS",
     "RUN_FILES",
     "StoredRun",
     "history_acf",
     "read_run",
+    "run_document",
     "write_run",
 ]
 
@@ -61,6 +75,13 @@ RUN_FILES = {
     "summary": "summary.json",
     "diagnostics": "diagnostics.json",
 }
+#: The files of a run with drivers, by role (written only when the run had drivers).
+DRIVER_FILES = {
+    "drivers_forecasts": "drivers_forecasts.csv",
+    "future_drivers": "future_drivers.csv",
+}
+#: Columns of ``drivers_forecasts.csv``.
+DRIVERS_FORECAST_COLUMNS = ["unique_id", "ds", "drivers", "yhat", "lo", "hi"]
 #: Columns of ``residuals.csv``.
 RESIDUAL_COLUMNS = ["model", "unique_id", "ds", "resid"]
 #: Prefix of a model file's artifact name (``model:arima``) and folder (``model-arima``).
@@ -139,18 +160,120 @@ def _residual_frame(residuals: Mapping[str, pd.DataFrame | None]) -> pd.DataFram
     return pd.concat(parts, names=["model", None]).reset_index(0)
 
 
-def _summary(result) -> dict:
-    board = result.leaderboard
-    evaluation = "none"
+def _driver_tables(result) -> dict[str, pd.DataFrame]:
+    """``drivers_forecasts`` and ``future_drivers`` of a run with drivers."""
+    parts = [
+        frame[["unique_id", "ds", "yhat", "lo", "hi"]].assign(drivers=label)
+        for label, frame in (
+            ("with", getattr(result, "with_drivers", None)),
+            ("without", getattr(result, "baseline", None)),
+        )
+        if frame is not None
+    ]
+    compared = (
+        pd.concat(parts, ignore_index=True)[DRIVERS_FORECAST_COLUMNS]
+        if parts
+        else pd.DataFrame(columns=DRIVERS_FORECAST_COLUMNS)
+    )
+    future = getattr(result, "x_future", None)
+    if future is None:
+        future = pd.DataFrame(columns=["unique_id", "ds"])
+    return {"drivers_forecasts": compared, "future_drivers": future}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """A table as records: timestamps as ISO text (seconds), the rest as it is."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return out.to_dict(orient="records")
+
+
+def _leaderboard_records(board: pd.DataFrame) -> list[dict]:
+    """One record per model: the ``--json`` keys first, in their published order
+    (:data:`forecast.evaluation.leaderboard.JSON_KEYS`, None where a column is missing), then
+    the board's other columns."""
+    from forecast.evaluation.leaderboard import JSON_KEYS
+
+    extra = [c for c in board.columns if c not in JSON_KEYS]
+    return [
+        {**{key: row.get(key) for key in JSON_KEYS}, **{key: row[key] for key in extra}}
+        for row in _records(board)
+    ]
+
+
+def _evaluation(board: pd.DataFrame) -> str:
+    """What the leaderboard was scored on (``"backtest of 3 windows"``; ``"none"``)."""
     if "evaluation" in board and board["evaluation"].notna().any():
-        evaluation = str(board["evaluation"].dropna().iloc[0])
+        return str(board["evaluation"].dropna().iloc[0])
+    return "none"
+
+
+def run_document(result, files: Mapping[str, str] | None = None) -> dict:
+    """The run's one JSON document: ``forecast run --json``, ``summary.json`` and
+    :meth:`forecast.run.result.RunResult.to_json` are this.
+
+    Parameters
+    ----------
+    result : forecast.run.result.RunResult
+    files : mapping of str to str, optional
+        The written run's files (what :func:`write_run` returns, by file name). With them the
+        tables are named by their file; without them (a result not written) they are inline.
+
+    Returns
+    -------
+    dict
+        Plain JSON types (:func:`forecast.jsonable.to_jsonable`), keys in this order:
+
+        - ``leaderboard``: one record per model, the ``--json`` keys first
+          (:data:`forecast.evaluation.leaderboard.JSON_KEYS`), then the board's other columns;
+        - ``forecasts``: the path of ``forecasts.csv``; not written: the records of
+          ``unique_id, ds, model, yhat, lo, hi`` (``ds`` ISO text), then ``actuals``: the
+          held-out records ``unique_id, ds, y`` or None;
+        - ``leaderboard_csv``: the path of ``leaderboard.csv`` (written only);
+        - ``level`` (percent), ``horizon`` and ``holdout`` (steps), ``evaluation`` (what the
+          leaderboard was scored on, ``"none"`` when nothing was);
+        - ``recommended``, ``verdict``, ``notes`` (:meth:`RunResult.summary`);
+        - ``backtest``: the path of ``backtest.csv``; not written: the per-window, per-series
+          scores (records, None without a backtest);
+        - ``backtest_windows``, ``auto``;
+        - ``leaderboard_by_series``: the path of ``leaderboard_by_series.csv`` (written only);
+        - ``hierarchy`` (with levels) and ``drivers`` (with drivers);
+        - ``residual_checks``: model -> its residual check.
+    """
+    board = result.leaderboard
+    summary = result.summary()
+    if files is not None:
+        path = {role: str(files[name]) for role, name in RUN_FILES.items() if name in files}
+        tables = {"forecasts": path["forecasts"], "leaderboard_csv": path["leaderboard"]}
+        backtest: dict = {"backtest": path["backtest"]}
+        by_series: dict = {"leaderboard_by_series": path["by_series"]}
+    else:
+        actuals = result.actuals
+        tables = {
+            "forecasts": _records(result.forecasts),
+            "actuals": None if actuals is None else _records(actuals),
+        }
+        scores = result.backtest
+        backtest = {"backtest": None if scores is None else _records(scores)}
+        by_series = {}
     return to_jsonable(
         {
-            **result.summary(),
+            "leaderboard": _leaderboard_records(board),
+            **tables,
             "level": result.level,
             "horizon": result.horizon,
             "holdout": result.holdout,
-            "evaluation": evaluation,
+            "evaluation": _evaluation(board),
+            "recommended": summary["recommended"],
+            "verdict": summary["verdict"],
+            "notes": summary["notes"],
+            **backtest,
+            "backtest_windows": summary["backtest_windows"],
+            "auto": summary["auto"],
+            **by_series,
+            **{key: summary[key] for key in ("hierarchy", "drivers") if key in summary},
             "residual_checks": result.residual_checks,
         }
     )
@@ -167,7 +290,7 @@ def write_run(
 
     Parameters
     ----------
-    result : forecast.run.pipeline.RunResult
+    result : forecast.run.result.RunResult
     folder : str or Path
         The run's folder (``forecast run --out``, a job's artifact folder).
     to_csv : callable, optional
@@ -211,13 +334,18 @@ def write_run(
         path = folder / RUN_FILES[role]
         write(frame, path)
         files[RUN_FILES[role]] = str(path)
+    if getattr(result, "drivers", None):
+        for role, frame in _driver_tables(result).items():
+            path = folder / DRIVER_FILES[role]
+            write(frame, path)
+            files[DRIVER_FILES[role]] = str(path)
     memories = _memories(result) if memory else {}
     widest = max(
         (len(v) for v in memories.values() if isinstance(v, list)),
         default=0,
     )
     diagnostics = {"acf": history_acf(result.history, result.m, widest), "memory": memories}
-    for role, payload in (("summary", _summary(result)), ("diagnostics", diagnostics)):
+    for role, payload in (("summary", run_document(result, files)), ("diagnostics", diagnostics)):
         path = folder / RUN_FILES[role]
         path.write_text(json.dumps(to_jsonable(payload), indent=1))
         files[RUN_FILES[role]] = str(path)
@@ -267,6 +395,11 @@ class StoredRun:
         Model -> its saved file's folder (those still on disk).
     files : dict of str to str
         Every artifact name -> path, as written.
+    drivers_forecasts : DataFrame or None
+        ``unique_id, ds, drivers, yhat, lo, hi``: ``auto`` with and without the drivers (None
+        for a run without drivers, or one that did not compare them).
+    future_drivers : DataFrame or None
+        ``unique_id, ds, <drivers>``: the known drivers' future the models were given.
     """
 
     leaderboard: pd.DataFrame
@@ -287,6 +420,14 @@ class StoredRun:
     memory: dict = field(default_factory=dict)
     models: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)
+    drivers_forecasts: pd.DataFrame | None = None
+    future_drivers: pd.DataFrame | None = None
+
+    @property
+    def drivers(self) -> dict:
+        """``summary.json``'s ``drivers`` (roles, choice per series, MASEs, effects; ``{}``
+        for a run without drivers)."""
+        return dict(self.summary.get("drivers") or {})
 
     @property
     def artifacts(self) -> dict:
@@ -376,7 +517,13 @@ def read_run(
         for name, path in files.items()
         if name.startswith(MODEL_PREFIX) and Path(path).exists()
     }
+    compared = _read_csv(files.get(DRIVER_FILES["drivers_forecasts"]), ["ds"])
+    future = _read_csv(files.get(DRIVER_FILES["future_drivers"]), ["ds"])
+    if future is not None:
+        future["unique_id"] = future["unique_id"].astype(str)
     out = StoredRun(
+        drivers_forecasts=None if compared is None or compared.empty else compared,
+        future_drivers=None if future is None or future.empty else future,
         leaderboard=leaderboard if leaderboard is not None else pd.DataFrame(),
         forecasts=forecasts if forecasts is not None else pd.DataFrame(),
         actuals=actuals,

@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,7 +41,6 @@ from forecast.calendar.frequency import frame_freq, season_length
 from forecast.errors import DataError, SpecError
 from forecast.evaluation.metrics import mase_scale
 from forecast.ingest.frame import driver_columns
-from forecast.jsonable import to_jsonable
 from forecast.models.base import FORECAST_COLUMNS, check_horizon, check_level
 from forecast.models.registry import (
     check_model_list,
@@ -75,6 +73,7 @@ from forecast.run.hierarchy import (
 )
 from forecast.run.recommend import recommend
 from forecast.run.reconcile import check_method, reconcile_step
+from forecast.run.result import RunResult
 from forecast.run.steps import (
     Run,
     backtest_step,
@@ -96,139 +95,6 @@ __all__ = [
     "plan_backtest",
     "run_forecast",
 ]
-
-
-@dataclass
-class RunResult:
-    """Everything one run produced.
-
-    Attributes
-    ----------
-    leaderboard : DataFrame
-        One row per model (see :data:`forecast.evaluation.leaderboard.LEADERBOARD_COLUMNS`).
-    forecasts : DataFrame
-        ``unique_id, ds, model, yhat, lo, hi`` of every model that succeeded.
-    actuals : DataFrame or None
-        The held-out part (``unique_id, ds, y``), None without a holdout.
-    history : DataFrame
-        The training part.
-    residual_checks : dict
-        Model -> JSON-ready residual summary (:func:`forecast.evaluation.residuals.combine_checks`).
-    fitted : dict
-        Model -> fitted estimator.
-    level : float
-        Interval level in percent.
-    backtest : DataFrame or None
-        Per-window, per-series backtest scores (:func:`forecast.run.backtest.window_scores`).
-    backtest_forecasts : DataFrame or None
-        Every model's backtest forecasts beside the actuals (:data:`BACKTEST_COLUMNS`).
-    backtest_windows : int
-        Rolling origins actually used (fewer than asked on short series, see ``notes``).
-    drivers : dict
-        With drivers: their roles, the models that used them, ``auto``'s choice per series
-        with or without them and why, the estimated effects (empty without drivers).
-    baseline : DataFrame or None
-        ``auto``'s future without the drivers (beside the recommended one), when compared.
-    recommended : dict
-        ``{"model", "reason", "per_series", "reasons", "verdicts", "summary", "opening"}``
-        (:func:`forecast.run.recommend.recommend`, then :func:`forecast.run.story.tell`).
-    verdict : str
-        The run's answer in words (:func:`forecast.run.story.tell`).
-    notes : list of str
-        Caveats of the run.
-    auto : dict
-        Evidence of ``auto``: rule, candidates, members and their backtest errors per series,
-        the candidates' residual verdicts (empty when ``auto`` did not run).
-    series_scores : DataFrame or None
-        One row per (model, series) of the run's evaluation: ``mae, rmse`` (in the series'
-        units), ``smape, mase, coverage, skill`` (:func:`forecast.run.story.series_scores`).
-    intervals : dict
-        Model -> series -> interval calibration (``scale, group, n, why, coverage,
-        lowo_coverage``; :func:`forecast.evaluation.calibration.calibrate_per_series`).
-    by_series : DataFrame or None
-        One row per series (:func:`forecast.run.by_series.series_table`;
-        ``leaderboard_by_series.csv``), with the key columns and ``level`` when the data has keys.
-    keys : DataFrame or None
-        ``unique_id``, the key columns, ``level`` of every series (None without key columns).
-    hierarchy : dict
-        Evidence of the reconciliation (:func:`forecast.run.reconcile.reconcile_step`; empty
-        without levels).
-    m : int
-        Seasonal period of the frequency in steps (1 without one).
-    """
-
-    leaderboard: pd.DataFrame
-    forecasts: pd.DataFrame
-    actuals: pd.DataFrame | None
-    history: pd.DataFrame
-    residual_checks: dict
-    fitted: dict
-    level: float
-    horizon: int = 0
-    holdout: int = 0
-    backtest: pd.DataFrame | None = None
-    residuals: dict = field(default_factory=dict)
-    backtest_forecasts: pd.DataFrame | None = None
-    backtest_windows: int = 0
-    recommended: dict = field(default_factory=dict)
-    verdict: str = ""
-    notes: list = field(default_factory=list)
-    auto: dict = field(default_factory=dict)
-    series_scores: pd.DataFrame | None = None
-    intervals: dict = field(default_factory=dict)
-    by_series: pd.DataFrame | None = None
-    keys: pd.DataFrame | None = None
-    hierarchy: dict = field(default_factory=dict)
-    m: int = 1
-    drivers: dict = field(default_factory=dict)
-    baseline: pd.DataFrame | None = None
-
-    def summary(self) -> dict:
-        """JSON-ready answer of the run: ``recommended``, ``verdict``, ``notes``,
-        ``backtest_windows``, ``auto`` (what ``summary.json`` of a job holds), ``hierarchy``
-        with levels, and ``drivers`` when the data had drivers (``known``, ``observed``,
-        ``used_by``, ``per_series`` with ``auto``'s choice and both backtest MASEs,
-        ``reading``, ``effects``)."""
-        return _jsonable(
-            {
-                "recommended": self.recommended,
-                "verdict": self.verdict,
-                "notes": self.notes,
-                "backtest_windows": self.backtest_windows,
-                "auto": self.auto,
-                **({"hierarchy": self.hierarchy} if self.hierarchy else {}),
-                **({"drivers": self.drivers} if self.drivers else {}),
-            }
-        )
-
-    def to_json(self) -> dict:
-        """JSON-ready dict: ``leaderboard``, ``forecasts``, ``actuals``, ``residual_checks``,
-        ``level``, ``horizon``, ``holdout``, ``backtest`` (records; timestamps ISO strings,
-        NaN as None), and the keys of :meth:`summary`."""
-        return _jsonable(
-            {
-                "leaderboard": _records(self.leaderboard),
-                "forecasts": _records(self.forecasts),
-                "actuals": None if self.actuals is None else _records(self.actuals),
-                "residual_checks": self.residual_checks,
-                "level": self.level,
-                "horizon": self.horizon,
-                "holdout": self.holdout,
-                "backtest": None if self.backtest is None else _records(self.backtest),
-                **self.summary(),
-            }
-        )
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return out.to_dict(orient="records")
-
-
-_jsonable = to_jsonable
 
 
 def parse_models(models: str | Sequence[str]) -> list[str]:
@@ -407,9 +273,10 @@ def run_forecast(
         :func:`forecast.run.hierarchy.parse_levels`): their series are summed from the bottom,
         forecast like any other, and every model's forecasts reconciled.
     reconcile : str
-        ``auto`` (the method with the lower backtest MASE over levels), ``bottom_up``,
-        ``mint_shrink`` or ``none`` (forecasts of every level left as they are); used only with
-        ``levels``.
+        ``auto`` (the combination of MinTrace ``ols`` and ``mint_shrink``, unless another method
+        is clearly better on the backtest: :func:`forecast.run.reconcile.choose_method`),
+        ``bottom_up``, ``ols``, ``wls_struct``, ``wls_var``, ``mint_shrink``, ``combination`` or
+        ``none`` (forecasts of every level left as they are); used only with ``levels``.
     search : {"twice", "once", "every"}
         ``"twice"`` (default, :data:`forecast.run.defaults.SEARCH`): ARIMA's orders and the ETS
         model are searched per series on the oldest backtest window's training data,
@@ -587,6 +454,8 @@ def run_forecast(
         m=int(m or 1),
         drivers=_drivers_summary(run, plan),
         baseline=run.baseline,
+        with_drivers=run.with_drivers,
+        x_future=None if plan is None else plan.future,
     )
 
 
@@ -599,6 +468,7 @@ def _drivers_summary(run: Run, plan) -> dict:
         "observed": plan.observed,
         "used_by": [n for n in run.fitted_names if uses_drivers(n, plan) and n in run.fitted],
         "assumption": plan.note(),
+        "freq": run.history.attrs.get("freq"),
     }
     out.update({k: v for k, v in (run.evidence.get("drivers") or {}).items() if k != "known"})
     effects = {}

@@ -87,6 +87,8 @@ class Run:
     x_future: pd.DataFrame | None = None
     #: ``auto``'s future without the drivers (when a run with drivers compared both).
     baseline: pd.DataFrame | None = None
+    #: ``auto``'s future with the drivers for every series (before the choice per series).
+    with_drivers: pd.DataFrame | None = None
     intervals: dict = field(default_factory=dict)
     scores: pd.DataFrame | None = None  # per (model, series) scores, the reference included
 

@@ -67,7 +67,10 @@ class RecurrentEnsemble(Forecaster):
     """
 
     name = "ensemble"
-    drivers_accepted = ("known",)
+    #: As its members (recurrent nets and the ESN), which take the drivers by their own
+    #: default (``drivers="regression"``: known drivers by dynamic regression, observed-only
+    #: ones as input channels).
+    drivers_accepted = ("known", "observed")
     label = "Recurrent ensemble (GRU + LSTM, with and without seasonal adjustment)"
     scope = "global"
     neural = True
@@ -233,12 +236,13 @@ class RecurrentEnsemble(Forecaster):
 
     @property
     def drivers_(self) -> list[str]:
-        """The known drivers the members were fitted with (each by dynamic regression)."""
+        """The drivers the members were fitted with."""
         check_fitted(self, "members_")
         return list(getattr(self.members_[0], "drivers_", []))
 
     def effects(self) -> pd.DataFrame:
-        """The drivers' estimated effects (the members share one regression per series)."""
+        """The drivers' estimated effects (the members share one regression per series; empty
+        when the members read the drivers as channels)."""
         check_fitted(self, "members_")
         return self.members_[0].effects()
 

@@ -5,7 +5,9 @@ subclass fit one *member* per seed on the normalised windows, and does everythin
 model contract asks for: the median over ``n_seeds`` members, direct or recursive multi-step
 forecasts (a horizon longer than the trained one is reached by feeding forecasts back),
 split-conformal prediction intervals from the validation-tail residuals of each horizon step,
-in-sample one-step residuals, and save/load through safetensors + JSON.
+in-sample one-step residuals. Its drivers (dynamic regression or input channels) are
+:class:`~forecast.models.neural.windowed_drivers.WindowedDrivers`, its model file (safetensors +
+JSON) :class:`~forecast.models.neural.windowed_files.WindowedFiles`.
 
 Subclasses implement ``_fit_member``, ``_predict_member``, ``_member_arrays`` and
 ``_member_from_arrays``. ``fit`` trains for ``horizon`` (None: one season, see
@@ -36,12 +38,13 @@ from forecast.models.base import (
     check_level,
     forecast_frame,
 )
-from forecast.models.drivers import (
-    LinearDrivers,
-    fit_drivers,
-    future_drivers,
-    history_drivers,
+from forecast.models.neural.channels import (
+    channel_windows,
+    future_channels,
+    pack,
 )
+from forecast.models.neural.windowed_drivers import WindowedDrivers
+from forecast.models.neural.windowed_files import WindowedFiles
 from forecast.models.neural.windows import (
     SeriesTransform,
     check_window,
@@ -56,7 +59,7 @@ from forecast.models.neural.windows import (
 __all__ = ["WindowedForecaster"]
 
 
-class WindowedForecaster(Forecaster):
+class WindowedForecaster(WindowedDrivers, WindowedFiles, Forecaster):
     """Base of the global window-based forecasters; see the module docstring.
 
     Subclasses define ``name`` and an ``__init__`` whose parameters include at least
@@ -97,83 +100,6 @@ class WindowedForecaster(Forecaster):
             )
         if self.log not in (True, False, "auto"):
             raise SpecError(f"{self.name}: log must be True, False or 'auto', got {self.log!r}.")
-
-    # ------------------------------------------------------------------ drivers
-    #: Known-in-advance drivers by dynamic regression: per series, ``y`` on the drivers with
-    #: AR(1) errors (:class:`forecast.models.drivers.LinearDrivers`), the network forecasts
-    #: ``y - X @ coef`` and the forecast adds ``X_future @ coef`` back (not covariate channels
-    #: in the network: the drivers' effect is linear and the same at every step).
-    drivers_accepted = ("known",)
-
-    def fit(self, df: pd.DataFrame, *, progress=None, should_stop=None):
-        """Fit on ``df`` (``unique_id, ds, y`` and any known drivers, which enter by dynamic
-        regression); see :meth:`_fit_series`."""
-        drivers = fit_drivers(df, self.drivers_accepted)
-        linear = {}
-        if drivers:
-            check_frame(df, min_length=3, model=self.name)
-            xs = history_drivers(df, drivers, model=self.name)
-            df = df.copy()
-            codes = df["unique_id"].astype(str).to_numpy()
-            for uid, X in xs.items():
-                rows = codes == uid
-                linear[uid] = LinearDrivers.fit(df.loc[rows, "y"].to_numpy(float), X)
-                df.loc[rows, "y"] = df.loc[rows, "y"].to_numpy(float) - linear[uid].effect(X)
-        self._fit_series(df, progress=progress, should_stop=should_stop)
-        self.drivers_ = drivers
-        self.linear_ = linear
-        return self
-
-    def predict(
-        self, h: int, level: float = 80, X_future: pd.DataFrame | None = None
-    ) -> pd.DataFrame:
-        """Forecast ``h`` steps; ``X_future`` (``unique_id, ds, <drivers>``) is required when
-        fitted with drivers (see :meth:`WindowedForecaster.predict`)."""
-        fc = self._predict_series(h, level)
-        drivers = getattr(self, "drivers_", [])
-        if not drivers:
-            return fc
-        future = future_drivers(X_future, drivers, self.last_ds_, self.freq_, h, model=self.name)
-        add = np.concatenate([self.linear_[str(u)].effect(future[str(u)]) for u in self.ids_])
-        for col in ("yhat", "lo", "hi"):
-            fc[col] = fc[col].to_numpy() + add
-        return fc
-
-    def effects(self) -> pd.DataFrame:
-        """``unique_id, driver, coef, se``: each driver's estimated effect on ``y`` per series."""
-        rows = [
-            {"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)}
-            for uid, lin in getattr(self, "linear_", {}).items()
-            for name, c, e in zip(self.drivers_, lin.coef[1:], lin.se[1:], strict=True)
-        ]
-        return pd.DataFrame(rows, columns=["unique_id", "driver", "coef", "se"])
-
-    def forecast_from(self, df: pd.DataFrame, h: int, level: float = 80) -> pd.DataFrame:
-        if getattr(self, "drivers_", []):
-            raise SpecError(
-                f"{self.name}: this model was fitted with the drivers "
-                f"{', '.join(self.drivers_)}, whose effects are per series; run a job on the "
-                "new file instead."
-            )
-        return self._forecast_from_series(df, h, level)
-
-    def _fitted_state(self, folder):
-        fitted, arrays = self._series_state(folder)
-        drivers = getattr(self, "drivers_", [])
-        fitted["drivers"] = list(drivers)
-        if drivers:
-            arrays["drivers.coef"] = np.stack([self.linear_[u].coef for u in self.ids_])
-            arrays["drivers.se"] = np.stack([self.linear_[u].se for u in self.ids_])
-        return fitted, arrays
-
-    def _restore_state(self, fitted, arrays, folder) -> None:
-        self._restore_series(fitted, arrays, folder)
-        self.drivers_ = list(fitted.get("drivers") or [])
-        self.linear_ = {
-            u: LinearDrivers(arrays["drivers.coef"][i], arrays["drivers.se"][i])
-            for i, u in enumerate(self.ids_)
-            if self.drivers_
-        }
 
     # ------------------------------------------------------------------ fit
     def _fit_series(
@@ -299,15 +225,20 @@ class WindowedForecaster(Forecaster):
             scale=not transform.log,
         )
         targets = Yn[:, :1] if self._recursive else Yn
+        channels = getattr(self, "channels_", None)
+        inputs, D, F = Xn, None, None
+        if channels is not None:  # driver windows beside the target, the known ones' future
+            D, F = channel_windows(channels.scaled_history(), int(size), horizon)
+            inputs = pack(Xn, D, F[:, : targets.shape[1], : channels.k_known])
         refit = bool(getattr(self, "refit", False)) and len(val) > 0
         phases = 2 if refit else 1
         members, final, choices = [], [], []
         for s in range(self.n_seeds):
             seed = int(self.seed) + s
             member, chosen = self._fit_member(
-                Xn[train],
+                inputs[train],
                 targets[train],
-                Xn[val],
+                inputs[val],
                 targets[val],
                 seed=seed,
                 progress=self._sub_progress(progress, s * phases, phases, "fit"),
@@ -319,9 +250,9 @@ class WindowedForecaster(Forecaster):
             if refit:
                 # same seed, every window, with what the first fit chose (epochs, penalty)
                 refitted, _ = self._fit_member(
-                    Xn,
+                    inputs,
                     targets,
-                    Xn[:0],
+                    inputs[:0],
                     targets[:0],
                     seed=seed,
                     progress=self._sub_progress(progress, s * phases + 1, phases, "refit"),
@@ -333,7 +264,11 @@ class WindowedForecaster(Forecaster):
         # split-conformal calibration on the validation tail, by the members that never saw it
         self.members_ = members
         cal = val if len(val) else train
-        pred = self._forecast_z(windows.X[cal], horizon)
+        if channels is None:
+            pred = self._forecast_z(windows.X[cal], horizon)
+        else:
+            future = future_channels(D[cal], F[cal][:, :, : channels.k_known], channels.k_known)
+            pred = self._forecast_z(windows.X[cal], horizon, D[cal], future)
         _, pred_n, _, _ = normalize_windows(
             windows.X[cal],
             pred,
@@ -397,26 +332,48 @@ class WindowedForecaster(Forecaster):
         outs = [self._predict_member(m, Xn) for m in self.members_]
         return outs[0] if len(outs) == 1 else np.median(np.stack(outs), axis=0)
 
-    def _forecast_z(self, Z: np.ndarray, steps: int) -> np.ndarray:
+    def _forecast_z(
+        self,
+        Z: np.ndarray,
+        steps: int,
+        D: np.ndarray | None = None,
+        future: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Forecast ``steps`` values after each window of transformed values ``Z`` (n, L).
 
         Outputs longer than one member call are reached by appending the forecasts to the window
-        and normalising again (recursive heads, or ``steps`` beyond the trained horizon).
+        and normalising again (recursive heads, or ``steps`` beyond the trained horizon). With
+        driver channels, ``D`` (n, L, k) is the scaled driver window and ``future``
+        (n, steps, k) every channel over the steps (:func:`~forecast.models.neural.channels.
+        future_channels`); a call's known future past ``steps`` is zero (its outputs there are
+        dropped, and the head is causal).
         """
         out, cur, done = [], np.asarray(Z, dtype=float), 0
         scale = not self.transform_.log
+        channels = getattr(self, "channels_", None)
+        width = 1 if self._recursive else self.horizon_
         while done < steps:
             Xn, _, level, scl = normalize_windows(
                 cur, method=self.normalize_, period=self.season_length_, scale=scale
             )
+            if channels is not None:
+                block = np.zeros((len(Xn), width, channels.k_known))
+                given = future[:, done : done + width, : channels.k_known]
+                block[:, : given.shape[1]] = given
+                Xn = pack(Xn, D, block)
             part = self._predict_normalized(Xn) * scl + level
             out.append(part)
+            if channels is not None:
+                ahead = future[:, done : done + part.shape[1]]
+                D = np.concatenate([D, ahead], axis=1)[:, -self.input_size_ :]
             done += part.shape[1]
             cur = np.concatenate([cur, part], axis=1)[:, -self.input_size_ :]
         return np.concatenate(out, axis=1)[:, :steps]
 
     # ------------------------------------------------------------------ predict
-    def _predict_series(self, h: int, level: float = 80) -> pd.DataFrame:
+    def _predict_series(
+        self, h: int, level: float = 80, future: dict[str, np.ndarray] | None = None
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps after the end of every series.
 
         Parameters
@@ -425,6 +382,8 @@ class WindowedForecaster(Forecaster):
             Horizon in steps (beyond the trained horizon, forecasts are fed back).
         level : float
             Interval level in percent (split-conformal, per horizon step).
+        future : dict of str to ndarray of shape (h, k_known), optional
+            With driver channels: the known drivers' raw values over the ``h`` steps.
 
         Returns
         -------
@@ -436,7 +395,7 @@ class WindowedForecaster(Forecaster):
         level = check_level(level)
         z = self.transform_.forward(self.values_)
         Z = self._input_windows(z)
-        zhat = self._forecast_z(Z, h)
+        zhat = self._forecast_z(Z, h, *self._forecast_channels(h, future))
         _, zhat_n, lev, scl = normalize_windows(
             Z,
             zhat,
@@ -450,6 +409,20 @@ class WindowedForecaster(Forecaster):
         lo = self.transform_.inverse((zhat_n - q) * scl + lev, seas)
         hi = self.transform_.inverse((zhat_n + q) * scl + lev, seas)
         return forecast_frame(self.name, self.last_ds_, self.freq_, yhat, lo, hi)
+
+    def _forecast_channels(self, h: int, future: dict[str, np.ndarray] | None):
+        """``(D, future)`` of :meth:`_forecast_z` for the forecasts after the series' ends
+        (``(None, None)`` without channels)."""
+        channels = getattr(self, "channels_", None)
+        if channels is None:
+            return None, None
+        L, kk = self.input_size_, channels.k_known
+        D = np.stack([x[len(x) - L :] for x in channels.scaled_history()])
+        known = np.zeros((len(self.ids_), h, kk))
+        for i, uid in enumerate(self.ids_):
+            if kk:
+                known[i] = channels.scaler.apply(i, (future or {})[uid], slice(0, kk))
+        return D, future_channels(D, known, kk)
 
     def _conformal_width(self, h: int, level: float) -> np.ndarray:
         """Half-width per step in normalised space, shape (h,); beyond the trained horizon the
@@ -564,8 +537,15 @@ class WindowedForecaster(Forecaster):
 
     def _compute_residuals(self) -> pd.DataFrame:
         z = self.transform_.forward(self.values_)
-        windows = self._one_step_windows(z)
-        zhat = self._forecast_z(windows.X, 1)[:, 0]
+        channels = getattr(self, "channels_", None)
+        if channels is None:
+            windows = self._one_step_windows(z)
+            zhat = self._forecast_z(windows.X, 1)[:, 0]
+        else:
+            windows = make_windows(z, self.input_size_, 1)
+            D, F = channel_windows(channels.scaled_history(), self.input_size_, 1)
+            future = future_channels(D, F[:, :, : channels.k_known], channels.k_known)
+            zhat = self._forecast_z(windows.X, 1, D, future)[:, 0]
         frames = []
         for i, uid in enumerate(self.ids_):
             y = self.values_[i]
@@ -576,73 +556,3 @@ class WindowedForecaster(Forecaster):
             resid[ends] = y[ends] - fitted
             frames.append(pd.DataFrame({"unique_id": uid, "ds": self.ds_[i], "resid": resid}))
         return pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
-
-    # ------------------------------------------------------------------ persistence
-    def _series_state(self, folder) -> tuple[dict, dict[str, np.ndarray]]:
-        """The training series (values, lengths, timestamps as int64 ns), their seasonal
-        components, the conformal calibration errors and each member's arrays
-        (``member{k}.{name}``), plus the fitted metadata."""
-        arrays = {
-            "values": np.concatenate(self.values_).astype(np.float64),
-            "lengths": np.array([len(v) for v in self.values_], dtype=np.int64),
-            "ds": np.concatenate(
-                [np.asarray(d, dtype="datetime64[ns]").astype(np.int64) for d in self.ds_]
-            ),
-            "seasonal": np.concatenate(self.transform_.seasonal).astype(np.float64),
-            "calibration": self.calibration_.astype(np.float64),
-        }
-        for k, member in enumerate(self.members_):
-            for key, arr in self._member_arrays(member).items():
-                arrays[f"member{k}.{key}"] = arr
-        fitted = {
-            "freq": self.freq_,
-            "ids": self.ids_,
-            "last_ds": [self.last_ds_[u].isoformat() for u in self.ids_],
-            "season_length": self.season_length_,
-            "horizon": self.horizon_,
-            "input_size": self.input_size_,
-            "log": self.transform_.log,
-            "period": self.transform_.period,
-            "deseasonalized": self.deseasonalized_,
-            "n_members": len(self.members_),
-            "n_train_windows": self.n_train_windows_,
-            "n_val_windows": self.n_val_windows_,
-            "normalize": self.normalize_,
-            "architecture": getattr(self, "architecture_", None),
-        }
-        return fitted, arrays
-
-    def _restore_series(self, fitted, arrays, folder) -> None:
-        cuts = np.cumsum(arrays["lengths"])[:-1]
-        if fitted.get("architecture"):  # models whose network is described by their file
-            self.architecture_ = dict(fitted["architecture"])
-        # the normalisation in use (a pretrained model's comes from its weights file)
-        self.normalize_ = fitted.get("normalize") or self.normalize
-        self.freq_ = fitted["freq"]
-        self.ids_ = list(fitted["ids"])
-        self.values_ = np.split(arrays["values"], cuts)
-        self.ds_ = [d.astype("datetime64[ns]") for d in np.split(arrays["ds"], cuts)]
-        self.season_length_ = int(fitted["season_length"])
-        self.horizon_ = int(fitted["horizon"])
-        self.input_size_ = int(fitted["input_size"])
-        self.n_train_windows_ = int(fitted["n_train_windows"])
-        self.n_val_windows_ = int(fitted["n_val_windows"])
-        self.n_params_ = {u: 0 for u in self.ids_}
-        self.transform_ = SeriesTransform(
-            log=bool(fitted["log"]),
-            period=int(fitted["period"]),
-            seasonal=list(np.split(arrays["seasonal"], cuts)),
-        )
-        self.calibration_ = arrays["calibration"]
-        # files written before "classical" existed store a bool (True meant STL)
-        self.deseasonalized_ = seasonal_method(fitted["deseasonalized"])
-        members = []
-        for k in range(int(fitted["n_members"])):
-            prefix = f"member{k}."
-            part = {key[len(prefix) :]: v for key, v in arrays.items() if key.startswith(prefix)}
-            members.append(self._member_from_arrays(part))
-        self.members_ = members
-        self._residuals = None
-        self.last_ds_ = {
-            u: pd.Timestamp(t) for u, t in zip(self.ids_, fitted["last_ds"], strict=True)
-        }

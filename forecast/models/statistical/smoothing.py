@@ -133,12 +133,21 @@ class _StatsforecastModel(PerSeriesForecaster):
     def __init__(self, *, season_length: int | None = None) -> None:
         self.season_length = season_length
 
-    # subclasses: the statsforecast model for a series of length n with season m, and its label
-    def _make(self, m: int, n: int):  # pragma: no cover - abstract
-        raise NotImplementedError
+    #: The statsforecast model (its name in :mod:`statsforecast.models`) built for each series
+    #: at the season :func:`_m_for` allows, and the label of every fit; a subclass that builds
+    #: or labels its fits otherwise overrides :meth:`_make` or :meth:`_label`.
+    _sf_model = ""
+    _fit_label = ""
 
-    def _label(self, fitted) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _make(self, m: int, n: int):
+        """The statsforecast model for a series of length ``n`` with season ``m``."""
+        import statsforecast.models as sf_models
+
+        return getattr(sf_models, self._sf_model)(season_length=_m_for(m, n))
+
+    def _label(self, fitted) -> str:
+        """The label of one series' fit (the model it chose, where it chooses)."""
+        return self._fit_label
 
     def fit_one(self, y: np.ndarray, m: int) -> _SFFit:
         fit = _SFFit(self._make(m, len(y)), y, self._label)
@@ -222,11 +231,7 @@ class AutoTheta(_StatsforecastModel):
 
     name = "theta"
     label = "Theta (optimised family)"
-
-    def _make(self, m: int, n: int):
-        from statsforecast.models import AutoTheta as SFAutoTheta
-
-        return SFAutoTheta(season_length=_m_for(m, n))
+    _sf_model = "AutoTheta"
 
     def _label(self, fitted) -> str:
         kind = str(fitted.model_.get("modeltype", ""))
@@ -245,14 +250,8 @@ class StandardTheta(_StatsforecastModel):
 
     name = "stheta"
     label = "Theta (standard method)"
-
-    def _make(self, m: int, n: int):
-        from statsforecast.models import Theta as SFTheta
-
-        return SFTheta(season_length=_m_for(m, n))
-
-    def _label(self, fitted) -> str:
-        return "Theta (standard)"
+    _sf_model = "Theta"
+    _fit_label = "Theta (standard)"
 
 
 class DynamicOptimizedTheta(_StatsforecastModel):
@@ -266,14 +265,8 @@ class DynamicOptimizedTheta(_StatsforecastModel):
 
     name = "dotheta"
     label = "Theta (dynamic optimised)"
-
-    def _make(self, m: int, n: int):
-        from statsforecast.models import DynamicOptimizedTheta as SFDOTheta
-
-        return SFDOTheta(season_length=_m_for(m, n))
-
-    def _label(self, fitted) -> str:
-        return "Theta (dynamic optimised)"
+    _sf_model = "DynamicOptimizedTheta"
+    _fit_label = "Theta (dynamic optimised)"
 
 
 class AutoCES(_StatsforecastModel):

@@ -16,7 +16,9 @@ Two figures, printed as a table:
 
 Usage::
 
-    .venv/bin/python benchmarks/dashboard.py [--rows 100000] [--repeat 3] [--browser] [--skip-job]
+    .venv/bin/python benchmarks/dashboard_latency.py [--rows 100000] [--repeat 3] [--browser] [--skip-job]
+
+(``--browser`` drives Chromium with the browser tests' helpers, through :mod:`harness`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def make_csv(rows: int, seed: int) -> bytes:
@@ -82,12 +81,12 @@ def upload_to_diagnostics(client, raw: bytes, name: str) -> dict[str, float]:
 
 def browser_upload(url: str, path: Path) -> float:
     """Seconds from choosing ``path`` in the upload box to ACF traces on the Diagnostics page."""
+    from harness import browser_conftest
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser.conftest import FLAGS
+    FLAGS = browser_conftest().FLAGS
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -220,10 +219,11 @@ def main() -> None:
 
 
 def _browser_rows(args, home: str):
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser.server import running_dashboard
+    from harness import browser_server
 
     from dashboard.app import WARM_MESSAGE
+
+    running_dashboard = browser_server().running_dashboard
 
     with running_dashboard(Path(home)) as (url, log_path):
         # time uploads to a started server: its start-up warm-up (imports, a small diagnosis)
