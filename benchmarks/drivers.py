@@ -30,6 +30,11 @@ Datasets and their drivers (as the textbook analyses read them):
 - ``sim``: simulated, y = ARMA noise + 2·x with x an autocorrelated driver (effect known);
 - ``sim-unrelated``: the same noise with a driver that has no effect (drivers must not hurt).
 
+``--save FILE`` writes, per origin, one JSON line with the training and test ``y``, every
+model's future forecast with drivers, the ``auto`` forecast without, and every model's backtest
+forecasts with drivers (window, position of its first step): what
+``benchmarks/studies/drivers_rules/run.py`` scores candidate combination rules on.
+
 Metrics as in ``benchmarks/m3.py``: sMAPE (0–200) and MASE (in-sample seasonal-naive scale,
 m = 7 daily, 12 monthly, 4 quarterly), mean over origins; ``seconds`` per origin. The ratios
 compare the recommended forecast with drivers to the one without and to AutoARIMA + X.
@@ -38,6 +43,7 @@ compare the recommended forecast with drivers to the one without and to AutoARIM
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -130,9 +136,30 @@ def _job(history: pd.DataFrame, future: pd.DataFrame | None, h: int) -> np.ndarr
     return fc["yhat"].to_numpy(dtype=float), result
 
 
+def _members(result, frame: pd.DataFrame, cut: int) -> dict:
+    """Every model's future forecast and backtest forecasts of one job (for ``--save``)."""
+    fc = result.forecasts
+    future = {
+        str(m): part["yhat"].to_numpy(dtype=float).tolist() for m, part in fc.groupby("model")
+    }
+    bt = {}
+    btf = result.backtest_forecasts
+    if btf is not None and not btf.empty:
+        index = {d: i for i, d in enumerate(pd.to_datetime(frame["ds"].iloc[:cut]))}
+        for (model, window), part in btf.groupby(["model", "window"]):
+            part = part.sort_values("ds")
+            start = index.get(pd.Timestamp(part["ds"].iloc[0]))
+            bt.setdefault(str(model), {})[str(int(window))] = {
+                "start": start,
+                "yhat": part["yhat"].to_numpy(dtype=float).tolist(),
+            }
+    return {"future": future, "backtest": bt}
+
+
 def one_origin(args) -> dict:
     """Every method at one origin: forecasts, scores and seconds."""
-    name, origin, separate = args
+    name, origin, separate = args[:3]
+    save = len(args) > 3 and args[3]
     warnings.simplefilter("ignore")
     frame, h, m, freq = load(name)
     drivers = [c for c in frame.columns if c not in ("ds", "y")]
@@ -171,6 +198,20 @@ def one_origin(args) -> dict:
         yhat = np.asarray(yhat, dtype=float)[None, :]
         out[f"{method} smape"] = smape(y_test[None, :], yhat)
         out[f"{method} mase"] = mase([y_train], y_test[None, :], yhat, m)
+    if save:
+        members = _members(result, frame, cut)
+        out["saved"] = {
+            "dataset": name,
+            "origin": origin,
+            "m": m,
+            "h": h,
+            "y_train": y_train.tolist(),
+            "y_test": y_test.tolist(),
+            "without": np.asarray(fcs["without"], dtype=float).tolist(),
+            "autoarima_x": np.asarray(fcs["AutoARIMA + X"], dtype=float).tolist(),
+            "choice": out["choice"],
+            **members,
+        }
     return out
 
 
@@ -185,9 +226,16 @@ def main() -> None:
         help="run the job without drivers on its own (default: take auto's forecast without "
         "drivers from the job with them, which computes exactly that job for its choice)",
     )
+    parser.add_argument(
+        "--save",
+        default="",
+        help="JSON-lines file of every model's forecasts per origin (future and backtest)",
+    )
     opts = parser.parse_args()
     names = [n.strip() for n in opts.datasets.split(",") if n.strip()]
-    tasks = [(n, k, opts.separate) for n in names for k in range(1, opts.origins + 1)]
+    tasks = [
+        (n, k, opts.separate, bool(opts.save)) for n in names for k in range(1, opts.origins + 1)
+    ]
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     start = time.perf_counter()
     rows = []
@@ -195,6 +243,10 @@ def main() -> None:
         futures = [pool.submit(one_origin, t) for t in tasks]
         for fut in as_completed(futures):  # one line per origin as it finishes
             row = fut.result()
+            saved = row.pop("saved", None)
+            if saved is not None:
+                with open(opts.save, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(saved) + "\n")
             rows.append(row)
             print(
                 f"{row['dataset']} origin {row['origin']}: MASE "

@@ -30,7 +30,11 @@ Drivers (models declaring ``drivers_accepted = ("known",)``): the base does the 
 regression for every such model — per series, ``y`` on the known drivers with AR(1) errors
 (:class:`forecast.models.drivers.LinearDrivers`), ``fit_one`` on ``y - X @ coef`` (the level
 kept), and ``predict(h, level, X_future)`` adds ``X_future @ coef`` back; the hooks never see a
-driver.
+driver. A model whose engine takes regressors itself (``arima``: regression with ARIMA errors,
+the order searched with the drivers in) also writes ``fit_one_x(y, X, m) -> fit or None`` (and
+``refit_one_x(prior, y, X, m)``): a fit with ``takes_drivers = True`` whose
+``forecast(h, level, X)`` takes the drivers' future; the base tries it first on the series as it
+is and keeps the dynamic regression for the series (or settings) it does not take, or fails on.
 """
 
 from __future__ import annotations
@@ -93,8 +97,14 @@ def split_series(df: pd.DataFrame) -> Series:
 
 
 def _fit_chunk(model: PerSeriesForecaster, m: int, items: list) -> list[tuple[object, str]]:
-    """Fit a chunk of series ``[(y, prior or None)]`` (module level: executors pickle it)."""
-    return [model._fit_guarded(y, m, prior) for y, prior in items]
+    """Fit a chunk of series ``[(y, prior or None, native or None)]`` (module level: executors
+    pickle it)."""
+    return [model._fit_guarded(y, m, prior, native) for y, prior, native in items]
+
+
+def _takes_drivers(fit) -> bool:
+    """Whether a fit forecasts with the drivers' future itself (``forecast(h, level, X)``)."""
+    return bool(getattr(fit, "takes_drivers", False))
 
 
 class PerSeriesForecaster(Forecaster):
@@ -168,9 +178,58 @@ class PerSeriesForecaster(Forecaster):
         """What a series gets when its fit fails (default: the failure stands)."""
         raise ValueError(f"{self.name} could not fit the series: {failure}")
 
-    def _fit_guarded(self, y: np.ndarray, m: int, prior=None) -> tuple[object, str]:
+    def fit_one_x(self, y: np.ndarray, X: np.ndarray, m: int):
+        """Fit one series with its known drivers by the engine itself (default: no such path).
+
+        Parameters
+        ----------
+        y : ndarray of shape (n,)
+            The series as it is (no driver effect removed).
+        X : ndarray of shape (n, k)
+            The known drivers over the history.
+        m : int
+            Season in steps.
+
+        Returns
+        -------
+        fit or None
+            A fit with ``takes_drivers = True`` and ``forecast(h, level, X_future)`` (``X_future``
+            of shape (h, k)); None where the model (with these settings) has no such path, and
+            the base's dynamic regression is used.
+        """
+        return None
+
+    def refit_one_x(self, prior, y: np.ndarray, X: np.ndarray, m: int):
+        """Re-estimate ``prior``'s specification (a ``fit_one_x`` fit) on ``y`` and ``X``
+        (default: fit afresh)."""
+        return self.fit_one_x(y, X, m)
+
+    @classmethod
+    def _native_drivers(cls) -> bool:
+        return cls.fit_one_x is not PerSeriesForecaster.fit_one_x
+
+    def _fit_guarded(self, y: np.ndarray, m: int, prior=None, native=None) -> tuple[object, str]:
         """One series, never raising for an engine failure: the fit and a note ('' or the
-        fallback taken). A prior whose specification no longer fits is searched afresh."""
+        fallback taken). A prior whose specification no longer fits is searched afresh.
+
+        ``native`` is ``(y as it is, X)`` for a model with :meth:`fit_one_x`: tried first (a
+        prior of that kind re-estimated, else a fresh fit); where it declines or fails
+        (collinear or constant drivers), ``y`` (what the regression on the drivers leaves) is
+        fitted as without it."""
+        if native is not None and (prior is None or _takes_drivers(prior)):
+            raw, X = native
+            try:
+                if prior is not None:
+                    try:
+                        return self.refit_one_x(prior, raw, X, m), ""
+                    except Exception:  # the specification does not fit these data
+                        pass
+                fit = self.fit_one_x(raw, X, m)
+                if fit is not None:
+                    return fit, ""
+            except Exception:  # collinear or constant drivers: the dynamic regression
+                pass
+            prior = None
         try:
             if prior is not None:
                 try:
@@ -250,8 +309,9 @@ class PerSeriesForecaster(Forecaster):
         """The fits a refit may keep the specification of (none that fell back)."""
         return {u: f for u, f in self.fits_.items() if u not in self.notes_}
 
-    def _start(self, df: pd.DataFrame) -> tuple[Series, int]:
-        """Validate, reset the learned state, and return the series and the season."""
+    def _start(self, df: pd.DataFrame) -> tuple[Series, int, dict]:
+        """Validate, reset the learned state, and return the series (less the drivers' effect),
+        the season and, for a model with :meth:`fit_one_x`, per series ``(y, X)``."""
         self._check_params()
         freq = check_frame(df, min_length=self.min_length, model=self.name)
         for attr in self._learned:
@@ -260,12 +320,15 @@ class PerSeriesForecaster(Forecaster):
         series = split_series(df)
         self.drivers_ = fit_drivers(df, self.drivers_accepted)
         self.linear_ = {}
+        native = {}
         if self.drivers_:  # dynamic regression: the fits see what the drivers leave
             xs = history_drivers(df, self.drivers_, model=self.name)
             for uid, (ds, y) in series.items():
+                if self._native_drivers():
+                    native[uid] = (y, xs[uid])
                 self.linear_[uid] = LinearDrivers.fit(y, xs[uid])
                 series[uid] = (ds, y - self.linear_[uid].effect(xs[uid]))
-        return series, self._season()
+        return series, self._season(), native
 
     def _finish(self, series: Series, m: int, results: list[tuple[object, str]]) -> None:
         """Store the fits of every series (in ``series`` order) and write the summary."""
@@ -278,7 +341,7 @@ class PerSeriesForecaster(Forecaster):
         frames = []
         for (uid, (ds, _y)), (fit, note) in zip(series.items(), results, strict=True):
             self.fits_[uid] = fit
-            drivers = getattr(self, "drivers_", None)
+            drivers = getattr(self, "drivers_", None) and not _takes_drivers(fit)
             self.model_strings_[uid] = f"regression + {fit.label}" if drivers else fit.label
             self.n_params_[uid] = int(fit.n_params)
             if note:
@@ -324,6 +387,10 @@ class PerSeriesForecaster(Forecaster):
         ------
         DataError
             Fitted with drivers and ``X_future`` is missing or does not cover the ``h`` steps.
+
+        Notes
+        -----
+        A fit of :meth:`fit_one_x` (``takes_drivers``) forecasts with ``X_future`` itself.
         """
         check_fitted(self)
         h = check_horizon(h)
@@ -336,7 +403,11 @@ class PerSeriesForecaster(Forecaster):
         )
         yhat, lo, hi = (np.empty((len(self.fits_), h)) for _ in range(3))
         for i, uid in enumerate(self.last_ds_):
-            yhat[i], lo[i], hi[i] = self.fits_[uid].forecast(h, level)
+            fit = self.fits_[uid]
+            if drivers and _takes_drivers(fit):
+                yhat[i], lo[i], hi[i] = fit.forecast(h, level, future[uid])
+                continue
+            yhat[i], lo[i], hi[i] = fit.forecast(h, level)
             if drivers:
                 add = self.linear_[uid].effect(future[uid])
                 yhat[i], lo[i], hi[i] = yhat[i] + add, lo[i] + add, hi[i] + add
@@ -349,15 +420,20 @@ class PerSeriesForecaster(Forecaster):
         -------
         DataFrame
             ``unique_id, driver, coef, se``: the change in ``y`` (its units) per unit of the
-            driver (regression with AR(1) errors, feasible GLS) and its standard error; empty
-            without drivers.
+            driver (regression with AR(1) errors, feasible GLS; the engine's own regression for
+            a :meth:`fit_one_x` fit) and its standard error; empty without drivers.
         """
         check_fitted(self)
-        rows = [
-            {"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)}
-            for uid, lin in (getattr(self, "linear_", None) or {}).items()
-            for name, c, e in zip(self.drivers_, lin.coef[1:], lin.se[1:], strict=True)
-        ]
+        rows = []
+        for uid, lin in (getattr(self, "linear_", None) or {}).items():
+            fit = self.fits_.get(uid)
+            coef, se = lin.coef[1:], lin.se[1:]
+            if _takes_drivers(fit) and hasattr(fit, "effects"):
+                coef, se = fit.effects()
+            rows += [
+                {"unique_id": uid, "driver": name, "coef": float(c), "se": float(e)}
+                for name, c, e in zip(self.drivers_, coef, se, strict=True)
+            ]
         return pd.DataFrame(rows, columns=["unique_id", "driver", "coef", "se"])
 
     def forecast_from(
@@ -472,8 +548,8 @@ def fit_many(
     """
     prepared = []
     for model, df, priors in jobs:
-        series, m = model._start(df)
-        items = [(y, (priors or {}).get(uid)) for uid, (_ds, y) in series.items()]
+        series, m, native = model._start(df)
+        items = [(y, (priors or {}).get(uid), native.get(uid)) for uid, (_ds, y) in series.items()]
         prepared.append((model, series, m, items))
     total = sum(len(items) for *_rest, items in prepared)
     results: list[list] = [[None] * len(items) for *_rest, items in prepared]
@@ -489,10 +565,10 @@ def fit_many(
     if executor is None or widest < 2 or not any(type(m).fans_out for m, *_r in prepared):
         for j, (model, series, m, items) in enumerate(prepared):
             uids = list(series)
-            for i, (y, prior) in enumerate(items):
+            for i, (y, prior, native) in enumerate(items):
                 if should_stop is not None and should_stop():
                     raise Cancelled(f"{model.name}: cancelled between series")
-                results[j][i] = model._fit_guarded(y, m, prior)
+                results[j][i] = model._fit_guarded(y, m, prior, native)
                 tick(model, uids[i], results[j][i][0])
     else:
         size = max(1, math.ceil(total / TASKS_PER_FIT))

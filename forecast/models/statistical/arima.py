@@ -15,6 +15,13 @@ Long seasons (``m > max_season``, default 24: weekly data with m = 52) are remov
 the adjusted series gets a non-seasonal ARIMA (``STL[52] + ARIMA(2,1,2)``, R's ``stlf``): a
 seasonal ARIMA with m = 52 costs minutes per series, this seconds.
 
+Known drivers (the default engine, a searched order, a season up to ``max_season``): a
+regression with ARIMA errors (statsforecast's ``AutoARIMA`` with ``X``: the orders searched with
+the regressors in, the coefficients estimated with the ARMA errors by maximum likelihood). Where
+that cannot be fitted (a constant or collinear driver in a window), and for fixed orders, long
+seasons or the other engine, the base's dynamic regression
+(:mod:`forecast.models.per_series`: feasible GLS with AR(1) errors, ARIMA on what it leaves).
+
 Robustness: when a fit fails, the series falls back to a simpler order —
 ``(0,1,1)(0,1,1)[m]`` (airline), then ``(0,1,1)``, then the naive random walk ``(0,1,0)`` — and
 the fallback is recorded in ``notes_[uid]`` and ``detail_``.
@@ -138,6 +145,19 @@ class AutoARIMA(PerSeriesForecaster):
         if m_eff > self.max_season:
             return SeasonalAdjustedFit.fit(y, m_eff, lambda x: self._search(x, 1))
         return self._search(y, m_eff)
+
+    def fit_one_x(self, y: np.ndarray, X: np.ndarray, m: int):
+        """Regression with ARIMA errors (statsforecast's ``AutoARIMA`` with ``X``), or None for
+        fixed orders, the statsmodels engine and long seasons (the base's dynamic regression)."""
+        seasonal_ok = m > 1 and len(y) >= 2 * m + 2
+        m_eff = m if seasonal_ok else 1
+        if self.engine != "statsforecast" or self.order is not None or m_eff > self.max_season:
+            return None
+        return StatsforecastFit.fit(y, m_eff, X=X, stepwise=self.stepwise)
+
+    def refit_one_x(self, prior, y: np.ndarray, X: np.ndarray, m: int):
+        """The orders of a regression with ARIMA errors re-estimated on ``y`` and ``X``."""
+        return refit(prior, y, X)
 
     def refit_one(self, prior, y: np.ndarray, m: int):
         """The orders of ``prior`` (and its STL step, mean or drift) re-estimated on ``y``."""

@@ -2,7 +2,8 @@
 
 - :class:`SarimaxFit`: statsmodels' SARIMAX at a given order (fixed orders, fallbacks and the
   stepwise search of :mod:`forecast.models.statistical.arima_search`);
-- :class:`StatsforecastFit`: statsforecast's ``AutoARIMA`` (the default engine);
+- :class:`StatsforecastFit`: statsforecast's ``AutoARIMA`` (the default engine), with known
+  drivers a regression with ARIMA errors (``takes_drivers``: ``forecast(h, level, X)``);
 - :class:`SeasonalAdjustedFit`: STL removes a long season, a non-seasonal fit models the rest.
 
 Every kind has ``order``, ``seasonal_order``, ``label`` (``ARIMA(0,1,1)(0,1,1)[12]``),
@@ -163,23 +164,46 @@ class StatsforecastFit:
         self.label = " ".join(arima_string(info).split())
         self.n_params = p + q + big_p + big_q
         self.resid = np.asarray(info["residuals"], dtype=float)
+        #: Fitted with drivers (a regression with ARIMA errors): ``forecast`` needs their future.
+        #: (statsforecast keeps a drift as a column of ``xreg`` too; the drivers are ``ex_*``.)
+        self.takes_drivers = any(str(k).startswith("ex_") for k in info["coef"])
 
-    @classmethod
-    def fit(cls, y, m: int, **kwargs) -> StatsforecastFit:
-        """Search and estimate (Hyndman–Khandakar, statsforecast's C++/numba port)."""
-        from statsforecast.models import AutoARIMA as SFAutoARIMA
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = cls(SFAutoARIMA(season_length=m, **kwargs).fit(y))
+    @staticmethod
+    def _checked(fit: StatsforecastFit, X: np.ndarray | None) -> StatsforecastFit:
         if not np.isfinite(fit.resid).any():
             raise ValueError("statsforecast returned no residuals")
+        if X is not None and not np.isfinite(fit.forecast(1, 80, X[-1:])[0]).all():
+            raise ValueError("the regression with ARIMA errors forecasts no finite value")
         return fit
 
-    def refit(self, y) -> StatsforecastFit:
+    @classmethod
+    def fit(cls, y, m: int, X: np.ndarray | None = None, **kwargs) -> StatsforecastFit:
+        """Search and estimate (Hyndman–Khandakar, statsforecast's C++/numba port); with
+        drivers ``X`` of shape (n, k), a regression with ARIMA errors, the orders searched with
+        the regressors in.
+
+        Raises
+        ------
+        ValueError
+            No residuals, or (with drivers) no finite forecast: collinear or constant drivers.
+        """
+        from statsforecast.models import AutoARIMA as SFAutoARIMA
+
+        X = None if X is None else np.asarray(X, dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = cls(SFAutoARIMA(season_length=m, **kwargs).fit(y, X=X))
+        return cls._checked(fit, X)
+
+    def refit(self, y, X: np.ndarray | None = None) -> StatsforecastFit:
         """The same orders, season, mean and drift re-estimated on ``y`` (statsforecast's
-        ``ARIMA``: maximum likelihood, no search)."""
+        ``ARIMA``: maximum likelihood, no search); a fit with drivers needs ``X`` of shape
+        (n, k) with the same drivers."""
         from statsforecast.models import ARIMA as SFARIMA
+
+        if self.takes_drivers and X is None:
+            raise ValueError("a regression with ARIMA errors is re-estimated with its drivers")
+        X = None if X is None or not self.takes_drivers else np.asarray(X, dtype=float)
 
         p, q, big_p, big_q, m, d, big_d = (int(v) for v in self.model.model_["arma"])
         coef = self.model.model_["coef"]
@@ -192,16 +216,38 @@ class StatsforecastFit:
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = StatsforecastFit(model.fit(np.asarray(y, dtype=float)))
-        if not np.isfinite(fit.resid).any():
-            raise ValueError("statsforecast returned no residuals")
-        return fit
+            fit = StatsforecastFit(model.fit(np.asarray(y, dtype=float), X=X))
+        return self._checked(fit, X)
 
-    def forecast(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def effects(self) -> tuple[np.ndarray, np.ndarray]:
+        """The drivers' coefficients and their standard errors, each of shape (k,) (NaN where
+        statsforecast estimated no Hessian); empty without drivers."""
+        info = self.model.model_
+        keys = list(info["coef"])
+        names = [k for k in keys if str(k).startswith("ex_")]
+        coef = np.array([float(info["coef"][k]) for k in names])
+        var = np.asarray(info.get("var_coef"), dtype=float)
+        se = np.full(len(coef), np.nan)
+        if var.ndim == 2 and len(var) == len(keys) and names:
+            diag = np.diag(var)[[keys.index(k) for k in names]]
+            # statsforecast leaves a multiple of the identity (1 / n) where it estimated no
+            # Hessian: not a standard error
+            off = var - np.diag(np.diag(var))
+            placeholder = np.allclose(off, 0, atol=1e-15) and np.allclose(diag, diag[0])
+            if not placeholder:
+                se = np.sqrt(np.clip(diag, 0, None))
+        return coef, se
+
+    def forecast(
+        self, h: int, level: float, X: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, lower and upper bound, each of shape (h,); ``X`` of shape (h, k), the drivers'
+        future, for a fit with drivers."""
         lvl = int(level) if float(level).is_integer() else float(level)
+        X = None if X is None or not self.takes_drivers else np.asarray(X, dtype=float)[:h]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = self.model.predict(h, level=[lvl])
+            out = self.model.predict(h, X=X, level=[lvl])
         lo = next(v for k, v in out.items() if k.startswith("lo-"))
         hi = next(v for k, v in out.items() if k.startswith("hi-"))
         return np.asarray(out["mean"], float), np.asarray(lo, float), np.asarray(hi, float)
@@ -265,8 +311,9 @@ class SeasonalAdjustedFit:
         return cls(inner, np.array(arrays[f"{name}.season"]), entry["m"])
 
 
-def refit(prior, y: np.ndarray):
-    """``prior``'s specification (orders, season, constant, STL step) re-estimated on ``y``.
+def refit(prior, y: np.ndarray, X: np.ndarray | None = None):
+    """``prior``'s specification (orders, season, constant, STL step) re-estimated on ``y``
+    (with its drivers ``X``, shape (n, k), for a regression with ARIMA errors).
 
     Parameters
     ----------
@@ -284,6 +331,8 @@ def refit(prior, y: np.ndarray):
     ValueError, LinAlgError
         When the specification cannot be estimated on ``y`` (callers search afresh).
     """
+    if X is not None:
+        return prior.refit(np.asarray(y, dtype=float), X)
     return prior.refit(np.asarray(y, dtype=float))
 
 
