@@ -161,7 +161,7 @@ def test_levels_job_per_series_table_and_hierarchy(driver, app_url, shot, tmp_pa
     )
     assert len(sun) == 22 and "total" in sun and "NSW / Male / Sentenced" in sun
     note = text_of(driver, "#results-hierarchy-note")
-    assert "add up across levels: reconciled" in note and "backtest MASE over levels" in note
+    assert "add up across levels: reconciled" in note and "MASE over levels" in note
     graph = driver.find_element(By.ID, "results-hierarchy")
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", graph)
     no_traceback(driver)
