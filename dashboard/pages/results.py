@@ -459,7 +459,10 @@ def register(app) -> None:
             if options == shown:
                 raise PreventUpdate
             ids = [o["value"] for o in options]
-            return options, no_update if selected in ids else pick_job(options, None, current)
+            before = {o["value"] for o in shown or []}
+            if query in ids and query not in before:  # the job in the URL has just finished
+                return options, query
+            return options, no_update if selected in ids else pick_job(options, query, current)
         return options, pick_job(options, query, current)
 
     @app.callback(
