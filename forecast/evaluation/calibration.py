@@ -119,7 +119,11 @@ def backtest_coverage(bt: pd.DataFrame) -> float:
     bt : DataFrame
         Backtest rows ``y, lo, hi``.
     """
-    y, lo, hi = (bt[c].to_numpy(float) for c in ("y", "lo", "hi"))
+    return _coverage(*(bt[c].to_numpy(float) for c in ("y", "lo", "hi")))
+
+
+def _coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """:func:`backtest_coverage` of arrays of shape (n,)."""
     ok = np.isfinite(y) & np.isfinite(lo) & np.isfinite(hi)
     if not ok.any():
         return float("nan")
@@ -142,15 +146,35 @@ def _bounded(ratios: np.ndarray, level: float) -> tuple[float | None, str]:
     return c, ""
 
 
+def _positions(uid: np.ndarray) -> dict[str, np.ndarray]:
+    """Row positions of each id, ids in order of first appearance, positions ascending.
+
+    One pass (factorize, stable sort), so a job of many series costs linear time, not one scan
+    of every row per series."""
+    codes, uniques = pd.factorize(uid)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    return dict(zip((str(u) for u in uniques), np.split(order, bounds), strict=True))
+
+
 def _fit(
-    ratios: pd.Series, groups: pd.Series, level: float
+    ratio: np.ndarray,
+    groups: dict[str, np.ndarray],
+    level: float,
+    rows: np.ndarray | None = None,
 ) -> dict[str, tuple[float | None, str, str]]:
-    """Per group: (factor, group used, why) — its own ratios, else the pool, else none."""
-    ratios = ratios[np.isfinite(ratios)]
-    pooled, pooled_why = _bounded(ratios.to_numpy(), level)
+    """Per group: (factor, group used, why) — its own ratios, else the pool, else none.
+
+    ``ratio`` of shape (n,) holds every row's ratio (NaN where undefined), ``groups`` the rows
+    of each series (:func:`_positions`), ``rows`` (bool, shape (n,)) the rows to fit on (all when
+    None); a series with no row among them is left out."""
+    use = np.isfinite(ratio) if rows is None else np.isfinite(ratio) & rows
+    pooled, pooled_why = _bounded(ratio[use], level)
     out = {}
-    for uid in pd.unique(groups):
-        own = ratios[groups.loc[ratios.index] == uid].to_numpy()
+    for uid, pos in groups.items():
+        if rows is not None and not rows[pos].any():
+            continue
+        own = ratio[pos[use[pos]]]
         if len(own) >= MIN_ERRORS:
             scale, why = _bounded(own, level)
             out[uid] = (scale, "series", why)
@@ -184,33 +208,37 @@ def calibrate_per_series(bt: pd.DataFrame, level: float) -> dict[str, dict]:
     """
     if bt.empty:
         return {}
-    bt = bt.reset_index(drop=True)
-    uid = bt["unique_id"].astype(str)
-    ratio = pd.Series(_ratio_column(bt), index=bt.index)
-    fitted = _fit(ratio, uid, level)
+    groups = _positions(bt["unique_id"].astype(str).to_numpy())
+    ratio = _ratio_column(bt)
+    fitted = _fit(ratio, groups, level)
     windows = sorted(pd.unique(bt["window"])) if "window" in bt else []
-    inside = pd.Series(np.nan, index=bt.index)
+    inside = np.full(len(bt), np.nan)
     if len(windows) > 1:
+        window = bt["window"].to_numpy()
         for w in windows:
-            held = bt["window"] == w
-            rest = _fit(ratio[~held], uid[~held], level)
+            held = window == w
+            rest = _fit(ratio, groups, level, rows=~held)
             for u, (scale, _g, _w) in rest.items():
-                rows = held & (uid == u)
-                if not rows.any():
+                pos = groups[u]
+                pos = pos[held[pos]]
+                if not len(pos):
                     continue
-                r = ratio[rows]
+                r = ratio[pos]
                 c = 1.0 if scale is None else scale
-                inside[rows] = np.where(np.isfinite(r), (r <= c).astype(float), np.nan)
+                inside[pos] = np.where(np.isfinite(r), (r <= c).astype(float), np.nan)
+    y, lo, hi = (bt[c].to_numpy(float) for c in ("y", "lo", "hi"))
     out = {}
     for u, (scale, group, why) in fitted.items():
-        rows = uid == u
+        pos = groups[u]
+        held_out = inside[pos]
+        known = np.isfinite(held_out)
         out[u] = {
             "scale": scale,
             "group": group,
-            "n": int(np.isfinite(ratio[rows]).sum()),
+            "n": int(np.isfinite(ratio[pos]).sum()),
             "why": why,
-            "coverage": backtest_coverage(bt[rows]),
-            "lowo_coverage": float(inside[rows].mean()) if inside[rows].notna().any() else np.nan,
+            "coverage": _coverage(y[pos], lo[pos], hi[pos]),
+            "lowo_coverage": float(held_out[known].mean()) if known.any() else np.nan,
         }
     return out
 
@@ -225,7 +253,7 @@ def apply_scales(fc: pd.DataFrame, scales: dict[str, float | None]) -> pd.DataFr
     scales : dict
         ``unique_id -> factor or None``.
     """
-    factor = fc["unique_id"].astype(str).map(lambda u: scales.get(u)).astype(float).fillna(1.0)
+    factor = fc["unique_id"].astype(str).map(scales).astype(float).fillna(1.0)
     out = fc.copy()
     out["lo"] = out["yhat"] - factor * (out["yhat"] - out["lo"])
     out["hi"] = out["yhat"] + factor * (out["hi"] - out["yhat"])
