@@ -78,3 +78,35 @@ def test_the_combinations_backtest_chooses_on_earlier_windows_only():
     # window 0: every candidate, trimmed (the middle one, b); window 1: a, chosen on window 0
     np.testing.assert_allclose(out.sort_values("window")["yhat"], [14.0, 19.0])
     assert member_errors(out)["mae"].iloc[0] == pytest.approx(6.5)
+
+
+def _many_series(n: int, seed: int = 0) -> pd.DataFrame:
+    """Backtest rows of ``n`` series, 3 windows of 4 steps, 4 models; a few missing bounds."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for w in range(3):
+        for u in range(n):
+            for m in ("a", "b", "c", "d"):
+                for t in range(4):
+                    yhat = float(rng.normal(100, 10))
+                    lo = np.nan if rng.random() < 0.05 else yhat - abs(rng.normal(5, 2))
+                    rows.append(
+                        (w, w, f"s{u:03d}", t, m, yhat, lo, yhat + 5.0, yhat + rng.normal())
+                    )
+    columns = ["window", "cutoff", "unique_id", "ds", "model", "yhat", "lo", "hi", "y"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@pytest.mark.parametrize("rule", ["mean", "median", "trimmed", "inverse"])
+def test_combining_every_series_at_once_equals_each_series_alone(rule):
+    bt = _many_series(60)
+    members = choose_members(member_errors(bt), 3, ["a", "b", "c", "d"])
+    fc = bt[bt["window"] == 2].drop(columns=["window", "cutoff", "y"])
+    together = combine(fc, members, rule)
+    alone = pd.concat(
+        [combine(fc[fc["unique_id"] == u], {u: chosen}, rule) for u, chosen in members.items()],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)
+    assert len(together) == 60 * 4
+    assert together["lo"].isna().any()  # a member without a bound leaves the step without one

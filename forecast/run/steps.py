@@ -26,7 +26,7 @@ from forecast.evaluation.residuals import combine_checks, residual_check
 from forecast.jsonable import to_jsonable
 from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS
-from forecast.models.per_series import PerSeriesForecaster
+from forecast.models.per_series import TASKS_PER_FIT, PerSeriesForecaster
 from forecast.run.backtest import backtest, conformal_quantiles, window_scores
 from forecast.run.combination import (
     AUTO,
@@ -303,20 +303,60 @@ def check_period(season_length, m: int) -> int:
     return int(season_length) or int(m)
 
 
-def residual_step(run: Run) -> None:
-    """Step 5: the residual check of every model that produced residuals."""
+#: Residual checks (about 5 ms each) worth starting the run's worker processes for when no fit
+#: started them; a pool already running takes any number of them.
+FAN_OUT_CHECKS = 2000
+
+
+def _check_chunk(items: list[tuple[np.ndarray, int, int]]) -> list:
+    """Residual checks of ``[(residuals, m, fitted params)]`` (module level: executors pickle
+    it)."""
+    return [residual_check(resid, m, k) for resid, m, k in items]
+
+
+def _residual_checks(run: Run) -> dict[str, dict[str, object]]:
+    """``model -> {unique_id: ResidualCheck}`` of every model with residuals, series in order.
+
+    With many series the checks run on the run's executor in chunks (the same checks, so the
+    same results as in this process), where they would otherwise be serial work of this
+    process while the workers idle."""
+    work = []
     for name, resid in run.residuals.items():
-        row = run.rows[name]
         params = run.params_of.get(name, {})
         model = run.fitted.get(name)
         n_params = getattr(model, "n_params_", {}) if model is not None else {}
         m_check = check_period(params.get("season_length"), run.m)
-        per_series = {
-            str(uid): residual_check(
-                part["resid"].to_numpy(dtype=float), m_check, n_params.get(str(uid), 0)
+        for uid, part in resid.groupby("unique_id", sort=False):
+            work.append(
+                (
+                    name,
+                    str(uid),
+                    (part["resid"].to_numpy(dtype=float), m_check, n_params.get(str(uid), 0)),
+                )
             )
-            for uid, part in resid.groupby("unique_id", sort=False)
-        }
+    executor = run.executor
+    started = executor is not None and getattr(executor, "started", True)
+    if executor is not None and len(work) > 1 and (started or len(work) >= FAN_OUT_CHECKS):
+        size = max(1, -(-len(work) // TASKS_PER_FIT))
+        futures = [
+            executor.submit(_check_chunk, [item for _n, _u, item in work[i : i + size]])
+            for i in range(0, len(work), size)
+        ]
+        checks = [c for fut in futures for c in fut.result()]
+    else:
+        checks = _check_chunk([item for _n, _u, item in work])
+    out: dict[str, dict[str, object]] = {name: {} for name in run.residuals}
+    for (name, uid, _item), check in zip(work, checks, strict=True):
+        out[name][uid] = check
+    return out
+
+
+def residual_step(run: Run) -> None:
+    """Step 5: the residual check of every model that produced residuals."""
+    checked = _residual_checks(run)
+    for name in run.residuals:
+        row = run.rows[name]
+        per_series = checked[name]
         summary = combine_checks(per_series)
         run.checks[name] = to_jsonable(summary)
         if name == "arima" and summary["white"] is False and "hybrid" not in run.names:
