@@ -13,7 +13,12 @@ drivers by the backtest):
 - ``arima``, ``ets``, ...: one member alone;
 - ``best k``: the mean of the ``k`` members with the lowest backtest MASE;
 - ``pick``: the rule among ``mean``, ``best 2`` and ``arima`` with the lowest backtest MASE of
-  its own combination (in-sample over the job's windows: the overfitting risk this measures).
+  its own combination (in-sample over the job's windows: the overfitting risk this measures);
+- ``drop r``: the mean of the members whose backtest MASE is at most ``1 + r`` times the best
+  member's;
+- ``arima if r``: ``arima`` alone where its backtest MASE is below ``1 - r`` times the mean's,
+  else the mean;
+- ``inverse``: weights proportional to 1 / backtest MASE.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from benchmarks.competition import mase
 
 CANDIDATES = ("ets", "stheta", "arima", "pretrained")
 PICKED = ("mean", "best 2", "arima")
+MARGINS = (0.1, 0.25, 0.5)
 
 
 def _score(train: np.ndarray, y: np.ndarray, yhat: np.ndarray, m: int) -> float:
@@ -82,6 +88,15 @@ def rules(rec: dict) -> dict[str, float]:
     pick = min(own, key=own.get)
     out["pick"] = out[pick]
     out["pick chose"] = pick
+    best = bt[ranked[0]]
+    for margin in MARGINS:  # drop the members much worse than the best in the backtest
+        kept = [c for c in cands if bt[c] <= (1 + margin) * best]
+        out[f"drop {margin:.2f}"] = _score(train, test, np.mean([fut[c] for c in kept], 0), m)
+    for margin in MARGINS:  # arima alone only when its backtest beats the mean's by a margin
+        alone = "arima" in own and own["arima"] < (1 - margin) * own["mean"]
+        out[f"arima if {margin:.2f}"] = out["arima" if alone else "mean"]
+    inv = np.array([1 / max(bt[c], 1e-9) for c in cands])
+    out["inverse"] = _score(train, test, (inv / inv.sum()) @ np.array([fut[c] for c in cands]), m)
     out["auto"] = _score(train, test, fut["auto"], m)
     out["without"] = _score(train, test, rec["without"], m)
     out["AutoARIMA + X"] = _score(train, test, rec["autoarima_x"], m)
