@@ -7,9 +7,11 @@ separate future frame. A driver whose future is given is *known in advance*; one
 use them; the backtest gives them the actual values over each window, which assumes the future
 is known — said in the run's notes.
 
-:func:`drivers_step` (after ``auto`` is combined): the driver-aware candidates are backtested and
-refit once more without the drivers, ``auto`` is combined again from those, and per series the
-combination with the lower backtest MASE is kept — with the evidence and a sentence saying which
+:func:`drivers_step` (after ``auto`` is combined): with the drivers, a series takes ``arima``
+alone where its backtest error is clearly below the combination's (:data:`DRIVERS_MARGIN`); the
+driver-aware candidates are backtested and refit once more without the drivers, ``auto`` is
+combined again from those (the combination, as in a job without drivers), and per series the
+one with the lower backtest MASE is kept — with the evidence and a sentence saying which
 and why. The reported backtest of the chosen ``auto`` is honest: each window uses the choice the
 earlier windows made (the first window uses the drivers), as ``auto`` chooses its members.
 """
