@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from forecast.errors import SpecError
-from forecast.run.combination import auto_backtest, choose_members, combine, member_errors
+from forecast.run.combination import (
+    auto_backtest,
+    choose_alone,
+    choose_members,
+    combine,
+    member_errors,
+)
 
 
 def _forecasts(values: dict[str, list[float]]) -> pd.DataFrame:
@@ -110,3 +116,48 @@ def test_combining_every_series_at_once_equals_each_series_alone(rule):
     pd.testing.assert_frame_equal(together, alone, check_exact=True)
     assert len(together) == 60 * 4
     assert together["lo"].isna().any()  # a member without a bound leaves the step without one
+
+
+def _windows_bt(errors: list[dict[str, float]]) -> pd.DataFrame:
+    """One series, one step per window, ``y = 10``; ``yhat = 10 + error`` per model."""
+    rows = []
+    for w, errs in enumerate(errors):
+        for m, e in errs.items():
+            rows.append(
+                {
+                    "window": w,
+                    "cutoff": pd.Timestamp("2020-01-01") + pd.DateOffset(months=w),
+                    "unique_id": "s",
+                    "ds": pd.Timestamp("2020-02-01") + pd.DateOffset(months=w),
+                    "model": m,
+                    "yhat": 10.0 + e,
+                    "lo": np.nan,
+                    "hi": np.nan,
+                    "y": 10.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_one_model_stands_alone_only_where_its_backtest_is_clearly_better():
+    # a errs by 1, b by 3 and c by -1: the mean of the three errs by 1 (MAE 1), a alone by 1 too
+    bt = _windows_bt([{"a": 1.0, "b": 3.0, "c": -1.0}])
+    members = choose_members(member_errors(bt), 3, ["a", "b", "c"])
+    assert choose_alone(bt, members, "a", 0.05) == members  # not better than the mean
+    # b errs by 1.4 instead: the mean errs by 1.1333, a alone (1.0) is 11.8 % better
+    bt = _windows_bt([{"a": 1.0, "b": 1.4, "c": 1.0}])
+    members = choose_members(member_errors(bt), 3, ["a", "b", "c"])
+    assert choose_alone(bt, members, "a", 0.05) == {"s": [("a", 1.0)]}
+    assert choose_alone(bt, members, "a", 0.15) == members  # not by 15 %
+    assert choose_alone(bt, members, "missing", 0.05) == members  # no backtest: no change
+
+
+def test_the_combinations_backtest_decides_alone_on_earlier_windows_only():
+    # window 0: a is far better than the mean of a and b; window 1: a errs by 6, b by 2
+    bt = _windows_bt([{"a": 0.0, "b": 4.0}, {"a": 6.0, "b": 2.0}, {"a": 1.0, "b": 1.0}])
+    out = auto_backtest(bt, ["a", "b"], 2, "mean", ("a", 0.05)).sort_values("window")
+    # window 0: the mean of both (12); window 1: a alone, chosen on window 0 (16); window 2:
+    # over windows 0-1 a's MAE 3 is not below the mean's 3 (errors 2 and 4): the mean (11)
+    np.testing.assert_allclose(out["yhat"], [12.0, 16.0, 11.0])
+    plain = auto_backtest(bt, ["a", "b"], 2, "mean").sort_values("window")
+    np.testing.assert_allclose(plain["yhat"], [12.0, 14.0, 11.0])

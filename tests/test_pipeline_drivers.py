@@ -96,3 +96,54 @@ def test_a_holdout_uses_the_held_out_rows_drivers():
     result = run_forecast(history, horizon=H, models=["arima"], holdout=H)
     assert result.drivers["known"] == ["x", "flag"]
     assert result.leaderboard.set_index("model").loc["arima", "mase"] < 0.5
+
+
+def _oscillating_errors(n: int = 80, h: int = H, series: int = 2, seed: int = 1):
+    """``y = 30 + 5 x + 3 e`` with AR(1) errors ``e_t = -0.8 e_{t-1} + u_t``: a regression with
+    ARIMA errors forecasts the oscillation, a regression plus ETS cannot."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(series):
+        x, u, e = rng.normal(0, 1, n + h), rng.normal(0, 1, n + h), np.zeros(n + h)
+        for t in range(1, n + h):
+            e[t] = -0.8 * e[t - 1] + u[t]
+        ds = pd.date_range("2000-01-01", periods=n + h, freq="MS")
+        frames.append(
+            pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": 30 + 5 * x + 3 * e, "x": x})
+        )
+    full = pd.concat(frames, ignore_index=True)
+    step = full.groupby("unique_id").cumcount()
+    history = full[step < n].reset_index(drop=True)
+    history.attrs["freq"] = "MS"
+    return history, full.loc[step >= n, ["unique_id", "ds", "x"]].reset_index(drop=True)
+
+
+def test_with_drivers_arima_stands_alone_where_its_backtest_is_clearly_better():
+    from forecast.run.drivers import DRIVERS_MARGIN
+
+    history, future = _oscillating_errors()
+    result = run_forecast(history, horizon=H, models=MODELS, X_future=future)
+    bt = result.backtest_forecasts
+    fc = result.forecasts
+    alone = []
+    for uid, members in result.drivers["members_with"].items():
+        part = bt[(bt["unique_id"] == uid) & bt["model"].isin(["ets", "arima"])]
+        mean = part.groupby(["window", "ds"])[["yhat", "y"]].mean()
+        combined = float(np.mean(np.abs(mean["yhat"] - mean["y"])))
+        arima = part[part["model"] == "arima"]
+        own = float(np.mean(np.abs(arima["yhat"] - arima["y"])))
+        if members == ["arima"]:
+            alone.append(uid)
+            assert own < (1 - DRIVERS_MARGIN) * combined
+            assert result.drivers["per_series"][uid]["choice"] == "with"
+            auto = fc[(fc["model"] == "auto") & (fc["unique_id"] == uid)]["yhat"].to_numpy()
+            mine = fc[(fc["model"] == "arima") & (fc["unique_id"] == uid)]["yhat"].to_numpy()
+            np.testing.assert_allclose(auto, mine)  # arima's forecast with the drivers
+        else:
+            assert sorted(members) == ["arima", "ets"]
+            assert own >= (1 - DRIVERS_MARGIN) * combined
+    assert alone == ["s1"]
+    assert (
+        "arima alone for 1 of 2 series"
+        in result.leaderboard.set_index("model").loc["auto", "detail"]
+    )

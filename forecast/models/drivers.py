@@ -28,11 +28,48 @@ from forecast.errors import DataError
 from forecast.ingest.frame import driver_columns, known_drivers, observed_drivers
 
 __all__ = [
+    "METHOD",
+    "METHODS",
     "LinearDrivers",
     "fit_drivers",
     "future_drivers",
     "history_drivers",
 ]
+
+
+#: How :meth:`LinearDrivers.fit` estimates the drivers' effect: ``"ar1"`` (levels, AR(1) errors),
+#: ``"diff"`` (first differences when the regression's residuals need them, KPSS), ``"arima"``
+#: (statsforecast's AutoARIMA with the drivers: regression with ARIMA errors).
+METHODS = ("ar1", "diff", "arima")
+METHOD = "ar1"
+
+_ARIMA_CACHE: dict[tuple, LinearDrivers | None] = {}
+
+
+def _arima_effects(y: np.ndarray, X: np.ndarray, m: int) -> LinearDrivers | None:
+    """The drivers' coefficients of a regression with ARIMA errors (None where it fails)."""
+    import hashlib
+
+    key = (hashlib.sha1(y.tobytes() + X.tobytes()).hexdigest(), X.shape, int(m))
+    if key in _ARIMA_CACHE:
+        return _ARIMA_CACHE[key]
+    from forecast.models.statistical.arima_fits import StatsforecastFit
+
+    m_eff = m if 1 < m <= 24 and len(y) >= 2 * m + 2 else 1
+    out = None
+    try:
+        fit = StatsforecastFit.fit(y, m_eff, X=X)
+        if fit.takes_drivers:
+            coef, se = fit.effects()
+            if len(coef) == X.shape[1] and np.isfinite(coef).all():
+                intercept = float(np.mean(y - X @ coef))
+                out = LinearDrivers(np.r_[intercept, coef], np.r_[np.nan, se])
+    except Exception:  # collinear or constant drivers: the caller's fallback
+        out = None
+    if len(_ARIMA_CACHE) > 64:
+        _ARIMA_CACHE.clear()
+    _ARIMA_CACHE[key] = out
+    return out
 
 
 def fit_drivers(df: pd.DataFrame, accepted: Sequence[str]) -> list[str]:
@@ -217,10 +254,8 @@ class LinearDrivers:
         return coef, se
 
     @classmethod
-    def fit(cls, y: np.ndarray, X: np.ndarray, rounds: int = 3) -> LinearDrivers:
-        """Estimate on ``y`` of shape (n,) and ``X`` of shape (n, k)."""
-        y = np.asarray(y, dtype=float)
-        design = np.column_stack([np.ones(len(y)), np.asarray(X, dtype=float)])
+    def _ar1(cls, y: np.ndarray, design: np.ndarray, rounds: int) -> LinearDrivers:
+        """Feasible GLS with AR(1) errors on ``y`` (n,) and ``design`` (n, k + 1)."""
         coef, se = cls._ols(y, design)
         rho = 0.0
         if len(y) < design.shape[1] + 4:
@@ -234,6 +269,34 @@ class LinearDrivers:
             if not np.isfinite(coef).all():
                 return cls(*cls._ols(y, design), 0.0)
         return cls(coef, se, rho)
+
+    @classmethod
+    def fit(
+        cls, y: np.ndarray, X: np.ndarray, rounds: int = 3, *, m: int = 1, method: str | None = None
+    ) -> LinearDrivers:
+        """Estimate on ``y`` of shape (n,) and ``X`` of shape (n, k); ``m`` the season (steps),
+        ``method`` one of :data:`METHODS` (default :data:`METHOD`)."""
+        y = np.asarray(y, dtype=float)
+        X = np.asarray(X, dtype=float).reshape(len(y), -1)
+        design = np.column_stack([np.ones(len(y)), X])
+        method = METHOD if method is None else method
+        if method == "arima":
+            fitted = _arima_effects(y, X, m)
+            if fitted is not None:
+                return fitted
+            method = "diff"
+        if method == "diff" and len(y) >= design.shape[1] + 8:
+            from forecast.diagnostics.stationarity import ndiffs
+
+            coef, _se = cls._ols(y, design)
+            if np.isfinite(coef).all() and ndiffs(y - design @ coef, max_d=1) == 1:
+                lin = cls._ar1(
+                    np.diff(y), np.column_stack([design[1:, :1], np.diff(X, axis=0)]), rounds
+                )
+                if np.isfinite(lin.coef).all():
+                    lin.coef[0] = float(np.mean(y - X @ lin.coef[1:]))
+                    return lin
+        return cls._ar1(y, design, rounds)
 
     def effect(self, X: np.ndarray) -> np.ndarray:
         """The drivers' part of ``y`` for ``X`` of shape (n, k): ``X @ coef[1:]``, shape (n,).

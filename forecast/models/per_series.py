@@ -323,10 +323,11 @@ class PerSeriesForecaster(Forecaster):
         native = {}
         if self.drivers_:  # dynamic regression: the fits see what the drivers leave
             xs = history_drivers(df, self.drivers_, model=self.name)
+            m = self._season()
             for uid, (ds, y) in series.items():
                 if self._native_drivers():
                     native[uid] = (y, xs[uid])
-                self.linear_[uid] = LinearDrivers.fit(y, xs[uid])
+                self.linear_[uid] = LinearDrivers.fit(y, xs[uid], m=m)
                 series[uid] = (ds, y - self.linear_[uid].effect(xs[uid]))
         return series, self._season(), native
 

@@ -27,6 +27,7 @@ __all__ = [
     "AUTO",
     "RULES",
     "auto_backtest",
+    "choose_alone",
     "choose_members",
     "combine",
     "member_errors",
@@ -185,8 +186,60 @@ def combine(
     return out[columns]
 
 
+def choose_alone(
+    bt: pd.DataFrame,
+    members: Mapping[str, list[tuple[str, float]]],
+    name: str,
+    margin: float,
+    rule: str = "mean",
+    windows: Iterable[int] | None = None,
+) -> dict[str, list[tuple[str, float]]]:
+    """Per series, model ``name`` alone where its backtest error is clearly below that of the
+    combination of ``members``; else ``members`` as they are.
+
+    Parameters
+    ----------
+    bt : DataFrame
+        Backtest forecasts ``window, cutoff, unique_id, ds, model, yhat, lo, hi, y``.
+    members : mapping
+        ``unique_id -> [(model, backtest error), ...]`` from :func:`choose_members`.
+    name : str
+        The model that may stand alone (``auto`` with drivers: ``arima``, whose regression with
+        ARIMA errors estimates the drivers' effect and the errors together).
+    margin : float
+        ``name`` alone where its mean absolute error over ``windows`` is below ``1 - margin``
+        times the combination's (the combination of ``members`` by ``rule`` over the same
+        windows and steps).
+    rule : str
+        See :func:`combine`.
+    windows : iterable of int, optional
+        Windows to use (all when None).
+
+    Returns
+    -------
+    dict
+        ``unique_id -> [(model, backtest error), ...]``.
+    """
+    part = bt if windows is None else bt[bt["window"].isin(list(windows))]
+    keys = ["window", "cutoff", "unique_id", "ds"]
+    own = member_errors(part[part["model"] == name])
+    own = dict(zip(own["unique_id"].astype(str), own["mae"], strict=True))
+    combined = member_errors(combine(part, members, rule, keys=keys).assign(model=AUTO))
+    combined = dict(zip(combined["unique_id"].astype(str), combined["mae"], strict=True))
+    out = {}
+    for uid, chosen in members.items():
+        mine, theirs = own.get(uid, np.nan), combined.get(uid, np.nan)
+        alone = np.isfinite(mine) and np.isfinite(theirs) and mine < (1 - margin) * theirs
+        out[uid] = [(name, float(mine))] if alone else list(chosen)
+    return out
+
+
 def auto_backtest(
-    bt: pd.DataFrame, candidates: Sequence[str], top_k: int, rule: str = "mean"
+    bt: pd.DataFrame,
+    candidates: Sequence[str],
+    top_k: int,
+    rule: str = "mean",
+    alone: tuple[str, float] | None = None,
 ) -> pd.DataFrame:
     """The combination's own backtest, choosing members on earlier windows only.
 
@@ -201,6 +254,8 @@ def auto_backtest(
         Members per series.
     rule : str
         See :func:`combine`.
+    alone : (str, float), optional
+        ``(name, margin)`` of :func:`choose_alone`, decided on the earlier windows too.
 
     Returns
     -------
@@ -219,9 +274,11 @@ def auto_backtest(
             members = {u: [(m, 1.0) for m in g["model"]] for u, g in scored.groupby("unique_id")}
             fc = combine(part, members, "mean" if rule == "inverse" else rule, keys=keys)
         else:
-            members = choose_members(
-                member_errors(bt, windows=[v for v in windows if v < w]), top_k, candidates
-            )
+            earlier = [v for v in windows if v < w]
+            members = choose_members(member_errors(bt, windows=earlier), top_k, candidates)
+            if alone is not None:
+                scored = bt[bt["model"].isin(list(candidates))]
+                members = choose_alone(scored, members, *alone, rule=rule, windows=earlier)
             fc = combine(part, members, rule, keys=keys)
         frames.append(fc)
     if not frames:

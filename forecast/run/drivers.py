@@ -7,9 +7,11 @@ separate future frame. A driver whose future is given is *known in advance*; one
 use them; the backtest gives them the actual values over each window, which assumes the future
 is known — said in the run's notes.
 
-:func:`drivers_step` (after ``auto`` is combined): the driver-aware candidates are backtested and
-refit once more without the drivers, ``auto`` is combined again from those, and per series the
-combination with the lower backtest MASE is kept — with the evidence and a sentence saying which
+:func:`drivers_step` (after ``auto`` is combined): with the drivers, a series takes ``arima``
+alone where its backtest error is clearly below the combination's (:data:`DRIVERS_MARGIN`); the
+driver-aware candidates are backtested and refit once more without the drivers, ``auto`` is
+combined again from those (the combination, as in a job without drivers), and per series the
+one with the lower backtest MASE is kept — with the evidence and a sentence saying which
 and why. The reported backtest of the chosen ``auto`` is honest: each window uses the choice the
 earlier windows made (the first window uses the drivers), as ``auto`` chooses its members.
 """
@@ -27,15 +29,34 @@ from forecast.ingest.frame import driver_columns, with_observed
 from forecast.models.base import FORECAST_COLUMNS
 from forecast.models.drivers import future_drivers
 from forecast.models.registry import model_class
-from forecast.run.combination import AUTO
+from forecast.run.combination import (
+    AUTO,
+    auto_backtest,
+    choose_alone,
+    choose_members,
+    combine,
+    member_errors,
+)
 
 __all__ = [
+    "DRIVERS_ALONE",
+    "DRIVERS_MARGIN",
     "DriverPlan",
     "drivers_step",
     "plan_drivers",
     "split_future",
     "uses_drivers",
 ]
+
+
+#: ``auto`` with drivers: per series ``arima`` alone where its backtest error (MAE over the
+#: windows) is below ``1 - DRIVERS_MARGIN`` times that of the combination, else the combination
+#: (:func:`forecast.run.combination.choose_alone`; None: the combination, as without drivers).
+#: Chosen on the six development sets of ``benchmarks/drivers.py`` (figures in
+#: benchmarks/README.md): arima's regression with ARIMA errors estimates the drivers' effect with
+#: its errors, where the other members take the effect by a two-step regression.
+DRIVERS_ALONE = "arima"
+DRIVERS_MARGIN: float | None = 0.05
 
 
 def split_future(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -189,6 +210,7 @@ def drivers_step(run, plan: DriverPlan | None) -> None:
     aware = [n for n in candidates if uses_drivers(n, plan)]
     if not aware or not run.windows or AUTO not in run.bt:
         return
+    _recombine_with_drivers(run, candidates, DRIVERS_MARGIN)
     plain = run.history[["unique_id", "ds", "y"]].copy()
     plain.attrs["freq"] = run.history.attrs.get("freq")
     start = run.done
@@ -284,6 +306,38 @@ def drivers_step(run, plan: DriverPlan | None) -> None:
     run.rows[AUTO]["detail"] = "; ".join(
         filter(None, [run.rows[AUTO].get("detail"), run.evidence["drivers"]["reading"]])
     )
+
+
+def _recombine_with_drivers(run, candidates: list[str], margin: float | None) -> None:
+    """``auto`` with the drivers again: per series :data:`DRIVERS_ALONE` alone where its backtest
+    error is ``margin`` below the combination's (:func:`forecast.run.combination.choose_alone`),
+    its own backtest honest as ever (decided on earlier windows only)."""
+    if margin is None or DRIVERS_ALONE not in candidates or DRIVERS_ALONE not in run.bt:
+        return
+    bt = pd.concat([run.bt[n] for n in candidates if n in run.bt], ignore_index=True)
+    members = choose_members(member_errors(bt), run.top_k, candidates)
+    members = choose_alone(bt, members, DRIVERS_ALONE, margin, run.rule)
+    run.bt[AUTO] = auto_backtest(bt, candidates, run.top_k, run.rule, (DRIVERS_ALONE, margin))
+    alone = [u for u, chosen in members.items() if [m for m, _ in chosen] == [DRIVERS_ALONE]]
+    if not alone:
+        return
+    future = pd.concat([run.future[n] for n in candidates], ignore_index=True)
+    run.future[AUTO] = combine(future, members, run.rule)[FORECAST_COLUMNS]
+    resid = pd.concat(
+        [run.residuals[n].assign(model=n, lo=np.nan, hi=np.nan) for n in candidates],
+        ignore_index=True,
+    ).rename(columns={"resid": "yhat"})
+    combined = combine(resid[["unique_id", "ds", "model", "yhat", "lo", "hi"]], members, "mean")
+    run.residuals[AUTO] = combined.rename(columns={"yhat": "resid"})[["unique_id", "ds", "resid"]]
+    run.evidence["members"] = {uid: [m for m, _ in chosen] for uid, chosen in members.items()}
+    run.evidence["backtest_mae"] = {uid: dict(chosen) for uid, chosen in members.items()}
+    n = len(members)
+    which = "" if n == 1 else f" for {len(alone)} of {n} series"
+    note = (
+        f"with the drivers, {DRIVERS_ALONE} alone{which}: its backtest error was more than "
+        f"{100 * margin:.0f} % below the combination's"
+    )
+    run.rows[AUTO]["detail"] = "; ".join(filter(None, [run.rows[AUTO].get("detail"), note]))
 
 
 def _pick(with_frame: pd.DataFrame, without: pd.DataFrame, chosen: set[str]) -> pd.DataFrame:

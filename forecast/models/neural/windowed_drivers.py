@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecast.calendar.frequency import frame_freq
+from forecast.calendar.frequency import season_length as freq_season_length
 from forecast.errors import SpecError
 from forecast.ingest.frame import observed_drivers
 from forecast.models.base import check_frame
@@ -85,11 +87,12 @@ class WindowedDrivers:
             )
         if regressed:
             xs = history_drivers(df, regressed, model=self.name)
+            m = int(getattr(self, "season_length", None) or freq_season_length(frame_freq(df)))
             df = df.copy()
             codes = df["unique_id"].astype(str).to_numpy()
             for uid, X in xs.items():
                 rows = codes == uid
-                linear[uid] = LinearDrivers.fit(df.loc[rows, "y"].to_numpy(float), X)
+                linear[uid] = LinearDrivers.fit(df.loc[rows, "y"].to_numpy(float), X, m=m)
                 df.loc[rows, "y"] = df.loc[rows, "y"].to_numpy(float) - linear[uid].effect(X)
         self.channels_ = channels
         self._fit_series(df, progress=progress, should_stop=should_stop)
