@@ -1,10 +1,11 @@
-"""Coherent forecasts of hierarchies: base vs BottomUp vs MinTrace vs their combination vs auto.
+"""Coherent forecasts of hierarchies: base vs BottomUp, TopDown, MinTrace, their combination, auto.
 
 Each hierarchy's bottom series are cut into a training part and the last ``h`` points; the
 product's run (:func:`forecast.run.pipeline.run_forecast` with ``levels``) forecasts every level
 from the training part: the base forecasts (``--reconcile none``), those reconciled by every
-method of :data:`forecast.run.reconcile.METHODS` (``bottom_up``, MinTrace ``ols``,
-``wls_struct``, ``wls_var``, ``mint_shrink``, and ``combination``, the mean of its members), and
+method of :data:`forecast.run.reconcile.METHODS` (``bottom_up``, ``top_down``, MinTrace
+``ols``, ``wls_struct``, ``wls_var``, ``mint_shrink``, ``mint_backtest`` (the covariance of the
+run's backtest errors), and ``combination``, the mean of its members), and
 ``--reconcile auto`` (the run's default: the combination unless a method's backtest is clearly
 better); each is scored on the held-out points of every
 series of every level (MASE on each series' own seasonal in-sample scale). Printed per data set:
@@ -162,7 +163,9 @@ def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFram
             fc = fc[["unique_id", "ds", "model", "yhat", "lo", "hi"]]
             if setting in METHODS:
                 insample = insample_frame(base.history, base.residuals.get(model))
-                fc = reconcile_forecasts(fc, truth.S, truth.tags, setting, base.level, insample)
+                bt = base.backtest_forecasts
+                bt = None if bt is None else bt[bt["model"] == model]
+                fc = reconcile_forecasts(fc, truth.S, truth.tags, setting, base.level, insample, bt)
             elif setting == "auto":
                 fc = runs["auto"].forecasts
                 fc = fc[fc["model"] == model][["unique_id", "ds", "model", "yhat", "lo", "hi"]]
