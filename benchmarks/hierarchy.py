@@ -206,7 +206,9 @@ def _mean(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Mean over replicates per (model, setting); incoherence the max; chosen counted."""
     both = pd.concat(parts, ignore_index=True)
     chosen = both.groupby(["model", "setting"])["chosen"].agg(
-        lambda c: ", ".join(f"{k} {v}" for k, v in c.value_counts().items())
+        lambda c: (
+            "-" if set(c) == {"-"} else ", ".join(f"{k} {v}" for k, v in c.value_counts().items())
+        )
     )
     numbers = [c for c in both.columns if c not in ("model", "setting", "sim", "chosen")]
     table = (
@@ -219,13 +221,19 @@ def _mean(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _markdown(table: pd.DataFrame) -> str:
-    """A markdown table (numbers to 4 significant digits)."""
+    """A markdown table (MASE to 4 decimals, other numbers to 4 significant digits)."""
 
-    def cell(v) -> str:
-        return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+    def cell(v, column: str) -> str:
+        if not isinstance(v, (float, np.floating)):
+            return str(v)
+        return f"{v:.4f}" if column.startswith("mase") else f"{v:.4g}"
 
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(False)]
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += [
+        "| " + " | ".join(cell(v, c) for v, c in zip(row, columns, strict=True)) + " |"
+        for row in table.itertuples(False)
+    ]
     return "\n".join(lines)
 
 
