@@ -183,6 +183,16 @@ def test_crossed_levels_have_no_top_down_and_the_combination_uses_ols():
         reconcile_forecasts(base, crossed.S, crossed.tags, "top_down", 80)
     rec = reconcile_forecasts(base, crossed.S, crossed.tags, "combination", 80, insample)
     assert coherence_error(rec, crossed.S) < 1e-6
+    # a run asked for top_down on crossed levels says so and reconciles with the combination
+    result = run_forecast(
+        keyed_frame(), horizon=4, models="snaive", levels="all", reconcile="top_down",
+        backtest_windows=1,
+    )  # fmt: skip
+    ev = result.hierarchy
+    assert ev["chosen"] == {"snaive": "combination"} and ev["combination"] == ["ols", "mint_shrink"]
+    assert "levels that nest" in ev["fallback"]["snaive"]
+    detail = result.leaderboard.set_index("model").loc["snaive", "detail"]
+    assert "reconciled across levels by combination (not top_down:" in detail
 
 
 def test_mint_backtest_weighs_by_the_backtest_errors_never_a_window_by_its_own():

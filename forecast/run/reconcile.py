@@ -523,8 +523,9 @@ def reconcile_step(run, hierarchy, method: str = "auto") -> dict:
         JSON-ready evidence: ``levels``, ``method`` (asked), ``chosen`` (model -> method),
         ``backtest_mase`` (model -> {``base``, methods...}: mean over levels of each level's
         backtest MASE), ``coherence`` (model -> largest |total − sum of parts| of the future),
-        ``failed`` (model -> why it kept its base forecasts), ``combination`` (its members) and
-        ``margin`` (:data:`AUTO_MARGIN`, with ``auto``).
+        ``failed`` (model -> why it kept its base forecasts), ``fallback`` (model -> why the
+        method asked could not run, when another one reconciled it; only then),
+        ``combination`` (its members) and ``margin`` (:data:`AUTO_MARGIN`, with ``auto``).
     """
     from forecast.run.backtest import window_scores
 
@@ -591,7 +592,9 @@ def reconcile_step(run, hierarchy, method: str = "auto") -> dict:
             run.future[name] = future
             evidence["chosen"][name] = candidate
             evidence["coherence"][name] = coherence_error(future, S)
-            evidence["failed"].pop(name, None)
+            missed = evidence["failed"].pop(name, None)
+            if missed:  # the method asked could not run here: say so beside the one used
+                evidence.setdefault("fallback", {})[name] = missed
             if _has_rows(bt):
                 try:
                     rec = tried.get(candidate)
@@ -605,6 +608,9 @@ def reconcile_step(run, hierarchy, method: str = "auto") -> dict:
         if row is not None:
             if name in evidence["chosen"]:
                 how = f"reconciled across levels by {evidence['chosen'][name]}"
+                missed = evidence.get("fallback", {}).get(name)
+                if missed:
+                    how += f" (not {missed})"
                 table = evidence["backtest_mase"].get(name)
                 if table:
                     how += (
