@@ -139,18 +139,20 @@ def is_tree(S: pd.DataFrame, tags: Mapping[str, np.ndarray]) -> bool:
     tags : mapping
         Level -> series, coarsest first, the bottom level last.
     """
-    rows = S.set_index(S["unique_id"].astype(str)).drop(columns="unique_id").to_numpy(dtype=float)
+    rows = S.drop(columns="unique_id").to_numpy(dtype=float)
     index = {u: i for i, u in enumerate(S["unique_id"].astype(str))}
-    levels = [[index[str(u)] for u in ids] for ids in tags.values()]
+    levels = [np.asarray([index[str(u)] for u in ids], dtype=int) for ids in tags.values()]
     if len(levels) < 2 or len(levels[0]) != 1 or not np.all(rows[levels[0][0]] == 1):
         return False
-    for upper, lower in itertools.pairwise(levels):
-        for child in lower:
-            parents = [p for p in upper if np.all(rows[child] <= rows[p])]
-            if len(parents) != 1:
-                return False
-        cover = rows[lower].sum(axis=0)
-        if not np.all(cover == 1):
+    owners = []  # per level: which of its series sums each bottom series
+    for level in levels:
+        part = rows[level]
+        if not np.all(part.sum(axis=0) == 1):  # a partition of the bottom series
+            return False
+        owners.append(part.argmax(axis=0))
+    for upper, lower in itertools.pairwise(owners):
+        pairs = np.unique(np.stack([lower, upper]), axis=1)
+        if pairs.shape[1] != len(np.unique(lower)):  # a series inside two of the level above
             return False
     return True
 
