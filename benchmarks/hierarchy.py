@@ -32,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import numpy as np
@@ -43,6 +44,7 @@ from forecast.run.pipeline import run_forecast
 from forecast.run.reconcile import (
     METHODS,
     coherence_error,
+    combine_reconciled,
     insample_frame,
     level_mase,
     reconcile_forecasts,
@@ -131,12 +133,14 @@ def _frame(long: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFrame:
+def evaluate(df: pd.DataFrame, models: str, h: int, windows: int, means: int = 0) -> pd.DataFrame:
     """Every setting of :data:`SETTINGS` on one hierarchy; one row per (model, setting).
 
     Two runs of the product: ``reconcile="none"`` (the base forecasts, reconciled here with
     each method by :func:`forecast.run.reconcile.reconcile_forecasts`, exactly as the run's step
-    does) and ``reconcile="auto"`` (the run's own choice per model).
+    does) and ``reconcile="auto"`` (the run's own choice per model). With ``means`` >= 2, also
+    the mean of every 2 to ``means`` methods' reconciled forecasts (each weighing the same;
+    setting ``"a + b"``): the candidates a combination was chosen from.
     """
     last = df.groupby("unique_id")["ds"].transform("max")
     cut = df["ds"] > last - pd.DateOffset(months=3 * h)
@@ -157,10 +161,15 @@ def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFram
         runs[setting].seconds = time.perf_counter() - start
     base = runs["none"]
     rows = []
-    for setting in SETTINGS:
+    reconciled: dict[str, pd.DataFrame] = {}
+    singles = [m for m in METHODS if m != "combination"]
+    groups = [c for r in range(2, means + 1) for c in itertools.combinations(singles, r)]
+    for setting in (*SETTINGS, *(" + ".join(g) for g in groups)):
         frames = []
         for model, fc in base.forecasts.groupby("model", sort=False):
             fc = fc[["unique_id", "ds", "model", "yhat", "lo", "hi"]]
+            if " + " in setting:
+                continue
             if setting in METHODS:
                 insample = insample_frame(base.history, base.residuals.get(model))
                 bt = base.backtest_forecasts
@@ -170,7 +179,18 @@ def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFram
                 fc = runs["auto"].forecasts
                 fc = fc[fc["model"] == model][["unique_id", "ds", "model", "yhat", "lo", "hi"]]
             frames.append(fc)
-        forecasts = pd.concat(frames, ignore_index=True)
+        if " + " in setting:  # per model: the members' reconciled forecasts averaged
+            parts = setting.split(" + ")
+            forecasts = pd.concat(
+                [
+                    combine_reconciled([reconciled[m][reconciled[m]["model"] == n] for m in parts])
+                    for n in base.forecasts["model"].unique()
+                ],
+                ignore_index=True,
+            )
+        else:
+            forecasts = pd.concat(frames, ignore_index=True)
+            reconciled[setting] = forecasts
         scores = score_frame(forecasts, actuals, history, m=4)
         table = level_mase(scores, truth.keys)
         overall = scores.groupby("model")["mase"].mean()
@@ -226,7 +246,7 @@ def _markdown(table: pd.DataFrame) -> str:
     def cell(v, column: str) -> str:
         if not isinstance(v, (float, np.floating)):
             return str(v)
-        return f"{v:.4f}" if column.startswith("mase") else f"{v:.4g}"
+        return f"{v:.4f}" if "mase" in column else f"{v:.4g}"
 
     columns = list(table.columns)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -245,6 +265,12 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=5)
     parser.add_argument("--origins", type=int, default=3, help="visnights test origins")
     parser.add_argument("--data", default="visnights,sim")
+    parser.add_argument(
+        "--means",
+        type=int,
+        default=0,
+        help="also score the mean of every 2 to MEANS methods (e.g. 3); 0: none",
+    )
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
@@ -252,7 +278,9 @@ def main() -> None:
         if name == "visnights":
             df = visnights()
             parts = [
-                evaluate(_cut(df, o * args.h), args.models, args.h, args.windows).assign(sim=o)
+                evaluate(
+                    _cut(df, o * args.h), args.models, args.h, args.windows, args.means
+                ).assign(sim=o)
                 for o in range(args.origins)
             ]
             table = _mean(parts)
@@ -263,7 +291,9 @@ def main() -> None:
         elif name == "accommodation":
             df = accommodation()
             parts = [
-                evaluate(_cut(df, o * args.h), args.models, args.h, args.windows).assign(sim=o)
+                evaluate(
+                    _cut(df, o * args.h), args.models, args.h, args.windows, args.means
+                ).assign(sim=o)
                 for o in range(args.origins)
             ]
             table = _mean(parts)
@@ -273,13 +303,22 @@ def main() -> None:
             )
         else:
             parts = [
-                evaluate(simulated(seed), args.models, args.h, args.windows).assign(sim=seed)
+                evaluate(simulated(seed), args.models, args.h, args.windows, args.means).assign(
+                    sim=seed
+                )
                 for seed in range(args.sims)
             ]
             table = _mean(parts)
             title = f"simulated: {args.sims} hierarchies of 4 states x 4 regions, quarterly (mean)"
         print(f"\n## {title}, h = {args.h}, models {args.models}\n")
-        print(_markdown(table), flush=True)
+        print(_markdown(table[table["setting"].isin(SETTINGS)]), flush=True)
+        mixed = table[~table["setting"].isin(SETTINGS)]
+        if not mixed.empty:
+            wide = mixed.pivot(index="setting", columns="model", values="mase over levels")
+            wide = wide.sort_values(list(wide.columns)).reset_index()
+            wide.columns = ["mean of", *(f"{m} mase over levels" for m in wide.columns[1:])]
+            print(f"\nMeans of methods ({len(wide)}), lowest first:\n")
+            print(_markdown(wide), flush=True)
 
 
 if __name__ == "__main__":
