@@ -1,10 +1,11 @@
-"""Coherent forecasts of hierarchies: base vs BottomUp vs MinTrace vs their combination vs auto.
+"""Coherent forecasts of hierarchies: base vs BottomUp, TopDown, MinTrace, their combination, auto.
 
 Each hierarchy's bottom series are cut into a training part and the last ``h`` points; the
 product's run (:func:`forecast.run.pipeline.run_forecast` with ``levels``) forecasts every level
 from the training part: the base forecasts (``--reconcile none``), those reconciled by every
-method of :data:`forecast.run.reconcile.METHODS` (``bottom_up``, MinTrace ``ols``,
-``wls_struct``, ``wls_var``, ``mint_shrink``, and ``combination``, the mean of its members), and
+method of :data:`forecast.run.reconcile.METHODS` (``bottom_up``, ``top_down``, MinTrace
+``ols``, ``wls_struct``, ``wls_var``, ``mint_shrink``, ``mint_backtest`` (the covariance of the
+run's backtest errors), and ``combination``, the mean of its members), and
 ``--reconcile auto`` (the run's default: the combination unless a method's backtest is clearly
 better); each is scored on the held-out points of every
 series of every level (MASE on each series' own seasonal in-sample scale). Printed per data set:
@@ -31,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import numpy as np
@@ -42,6 +44,7 @@ from forecast.run.pipeline import run_forecast
 from forecast.run.reconcile import (
     METHODS,
     coherence_error,
+    combine_reconciled,
     insample_frame,
     level_mase,
     reconcile_forecasts,
@@ -130,12 +133,14 @@ def _frame(long: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFrame:
+def evaluate(df: pd.DataFrame, models: str, h: int, windows: int, means: int = 0) -> pd.DataFrame:
     """Every setting of :data:`SETTINGS` on one hierarchy; one row per (model, setting).
 
     Two runs of the product: ``reconcile="none"`` (the base forecasts, reconciled here with
     each method by :func:`forecast.run.reconcile.reconcile_forecasts`, exactly as the run's step
-    does) and ``reconcile="auto"`` (the run's own choice per model).
+    does) and ``reconcile="auto"`` (the run's own choice per model). With ``means`` >= 2, also
+    the mean of every 2 to ``means`` methods' reconciled forecasts (each weighing the same;
+    setting ``"a + b"``): the candidates a combination was chosen from.
     """
     last = df.groupby("unique_id")["ds"].transform("max")
     cut = df["ds"] > last - pd.DateOffset(months=3 * h)
@@ -156,18 +161,36 @@ def evaluate(df: pd.DataFrame, models: str, h: int, windows: int) -> pd.DataFram
         runs[setting].seconds = time.perf_counter() - start
     base = runs["none"]
     rows = []
-    for setting in SETTINGS:
+    reconciled: dict[str, pd.DataFrame] = {}
+    singles = [m for m in METHODS if m != "combination"]
+    groups = [c for r in range(2, means + 1) for c in itertools.combinations(singles, r)]
+    for setting in (*SETTINGS, *(" + ".join(g) for g in groups)):
         frames = []
         for model, fc in base.forecasts.groupby("model", sort=False):
             fc = fc[["unique_id", "ds", "model", "yhat", "lo", "hi"]]
+            if " + " in setting:
+                continue
             if setting in METHODS:
                 insample = insample_frame(base.history, base.residuals.get(model))
-                fc = reconcile_forecasts(fc, truth.S, truth.tags, setting, base.level, insample)
+                bt = base.backtest_forecasts
+                bt = None if bt is None else bt[bt["model"] == model]
+                fc = reconcile_forecasts(fc, truth.S, truth.tags, setting, base.level, insample, bt)
             elif setting == "auto":
                 fc = runs["auto"].forecasts
                 fc = fc[fc["model"] == model][["unique_id", "ds", "model", "yhat", "lo", "hi"]]
             frames.append(fc)
-        forecasts = pd.concat(frames, ignore_index=True)
+        if " + " in setting:  # per model: the members' reconciled forecasts averaged
+            parts = setting.split(" + ")
+            forecasts = pd.concat(
+                [
+                    combine_reconciled([reconciled[m][reconciled[m]["model"] == n] for m in parts])
+                    for n in base.forecasts["model"].unique()
+                ],
+                ignore_index=True,
+            )
+        else:
+            forecasts = pd.concat(frames, ignore_index=True)
+            reconciled[setting] = forecasts
         scores = score_frame(forecasts, actuals, history, m=4)
         table = level_mase(scores, truth.keys)
         overall = scores.groupby("model")["mase"].mean()
@@ -203,7 +226,9 @@ def _mean(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Mean over replicates per (model, setting); incoherence the max; chosen counted."""
     both = pd.concat(parts, ignore_index=True)
     chosen = both.groupby(["model", "setting"])["chosen"].agg(
-        lambda c: ", ".join(f"{k} {v}" for k, v in c.value_counts().items())
+        lambda c: (
+            "-" if set(c) == {"-"} else ", ".join(f"{k} {v}" for k, v in c.value_counts().items())
+        )
     )
     numbers = [c for c in both.columns if c not in ("model", "setting", "sim", "chosen")]
     table = (
@@ -216,13 +241,19 @@ def _mean(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _markdown(table: pd.DataFrame) -> str:
-    """A markdown table (numbers to 4 significant digits)."""
+    """A markdown table (MASE to 4 decimals, other numbers to 4 significant digits)."""
 
-    def cell(v) -> str:
-        return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+    def cell(v, column: str) -> str:
+        if not isinstance(v, (float, np.floating)):
+            return str(v)
+        return f"{v:.4f}" if "mase" in column else f"{v:.4g}"
 
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(False)]
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += [
+        "| " + " | ".join(cell(v, c) for v, c in zip(row, columns, strict=True)) + " |"
+        for row in table.itertuples(False)
+    ]
     return "\n".join(lines)
 
 
@@ -234,6 +265,12 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=5)
     parser.add_argument("--origins", type=int, default=3, help="visnights test origins")
     parser.add_argument("--data", default="visnights,sim")
+    parser.add_argument(
+        "--means",
+        type=int,
+        default=0,
+        help="also score the mean of every 2 to MEANS methods (e.g. 3); 0: none",
+    )
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
@@ -241,7 +278,9 @@ def main() -> None:
         if name == "visnights":
             df = visnights()
             parts = [
-                evaluate(_cut(df, o * args.h), args.models, args.h, args.windows).assign(sim=o)
+                evaluate(
+                    _cut(df, o * args.h), args.models, args.h, args.windows, args.means
+                ).assign(sim=o)
                 for o in range(args.origins)
             ]
             table = _mean(parts)
@@ -252,7 +291,9 @@ def main() -> None:
         elif name == "accommodation":
             df = accommodation()
             parts = [
-                evaluate(_cut(df, o * args.h), args.models, args.h, args.windows).assign(sim=o)
+                evaluate(
+                    _cut(df, o * args.h), args.models, args.h, args.windows, args.means
+                ).assign(sim=o)
                 for o in range(args.origins)
             ]
             table = _mean(parts)
@@ -262,13 +303,22 @@ def main() -> None:
             )
         else:
             parts = [
-                evaluate(simulated(seed), args.models, args.h, args.windows).assign(sim=seed)
+                evaluate(simulated(seed), args.models, args.h, args.windows, args.means).assign(
+                    sim=seed
+                )
                 for seed in range(args.sims)
             ]
             table = _mean(parts)
             title = f"simulated: {args.sims} hierarchies of 4 states x 4 regions, quarterly (mean)"
         print(f"\n## {title}, h = {args.h}, models {args.models}\n")
-        print(_markdown(table), flush=True)
+        print(_markdown(table[table["setting"].isin(SETTINGS)]), flush=True)
+        mixed = table[~table["setting"].isin(SETTINGS)]
+        if not mixed.empty:
+            wide = mixed.pivot(index="setting", columns="model", values="mase over levels")
+            wide = wide.sort_values(list(wide.columns)).reset_index()
+            wide.columns = ["mean of", *(f"{m} mase over levels" for m in wide.columns[1:])]
+            print(f"\nMeans of methods ({len(wide)}), lowest first:\n")
+            print(_markdown(wide), flush=True)
 
 
 if __name__ == "__main__":

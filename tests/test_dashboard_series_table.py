@@ -86,14 +86,19 @@ def test_reconciliation_in_words():
     )
     evidence = {
         "method": "auto",
-        "margin": 0.05,
+        "margin": 0.1,
+        "combination": ["top_down", "mint_shrink"],
         "chosen": {"ets": "combination"},
-        "backtest_mase": {"ets": {"base": 0.91, "ols": 0.88, "combination": 0.87}},
+        "backtest_mase": {"ets": {"base": 0.91, "top_down": 0.88, "combination": 0.87}},
     }
     assert reconciliation_note(evidence, "ets") == (
-        "ets's forecasts add up across levels: reconciled combination (MinTrace OLS + shrink); "
-        "no method was more than 5% lower on the backtest (MASE over levels: base 0.910, "
-        "MinTrace (OLS) 0.880, combination (MinTrace OLS + shrink) 0.870)."
+        "ets's forecasts add up across levels: reconciled combination (top-down + MinTrace "
+        "(shrink)); no method was more than 10% lower on the backtest (MASE over levels: base "
+        "0.910, top-down 0.880, combination (top-down + MinTrace (shrink)) 0.870)."
+    )
+    evidence["combination"] = ["ols", "mint_shrink"]  # levels that cross: ols for top-down
+    assert "reconciled combination (MinTrace (OLS) + MinTrace (shrink))" in reconciliation_note(
+        evidence, "ets"
     )
     assert reconciliation_note({"method": "none"}, "ets").startswith("Not reconciled")
     assert reconciliation_note({}, "ets") == ""

@@ -103,33 +103,37 @@ def test_missing_key_value_is_a_clear_error():
         build_hierarchy(df, [()])
 
 
-def test_reconciled_forecasts_add_up_with_both_methods():
+def _fitted(h, horizon: int = 6, windows: int = 2):
+    """ETS on every series of ``h``: future forecasts, in-sample fitted values, backtest."""
     from forecast.models import make_model
+    from forecast.run.backtest import backtest
 
-    h = build_hierarchy(keyed_frame(), [(), ("state",)])
     model = make_model("ets").fit(h.frame)
-    base = model.predict(6, level=80)
-    assert coherence_error(base, h.S) > 1e-3  # base forecasts of the levels do not add up
+    base = model.predict(horizon, level=80)
     insample = h.frame.merge(model.residuals_, on=["unique_id", "ds"])
     insample["fitted"] = insample["y"] - insample["resid"]
+    bt = backtest(["ets"], h.frame, horizon, windows, level=80)
+    return base, insample, bt
+
+
+def test_reconciled_forecasts_add_up_with_every_method():
+    h = build_hierarchy(keyed_frame(), [(), ("state",)])
+    base, insample, bt = _fitted(h)
+    assert coherence_error(base, h.S) > 1e-3  # base forecasts of the levels do not add up
     for method in METHODS:
-        rec = reconcile_forecasts(base, h.S, h.tags, method, 80, insample)
-        assert coherence_error(rec, h.S) < 1e-6
-        assert (rec["lo"] < rec["yhat"]).all() and (rec["yhat"] < rec["hi"]).all()
+        rec = reconcile_forecasts(base, h.S, h.tags, method, 80, insample, bt)
+        assert coherence_error(rec, h.S) < 1e-6, method
+        assert (rec["lo"] < rec["yhat"]).all() and (rec["yhat"] < rec["hi"]).all(), method
+        assert not np.allclose(rec["yhat"], base["yhat"]), method  # each one moved something
     bu = reconcile_forecasts(base, h.S, h.tags, "bottom_up", 80).set_index(["unique_id", "ds"])
     bottom = base[base["unique_id"].str.contains(" / ")].set_index(["unique_id", "ds"])
     np.testing.assert_allclose(bu.loc[bottom.index, "yhat"], bottom["yhat"])  # bottom kept
 
 
 def test_combination_is_the_mean_of_its_members_and_coherent():
-    from forecast.models import make_model
-
     h = build_hierarchy(keyed_frame(seed=3), [(), ("state",)])
-    model = make_model("ets").fit(h.frame)
-    base = model.predict(6, level=80)
-    insample = h.frame.merge(model.residuals_, on=["unique_id", "ds"])
-    insample["fitted"] = insample["y"] - insample["resid"]
-    assert combination_members(h.S) == COMBINATION == ("ols", "mint_shrink")
+    base, insample, _ = _fitted(h)
+    assert combination_members(h.S, h.tags) == COMBINATION == ("top_down", "mint_shrink")
     members = [reconcile_forecasts(base, h.S, h.tags, m, 80, insample) for m in COMBINATION]
     mixed = reconcile_forecasts(base, h.S, h.tags, "combination", 80, insample)
     assert list(mixed.columns) == list(base.columns) and len(mixed) == len(base)
@@ -149,9 +153,82 @@ def test_combination_is_the_mean_of_its_members_and_coherent():
         reconcile_forecasts(base, h.S, h.tags, "combination", 80, None)
 
 
+def test_top_down_keeps_the_total_and_splits_it_by_the_base_proportions():
+    h = build_hierarchy(keyed_frame(seed=5), [(), ("state",)])
+    base, _, _ = _fitted(h)
+    rec = reconcile_forecasts(base, h.S, h.tags, "top_down", 80)
+    b = base.pivot(index="ds", columns="unique_id", values="yhat")
+    r = rec.pivot(index="ds", columns="unique_id", values="yhat")
+    np.testing.assert_allclose(r["total"], b["total"], rtol=1e-12)  # the total as forecast
+    np.testing.assert_allclose(r["NSW"] / r["total"], b["NSW"] / (b["NSW"] + b["VIC"]))
+    share = b["VIC / Male"] / (b["VIC / Female"] + b["VIC / Male"])
+    np.testing.assert_allclose(r["VIC / Male"] / r["VIC"], share)
+    # its intervals are the base intervals moved with the forecast (same widths)
+    width = (rec["hi"] - rec["lo"]).to_numpy()
+    np.testing.assert_allclose(width, (base["hi"] - base["lo"]).to_numpy())
+
+
+def test_crossed_levels_have_no_top_down_and_the_combination_uses_ols():
+    from forecast.run.reconcile import is_tree
+
+    crossed = build_hierarchy(keyed_frame(), parse_levels("all", ["state", "gender"]))
+    nested = build_hierarchy(keyed_frame(), [(), ("state",)])
+    no_total = build_hierarchy(keyed_frame(), [("state",)])
+    assert is_tree(nested.S, nested.tags)
+    assert not is_tree(crossed.S, crossed.tags) and not is_tree(no_total.S, no_total.tags)
+    assert combination_members(crossed.S, crossed.tags) == ("ols", "mint_shrink")
+    assert combination_members(nested.S, nested.tags, backtest=False) == COMBINATION
+    base, insample, _ = _fitted(crossed)
+    with pytest.raises(DataError, match="levels that nest"):
+        reconcile_forecasts(base, crossed.S, crossed.tags, "top_down", 80)
+    rec = reconcile_forecasts(base, crossed.S, crossed.tags, "combination", 80, insample)
+    assert coherence_error(rec, crossed.S) < 1e-6
+    # a run asked for top_down on crossed levels says so and reconciles with the combination
+    result = run_forecast(
+        keyed_frame(), horizon=4, models="snaive", levels="all", reconcile="top_down",
+        backtest_windows=1,
+    )  # fmt: skip
+    ev = result.hierarchy
+    assert ev["chosen"] == {"snaive": "combination"} and ev["combination"] == ["ols", "mint_shrink"]
+    assert "levels that nest" in ev["fallback"]["snaive"]
+    detail = result.leaderboard.set_index("model").loc["snaive", "detail"]
+    assert "reconciled across levels by combination (not top_down:" in detail
+
+
+def test_mint_backtest_weighs_by_the_backtest_errors_never_a_window_by_its_own():
+    from forecast.run.reconcile import reconcile_backtest
+
+    h = build_hierarchy(keyed_frame(seed=7), [(), ("state",)])
+    base, insample, bt = _fitted(h, windows=3)
+    with pytest.raises(DataError, match="backtest"):
+        reconcile_forecasts(base, h.S, h.tags, "mint_backtest", 80)
+    # a total whose backtest errors are tiny beside its parts' is trusted: it barely moves
+    exact = bt.copy()
+    total = exact["unique_id"] == "total"
+    exact.loc[total, "y"] = exact.loc[total, "yhat"] + 1e-3 * np.sin(np.arange(total.sum()))
+    rec = reconcile_forecasts(base, h.S, h.tags, "mint_backtest", 80, backtest=exact)
+    moved = rec.set_index(["unique_id", "ds"])["yhat"] - base.set_index(["unique_id", "ds"])["yhat"]
+    assert (
+        moved.loc["total"].abs().max()
+        < 0.01 * moved.drop(index="total", level="unique_id").abs().max()
+    )
+    assert coherence_error(rec, h.S) < 1e-6
+    # on the backtest, window w is reconciled with the other windows' errors only
+    one = reconcile_backtest(bt, h.S, h.tags, "mint_backtest", 80, insample)
+    changed = bt.copy()
+    last = changed["window"] == changed["window"].max()
+    changed.loc[last, "y"] = changed.loc[last, "y"] * 1.3 + 5  # only the last window's actuals
+    two = reconcile_backtest(changed, h.S, h.tags, "mint_backtest", 80, insample)
+    own = one["window"] == one["window"].max()
+    np.testing.assert_allclose(one.loc[own, "yhat"], two.loc[own, "yhat"], rtol=1e-10)
+    assert not np.allclose(one.loc[~own, "yhat"], two.loc[~own, "yhat"])
+    for _, part in one.groupby("window"):
+        assert coherence_error(part, h.S) < 1e-6
+
+
 def test_auto_keeps_the_combination_unless_a_method_is_clearly_better():
-    assert choose_method({"base": 1.0, "ols": 0.96, "combination": 1.0}) == "combination"
-    assert choose_method({"base": 1.0, "ols": 0.94, "combination": 1.0}) == "ols"
+    assert choose_method({"base": 1.0, "ols": 0.91, "combination": 1.0}) == "combination"
+    assert choose_method({"base": 1.0, "ols": 0.89, "combination": 1.0}) == "ols"
     assert choose_method({"base": 1.0, "ols": 0.96, "combination": 1.0}, margin=0.0) == "ols"
     assert choose_method({"base": 0.5, "ols": 0.9, "mint_shrink": np.nan}) == "ols"  # no combo
     with pytest.raises(DataError, match="could be scored"):
@@ -162,7 +239,9 @@ def test_check_method():
     assert check_method("MinT-Shrink") == "mint_shrink"
     assert check_method("WLS-struct") == "wls_struct"
     assert check_method("combination") == "combination"
-    with pytest.raises(SpecError, match="bottom_up, ols, wls_struct, wls_var, mint_shrink"):
+    assert check_method("Top-Down") == "top_down"
+    assert check_method("mint-backtest") == "mint_backtest"
+    with pytest.raises(SpecError, match="bottom_up, top_down, ols, wls_struct, wls_var"):
         check_method("wls")
 
 

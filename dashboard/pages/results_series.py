@@ -172,12 +172,15 @@ def reconciliation_note(evidence: dict, model: str | None) -> str:
     method = chosen.get(model) if model else None
     names = {
         "bottom_up": "bottom-up",
+        "top_down": "top-down",
         "ols": "MinTrace (OLS)",
         "wls_struct": "MinTrace (structural)",
         "wls_var": "MinTrace (variances)",
         "mint_shrink": "MinTrace (shrink)",
-        "combination": "combination (MinTrace OLS + shrink)",
+        "mint_backtest": "MinTrace (backtest errors)",
     }
+    members = evidence.get("combination") or ["top_down", "mint_shrink"]
+    names["combination"] = f"combination ({' + '.join(names.get(m, m) for m in members)})"
     if method is None:
         return "; ".join(f"{m}: {names.get(v, v)}" for m, v in chosen.items())
     text = f"{model}'s forecasts add up across levels: reconciled {names.get(method, method)}"

@@ -103,8 +103,9 @@ Reconcile = Annotated[
     typer.Option(
         "--reconcile",
         help="With --levels: auto (the combination unless the backtest clearly prefers one "
-        "method), bottom_up, ols, wls_struct, wls_var, mint_shrink, combination (mean of ols "
-        "and mint_shrink) or none.",
+        "method), bottom_up, top_down, ols, wls_struct, wls_var, mint_shrink, mint_backtest, "
+        "combination (mean of top_down and mint_shrink; ols for top_down where levels cross) "
+        "or none.",
     ),
 ]
 

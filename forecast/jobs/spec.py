@@ -130,8 +130,8 @@ class JobSpec(BaseModel):
         :func:`forecast.run.hierarchy.parse_levels`); None: the series as read.
     reconcile : str
         With ``levels``: ``auto`` (the default), ``none`` or a method of
-        :data:`forecast.run.reconcile.METHODS` (``bottom_up``, ``ols``, ``wls_struct``,
-        ``wls_var``, ``mint_shrink``, ``combination``).
+        :data:`forecast.run.reconcile.METHODS` (``bottom_up``, ``top_down``, ``ols``,
+        ``wls_struct``, ``wls_var``, ``mint_shrink``, ``mint_backtest``, ``combination``).
     drivers : list of str or None
         Driver columns read beside the target (``forecast run --drivers``; a comma-separated
         string is accepted), or ``["all"]``: every other numeric column (needs ``value_cols``).

@@ -273,10 +273,10 @@ def run_forecast(
         :func:`forecast.run.hierarchy.parse_levels`): their series are summed from the bottom,
         forecast like any other, and every model's forecasts reconciled.
     reconcile : str
-        ``auto`` (the combination of MinTrace ``ols`` and ``mint_shrink``, unless another method
-        is clearly better on the backtest: :func:`forecast.run.reconcile.choose_method`),
-        ``bottom_up``, ``ols``, ``wls_struct``, ``wls_var``, ``mint_shrink``, ``combination`` or
-        ``none`` (forecasts of every level left as they are); used only with ``levels``.
+        ``auto`` (the combination of ``top_down`` and MinTrace ``mint_shrink``, unless another
+        method is clearly better on the backtest: :func:`forecast.run.reconcile.choose_method`),
+        a method of :data:`forecast.run.reconcile.METHODS` or ``none`` (forecasts of every level
+        left as they are); used only with ``levels``.
     search : {"twice", "once", "every"}
         ``"twice"`` (default, :data:`forecast.run.defaults.SEARCH`): ARIMA's orders and the ETS
         model are searched per series on the oldest backtest window's training data,
