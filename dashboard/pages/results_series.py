@@ -65,8 +65,10 @@ def key_names(frame: pd.DataFrame) -> list[str]:
 def with_labels(frame: pd.DataFrame, labels: dict | None) -> pd.DataFrame:
     """The per-series table with a ``label`` column after ``unique_id`` when the file labels
     its series (the table then names each series as every chart title does:
-    :func:`forecast.ingest.series_names.series_name`); unchanged without labels."""
-    if not labels or "unique_id" not in frame.columns:
+    :func:`forecast.ingest.series_names.series_name`); unchanged without labels, and for a
+    table that carries its labels already (``leaderboard_by_series.csv`` of a run that kept
+    them: :func:`forecast.run.outputs.by_series_labels`)."""
+    if not labels or "unique_id" not in frame.columns or "label" in frame.columns:
         return frame
     out = frame.copy()
     out.insert(1, "label", out["unique_id"].astype(str).map(labels).fillna(""))
