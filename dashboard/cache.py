@@ -57,7 +57,13 @@ def memo(maxsize: int = 16) -> Callable:
             with guard:
                 results.clear()
 
+        def peek(*args):
+            """The cached result for ``args``, or None (computes nothing, waits for nothing)."""
+            with guard:
+                return results.get(args)
+
         inner.cache_clear = cache_clear
+        inner.peek = peek
         return inner
 
     return wrap

@@ -39,6 +39,7 @@ __all__ = [
     "residual_frame",
     "run_summary",
     "series_frame",
+    "series_table_labels",
 ]
 
 #: Shown where a job ran before its run stored the figure.
@@ -131,8 +132,56 @@ def job_series_name(job_id: str, uid) -> str:
 
 def series_frame(job_id: str) -> pd.DataFrame | None:
     """The job's per-series table (``leaderboard_by_series.csv``), None for jobs run before it
-    existed (the signed-in user's access checked on every call)."""
-    return load_result(job_id).by_series
+    existed (the signed-in user's access checked on every call).
+
+    Read on its own, not with the rest of the run (:func:`load_result` parses the history,
+    residuals and backtest: seconds for 148 long series), so the Results page's table is drawn
+    without waiting for them; a run already loaded is not read again.
+
+    Raises
+    ------
+    SpecError
+        Unknown job (or someone else's: the same message), or a job that is not done.
+    """
+    record = state.get_store().get(job_id, owner=auth.owner_filter())  # access, then the cache
+    if record.status != "done":
+        raise SpecError(f"Job {job_id} is {record.status}; results appear when it is done.")
+    return _series_frame(job_id)
+
+
+@memo(maxsize=8)
+def _series_frame(job_id: str) -> pd.DataFrame | None:
+    from forecast.run.outputs import read_run
+
+    loaded = _load_result.peek(job_id)
+    if loaded is not None:
+        return loaded.by_series
+    files = state.get_store().artifacts(job_id)
+    name = RUN_FILES["by_series"]
+    return read_run({name: files[name]} if name in files else {}).by_series
+
+
+def series_table_labels(job_id: str, frame: pd.DataFrame) -> dict[str, str]:
+    """The labels the per-series table shows beside the series: none when ``frame`` carries
+    its own ``label`` column (jobs that wrote it), else the job's (:func:`series_labels`, read
+    from ``summary.json`` alone when the run is not loaded yet)."""
+    if "label" in frame.columns:
+        return {}
+    state.get_store().get(job_id, owner=auth.owner_filter())  # access first, then the cache
+    loaded = _load_result.peek(job_id)
+    if loaded is not None:
+        return series_labels(job_id)
+    return _summary_labels(job_id)
+
+
+@memo(maxsize=8)
+def _summary_labels(job_id: str) -> dict[str, str]:
+    from forecast.run.outputs import read_run
+
+    files = state.get_store().artifacts(job_id)
+    name = RUN_FILES["summary"]
+    summary = read_run({name: files[name]} if name in files else {}).summary
+    return dict((summary.get("recommended") or {}).get("labels") or {})
 
 
 def backtest_frame(job_id: str) -> pd.DataFrame | None:

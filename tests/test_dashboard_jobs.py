@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -283,3 +284,68 @@ def test_results_page_draws_the_memory_the_run_stored_without_its_model_file():
     assert lines, "the |ACF| of the training data beside the memory"
     acf = np.abs(np.asarray(stored.series_acf("Passengers"))[1 : len(want) + 1])
     np.testing.assert_allclose(np.asarray(lines[0].y, dtype=float)[: len(acf)], acf, rtol=1e-6)
+
+
+def test_the_per_series_table_is_read_without_the_rest_of_the_run():
+    """The Results page's per-series table reads ``leaderboard_by_series.csv`` alone (the run's
+    history, residuals and backtest are not parsed for it), with the labels the file gives."""
+    from dashboard import datasets
+    from dashboard.pages import results_series
+    from forecast.jobs import LocalRunner
+
+    rng = np.random.default_rng(5)
+    months = pd.date_range("2015-01-01", periods=48, freq="MS").strftime("%Y %b")
+    rows = [
+        (month, sid, title, round(float(v), 1))
+        for sid, title in (("A1", "Mining"), ("B2", "Retail"), ("C3", "Transport"))
+        for month, v in zip(months, 100 + rng.normal(0, 5, 48).cumsum(), strict=True)
+    ]
+    raw = pd.DataFrame(rows, columns=["Month", "Series_ID", "Title", "Employed"]).to_csv(
+        index=False
+    )
+    data = {
+        "hash": datasets.save_dataset(raw.encode(), "employment.csv"),
+        "filename": "employment.csv",
+        "overrides": {},
+    }
+    form = {**FORM, "horizon": 6, "holdout": 0, "backtest_windows": 2}
+    job_id = run_page.submit(data, {**form, "models": ["naive", "snaive"]})
+    LocalRunner(state.get_store()).run_until_idle(timeout=240)
+    assert state.get_store().get(job_id).status == "done"
+    job_results._load_result.cache_clear()
+    job_results._series_frame.cache_clear()
+    frame = job_results.series_frame(job_id)
+    assert job_results._load_result.peek(job_id) is None  # the whole run was not read for it
+    assert list(frame["label"]) == [
+        {"A1": "Mining", "B2": "Retail", "C3": "Transport"}[u] for u in frame["unique_id"]
+    ]
+    whole = state.get_store().stored_run(job_id).by_series
+    pd.testing.assert_frame_equal(frame, whole)
+    shown = results_series.with_labels(frame, job_results.series_table_labels(job_id, frame))
+    records, pages, rows = results_series.series_page(shown, page_size=2)
+    assert (pages, rows, len(records)) == (2, 3, 2)
+    assert list(records[0])[:2] == ["unique_id", "label"]
+    # a job's artifacts are read by name, and someone else's job stays unknown
+    files = state.get_store().artifacts(job_id)
+    assert Path(files["leaderboard_by_series.csv"]).is_file()
+    with pytest.raises(SpecError, match="No job"):
+        state.get_store().artifacts(job_id, owner="someone-else")
+    # /results?job=ID holds the table's first page in its layout: drawn with the page
+    from dash.development.base_component import Component
+
+    def find(node, id_):
+        if isinstance(node, Component):
+            if getattr(node, "id", None) == id_:
+                return node
+            children = getattr(node, "children", None)
+            for child in children if isinstance(children, list) else [children]:
+                if (hit := find(child, id_)) is not None:
+                    return hit
+        return None
+
+    page = results_page.layout(job=job_id)
+    table = find(page, "series-table")
+    assert [r["id"] for r in table.data] == list(frame["unique_id"])
+    assert find(page, "series-count").children == "3 of 3 series"
+    empty = find(results_page.layout(), "series-table")
+    assert empty.data == [] and find(results_page.layout(job="unknown"), "series-table").data == []

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.pages.results_series import reconciliation_note, series_page, shown_columns
+from dashboard.pages.results_series import (
+    reconciliation_note,
+    series_page,
+    shown_columns,
+    with_labels,
+)
 from forecast.run.table_page import filter_frame
 
 
@@ -102,3 +107,17 @@ def test_reconciliation_in_words():
     )
     assert reconciliation_note({"method": "none"}, "ets").startswith("Not reconciled")
     assert reconciliation_note({}, "ets") == ""
+
+
+def test_the_label_shows_once_after_the_series_with_keys_and_level():
+    """A per-series CSV that carries ``label`` (written by the run) shows it once, after the
+    series and before its keys and level; one without gets it from the job's labels."""
+    frame = table(30)
+    labels = {uid: f"shop {uid[:4]}" for uid in frame["unique_id"]}
+    written = frame.assign(label=frame["unique_id"].map(labels))  # as the run writes it: last
+    for shown in (with_labels(written, labels), with_labels(frame, labels)):
+        assert shown_columns(shown)[:5] == ["unique_id", "label", "store", "product", "level"]
+        assert list(shown.columns).count("label") == 1
+        records, _, _ = series_page(shown, page_size=5)
+        assert [r["label"] for r in records] == [labels[r["id"]] for r in records]
+    assert with_labels(frame, {}) is frame

@@ -76,3 +76,40 @@ def test_ljung_box_panel_reads_tiny_p_values_on_a_log_axis_with_the_5_percent_li
     assert axis.range[0] < np.log10(smallest) and axis.range[0] < np.log10(0.05)
     assert list(fig.data[3].text) == [pvalue_text(row["pvalue"]) for row in worst["ljung_box"]]
     assert any(np.isclose(shape.y0, 0.05) for shape in fig.layout.shapes if shape.y0 == shape.y1)
+
+
+def test_the_fan_chart_and_the_scenario_draw_one_kind_of_band():
+    """The fan chart's band and a scenario's come from one helper: the same trace for the same
+    forecast (hi forward, lo back, the line's colour at 15 %, in the line's legend group)."""
+    import pandas as pd
+
+    from forecast.plots import scenario_figure
+    from forecast.plots.bands import interval_band, rgba
+
+    ds = pd.date_range("2024-01-01", periods=4, freq="MS")
+    history = pd.DataFrame({"unique_id": "a", "ds": ds - pd.DateOffset(months=4), "y": 1.0})
+    yhat = np.array([1.0, 2.0, 3.0, 4.0])
+    part = pd.DataFrame({"ds": ds, "yhat": yhat, "lo": yhat - 0.5, "hi": yhat + 1.0})
+    fan = forecast_figure(
+        history, part.assign(unique_id="a", model="scenario"), unique_id="a", level=90
+    )
+    scenario = scenario_figure(
+        history, part.assign(unique_id="a", baseline=yhat), unique_id="a", level=90
+    )
+    fan_band = next(t for t in fan.data if t.fill == "toself")
+    scenario_band = next(t for t in scenario.data if t.fill == "toself")
+    assert list(fan_band.y) == [2.0, 3.0, 4.0, 5.0, 3.5, 2.5, 1.5, 0.5]
+    assert list(scenario_band.y) == list(fan_band.y)
+    assert list(scenario_band.x) == list(fan_band.x)
+    for band in (fan_band, scenario_band):
+        assert (band.mode, band.hoverinfo, band.showlegend) == ("none", "skip", False)
+        assert band.legendgroup == "scenario"
+    assert fan_band.fillcolor == rgba(model_color("scenario"), 0.15)
+    expected = interval_band(part, "#d62728", name="90%", legendgroup="scenario")
+    assert scenario_band.to_plotly_json() == expected.to_plotly_json()
+    # a forecast with a missing bound gets no band, in both
+    holes = part.assign(lo=[np.nan, 0.0, 0.0, 0.0])
+    fan = forecast_figure(history, holes.assign(unique_id="a", model="m"), unique_id="a")
+    assert not [t for t in fan.data if t.fill == "toself"]
+    scenario = scenario_figure(history, holes.assign(unique_id="a", baseline=yhat), unique_id="a")
+    assert not [t for t in scenario.data if t.fill == "toself"]

@@ -188,3 +188,56 @@ def test_the_cli_json_summary_json_and_to_json_are_one_document(tmp_path, data_d
     assert _timings_masked({k: inline[k] for k in shared}) == _timings_masked(
         {k: printed[k] for k in shared}
     )
+
+
+def _keyed_labelled_csv(path: Path) -> None:
+    """A long CSV keyed by state and gender with a label column (``desc``): 4 quarterly series."""
+    rng = np.random.default_rng(3)
+    quarters = pd.period_range("2008Q1", periods=24, freq="Q")
+    rows = []
+    for state in ("ACT", "NSW"):
+        for gender in ("Female", "Male"):
+            y = rng.uniform(20, 200) * (1 + 0.15 * np.sin(np.arange(24) * np.pi / 2))
+            rows += [
+                (state, gender, f"{state} {gender.lower()}", f"{q.year} Q{q.quarter}", round(v, 1))
+                for q, v in zip(quarters, y + rng.normal(0, 3, 24), strict=True)
+            ]
+    pd.DataFrame(rows, columns=["state", "gender", "desc", "t", "count"]).to_csv(path, index=False)
+
+
+def test_per_series_csv_with_keys_carries_keys_level_and_the_label(tmp_path):
+    """With several key columns a per-series row keeps its columns and gains the keys, ``level``
+    and the series' readable label (also with levels: the bottom series keep their labels)."""
+    from forecast.run.by_series import BY_SERIES_COLUMNS
+
+    src = tmp_path / "keyed.csv"
+    _keyed_labelled_csv(src)
+    df, report = read_csv(src, id_col="state,gender")
+    assert report.labels["NSW / Male"] == "NSW male"
+    for levels, n in ((None, 4), ("state,total", 7)):
+        result = run_forecast(df, horizon=4, models="naive,snaive", levels=levels)
+        files, _ = write_run(result, tmp_path / f"run-{n}", memory=False)
+        table = pd.read_csv(files[RUN_FILES["by_series"]], keep_default_na=False)
+        assert list(table.columns) == [*BY_SERIES_COLUMNS, "state", "gender", "level", "label"]
+        assert len(table) == n
+        row = table.set_index("unique_id").loc["NSW / Male"]
+        assert (row["state"], row["gender"], row["level"], row["label"]) == (
+            "NSW",
+            "Male",
+            "state/gender",
+            "NSW male",
+        )
+        assert result.recommended["labels"] == report.labels  # kept through the levels
+        if levels:  # an aggregate has its keys (those it sums over empty) and no label
+            total = table.set_index("unique_id").loc["total"]
+            assert (total["state"], total["level"], total["label"]) == ("", "total", "")
+            assert table.set_index("unique_id").loc["NSW", "level"] == "state"
+        back = read_run(files)
+        assert back.by_series.set_index("unique_id").loc["ACT / Female", "label"] == "ACT female"
+    # a file without labels: no label column, the keys and level as before
+    plain = df.copy()
+    plain.attrs = {k: v for k, v in df.attrs.items() if k != "labels"}
+    result = run_forecast(plain, horizon=4, models="naive,snaive")
+    files, _ = write_run(result, tmp_path / "plain", memory=False)
+    table = pd.read_csv(files[RUN_FILES["by_series"]])
+    assert list(table.columns) == [*BY_SERIES_COLUMNS, "state", "gender", "level"]

@@ -156,7 +156,7 @@ def layout(job: str | None = None, **_query):
                 ],
             ),
             *drivers_cards(),
-            *series_cards(),
+            *series_cards(job),
             card(
                 "Evidence: backtest leaderboard (click a header to sort)",
                 dcc.Loading(html.Div(id="results-leaderboard")),

@@ -28,12 +28,13 @@ from dashboard.job_results import (
     load_result,
     run_summary,
     series_frame,
-    series_labels,
+    series_table_labels,
 )
+from forecast.errors import ForecastError
 from forecast.run.by_series import BY_SERIES_COLUMNS
 from forecast.run.table_page import table_page
 
-__all__ = ["register", "series_cards", "series_page", "with_labels"]
+__all__ = ["register", "series_cards", "series_page", "table_view", "with_labels"]
 
 #: Rows per page of the per-series table.
 PAGE_SIZE = 15
@@ -65,8 +66,10 @@ def key_names(frame: pd.DataFrame) -> list[str]:
 def with_labels(frame: pd.DataFrame, labels: dict | None) -> pd.DataFrame:
     """The per-series table with a ``label`` column after ``unique_id`` when the file labels
     its series (the table then names each series as every chart title does:
-    :func:`forecast.ingest.series_names.series_name`); unchanged without labels."""
-    if not labels or "unique_id" not in frame.columns:
+    :func:`forecast.ingest.series_names.series_name`); unchanged without labels, and for a
+    table that carries its labels already (``leaderboard_by_series.csv`` of a run that kept
+    them: :func:`forecast.run.outputs.by_series_labels`)."""
+    if not labels or "unique_id" not in frame.columns or "label" in frame.columns:
         return frame
     out = frame.copy()
     out.insert(1, "label", out["unique_id"].astype(str).map(labels).fillna(""))
@@ -99,12 +102,56 @@ def series_page(
     return records, pages, rows
 
 
-def series_cards() -> list:
-    """The page's per-series table and hierarchy cards (the hierarchy hidden without levels)."""
+def table_view(
+    job_id: str,
+    page: int = 0,
+    size: int = PAGE_SIZE,
+    sort_by: list[dict] | None = None,
+    query: str | None = None,
+) -> tuple[list[dict], list[dict], int, str]:
+    """What the per-series table shows of a job: one page's records, the columns, the number of
+    pages and the count line (``"148 of 148 series"``).
+
+    Raises
+    ------
+    SpecError
+        Unknown job (or someone else's), or a job that is not done.
+    """
+    frame = series_frame(job_id)
+    if frame is None:
+        return [], [], 1, "This job ran before per-series tables existed."
+    frame = with_labels(frame, series_table_labels(job_id, frame))
+    records, pages, rows = series_page(frame, page, size or PAGE_SIZE, sort_by, query)
+    note = f"{rows:,} of {len(frame):,} series" + (" (filtered)" if query else "")
+    return records, _columns(frame), pages, note
+
+
+def _first_page(job_id: str | None) -> tuple[list[dict], list[dict], int, str | None]:
+    """The table's first page for the layout of ``/results?job=ID``: drawn with the page, before
+    any callback (empty without a job, or for one the callbacks will explain)."""
+    if not job_id:
+        return [], [], 1, None
+    try:
+        return table_view(job_id)
+    except ForecastError:
+        return [], [], 1, None
+    except Exception:
+        log.exception("per-series table of %s failed", job_id)
+        return [], [], 1, None
+
+
+def series_cards(job_id: str | None = None) -> list:
+    """The page's per-series table and hierarchy cards (the hierarchy hidden without levels).
+
+    With ``job_id`` (the job in the page's URL) the table's first page is in the layout itself:
+    it is drawn with the page, not after the job picker's and the table's callbacks.
+    """
+    data, columns, pages, note = _first_page(job_id)
     table = dash_table.DataTable(
         id="series-table",
-        columns=[],
-        data=[],
+        columns=columns,
+        data=data,
+        page_count=pages,
         page_current=0,
         page_size=PAGE_SIZE,
         page_action="custom",
@@ -126,7 +173,7 @@ def series_cards() -> list:
             [
                 html.Div(
                     [
-                        html.Span(id="series-count", className="small text-muted me-2"),
+                        html.Span(note, id="series-count", className="small text-muted me-2"),
                         dbc.Button(
                             "Per-series CSV",
                             id="dl-by-series-btn",
@@ -236,21 +283,17 @@ def register(app) -> None:
         Input("series-table", "page_size"),
         Input("series-table", "sort_by"),
         Input("series-table", "filter_query"),
+        # not on the page's first drawing: the layout holds the URL's job's first page already
+        prevent_initial_call=True,
     )
     def _page(job_id, page, size, sort_by, query):
         if not job_id:
             return [], [], 1, None
         try:
-            frame = series_frame(job_id)
+            return table_view(job_id, page, size, sort_by, query)
         except Exception:
             log.exception("per-series table of %s failed", job_id)
             return [], [], 1, "The per-series table could not be read."
-        if frame is None:
-            return [], [], 1, "This job ran before per-series tables existed."
-        frame = with_labels(frame, series_labels(job_id))
-        records, pages, rows = series_page(frame, page, size or PAGE_SIZE, sort_by, query)
-        note = f"{rows:,} of {len(frame):,} series" + (" (filtered)" if query else "")
-        return records, _columns(frame), pages, note
 
     @app.callback(
         Output("results-series", "value", allow_duplicate=True),

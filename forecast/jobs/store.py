@@ -483,6 +483,24 @@ class JobStore(JobLifecycle):
             for r in rows
         ]
 
+    def artifacts(self, job_id: str, owner: str | None = None) -> dict[str, str]:
+        """A job's artifact names and paths (``leaderboard_by_series.csv`` -> its path …), read
+        without its result tables: what a reader of one file of the run needs.
+
+        Raises
+        ------
+        SpecError
+            No such job (``owner``: as in :meth:`get`).
+        """
+        with self._read() as conn:
+            job = conn.execute(select(_jobs.c.owner).where(_jobs.c.id == job_id)).first()
+            if job is None or (owner is not None and job.owner != owner):
+                raise _no_job(job_id)
+            rows = conn.execute(
+                select(_artifacts.c.name, _artifacts.c.path).where(_artifacts.c.job_id == job_id)
+            ).all()
+        return {r.name: r.path for r in rows}
+
     def result(self, job_id: str, owner: str | None = None) -> JobResult | None:
         """The result of a ``done`` job, or None for any other status (``owner``: as in :meth:`get`)."""
         with self._read() as conn:

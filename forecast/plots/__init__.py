@@ -5,6 +5,8 @@ Split by subject: :mod:`forecast.plots.series` (series, ACF/PACF, lag scatter, S
 :mod:`forecast.plots.forecasts` (fan charts, residual panels, leaderboard),
 :mod:`forecast.plots.scenario` (with and without drivers, scenarios) and
 :mod:`forecast.plots.memory` (effective memory of recurrent models). All are re-exported here.
+A forecast's interval band is drawn by one helper, :func:`forecast.plots.bands.interval_band`,
+in every figure that shows one.
 """
 
 from forecast.plots.colors import MODEL_COLORS as MODEL_COLORS

@@ -17,15 +17,10 @@ from plotly.subplots import make_subplots
 import forecast.plots.style  # noqa: F401 - plotly_white as the default template
 from forecast.diagnostics.pvalues import P_FLOOR, pvalue_text
 from forecast.ingest.series_names import frame_labels, series_name
+from forecast.plots.bands import has_band, interval_band
 from forecast.plots.colors import model_color
 
 __all__ = ["backtest_figure", "forecast_figure", "leaderboard_figure", "residual_figure"]
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _pick(frame: pd.DataFrame | None, unique_id: str | None) -> str | None:
@@ -113,21 +108,8 @@ def forecast_figure(
         if part.empty:
             continue
         color = model_color(model)
-        if part["lo"].notna().all() and part["hi"].notna().all():
-            fig.add_trace(
-                go.Scatter(
-                    x=list(part["ds"]) + list(part["ds"][::-1]),
-                    y=list(part["hi"]) + list(part["lo"][::-1]),
-                    fill="toself",
-                    fillcolor=_rgba(color, 0.15),
-                    mode="none",  # fill only: plotly adds markers to short traces by default
-                    line={"width": 0},
-                    name=f"{model} {level:g}%",
-                    legendgroup=model,
-                    showlegend=False,
-                    hoverinfo="skip",
-                )
-            )
+        if has_band(part):
+            fig.add_trace(interval_band(part, color, name=f"{model} {level:g}%", legendgroup=model))
         fig.add_trace(
             go.Scatter(
                 x=part["ds"],

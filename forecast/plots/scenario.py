@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import forecast.plots.style  # noqa: F401 - plotly_white as the default template
+from forecast.plots.bands import has_band, interval_band
 from forecast.plots.colors import model_color
 
 __all__ = ["WITHOUT_COLOR", "WITH_COLOR", "drivers_comparison_figure", "scenario_figure"]
@@ -18,12 +19,6 @@ __all__ = ["WITHOUT_COLOR", "WITH_COLOR", "drivers_comparison_figure", "scenario
 WITH_COLOR = "#1f77b4"
 WITHOUT_COLOR = "#ff7f0e"
 SCENARIO_COLOR = "#d62728"
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _history(fig: go.Figure, history: pd.DataFrame | None, uid: str, tail: int | None) -> None:
@@ -45,21 +40,8 @@ def _history(fig: go.Figure, history: pd.DataFrame | None, uid: str, tail: int |
 
 def _line(fig, part: pd.DataFrame, name: str, color: str, *, band: str | None, dash=None) -> None:
     part = part.sort_values("ds")
-    if band and part["lo"].notna().all() and part["hi"].notna().all():
-        fig.add_trace(
-            go.Scatter(
-                x=list(part["ds"]) + list(part["ds"][::-1]),
-                y=list(part["hi"]) + list(part["lo"][::-1]),
-                fill="toself",
-                fillcolor=_rgba(color, 0.15),
-                mode="none",
-                line={"width": 0},
-                name=band,
-                legendgroup=name,
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
+    if band and has_band(part):
+        fig.add_trace(interval_band(part, color, name=band, legendgroup=name))
     fig.add_trace(
         go.Scatter(
             x=part["ds"],

@@ -60,7 +60,7 @@ class Hierarchy:
     ----------
     frame : DataFrame
         Long frame ``unique_id, ds, y`` of every series, aggregates first, bottom last
-        (``attrs["freq"]`` kept).
+        (``attrs["freq"]`` and the bottom series' ``attrs["labels"]`` kept).
     S : DataFrame
         Summing matrix, shape (n_series, n_bottom): column ``unique_id`` then one 0/1 column
         per bottom series.
@@ -266,6 +266,8 @@ def build_hierarchy(df: pd.DataFrame, levels: Sequence[tuple[str, ...]]) -> Hier
     if freq is not None:
         frame.attrs["freq"] = freq
     frame.attrs["keys"] = list(keys)
+    if df.attrs.get("labels"):  # the bottom series keep their ids, and so their labels
+        frame.attrs["labels"] = dict(df.attrs["labels"])
     S = pd.DataFrame(s_rows, columns=["unique_id", *bottom_ids])
     key_table = pd.DataFrame(key_rows, columns=["unique_id", *keys, "level"])
     return Hierarchy(frame=frame, S=S, tags=tags, keys=key_table, key_names=list(keys))

@@ -11,7 +11,8 @@ files, each named in :data:`RUN_FILES`:
 - ``backtest.csv`` — every model's backtest forecasts beside the actuals
   (:data:`forecast.run.defaults.BACKTEST_COLUMNS`; header only without a backtest);
 - ``leaderboard_by_series.csv`` — one row per series (:mod:`forecast.run.by_series`; header
-  only when the run has none);
+  only when the run has none), then the key columns and ``level`` when the data has keys, and
+  ``label`` when the file labels its series (empty for an aggregate level's series);
 - ``residuals.csv`` — in-sample residuals ``model, unique_id, ds, resid``;
 - ``summary.json`` — the run's one JSON document (:func:`run_document`, what
   ``forecast run --json`` prints): the leaderboard, the answer (``recommended``, ``verdict``,
@@ -57,6 +58,7 @@ __all__ = [
     "RESIDUAL_COLUMNS",
     "RUN_FILES",
     "StoredRun",
+    "by_series_labels",
     "history_acf",
     "read_run",
     "run_document",
@@ -158,6 +160,28 @@ def _residual_frame(residuals: Mapping[str, pd.DataFrame | None]) -> pd.DataFram
     if not parts:
         return pd.DataFrame(columns=RESIDUAL_COLUMNS)
     return pd.concat(parts, names=["model", None]).reset_index(0)
+
+
+def by_series_labels(table: pd.DataFrame, labels: Mapping | None) -> pd.DataFrame:
+    """The per-series table with a ``label`` column last when the file labels its series.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per series (``unique_id`` first, then its scores, keys and ``level``).
+    labels : mapping of str to str, optional
+        ``unique_id`` -> label (a run's ``recommended["labels"]``).
+
+    Returns
+    -------
+    DataFrame
+        ``table`` unchanged without labels (or when it has a ``label`` already); else a copy
+        with ``label`` appended (empty where a series has none, e.g. an aggregate level's).
+    """
+    if not labels or "unique_id" not in table.columns or "label" in table.columns:
+        return table
+    names = {str(k): str(v) for k, v in labels.items()}
+    return table.assign(label=table["unique_id"].astype(str).map(names).fillna(""))
 
 
 def _driver_tables(result) -> dict[str, pd.DataFrame]:
@@ -320,6 +344,9 @@ def write_run(
 
     bt = result.backtest_forecasts
     by_series = getattr(result, "by_series", None)
+    if by_series is not None:
+        labels = (getattr(result, "recommended", None) or {}).get("labels")
+        by_series = by_series_labels(by_series, labels)
     tables = {
         "forecasts": result.forecasts,
         "leaderboard": result.leaderboard,

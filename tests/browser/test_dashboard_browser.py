@@ -140,6 +140,14 @@ def click(driver, element) -> None:
 
 
 def set_number(driver, element_id: str, value) -> None:
+    """Type ``value`` over what a number box holds, and wait until the box holds it.
+
+    A box a callback has just filled is written by its component after the page shows the
+    callback's other outputs (in an effect, after the paint): a write landing between the
+    select-all and the typing would leave the digits appended to the callback's value
+    (``15`` -> ``112`` for a typed 12). Waiting for the typed value to be the box's value
+    makes such a mix a clear failure, not a job run with another window.
+    """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -147,6 +155,28 @@ def set_number(driver, element_id: str, value) -> None:
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(Keys.BACKSPACE)
     box.send_keys(str(value))
+    wait_for(
+        driver,
+        lambda d: d.find_element(By.ID, element_id).get_attribute("value") == str(value),
+        timeout=10,
+        what=f"{element_id} to hold {value}",
+    )
+
+
+def box_filled(driver, element_id: str, reason_css: str, pattern: str):
+    """Wait until the number box ``element_id`` holds the number the text at ``reason_css``
+    names (``pattern``, a regular expression with one group): the callback that set both has
+    reached the box too, so what is typed next is not overwritten."""
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    def filled(d):
+        found = re.search(pattern, text_of(d, reason_css))
+        value = d.find_element(By.ID, element_id).get_attribute("value")
+        return found and value == found.group(1) and value
+
+    return wait_for(driver, filled, what=f"{element_id} filled as {reason_css} says")
 
 
 def tick_only(driver, container_id: str, labels: set[str]) -> None:
@@ -390,6 +420,9 @@ def test_cancel_a_running_job_then_rerun(driver, app_url, shot):
         lambda d: "horizon of 6" in text_of(d, "#run-window-reason"),
         what="the window for horizon 6",
     )
+    # the reason is drawn before the window box is written: wait for the box too, or the
+    # window typed below can be mixed with the one the horizon proposed
+    box_filled(driver, "run-window", "#run-window-reason", r"Window (\d+) for a horizon of 6")
     set_number(driver, "run-holdout", 6)
     set_number(driver, "run-backtest", 4)
     set_number(driver, "run-window", 12)
