@@ -51,6 +51,22 @@ def test_numpy_forward_equals_torch(cell, layers, skip):
     assert np.abs(ours).max() > 1  # not a trivially small output
 
 
+def test_many_windows_are_encoded_in_batches_with_the_same_outputs():
+    from forecast.models.neural.numpy_rnn import BATCH_WINDOWS
+
+    torch.manual_seed(4)
+    arch = _architecture("gru", 2, True)
+    net = RecurrentNet("gru", 10, 6, 2, 0.0, False, 4, True).eval()
+    state = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    numpy_net = NumpyRecurrentNet(arch, state)
+    X = np.random.default_rng(1).normal(size=(2 * BATCH_WINDOWS + 7, 10))
+    together = numpy_net(X)
+    one_by_one = np.concatenate([numpy_net(X[i : i + 1]) for i in range(len(X))])
+    assert together.shape == (len(X), 4)
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(together, predict_module(net, X), atol=1e-5)
+
+
 def test_numpy_net_refuses_state_that_does_not_fit():
     arch = _architecture("gru", 1, True)
     net = RecurrentNet("gru", 10, 6, 1, 0.0, False, 4, True)

@@ -54,6 +54,15 @@ def state_shapes(
     return shapes
 
 
+#: Windows encoded at once by :meth:`NumpyRecurrentNet.__call__`. :meth:`~NumpyRecurrentNet.encode`
+#: holds every step's gate inputs and outputs of its windows, about ``8 L (G + 1) H`` bytes per
+#: window (100 KB for the pretrained GRU: L = 48, H = 64, G = 3), so the in-sample residuals of
+#: 1,000 series of 60 points (60,000 windows) took 6 GB in one piece; batches of 1,024 take
+#: about 150 MB, whatever the number of series. Each window's result does not depend on the
+#: others in its batch.
+BATCH_WINDOWS = 1024
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # the logistic function, without overflow
 
@@ -133,7 +142,7 @@ class NumpyRecurrentNet:
                     h = np.tanh(xt + gh)
                 outs[:, t] = h
             seq = outs
-        return seq[:, -1]
+        return seq[:, -1].copy()  # a view would keep every step's states alive
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -141,7 +150,10 @@ class NumpyRecurrentNet:
             raise ValueError(f"windows must have shape (n, {self.input_size}), got {X.shape}")
         if len(X) == 0:
             return np.zeros((0, self.outputs))
-        out = self.encode(X) @ self._w["head.weight"].T + self._w["head.bias"]
+        encoded = np.concatenate(
+            [self.encode(X[i : i + BATCH_WINDOWS]) for i in range(0, len(X), BATCH_WINDOWS)]
+        )
+        out = encoded @ self._w["head.weight"].T + self._w["head.bias"]
         if self.skip:
             out = out + X @ self._w["skip.weight"].T + self._w["skip.bias"]
         return out
