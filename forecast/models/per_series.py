@@ -90,16 +90,24 @@ CAP_POINTS = 480
 CAP_SEASONS = 40
 
 
-def history_cap(max_history: int | str | None, m: int) -> int | None:
+def history_cap(
+    max_history: int | str | None,
+    m: int,
+    *,
+    points: int = CAP_POINTS,
+    seasons: int = CAP_SEASONS,
+) -> int | None:
     """How many of a series' last points a per-series model fits on (None: all of them).
 
     Parameters
     ----------
     max_history : int, "auto" or None
         The model's ``max_history``: a number of points, ``"auto"`` (the last
-        ``max(CAP_POINTS, CAP_SEASONS * m)`` points) or None (the whole history).
+        ``max(points, seasons * m)`` points) or None (the whole history).
     m : int
         Season in steps.
+    points, seasons : int
+        The rule of ``"auto"`` (a model's ``cap_points`` and ``cap_seasons``).
 
     Returns
     -------
@@ -113,7 +121,7 @@ def history_cap(max_history: int | str | None, m: int) -> int | None:
     if max_history is None:
         return None
     if max_history == "auto":
-        return max(CAP_POINTS, CAP_SEASONS * int(m))
+        return max(int(points), int(seasons) * int(m))
     if isinstance(max_history, bool) or not isinstance(max_history, (int, np.integer)):
         raise SpecError(
             f"max_history must be a number of points, 'auto' or None (the whole history), got "
@@ -199,6 +207,10 @@ class PerSeriesForecaster(Forecaster):
     #: less than shipping it to a worker (the baselines, ~1 ms per series: benchmarks/README.md,
     #: "Scale-out") stays in this process.
     fans_out: ClassVar[bool] = True
+    #: ``max_history="auto"`` fits a series on its last ``max(cap_points, cap_seasons * m)``
+    #: points (:func:`history_cap`; only models with a ``max_history`` parameter are capped).
+    cap_points: ClassVar[int] = CAP_POINTS
+    cap_seasons: ClassVar[int] = CAP_SEASONS
     #: What the summary says of the series that fell back.
     fallback_words: ClassVar[str] = "fell back to a simpler model"
     #: Learned attributes removed when a fit starts (a failed fit leaves the model unfitted).
@@ -226,6 +238,16 @@ class PerSeriesForecaster(Forecaster):
         if m < 1:
             raise SpecError(f"{self.name}: season_length must be at least 1, got {m}.")
         return m
+
+    def _cap(self, m: int) -> int | None:
+        """The points this model fits a series on at season ``m`` (:func:`history_cap` of its
+        ``max_history``; None: the whole history)."""
+        return history_cap(
+            getattr(self, "max_history", None),
+            self._longest_season(m),
+            points=self.cap_points,
+            seasons=self.cap_seasons,
+        )
 
     def _longest_season(self, m: int) -> int:
         """The longest season the fits model, which the history cap keeps cycles of (default
@@ -285,7 +307,7 @@ class PerSeriesForecaster(Forecaster):
 
         A model with ``max_history`` fits on the last :func:`history_cap` points only (the
         residuals of the older points are NaN: :meth:`_finish` pads them)."""
-        cap = history_cap(getattr(self, "max_history", None), self._longest_season(m))
+        cap = self._cap(m)
         if cap is not None and len(y) > cap:
             y = y[-cap:]
             if native is not None:
@@ -404,7 +426,7 @@ class PerSeriesForecaster(Forecaster):
                 series[uid] = (ds, y - self.linear_[uid].effect(xs[uid]))
         m = self._season()
         # a bad cap fails before any fit
-        history_cap(getattr(self, "max_history", None), self._longest_season(m))
+        self._cap(m)
         return series, m, native
 
     def _finish(self, series: Series, m: int, results: list[tuple[object, str]]) -> None:
