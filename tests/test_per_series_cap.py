@@ -16,6 +16,8 @@ from forecast.models.per_series import CAP_POINTS, CAP_SEASONS, history_cap
 from forecast.run.workers import local_pool
 
 CAPPED = ("ets", "arima")
+#: Models capped by default, with their caps at m = 12 and m = 48.
+DEFAULT_CAPS = {"ets": (480, 1920), "arima": (240, 960), "stheta": (240, 960)}
 
 
 def _long(n: int, seed: int = 0) -> pd.DataFrame:
@@ -36,7 +38,16 @@ def test_the_default_cap_keeps_every_m3_series_whole():
     assert history_cap(300, 12) == 300
 
 
-@pytest.mark.parametrize("name", CAPPED)
+def test_the_default_models_declare_their_caps_and_the_others_fit_everything():
+    for name, (monthly, half_hourly) in DEFAULT_CAPS.items():
+        model = make_model(name)
+        assert model.max_history == "auto"
+        assert (model._cap(12), model._cap(48)) == (monthly, half_hourly)
+    for name in ("theta", "dotheta", "ces", "mstl", "snaive"):
+        assert make_model(name)._cap(12) is None
+
+
+@pytest.mark.parametrize("name", [*CAPPED, "stheta"])
 def test_a_series_under_the_cap_is_fitted_as_without_it(name):
     df = _long(144)
     capped = make_model(name).fit(df).predict(12)
@@ -44,7 +55,7 @@ def test_a_series_under_the_cap_is_fitted_as_without_it(name):
     pd.testing.assert_frame_equal(capped, whole, check_exact=True)
 
 
-@pytest.mark.parametrize(("name", "cap"), [("ets", "auto"), ("arima", 120)])
+@pytest.mark.parametrize(("name", "cap"), [("ets", "auto"), ("arima", 120), ("stheta", 120)])
 def test_a_long_series_is_fitted_on_its_last_points(name, cap):
     df = _long(history_cap(cap, 12) + 150)
     model = make_model(name, max_history=cap).fit(df)

@@ -84,9 +84,11 @@ __all__ = [
 TASKS_PER_FIT = 64
 
 #: The history cap of ``max_history="auto"`` (:func:`history_cap`): a long series is fitted on
-#: its last ``max(CAP_POINTS, CAP_SEASONS * m)`` points. Above every M3 series (at most 144
-#: points), so the competition figures do not move.
-CAP_POINTS = 480
+#: its last ``max(CAP_POINTS, CAP_SEASONS * m)`` points (a model class may declare its own
+#: ``cap_points`` and ``cap_seasons``). Above every M3 series (at most 144 points), so the
+#: competition figures do not move. Chosen on half-hourly elecdemand and monthly us_employment
+#: (``benchmarks/long_series.py``; figures in benchmarks/README.md, "Long series").
+CAP_POINTS = 240
 CAP_SEASONS = 40
 
 
