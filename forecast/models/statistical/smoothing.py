@@ -347,7 +347,7 @@ class MSTL(_StatsforecastModel):
         return self.periods_[0]
 
     def _longest_season(self, m: int) -> int:
-        return max(self.periods_)
+        return max(getattr(self, "periods_", None) or [m])
 
     def _make(self, m: int, n: int):
         from statsforecast.models import MSTL as SFMSTL
