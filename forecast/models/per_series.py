@@ -69,11 +69,82 @@ from forecast.models.drivers import (
     history_drivers,
 )
 
-__all__ = ["PerSeriesForecaster", "fit_many", "split_series"]
+__all__ = [
+    "CAP_POINTS",
+    "CAP_SEASONS",
+    "PerSeriesForecaster",
+    "fit_many",
+    "history_cap",
+    "padded_residuals",
+    "split_series",
+]
 
 #: Series per task, at most, when a fit fans out over an executor: about this many tasks per
 #: call keeps every worker busy to the end and still counts progress in small steps.
 TASKS_PER_FIT = 64
+
+#: The history cap of ``max_history="auto"`` (:func:`history_cap`): a long series is fitted on
+#: its last ``max(CAP_POINTS, CAP_SEASONS * m)`` points (a model class may declare its own
+#: ``cap_points`` and ``cap_seasons``). Above every M3 series (at most 144 points), so the
+#: competition figures do not move. Chosen on half-hourly elecdemand and monthly us_employment
+#: (``benchmarks/long_series.py``; figures in benchmarks/README.md, "Long series").
+CAP_POINTS = 240
+CAP_SEASONS = 40
+
+
+def history_cap(
+    max_history: int | str | None,
+    m: int,
+    *,
+    points: int = CAP_POINTS,
+    seasons: int = CAP_SEASONS,
+) -> int | None:
+    """How many of a series' last points a per-series model fits on (None: all of them).
+
+    Parameters
+    ----------
+    max_history : int, "auto" or None
+        The model's ``max_history``: a number of points, ``"auto"`` (the last
+        ``max(points, seasons * m)`` points) or None (the whole history).
+    m : int
+        Season in steps.
+    points, seasons : int
+        The rule of ``"auto"`` (a model's ``cap_points`` and ``cap_seasons``).
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    SpecError
+        Another value, or fewer points than two seasons plus two.
+    """
+    if max_history is None:
+        return None
+    if max_history == "auto":
+        return max(int(points), int(seasons) * int(m))
+    if isinstance(max_history, bool) or not isinstance(max_history, (int, np.integer)):
+        raise SpecError(
+            f"max_history must be a number of points, 'auto' or None (the whole history), got "
+            f"{max_history!r}."
+        )
+    least = max(4, 2 * int(m) + 2)
+    if max_history < least:
+        raise SpecError(
+            f"max_history must keep at least two seasons and two points ({least} at season "
+            f"{m}), got {max_history}."
+        )
+    return int(max_history)
+
+
+def padded_residuals(resid: np.ndarray, n: int) -> np.ndarray:
+    """Residuals of the last ``len(resid)`` of ``n`` points, NaN before them: shape (n,)."""
+    resid = np.asarray(resid, dtype=float)
+    if len(resid) >= n:
+        return resid
+    return np.concatenate([np.full(n - len(resid), np.nan), resid])
+
 
 Series = dict[str, tuple[np.ndarray, np.ndarray]]
 
@@ -138,6 +209,10 @@ class PerSeriesForecaster(Forecaster):
     #: less than shipping it to a worker (the baselines, ~1 ms per series: benchmarks/README.md,
     #: "Scale-out") stays in this process.
     fans_out: ClassVar[bool] = True
+    #: ``max_history="auto"`` fits a series on its last ``max(cap_points, cap_seasons * m)``
+    #: points (:func:`history_cap`; only models with a ``max_history`` parameter are capped).
+    cap_points: ClassVar[int] = CAP_POINTS
+    cap_seasons: ClassVar[int] = CAP_SEASONS
     #: What the summary says of the series that fell back.
     fallback_words: ClassVar[str] = "fell back to a simpler model"
     #: Learned attributes removed when a fit starts (a failed fit leaves the model unfitted).
@@ -164,6 +239,21 @@ class PerSeriesForecaster(Forecaster):
         m = int(given) if given is not None else freq_season_length(self.freq_)
         if m < 1:
             raise SpecError(f"{self.name}: season_length must be at least 1, got {m}.")
+        return m
+
+    def _cap(self, m: int) -> int | None:
+        """The points this model fits a series on at season ``m`` (:func:`history_cap` of its
+        ``max_history``; None: the whole history)."""
+        return history_cap(
+            getattr(self, "max_history", None),
+            self._longest_season(m),
+            points=self.cap_points,
+            seasons=self.cap_seasons,
+        )
+
+    def _longest_season(self, m: int) -> int:
+        """The longest season the fits model, which the history cap keeps cycles of (default
+        ``m``; MSTL: its longest period)."""
         return m
 
     def fit_one(self, y: np.ndarray, m: int):  # pragma: no cover - abstract
@@ -215,7 +305,15 @@ class PerSeriesForecaster(Forecaster):
         ``native`` is ``(y as it is, X)`` for a model with :meth:`fit_one_x`: tried first (a
         prior of that kind re-estimated, else a fresh fit); where it declines or fails
         (collinear or constant drivers), ``y`` (what the regression on the drivers leaves) is
-        fitted as without it."""
+        fitted as without it.
+
+        A model with ``max_history`` fits on the last :func:`history_cap` points only (the
+        residuals of the older points are NaN: :meth:`_finish` pads them)."""
+        cap = self._cap(m)
+        if cap is not None and len(y) > cap:
+            y = y[-cap:]
+            if native is not None:
+                native = (native[0][-cap:], native[1][-cap:])
         if native is not None and (prior is None or _takes_drivers(prior)):
             raw, X = native
             try:
@@ -329,7 +427,10 @@ class PerSeriesForecaster(Forecaster):
                     native[uid] = (y, xs[uid])
                 self.linear_[uid] = LinearDrivers.fit(y, xs[uid], m=m)
                 series[uid] = (ds, y - self.linear_[uid].effect(xs[uid]))
-        return series, self._season(), native
+        m = self._season()
+        # a bad cap fails before any fit
+        self._cap(m)
+        return series, m, native
 
     def _finish(self, series: Series, m: int, results: list[tuple[object, str]]) -> None:
         """Store the fits of every series (in ``series`` order) and write the summary."""
@@ -347,7 +448,8 @@ class PerSeriesForecaster(Forecaster):
             self.n_params_[uid] = int(fit.n_params)
             if note:
                 self.notes_[uid] = note
-            frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "resid": fit.resid}))
+            resid = padded_residuals(fit.resid, len(ds))  # NaN before a capped history
+            frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "resid": resid}))
         self.residuals_ = pd.concat(frames, ignore_index=True)[RESIDUAL_COLUMNS]
         self.detail_ = self._summary()
         self.last_ds_ = {uid: pd.Timestamp(ds[-1]) for uid, (ds, _y) in series.items()}
@@ -480,6 +582,15 @@ class PerSeriesForecaster(Forecaster):
         return new.predict(h, level=level, X_future=X_future)[FORECAST_COLUMNS]
 
     # ------------------------------------------------------------------ persistence
+    @classmethod
+    def _params_from_json(cls, params: dict) -> dict:
+        """A model file written before ``max_history`` existed fitted the whole history: it
+        loads so, and forecasts what it did."""
+        params = dict(params)
+        if "max_history" in cls.param_names():
+            params.setdefault("max_history", None)
+        return params
+
     def _series_arrays(self) -> dict[str, np.ndarray]:
         """The training series as arrays ``y``, ``ds`` (int64 ns) and ``lengths``."""
         ids = list(self.series_)

@@ -245,6 +245,8 @@ def drivers_step(run, plan: DriverPlan | None) -> None:
                 level=run.level,
                 should_stop=run.should_stop,
                 progress=sub.reporter(),
+                executor=run.executor,
+                search=run.search,
             )
         except Exception as exc:
             sub.fail(name, exc)

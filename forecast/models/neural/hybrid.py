@@ -131,7 +131,9 @@ class Hybrid(Forecaster):
             )
         for attr in ("arima_", "nn_"):
             vars(self).pop(attr, None)
-        arima = AutoARIMA(season_length=self.season_length, **(self.arima_params or {}))
+        # the whole history unless asked otherwise: the net learns from every residual
+        arima_kwargs = {"max_history": None, **(self.arima_params or {})}
+        arima = AutoARIMA(season_length=self.season_length, **arima_kwargs)
         arima.fit(df[["unique_id", "ds", "y"]], should_stop=should_stop)  # no drivers
         resid = arima.residuals_.rename(columns={"resid": "y"})
         resid["y"] = resid["y"].fillna(0.0)  # burn-in of a differenced fixed-order fit
