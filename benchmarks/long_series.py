@@ -22,6 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# ``forecast run ARGS`` in a process that writes its own and its workers' CPU seconds to
+# ``$CPU_OUT``: the per-series benchmark's wrapper
+from per_series import WRAP
+
 #: Horizon of the half-hourly files (one day) and of the monthly file (one year).
 H_HALF_HOURLY = 48
 H_MONTHLY = 12
@@ -178,20 +182,6 @@ def score_config(args) -> dict:
 
 
 # ---------------------------------------------------------------------------- the default job
-#: ``forecast run ARGS`` in a process that, on exit, writes its own CPU seconds and those of its
-#: worker processes (``RUSAGE_CHILDREN``: the pool's, once it has shut down) to ``$CPU_OUT``.
-WRAP = """
-import os, resource, sys
-from forecast.cli import main
-sys.argv = ["forecast", "run", *sys.argv[1:]]
-try:
-    main()
-finally:
-    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    with open(os.environ["CPU_OUT"], "w") as fh:
-        fh.write(f"{me.ru_utime + me.ru_stime} {kids.ru_utime + kids.ru_stime}")
-"""
-
 #: What the default job writes (``forecast run --out``), every one of which must be there.
 OUTPUTS = (
     "forecasts.csv",

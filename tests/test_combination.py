@@ -63,23 +63,7 @@ def test_members_are_the_best_k_by_backtest_error_ties_in_candidate_order():
 
 
 def test_the_combinations_backtest_chooses_on_earlier_windows_only():
-    rows = []
-    for w, errs in enumerate([{"a": 0.0, "b": 4.0, "c": 8.0}, {"a": 9.0, "b": 1.0, "c": 2.0}]):
-        for m, e in errs.items():
-            rows.append(
-                {
-                    "window": w,
-                    "cutoff": pd.Timestamp("2020-01-01") + pd.DateOffset(months=w),
-                    "unique_id": "s",
-                    "ds": pd.Timestamp("2020-02-01") + pd.DateOffset(months=w),
-                    "model": m,
-                    "yhat": 10.0 + e,
-                    "lo": np.nan,
-                    "hi": np.nan,
-                    "y": 10.0,
-                }
-            )
-    bt = pd.DataFrame(rows)
+    bt = _windows_bt([{"a": 0.0, "b": 4.0, "c": 8.0}, {"a": 9.0, "b": 1.0, "c": 2.0}])
     out = auto_backtest(bt, ["a", "b", "c"], 1, "trimmed")
     # window 0: every candidate, trimmed (the middle one, b); window 1: a, chosen on window 0
     np.testing.assert_allclose(out.sort_values("window")["yhat"], [14.0, 19.0])
