@@ -12,7 +12,12 @@ from conftest import make_driver_frame, make_frame
 from forecast.errors import SpecError
 from forecast.models import make_model
 from forecast.models.base import Forecaster
-from forecast.models.per_series import CAP_POINTS, CAP_SEASONS, history_cap
+from forecast.models.per_series import (
+    CAP_POINTS,
+    CAP_SEASONS,
+    DRIVERS_CAP_POINTS,
+    history_cap,
+)
 from forecast.run.workers import local_pool
 
 CAPPED = ("ets", "arima")
@@ -114,6 +119,22 @@ def test_with_drivers_the_fits_see_the_last_points_and_the_pool_gives_the_same()
             whole = make_model(name, max_history=None).fit(history)
             assert not np.allclose(whole.predict(6, X_future=future)["yhat"], yhat["yhat"])
         assert pool.started
+
+
+def test_with_drivers_the_automatic_cap_keeps_at_least_the_drivers_floor():
+    # 400 monthly points: over ets' and arima's caps (480 / 240 at m = 12 for arima), under
+    # the floor a regression on drivers keeps
+    history, future, _actuals = make_driver_frame(400, h=6, series=1)
+    assert 240 < len(history) < DRIVERS_CAP_POINTS
+    capped = make_model("arima").fit(history)
+    whole = make_model("arima", max_history=None).fit(history)
+    assert not capped.residuals_["resid"].iloc[:150].isna().all()
+    pd.testing.assert_frame_equal(
+        capped.predict(6, X_future=future), whole.predict(6, X_future=future), check_exact=True
+    )
+    # without the drivers the same series is capped at 240 points
+    plain = make_model("arima").fit(history[["unique_id", "ds", "y"]])
+    assert plain.residuals_["resid"].isna().sum() >= len(history) - 240
 
 
 @pytest.mark.parametrize("bad", [0, 10, -5, 2.5, "all", True])

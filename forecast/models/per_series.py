@@ -72,6 +72,7 @@ from forecast.models.drivers import (
 __all__ = [
     "CAP_POINTS",
     "CAP_SEASONS",
+    "DRIVERS_CAP_POINTS",
     "PerSeriesForecaster",
     "fit_many",
     "history_cap",
@@ -90,6 +91,13 @@ TASKS_PER_FIT = 64
 #: (``benchmarks/long_series.py``; figures in benchmarks/README.md, "Long series").
 CAP_POINTS = 240
 CAP_SEASONS = 40
+#: The least history ``max_history="auto"`` keeps for a model fitted with drivers: the drivers'
+#: effects are estimated from the points the model sees, and capped at 240 points the
+#: development sets with drivers lost accuracy (``benchmarks/drivers.py``, 3 origins: daily
+#: elecdemand, 365 days, MASE 0.623 -> 0.682; FrozenJuice, 600 months, 0.702 -> 0.894). At 1,000
+#: points both are fitted whole, and the half-hourly elecdemand job (17,520 points) stays
+#: capped.
+DRIVERS_CAP_POINTS = 1000
 
 
 def history_cap(
@@ -243,13 +251,18 @@ class PerSeriesForecaster(Forecaster):
 
     def _cap(self, m: int) -> int | None:
         """The points this model fits a series on at season ``m`` (:func:`history_cap` of its
-        ``max_history``; None: the whole history)."""
-        return history_cap(
-            getattr(self, "max_history", None),
+        ``max_history``; None: the whole history). Fitted with drivers, ``"auto"`` keeps at
+        least :data:`DRIVERS_CAP_POINTS`."""
+        max_history = getattr(self, "max_history", None)
+        cap = history_cap(
+            max_history,
             self._longest_season(m),
             points=self.cap_points,
             seasons=self.cap_seasons,
         )
+        if cap is not None and max_history == "auto" and getattr(self, "drivers_", None):
+            cap = max(cap, DRIVERS_CAP_POINTS)
+        return cap
 
     def _longest_season(self, m: int) -> int:
         """The longest season the fits model, which the history cap keeps cycles of (default
