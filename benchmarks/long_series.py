@@ -22,9 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-# ``forecast run ARGS`` in a process that writes its own and its workers' CPU seconds to
-# ``$CPU_OUT``: the per-series benchmark's wrapper
-from per_series import WRAP
+# ``forecast run ARGS`` with its own and its workers' CPU seconds: the per-series benchmark's
+from per_series import run_cli as per_series_run_cli
 
 #: Horizon of the half-hourly files (one day) and of the monthly file (one year).
 H_HALF_HOURLY = 48
@@ -195,26 +194,10 @@ OUTPUTS = (
 
 
 def run_cli(args: list[str], root) -> dict:
-    """Run ``forecast run ...`` from ``root``: wall seconds, CPU seconds of the command
-    (``main``) and of its worker processes (``pool``), and the load average at the end."""
+    """:func:`per_series.run_cli` from ``root``, with the load average at the end."""
     import os
-    import subprocess
-    import sys
-    import tempfile
-    import time
-    from pathlib import Path
 
-    with tempfile.NamedTemporaryFile(suffix=".cpu") as out:
-        env = {**os.environ, "PYTHONPATH": str(root), "CPU_OUT": out.name}
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-c", WRAP, *args], capture_output=True, text=True, env=env
-        )
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise RuntimeError(f"forecast run failed: {proc.stderr[-2000:]}")
-        main, pool = (float(v) for v in Path(out.name).read_text().split())
-    return {"wall": wall, "main": main, "pool": pool, "load": os.getloadavg()}
+    return {**per_series_run_cli(args, root), "load": os.getloadavg()}
 
 
 def _load() -> str:

@@ -88,13 +88,13 @@ finally:
 """
 
 
-def run_cli(args: list[str]) -> dict:
-    """Run ``forecast run ...``: wall seconds, CPU seconds of the command (``main``) and of its
+def run_cli(args: list[str], root: Path | None = None) -> dict:
+    """Run ``forecast run ...`` (the code under ``root``, default this checkout): wall seconds, CPU seconds of the command (``main``) and of its
     worker processes (``pool``), ``cores`` = CPU / wall, and ``idle_cores``, the cores it would
     use on an idle 2-core machine if the main process waits while the pool works (it does: a
     fit on the pool blocks the run): (main + pool) / (main + pool / 2)."""
     with tempfile.NamedTemporaryFile(suffix=".cpu") as out:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "CPU_OUT": out.name}
+        env = {**os.environ, "PYTHONPATH": str(root or ROOT), "CPU_OUT": out.name}
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-c", WRAP, *args], capture_output=True, text=True, env=env
