@@ -10,10 +10,10 @@ queued with ``forecast jobs submit --id-col store,product`` in a fresh ``FORECAS
 ``--workers`` single-threaded worker processes started here. Printed: the file's size, the
 job's wall seconds (the worker command, start-up and reading the file included) and its own
 (started to finished, as the store records them), its status, the outputs
-it wrote with their rows, the CPU seconds of the worker command (with the job's process it starts) and of the
-cluster's workers,
+it wrote with their rows, the CPU seconds of the worker command's processes (the job's process included; sampled
+every 0.5 s, so a process's last half second may be missed) and of the cluster's workers,
 cores used (all of it over the wall seconds) and the peak resident memory of each Dask worker
-and of the worker command (its largest process: the job's).
+and the largest process of the worker command (the job's).
 """
 
 from __future__ import annotations
@@ -39,6 +39,31 @@ def _usage() -> tuple[float, float]:
     """This process's CPU seconds and peak resident MB (run on each Dask worker)."""
     use = resource.getrusage(resource.RUSAGE_SELF)
     return use.ru_utime + use.ru_stime, use.ru_maxrss / 1024
+
+
+def _watch(command: subprocess.Popen, every: float = 0.5) -> tuple[float, float]:
+    """Wait for ``command``, sampling its process tree: CPU seconds of every process in it (the
+    job's process, a forkserver's child, included) and the largest resident MB seen."""
+    import psutil
+
+    cpu: dict[int, float] = {}
+    peak = 0.0
+    root = psutil.Process(command.pid)
+    while command.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for proc in tree:
+            try:
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system
+                peak = max(peak, proc.memory_info().rss / 1e6)
+            except psutil.NoSuchProcess:
+                continue
+        time.sleep(every)
+    command.wait()
+    return sum(cpu.values()), peak
 
 
 def _cli(env: dict, *args: str) -> str:
@@ -82,22 +107,23 @@ def main(argv: list[str] | None = None) -> int:
     before = {w: cpu for w, (cpu, _) in client.run(_usage).items()}
     load0 = os.getloadavg()[0]
     start = time.perf_counter()
-    worker = subprocess.run(
+    worker = subprocess.Popen(
         [sys.executable, "-c", _WORKER, cluster.scheduler_address],
         env=env,
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    command_cpu, command_mb = _watch(worker)
     wall = time.perf_counter() - start
     load1 = os.getloadavg()[0]
     after = client.run(_usage)
     client.close()
     cluster.close()
     if worker.returncode != 0:
-        print(worker.stderr[-3000:], file=sys.stderr)
+        print(worker.stderr.read()[-3000:], file=sys.stderr)
         return 1
-    command_cpu, command_mb = json.loads(worker.stdout.strip().splitlines()[-1])
     dask_cpu = sum(cpu - before.get(w, 0.0) for w, (cpu, _) in after.items())
     status = json.loads(_cli(env, "jobs", "show", job_id, "--json"))["job"]
     outputs = sorted((home / "artifacts" / job_id).glob("*.csv"))
@@ -125,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
 #: The worker command, run in a child so its CPU and memory are its own.
 _WORKER = """
-import json, resource, sys
+import sys
 from forecast.cli import main
 sys.argv = ["forecast", "worker", "--once", "--dask", sys.argv[1]]
 try:
@@ -133,9 +159,7 @@ try:
 except SystemExit as exc:
     if exc.code not in (0, None):
         raise
-own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-print(json.dumps([cpu, max(own.ru_maxrss, kids.ru_maxrss) / 1024]))
+
 """
 
 
