@@ -134,24 +134,11 @@ def employment_file(folder: Path) -> Path | None:
 
 def keyed_file(folder: Path, n: int = KEYED_SERIES, months: int = 40) -> Path:
     """A long CSV of ``n`` monthly series keyed by store and product (``month, store, product,
-    sales``), seasonal with noise."""
-    rng = np.random.default_rng(1)
-    stores = np.array([f"S{i % 50:03d}" for i in range(n)])
-    products = np.array([f"P{i // 50:04d}" for i in range(n)])
-    t = np.arange(months)
-    level = rng.gamma(4.0, 25.0, n)[:, None]
-    y = level * (1 + 0.2 * np.sin(2 * np.pi * t / 12)[None, :]) + rng.normal(0, 5, (n, months))
-    stamps = pd.date_range("2020-01-01", periods=months, freq="MS").strftime("%Y-%m-%d")
-    frame = pd.DataFrame(
-        {
-            "month": np.tile(stamps, n),
-            "store": np.repeat(stores, months),
-            "product": np.repeat(products, months),
-            "sales": np.round(y.ravel(), 2),
-        }
-    )
+    sales``), seasonal with noise (``benchmarks/ingest.py``'s keyed file)."""
+    from ingest import keyed_csv
+
     path = folder / f"sales_{n}_series.csv"
-    frame.to_csv(path, index=False)
+    path.write_bytes(keyed_csv(n, months))
     return path
 
 
