@@ -42,35 +42,6 @@ def default_dataset() -> dict | None:
         return None
 
 
-#: What the hidden preload graph draws: dated lines, markers, a band, two panels (a plain dict:
-#: no template, a few hundred bytes of the app shell's layout).
-_PRELOAD_FIGURE = {
-    "data": [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"],
-            "y": [1, 3, 2, 4],
-        },
-        {"type": "scatter", "fill": "toself", "x": [1, 2, 2, 1], "y": [0, 0, 1, 1]},
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "x": [1, 2, 3],
-            "y": [2, 1, 3],
-            "xaxis": "x2",
-            "yaxis": "y2",
-        },
-    ],
-    "layout": {
-        "xaxis": {"domain": [0, 0.45], "title": {"text": "date"}},
-        "xaxis2": {"domain": [0.55, 1], "anchor": "y2"},
-        "yaxis2": {"anchor": "x2"},
-        "showlegend": False,
-    },
-}
-
-
 def _navbar() -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(page.TITLE, href=page.PATH, active="exact", id=f"nav-{page.KEY}"))
@@ -105,22 +76,6 @@ def _layout() -> html.Div:
         [
             dcc.Store(id="dataset", storage_type="session", data=default_dataset()),
             dcc.Store(id="job-id", storage_type="session"),
-            # A hidden graph makes the browser fetch and compile plotly.js (~4.8 MB) while the
-            # Data page is open, instead of when the first page with figures is (~0.5-1 s), and
-            # draws the kinds of traces the pages use once, so their code is already optimised
-            # by the browser when the first real figures come.
-            dcc.Graph(
-                id="plotly-preload",
-                figure=_PRELOAD_FIGURE,
-                config={"staticPlot": True},
-                style={
-                    "position": "absolute",
-                    "left": "-10000px",
-                    "width": "600px",
-                    "height": "400px",
-                    "visibility": "hidden",
-                },
-            ),
             _navbar(),
             dbc.Container(dash.page_container, fluid=True, className="pb-5"),
         ]

@@ -20,6 +20,7 @@ from dashboard.components import (
     empty_state,
     error_alert,
     log,
+    plotly_preload,
     user_message,
 )
 from dashboard.pages.data_first_look import first_look
@@ -167,6 +168,7 @@ def layout(**_query):
     return html.Div(
         [
             dcc.Store(id="data-page-init", data=0),
+            plotly_preload(),
             html.H1("Data", className="h4"),
             dbc.Row(
                 [
