@@ -108,7 +108,10 @@ def one_origin(args: tuple[str, int]) -> dict:
         t = np.arange(len(frame))
         for pairs in (2, 3):
             F = np.hstack([X_all, fourier(t, pairs)])
-            timed(f"fourier {pairs}", lambda F=F: _arima(y_train, h, F[:cut], F[cut:], m)["mean"])
+            timed(
+                f"fourier {pairs}",
+                lambda F=F: _arima(y_train, h, F[:cut], F[cut : cut + h], m)["mean"],
+            )
         fcs["mean peer + fourier 2"] = (fcs["peer"] + fcs["fourier 2"]) / 2
     scores = {k: mase([y_train], y_test[None, :], v[None, :], m) for k, v in fcs.items()}
     return {"dataset": name, "origin": origin, "scores": scores, "seconds": seconds}
