@@ -229,7 +229,7 @@ def test_results_of_several_series_open_on_the_largest_and_answer_per_series():
         "overrides": {},
     }
     form = {**FORM, "horizon": 4, "holdout": 0, "backtest_windows": 3}
-    job_id = run_page.submit(data, {**form, "models": ["snaive", "drift"]})
+    job_id = run_page.submit(data, {**form, "models": ["snaive", "naive", "drift"]})
     LocalRunner(state.get_store()).run_until_idle(timeout=240)
     assert state.get_store().get(job_id).status == "done"
     summary = job_results.run_summary(job_id)
@@ -247,6 +247,15 @@ def test_results_of_several_series_open_on_the_largest_and_answer_per_series():
         assert text.startswith(rec["summary"]["text"])  # the scale-free line across series
         assert f"Recommended for {series}: {rec['per_series'][series]}" in text
         assert rec["verdicts"][series] in text
+    # the fan chart and the residual picker follow each series' own recommendation
+    result = job_results.load_result(job_id)
+    for series, own in rec["per_series"].items():
+        opts, ticked, _resid_opts, resid_first = results_page.model_choices(result, summary, series)
+        assert ticked == [own] and resid_first == own
+        assert [o["label"] for o in opts if o["label"].endswith("(recommended)")] == [
+            f"{own} (recommended)"
+        ]
+    assert len(set(rec["per_series"].values())) > 1  # the series do not all agree
 
 
 def test_run_page_estimates_the_job_before_it_is_submitted():

@@ -259,7 +259,6 @@ def job_views(job_id: str | None):
     summary_json = run_summary(job_id)
     spec = record.spec
     uids = sorted(result.forecasts["unique_id"].unique()) if not result.forecasts.empty else []
-    models = list(dict.fromkeys(result.forecasts["model"])) if not result.forecasts.empty else []
     board = result.leaderboard
     windows = summary_json.get("backtest_windows", spec.backtest_windows)
     summary = (
@@ -273,7 +272,38 @@ def job_views(job_id: str | None):
     rec = summary_json.get("recommended") or {}
     recommended = rec.get("model")
     opening = rec.get("opening") if rec.get("opening") in uids else (uids[0] if uids else None)
+    opts, ticked, resid_opts, resid_first = model_choices(result, summary_json, opening)
+    return (
+        None,
+        summary,
+        [{"label": series_name(u, rec), "value": u} for u in uids],
+        opening,
+        opts,
+        ticked,
+        leaderboard_view(board, recommended),
+        resid_opts,
+        resid_first,
+    )
+
+
+def model_choices(result, summary_json: dict, uid: str | None):
+    """The fan chart's model checklist and the residual model picker for one series.
+
+    The series' own recommendation (``recommended["per_series"][uid]``) is marked, ticked and
+    listed first among the residual models; the job-wide recommendation stands in for a job
+    recorded without per-series answers.
+
+    Returns
+    -------
+    tuple
+        ``(checklist options, ticked models, residual options, residual model)``.
+    """
+    fc = result.forecasts
+    models = list(dict.fromkeys(fc["model"])) if not fc.empty else []
+    rec = summary_json.get("recommended") or {}
+    recommended = (rec.get("per_series") or {}).get(str(uid), rec.get("model"))
     opts = [{"label": f"{m} (recommended)" if m == recommended else m, "value": m} for m in models]
+    board = result.leaderboard
     resid_models = (
         [m for m in board["model"] if m in (result.residual_checks or {})]
         if "model" in board.columns
@@ -283,13 +313,8 @@ def job_views(job_id: str | None):
         resid_models.remove(recommended)
         resid_models.insert(0, recommended)
     return (
-        None,
-        summary,
-        [{"label": series_name(u, rec), "value": u} for u in uids],
-        opening,
         opts,
         [recommended] if recommended in models else models,
-        leaderboard_view(board, recommended),
         [{"label": m, "value": m} for m in resid_models],
         resid_models[0] if resid_models else None,
     )
@@ -482,6 +507,23 @@ def register(app) -> None:
             return job_views(job_id)
         except Exception as exc:
             return (_error(exc), None, [], None, [], [], None, [], None)
+
+    @app.callback(
+        Output("results-models", "options", allow_duplicate=True),
+        Output("results-models", "value", allow_duplicate=True),
+        Output("results-resid-model", "options", allow_duplicate=True),
+        Output("results-resid-model", "value", allow_duplicate=True),
+        Input("results-series", "value"),
+        State("results-job", "value"),
+        prevent_initial_call=True,
+    )
+    def _series_models(uid, job_id):
+        if not job_id or not uid:
+            raise PreventUpdate
+        try:
+            return model_choices(load_result(job_id), run_summary(job_id), uid)
+        except Exception:  # the job's own callback shows the reason
+            raise PreventUpdate from None
 
     @app.callback(
         Output("results-memory-col", "style"),

@@ -150,6 +150,25 @@ def test_levels_job_per_series_table_and_hierarchy(driver, app_url, shot, tmp_pa
         ),
         what="the fan chart of the total",
     )
+    # the chart's models follow the total's own recommendation, not the job-wide one
+    answer = wait_for(
+        driver,
+        lambda d: (t := text_of(d, "#results-answer")) and "Recommended for total: " in t and t,
+        what="the total's own verdict",
+    )
+    own = answer.split("Recommended for total: ")[1].split(".")[0]
+    wait_for(
+        driver,
+        lambda d: (
+            f"{own} (recommended)" in text_of(d, "#results-models")
+            and d.execute_script(
+                "return [...document.querySelectorAll('#results-models input:checked')]"
+                ".map(e => e.value)"
+            )
+            == [own]
+        ),
+        what=f"the model checklist to tick the total's recommendation ({own})",
+    )
     # the hierarchy: a sunburst with one node per series of the nested levels
     sun = wait_for(
         driver,
