@@ -145,7 +145,7 @@ def _sweep() -> None:
     Touches files only: gunicorn's master builds the app before forking the web processes,
     and a database connection opened here would be shared by all of them.
     """
-    from forecast.jobs.store import sweep_partial_files
+    from forecast.jobs.home import sweep_partial_files
 
     try:
         removed = sweep_partial_files(state.forecast_home())
@@ -246,7 +246,7 @@ def serve(
     """
     import os
 
-    from forecast.jobs.store import make_private
+    from forecast.jobs.home import make_private
 
     auth.check_bind(host, auth.AuthConfig.from_env(), insecure)
     hosts = allowed_hosts or guards.default_allowed_hosts(host)

@@ -52,7 +52,7 @@ from flask import Flask, Response, g, has_request_context, jsonify, request
 from dashboard.passwords import hash_password
 from dashboard.sign_in_throttle import Throttled, check_password
 from forecast.errors import ForecastError, SpecError
-from forecast.jobs.store import USER_NAME
+from forecast.jobs.home import USER_NAME
 
 __all__ = [
     "PUBLIC_PATHS",

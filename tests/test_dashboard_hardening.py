@@ -419,7 +419,7 @@ def test_stale_partial_files_are_swept_at_start(store_url, tmp_path, monkeypatch
 def test_the_server_keeps_its_home_to_itself(tmp_path):
     home = tmp_path / "private-home"
     code = (
-        "from forecast.jobs.store import make_private, JobStore\n"
+        "from forecast.jobs.home import make_private\nfrom forecast.jobs.store import JobStore\n"
         "home = make_private()\n"
         "JobStore().save_dataset(b'month,y\\n2020-01,1\\n', 'y.csv')\n"
     )

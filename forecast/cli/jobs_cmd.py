@@ -348,7 +348,7 @@ def worker(
 ) -> None:
     """Run queued jobs (recovering those left running by a dead worker) until stopped."""
     from forecast.jobs import LocalRunner
-    from forecast.jobs.store import make_private
+    from forecast.jobs.home import make_private
 
     niceness = lower_priority(nice)
     make_private()  # FORECAST_HOME 0700, results 0600

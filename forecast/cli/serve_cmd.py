@@ -91,7 +91,7 @@ def serve(
     from dashboard.auth import AuthConfig, check_bind
     from dashboard.guards import ALLOWED_HOSTS_ENV, default_allowed_hosts
     from dashboard.shared_cache import cache_limit_bytes
-    from forecast.jobs.store import make_private
+    from forecast.jobs.home import make_private
 
     env = {
         "FORECAST_DB": db,

@@ -16,6 +16,7 @@ Examples
 >>> store.result(job_id).leaderboard
 """
 
+from forecast.jobs.home import forecast_home
 from forecast.jobs.runner import LocalRunner
 from forecast.jobs.spec import JobSpec
 from forecast.jobs.store import (
@@ -25,7 +26,6 @@ from forecast.jobs.store import (
     JobResult,
     JobStore,
     default_url,
-    forecast_home,
 )
 
 __all__ = [
