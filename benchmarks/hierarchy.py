@@ -46,9 +46,9 @@ from forecast.run.reconcile import (
     coherence_error,
     combine_reconciled,
     insample_frame,
-    level_mase,
     reconcile_forecasts,
 )
+from forecast.run.reconcile_auto import level_mase
 
 SETTINGS = ("none", *METHODS, "auto")
 

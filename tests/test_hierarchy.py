@@ -17,16 +17,14 @@ from forecast.run.hierarchy import (
 )
 from forecast.run.pipeline import run_forecast
 from forecast.run.reconcile import (
-    AUTO_CANDIDATES,
-    AUTO_MARGIN,
     COMBINATION,
     METHODS,
     check_method,
-    choose_method,
     coherence_error,
     combination_members,
     reconcile_forecasts,
 )
+from forecast.run.reconcile_auto import AUTO_CANDIDATES, AUTO_MARGIN, choose_method
 
 
 def keyed_frame(

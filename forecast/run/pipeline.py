@@ -72,7 +72,8 @@ from forecast.run.hierarchy import (
     parse_levels,
 )
 from forecast.run.recommend import recommend
-from forecast.run.reconcile import check_method, reconcile_step
+from forecast.run.reconcile import check_method
+from forecast.run.reconcile_auto import reconcile_step
 from forecast.run.result import RunResult
 from forecast.run.steps import (
     Run,
@@ -274,7 +275,7 @@ def run_forecast(
         forecast like any other, and every model's forecasts reconciled.
     reconcile : str
         ``auto`` (the combination of ``top_down`` and MinTrace ``mint_shrink``, unless another
-        method is clearly better on the backtest: :func:`forecast.run.reconcile.choose_method`),
+        method is clearly better on the backtest: :func:`forecast.run.reconcile_auto.choose_method`),
         a method of :data:`forecast.run.reconcile.METHODS` or ``none`` (forecasts of every level
         left as they are); used only with ``levels``.
     search : {"twice", "once", "every"}

@@ -77,7 +77,7 @@ class RunResult:
     keys : DataFrame or None
         ``unique_id``, the key columns, ``level`` of every series (None without key columns).
     hierarchy : dict
-        Evidence of the reconciliation (:func:`forecast.run.reconcile.reconcile_step`; empty
+        Evidence of the reconciliation (:func:`forecast.run.reconcile_auto.reconcile_step`; empty
         without levels).
     m : int
         Seasonal period of the frequency in steps (1 without one).
