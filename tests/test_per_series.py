@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.errors import DataError, SpecError
-from forecast.models.per_series import fit_many
+from forecast.models.fan_out import fit_many
 from forecast.models.registry import model_table
 from forecast.models.saved import apply_saved, open_saved
 from forecast.models.statistical.arima import AutoARIMA

@@ -20,7 +20,8 @@ re-estimates at the later origins and on the whole history (``forecast run --sea
 ``concurrent.futures.Executor`` (a local process pool, ``distributed.Client.get_executor()``),
 fans chunks of series out over it; every series is fitted by the same code either way, so the
 forecasts are the same bit for bit. :func:`fit_many` fits several (model, frame) pairs over one
-executor at once (the backtest's windows). ``progress`` counts series as they finish.
+executor at once (the backtest's windows; :mod:`forecast.models.fan_out`). ``progress`` counts
+series as they finish.
 
 The class also declares what the front ends read (see :class:`forecast.models.base.Forecaster`):
 ``scope = "per_series"``, ``min_length`` (fewest observations a series needs) and
@@ -39,11 +40,10 @@ is and keeps the dynamic regression for the series (or settings) it does not tak
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from typing import Any, ClassVar
+from concurrent.futures import Executor
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ from sklearn.base import clone
 
 from forecast.calendar.frequency import frame_freq
 from forecast.calendar.frequency import season_length as freq_season_length
-from forecast.errors import Cancelled, SpecError
+from forecast.errors import SpecError
 from forecast.models.base import (
     FORECAST_COLUMNS,
     RESIDUAL_COLUMNS,
@@ -68,6 +68,7 @@ from forecast.models.drivers import (
     future_drivers,
     history_drivers,
 )
+from forecast.models.fan_out import TASKS_PER_FIT, fit_many
 from forecast.models.history_cap import (
     CAP_POINTS,
     CAP_SEASONS,
@@ -79,16 +80,13 @@ __all__ = [
     "CAP_POINTS",
     "CAP_SEASONS",
     "DRIVERS_CAP_POINTS",
+    "TASKS_PER_FIT",
     "PerSeriesForecaster",
     "fit_many",
     "history_cap",
     "padded_residuals",
     "split_series",
 ]
-
-#: Series per task, at most, when a fit fans out over an executor: about this many tasks per
-#: call keeps every worker busy to the end and still counts progress in small steps.
-TASKS_PER_FIT = 64
 
 
 def padded_residuals(resid: np.ndarray, n: int) -> np.ndarray:
@@ -118,12 +116,6 @@ def split_series(df: pd.DataFrame) -> Series:
         str(uid): (part["ds"].to_numpy(), part["y"].to_numpy(dtype=float))
         for uid, part in df.groupby("unique_id", sort=False)
     }
-
-
-def _fit_chunk(model: PerSeriesForecaster, m: int, items: list) -> list[tuple[object, str]]:
-    """Fit a chunk of series ``[(y, prior or None, native or None)]`` (module level: executors
-    pickle it)."""
-    return [model._fit_guarded(y, m, prior, native) for y, prior, native in items]
 
 
 def _takes_drivers(fit) -> bool:
@@ -580,88 +572,3 @@ class PerSeriesForecaster(Forecaster):
         self.freq_ = freq
         m = self._season()
         self._finish(series, m, [self._fit_guarded(y, m) for _ds, y in series.values()])
-
-
-def _chunks(n: int, size: int) -> list[range]:
-    return [range(i, min(i + size, n)) for i in range(0, n, size)]
-
-
-def fit_many(
-    jobs: Sequence[tuple[PerSeriesForecaster, pd.DataFrame, dict[str, Any] | None]],
-    executor: Executor | None,
-    *,
-    progress: Callable[[int, int, str], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> list[PerSeriesForecaster]:
-    """Fit several per-series models, each on its frame, over one executor at once.
-
-    Parameters
-    ----------
-    jobs : sequence of (model, frame, priors)
-        ``priors`` maps a series id to a fit whose specification :meth:`refit_one`
-        re-estimates (None: search every series).
-    executor : Executor, optional
-        None fits in this process, series by series; otherwise chunks of series (of every job)
-        are submitted together, so backtest windows run side by side. Frames of a single
-        series (the windows of a one-series file), and models that do not declare
-        ``fans_out`` (the baselines), stay in this process: a pool's start and the shipping
-        cost more than such fits.
-    progress : callable, optional
-        ``progress(done, total, message)`` as series finish, counted over every job.
-    should_stop : callable, optional
-        Polled between series or finished chunks; True raises :class:`Cancelled`.
-
-    Returns
-    -------
-    list of PerSeriesForecaster
-        The models of ``jobs``, fitted (each ``fit`` returned ``self``).
-    """
-    prepared = []
-    for model, df, priors in jobs:
-        series, m, native = model._start(df)
-        items = [(y, (priors or {}).get(uid), native.get(uid)) for uid, (_ds, y) in series.items()]
-        prepared.append((model, series, m, items))
-    total = sum(len(items) for *_rest, items in prepared)
-    results: list[list] = [[None] * len(items) for *_rest, items in prepared]
-    done = 0
-
-    def tick(model, uid: str, fit) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total, f"series {done} of {total}: {uid}: {fit.label}")
-
-    widest = max((len(items) for *_rest, items in prepared), default=0)
-    if executor is None or widest < 2 or not any(type(m).fans_out for m, *_r in prepared):
-        for j, (model, series, m, items) in enumerate(prepared):
-            uids = list(series)
-            for i, (y, prior, native) in enumerate(items):
-                if should_stop is not None and should_stop():
-                    raise Cancelled(f"{model.name}: cancelled between series")
-                results[j][i] = model._fit_guarded(y, m, prior, native)
-                tick(model, uids[i], results[j][i][0])
-    else:
-        size = max(1, math.ceil(total / TASKS_PER_FIT))
-        pending: dict[Future, tuple[int, range]] = {}
-        try:
-            for j, (model, _series, m, items) in enumerate(prepared):
-                for part in _chunks(len(items), size):
-                    fut = executor.submit(_fit_chunk, model, m, [items[i] for i in part])
-                    pending[fut] = (j, part)
-            while pending:
-                if should_stop is not None and should_stop():
-                    raise Cancelled(f"{prepared[0][0].name}: cancelled")
-                finished, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    j, part = pending.pop(fut)
-                    uids = list(prepared[j][1])
-                    for i, out in zip(part, fut.result(), strict=True):
-                        results[j][i] = out
-                        tick(prepared[j][0], uids[i], out[0])
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-    for (model, series, m, _items), out in zip(prepared, results, strict=True):
-        model._finish(series, m, out)
-    return [model for model, *_rest in prepared]

@@ -27,7 +27,8 @@ from forecast.evaluation.conformal import conformal_quantile
 from forecast.evaluation.metrics import score_frame
 from forecast.ingest.frame import OBSERVED_ATTR, known_drivers
 from forecast.models.base import check_horizon, check_level
-from forecast.models.per_series import PerSeriesForecaster, fit_many
+from forecast.models.fan_out import fit_many
+from forecast.models.per_series import PerSeriesForecaster
 
 __all__ = [
     "SEARCH_MODES",

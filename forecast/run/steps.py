@@ -26,7 +26,8 @@ from forecast.evaluation.residuals import combine_checks, residual_check
 from forecast.jsonable import to_jsonable
 from forecast.models import make_model
 from forecast.models.base import FORECAST_COLUMNS
-from forecast.models.per_series import TASKS_PER_FIT, PerSeriesForecaster
+from forecast.models.fan_out import TASKS_PER_FIT
+from forecast.models.per_series import PerSeriesForecaster
 from forecast.run.backtest import backtest, conformal_quantiles, window_scores
 from forecast.run.combination import (
     AUTO,
